@@ -1,0 +1,45 @@
+#include "builtins.h"
+#include "cli.h"
+
+#include <QCoreApplication>
+
+#ifdef HS_WITH_GUI
+#include "guimain.h"
+#endif
+
+#include <cstdio>
+
+int main(int argc, char **argv)
+{
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+
+    const bool subcommand = !args.isEmpty()
+        && (args.first() == QLatin1String("run") || args.first() == QLatin1String("validate")
+            || args.first() == QLatin1String("list") || args.first() == QLatin1String("help")
+            || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h"));
+#ifdef HS_WITH_GUI
+    if (!subcommand && hs::guiAvailable())
+        return hs::guiMain(argc, argv);
+#endif
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("hybridscope"));
+    if (subcommand)
+        return *hs::runCli(args);
+    // No display (or no GUI built): the main job is a headless run that writes a report.
+    QString scenario = QStringLiteral("default");
+    QStringList rest;
+    for (const QString &a : args) {
+        if (a == QLatin1String("--run"))
+            continue;
+        if (!a.startsWith(QLatin1String("--")) && scenario == QLatin1String("default"))
+            scenario = a;
+        else
+            rest << a;
+    }
+    std::fprintf(stderr, "hybridscope: no display; running %s headless\n", qPrintable(scenario));
+    if (!rest.contains(QStringLiteral("--json")))
+        rest << QStringLiteral("--json") << QStringLiteral("hybridscope-report.json");
+    return hs::runHeadless(scenario, rest);
+}

@@ -1,0 +1,311 @@
+#include "cli.h"
+
+#include "builtins.h"
+#include "clock.h"
+#include "engine.h"
+#include "report.h"
+#include "scenarioparser.h"
+#include "units.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace hs {
+
+namespace {
+
+void out(const QString &s)
+{
+    std::fputs(s.toUtf8().constData(), stdout);
+    std::fflush(stdout);
+}
+
+void err(const QString &s)
+{
+    std::fputs(s.toUtf8().constData(), stderr);
+    std::fflush(stderr);
+}
+
+int g_signalPipe[2] = {-1, -1}; // written by the signal handler, read by the event loop
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &c, 1);
+}
+
+const char *kUsage = R"(usage:
+  hybridscope [SCENARIO] [--run]        open the GUI (the built-in default scenario when none)
+  hybridscope run SCENARIO [options]    run headless and print a summary
+      --duration D        override the scenario's duration (e.g. 10s)
+      --set PATH=VALUE    override a value (e.g. domains.threads.workers=16); repeatable
+      --route CLASS.STAGE=DOMAIN        start a stage on another domain; repeatable
+      --drain D           how long in-flight tasks may finish after arrivals stop (default 5s)
+      --json FILE         write the JSON report (schema hybridscope.run/1)
+      --csv FILE          write one row per frame and domain
+      --strict            exit 1 when a class misses its P99 SLA
+      --quiet             no progress line while running
+  hybridscope validate SCENARIO...      check scenario files, print their errors
+  hybridscope list                      list the built-in scenarios
+SCENARIO is a file path or the name of a built-in scenario (see `hybridscope list`).
+exit codes: 0 done, 1 an SLA was missed under --strict, 2 bad input
+)";
+
+struct RunArgs {
+    QString scenario;
+    std::vector<Override> sets;
+    std::vector<RouteOverride> routes;
+    QString json, csv;
+    double drain = 5.0;
+    bool strict = false;
+    bool quiet = false;
+};
+
+// Parses `run` options; returns false after printing an error naming the flag.
+bool parseRunArgs(const QStringList &args, RunArgs *ra)
+{
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
+        auto value = [&](QString *v) {
+            if (i + 1 >= args.size() || args[i + 1].startsWith(QLatin1String("--"))) {
+                err(QStringLiteral("hybridscope run: %1 needs a value\n").arg(a));
+                return false;
+            }
+            *v = args[++i];
+            return true;
+        };
+        QString v;
+        if (a == QLatin1String("--duration")) {
+            if (!value(&v))
+                return false;
+            ra->sets.push_back(Override{QStringLiteral("duration"), v});
+        } else if (a == QLatin1String("--set")) {
+            if (!value(&v))
+                return false;
+            QString e;
+            auto o = ScenarioParser::parseSetArgument(v, &e);
+            if (!o) {
+                err(QStringLiteral("hybridscope run: --set %1: %2\n").arg(v, e));
+                return false;
+            }
+            ra->sets.push_back(*o);
+        } else if (a == QLatin1String("--route")) {
+            if (!value(&v))
+                return false;
+            QString e;
+            auto r = ScenarioParser::parseRouteArgument(v, &e);
+            if (!r) {
+                err(QStringLiteral("hybridscope run: --route %1: %2\n").arg(v, e));
+                return false;
+            }
+            ra->routes.push_back(*r);
+        } else if (a == QLatin1String("--json")) {
+            if (!value(&ra->json))
+                return false;
+        } else if (a == QLatin1String("--csv")) {
+            if (!value(&ra->csv))
+                return false;
+        } else if (a == QLatin1String("--drain")) {
+            if (!value(&v))
+                return false;
+            QString e;
+            const auto d = parseDuration(v, &e);
+            if (!d || *d < 0) {
+                err(QStringLiteral("hybridscope run: --drain %1: %2\n").arg(v, e.isEmpty() ? QStringLiteral("expected a duration like 5s") : e));
+                return false;
+            }
+            ra->drain = *d;
+        } else if (a == QLatin1String("--strict")) {
+            ra->strict = true;
+        } else if (a == QLatin1String("--quiet")) {
+            ra->quiet = true;
+        } else if (a.startsWith(QLatin1String("--"))) {
+            err(QStringLiteral("hybridscope run: unknown option %1\n").arg(a));
+            return false;
+        } else if (ra->scenario.isEmpty()) {
+            ra->scenario = a;
+        } else {
+            err(QStringLiteral("hybridscope run: one scenario at a time (got %1 and %2)\n").arg(ra->scenario, a));
+            return false;
+        }
+    }
+    if (ra->scenario.isEmpty()) {
+        err(QStringLiteral("hybridscope run: which scenario? (a file, or one of: %1)\n").arg(builtinScenarioNames().join(QStringLiteral(", "))));
+        return false;
+    }
+    return true;
+}
+
+void printErrors(const std::vector<ScenarioError> &errors)
+{
+    for (const auto &e : errors)
+        err(e.toString() + QLatin1Char('\n'));
+}
+
+int cmdValidate(const QStringList &files)
+{
+    if (files.isEmpty()) {
+        err(QStringLiteral("hybridscope validate: name at least one scenario file\n"));
+        return kExitBadInput;
+    }
+    bool ok = true;
+    for (const QString &f : files) {
+        const ParseResult r = ScenarioParser::parseFile(resolveScenarioPath(f));
+        if (r.ok()) {
+            out(QStringLiteral("%1: ok (%2: %3 classes)\n").arg(f, r.scenario->name).arg(r.scenario->classes.size()));
+        } else {
+            ok = false;
+            printErrors(r.errors);
+        }
+    }
+    return ok ? kExitOk : kExitBadInput;
+}
+
+int cmdList()
+{
+    for (const QString &name : builtinScenarioNames()) {
+        const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
+        out(QStringLiteral("%1  %2\n").arg(name.leftJustified(16), r.ok() ? r.scenario->name : QStringLiteral("(invalid)")));
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+int runHeadless(const QString &scenarioArg, const QStringList &options)
+{
+    RunArgs ra;
+    QStringList all = options;
+    if (!scenarioArg.isEmpty())
+        all.prepend(scenarioArg);
+    if (!parseRunArgs(all, &ra))
+        return kExitBadInput;
+    const ParseResult pr = ScenarioParser::parseFile(resolveScenarioPath(ra.scenario), ra.sets, ra.routes);
+    if (!pr.ok()) {
+        printErrors(pr.errors);
+        return kExitBadInput;
+    }
+    Scenario s = *pr.scenario;
+    if (s.duration <= 0) {
+        err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n").arg(ra.scenario));
+    }
+
+    Engine engine(s, EngineOptions{ra.drain});
+    QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
+
+    // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once.
+    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe);
+    QSocketNotifier sn{qintptr(g_signalPipe[0]), QSocketNotifier::Read};
+    int signalCount = 0;
+    QObject::connect(&sn, &QSocketNotifier::activated, &engine, [&] {
+        char buf[16];
+        [[maybe_unused]] const auto n = ::read(g_signalPipe[0], buf, sizeof buf);
+        if (++signalCount == 1) {
+            err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
+            engine.requestStop();
+        } else {
+            err(QStringLiteral("\ncancelling\n"));
+            engine.cancelNow();
+        }
+    });
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+
+    QTimer progress;
+    if (!ra.quiet) {
+        QObject::connect(&progress, &QTimer::timeout, &engine, [&] {
+            const auto frames = engine.frames();
+            if (frames.empty())
+                return;
+            const Frame &f = frames.back();
+            std::uint64_t sub = 0, done = 0, bad = 0;
+            for (const auto &c : f.classes) {
+                sub += c.submitted;
+                done += c.completed;
+                bad += c.failed + c.rejected + c.cancelled;
+            }
+            err(QStringLiteral("\r  t=%1s  submitted %2  completed %3  not completed %4  loop lag %5 ms   ")
+                    .arg(f.t, 0, 'f', 1)
+                    .arg(sub)
+                    .arg(done)
+                    .arg(bad)
+                    .arg(f.loopLagMs, 0, 'f', 2));
+        });
+        progress.start(1000);
+    }
+
+    QString error;
+    if (!engine.start(&error)) {
+        err(QStringLiteral("hybridscope run: cannot start: %1\n").arg(error));
+        return kExitBadInput;
+    }
+    QCoreApplication::exec();
+    progress.stop();
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    ::close(g_signalPipe[0]);
+    ::close(g_signalPipe[1]);
+    if (!ra.quiet)
+        err(QStringLiteral("\n"));
+
+    const RunResult r = engine.result();
+    out(runSummary(r));
+    bool wrote = true;
+    if (!ra.json.isEmpty()) {
+        if (writeFileAtomically(ra.json, QJsonDocument(runToJson(r)).toJson(QJsonDocument::Indented), &error))
+            out(QStringLiteral("wrote %1\n").arg(ra.json));
+        else
+            wrote = false, err(error + QLatin1Char('\n'));
+    }
+    if (!ra.csv.isEmpty()) {
+        if (writeFileAtomically(ra.csv, runToCsv(r).toUtf8(), &error))
+            out(QStringLiteral("wrote %1\n").arg(ra.csv));
+        else
+            wrote = false, err(error + QLatin1Char('\n'));
+    }
+    if (!wrote)
+        return kExitBadInput;
+    if (!r.conserved()) {
+        err(QStringLiteral("hybridscope run: conservation violated (a bug): please report it\n"));
+        return kExitSlaMissed;
+    }
+    return ra.strict && !r.allSlasMet() ? kExitSlaMissed : kExitOk;
+}
+
+std::optional<int> runCli(const QStringList &args)
+{
+    if (args.isEmpty())
+        return std::nullopt;
+    const QString cmd = args.first();
+    const QStringList rest = args.mid(1);
+    if (cmd == QLatin1String("run")) {
+        if (rest.isEmpty()) {
+            err(QString::fromUtf8(kUsage));
+            return kExitBadInput;
+        }
+        // The scenario may come anywhere among the options; parseRunArgs finds it.
+        return runHeadless(QString(), rest);
+    }
+    if (cmd == QLatin1String("validate"))
+        return cmdValidate(rest);
+    if (cmd == QLatin1String("list"))
+        return cmdList();
+    if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {
+        out(QString::fromUtf8(kUsage));
+        return kExitOk;
+    }
+    return std::nullopt;
+}
+
+} // namespace hs

@@ -1,0 +1,572 @@
+#include "engine.h"
+
+#include "clock.h"
+#include "generator.h"
+#include "latencyserver.h"
+#include "loopdomain.h"
+#include "router.h"
+#include "tbbdomain.h"
+#include "threadsdomain.h"
+#include "work.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace hs {
+
+namespace {
+constexpr std::int64_t kFrameNs = 50'000'000; // 20 Hz
+
+struct ClassStats {
+    std::atomic<std::uint64_t> submitted{0}, completed{0}, failed{0}, rejected{0}, cancelled{0};
+    LatencyHistogram latency;
+    LatencyHistogram hop;
+    SlidingWindow window;
+    std::deque<std::pair<std::int64_t, std::uint64_t>> doneHistory; // monitor thread only
+};
+
+enum class Phase { Idle, Running, Draining, Cancelling, Finished };
+} // namespace
+
+struct Engine::Impl final : StageHost {
+    Impl(Engine &owner, Scenario s, EngineOptions o)
+        : q(owner)
+        , scenario(std::move(s))
+        , options(o)
+        , router(scenario)
+        , classes(scenario.classes.size())
+    {
+        for (auto &c : classes)
+            c = std::make_unique<ClassStats>();
+    }
+
+    // --- StageHost -------------------------------------------------------------------
+    void enterStage(StageJob &job) override
+    {
+        Task &t = *job.task;
+        const StagePlan &p = t.plan[std::size_t(job.stage)];
+        const std::int64_t begin = nowNs();
+        if (p.payloadIn > 0) {
+            // The bytes moved into this domain: a real copy of what the task carries,
+            // padded when the previous stage produced less.
+            QByteArray in(qsizetype(p.payloadIn), Qt::Uninitialized);
+            const qsizetype carried = std::min<qsizetype>(t.payload.size(), in.size());
+            if (carried > 0)
+                std::memcpy(in.data(), t.payload.constData(), std::size_t(carried));
+            if (carried < in.size())
+                std::memset(in.data() + carried, int(t.id & 0xff), std::size_t(in.size() - carried));
+            t.payload = std::move(in);
+        }
+        const std::int64_t copyNs = nowNs() - begin;
+        if (job.stage > 0)
+            classes[std::size_t(t.cls)]->hop.record(job.enqueuedNs - t.lastEndNs + copyNs);
+    }
+
+    WorkResult exitStage(StageJob &job, const WorkResult &workResult) override
+    {
+        if (workResult.status != WorkStatus::Ok)
+            return workResult;
+        Task &t = *job.task;
+        const StagePlan &p = t.plan[std::size_t(job.stage)];
+        if (p.fail)
+            return WorkResult{WorkStatus::Failed, QStringLiteral("injected failure (fail)")};
+        if (p.payloadOut > 0) {
+            QByteArray out(qsizetype(p.payloadOut), Qt::Uninitialized);
+            std::memset(out.data(), int((t.id + std::uint64_t(job.stage)) & 0xff), std::size_t(out.size()));
+            t.payload = std::move(out);
+        } else {
+            t.payload.clear();
+        }
+        return workResult;
+    }
+
+    WorkResult runStage(StageJob &job, const WorkControl &ctl) override
+    {
+        enterStage(job);
+        const Stage &st = scenario.classes[std::size_t(job.task->cls)].stages[std::size_t(job.stage)];
+        const StagePlan &p = job.task->plan[std::size_t(job.stage)];
+        WorkResult r;
+        switch (job.work) {
+        case WorkKind::Cpu: r = runCpu(st.kernel, p.time, ctl); break;
+        case WorkKind::Block:
+        case WorkKind::Async: // off the loop, an await degrades to a blocking wait
+            r = runBlock(p.time, ctl);
+            break;
+        case WorkKind::Net: r = runNetBlocking(server.port(), p.time, p.bytes, ctl); break;
+        case WorkKind::Disk: r = runDisk(tempDir.path(), p.bytes, st.fsync, ctl); break;
+        }
+        return exitStage(job, r);
+    }
+
+    std::uint16_t netPort() const override { return server.port(); }
+
+    void stageEnded(StageJob &&job, const WorkResult &result) override
+    {
+        TaskPtr t = std::move(job.task);
+        t->lastEndNs = nowNs();
+        switch (result.status) {
+        case WorkStatus::Ok:
+            if (job.stage + 1 < int(t->plan.size()))
+                admit(std::move(t), job.stage + 1);
+            else
+                finishTask(*t, Outcome::Completed, {});
+            break;
+        case WorkStatus::Failed: finishTask(*t, Outcome::Failed, result.reason); break;
+        case WorkStatus::TimedOut:
+            finishTask(*t, Outcome::Failed, result.reason.isEmpty() ? QStringLiteral("timeout") : result.reason);
+            break;
+        case WorkStatus::Cancelled: finishTask(*t, Outcome::Cancelled, QStringLiteral("cancelled")); break;
+        }
+    }
+
+    void stageAborted(StageJob &&job, Outcome outcome, const QString &reason) override
+    {
+        finishTask(*job.task, outcome, reason);
+    }
+
+    // --- task flow ------------------------------------------------------------------
+    void submitTask(TaskPtr t)
+    {
+        live.fetch_add(1, std::memory_order_relaxed);
+        classes[std::size_t(t->cls)]->submitted.fetch_add(1, std::memory_order_relaxed);
+        const StagePlan &p0 = t->plan.front();
+        if (p0.payloadIn > 0) // the request's own payload, made by the producer
+            t->payload = QByteArray(qsizetype(p0.payloadIn), char(t->id & 0xff));
+        admit(std::move(t), 0);
+    }
+
+    void admit(TaskPtr t, int stage)
+    {
+        const DomainKind dk = router.route(t->cls, stage);
+        Domain *dom = domains[std::size_t(dk)].get();
+        if (!dom) {
+            finishTask(*t, Outcome::Failed, QStringLiteral("domain %1 is not available").arg(domainName(dk)));
+            return;
+        }
+        const Stage &st = scenario.classes[std::size_t(t->cls)].stages[std::size_t(stage)];
+        StageJob job;
+        job.task = t;
+        job.stage = stage;
+        job.work = st.work;
+        job.timeoutNs = st.timeout > 0 ? secondsToNs(st.timeout) : 0;
+        switch (dom->submit(std::move(job))) {
+        case Admission::Accepted: break;
+        case Admission::Rejected:
+            finishTask(*t, Outcome::Rejected, QStringLiteral("rejected by %1 (full)").arg(domainName(dk)));
+            break;
+        case Admission::Cancelled: finishTask(*t, Outcome::Cancelled, QStringLiteral("cancelled")); break;
+        }
+    }
+
+    void finishTask(Task &t, Outcome o, const QString &reason)
+    {
+        if (t.ended.exchange(true, std::memory_order_acq_rel)) {
+            doubleEnds.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        ClassStats &c = *classes[std::size_t(t.cls)];
+        const std::int64_t now = nowNs();
+        switch (o) {
+        case Outcome::Completed:
+            c.latency.record(now - t.intendedNs);
+            c.completed.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case Outcome::Failed: c.failed.fetch_add(1, std::memory_order_relaxed); break;
+        case Outcome::Rejected: c.rejected.fetch_add(1, std::memory_order_relaxed); break;
+        case Outcome::Cancelled: c.cancelled.fetch_add(1, std::memory_order_relaxed); break;
+        }
+        if (o != Outcome::Completed) {
+            std::lock_guard lk(reasonsMutex);
+            reasons[std::size_t(t.cls)][reason] += 1;
+        }
+        if (t.client >= 0 && generator)
+            generator->clientDone(t.cls, t.client, now);
+        if (live.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            std::lock_guard lk(ctlMutex);
+            ctlCv.notify_all();
+        }
+    }
+
+    // --- monitor --------------------------------------------------------------------
+    Frame sampleFrame(std::int64_t now)
+    {
+        Frame f;
+        f.t = double(now - t0) / 1e9;
+        for (DomainKind dk : kAllDomains)
+            if (auto &dom = domains[std::size_t(dk)])
+                f.domains[std::size_t(dk)] = dom->sample(now);
+        for (auto &cp : classes) {
+            ClassStats &c = *cp;
+            ClassFrame cf;
+            cf.submitted = c.submitted.load(std::memory_order_relaxed);
+            cf.completed = c.completed.load(std::memory_order_relaxed);
+            cf.failed = c.failed.load(std::memory_order_relaxed);
+            cf.rejected = c.rejected.load(std::memory_order_relaxed);
+            cf.cancelled = c.cancelled.load(std::memory_order_relaxed);
+            c.window.tick(now, c.latency.snapshot());
+            cf.p99Ms = c.window.window().percentile(0.99) / 1e6;
+            c.doneHistory.emplace_back(now, cf.completed);
+            while (c.doneHistory.size() > 2 && now - c.doneHistory[1].first >= kNsPerSec)
+                c.doneHistory.pop_front();
+            const auto &[ht, hd] = c.doneHistory.front();
+            cf.throughput = now > ht ? double(cf.completed - hd) * 1e9 / double(now - ht) : 0.0;
+            f.classes.push_back(cf);
+        }
+        if (loop)
+            f.loopLagMs = loop->takeFrameLagMs(now);
+        return f;
+    }
+
+    void publish(Frame &&f)
+    {
+        {
+            std::lock_guard lk(framesMutex);
+            frames.push_back(f);
+        }
+        Q_EMIT q.frameReady(f);
+    }
+
+    void monitor()
+    {
+        prepareEngineThread("hs-monitor");
+        std::int64_t next = t0 + kFrameNs;
+        std::int64_t phaseDeadline = 0;
+        for (;;) {
+            {
+                std::unique_lock lk(ctlMutex);
+                ctlCv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(next)), [&] {
+                    return nowNs() >= next || (phase == Phase::Running && stopRequested)
+                        || (phase == Phase::Draining && (cancelRequested || live.load() == 0))
+                        || (phase == Phase::Cancelling && live.load() == 0);
+                });
+            }
+            const std::int64_t now = nowNs();
+            if (now >= next) {
+                publish(sampleFrame(now));
+                next += kFrameNs;
+                if (next <= now) // fell behind (a stalled machine): keep the grid, skip missed frames
+                    next += ((now - next) / kFrameNs + 1) * kFrameNs;
+            }
+            bool stopArrivals = false;
+            bool cancel = false;
+            bool done = false;
+            {
+                std::lock_guard lk(ctlMutex);
+                if (phase == Phase::Running && (stopRequested || cancelRequested || (endNs && now >= endNs))) {
+                    phase = Phase::Draining;
+                    phaseDeadline = now + secondsToNs(options.drainSeconds);
+                    stopArrivals = true;
+                }
+                if (phase == Phase::Draining && (cancelRequested || now >= phaseDeadline)) {
+                    phase = Phase::Cancelling;
+                    phaseDeadline = now + 10 * kNsPerSec;
+                    cancel = true;
+                }
+                if ((phase == Phase::Draining || phase == Phase::Cancelling) && live.load() == 0)
+                    done = true;
+                else if (phase == Phase::Cancelling && !cancel && now >= phaseDeadline) {
+                    qWarning("hybridscope: %lld tasks did not end after cancellation", static_cast<long long>(live.load()));
+                    done = true;
+                }
+            }
+            // Never with ctlMutex held: cancelling ends tasks, and ending a task notifies under it.
+            if (stopArrivals)
+                generator->stop();
+            if (cancel)
+                for (auto &dom : domains)
+                    if (dom)
+                        dom->cancelAll();
+            if (done)
+                break;
+        }
+        shutdown();
+    }
+
+    void shutdown()
+    {
+        generator->stop();
+        generator->join();
+        for (auto &dom : domains)
+            if (dom)
+                dom->cancelAll();
+        // Stages that ended during cancel may have tried one more hop: all were refused.
+        const std::int64_t end = nowNs();
+        publish(sampleFrame(end));
+        for (DomainKind dk : kAllDomains)
+            if (auto &dom = domains[std::size_t(dk)]) {
+                domainTotals[std::size_t(dk)] = dom->totals(end);
+                if (dk == DomainKind::Loop)
+                    loopLag = loop->lag();
+            }
+        endedNs = end;
+        for (auto &dom : domains)
+            if (dom)
+                dom->stop();
+        server.stop();
+        {
+            std::lock_guard lk(ctlMutex);
+            phase = Phase::Finished;
+        }
+        QMetaObject::invokeMethod(&q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
+    }
+
+    void addEvent(const QString &label)
+    {
+        RunEvent e{double(nowNs() - t0) / 1e9, label};
+        {
+            std::lock_guard lk(framesMutex);
+            events.push_back(e);
+        }
+        Q_EMIT q.eventAdded(e);
+    }
+
+    Engine &q;
+    Scenario scenario;
+    EngineOptions options;
+    Router router;
+    std::vector<std::unique_ptr<ClassStats>> classes;
+    std::array<std::unique_ptr<Domain>, kDomainCount> domains;
+    LoopDomain *loop = nullptr;
+    std::unique_ptr<Generator> generator;
+    LatencyServer server;
+    QTemporaryDir tempDir{QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX")};
+    std::thread monitorThread;
+
+    std::atomic<std::int64_t> live{0};
+    std::atomic<std::uint64_t> doubleEnds{0};
+    std::mutex reasonsMutex;
+    std::vector<QMap<QString, std::uint64_t>> reasons;
+
+    mutable std::mutex ctlMutex;
+    std::condition_variable ctlCv;
+    Phase phase = Phase::Idle;
+    bool stopRequested = false;
+    bool cancelRequested = false;
+    std::int64_t t0 = 0;
+    std::int64_t endNs = 0;
+    std::int64_t endedNs = 0;
+
+    mutable std::mutex framesMutex;
+    std::vector<Frame> frames;
+    std::vector<RunEvent> events;
+    std::array<DomainTotals, kDomainCount> domainTotals{};
+    HistogramSnapshot loopLag;
+};
+
+Engine::Engine(Scenario scenario, EngineOptions options, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<Impl>(*this, std::move(scenario), options))
+{
+    static const int registered = [] {
+        qRegisterMetaType<hs::Frame>();
+        qRegisterMetaType<hs::RunEvent>();
+        return 0;
+    }();
+    (void)registered;
+    d->reasons.resize(d->scenario.classes.size());
+}
+
+Engine::~Engine()
+{
+    if (d->monitorThread.joinable()) {
+        cancelNow();
+        d->monitorThread.join();
+    }
+}
+
+bool Engine::start(QString *error)
+{
+    if (d->phase != Phase::Idle) {
+        if (error)
+            *error = QStringLiteral("the engine has already run; create a new one");
+        return false;
+    }
+    if (!d->tempDir.isValid()) {
+        if (error)
+            *error = QStringLiteral("cannot create a temporary directory: ") + d->tempDir.errorString();
+        return false;
+    }
+    if (!d->server.start(error))
+        return false;
+    const Scenario &s = d->scenario;
+    const std::int64_t threshold = secondsToNs(s.starvationThreshold);
+    auto loop = std::make_unique<LoopDomain>(*d, s.domain(DomainKind::Loop), threshold, secondsToNs(s.heartbeat));
+    d->loop = loop.get();
+    d->domains[std::size_t(DomainKind::Loop)] = std::move(loop);
+    d->domains[std::size_t(DomainKind::Threads)] =
+        std::make_unique<ThreadsDomain>(*d, s.domain(DomainKind::Threads), threshold);
+    d->domains[std::size_t(DomainKind::Tbb)] = std::make_unique<TbbDomain>(*d, s.domain(DomainKind::Tbb), threshold);
+    for (auto &dom : d->domains)
+        if (dom && !dom->start(error)) {
+            for (auto &other : d->domains)
+                if (other)
+                    other->stop();
+            d->server.stop();
+            return false;
+        }
+    d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
+    d->t0 = nowNs();
+    d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
+    d->phase = Phase::Running;
+    d->generator->start(d->t0, d->endNs);
+    d->monitorThread = std::thread([this] { d->monitor(); });
+    return true;
+}
+
+void Engine::requestStop()
+{
+    {
+        std::lock_guard lk(d->ctlMutex);
+        d->stopRequested = true;
+    }
+    d->ctlCv.notify_all();
+}
+
+void Engine::cancelNow()
+{
+    {
+        std::lock_guard lk(d->ctlMutex);
+        d->stopRequested = true;
+        d->cancelRequested = true;
+    }
+    d->ctlCv.notify_all();
+}
+
+bool Engine::isRunning() const
+{
+    std::lock_guard lk(d->ctlMutex);
+    return d->phase == Phase::Running || d->phase == Phase::Draining || d->phase == Phase::Cancelling;
+}
+
+bool Engine::isFinished() const
+{
+    std::lock_guard lk(d->ctlMutex);
+    return d->phase == Phase::Finished;
+}
+
+bool Engine::resize(DomainKind dk, int workers, QString *error)
+{
+    Domain *dom = d->domains[std::size_t(dk)].get();
+    if (!dom || dk == DomainKind::Loop || workers < 1 || workers > 4096) {
+        if (error)
+            *error = dk == DomainKind::Loop ? QStringLiteral("loop always has one thread")
+                   : !dom                   ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
+                                            : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
+        return false;
+    }
+    dom->resize(workers);
+    d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers));
+    return true;
+}
+
+bool Engine::setBackpressure(DomainKind dk, const Backpressure &bp, QString *error)
+{
+    Domain *dom = d->domains[std::size_t(dk)].get();
+    if (!dom || bp.queue < 0 || bp.maxInflight < 0) {
+        if (error)
+            *error = !dom ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
+                          : QStringLiteral("queue and max_inflight must be 0 (unbounded) or positive");
+        return false;
+    }
+    dom->setBackpressure(bp);
+    d->addEvent(QStringLiteral("%1 queue %2, max_inflight %3, on_full %4")
+                    .arg(domainName(dk))
+                    .arg(bp.queue)
+                    .arg(bp.maxInflight)
+                    .arg(onFullName(bp.onFull)));
+    return true;
+}
+
+bool Engine::reassign(const QString &key, DomainKind dk, QString *error)
+{
+    const auto where = d->router.find(key);
+    if (!where) {
+        if (error)
+            *error = QStringLiteral("no stage named %1 (expected class.stage)").arg(key);
+        return false;
+    }
+    if (!d->domains[std::size_t(dk)]) {
+        if (error)
+            *error = QStringLiteral("domain %1 is not available").arg(domainName(dk));
+        return false;
+    }
+    d->router.reassign(where->first, where->second, dk);
+    d->addEvent(QStringLiteral("%1 → %2").arg(key, domainName(dk)));
+    return true;
+}
+
+DomainKind Engine::routeOf(const QString &key) const
+{
+    const auto where = d->router.find(key);
+    return where ? d->router.route(where->first, where->second) : DomainKind::Threads;
+}
+
+const Scenario &Engine::scenario() const
+{
+    return d->scenario;
+}
+
+double Engine::elapsed() const
+{
+    return d->t0 ? double(nowNs() - d->t0) / 1e9 : 0.0;
+}
+
+std::vector<Frame> Engine::frames() const
+{
+    std::lock_guard lk(d->framesMutex);
+    return d->frames;
+}
+
+RunResult Engine::result() const
+{
+    RunResult r;
+    r.scenario = d->scenario;
+    const std::int64_t end = d->endedNs ? d->endedNs : nowNs();
+    r.durationS = d->t0 ? double(end - d->t0) / 1e9 : 0.0;
+    for (std::size_t i = 0; i < d->classes.size(); ++i) {
+        const ClassStats &c = *d->classes[i];
+        ClassResult cr;
+        cr.name = d->scenario.classes[i].name;
+        cr.submitted = c.submitted.load();
+        cr.completed = c.completed.load();
+        cr.failed = c.failed.load();
+        cr.rejected = c.rejected.load();
+        cr.cancelled = c.cancelled.load();
+        cr.throughput = r.durationS > 0 ? double(cr.completed) / r.durationS : 0.0;
+        cr.latency = c.latency.snapshot();
+        cr.hop = c.hop.snapshot();
+        if (auto sla = d->scenario.slaFor(int(i)))
+            cr.slaP99Ms = *sla * 1e3;
+        {
+            std::lock_guard lk(d->reasonsMutex);
+            cr.failureReasons = d->reasons[i];
+        }
+        r.classes.push_back(std::move(cr));
+    }
+    for (DomainKind dk : kAllDomains) {
+        DomainResult &dr = r.domains[std::size_t(dk)];
+        dr.kind = dk;
+        dr.used = d->domains[std::size_t(dk)] != nullptr;
+        if (d->endedNs)
+            dr.totals = d->domainTotals[std::size_t(dk)];
+        else if (dr.used)
+            dr.totals = d->domains[std::size_t(dk)]->totals(end);
+    }
+    r.loopLag = d->endedNs ? d->loopLag : (d->loop ? d->loop->lag() : HistogramSnapshot{});
+    {
+        std::lock_guard lk(d->framesMutex);
+        r.frames = d->frames;
+        r.events = d->events;
+    }
+    r.doubleEnds = d->doubleEnds.load();
+    r.findings = diagnose(r);
+    return r;
+}
+
+} // namespace hs

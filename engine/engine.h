@@ -1,0 +1,67 @@
+#pragma once
+
+#include "domain.h"
+#include "frame.h"
+#include "runresult.h"
+#include "scenario.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace hs {
+
+struct EngineOptions {
+    double drainSeconds = 5.0; ///< after arrivals stop, how long in-flight tasks may finish
+};
+
+/**
+ * Runs a scenario for real: starts the domains, the router, the load generator, the latency
+ * server and a monitor thread that takes a Frame 20 times a second. Every task ends exactly
+ * once. Commands (resize, reassign, backpressure, stop) never block on the engine's work.
+ * Frames and events arrive through queued signals; finished() fires once, after shutdown.
+ *
+ *     Engine e(scenario);
+ *     QObject::connect(&e, &Engine::finished, &app, &QCoreApplication::quit);
+ *     e.start(&error);
+ *     app.exec();
+ *     RunResult r = e.result();
+ */
+class Engine : public QObject {
+    Q_OBJECT
+public:
+    explicit Engine(Scenario scenario, EngineOptions options = {}, QObject *parent = nullptr);
+    ~Engine() override;
+
+    bool start(QString *error);
+    /// Graceful: stop arrivals, drain (bounded by drainSeconds), cancel the rest.
+    void requestStop();
+    /// Skip the drain: cancel everything in flight now.
+    void cancelNow();
+    bool isRunning() const;
+    bool isFinished() const;
+
+    bool resize(DomainKind d, int workers, QString *error = nullptr);
+    bool setBackpressure(DomainKind d, const Backpressure &bp, QString *error = nullptr);
+    bool reassign(const QString &key, DomainKind d, QString *error = nullptr);
+    DomainKind routeOf(const QString &key) const;
+
+    const Scenario &scenario() const;
+    /// Seconds since start.
+    double elapsed() const;
+    /// Frames so far (a copy).
+    std::vector<Frame> frames() const;
+    /// The whole run's figures; complete once finished() was emitted.
+    RunResult result() const;
+
+Q_SIGNALS:
+    void frameReady(const hs::Frame &frame);
+    void eventAdded(const hs::RunEvent &event);
+    void finished();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace hs

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "runresult.h"
+
+#include <QJsonObject>
+#include <QString>
+
+namespace hs {
+
+/// The machine a run was measured on (cores, CPU model, OS, library versions).
+QJsonObject environmentJson();
+
+/// The JSON report of DESIGN §9 (schema "hybridscope.run/1").
+QJsonObject runToJson(const RunResult &r);
+/// One row per frame and domain: t, domain, queue, inflight, busy, workers, done, p99_ms, starved, utilization, loop_lag_ms.
+QString runToCsv(const RunResult &r);
+/// The readable summary table printed by `hybridscope run`.
+QString runSummary(const RunResult &r);
+
+/// Writes `data` to `path` atomically (QSaveFile); on failure sets *error naming the file.
+bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error);
+
+} // namespace hs

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "diagnostics.h"
+#include "domain.h"
+#include "frame.h"
+#include "latencyhistogram.h"
+#include "scenario.h"
+
+#include <QMap>
+#include <QString>
+
+#include <array>
+#include <vector>
+
+namespace hs {
+
+struct ClassResult {
+    QString name;
+    std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+    double throughput = 0;          ///< completions per second over the run
+    HistogramSnapshot latency;      ///< end-to-end, from the intended arrival (completed tasks)
+    HistogramSnapshot hop;          ///< stage-to-stage hop cost, queueing excluded
+    std::optional<double> slaP99Ms;
+    QMap<QString, std::uint64_t> failureReasons; ///< reason -> count (failed, rejected, cancelled)
+    bool slaMet() const;
+};
+
+struct DomainResult {
+    DomainKind kind = DomainKind::Threads;
+    bool used = false; ///< started in this run
+    DomainTotals totals;
+};
+
+/**
+ * Everything a finished run measured: the input of every report (summary table, JSON, CSV).
+ *
+ *     RunResult r = engine.result();
+ *     bool ok = r.conserved();
+ */
+struct RunResult {
+    Scenario scenario;
+    double durationS = 0;
+    std::vector<ClassResult> classes;
+    std::array<DomainResult, kDomainCount> domains;
+    HistogramSnapshot loopLag;
+    std::vector<Frame> frames;
+    std::vector<RunEvent> events;
+    std::vector<Finding> findings;
+    std::uint64_t doubleEnds = 0; ///< tasks that tried to end twice (must stay 0)
+
+    std::uint64_t submitted() const;
+    std::uint64_t completed() const;
+    std::uint64_t failed() const;
+    std::uint64_t rejected() const;
+    std::uint64_t cancelled() const;
+    /// submitted = completed + failed + rejected + cancelled, per class and in total.
+    bool conserved() const;
+    bool allSlasMet() const;
+};
+
+} // namespace hs

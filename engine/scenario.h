@@ -1,0 +1,142 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <vector>
+
+namespace hs {
+
+/// The four execution domains of DESIGN §2, in a fixed order used as an index everywhere.
+enum class DomainKind : int { Loop = 0, Threads = 1, Tbb = 2, Procs = 3 };
+inline constexpr int kDomainCount = 4;
+inline constexpr std::array<DomainKind, kDomainCount> kAllDomains{DomainKind::Loop, DomainKind::Threads,
+                                                                  DomainKind::Tbb, DomainKind::Procs};
+
+QString domainName(DomainKind d);
+std::optional<DomainKind> domainFromName(const QString &name);
+
+enum class WorkKind { Cpu, Block, Async, Net, Disk };
+QString workName(WorkKind w);
+
+enum class CpuKernel { Spin, Sha256, Matmul, Sort };
+QString kernelName(CpuKernel k);
+
+enum class OnFull { Reject, Block, DropOldest };
+QString onFullName(OnFull p);
+std::optional<OnFull> onFullFromName(const QString &name);
+
+enum class Transfer { Copy, Shm };
+QString transferName(Transfer t);
+
+enum class ArrivalProcess { Poisson, Constant, Burst, Ramp, Closed };
+QString arrivalName(ArrivalProcess a);
+
+/// Where a value came from: a file position (1-based) or a command-line override.
+struct SourceLoc {
+    int line = 0;
+    int column = 0;
+};
+
+/**
+ * A random quantity (a duration in seconds or a size in bytes): a fixed value or one of the
+ * distributions of DESIGN §4. Samples are never negative (normal is truncated at 0).
+ *
+ *     Distribution d = Distribution::exp(0.005);   // exp(5ms)
+ *     double s = d.sample(rng);
+ */
+struct Distribution {
+    enum class Kind { Fixed, Exp, Uniform, Normal, LogNormal };
+    Kind kind = Kind::Fixed;
+    double a = 0; ///< fixed value, mean (exp, normal), lo (uniform), median (lognormal)
+    double b = 0; ///< hi (uniform), sd (normal), sigma (lognormal)
+
+    static Distribution fixed(double v) { return {Kind::Fixed, v, 0}; }
+    static Distribution exp(double mean) { return {Kind::Exp, mean, 0}; }
+
+    double sample(std::mt19937_64 &rng) const;
+    double mean() const;
+    bool isZero() const { return kind == Kind::Fixed && a == 0; }
+    /// Human-readable form, e.g. "exp(5ms)"; `unit` is "s" for durations or "B" for sizes.
+    QString toString(const QString &unit) const;
+
+    bool operator==(const Distribution &) const = default;
+};
+
+/// One step of a task class's pipeline (DESIGN §3).
+struct Stage {
+    QString name;
+    WorkKind work = WorkKind::Cpu;
+    Distribution time;       ///< seconds (cpu, block, async, net)
+    Distribution bytes;      ///< bytes (net response size, disk file size)
+    CpuKernel kernel = CpuKernel::Spin;
+    bool fsync = false;      ///< disk only
+    Distribution payloadIn;  ///< bytes moved into the stage's domain
+    Distribution payloadOut; ///< bytes produced by the stage
+    double timeout = 0;      ///< seconds from admission; 0: none
+    double fail = 0;         ///< probability that the stage raises
+    double crash = 0;        ///< probability that a procs worker aborts mid-stage
+    DomainKind domain = DomainKind::Threads; ///< starting route
+    SourceLoc loc;
+};
+
+struct Arrival {
+    ArrivalProcess process = ArrivalProcess::Poisson;
+    double rate = 0;     ///< per second (poisson, constant, burst)
+    double on = 0;       ///< burst: seconds on
+    double off = 0;      ///< burst: seconds off
+    double from = 0;     ///< ramp: start rate per second
+    double to = 0;       ///< ramp: end rate per second
+    double over = 0;     ///< ramp: seconds to go from `from` to `to` (0: the run's duration)
+    int clients = 0;     ///< closed: number of clients
+    Distribution think;  ///< closed: think time between a completion and the next request
+};
+
+struct TaskClass {
+    QString name;
+    Arrival arrival;
+    std::vector<Stage> stages;
+    std::optional<double> slaP99; ///< seconds; falls back to Scenario::slaP99
+    SourceLoc loc;
+};
+
+struct DomainConfig {
+    bool declared = false;  ///< present in the file's `domains:` map
+    int workers = 2;        ///< always 1 for loop
+    int queue = 0;          ///< waiting-queue capacity; 0: unbounded
+    int maxInflight = 0;    ///< queued + running; 0: unlimited
+    OnFull onFull = OnFull::Reject;
+    Transfer transfer = Transfer::Copy; ///< procs only
+};
+
+/**
+ * A parsed, validated scenario (DESIGN §4): plain values, no YAML left in it.
+ * Produced by ScenarioParser; the engine, GUI and reports all read it.
+ */
+struct Scenario {
+    QString name;
+    QString description;
+    QString source;        ///< file path, or "<builtin:NAME>"
+    double duration = 0;   ///< seconds; 0: until stopped
+    std::uint64_t seed = 1;
+    std::optional<double> slaP99; ///< default per-class SLA on end-to-end latency, seconds
+    double starvationThreshold = 0.100;
+    double heartbeat = 0.010;
+    bool gilEnabled = false;
+    double gilSwitchInterval = 0.005;
+    std::array<DomainConfig, kDomainCount> domains;
+    std::vector<TaskClass> classes;
+
+    DomainConfig &domain(DomainKind d) { return domains[static_cast<int>(d)]; }
+    const DomainConfig &domain(DomainKind d) const { return domains[static_cast<int>(d)]; }
+    /// SLA of class `i`, its own or the scenario's default.
+    std::optional<double> slaFor(int classIndex) const;
+    /// "class.stage" routing keys, in class then stage order.
+    QStringList routingKeys() const;
+};
+
+} // namespace hs

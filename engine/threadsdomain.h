@@ -1,0 +1,35 @@
+#pragma once
+
+#include "domain.h"
+
+#include <memory>
+
+class QThreadPool;
+
+namespace hs {
+
+/**
+ * The `threads` domain: its own QThreadPool (never the global one); stages are started with
+ * QtConcurrent::run and a worker keeps running queued stages until the queue is empty.
+ *
+ *     ThreadsDomain d(host, scenario.domain(DomainKind::Threads), thresholdNs);
+ *     d.start(&error);
+ */
+class ThreadsDomain final : public Domain {
+public:
+    ThreadsDomain(StageHost &host, const DomainConfig &cfg, std::int64_t starvationThresholdNs);
+    ~ThreadsDomain() override;
+
+    bool start(QString *error) override;
+    void stop() override;
+
+protected:
+    void launch(StageJob job) override;
+    void applyWorkers(int workers) override;
+
+private:
+    void work(StageJob job);
+    std::unique_ptr<QThreadPool> m_pool;
+};
+
+} // namespace hs
