@@ -69,7 +69,7 @@ void HistogramSnapshot::merge(const HistogramSnapshot &other)
         } else if (a == m_bins.cend() || b->index < a->index) {
             merged.push_back(*b++);
         } else {
-            merged.push_back({a->index, a->count + b->count});
+            merged.push_back({ a->index, a->count + b->count });
             ++a;
             ++b;
         }
@@ -94,7 +94,7 @@ HistogramSnapshot HistogramSnapshot::since(const HistogramSnapshot &earlier) con
             ++e;
         const std::uint64_t before = (e != earlier.m_bins.cend() && e->index == bin.index) ? e->count : 0;
         if (bin.count > before) {
-            diff.m_bins.push_back({bin.index, bin.count - before});
+            diff.m_bins.push_back({ bin.index, bin.count - before });
             diff.m_count += bin.count - before;
         }
     }
@@ -103,10 +103,10 @@ HistogramSnapshot HistogramSnapshot::since(const HistogramSnapshot &earlier) con
     diff.m_sum = saturatingSub(m_sum, earlier.m_sum);
     diff.m_overflow = saturatingSub(m_overflow, earlier.m_overflow);
     // An extreme that moved after `earlier` belongs to the difference; otherwise only its buckets tell.
-    const std::int64_t minCandidate =
-        m_min < earlier.m_min ? m_min : std::clamp(roundedRepresentative(diff.m_bins.front().index), m_min, m_max);
-    const std::int64_t maxCandidate =
-        m_max > earlier.m_max ? m_max : std::clamp(roundedRepresentative(diff.m_bins.back().index), m_min, m_max);
+    const std::int64_t minCandidate
+        = m_min < earlier.m_min ? m_min : std::clamp(roundedRepresentative(diff.m_bins.front().index), m_min, m_max);
+    const std::int64_t maxCandidate
+        = m_max > earlier.m_max ? m_max : std::clamp(roundedRepresentative(diff.m_bins.back().index), m_min, m_max);
     diff.clampExtremesToBins(minCandidate, maxCandidate);
     return diff;
 }
@@ -122,8 +122,7 @@ void HistogramSnapshot::clampExtremesToBins(std::int64_t minCandidate, std::int6
 
 LatencyHistogram::LatencyHistogram()
     : m_buckets(std::make_unique<std::atomic<std::uint64_t>[]>(HistogramLayout::kBucketCount))
-{
-}
+{ }
 
 HistogramSnapshot LatencyHistogram::snapshot() const
 {
@@ -131,7 +130,7 @@ HistogramSnapshot LatencyHistogram::snapshot() const
     for (int i = 0; i < HistogramLayout::kBucketCount; ++i) {
         const std::uint64_t c = m_buckets[i].load(std::memory_order_relaxed);
         if (c != 0) {
-            s.m_bins.push_back({i, c});
+            s.m_bins.push_back({ i, c });
             s.m_count += c;
         }
     }
@@ -155,18 +154,17 @@ void LatencyHistogram::reset()
 
 SlidingWindow::SlidingWindow(std::int64_t windowNs)
     : m_windowNs(std::max<std::int64_t>(windowNs, 1))
-{
-}
+{ }
 
 void SlidingWindow::tick(std::int64_t nowNs, const HistogramSnapshot &cumulative)
 {
-    m_ticks.push_back({nowNs, cumulative});
+    m_ticks.push_back({ nowNs, cumulative });
     dropExpired();
 }
 
 void SlidingWindow::tick(std::int64_t nowNs, HistogramSnapshot &&cumulative)
 {
-    m_ticks.push_back({nowNs, std::move(cumulative)});
+    m_ticks.push_back({ nowNs, std::move(cumulative) });
     dropExpired();
 }
 
@@ -192,7 +190,7 @@ std::int64_t SlidingWindow::spanNs() const
 
 HistogramSnapshot SlidingWindow::cumulative() const
 {
-    return m_ticks.empty() ? HistogramSnapshot{} : m_ticks.back().cumulative;
+    return m_ticks.empty() ? HistogramSnapshot {} : m_ticks.back().cumulative;
 }
 
 } // namespace hs

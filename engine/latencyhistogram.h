@@ -21,8 +21,7 @@ namespace hs {
  *     double v = HistogramLayout::bucketRepresentative(i);         // ≈ 1.5 ms, within 0.39 %
  */
 struct HistogramLayout {
-    static constexpr int kSubBucketBits = 7;
-    static constexpr int kSubBuckets = 1 << kSubBucketBits; ///< buckets per octave
+    static constexpr int kSubBucketBits = 7; ///< 2^7 = 128 buckets per octave
     static constexpr std::int64_t kMaxValueNs = 3'600'000'000'000; ///< 1 h; larger values are clamped to it
 
     static constexpr int bucketIndex(std::int64_t ns) noexcept
@@ -50,10 +49,7 @@ struct HistogramLayout {
     static const int kBucketCount; // the top one holds kMaxValueNs
 
 private:
-    static constexpr int bucketShift(int index) noexcept
-    {
-        return std::max(0, (index >> kSubBucketBits) - 1);
-    }
+    static constexpr int bucketShift(int index) noexcept { return std::max(0, (index >> kSubBucketBits) - 1); }
 };
 
 inline constexpr int HistogramLayout::kBucketCount = HistogramLayout::bucketIndex(HistogramLayout::kMaxValueNs) + 1;
@@ -136,11 +132,9 @@ public:
         m_buckets[HistogramLayout::bucketIndex(ns)].fetch_add(1, std::memory_order_relaxed);
         m_sum.fetch_add(std::uint64_t(ns), std::memory_order_relaxed);
         std::int64_t seen = m_min.load(std::memory_order_relaxed);
-        while (ns < seen && !m_min.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
-        }
+        while (ns < seen && !m_min.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) { }
         seen = m_max.load(std::memory_order_relaxed);
-        while (ns > seen && !m_max.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) {
-        }
+        while (ns > seen && !m_max.compare_exchange_weak(seen, ns, std::memory_order_relaxed)) { }
     }
     /// Safe while other threads record; the count is the sum of the buckets read.
     HistogramSnapshot snapshot() const;
@@ -150,10 +144,10 @@ public:
 private:
     std::unique_ptr<std::atomic<std::uint64_t>[]> m_buckets;
     // Every record() writes the sum; keep that line away from min/max, which are mostly only read.
-    alignas(64) std::atomic<std::uint64_t> m_sum{0};
-    std::atomic<std::uint64_t> m_overflow{0};
-    alignas(64) std::atomic<std::int64_t> m_min{std::numeric_limits<std::int64_t>::max()};
-    std::atomic<std::int64_t> m_max{std::numeric_limits<std::int64_t>::min()};
+    alignas(64) std::atomic<std::uint64_t> m_sum { 0 };
+    std::atomic<std::uint64_t> m_overflow { 0 };
+    alignas(64) std::atomic<std::int64_t> m_min { std::numeric_limits<std::int64_t>::max() };
+    std::atomic<std::int64_t> m_max { std::numeric_limits<std::int64_t>::min() };
 };
 
 /**

@@ -71,7 +71,7 @@ struct Connection {
     unsigned char in[latency::kRequestSize] = {};
     std::size_t inLen = 0;
     std::deque<Pending> queue; // answered strictly in this order
-    bool sending = false;      // the front of `queue` is being written
+    bool sending = false; // the front of `queue` is being written
     unsigned char header[latency::kResponseHeaderSize] = {};
     std::size_t headerSent = 0;
     std::uint64_t bodyLeft = 0;
@@ -97,8 +97,8 @@ struct LatencyServer::Impl {
     int epollFd = -1;
     int timerFd = -1;
     int wakeFd = -1;
-    std::atomic<std::uint16_t> port{0};
-    std::atomic<bool> running{false};
+    std::atomic<std::uint16_t> port { 0 };
+    std::atomic<bool> running { false };
     std::thread thread;
 
     // Owned by the server thread while it runs.
@@ -169,7 +169,7 @@ void LatencyServer::Impl::run()
 
 void LatencyServer::Impl::setListening(bool on)
 {
-    epoll_event ev{};
+    epoll_event ev {};
     ev.events = on ? std::uint32_t(EPOLLIN) : 0u;
     ev.data.u64 = kListenId;
     epoll_ctl(epollFd, EPOLL_CTL_MOD, listenFd, &ev);
@@ -186,7 +186,7 @@ void LatencyServer::Impl::acceptAll()
             if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
                 qWarning("latency server: accept failed: %s", qPrintable(errnoText(err)));
                 setListening(false);
-                wakes.push({nowNs() + kAcceptRetryNs, kListenId});
+                wakes.push({ nowNs() + kAcceptRetryNs, kListenId });
             }
             return; // EAGAIN: all accepted
         }
@@ -196,7 +196,7 @@ void LatencyServer::Impl::acceptAll()
         c.fd = fd;
         c.id = nextId++;
         c.events = EPOLLIN;
-        epoll_event ev{};
+        epoll_event ev {};
         ev.events = c.events;
         ev.data.u64 = c.id;
         if (epoll_ctl(epollFd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -259,8 +259,8 @@ bool LatencyServer::Impl::readRequests(Connection &c)
             if (bytes > latency::kMaxResponseBytes || delayNs > latency::kMaxDelayNs)
                 return false; // refused: never allocate or wait for what a request merely claims
             const std::int64_t deadline = now + std::int64_t(delayNs);
-            c.queue.push_back({deadline, bytes});
-            wakes.push({deadline, c.id});
+            c.queue.push_back({ deadline, bytes });
+            wakes.push({ deadline, c.id });
         }
     }
     return true;
@@ -285,7 +285,7 @@ bool LatencyServer::Impl::writeSome(Connection &c)
             c.sending = false;
             break;
         }
-        msghdr msg{};
+        msghdr msg {};
         msg.msg_iov = iov;
         msg.msg_iovlen = std::size_t(count);
         const ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -333,7 +333,7 @@ void LatencyServer::Impl::updateInterest(Connection &c)
         want |= EPOLLOUT;
     if (want == c.events)
         return;
-    epoll_event ev{};
+    epoll_event ev {};
     ev.events = want;
     ev.data.u64 = c.id;
     if (epoll_ctl(epollFd, EPOLL_CTL_MOD, c.fd, &ev) == 0)
@@ -375,7 +375,7 @@ void LatencyServer::Impl::rearmTimer()
     const std::int64_t next = wakes.empty() ? 0 : std::max<std::int64_t>(wakes.top().deadlineNs, 1);
     if (next == armedNs)
         return;
-    itimerspec spec{};
+    itimerspec spec {};
     spec.it_value.tv_sec = next / kNsPerSec;
     spec.it_value.tv_nsec = next % kNsPerSec;
     if (timerfd_settime(timerFd, TFD_TIMER_ABSTIME, &spec, nullptr) == 0)
@@ -384,8 +384,7 @@ void LatencyServer::Impl::rearmTimer()
 
 LatencyServer::LatencyServer()
     : m_impl(std::make_unique<Impl>())
-{
-}
+{ }
 
 LatencyServer::~LatencyServer()
 {
@@ -415,7 +414,7 @@ bool LatencyServer::start(QString *error, std::uint16_t port)
     const int one = 1;
     // Lets a restarted server take its port back while old connections sit in TIME_WAIT.
     setsockopt(d.listenFd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
+    sockaddr_in addr {};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(port);
@@ -436,10 +435,10 @@ bool LatencyServer::start(QString *error, std::uint16_t port)
     d.wakeFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (d.wakeFd < 0)
         return fail(QStringLiteral("eventfd"));
-    const std::pair<int, std::uint64_t> watched[] = {
-        {d.wakeFd, kWakeId}, {d.timerFd, kTimerId}, {d.listenFd, kListenId}};
+    const std::pair<int, std::uint64_t> watched[]
+        = { { d.wakeFd, kWakeId }, { d.timerFd, kTimerId }, { d.listenFd, kListenId } };
     for (const auto &[fd, id] : watched) {
-        epoll_event ev{};
+        epoll_event ev {};
         ev.events = EPOLLIN;
         ev.data.u64 = id;
         if (epoll_ctl(d.epollFd, EPOLL_CTL_ADD, fd, &ev) < 0)

@@ -12,7 +12,7 @@ namespace hs {
 /// Wire protocol of the built-in latency server. Integers are little-endian. A connection is persistent and
 /// carries any number of requests; they are answered in the order they were sent.
 namespace latency {
-inline constexpr std::size_t kRequestSize = 16;       ///< u64 delay_ns, u64 response_bytes
+inline constexpr std::size_t kRequestSize = 16; ///< u64 delay_ns, u64 response_bytes
 inline constexpr std::size_t kResponseHeaderSize = 8; ///< u64 length, followed by that many bytes
 /// A request asking for more is refused: the server closes the connection.
 inline constexpr std::uint64_t kMaxResponseBytes = std::uint64_t(1) << 30;
@@ -55,8 +55,7 @@ inline void encodeRequest(unsigned char *out, std::uint64_t delayNs, std::uint64
  *     runNetBlocking(server.port(), 0.002, 4096, {});   // 4 KiB after 2 ms
  *     server.stop();                                     // also done by the destructor
  */
-class LatencyServer
-{
+class LatencyServer {
 public:
     LatencyServer();
     ~LatencyServer();

@@ -33,7 +33,7 @@ unsigned char *scratch()
 bool isIdleConnectionUsable(int fd)
 {
     // An idle connection has nothing to read: readable means the server closed it (or it is out of step).
-    pollfd p{fd, POLLIN, 0};
+    pollfd p { fd, POLLIN, 0 };
     return ::poll(&p, 1, 0) == 0;
 }
 
@@ -46,7 +46,7 @@ int openLoopbackConnection(std::uint16_t port, bool *connected)
     const int one = 1;
     // Request/response traffic of small writes: Nagle plus delayed ACK would add tens of milliseconds.
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in addr{};
+    sockaddr_in addr {};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(port);
@@ -77,8 +77,7 @@ int socketError(int fd)
 
 NetConnectionPool::NetConnectionPool(std::size_t maxIdle)
     : m_maxIdle(maxIdle)
-{
-}
+{ }
 
 NetConnectionPool::~NetConnectionPool()
 {
@@ -192,8 +191,7 @@ NetCall::Step NetCall::start()
 NetCall::Step NetCall::onReady()
 {
     switch (m_state) {
-    case State::Idle:
-        return start();
+    case State::Idle: return start();
     case State::Connecting: {
         const int err = socketError(m_fd);
         if (err != 0)
@@ -202,14 +200,10 @@ NetCall::Step NetCall::onReady()
         m_state = State::Writing;
         return writeRequest();
     }
-    case State::Writing:
-        return writeRequest();
-    case State::Reading:
-        return readResponse();
-    case State::Done:
-        return Step::Done;
-    case State::Failed:
-        break;
+    case State::Writing: return writeRequest();
+    case State::Reading: return readResponse();
+    case State::Done: return Step::Done;
+    case State::Failed: break;
     }
     return Step::Failed;
 }

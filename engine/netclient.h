@@ -33,8 +33,7 @@ bool isIdleConnectionUsable(int fd);
  *     ...                               // one complete request/response on fd
  *     pool.give(port, fd);              // kept, or closed when the pool is full
  */
-class NetConnectionPool
-{
+class NetConnectionPool {
 public:
     explicit NetConnectionPool(std::size_t maxIdle = 64);
     ~NetConnectionPool(); ///< closes the idle fds
@@ -69,8 +68,7 @@ private:
  *     if (step == NetCall::Step::Failed)
  *         qWarning() << call.error();
  */
-class NetCall
-{
+class NetCall {
 public:
     enum class Step { WantRead, WantWrite, Done, Failed };
 

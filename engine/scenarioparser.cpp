@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 #include <QThread>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -115,8 +116,7 @@ QString nodeKind(const YNode &n)
 }
 
 /// Turns yaml-cpp parser events into a YNode tree; stops at the first fatal problem.
-class TreeBuilder final : public YAML::EventHandler
-{
+class TreeBuilder final : public YAML::EventHandler {
 public:
     struct Problem {
         int line = 0;
@@ -124,12 +124,16 @@ public:
         QString message;
     };
 
+    /// Thrown through yaml-cpp to stop parsing at the first fatal problem (yaml-cpp unwinds cleanly
+    /// from its own exceptions, so it does from this one).
+    struct Abort { };
+
     YNodePtr root;
-    std::optional<Problem> fatal;  ///< the tree is unusable
+    std::optional<Problem> fatal; ///< the tree is unusable
     std::vector<Problem> problems; ///< the tree is usable, but these are errors
 
-    void OnDocumentStart(const YAML::Mark &) override {}
-    void OnDocumentEnd() override {}
+    void OnDocumentStart(const YAML::Mark &) override { }
+    void OnDocumentEnd() override { }
 
     void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override
     {
@@ -137,8 +141,7 @@ public:
             finish(std::move(n), anchor);
     }
 
-    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
-                  const std::string &value) override
+    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, const std::string &value) override
     {
         if (auto n = make(mark, YNode::Type::Scalar)) {
             n->text = QString::fromStdString(value);
@@ -154,27 +157,26 @@ public:
         if (it == m_anchors.end()) {
             // Anchors are registered when their node is complete, so this is an alias inside its own anchor.
             fail(mark, QStringLiteral("an alias refers to a node that contains it; recursive aliases are not allowed"));
-            return;
         }
         YNodePtr copy = copyWithinBudget(*it->second, mark);
         if (copy)
             finish(std::move(copy), YAML::NullAnchor);
     }
 
-    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
-                         YAML::EmitterStyle::value) override
+    void OnSequenceStart(
+        const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, YAML::EmitterStyle::value) override
     {
         if (auto n = make(mark, YNode::Type::Sequence))
-            m_stack.push_back(Frame{std::move(n), anchor, {}, false, {}});
+            m_stack.push_back(Frame { std::move(n), anchor, {}, false, {} });
     }
 
     void OnSequenceEnd() override { closeCollection(); }
 
-    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
-                    YAML::EmitterStyle::value) override
+    void OnMapStart(
+        const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, YAML::EmitterStyle::value) override
     {
         if (auto n = make(mark, YNode::Type::Map))
-            m_stack.push_back(Frame{std::move(n), anchor, {}, false, {}});
+            m_stack.push_back(Frame { std::move(n), anchor, {}, false, {} });
     }
 
     void OnMapEnd() override { closeCollection(); }
@@ -192,19 +194,20 @@ private:
     std::map<YAML::anchor_t, const YNode *> m_anchors;
     int m_nodes = 0;
 
-    void fail(const YAML::Mark &mark, const QString &message)
+    [[noreturn]] void fail(const YAML::Mark &mark, const QString &message)
     {
         if (!fatal)
-            fatal = Problem{mark.line + 1, mark.column + 1, message};
+            fatal = Problem { mark.line + 1, mark.column + 1, message };
+        throw Abort {};
     }
 
     bool spend(const YAML::Mark &mark)
     {
         if (++m_nodes <= ScenarioParser::kMaxNodes)
             return true;
-        fail(mark, QStringLiteral("the document expands to more than ") + QString::number(ScenarioParser::kMaxNodes)
-                       + QStringLiteral(" YAML nodes (counting every use of an alias); refusing it"));
-        return false;
+        fail(mark,
+            QStringLiteral("the document expands to more than ") + QString::number(ScenarioParser::kMaxNodes)
+                + QStringLiteral(" YAML nodes (counting every use of an alias); refusing it"));
     }
 
     YNodePtr make(const YAML::Mark &mark, YNode::Type type)
@@ -237,7 +240,7 @@ private:
             auto c = copyWithinBudget(*e.value, mark);
             if (!c)
                 return nullptr;
-            n->entries.push_back(YEntry{e.key, e.line, e.column, 0, std::move(c)});
+            n->entries.push_back(YEntry { e.key, e.line, e.column, 0, std::move(c) });
         }
         return n;
     }
@@ -266,10 +269,10 @@ private:
         }
         if (!top.haveKey) {
             top.haveKey = true;
-            top.pendingKey = YEntry{n->text, n->line, n->column, 0, nullptr};
+            top.pendingKey = YEntry { n->text, n->line, n->column, 0, nullptr };
             if (n->type != YNode::Type::Scalar) {
-                problems.push_back({n->line, n->column,
-                                    QStringLiteral("a key must be a plain word; got ") + nodeKind(*n)});
+                problems.push_back(
+                    { n->line, n->column, QStringLiteral("a key must be a plain word; got ") + nodeKind(*n) });
                 top.pendingKey.key.clear();
                 top.pendingKey.line = -1; // marks the entry to drop
             }
@@ -281,9 +284,9 @@ private:
             return;
         const auto seen = top.keyLines.constFind(e.key);
         if (seen != top.keyLines.cend()) {
-            problems.push_back({e.line, e.column,
-                                QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
-                                    + QString::number(*seen) + QLatin1Char(')')});
+            problems.push_back({ e.line, e.column,
+                QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
+                    + QString::number(*seen) + QLatin1Char(')') });
             return;
         }
         top.keyLines.insert(e.key, e.line);
@@ -293,8 +296,7 @@ private:
 };
 
 /// Records only that a document started; the parser still reads it whole.
-class DocumentProbe final : public YAML::EventHandler
-{
+class DocumentProbe final : public YAML::EventHandler {
 public:
     std::optional<YAML::Mark> start;
     void OnDocumentStart(const YAML::Mark &mark) override
@@ -302,14 +304,15 @@ public:
         if (!start)
             start = mark;
     }
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t, const std::string &) override {}
-    void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
+    void OnDocumentEnd() override { }
+    void OnNull(const YAML::Mark &, YAML::anchor_t) override { }
+    void OnAlias(const YAML::Mark &, YAML::anchor_t) override { }
+    void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t, const std::string &) override { }
+    void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    }
+    void OnSequenceEnd() override { }
+    void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override { }
+    void OnMapEnd() override { }
 };
 
 struct BuildOutcome {
@@ -323,9 +326,9 @@ BuildOutcome buildTree(const QByteArray &yaml)
 {
     BuildOutcome out;
     std::istringstream stream(std::string(yaml.constData(), std::size_t(yaml.size())));
+    TreeBuilder builder;
     try {
         YAML::Parser parser(stream);
-        TreeBuilder builder;
         if (!parser.HandleNextDocument(builder)) {
             out.noDocument = true;
             return out;
@@ -339,16 +342,24 @@ BuildOutcome buildTree(const QByteArray &yaml)
         DocumentProbe probe;
         if (parser.HandleNextDocument(probe)) {
             const YAML::Mark m = probe.start.value_or(YAML::Mark());
-            out.errors.push_back({m.line + 1, m.column + 1,
-                                  QStringLiteral("a second YAML document starts here; a scenario file holds one")});
+            out.errors.push_back({ m.line + 1, m.column + 1,
+                QStringLiteral("a second YAML document starts here; a scenario file holds one") });
         }
+    } catch (const TreeBuilder::Abort &) {
+        out.errors.push_back(*builder.fatal);
+        out.root.reset();
+    } catch (const YAML::DeepRecursion &e) {
+        out.errors.push_back({ e.mark.line + 1, e.mark.column + 1,
+            QStringLiteral("the YAML nests too deeply (") + QString::number(e.depth())
+                + QStringLiteral(" levels); a scenario needs a handful") });
+        out.root.reset();
     } catch (const YAML::Exception &e) {
         const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
         const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
-        out.errors.push_back({line, column, QStringLiteral("YAML syntax error: ") + QString::fromStdString(e.msg)});
+        out.errors.push_back({ line, column, QStringLiteral("YAML syntax error: ") + QString::fromStdString(e.msg) });
         out.root.reset();
     } catch (const std::exception &e) {
-        out.errors.push_back({0, 0, QStringLiteral("cannot read the YAML: ") + QString::fromLocal8Bit(e.what())});
+        out.errors.push_back({ 0, 0, QStringLiteral("cannot read the YAML: ") + QString::fromLocal8Bit(e.what()) });
         out.root.reset();
     }
     return out;
@@ -363,10 +374,10 @@ std::optional<TreeBuilder::Problem> checkText(const QByteArray &bytes)
     const auto *p = reinterpret_cast<const unsigned char *>(bytes.constData());
     const qsizetype n = bytes.size();
     const auto problem = [&](const QString &what, unsigned char byte) {
-        return TreeBuilder::Problem{line, column,
-                                    QStringLiteral("not a text file: ") + what + QStringLiteral(" 0x")
-                                        + QString::number(byte, 16).rightJustified(2, QLatin1Char('0'))
-                                        + QStringLiteral("; expected a YAML scenario in UTF-8")};
+        return TreeBuilder::Problem { line, column,
+            QStringLiteral("not a text file: ") + what + QStringLiteral(" 0x")
+                + QString::number(byte, 16).rightJustified(2, QLatin1Char('0'))
+                + QStringLiteral("; expected a YAML scenario in UTF-8") };
     };
     for (qsizetype i = 0; i < n;) {
         const unsigned char c = p[i];
@@ -418,7 +429,20 @@ std::optional<TreeBuilder::Problem> checkText(const QByteArray &bytes)
 // ---------------------------------------------------------------------------------------------
 // Leaf rules: one table serves whole-file validation and ScenarioParser::checkField alike.
 
-enum class Leaf { Text, NonEmptyText, Name, Int, Seed, Bool, Probability, Duration, DurationDist, SizeDist, Rate, Choice };
+enum class Leaf {
+    Text,
+    NonEmptyText,
+    Name,
+    Int,
+    Seed,
+    Bool,
+    Probability,
+    Duration,
+    DurationDist,
+    SizeDist,
+    Rate,
+    Choice
+};
 
 struct Rule {
     Leaf leaf = Leaf::Text;
@@ -440,8 +464,8 @@ struct LeafValue {
 
 const QStringList &domainNames()
 {
-    static const QStringList names{QStringLiteral("loop"), QStringLiteral("threads"), QStringLiteral("tbb"),
-                                   QStringLiteral("procs")};
+    static const QStringList names { QStringLiteral("loop"), QStringLiteral("threads"), QStringLiteral("tbb"),
+        QStringLiteral("procs") };
     return names;
 }
 
@@ -449,66 +473,69 @@ const QHash<QString, Rule> &rules()
 {
     static const QHash<QString, Rule> table = [] {
         QHash<QString, Rule> t;
-        const auto duration = [](double lo, bool exclusive, double hi) { return Rule{Leaf::Duration, lo, hi, exclusive, {}, {}}; };
-        const auto integer = [](double lo, double hi, const QString &note = {}) {
-            return Rule{Leaf::Int, lo, hi, false, {}, note};
+        const auto duration = [](double lo, bool exclusive, double hi) {
+            return Rule { Leaf::Duration, lo, hi, exclusive, {}, {} };
         };
-        const auto choice = [](const QStringList &c) { return Rule{Leaf::Choice, 0, 0, false, c, {}}; };
+        const auto integer = [](double lo, double hi, const QString &note = {}) {
+            return Rule { Leaf::Int, lo, hi, false, {}, note };
+        };
+        const auto choice = [](const QStringList &c) { return Rule { Leaf::Choice, 0, 0, false, c, {} }; };
 
-        t.insert(QStringLiteral("name"), Rule{Leaf::NonEmptyText, 0, 0, false, {}, {}});
-        t.insert(QStringLiteral("description"), Rule{Leaf::Text, 0, 0, false, {}, {}});
+        t.insert(QStringLiteral("name"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("description"), Rule { Leaf::Text, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("duration"), duration(0, false, 24 * kHour));
-        t.insert(QStringLiteral("seed"), Rule{Leaf::Seed, 0, 0, false, {}, {}});
+        t.insert(QStringLiteral("seed"), Rule { Leaf::Seed, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("sla.p99"), duration(0, true, kHour));
         t.insert(QStringLiteral("starvation.threshold"), duration(0, true, kHour));
         t.insert(QStringLiteral("starvation.heartbeat"), duration(100e-6, false, kHour));
-        t.insert(QStringLiteral("gil.enabled"), Rule{Leaf::Bool, 0, 0, false, {}, {}});
+        t.insert(QStringLiteral("gil.enabled"), Rule { Leaf::Bool, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("gil.switch_interval"), duration(1e-6, false, kHour));
 
         for (const QString &d : domainNames()) {
             const QString p = QStringLiteral("domains.") + d + QLatin1Char('.');
             if (d == QLatin1String("loop"))
-                t.insert(p + QStringLiteral("workers"), integer(1, 1, QStringLiteral("the loop always runs on one thread")));
+                t.insert(
+                    p + QStringLiteral("workers"), integer(1, 1, QStringLiteral("the loop always runs on one thread")));
             else
                 t.insert(p + QStringLiteral("workers"), integer(1, 4096));
             t.insert(p + QStringLiteral("queue"), integer(0, 1e7, QStringLiteral("0 means unbounded")));
             t.insert(p + QStringLiteral("max_inflight"), integer(0, 1e7, QStringLiteral("0 means unlimited")));
             t.insert(p + QStringLiteral("on_full"),
-                     choice({QStringLiteral("reject"), QStringLiteral("block"), QStringLiteral("drop_oldest")}));
+                choice({ QStringLiteral("reject"), QStringLiteral("block"), QStringLiteral("drop_oldest") }));
         }
-        t.insert(QStringLiteral("domains.procs.transfer"), choice({QStringLiteral("copy"), QStringLiteral("shm")}));
+        t.insert(QStringLiteral("domains.procs.transfer"), choice({ QStringLiteral("copy"), QStringLiteral("shm") }));
 
-        t.insert(QStringLiteral("classes.*.name"), Rule{Leaf::Name, 0, 0, false, {}, {}});
+        t.insert(QStringLiteral("classes.*.name"), Rule { Leaf::Name, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("classes.*.sla.p99"), duration(0, true, kHour));
         t.insert(QStringLiteral("classes.*.arrival.process"),
-                 choice({QStringLiteral("poisson"), QStringLiteral("constant"), QStringLiteral("burst"),
-                         QStringLiteral("ramp"), QStringLiteral("closed")}));
-        t.insert(QStringLiteral("classes.*.arrival.rate"), Rule{Leaf::Rate, 0, kMaxRate, true, {}, {}});
+            choice({ QStringLiteral("poisson"), QStringLiteral("constant"), QStringLiteral("burst"),
+                QStringLiteral("ramp"), QStringLiteral("closed") }));
+        t.insert(QStringLiteral("classes.*.arrival.rate"), Rule { Leaf::Rate, 0, kMaxRate, true, {}, {} });
         t.insert(QStringLiteral("classes.*.arrival.on"), duration(0, true, kHour));
         t.insert(QStringLiteral("classes.*.arrival.off"), duration(0, true, kHour));
-        t.insert(QStringLiteral("classes.*.arrival.from"), Rule{Leaf::Rate, 0, kMaxRate, false, {}, {}});
-        t.insert(QStringLiteral("classes.*.arrival.to"), Rule{Leaf::Rate, 0, kMaxRate, false, {}, {}});
+        t.insert(QStringLiteral("classes.*.arrival.from"), Rule { Leaf::Rate, 0, kMaxRate, false, {}, {} });
+        t.insert(QStringLiteral("classes.*.arrival.to"), Rule { Leaf::Rate, 0, kMaxRate, false, {}, {} });
         t.insert(QStringLiteral("classes.*.arrival.over"),
-                 Rule{Leaf::Duration, 0, 24 * kHour, false, {}, QStringLiteral("0 means the run's duration")});
+            Rule { Leaf::Duration, 0, 24 * kHour, false, {}, QStringLiteral("0 means the run's duration") });
         t.insert(QStringLiteral("classes.*.arrival.clients"), integer(1, 100000));
-        t.insert(QStringLiteral("classes.*.arrival.think"), Rule{Leaf::DurationDist, 0, kHour, false, {}, {}});
+        t.insert(QStringLiteral("classes.*.arrival.think"), Rule { Leaf::DurationDist, 0, kHour, false, {}, {} });
 
         const QString s = QStringLiteral("classes.*.stages.*.");
-        t.insert(s + QStringLiteral("name"), Rule{Leaf::Name, 0, 0, false, {}, {}});
+        t.insert(s + QStringLiteral("name"), Rule { Leaf::Name, 0, 0, false, {}, {} });
         t.insert(s + QStringLiteral("work"),
-                 choice({QStringLiteral("cpu"), QStringLiteral("block"), QStringLiteral("async"), QStringLiteral("net"),
-                         QStringLiteral("disk")}));
-        t.insert(s + QStringLiteral("time"), Rule{Leaf::DurationDist, 0, kHour, true, {}, {}});
-        t.insert(s + QStringLiteral("bytes"), Rule{Leaf::SizeDist, 0, kGiB, false, {}, {}});
+            choice({ QStringLiteral("cpu"), QStringLiteral("block"), QStringLiteral("async"), QStringLiteral("net"),
+                QStringLiteral("disk") }));
+        t.insert(s + QStringLiteral("time"), Rule { Leaf::DurationDist, 0, kHour, true, {}, {} });
+        t.insert(s + QStringLiteral("bytes"), Rule { Leaf::SizeDist, 0, kGiB, false, {}, {} });
         t.insert(s + QStringLiteral("kernel"),
-                 choice({QStringLiteral("spin"), QStringLiteral("sha256"), QStringLiteral("matmul"),
-                         QStringLiteral("sort")}));
-        t.insert(s + QStringLiteral("fsync"), Rule{Leaf::Bool, 0, 0, false, {}, {}});
-        t.insert(s + QStringLiteral("payload_in"), Rule{Leaf::SizeDist, 0, kGiB, false, {}, {}});
-        t.insert(s + QStringLiteral("payload_out"), Rule{Leaf::SizeDist, 0, kGiB, false, {}, {}});
+            choice({ QStringLiteral("spin"), QStringLiteral("sha256"), QStringLiteral("matmul"),
+                QStringLiteral("sort") }));
+        t.insert(s + QStringLiteral("fsync"), Rule { Leaf::Bool, 0, 0, false, {}, {} });
+        t.insert(s + QStringLiteral("payload_in"), Rule { Leaf::SizeDist, 0, kGiB, false, {}, {} });
+        t.insert(s + QStringLiteral("payload_out"), Rule { Leaf::SizeDist, 0, kGiB, false, {}, {} });
         t.insert(s + QStringLiteral("timeout"), duration(0, true, kHour));
-        t.insert(s + QStringLiteral("fail"), Rule{Leaf::Probability, 0, 1, false, {}, {}});
-        t.insert(s + QStringLiteral("crash"), Rule{Leaf::Probability, 0, 1, false, {}, {}});
+        t.insert(s + QStringLiteral("fail"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
+        t.insert(s + QStringLiteral("crash"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
         t.insert(s + QStringLiteral("domain"), choice(domainNames()));
         return t;
     }();
@@ -587,7 +614,7 @@ int editDistance(const QString &a0, const QString &b0)
             const auto ui = std::size_t(i);
             const auto uj = std::size_t(j);
             const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            d[ui][uj] = std::min({d[ui - 1][uj] + 1, d[ui][uj - 1] + 1, d[ui - 1][uj - 1] + cost});
+            d[ui][uj] = std::min({ d[ui - 1][uj] + 1, d[ui][uj - 1] + 1, d[ui - 1][uj - 1] + cost });
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
                 d[ui][uj] = std::min(d[ui][uj], d[ui - 2][uj - 2] + 1);
         }
@@ -622,14 +649,12 @@ bool isValidName(const QString &name)
 // ---------------------------------------------------------------------------------------------
 
 /// Walks the tree, collects errors, and fills a Scenario.
-class Validator
-{
+class Validator {
 public:
     Validator(QString file, const std::vector<Override> &sets)
         : m_file(std::move(file))
         , m_sets(sets)
-    {
-    }
+    { }
 
     std::vector<ScenarioError> errors;
 
@@ -641,12 +666,11 @@ public:
         }
         if (origin > 0 && std::size_t(origin) <= m_sets.size()) {
             const Override &o = m_sets[std::size_t(origin - 1)];
-            errors.push_back({QStringLiteral("--set"), 0, 0,
-                              QStringLiteral("--set ") + o.path + QLatin1Char('=') + o.value + QStringLiteral(": ")
-                                  + message});
+            errors.push_back({ QStringLiteral("--set"), 0, 0,
+                QStringLiteral("--set ") + o.path + QLatin1Char('=') + o.value + QStringLiteral(": ") + message });
             return;
         }
-        errors.push_back({m_file, line, column, message});
+        errors.push_back({ m_file, line, column, message });
     }
     void error(const YNode &n, const QString &message) { error(n.line, n.column, n.origin, message); }
     void error(const YEntry &e, const QString &message) { error(e.line, e.column, e.origin, message); }
@@ -656,7 +680,7 @@ public:
     std::optional<LeafValue> readLeaf(const YNode &n, const QString &key, const Rule &r)
     {
         if (n.type == YNode::Type::Null && r.leaf == Leaf::Text)
-            return LeafValue{};
+            return LeafValue {};
         if (n.type == YNode::Type::Null && r.leaf == Leaf::NonEmptyText) {
             error(n, key + QStringLiteral(": must not be empty"));
             return std::nullopt;
@@ -669,9 +693,7 @@ public:
         LeafValue v;
         QString why;
         switch (r.leaf) {
-        case Leaf::Text:
-            v.text = n.text;
-            return v;
+        case Leaf::Text: v.text = n.text; return v;
         case Leaf::NonEmptyText:
             if (text.isEmpty()) {
                 error(n, key + QStringLiteral(": must not be empty"));
@@ -681,8 +703,9 @@ public:
             return v;
         case Leaf::Name:
             if (!isValidName(text)) {
-                error(n, key + QStringLiteral(": ") + quoted(n.text)
-                             + QStringLiteral(" is not a valid name; use only letters, digits, '_' and '-'"));
+                error(n,
+                    key + QStringLiteral(": ") + quoted(n.text)
+                        + QStringLiteral(" is not a valid name; use only letters, digits, '_' and '-'"));
                 return std::nullopt;
             }
             v.text = text;
@@ -776,8 +799,8 @@ public:
         }
         case Leaf::Choice:
             if (!r.choices.contains(text)) {
-                QString message = key + QStringLiteral(": expected ") + joinChoices(r.choices) + QStringLiteral("; got ")
-                    + quoted(n.text);
+                QString message = key + QStringLiteral(": expected ") + joinChoices(r.choices)
+                    + QStringLiteral("; got ") + quoted(n.text);
                 const QString guess = closest(text, r.choices);
                 if (!guess.isEmpty())
                     message += QStringLiteral(" (did you mean ") + quoted(guess) + QStringLiteral("?)");
@@ -800,31 +823,35 @@ private:
     bool checkRange(const YNode &n, const QString &key, double value, const Rule &r, QString (*format)(double))
     {
         if (r.minExclusive && value <= r.min) {
-            error(n, key + QStringLiteral(": must be above ") + format(r.min) + QStringLiteral("; got ")
-                         + quoted(n.text.trimmed()));
+            error(n,
+                key + QStringLiteral(": must be above ") + format(r.min) + QStringLiteral("; got ")
+                    + quoted(n.text.trimmed()));
             return false;
         }
         if (value < r.min) {
-            error(n, key + QStringLiteral(": must be at least ") + format(r.min) + QStringLiteral("; got ")
-                         + quoted(n.text.trimmed()));
+            error(n,
+                key + QStringLiteral(": must be at least ") + format(r.min) + QStringLiteral("; got ")
+                    + quoted(n.text.trimmed()));
             return false;
         }
         if (value > r.max) {
-            error(n, key + QStringLiteral(": ") + quoted(n.text.trimmed()) + QStringLiteral(" is too large; at most ")
-                         + format(r.max));
+            error(n,
+                key + QStringLiteral(": ") + quoted(n.text.trimmed()) + QStringLiteral(" is too large; at most ")
+                    + format(r.max));
             return false;
         }
         return true;
     }
 
-    bool checkDistribution(const YNode &n, const QString &key, const Distribution &d, const Rule &r,
-                           QString (*format)(double))
+    bool checkDistribution(
+        const YNode &n, const QString &key, const Distribution &d, const Rule &r, QString (*format)(double))
     {
         using K = Distribution::Kind;
         const bool twoValues = d.kind == K::Uniform || d.kind == K::Normal;
         if (d.a > r.max || (twoValues && d.b > r.max)) {
-            error(n, key + QStringLiteral(": ") + quoted(n.text.trimmed())
-                         + QStringLiteral(" is too large; values must be at most ") + format(r.max));
+            error(n,
+                key + QStringLiteral(": ") + quoted(n.text.trimmed())
+                    + QStringLiteral(" is too large; values must be at most ") + format(r.max));
             return false;
         }
         if (r.minExclusive) {
@@ -864,6 +891,15 @@ private:
                 error(e, QStringLiteral("YAML merge keys (<<) are not supported; write the keys out"));
                 continue;
             }
+            if (e.value->type == YNode::Type::Null && e.key.endsWith(QLatin1Char(')'))
+                && !e.key.contains(QLatin1Char('('))) {
+                // The tail of "uniform(1ms, 2ms)" cut off by a comma inside { ... }.
+                error(e,
+                    QStringLiteral("stray ") + quoted(e.key) + QStringLiteral(" in ") + where
+                        + QStringLiteral(": a comma inside { ... } ended the previous value early; put a "
+                                         "distribution with a comma in quotes, like \"uniform(1ms, 5ms)\""));
+                continue;
+            }
             QString message = QStringLiteral("unknown key ") + quoted(e.key) + QStringLiteral(" in ") + where;
             const QString guess = closest(e.key, known);
             if (!guess.isEmpty())
@@ -892,7 +928,7 @@ void Validator::readSla(const YNode &parent, const QString &rulePath, std::optio
     const YNode *sla = parent.value(QStringLiteral("sla"));
     if (!sla || !isSection(*sla, QStringLiteral("sla"), QStringLiteral("like { p99: 250ms }")))
         return;
-    checkKeys(*sla, {QStringLiteral("p99")}, QStringLiteral("sla"));
+    checkKeys(*sla, { QStringLiteral("p99") }, QStringLiteral("sla"));
     if (auto v = field(*sla, QStringLiteral("p99"), rulePath))
         out = v->number;
 }
@@ -907,14 +943,15 @@ Scenario Validator::validate(const YNode &root)
     s.domain(DomainKind::Procs).workers = 2;
 
     if (root.type != YNode::Type::Map) {
-        error(root, QStringLiteral("expected a scenario: a mapping with at least name and classes; got ") + nodeKind(root));
+        error(root,
+            QStringLiteral("expected a scenario: a mapping with at least name and classes; got ") + nodeKind(root));
         return s;
     }
     checkKeys(root,
-              {QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("duration"), QStringLiteral("seed"),
-               QStringLiteral("sla"), QStringLiteral("starvation"), QStringLiteral("gil"), QStringLiteral("domains"),
-               QStringLiteral("classes")},
-              QStringLiteral("the scenario"));
+        { QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("duration"), QStringLiteral("seed"),
+            QStringLiteral("sla"), QStringLiteral("starvation"), QStringLiteral("gil"), QStringLiteral("domains"),
+            QStringLiteral("classes") },
+        QStringLiteral("the scenario"));
 
     require(root, QStringLiteral("name"), QStringLiteral("the scenario"), QStringLiteral("name: My scenario"));
     if (auto v = field(root, QStringLiteral("name"), QStringLiteral("name")))
@@ -927,9 +964,9 @@ Scenario Validator::validate(const YNode &root)
         s.seed = v->seed;
     readSla(root, QStringLiteral("sla.p99"), s.slaP99);
 
-    if (const YNode *st = root.value(QStringLiteral("starvation"));
-        st && isSection(*st, QStringLiteral("starvation"), QStringLiteral("like { threshold: 100ms, heartbeat: 10ms }"))) {
-        checkKeys(*st, {QStringLiteral("threshold"), QStringLiteral("heartbeat")}, QStringLiteral("starvation"));
+    if (const YNode *st = root.value(QStringLiteral("starvation")); st
+        && isSection(*st, QStringLiteral("starvation"), QStringLiteral("like { threshold: 100ms, heartbeat: 10ms }"))) {
+        checkKeys(*st, { QStringLiteral("threshold"), QStringLiteral("heartbeat") }, QStringLiteral("starvation"));
         if (auto v = field(*st, QStringLiteral("threshold"), QStringLiteral("starvation.threshold")))
             s.starvationThreshold = v->number;
         if (auto v = field(*st, QStringLiteral("heartbeat"), QStringLiteral("starvation.heartbeat")))
@@ -937,7 +974,7 @@ Scenario Validator::validate(const YNode &root)
     }
     if (const YNode *gil = root.value(QStringLiteral("gil"));
         gil && isSection(*gil, QStringLiteral("gil"), QStringLiteral("like { enabled: true, switch_interval: 5ms }"))) {
-        checkKeys(*gil, {QStringLiteral("enabled"), QStringLiteral("switch_interval")}, QStringLiteral("gil"));
+        checkKeys(*gil, { QStringLiteral("enabled"), QStringLiteral("switch_interval") }, QStringLiteral("gil"));
         if (auto v = field(*gil, QStringLiteral("enabled"), QStringLiteral("gil.enabled")))
             s.gilEnabled = v->flag;
         if (auto v = field(*gil, QStringLiteral("switch_interval"), QStringLiteral("gil.switch_interval")))
@@ -949,12 +986,13 @@ Scenario Validator::validate(const YNode &root)
     const YNode *classes = root.value(QStringLiteral("classes"));
     if (!classes) {
         require(root, QStringLiteral("classes"), QStringLiteral("the scenario"),
-                QStringLiteral("classes: [ { name: web, arrival: ..., stages: [...] } ]"));
+            QStringLiteral("classes: [ { name: web, arrival: ..., stages: [...] } ]"));
         return s;
     }
     if (classes->type != YNode::Type::Sequence || classes->items.empty()) {
-        error(*classes, QStringLiteral("classes: expected a list of at least one task class; got ")
-                            + (classes->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*classes)));
+        error(*classes,
+            QStringLiteral("classes: expected a list of at least one task class; got ")
+                + (classes->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*classes)));
         return s;
     }
     QHash<QString, int> classLines;
@@ -985,8 +1023,8 @@ void Validator::readDomains(const YNode &n, Scenario &s)
         DomainConfig &cfg = s.domain(*kind);
         cfg.declared = true;
         const bool isProcs = *kind == DomainKind::Procs;
-        QStringList known{QStringLiteral("workers"), QStringLiteral("queue"), QStringLiteral("max_inflight"),
-                          QStringLiteral("on_full")};
+        QStringList known { QStringLiteral("workers"), QStringLiteral("queue"), QStringLiteral("max_inflight"),
+            QStringLiteral("on_full") };
         if (isProcs)
             known << QStringLiteral("transfer");
         for (const YEntry &k : d.entries)
@@ -1017,23 +1055,24 @@ void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString,
 {
     const QString fallbackLabel = QStringLiteral("classes[") + QString::number(index) + QLatin1Char(']');
     if (n.type != YNode::Type::Map) {
-        error(n, fallbackLabel + QStringLiteral(": expected a task class mapping with name, arrival and stages; got ")
-                     + nodeKind(n));
+        error(n,
+            fallbackLabel + QStringLiteral(": expected a task class mapping with name, arrival and stages; got ")
+                + nodeKind(n));
         return;
     }
     TaskClass c;
-    c.loc = {n.line, n.column};
-    checkKeys(n, {QStringLiteral("name"), QStringLiteral("arrival"), QStringLiteral("stages"), QStringLiteral("sla")},
-              QStringLiteral("a task class"));
+    c.loc = { n.line, n.column };
+    checkKeys(n, { QStringLiteral("name"), QStringLiteral("arrival"), QStringLiteral("stages"), QStringLiteral("sla") },
+        QStringLiteral("a task class"));
 
     require(n, QStringLiteral("name"), fallbackLabel, QStringLiteral("name: fetch"));
     if (auto v = field(n, QStringLiteral("name"), QStringLiteral("classes.*.name"))) {
         c.name = v->text;
         const auto seen = classLines.constFind(c.name);
         if (seen != classLines.cend()) {
-            error(*n.value(QStringLiteral("name")), QStringLiteral("duplicate class name ") + quoted(c.name)
-                                                        + QStringLiteral(" (first at line ") + QString::number(*seen)
-                                                        + QStringLiteral("); class names must be unique"));
+            error(*n.value(QStringLiteral("name")),
+                QStringLiteral("duplicate class name ") + quoted(c.name) + QStringLiteral(" (first at line ")
+                    + QString::number(*seen) + QStringLiteral("); class names must be unique"));
         } else {
             classLines.insert(c.name, n.value(QStringLiteral("name"))->line);
         }
@@ -1048,11 +1087,14 @@ void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString,
 
     const YNode *stages = n.value(QStringLiteral("stages"));
     if (!stages) {
-        error(n, label + QStringLiteral(" has no stages; expected stages: a list of at least one stage, like "
-                                        "[ { name: work, work: cpu, time: 1ms, domain: threads } ]"));
+        error(n,
+            label
+                + QStringLiteral(" has no stages; expected stages: a list of at least one stage, like "
+                                 "[ { name: work, work: cpu, time: 1ms, domain: threads } ]"));
     } else if (stages->type != YNode::Type::Sequence || stages->items.empty()) {
-        error(*stages, label + QStringLiteral(" has no stages; expected a list of at least one stage; got ")
-                           + (stages->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*stages)));
+        error(*stages,
+            label + QStringLiteral(" has no stages; expected a list of at least one stage; got ")
+                + (stages->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*stages)));
     } else {
         QHash<QString, int> stageLines;
         for (std::size_t i = 0; i < stages->items.size(); ++i)
@@ -1065,12 +1107,13 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
 {
     const QString where = QStringLiteral("arrival of ") + className;
     if (n.type != YNode::Type::Map) {
-        error(n, QStringLiteral("arrival: expected a mapping like { process: poisson, rate: 100/s }; got ") + nodeKind(n));
+        error(n,
+            QStringLiteral("arrival: expected a mapping like { process: poisson, rate: 100/s }; got ") + nodeKind(n));
         return;
     }
-    const QStringList all{QStringLiteral("process"), QStringLiteral("rate"),  QStringLiteral("on"),
-                          QStringLiteral("off"),     QStringLiteral("from"),  QStringLiteral("to"),
-                          QStringLiteral("over"),    QStringLiteral("clients"), QStringLiteral("think")};
+    const QStringList all { QStringLiteral("process"), QStringLiteral("rate"), QStringLiteral("on"),
+        QStringLiteral("off"), QStringLiteral("from"), QStringLiteral("to"), QStringLiteral("over"),
+        QStringLiteral("clients"), QStringLiteral("think") };
     checkKeys(n, all, where);
 
     QString process = QStringLiteral("poisson");
@@ -1086,18 +1129,20 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
         QStringList optional;
         QString example;
     };
-    static const QHash<QString, Shape> shapes{
-        {QStringLiteral("poisson"), {ArrivalProcess::Poisson, {QStringLiteral("rate")}, {}, QStringLiteral("rate: 300/s")}},
-        {QStringLiteral("constant"), {ArrivalProcess::Constant, {QStringLiteral("rate")}, {}, QStringLiteral("rate: 100/s")}},
-        {QStringLiteral("burst"),
-         {ArrivalProcess::Burst, {QStringLiteral("rate"), QStringLiteral("on"), QStringLiteral("off")}, {},
-          QStringLiteral("{ process: burst, rate: 1000/s, on: 1s, off: 4s }")}},
-        {QStringLiteral("ramp"),
-         {ArrivalProcess::Ramp, {QStringLiteral("from"), QStringLiteral("to")}, {QStringLiteral("over")},
-          QStringLiteral("{ process: ramp, from: 10/s, to: 500/s, over: 30s }")}},
-        {QStringLiteral("closed"),
-         {ArrivalProcess::Closed, {QStringLiteral("clients")}, {QStringLiteral("think")},
-          QStringLiteral("{ process: closed, clients: 50, think: exp(100ms) }")}},
+    static const QHash<QString, Shape> shapes {
+        { QStringLiteral("poisson"),
+            { ArrivalProcess::Poisson, { QStringLiteral("rate") }, {}, QStringLiteral("rate: 300/s") } },
+        { QStringLiteral("constant"),
+            { ArrivalProcess::Constant, { QStringLiteral("rate") }, {}, QStringLiteral("rate: 100/s") } },
+        { QStringLiteral("burst"),
+            { ArrivalProcess::Burst, { QStringLiteral("rate"), QStringLiteral("on"), QStringLiteral("off") }, {},
+                QStringLiteral("{ process: burst, rate: 1000/s, on: 1s, off: 4s }") } },
+        { QStringLiteral("ramp"),
+            { ArrivalProcess::Ramp, { QStringLiteral("from"), QStringLiteral("to") }, { QStringLiteral("over") },
+                QStringLiteral("{ process: ramp, from: 10/s, to: 500/s, over: 30s }") } },
+        { QStringLiteral("closed"),
+            { ArrivalProcess::Closed, { QStringLiteral("clients") }, { QStringLiteral("think") },
+                QStringLiteral("{ process: closed, clients: 50, think: exp(100ms) }") } },
     };
     const Shape shape = shapes.value(process);
     a.process = shape.kind;
@@ -1107,15 +1152,18 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
         if (e.key == QLatin1String("process") || !all.contains(e.key))
             continue;
         if (!shape.required.contains(e.key) && !shape.optional.contains(e.key)) {
-            error(e, quoted(e.key) + QStringLiteral(" does not apply to ") + process + QStringLiteral(" arrivals; ")
-                         + process + QStringLiteral(" takes ") + (shape.required + shape.optional).join(QStringLiteral(", ")));
+            error(e,
+                quoted(e.key) + QStringLiteral(" does not apply to ") + process + QStringLiteral(" arrivals; ")
+                    + process + QStringLiteral(" takes ")
+                    + (shape.required + shape.optional).join(QStringLiteral(", ")));
             complete = false;
         }
     }
     for (const QString &key : shape.required) {
         if (!n.entry(key)) {
-            error(n, where + QStringLiteral(": a ") + process + QStringLiteral(" arrival needs ") + quoted(key)
-                         + QStringLiteral(", like ") + shape.example);
+            error(n,
+                where + QStringLiteral(": a ") + process + QStringLiteral(" arrival needs ") + quoted(key)
+                    + QStringLiteral(", like ") + shape.example);
             complete = false;
         }
     }
@@ -1144,24 +1192,27 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
         error(n, where + QStringLiteral(": a ramp needs from or to above 0/s"));
 }
 
-void Validator::readStage(const YNode &n, int index, const QString &className, TaskClass &c,
-                          QHash<QString, int> &stageLines)
+void Validator::readStage(
+    const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, int> &stageLines)
 {
-    const QString fallbackLabel = QStringLiteral("stage ") + QString::number(index + 1) + QStringLiteral(" of ") + className;
+    const QString fallbackLabel
+        = QStringLiteral("stage ") + QString::number(index + 1) + QStringLiteral(" of ") + className;
     if (n.type != YNode::Type::Map) {
-        error(n, fallbackLabel + QStringLiteral(": expected a stage mapping like { name: get, work: block, "
-                                                "time: 5ms, domain: threads }; got ")
-                     + nodeKind(n));
+        error(n,
+            fallbackLabel
+                + QStringLiteral(": expected a stage mapping like { name: get, work: block, "
+                                 "time: 5ms, domain: threads }; got ")
+                + nodeKind(n));
         return;
     }
     Stage st;
-    st.loc = {n.line, n.column};
+    st.loc = { n.line, n.column };
     checkKeys(n,
-              {QStringLiteral("name"), QStringLiteral("work"), QStringLiteral("time"), QStringLiteral("bytes"),
-               QStringLiteral("kernel"), QStringLiteral("fsync"), QStringLiteral("payload_in"),
-               QStringLiteral("payload_out"), QStringLiteral("timeout"), QStringLiteral("fail"), QStringLiteral("crash"),
-               QStringLiteral("domain")},
-              QStringLiteral("a stage"));
+        { QStringLiteral("name"), QStringLiteral("work"), QStringLiteral("time"), QStringLiteral("bytes"),
+            QStringLiteral("kernel"), QStringLiteral("fsync"), QStringLiteral("payload_in"),
+            QStringLiteral("payload_out"), QStringLiteral("timeout"), QStringLiteral("fail"), QStringLiteral("crash"),
+            QStringLiteral("domain") },
+        QStringLiteral("a stage"));
     const QString p = QStringLiteral("classes.*.stages.*.");
 
     require(n, QStringLiteral("name"), fallbackLabel, QStringLiteral("name: fetch"));
@@ -1169,10 +1220,10 @@ void Validator::readStage(const YNode &n, int index, const QString &className, T
         st.name = v->text;
         const auto seen = stageLines.constFind(st.name);
         if (seen != stageLines.cend()) {
-            error(*n.value(QStringLiteral("name")), QStringLiteral("duplicate stage name ") + quoted(st.name)
-                                                        + QStringLiteral(" in ") + className
-                                                        + QStringLiteral(" (first at line ") + QString::number(*seen)
-                                                        + QStringLiteral("); stage names must be unique in a class"));
+            error(*n.value(QStringLiteral("name")),
+                QStringLiteral("duplicate stage name ") + quoted(st.name) + QStringLiteral(" in ") + className
+                    + QStringLiteral(" (first at line ") + QString::number(*seen)
+                    + QStringLiteral("); stage names must be unique in a class"));
         } else {
             stageLines.insert(st.name, n.value(QStringLiteral("name"))->line);
         }
@@ -1182,7 +1233,7 @@ void Validator::readStage(const YNode &n, int index, const QString &className, T
     require(n, QStringLiteral("work"), label, QStringLiteral("work: cpu (or block, async, net, disk)"));
     std::optional<WorkKind> work;
     if (auto v = field(n, QStringLiteral("work"), p + QStringLiteral("work"))) {
-        for (WorkKind w : {WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk})
+        for (WorkKind w : { WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk })
             if (workName(w) == v->text)
                 work = w;
     }
@@ -1196,8 +1247,9 @@ void Validator::readStage(const YNode &n, int index, const QString &className, T
     // Keys that make sense only for some kinds of work: report them at the key.
     const auto onlyFor = [&](const QString &key, bool allowed, const QString &why) {
         if (const YEntry *e = n.entry(key); e && work && !allowed) {
-            error(*e, quoted(key) + QStringLiteral(" does not apply to a ") + workName(*work) + QStringLiteral(" stage; ")
-                          + why);
+            error(*e,
+                quoted(key) + QStringLiteral(" does not apply to a ") + workName(*work) + QStringLiteral(" stage; ")
+                    + why);
             return false;
         }
         return true;
@@ -1207,21 +1259,24 @@ void Validator::readStage(const YNode &n, int index, const QString &className, T
         if (auto v = field(n, QStringLiteral("time"), p + QStringLiteral("time")))
             st.time = v->dist;
         else if (work && !isDisk && !n.entry(QStringLiteral("time")))
-            error(n, label + QStringLiteral(": a ") + workName(*work) + QStringLiteral(" stage needs \"time\", like time: 5ms"));
+            error(n,
+                label + QStringLiteral(": a ") + workName(*work)
+                    + QStringLiteral(" stage needs \"time\", like time: 5ms"));
     }
     if (onlyFor(QStringLiteral("bytes"), work == WorkKind::Net || isDisk,
-                QStringLiteral("bytes is the response size of net and the file size of disk"))) {
+            QStringLiteral("bytes is the response size of net and the file size of disk"))) {
         if (auto v = field(n, QStringLiteral("bytes"), p + QStringLiteral("bytes"))) {
             st.bytes = v->dist;
             if (isDisk && v->dist.mean() <= 0)
-                error(*n.value(QStringLiteral("bytes")), QStringLiteral("bytes: a disk stage must write more than 0 bytes"));
+                error(*n.value(QStringLiteral("bytes")),
+                    QStringLiteral("bytes: a disk stage must write more than 0 bytes"));
         } else if (isDisk && !n.entry(QStringLiteral("bytes"))) {
             error(n, label + QStringLiteral(": a disk stage needs \"bytes\", like bytes: 64KiB"));
         }
     }
     if (onlyFor(QStringLiteral("kernel"), work == WorkKind::Cpu, QStringLiteral("kernels are for cpu stages"))) {
         if (auto v = field(n, QStringLiteral("kernel"), p + QStringLiteral("kernel"))) {
-            for (CpuKernel k : {CpuKernel::Spin, CpuKernel::Sha256, CpuKernel::Matmul, CpuKernel::Sort})
+            for (CpuKernel k : { CpuKernel::Spin, CpuKernel::Sha256, CpuKernel::Matmul, CpuKernel::Sort })
                 if (kernelName(k) == v->text)
                     st.kernel = k;
         }
@@ -1307,7 +1362,7 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
                     e->value = std::move(value);
                     e->origin = origin; // errors about the key itself now concern the override
                 } else {
-                    cur->entries.push_back(YEntry{seg, 0, 0, origin, std::move(value)});
+                    cur->entries.push_back(YEntry { seg, 0, 0, origin, std::move(value) });
                 }
                 return;
             }
@@ -1315,7 +1370,7 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
                 auto section = std::make_unique<YNode>();
                 section->type = YNode::Type::Map;
                 section->origin = origin;
-                cur->entries.push_back(YEntry{seg, 0, 0, origin, std::move(section)});
+                cur->entries.push_back(YEntry { seg, 0, 0, origin, std::move(section) });
                 e = &cur->entries.back();
             }
             cur = e->value.get();
@@ -1332,9 +1387,10 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
                 }
             }
             if (!found) {
-                v.error(0, 0, origin, QStringLiteral("no ") + what + QStringLiteral(" named ") + quoted(seg)
-                                          + QStringLiteral(" in ") + segs.mid(0, i).join(QLatin1Char('.'))
-                                          + QStringLiteral(" (there are: ") + itemNames(*cur) + QLatin1Char(')'));
+                v.error(0, 0, origin,
+                    QStringLiteral("no ") + what + QStringLiteral(" named ") + quoted(seg) + QStringLiteral(" in ")
+                        + segs.mid(0, i).join(QLatin1Char('.')) + QStringLiteral(" (there are: ") + itemNames(*cur)
+                        + QLatin1Char(')'));
                 return;
             }
             if (last) {
@@ -1343,8 +1399,9 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
             }
             cur = found->get();
         } else {
-            v.error(0, 0, origin, quoted(segs.mid(0, i).join(QLatin1Char('.')))
-                                      + QStringLiteral(" is a single value, not a section with ") + quoted(seg));
+            v.error(0, 0, origin,
+                quoted(segs.mid(0, i).join(QLatin1Char('.')))
+                    + QStringLiteral(" is a single value, not a section with ") + quoted(seg));
             return;
         }
     }
@@ -1372,51 +1429,51 @@ bool sortsBefore(const ScenarioError &a, const ScenarioError &b)
 
 // ---------------------------------------------------------------------------------------------
 
-ParseResult ScenarioParser::parseFile(const QString &path, const std::vector<Override> &sets,
-                                      const std::vector<RouteOverride> &routes)
+ParseResult ScenarioParser::parseFile(
+    const QString &path, const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) {
         ParseResult r;
-        r.errors.push_back({path, 0, 0, QStringLiteral("cannot open the scenario: ") + f.errorString()});
+        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot open the scenario: ") + f.errorString() });
         return r;
     }
     const QByteArray bytes = f.read(kMaxFileBytes + 1);
     if (f.error() != QFileDevice::NoError) {
         ParseResult r;
-        r.errors.push_back({path, 0, 0, QStringLiteral("cannot read the scenario: ") + f.errorString()});
+        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot read the scenario: ") + f.errorString() });
         return r;
     }
     return parseText(bytes, path, sets, routes);
 }
 
 ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sourceName,
-                                      const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
+    const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
 {
     ParseResult result;
     const auto fail = [&](int line, int column, const QString &message) {
-        result.errors.push_back({sourceName, line, column, message});
+        result.errors.push_back({ sourceName, line, column, message });
         return result;
     };
     if (yaml.size() > kMaxFileBytes)
         return fail(0, 0, QStringLiteral("the file is larger than 1 MiB; a scenario is a small text file"));
     if (const auto bad = checkText(yaml))
         return fail(bad->line, bad->column, bad->message);
-    const QString emptyMessage =
-        QStringLiteral("the scenario is empty; expected a YAML mapping with at least name and classes");
+    const QString emptyMessage
+        = QStringLiteral("the scenario is empty; expected a YAML mapping with at least name and classes");
     if (yaml.trimmed().isEmpty())
         return fail(0, 0, emptyMessage);
 
     BuildOutcome tree = buildTree(yaml);
     for (const auto &p : tree.errors)
-        result.errors.push_back({sourceName, p.line, p.column, p.message});
+        result.errors.push_back({ sourceName, p.line, p.column, p.message });
     if (!tree.root) {
         if (result.errors.empty())
             return fail(0, 0, emptyMessage);
         return result;
     }
     if (tree.root->type == YNode::Type::Null) {
-        result.errors.push_back({sourceName, 0, 0, emptyMessage});
+        result.errors.push_back({ sourceName, 0, 0, emptyMessage });
         return result;
     }
 
@@ -1429,14 +1486,14 @@ ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sou
 
     for (const RouteOverride &route : routes) {
         const auto routeError = [&](const QString &message) {
-            result.errors.push_back({QStringLiteral("--route"), 0, 0,
-                                     QStringLiteral("--route ") + route.key + QLatin1Char('=') + route.domain
-                                         + QStringLiteral(": ") + message});
+            result.errors.push_back({ QStringLiteral("--route"), 0, 0,
+                QStringLiteral("--route ") + route.key + QLatin1Char('=') + route.domain + QStringLiteral(": ")
+                    + message });
         };
         const auto domain = domainFromName(route.domain);
         if (!domain) {
             routeError(QStringLiteral("unknown domain ") + quoted(route.domain) + QStringLiteral("; expected ")
-                       + joinChoices(domainNames()));
+                + joinChoices(domainNames()));
             continue;
         }
         if (!v.errors.empty())
@@ -1452,7 +1509,7 @@ ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sou
                         stage = &st;
         if (!stage) {
             routeError(QStringLiteral("no stage ") + quoted(route.key) + QStringLiteral("; routing keys are: ")
-                       + s.routingKeys().join(QStringLiteral(", ")));
+                + s.routingKeys().join(QStringLiteral(", ")));
             continue;
         }
         stage->domain = *domain;
@@ -1461,9 +1518,9 @@ ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sou
     result.errors.insert(result.errors.end(), v.errors.begin(), v.errors.end());
     std::stable_sort(result.errors.begin(), result.errors.end(), sortsBefore);
     if (v.truncated())
-        result.errors.push_back({sourceName, 0, 0,
-                                 QStringLiteral("too many errors; only the first ") + QString::number(kMaxErrors)
-                                     + QStringLiteral(" are shown")});
+        result.errors.push_back({ sourceName, 0, 0,
+            QStringLiteral("too many errors; only the first ") + QString::number(kMaxErrors)
+                + QStringLiteral(" are shown") });
     if (result.errors.empty())
         result.scenario = std::move(s);
     return result;
@@ -1483,12 +1540,12 @@ std::optional<Override> ScenarioParser::parseSetArgument(const QString &arg, QSt
     for (const QString &seg : segs) {
         if (seg.trimmed().isEmpty() || seg.trimmed() != seg) {
             if (error)
-                *error = QStringLiteral("the path ") + quoted(path)
-                    + QStringLiteral(" has an empty or padded part; ") + expected;
+                *error = QStringLiteral("the path ") + quoted(path) + QStringLiteral(" has an empty or padded part; ")
+                    + expected;
             return std::nullopt;
         }
     }
-    return Override{path, arg.mid(eq + 1).trimmed()};
+    return Override { path, arg.mid(eq + 1).trimmed() };
 }
 
 std::optional<RouteOverride> ScenarioParser::parseRouteArgument(const QString &arg, QString *error)
@@ -1508,7 +1565,7 @@ std::optional<RouteOverride> ScenarioParser::parseRouteArgument(const QString &a
                 + QStringLiteral("; expected ") + joinChoices(domainNames());
         return std::nullopt;
     }
-    return RouteOverride{key, domain};
+    return RouteOverride { key, domain };
 }
 
 QString ScenarioParser::checkField(const QString &path, const QString &value)

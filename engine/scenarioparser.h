@@ -12,9 +12,9 @@ namespace hs {
 
 /// One problem found in a scenario: where it is and what was expected instead.
 struct ScenarioError {
-    QString file;    ///< file path, or "--set" / "--route" for command-line overrides
-    int line = 0;    ///< 1-based; 0 when not applicable
-    int column = 0;  ///< 1-based
+    QString file; ///< file path, or "--set" / "--route" for command-line overrides
+    int line = 0; ///< 1-based; 0 when not applicable
+    int column = 0; ///< 1-based
     QString message; ///< what was wrong and what was expected
     /// "file:line:column: message", or "file: message" without a position.
     QString toString() const;
@@ -52,19 +52,17 @@ struct ParseResult {
  *     }
  *     const Scenario &s = *r.scenario;
  */
-class ScenarioParser
-{
+class ScenarioParser {
 public:
     /// Files larger than this are refused before any parsing.
     static constexpr qint64 kMaxFileBytes = 1024 * 1024;
     /// YAML nodes a document may expand to, counting every use of an alias.
     static constexpr int kMaxNodes = 100000;
 
-    static ParseResult parseFile(const QString &path, const std::vector<Override> &sets = {},
-                                 const std::vector<RouteOverride> &routes = {});
+    static ParseResult parseFile(
+        const QString &path, const std::vector<Override> &sets = {}, const std::vector<RouteOverride> &routes = {});
     static ParseResult parseText(const QByteArray &yaml, const QString &sourceName,
-                                 const std::vector<Override> &sets = {},
-                                 const std::vector<RouteOverride> &routes = {});
+        const std::vector<Override> &sets = {}, const std::vector<RouteOverride> &routes = {});
     /// "a.b.c=v" -> Override; on a malformed argument returns nullopt and sets *error.
     static std::optional<Override> parseSetArgument(const QString &arg, QString *error);
     /// "class.stage=domain" -> RouteOverride; on a malformed argument returns nullopt and sets *error.

@@ -12,13 +12,12 @@ struct Unit {
 };
 
 // µ typed as MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC) both mean micro.
-constexpr Unit kDurationUnits[] = {{u"ns", 1e-9}, {u"us", 1e-6},  {u"\u00b5s", 1e-6}, {u"\u03bcs", 1e-6},
-                                   {u"ms", 1e-3}, {u"s", 1.0},    {u"m", 60.0},       {u"min", 60.0},
-                                   {u"h", 3600.0}};
-constexpr Unit kSizeUnits[] = {{u"B", 1.0},     {u"KB", 1e3},     {u"kB", 1e3},          {u"MB", 1e6},
-                               {u"GB", 1e9},    {u"KiB", 1024.0}, {u"MiB", 1048576.0}, {u"GiB", 1073741824.0}};
-constexpr Unit kRateUnits[] = {{u"us", 1e-6}, {u"\u00b5s", 1e-6}, {u"\u03bcs", 1e-6}, {u"ms", 1e-3},
-                               {u"s", 1.0},   {u"m", 60.0},       {u"min", 60.0},     {u"h", 3600.0}};
+constexpr Unit kDurationUnits[] = { { u"ns", 1e-9 }, { u"us", 1e-6 }, { u"\u00b5s", 1e-6 }, { u"\u03bcs", 1e-6 },
+    { u"ms", 1e-3 }, { u"s", 1.0 }, { u"m", 60.0 }, { u"min", 60.0 }, { u"h", 3600.0 } };
+constexpr Unit kSizeUnits[] = { { u"B", 1.0 }, { u"KB", 1e3 }, { u"kB", 1e3 }, { u"MB", 1e6 }, { u"GB", 1e9 },
+    { u"KiB", 1024.0 }, { u"MiB", 1048576.0 }, { u"GiB", 1073741824.0 } };
+constexpr Unit kRateUnits[] = { { u"us", 1e-6 }, { u"\u00b5s", 1e-6 }, { u"\u03bcs", 1e-6 }, { u"ms", 1e-3 },
+    { u"s", 1.0 }, { u"m", 60.0 }, { u"min", 60.0 }, { u"h", 3600.0 } };
 
 QString quoted(QStringView text)
 {
@@ -40,7 +39,7 @@ struct Number {
     double value = 0;
     bool negative = false;
     bool integral = true; ///< written without a fraction or exponent
-    qsizetype end = 0;    ///< index just past the number
+    qsizetype end = 0; ///< index just past the number
 };
 
 // A decimal number at the start of `s`: [+-]digits[.digits][e[+-]digits]. No inf, nan or hex.
@@ -87,8 +86,7 @@ std::optional<Number> leadingNumber(QStringView s)
     return n;
 }
 
-template<std::size_t N>
-std::optional<double> unitFactor(const Unit (&units)[N], QStringView unit)
+template<std::size_t N> std::optional<double> unitFactor(const Unit (&units)[N], QStringView unit)
 {
     for (const Unit &u : units)
         if (unit == QStringView(u.name))
@@ -97,8 +95,7 @@ std::optional<double> unitFactor(const Unit (&units)[N], QStringView unit)
 }
 
 // "5MS" is almost certainly "5ms": offer the unit whose spelling differs only in case.
-template<std::size_t N>
-QString caseHint(const Unit (&units)[N], QStringView number, QStringView unit)
+template<std::size_t N> QString caseHint(const Unit (&units)[N], QStringView number, QStringView unit)
 {
     for (const Unit &u : units)
         if (unit.compare(QStringView(u.name), Qt::CaseInsensitive) == 0)
@@ -143,15 +140,15 @@ std::optional<double> parseDuration(const QString &text, QString *error)
     if (unit.isEmpty()) {
         if (n->value == 0)
             return 0.0;
-        setError(error,
-                 QStringLiteral("a duration needs a unit (ns, us, ms, s, m, h), like 5ms or 5s; got ") + quoted(t));
+        setError(
+            error, QStringLiteral("a duration needs a unit (ns, us, ms, s, m, h), like 5ms or 5s; got ") + quoted(t));
         return std::nullopt;
     }
     const auto factor = unitFactor(kDurationUnits, unit);
     if (!factor) {
-        setError(error, durationExpectation() + QStringLiteral("; got ") + quoted(t)
-                     + QStringLiteral(" (units: ns, us, ms, s, m, h)")
-                     + caseHint(kDurationUnits, t.first(n->end), unit));
+        setError(error,
+            durationExpectation() + QStringLiteral("; got ") + quoted(t)
+                + QStringLiteral(" (units: ns, us, ms, s, m, h)") + caseHint(kDurationUnits, t.first(n->end), unit));
         return std::nullopt;
     }
     return n->value * *factor;
@@ -172,17 +169,19 @@ std::optional<double> parseSize(const QString &text, QString *error)
     const QStringView unit = t.sliced(n->end).trimmed();
     if (unit.isEmpty()) {
         if (!n->integral) {
-            setError(error, QStringLiteral("a size without a unit is a whole number of bytes; got ") + quoted(t)
-                         + QStringLiteral(" (add a unit: B, KiB, MiB, GiB, KB, MB, GB)"));
+            setError(error,
+                QStringLiteral("a size without a unit is a whole number of bytes; got ") + quoted(t)
+                    + QStringLiteral(" (add a unit: B, KiB, MiB, GiB, KB, MB, GB)"));
             return std::nullopt;
         }
         return n->value;
     }
     const auto factor = unitFactor(kSizeUnits, unit);
     if (!factor) {
-        setError(error, sizeExpectation() + QStringLiteral("; got ") + quoted(t)
-                     + QStringLiteral(" (units: B, KiB, MiB, GiB, KB, MB, GB)")
-                     + caseHint(kSizeUnits, t.first(n->end), unit));
+        setError(error,
+            sizeExpectation() + QStringLiteral("; got ") + quoted(t)
+                + QStringLiteral(" (units: B, KiB, MiB, GiB, KB, MB, GB)")
+                + caseHint(kSizeUnits, t.first(n->end), unit));
         return std::nullopt;
     }
     return std::round(n->value * *factor);
@@ -204,8 +203,8 @@ std::optional<double> parseRate(const QString &text, QString *error)
     if (rest.isEmpty()) {
         if (n->value == 0)
             return 0.0;
-        setError(error, QStringLiteral("a rate needs a time unit, like ") + t.toString()
-                     + QStringLiteral("/s; got ") + quoted(t));
+        setError(error,
+            QStringLiteral("a rate needs a time unit, like ") + t.toString() + QStringLiteral("/s; got ") + quoted(t));
         return std::nullopt;
     }
     if (!rest.startsWith(u'/')) {
@@ -215,8 +214,8 @@ std::optional<double> parseRate(const QString &text, QString *error)
     const QStringView unit = rest.sliced(1).trimmed();
     const auto factor = unitFactor(kRateUnits, unit);
     if (!factor) {
-        setError(error, rateExpectation() + QStringLiteral("; got ") + quoted(t)
-                     + QStringLiteral(" (per us, ms, s, m or h)"));
+        setError(error,
+            rateExpectation() + QStringLiteral("; got ") + quoted(t) + QStringLiteral(" (per us, ms, s, m or h)"));
         return std::nullopt;
     }
     return n->value / *factor;
@@ -249,9 +248,8 @@ std::optional<double> parseProbability(const QString &text, QString *error)
 std::optional<Distribution> parseDistribution(const QString &text, Quantity q, QString *error)
 {
     const QStringView t = QStringView(text).trimmed();
-    const auto parseValue = [q](const QString &s, QString *e) {
-        return q == Quantity::Duration ? parseDuration(s, e) : parseSize(s, e);
-    };
+    const auto parseValue
+        = [q](const QString &s, QString *e) { return q == Quantity::Duration ? parseDuration(s, e) : parseSize(s, e); };
     const qsizetype open = t.indexOf(u'(');
     if (open < 0) {
         const auto v = parseValue(t.toString(), error);
@@ -268,36 +266,39 @@ std::optional<Distribution> parseDistribution(const QString &text, Quantity q, Q
         int arity;
     };
     static constexpr Shape kShapes[] = {
-        {u"exp", Distribution::Kind::Exp, u"exp(mean)", 1},
-        {u"uniform", Distribution::Kind::Uniform, u"uniform(lo,hi)", 2},
-        {u"normal", Distribution::Kind::Normal, u"normal(mean,sd)", 2},
-        {u"lognormal", Distribution::Kind::LogNormal, u"lognormal(median,sigma)", 2},
+        { u"exp", Distribution::Kind::Exp, u"exp(mean)", 1 },
+        { u"uniform", Distribution::Kind::Uniform, u"uniform(lo,hi)", 2 },
+        { u"normal", Distribution::Kind::Normal, u"normal(mean,sd)", 2 },
+        { u"lognormal", Distribution::Kind::LogNormal, u"lognormal(median,sigma)", 2 },
     };
     const Shape *shape = nullptr;
     for (const Shape &s : kShapes)
         if (name == QStringView(s.name))
             shape = &s;
     if (!shape) {
-        setError(error, QStringLiteral("unknown distribution ") + quoted(name)
-                     + QStringLiteral("; expected exp(mean), uniform(lo,hi), normal(mean,sd) or "
-                                      "lognormal(median,sigma); got ")
-                     + quoted(t));
+        setError(error,
+            QStringLiteral("unknown distribution ") + quoted(name)
+                + QStringLiteral("; expected exp(mean), uniform(lo,hi), normal(mean,sd) or "
+                                 "lognormal(median,sigma); got ")
+                + quoted(t));
         return std::nullopt;
     }
     const QString signature = QStringView(shape->signature).toString();
     if (!t.endsWith(u')') || t.indexOf(u')') != t.size() - 1) {
         // A comma inside a flow mapping { ... } ends the plain scalar early, which leaves "uniform(1ms".
-        setError(error, signature + QStringLiteral(": unbalanced parentheses in ") + quoted(t)
-                     + QStringLiteral("; inside { ... } put a distribution with a comma in quotes, like "
-                                      "\"uniform(1ms, 5ms)\""));
+        setError(error,
+            signature + QStringLiteral(": unbalanced parentheses in ") + quoted(t)
+                + QStringLiteral("; inside { ... } put a distribution with a comma in quotes, like "
+                                 "\"uniform(1ms, 5ms)\""));
         return std::nullopt;
     }
     const QStringView inner = t.sliced(open + 1, t.size() - open - 2);
     const QList<QStringView> args = inner.split(u',');
     if (args.size() != shape->arity || inner.trimmed().isEmpty()) {
-        setError(error, signature + QStringLiteral(" takes ") + QString::number(shape->arity)
-                     + (shape->arity == 1 ? QStringLiteral(" value") : QStringLiteral(" values"))
-                     + QStringLiteral("; got ") + quoted(t));
+        setError(error,
+            signature + QStringLiteral(" takes ") + QString::number(shape->arity)
+                + (shape->arity == 1 ? QStringLiteral(" value") : QStringLiteral(" values")) + QStringLiteral("; got ")
+                + quoted(t));
         return std::nullopt;
     }
 
@@ -317,9 +318,9 @@ std::optional<Distribution> parseDistribution(const QString &text, Quantity q, Q
         const QStringView sigmaText = args[1].trimmed();
         const auto sigma = leadingNumber(sigmaText);
         if (!sigma || sigma->end != sigmaText.size() || sigma->negative || sigma->value > kMaxLogNormalSigma) {
-            setError(error, signature + QStringLiteral(": sigma is a plain number from 0 to ")
-                         + QString::number(kMaxLogNormalSigma) + QStringLiteral(", like 0.5; got ")
-                         + quoted(sigmaText));
+            setError(error,
+                signature + QStringLiteral(": sigma is a plain number from 0 to ") + QString::number(kMaxLogNormalSigma)
+                    + QStringLiteral(", like 0.5; got ") + quoted(sigmaText));
             return std::nullopt;
         }
         if (d.a <= 0) {

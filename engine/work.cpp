@@ -37,15 +37,15 @@ WorkResult ok()
 
 WorkResult failed(const QString &reason)
 {
-    return {WorkStatus::Failed, reason};
+    return { WorkStatus::Failed, reason };
 }
 
 std::optional<WorkResult> checkControl(const WorkControl &ctl)
 {
     if (ctl.cancel && ctl.cancel->load(std::memory_order_relaxed))
-        return WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")};
+        return WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") };
     if (ctl.deadlineNs != 0 && nowNs() >= ctl.deadlineNs)
-        return WorkResult{WorkStatus::TimedOut, QStringLiteral("timeout")};
+        return WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") };
     return std::nullopt;
 }
 
@@ -71,23 +71,21 @@ volatile std::uint64_t g_sink = 0;
 
 // ---- SHA-256 (FIPS 180-4) ----
 
-constexpr std::uint32_t kSha256K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+constexpr std::uint32_t kSha256K[64] = { 0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+    0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
+    0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c,
+    0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2 };
 
 inline std::uint32_t rotr(std::uint32_t x, int n)
 {
     return (x >> n) | (x << (32 - n));
 }
 
-class Sha256
-{
+class Sha256 {
 public:
     void update(const unsigned char *p, std::size_t len)
     {
@@ -143,7 +141,8 @@ private:
         std::uint32_t a = m_h[0], b = m_h[1], c = m_h[2], d = m_h[3];
         std::uint32_t e = m_h[4], f = m_h[5], g = m_h[6], h = m_h[7];
         for (int i = 0; i < 64; ++i) {
-            const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kSha256K[i] + w[i];
+            const std::uint32_t t1
+                = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kSha256K[i] + w[i];
             const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
             h = g;
             g = f;
@@ -164,8 +163,8 @@ private:
         m_h[7] += h;
     }
 
-    std::uint32_t m_h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                            0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::uint32_t m_h[8]
+        = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
     unsigned char m_buf[64] = {};
     std::size_t m_bufLen = 0;
     std::uint64_t m_length = 0;
@@ -173,17 +172,14 @@ private:
 
 // ---- CPU kernels: each call is one unit of roughly 20-100 us ----
 
-class Kernel
-{
+class Kernel {
 public:
     explicit Kernel(CpuKernel kind)
         : m_kind(kind)
     {
         const std::uint64_t seed = std::uint64_t(nowNs());
         switch (kind) {
-        case CpuKernel::Spin:
-            m_state = seed | 1;
-            break;
+        case CpuKernel::Spin: m_state = seed | 1; break;
         case CpuKernel::Sha256:
             m_bytes.resize(8 * 1024);
             for (std::size_t i = 0; i < m_bytes.size(); ++i)
@@ -208,18 +204,10 @@ public:
     void runUnit()
     {
         switch (m_kind) {
-        case CpuKernel::Spin:
-            spin();
-            break;
-        case CpuKernel::Sha256:
-            sha();
-            break;
-        case CpuKernel::Matmul:
-            matmul();
-            break;
-        case CpuKernel::Sort:
-            sort();
-            break;
+        case CpuKernel::Spin: spin(); break;
+        case CpuKernel::Sha256: sha(); break;
+        case CpuKernel::Matmul: matmul(); break;
+        case CpuKernel::Sort: sort(); break;
         }
     }
 
@@ -328,8 +316,8 @@ WaitOutcome waitFd(int fd, short events, const WorkControl &ctl, WorkResult *sto
         }
         const std::int64_t now = nowNs();
         const std::int64_t wait = sliceEnd(now, now + kWaitSliceNs, ctl) - now;
-        timespec ts{time_t(wait / kNsPerSec), long(wait % kNsPerSec)};
-        pollfd p{fd, events, 0};
+        timespec ts { time_t(wait / kNsPerSec), long(wait % kNsPerSec) };
+        pollfd p { fd, events, 0 };
         const int r = ::ppoll(&p, 1, &ts, nullptr);
         if (r > 0)
             return WaitOutcome::Ready; // also on POLLERR/POLLHUP: the next call reports it
@@ -376,8 +364,8 @@ enum class Exchange { Done, RetryFresh, Stop };
 
 // One request/response on the thread's connection. `fresh`: the connection was just opened (a reused one
 // may have been closed by the server while idle, which asks for one retry on a new connection).
-Exchange exchange(const unsigned char *request, std::uint64_t expected, bool fresh, const WorkControl &ctl,
-                  WorkResult *result)
+Exchange exchange(
+    const unsigned char *request, std::uint64_t expected, bool fresh, const WorkControl &ctl, WorkResult *result)
 {
     BlockingConnection &c = t_connection;
     std::size_t sent = 0;
@@ -503,7 +491,7 @@ WorkResult runDisk(const QString &dir, std::int64_t bytes, bool fsync, const Wor
             ::close(fd);
             ::unlink(path);
         }
-    } cleanup{fd, path.constData()};
+    } cleanup { fd, path.constData() };
 
     const std::uint64_t size = std::uint64_t(std::max<std::int64_t>(bytes, 0));
     const std::uint64_t seed = splitmix64(std::uint64_t(nowNs()) ^ std::uint64_t(fd));

@@ -21,7 +21,7 @@ namespace hs {
  */
 struct WorkControl {
     const std::atomic<bool> *cancel = nullptr; ///< set -> stop soon, result Cancelled
-    std::int64_t deadlineNs = 0;               ///< CLOCK_MONOTONIC (hs::nowNs()); 0 = none; passing it -> TimedOut
+    std::int64_t deadlineNs = 0; ///< CLOCK_MONOTONIC (hs::nowNs()); 0 = none; passing it -> TimedOut
 };
 
 enum class WorkStatus { Ok, Failed, TimedOut, Cancelled };

@@ -46,15 +46,14 @@ qint64 peakRssKiB()
 }
 
 // A plain blocking test client speaking the raw protocol, independent of the engine's clients.
-class RawClient
-{
+class RawClient {
 public:
     explicit RawClient(std::uint16_t port)
     {
         bool connected = false;
         m_fd = openLoopbackConnection(port, &connected);
         if (m_fd >= 0 && !connected) {
-            pollfd p{m_fd, POLLOUT, 0};
+            pollfd p { m_fd, POLLOUT, 0 };
             if (::poll(&p, 1, int(kBoundNs / 1'000'000)) != 1 || socketError(m_fd) != 0) {
                 ::close(m_fd);
                 m_fd = -1;
@@ -83,12 +82,12 @@ public:
         std::vector<unsigned char> buf(64 * 1024);
         const std::int64_t end = nowNs() + kBoundNs;
         while (len > 0) {
-            pollfd p{m_fd, POLLIN, 0};
+            pollfd p { m_fd, POLLIN, 0 };
             const std::int64_t left = end - nowNs();
             if (left <= 0 || ::poll(&p, 1, int(left / 1'000'000) + 1) <= 0)
                 return false;
-            const ssize_t n = ::recv(m_fd, out ? out : buf.data(), std::min<std::uint64_t>(len, buf.size()),
-                                     MSG_DONTWAIT);
+            const ssize_t n
+                = ::recv(m_fd, out ? out : buf.data(), std::min<std::uint64_t>(len, buf.size()), MSG_DONTWAIT);
             if (n < 0 && errno == EAGAIN)
                 continue;
             if (n <= 0)
@@ -115,7 +114,7 @@ public:
         unsigned char buf[256];
         const std::int64_t end = nowNs() + kBoundNs;
         for (;;) {
-            pollfd p{m_fd, POLLIN, 0};
+            pollfd p { m_fd, POLLIN, 0 };
             const std::int64_t left = end - nowNs();
             if (left <= 0 || ::poll(&p, 1, int(left / 1'000'000) + 1) <= 0)
                 return false;
@@ -145,7 +144,7 @@ std::vector<NetCall::Step> driveCalls(const std::vector<NetCall *> &calls, std::
         for (std::size_t i = 0; i < calls.size(); ++i) {
             if (!waiting(steps[i]))
                 continue;
-            fds.push_back({calls[i]->fd(), short(steps[i] == NetCall::Step::WantRead ? POLLIN : POLLOUT), 0});
+            fds.push_back({ calls[i]->fd(), short(steps[i] == NetCall::Step::WantRead ? POLLIN : POLLOUT), 0 });
             which.push_back(i);
         }
         const std::int64_t left = end - nowNs();
@@ -161,13 +160,12 @@ std::vector<NetCall::Step> driveCalls(const std::vector<NetCall *> &calls, std::
 
 NetCall::Step driveCall(NetCall &call, std::int64_t boundNs = kBoundNs)
 {
-    return driveCalls({&call}, boundNs).front();
+    return driveCalls({ &call }, boundNs).front();
 }
 
 } // namespace
 
-class TestLatencyServer : public QObject
-{
+class TestLatencyServer : public QObject {
     Q_OBJECT
 
 private slots:
@@ -257,7 +255,7 @@ void TestLatencyServer::pipelinedRequestsAnsweredInOrder()
     QVERIFY(client.send(30'000'000, 100));
     QVERIFY(client.send(0, 200));
     QVERIFY(client.send(10'000'000, 300));
-    for (std::uint64_t expected : {100, 200, 300}) {
+    for (std::uint64_t expected : { 100, 200, 300 }) {
         const auto length = client.readHeader();
         QVERIFY(length.has_value());
         QCOMPARE(*length, expected);
@@ -271,7 +269,7 @@ void TestLatencyServer::concurrentBlockingClients()
     constexpr int kClients = 50;
     constexpr int kRequests = 20;
     constexpr double kDelay = 0.010;
-    std::atomic<int> okCount{0};
+    std::atomic<int> okCount { 0 };
     std::mutex errorMutex;
     QString firstError;
     const std::uint16_t port = m_server->port();
@@ -281,7 +279,7 @@ void TestLatencyServer::concurrentBlockingClients()
         threads.emplace_back([&, t] {
             for (int i = 0; i < kRequests; ++i) {
                 const std::int64_t bytes = (t * 31 + i * 977) % 20000;
-                const WorkResult r = runNetBlocking(port, kDelay, bytes, {nullptr, nowNs() + kBoundNs});
+                const WorkResult r = runNetBlocking(port, kDelay, bytes, { nullptr, nowNs() + kBoundNs });
                 if (r.status == WorkStatus::Ok) {
                     okCount.fetch_add(1);
                 } else {
@@ -418,41 +416,41 @@ void TestLatencyServer::blockingClientTimeoutAndCancelDropConnection()
 {
     const std::uint16_t port = m_server->port();
     std::int64_t start = nowNs();
-    WorkResult r = runNetBlocking(port, 10.0, 111, {nullptr, start + 30'000'000});
+    WorkResult r = runNetBlocking(port, 10.0, 111, { nullptr, start + 30'000'000 });
     QCOMPARE(r.status, WorkStatus::TimedOut);
     QVERIFY(nowNs() - start < 30'000'000 + kBoundNs);
     // Had the connection been kept, this answer would queue behind the 10 s one.
     start = nowNs();
-    r = runNetBlocking(port, 0, 222, {nullptr, start + kBoundNs});
+    r = runNetBlocking(port, 0, 222, { nullptr, start + kBoundNs });
     QVERIFY2(r.status == WorkStatus::Ok, qPrintable(r.reason));
 
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     std::int64_t cancelledAt = 0;
     std::thread canceller([&] {
         sleepUntilNs(nowNs() + 20'000'000);
         cancelledAt = nowNs();
         cancel.store(true);
     });
-    r = runNetBlocking(port, 10.0, 333, {&cancel, 0});
+    r = runNetBlocking(port, 10.0, 333, { &cancel, 0 });
     const std::int64_t returnedAt = nowNs();
     canceller.join();
     QCOMPARE(r.status, WorkStatus::Cancelled);
     QVERIFY(returnedAt - cancelledAt < kBoundNs);
-    r = runNetBlocking(port, 0, 444, {nullptr, nowNs() + kBoundNs});
+    r = runNetBlocking(port, 0, 444, { nullptr, nowNs() + kBoundNs });
     QVERIFY2(r.status == WorkStatus::Ok, qPrintable(r.reason));
 }
 
 void TestLatencyServer::blockingClientReconnectsAfterRestart()
 {
     const std::uint16_t port = m_server->port();
-    WorkResult r = runNetBlocking(port, 0, 10, {nullptr, nowNs() + kBoundNs});
+    WorkResult r = runNetBlocking(port, 0, 10, { nullptr, nowNs() + kBoundNs });
     QVERIFY2(r.status == WorkStatus::Ok, qPrintable(r.reason));
     m_server->stop();
     QString error;
     if (!m_server->start(&error, port))
         QSKIP("the port was taken by someone else meanwhile");
     // This thread's persistent connection went down with the old server.
-    r = runNetBlocking(port, 0, 20, {nullptr, nowNs() + kBoundNs});
+    r = runNetBlocking(port, 0, 20, { nullptr, nowNs() + kBoundNs });
     QVERIFY2(r.status == WorkStatus::Ok, qPrintable(r.reason));
 }
 
@@ -460,7 +458,7 @@ void TestLatencyServer::blockingClientConnectionRefused()
 {
     const std::uint16_t port = m_server->port();
     m_server->stop();
-    const WorkResult r = runNetBlocking(port, 0, 10, {nullptr, nowNs() + kBoundNs});
+    const WorkResult r = runNetBlocking(port, 0, 10, { nullptr, nowNs() + kBoundNs });
     QCOMPARE(r.status, WorkStatus::Failed);
     QVERIFY2(r.reason.startsWith(QStringLiteral("net: ")), qPrintable(r.reason));
 }
@@ -503,7 +501,7 @@ void TestLatencyServer::noFdLeak()
         std::thread worker([port = server.port()] {
             for (int i = 0; i < 5; ++i)
                 runNetBlocking(port, 0, 100, {});
-            runNetBlocking(port, 10.0, 100, {nullptr, nowNs() + 5'000'000}); // times out, drops its connection
+            runNetBlocking(port, 10.0, 100, { nullptr, nowNs() + 5'000'000 }); // times out, drops its connection
             runNetBlocking(port, 0, 100, {});
         }); // its persistent connection closes when it ends
         worker.join();

@@ -84,8 +84,8 @@ classes:
       - { name: store, work: disk, bytes: 64KiB, domain: threads }
 )yaml";
 
-ParseResult parse(const QByteArray &yaml, const std::vector<Override> &sets = {},
-                  const std::vector<RouteOverride> &routes = {})
+ParseResult parse(
+    const QByteArray &yaml, const std::vector<Override> &sets = {}, const std::vector<RouteOverride> &routes = {})
 {
     return ScenarioParser::parseText(yaml, kSource, sets, routes);
 }
@@ -140,8 +140,7 @@ QString probe(const hs::Scenario &s, const QString &what)
 
 } // namespace
 
-class TestScenarioParser : public QObject
-{
+class TestScenarioParser : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -259,8 +258,8 @@ void TestScenarioParser::designExample()
     QVERIFY(store.time.isZero());
     QVERIFY(!store.fsync);
     QCOMPARE(s.routingKeys(),
-             QStringList({QStringLiteral("fetch.get"), QStringLiteral("pipeline.fetch"),
-                          QStringLiteral("pipeline.transform"), QStringLiteral("pipeline.store")}));
+        QStringList({ QStringLiteral("fetch.get"), QStringLiteral("pipeline.fetch"),
+            QStringLiteral("pipeline.transform"), QStringLiteral("pipeline.store") }));
 }
 
 void TestScenarioParser::defaults()
@@ -316,8 +315,8 @@ void TestScenarioParser::arrivals_data()
     using A = hs::ArrivalProcess;
     QTest::newRow("poisson") << QByteArray("{ process: poisson, rate: 300/s }") << A::Poisson << 300.0 << 0.0 << 0.0
                              << 0.0 << 0.0 << 0.0 << 0 << 0.0;
-    QTest::newRow("process defaults to poisson") << QByteArray("{ rate: 5/ms }") << A::Poisson << 5000.0 << 0.0 << 0.0
-                                                 << 0.0 << 0.0 << 0.0 << 0 << 0.0;
+    QTest::newRow("process defaults to poisson")
+        << QByteArray("{ rate: 5/ms }") << A::Poisson << 5000.0 << 0.0 << 0.0 << 0.0 << 0.0 << 0.0 << 0 << 0.0;
     QTest::newRow("constant") << QByteArray("{ process: constant, rate: 60/m }") << A::Constant << 1.0 << 0.0 << 0.0
                               << 0.0 << 0.0 << 0.0 << 0 << 0.0;
     QTest::newRow("burst") << QByteArray("{ process: burst, rate: 1000/s, on: 1s, off: 4s }") << A::Burst << 1000.0
@@ -439,7 +438,8 @@ void TestScenarioParser::goodCases_data()
     QTest::newRow("minimal") << withTop("");
     QTest::newRow("empty loop domain as null") << withTop("domains:\n  loop:\n");
     QTest::newRow("loop workers 1") << withTop("domains:\n  loop: { workers: 1 }\n");
-    QTest::newRow("loop backpressure") << withTop("domains:\n  loop: { queue: 10, max_inflight: 20, on_full: drop_oldest }\n");
+    QTest::newRow("loop backpressure") << withTop(
+        "domains:\n  loop: { queue: 10, max_inflight: 20, on_full: drop_oldest }\n");
     QTest::newRow("procs shm") << withTop("domains:\n  procs: { workers: 4096, transfer: shm }\n");
     QTest::newRow("queue at the limit") << withTop("domains:\n  threads: { queue: 10000000 }\n");
     QTest::newRow("duration zero") << withTop("duration: 0\n");
@@ -451,8 +451,10 @@ void TestScenarioParser::goodCases_data()
     QTest::newRow("async stage") << withStage("{ name: s, work: async, time: 10ms, domain: loop }");
     QTest::newRow("block stage 1h") << withStage("{ name: s, work: block, time: 1h, domain: threads }");
     QTest::newRow("net without bytes") << withStage("{ name: s, work: net, time: 2ms, domain: loop }");
-    QTest::newRow("disk with fsync false") << withStage("{ name: s, work: disk, bytes: 1GiB, fsync: false, domain: tbb }");
-    QTest::newRow("payloads at 1GiB") << withStage("{ name: s, work: cpu, time: 1ms, payload_out: 1GiB, domain: procs }");
+    QTest::newRow("disk with fsync false")
+        << withStage("{ name: s, work: disk, bytes: 1GiB, fsync: false, domain: tbb }");
+    QTest::newRow("payloads at 1GiB") << withStage(
+        "{ name: s, work: cpu, time: 1ms, payload_out: 1GiB, domain: procs }");
     QTest::newRow("zero fail") << withStage("{ name: s, work: cpu, time: 1ms, fail: 0, crash: 100%, domain: procs }");
     QTest::newRow("names with dash and underscore")
         << QByteArray("name: t\nclasses:\n  - name: my-class_1\n    arrival: { rate: 1/s }\n"
@@ -479,7 +481,7 @@ void TestScenarioParser::builtinScenarios_data()
 {
     QTest::addColumn<QString>("path");
     const QDir dir(hs::test::sourceDir() + QStringLiteral("/scenarios"));
-    const QStringList files = dir.entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name);
+    const QStringList files = dir.entryList({ QStringLiteral("*.yaml") }, QDir::Files, QDir::Name);
     if (files.isEmpty())
         QSKIP("no built-in scenarios in scenarios/ yet");
     for (const QString &f : files)
@@ -504,7 +506,7 @@ void TestScenarioParser::parseFileFromDisk()
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(kDesignExample);
     f.close();
-    const ParseResult r = ScenarioParser::parseFile(path, {{QStringLiteral("seed"), QStringLiteral("9")}});
+    const ParseResult r = ScenarioParser::parseFile(path, { { QStringLiteral("seed"), QStringLiteral("9") } });
     QVERIFY2(r.ok(), qPrintable(allErrors(r)));
     QCOMPARE(r.scenario->source, path);
     QCOMPARE(r.scenario->seed, std::uint64_t(9));
@@ -542,7 +544,8 @@ void TestScenarioParser::badCases_data()
         QTest::newRow(name) << yaml << line << QByteArray(at) << QString::fromUtf8(fragment);
     };
     // Top level.
-    row("unknown top key", withTop("durration: 5s\n"), 7, "durration", "unknown key \"durration\" in the scenario; did you mean \"duration\"?");
+    row("unknown top key", withTop("durration: 5s\n"), 7, "durration",
+        "unknown key \"durration\" in the scenario; did you mean \"duration\"?");
     row("unknown top key without guess", withTop("colour: blue\n"), 7, "colour", "expected one of: name, description");
     row("missing name", QByteArray(withTop("")).mid(8), 1, "classes", "missing \"name\"");
     row("empty name", withTop("").replace("name: t\n", "name: ''\n"), 1, "''", "name: must not be empty");
@@ -559,13 +562,15 @@ void TestScenarioParser::badCases_data()
     row("sla unknown key", withTop("sla: { p95: 1ms }\n"), 7, "p95", "did you mean \"p99\"?");
     row("starvation typo", withTop("starvation: { treshold: 100ms }\n"), 7, "treshold", "did you mean \"threshold\"?");
     row("heartbeat too fine", withTop("starvation: { heartbeat: 1us }\n"), 7, "1us", "must be at least 100us");
-    row("gil not bool", withTop("gil: { enabled: maybe }\n"), 7, "maybe", "enabled: expected true or false; got \"maybe\"");
+    row("gil not bool", withTop("gil: { enabled: maybe }\n"), 7, "maybe",
+        "enabled: expected true or false; got \"maybe\"");
     row("duplicate key", withTop("seed: 1\nseed: 2\n"), 8, "seed", "duplicate key \"seed\" (first at line 7)");
-    row("top level is a list", QByteArray("- a\n- b\n"), 1, "a", "expected a scenario: a mapping");
+    row("top level is a list", QByteArray("- a\n- b\n"), 1, "-", "expected a scenario: a mapping");
     row("merge key", withTop("base: &b { seed: 1 }\n<<: *b\n"), 8, "<<", "merge keys (<<) are not supported");
     // Domains.
     row("domains is a list", withTop("domains: [loop]\n"), 7, "[", "domains: expected a mapping");
-    row("unknown domain", withTop("domains:\n  gpu: { workers: 2 }\n"), 8, "gpu", "unknown domain \"gpu\"; expected loop, threads, tbb or procs");
+    row("unknown domain", withTop("domains:\n  gpu: { workers: 2 }\n"), 8, "gpu",
+        "unknown domain \"gpu\"; expected loop, threads, tbb or procs");
     row("domain typo", withTop("domains:\n  thread: { workers: 2 }\n"), 8, "thread", "did you mean \"threads\"?");
     row("too many workers", withTop("domains:\n  threads: { workers: 5000 }\n"), 8, "5000",
         "workers: 5000 is out of range; expected 1 to 4096");
@@ -575,87 +580,113 @@ void TestScenarioParser::badCases_data()
         "expected a whole number from 1 to 4096; got \"many\"");
     row("fractional workers", withTop("domains:\n  threads: { workers: 2.5 }\n"), 8, "2.5", "expected a whole number");
     row("loop workers", withTop("domains:\n  loop: { workers: 2 }\n"), 8, "2 }", "the loop always runs on one thread");
-    row("domain workers typo", withTop("domains:\n  threads: { wrokers: 2 }\n"), 8, "wrokers", "did you mean \"workers\"?");
+    row("domain workers typo", withTop("domains:\n  threads: { wrokers: 2 }\n"), 8, "wrokers",
+        "did you mean \"workers\"?");
     row("on_full typo", withTop("domains:\n  threads: { on_full: rejct }\n"), 8, "rejct",
         "expected reject, block or drop_oldest; got \"rejct\" (did you mean \"reject\"?)");
     row("transfer outside procs", withTop("domains:\n  threads: { transfer: shm }\n"), 8, "transfer",
         "transfer applies only to the procs domain");
     row("bad transfer", withTop("domains:\n  procs: { transfer: pickle }\n"), 8, "pickle", "expected copy or shm");
     row("negative queue", withTop("domains:\n  threads: { queue: -1 }\n"), 8, "-1", "queue: -1 is out of range");
-    row("absurd queue", withTop("domains:\n  threads: { queue: 100000000 }\n"), 8, "100000000", "expected 0 to 10000000");
-    row("absurd max_inflight", withTop("domains:\n  threads: { max_inflight: 99999999999 }\n"), 8, "99999999999", "out of range");
+    row("absurd queue", withTop("domains:\n  threads: { queue: 100000000 }\n"), 8, "100000000",
+        "expected 0 to 10000000");
+    row("absurd max_inflight", withTop("domains:\n  threads: { max_inflight: 99999999999 }\n"), 8, "99999999999",
+        "out of range");
     row("domain is a scalar", withTop("domains:\n  tbb: 4\n"), 8, "4", "domains.tbb: expected a mapping");
     // Classes.
     row("missing classes", QByteArray("name: t\nseed: 3\n"), 1, "name", "missing \"classes\"");
-    row("empty classes", QByteArray("name: t\nclasses: []\n"), 2, "[]", "expected a list of at least one task class; got an empty list");
-    row("classes is a mapping", QByteArray("name: t\nclasses: { a: 1 }\n"), 2, "{", "expected a list of at least one task class; got a mapping");
+    row("empty classes", QByteArray("name: t\nclasses: []\n"), 2, "[]",
+        "expected a list of at least one task class; got an empty list");
+    row("classes is a mapping", QByteArray("name: t\nclasses: { a: 1 }\n"), 2, "{",
+        "expected a list of at least one task class; got a mapping");
     row("class is a scalar", QByteArray("name: t\nclasses:\n  - web\n"), 3, "web", "expected a task class mapping");
     row("class without stages", QByteArray(kLine1to3) + kLine4, 3, "name", "class \"c\" has no stages");
     row("class with empty stages", QByteArray(kLine1to3) + kLine4 + "    stages: []\n", 5, "[]", "has no stages");
-    row("class without name", QByteArray("name: t\nclasses:\n  - arrival: { rate: 1/s }\n    stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } ]\n"),
+    row("class without name",
+        QByteArray("name: t\nclasses:\n  - arrival: { rate: 1/s }\n    stages: [ { name: s, work: cpu, time: 1ms, "
+                   "domain: tbb } ]\n"),
         3, "arrival", "missing \"name\"");
     row("class name with space", withTop("").replace("name: c", "name: my class"), 3, "my class",
         "\"my class\" is not a valid name; use only letters, digits, '_' and '-'");
     row("class typo key", withTop("").replace("    arrival:", "    arival:"), 4, "arival", "did you mean \"arrival\"?");
-    row("duplicate class", withTop("  - name: c\n    arrival: { rate: 1/s }\n    stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } ]\n"),
+    row("duplicate class",
+        withTop("  - name: c\n    arrival: { rate: 1/s }\n    stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } "
+                "]\n"),
         7, "c", "duplicate class name \"c\" (first at line 3)");
-    row("class sla negative", withTop("").replace(kLine5, QByteArray(QByteArray("    sla: { p99: -5ms }\n") + kLine5)), 5, "-5ms", "cannot be negative");
+    row("class sla negative", withTop("").replace(kLine5, QByteArray(QByteArray("    sla: { p99: -5ms }\n") + kLine5)),
+        5, "-5ms", "cannot be negative");
     // Arrivals.
     row("arrival missing", QByteArray(kLine1to3) + kLine5 + kLine6, 3, "name", "missing \"arrival\"");
     row("arrival is a scalar", withArrival("poisson"), 4, "poisson", "arrival: expected a mapping");
     row("unknown process", withArrival("{ process: posson, rate: 1/s }"), 4, "posson", "did you mean \"poisson\"?");
     row("rate missing", withArrival("{ process: poisson }"), 4, "{", "a poisson arrival needs \"rate\"");
-    row("rate too high", withArrival("{ process: poisson, rate: 2000000/s }"), 4, "2000000/s", "is too large; at most 1000000/s");
+    row("rate too high", withArrival("{ process: poisson, rate: 2000000/s }"), 4, "2000000/s",
+        "is too large; at most 1000000/s");
     row("rate way too high", withArrival("{ process: constant, rate: 5/us }"), 4, "5/us", "at most 1000000/s");
     row("rate zero", withArrival("{ process: constant, rate: 0/s }"), 4, "0/s", "rate: must be above 0/s");
     row("rate without unit", withArrival("{ rate: 300 }"), 4, "300", "a rate needs a time unit, like 300/s");
     row("rate negative", withArrival("{ rate: -3/s }"), 4, "-3/s", "cannot be negative");
-    row("burst missing off", withArrival("{ process: burst, rate: 10/s, on: 1s }"), 4, "{", "a burst arrival needs \"off\"");
-    row("burst zero on", withArrival("{ process: burst, rate: 10/s, on: 0, off: 1s }"), 4, "0,", "on: must be above 0s");
-    row("ramp both zero", withArrival("{ process: ramp, from: 0/s, to: 0 }"), 4, "{", "a ramp needs from or to above 0/s");
-    row("ramp negative over", withArrival("{ process: ramp, from: 1/s, to: 2/s, over: -1s }"), 4, "-1s", "cannot be negative");
-    row("closed too many clients", withArrival("{ process: closed, clients: 1000000 }"), 4, "1000000", "expected 1 to 100000");
+    row("burst missing off", withArrival("{ process: burst, rate: 10/s, on: 1s }"), 4, "{",
+        "a burst arrival needs \"off\"");
+    row("burst zero on", withArrival("{ process: burst, rate: 10/s, on: 0, off: 1s }"), 4, "0,",
+        "on: must be above 0s");
+    row("ramp both zero", withArrival("{ process: ramp, from: 0/s, to: 0 }"), 4, "{",
+        "a ramp needs from or to above 0/s");
+    row("ramp negative over", withArrival("{ process: ramp, from: 1/s, to: 2/s, over: -1s }"), 4, "-1s",
+        "cannot be negative");
+    row("closed too many clients", withArrival("{ process: closed, clients: 1000000 }"), 4, "1000000",
+        "expected 1 to 100000");
     row("closed zero clients", withArrival("{ process: closed, clients: 0 }"), 4, "0 }", "out of range");
-    row("closed bad think", withArrival("{ process: closed, clients: 4, think: often }"), 4, "often", "think: expected a duration");
+    row("closed bad think", withArrival("{ process: closed, clients: 4, think: often }"), 4, "often",
+        "think: expected a duration");
     row("key of another process", withArrival("{ process: poisson, rate: 1/s, clients: 4 }"), 4, "clients",
         "\"clients\" does not apply to poisson arrivals; poisson takes rate");
     // Stages.
     row("stage is a scalar", withStage("fetch"), 6, "fetch", "expected a stage mapping");
     row("stage unknown key", withStage("{ name: s, work: cpu, time: 1ms, domain: threads, colour: red }"), 6, "colour",
         "unknown key \"colour\" in a stage");
-    row("stage key typo", withStage("{ name: s, work: cpu, time: 1ms, domian: threads }"), 6, "domian", "did you mean \"domain\"?");
-    row("stage missing domain", withStage("{ name: s, work: cpu, time: 1ms }"), 6, "{", "stage \"s\": missing \"domain\"");
+    row("stage key typo", withStage("{ name: s, work: cpu, time: 1ms, domian: threads }"), 6, "domian",
+        "did you mean \"domain\"?");
+    row("stage missing domain", withStage("{ name: s, work: cpu, time: 1ms }"), 6, "{",
+        "stage \"s\": missing \"domain\"");
     row("stage unknown domain", withStage("{ name: s, work: cpu, time: 1ms, domain: gpu }"), 6, "gpu",
         "domain: expected loop, threads, tbb or procs; got \"gpu\"");
     row("stage missing work", withStage("{ name: s, time: 1ms, domain: threads }"), 6, "{", "missing \"work\"");
     row("stage bad work", withStage("{ name: s, work: compute, time: 1ms, domain: threads }"), 6, "compute",
         "expected cpu, block, async, net or disk");
     row("stage missing name", withStage("{ work: cpu, time: 1ms, domain: threads }"), 6, "{", "missing \"name\"");
-    row("stage name with dot", withStage("{ name: a.b, work: cpu, time: 1ms, domain: threads }"), 6, "a.b", "is not a valid name");
+    row("stage name with dot", withStage("{ name: a.b, work: cpu, time: 1ms, domain: threads }"), 6, "a.b",
+        "is not a valid name");
     row("cpu without time", withStage("{ name: s, work: cpu, domain: threads }"), 6, "{", "a cpu stage needs \"time\"");
     row("time on disk", withStage("{ name: s, work: disk, bytes: 1KiB, time: 1ms, domain: threads }"), 6, "time",
         "\"time\" does not apply to a disk stage");
-    row("disk without bytes", withStage("{ name: s, work: disk, domain: threads }"), 6, "{", "a disk stage needs \"bytes\"");
-    row("disk with zero bytes", withStage("{ name: s, work: disk, bytes: 0, domain: threads }"), 6, "0,", "more than 0 bytes");
+    row("disk without bytes", withStage("{ name: s, work: disk, domain: threads }"), 6, "{",
+        "a disk stage needs \"bytes\"");
+    row("disk with zero bytes", withStage("{ name: s, work: disk, bytes: 0, domain: threads }"), 6, "0,",
+        "more than 0 bytes");
     row("bytes on cpu", withStage("{ name: s, work: cpu, time: 1ms, bytes: 1KiB, domain: threads }"), 6, "bytes",
         "\"bytes\" does not apply to a cpu stage");
-    row("kernel on block", withStage("{ name: s, work: block, time: 1ms, kernel: sha256, domain: threads }"), 6, "kernel",
-        "\"kernel\" does not apply to a block stage");
+    row("kernel on block", withStage("{ name: s, work: block, time: 1ms, kernel: sha256, domain: threads }"), 6,
+        "kernel", "\"kernel\" does not apply to a block stage");
     row("unknown kernel", withStage("{ name: s, work: cpu, time: 1ms, kernel: fft, domain: threads }"), 6, "fft",
         "expected spin, sha256, matmul or sort");
     row("fsync not bool", withStage("{ name: s, work: disk, bytes: 1KiB, fsync: yes, domain: threads }"), 6, "yes",
         "fsync: expected true or false");
-    row("time too long", withStage("{ name: s, work: block, time: 2h, domain: threads }"), 6, "2h", "values must be at most 1h");
+    row("time too long", withStage("{ name: s, work: block, time: 2h, domain: threads }"), 6, "2h",
+        "values must be at most 1h");
     row("time zero", withStage("{ name: s, work: cpu, time: 0, domain: threads }"), 6, "0,", "time: must be above 0");
     row("time bad unit", withStage("{ name: s, work: cpu, time: 5 parsecs, domain: threads }"), 6, "5 parsecs",
         "expected a duration like 5ms, 200us, 1.5s; got \"5 parsecs\"");
-    row("time unknown distribution", withStage("{ name: s, work: cpu, time: poisson(5ms), domain: threads }"), 6, "poisson",
-        "unknown distribution \"poisson\"");
-    row("unquoted comma in flow", withStage("{ name: s, work: cpu, time: uniform(1ms, 2ms), domain: threads }"), 6, "uniform",
-        "put a distribution with a comma in quotes");
-    row("sigma with unit", withStage("{ name: s, work: cpu, time: \"lognormal(5ms, 2ms)\", domain: threads }"), 6, "\"lognormal",
-        "sigma is a plain number");
-    row("exp mean too long", withStage("{ name: s, work: cpu, time: exp(2h), domain: threads }"), 6, "exp(2h)", "at most 1h");
+    row("time unknown distribution", withStage("{ name: s, work: cpu, time: poisson(5ms), domain: threads }"), 6,
+        "poisson", "unknown distribution \"poisson\"");
+    row("unquoted comma in flow", withStage("{ name: s, work: cpu, time: uniform(1ms, 2ms), domain: threads }"), 6,
+        "uniform", "put a distribution with a comma in quotes");
+    row("stray tail of unquoted comma", withStage("{ name: s, work: cpu, time: uniform(1ms, 2ms), domain: threads }"),
+        6, "2ms)", "stray \"2ms)\" in a stage: a comma inside { ... } ended the previous value early");
+    row("sigma with unit", withStage("{ name: s, work: cpu, time: \"lognormal(5ms, 2ms)\", domain: threads }"), 6,
+        "\"lognormal", "sigma is a plain number");
+    row("exp mean too long", withStage("{ name: s, work: cpu, time: exp(2h), domain: threads }"), 6, "exp(2h)",
+        "at most 1h");
     row("payload too large", withStage("{ name: s, work: cpu, time: 1ms, payload_in: 2GiB, domain: procs }"), 6, "2GiB",
         "values must be at most 1GiB");
     row("payload bad unit", withStage("{ name: s, work: cpu, time: 1ms, payload_out: 5 bananas, domain: procs }"), 6,
@@ -672,7 +703,7 @@ void TestScenarioParser::badCases_data()
         "duplicate stage name \"s\" in class \"c\" (first at line 6)");
     // YAML itself.
     row("unclosed flow sequence", QByteArray("name: t\nclasses: [\n"), 3, "", "YAML syntax error");
-    row("bad indentation", QByteArray("name: t\n  seed: 2\n"), 2, "seed", "YAML syntax error");
+    row("bad indentation", QByteArray("name: t\n  seed: 2\n"), 2, ":", "YAML syntax error");
     row("second document", withTop("---\nname: other\n"), 7, "---", "a second YAML document");
     row("complex key", withTop("? [a, b]\n: 1\n"), 7, "[", "a key must be a plain word");
 }
@@ -700,7 +731,8 @@ void TestScenarioParser::badCases()
         if (e.line == line && e.column == column && e.message.contains(fragment))
             found = true;
     }
-    QVERIFY2(found, qPrintable(QStringLiteral("expected %1:%2 \"%3\"; got:\n%4").arg(line).arg(column).arg(fragment, all)));
+    QVERIFY2(
+        found, qPrintable(QStringLiteral("expected %1:%2 \"%3\"; got:\n%4").arg(line).arg(column).arg(fragment, all)));
 }
 
 void TestScenarioParser::severalErrorsInOrder()
@@ -718,7 +750,7 @@ classes:
     const ParseResult r = parse(yaml);
     QVERIFY(!r.ok());
     QCOMPARE(r.errors.size(), std::size_t(4));
-    const int lines[] = {2, 4, 7, 9};
+    const int lines[] = { 2, 4, 7, 9 };
     for (std::size_t i = 0; i < 4; ++i)
         QCOMPARE(r.errors[i].line, lines[i]);
 }
@@ -750,14 +782,16 @@ void TestScenarioParser::binaryGarbage_data()
     QTest::addColumn<int>("column");
     QTest::addColumn<QString>("fragment");
     QTest::newRow("NUL byte") << QByteArray("name: t\nseed: 1\0\n", 17) << 2 << 8 << QStringLiteral("NUL byte 0x00");
-    QTest::newRow("UTF-16 BOM") << QByteArray("\xff\xfen\0a\0", 6) << 1 << 1 << QStringLiteral("invalid UTF-8 byte 0xff");
-    QTest::newRow("latin-1 text") << QByteArray("name: caf\xe9 au lait\n") << 1 << 10 << QStringLiteral("invalid UTF-8");
+    QTest::newRow("UTF-16 BOM") << QByteArray("\xff\xfen\0a\0", 6) << 1 << 1
+                                << QStringLiteral("invalid UTF-8 byte 0xff");
+    QTest::newRow("latin-1 text") << QByteArray("name: caf\xe9 au lait\n") << 1 << 10
+                                  << QStringLiteral("invalid UTF-8");
     QTest::newRow("truncated UTF-8") << QByteArray("name: caf\xc3") << 1 << 10 << QStringLiteral("truncated UTF-8");
     QTest::newRow("overlong UTF-8") << QByteArray("name: \xc0\xaf\n") << 1 << 7 << QStringLiteral("invalid UTF-8");
     QTest::newRow("surrogate") << QByteArray("name: \xed\xa0\x80\n") << 1 << 7 << QStringLiteral("invalid UTF-8");
     QTest::newRow("control byte") << QByteArray("name: t\x01\n") << 1 << 8 << QStringLiteral("control byte 0x01");
-    QTest::newRow("column counts characters") << QByteArray("name: \xc3\xa9\xc3\xa9\x02\n") << 1 << 9
-                                              << QStringLiteral("control byte 0x02");
+    QTest::newRow("column counts characters")
+        << QByteArray("name: \xc3\xa9\xc3\xa9\x02\n") << 1 << 9 << QStringLiteral("control byte 0x02");
 
     std::mt19937 rng(7);
     QByteArray random(4096, Qt::Uninitialized);
@@ -802,7 +836,7 @@ void TestScenarioParser::aliasBomb()
     QVERIFY(!r.ok());
     QCOMPARE(r.errors.size(), std::size_t(1));
     QVERIFY2(r.errors[0].message.contains(QStringLiteral("expands to more than 100000 YAML nodes")),
-             qPrintable(r.errors[0].toString()));
+        qPrintable(r.errors[0].toString()));
     QVERIFY(r.errors[0].line >= 2);
     // Well under a second even on a loaded 2-core machine (it takes a few ms unloaded).
     QVERIFY2(ms < 1000, qPrintable(QStringLiteral("took %1 ms").arg(ms)));
@@ -842,7 +876,8 @@ void TestScenarioParser::oversizedInput()
     QVERIFY(wide.size() < ScenarioParser::kMaxFileBytes);
     const ParseResult rw = parse(wide);
     QVERIFY(!rw.ok());
-    QVERIFY2(rw.errors[0].message.contains(QStringLiteral("more than 100000 YAML nodes")), qPrintable(rw.errors[0].message));
+    QVERIFY2(
+        rw.errors[0].message.contains(QStringLiteral("more than 100000 YAML nodes")), qPrintable(rw.errors[0].message));
 }
 
 void TestScenarioParser::mutatedInputNeverCrashes()
@@ -903,7 +938,7 @@ void TestScenarioParser::overridesGood()
     QFETCH(QString, value);
     QFETCH(QString, probe);
     QFETCH(QString, expected);
-    const ParseResult r = parse(kOverrideBase, {{path, value}});
+    const ParseResult r = parse(kOverrideBase, { { path, value } });
     QVERIFY2(r.ok(), qPrintable(allErrors(r)));
     QCOMPARE(::probe(*r.scenario, probe), expected);
 }
@@ -923,7 +958,8 @@ void TestScenarioParser::overridesBad_data()
     row("bad duration", "duration", "5 parsecs", "expected a duration like 5ms, 200us, 1.5s; got \"5 parsecs\"");
     row("empty duration", "duration", "", "duration: expected a duration");
     row("negative seed", "seed", "-1", "seed: expected a whole number");
-    row("no such class", "classes.nosuch.arrival.rate", "5/s", "no class named \"nosuch\" in classes (there are: pipeline)");
+    row("no such class", "classes.nosuch.arrival.rate", "5/s",
+        "no class named \"nosuch\" in classes (there are: pipeline)");
     row("no such stage", "classes.pipeline.stages.nosuch.time", "1ms",
         "no stage named \"nosuch\" in classes.pipeline.stages (there are: fetch, transform, store)");
     row("into a value", "duration.x", "1", "\"duration\" is a single value, not a section");
@@ -937,7 +973,7 @@ void TestScenarioParser::overridesBad()
     QFETCH(QString, path);
     QFETCH(QString, value);
     QFETCH(QString, fragment);
-    const ParseResult r = parse(kOverrideBase, {{QStringLiteral("seed"), QStringLiteral("5")}, {path, value}});
+    const ParseResult r = parse(kOverrideBase, { { QStringLiteral("seed"), QStringLiteral("5") }, { path, value } });
     QVERIFY(!r.ok());
     const QString all = allErrors(r);
     QCOMPARE(r.errors.size(), std::size_t(1));
@@ -946,7 +982,7 @@ void TestScenarioParser::overridesBad()
     QCOMPARE(e.line, 0);
     QCOMPARE(e.column, 0);
     QVERIFY2(e.message.startsWith(QStringLiteral("--set ") + path + QLatin1Char('=') + value + QStringLiteral(": ")),
-             qPrintable(all));
+        qPrintable(all));
     QVERIFY2(e.message.contains(fragment), qPrintable(all));
 }
 
@@ -960,7 +996,8 @@ void TestScenarioParser::setArgument_data()
                             << QStringLiteral("domains.threads.workers") << QStringLiteral("16");
     QTest::newRow("value with =") << QStringLiteral("description=a=b") << true << QStringLiteral("description")
                                   << QStringLiteral("a=b");
-    QTest::newRow("empty value") << QStringLiteral("description=") << true << QStringLiteral("description") << QString();
+    QTest::newRow("empty value") << QStringLiteral("description=") << true << QStringLiteral("description")
+                                 << QString();
     QTest::newRow("no =") << QStringLiteral("seed") << false << QString() << QString();
     QTest::newRow("empty path") << QStringLiteral("=5") << false << QString() << QString();
     QTest::newRow("empty segment") << QStringLiteral("domains..workers=5") << false << QString() << QString();
@@ -987,8 +1024,8 @@ void TestScenarioParser::setArgument()
 void TestScenarioParser::routesGood()
 {
     const ParseResult r = parse(kOverrideBase, {},
-                                {{QStringLiteral("pipeline.transform"), QStringLiteral("tbb")},
-                                 {QStringLiteral("pipeline.fetch"), QStringLiteral("threads")}});
+        { { QStringLiteral("pipeline.transform"), QStringLiteral("tbb") },
+            { QStringLiteral("pipeline.fetch"), QStringLiteral("threads") } });
     QVERIFY2(r.ok(), qPrintable(allErrors(r)));
     QCOMPARE(probe(*r.scenario, QStringLiteral("domain:transform")), QStringLiteral("tbb"));
     QCOMPARE(probe(*r.scenario, QStringLiteral("domain:fetch")), QStringLiteral("threads"));
@@ -1015,7 +1052,7 @@ void TestScenarioParser::routesBad()
     QFETCH(QString, key);
     QFETCH(QString, domain);
     QFETCH(QString, fragment);
-    const ParseResult r = parse(kOverrideBase, {}, {{key, domain}});
+    const ParseResult r = parse(kOverrideBase, {}, { { key, domain } });
     QVERIFY(!r.ok());
     QCOMPARE(r.errors.size(), std::size_t(1));
     const ScenarioError &e = r.errors[0];
@@ -1032,9 +1069,12 @@ void TestScenarioParser::routeArgument_data()
     QTest::addColumn<QString>("fragment");
     QTest::newRow("good") << QStringLiteral("pipeline.transform=tbb") << true << QString();
     QTest::newRow("spaces") << QStringLiteral(" pipeline.transform = procs ") << true << QString();
-    QTest::newRow("no =") << QStringLiteral("pipeline.transform") << false << QStringLiteral("expected CLASS.STAGE=DOMAIN");
-    QTest::newRow("no stage") << QStringLiteral("pipeline=tbb") << false << QStringLiteral("expected CLASS.STAGE=DOMAIN");
-    QTest::newRow("three parts") << QStringLiteral("a.b.c=tbb") << false << QStringLiteral("expected CLASS.STAGE=DOMAIN");
+    QTest::newRow("no =") << QStringLiteral("pipeline.transform") << false
+                          << QStringLiteral("expected CLASS.STAGE=DOMAIN");
+    QTest::newRow("no stage") << QStringLiteral("pipeline=tbb") << false
+                              << QStringLiteral("expected CLASS.STAGE=DOMAIN");
+    QTest::newRow("three parts") << QStringLiteral("a.b.c=tbb") << false
+                                 << QStringLiteral("expected CLASS.STAGE=DOMAIN");
     QTest::newRow("no domain") << QStringLiteral("a.b=") << false << QStringLiteral("expected CLASS.STAGE=DOMAIN");
     QTest::newRow("unknown domain") << QStringLiteral("a.b=gpu") << false << QStringLiteral("unknown domain \"gpu\"");
 }
@@ -1098,12 +1138,12 @@ void TestScenarioParser::checkField()
 
 void TestScenarioParser::errorToString()
 {
-    QCOMPARE((ScenarioError{QStringLiteral("a.yaml"), 3, 5, QStringLiteral("bad")}).toString(),
-             QStringLiteral("a.yaml:3:5: bad"));
-    QCOMPARE((ScenarioError{QStringLiteral("a.yaml"), 0, 0, QStringLiteral("empty")}).toString(),
-             QStringLiteral("a.yaml: empty"));
-    QCOMPARE((ScenarioError{QStringLiteral("--set"), 0, 0, QStringLiteral("--set seed=-1: no")}).toString(),
-             QStringLiteral("--set: --set seed=-1: no"));
+    QCOMPARE((ScenarioError { QStringLiteral("a.yaml"), 3, 5, QStringLiteral("bad") }).toString(),
+        QStringLiteral("a.yaml:3:5: bad"));
+    QCOMPARE((ScenarioError { QStringLiteral("a.yaml"), 0, 0, QStringLiteral("empty") }).toString(),
+        QStringLiteral("a.yaml: empty"));
+    QCOMPARE((ScenarioError { QStringLiteral("--set"), 0, 0, QStringLiteral("--set seed=-1: no") }).toString(),
+        QStringLiteral("--set: --set seed=-1: no"));
 }
 
 QTEST_GUILESS_MAIN(TestScenarioParser)

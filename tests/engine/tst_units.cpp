@@ -12,8 +12,7 @@ using hs::Quantity;
 Q_DECLARE_METATYPE(Distribution::Kind)
 Q_DECLARE_METATYPE(hs::Quantity)
 
-class TestUnits : public QObject
-{
+class TestUnits : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -139,7 +138,8 @@ void TestUnits::badSizes_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("fragment");
-    QTest::newRow("unknown unit") << QStringLiteral("5 bananas") << QStringLiteral("expected a size like 512B, 64KiB, 1MiB");
+    QTest::newRow("unknown unit") << QStringLiteral("5 bananas")
+                                  << QStringLiteral("expected a size like 512B, 64KiB, 1MiB");
     QTest::newRow("lower case") << QStringLiteral("64kib") << QStringLiteral("did you mean 64KiB?");
     QTest::newRow("negative") << QStringLiteral("-1KiB") << QStringLiteral("cannot be negative");
     QTest::newRow("fractional bytes") << QStringLiteral("1.5") << QStringLiteral("whole number of bytes");
@@ -287,20 +287,20 @@ void TestUnits::badDistributions_data()
                                  << QStringLiteral("lo must not exceed hi");
     QTest::newRow("bad inner unit") << QStringLiteral("exp(5 parsecs)") << Quantity::Duration
                                     << QStringLiteral("exp(mean): expected a duration like 5ms");
-    QTest::newRow("size unit for duration") << QStringLiteral("exp(5KiB)") << Quantity::Duration
-                                            << QStringLiteral("expected a duration");
-    QTest::newRow("duration unit for size") << QStringLiteral("exp(5ms)") << Quantity::Size
-                                            << QStringLiteral("expected a size");
+    QTest::newRow("size unit for duration")
+        << QStringLiteral("exp(5KiB)") << Quantity::Duration << QStringLiteral("expected a duration");
+    QTest::newRow("duration unit for size")
+        << QStringLiteral("exp(5ms)") << Quantity::Size << QStringLiteral("expected a size");
     QTest::newRow("sigma with unit") << QStringLiteral("lognormal(5ms, 2ms)") << Quantity::Duration
                                      << QStringLiteral("sigma is a plain number");
     QTest::newRow("sigma negative") << QStringLiteral("lognormal(5ms, -1)") << Quantity::Duration
                                     << QStringLiteral("sigma is a plain number");
     QTest::newRow("sigma absurd") << QStringLiteral("lognormal(5ms, 12)") << Quantity::Duration
                                   << QStringLiteral("sigma is a plain number from 0 to 3");
-    QTest::newRow("lognormal zero median") << QStringLiteral("lognormal(0, 1)") << Quantity::Duration
-                                           << QStringLiteral("median must be above 0");
-    QTest::newRow("unclosed (flow comma)") << QStringLiteral("uniform(1ms") << Quantity::Duration
-                                           << QStringLiteral("unbalanced parentheses");
+    QTest::newRow("lognormal zero median")
+        << QStringLiteral("lognormal(0, 1)") << Quantity::Duration << QStringLiteral("median must be above 0");
+    QTest::newRow("unclosed (flow comma)")
+        << QStringLiteral("uniform(1ms") << Quantity::Duration << QStringLiteral("unbalanced parentheses");
     QTest::newRow("trailing text") << QStringLiteral("exp(1ms) extra") << Quantity::Duration
                                    << QStringLiteral("unbalanced parentheses");
     QTest::newRow("negative sd") << QStringLiteral("normal(5ms,-1ms)") << Quantity::Duration
@@ -356,7 +356,7 @@ void TestUnits::sampleMeans()
     }
     const double sampled = sum / n;
     QVERIFY2(std::abs(sampled - mean) <= 0.02 * mean,
-             qPrintable(QStringLiteral("sampled mean %1, expected %2").arg(sampled).arg(mean)));
+        qPrintable(QStringLiteral("sampled mean %1, expected %2").arg(sampled).arg(mean)));
 }
 
 void TestUnits::toStringParsesBack_data()

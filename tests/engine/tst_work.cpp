@@ -25,8 +25,7 @@ QByteArray digestBytes(const std::array<std::uint8_t, 32> &d)
 }
 
 // Sets `flag` `afterNs` from now, from another thread, and records when it did.
-class DelayedCancel
-{
+class DelayedCancel {
 public:
     DelayedCancel(std::atomic<bool> &flag, std::int64_t afterNs)
         : m_thread([this, &flag, afterNs] {
@@ -34,8 +33,7 @@ public:
             m_setAt = nowNs();
             flag.store(true);
         })
-    {
-    }
+    { }
     ~DelayedCancel() { join(); }
     void join()
     {
@@ -52,8 +50,7 @@ private:
 
 } // namespace
 
-class TestWork : public QObject
-{
+class TestWork : public QObject {
     Q_OBJECT
 
 private slots:
@@ -98,10 +95,8 @@ void TestWork::cpuConsumesThreadTime_data()
 {
     QTest::addColumn<CpuKernel>("kernel");
     QTest::addColumn<double>("seconds");
-    const std::pair<const char *, CpuKernel> kernels[] = {{"spin", CpuKernel::Spin},
-                                                          {"sha256", CpuKernel::Sha256},
-                                                          {"matmul", CpuKernel::Matmul},
-                                                          {"sort", CpuKernel::Sort}};
+    const std::pair<const char *, CpuKernel> kernels[] = { { "spin", CpuKernel::Spin }, { "sha256", CpuKernel::Sha256 },
+        { "matmul", CpuKernel::Matmul }, { "sort", CpuKernel::Sort } };
     for (const auto &[name, kernel] : kernels) {
         QTest::addRow("%s 5ms", name) << kernel << 0.005;
         QTest::addRow("%s 30ms", name) << kernel << 0.030;
@@ -118,8 +113,8 @@ void TestWork::cpuConsumesThreadTime()
     const std::int64_t used = threadCpuNs() - cpu0;
     QCOMPARE(r.status, WorkStatus::Ok);
     QVERIFY2(used >= secondsToNs(seconds), qPrintable(QStringLiteral("used %1 ms").arg(nsToMs(double(used)))));
-    QVERIFY2(used <= secondsToNs(seconds) + 2'000'000,
-             qPrintable(QStringLiteral("used %1 ms").arg(nsToMs(double(used)))));
+    QVERIFY2(
+        used <= secondsToNs(seconds) + 2'000'000, qPrintable(QStringLiteral("used %1 ms").arg(nsToMs(double(used)))));
 }
 
 void TestWork::cpuHonoursCancel_data()
@@ -134,9 +129,9 @@ void TestWork::cpuHonoursCancel_data()
 void TestWork::cpuHonoursCancel()
 {
     QFETCH(CpuKernel, kernel);
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     DelayedCancel canceller(cancel, 20'000'000);
-    const WorkResult r = runCpu(kernel, 10.0, {&cancel, 0});
+    const WorkResult r = runCpu(kernel, 10.0, { &cancel, 0 });
     const std::int64_t returnedAt = nowNs();
     canceller.join();
     QCOMPARE(r.status, WorkStatus::Cancelled);
@@ -148,7 +143,7 @@ void TestWork::cpuHonoursCancel()
 void TestWork::cpuHonoursDeadline()
 {
     const std::int64_t start = nowNs();
-    const WorkResult r = runCpu(CpuKernel::Sha256, 10.0, {nullptr, start + 30'000'000});
+    const WorkResult r = runCpu(CpuKernel::Sha256, 10.0, { nullptr, start + 30'000'000 });
     const std::int64_t wall = nowNs() - start;
     QCOMPARE(r.status, WorkStatus::TimedOut);
     QCOMPARE(r.reason, QStringLiteral("timeout"));
@@ -158,9 +153,9 @@ void TestWork::cpuHonoursDeadline()
 
 void TestWork::cpuAlreadyCancelledDoesNothing()
 {
-    std::atomic<bool> cancel{true};
+    std::atomic<bool> cancel { true };
     const std::int64_t cpu0 = threadCpuNs();
-    const WorkResult r = runCpu(CpuKernel::Spin, 1.0, {&cancel, 0});
+    const WorkResult r = runCpu(CpuKernel::Spin, 1.0, { &cancel, 0 });
     QCOMPARE(r.status, WorkStatus::Cancelled);
     QVERIFY(threadCpuNs() - cpu0 < 1'000'000);
 }
@@ -182,15 +177,15 @@ void TestWork::blockWaitsWithoutCpu()
 void TestWork::blockHonoursDeadlineAndCancel()
 {
     const std::int64_t start = nowNs();
-    WorkResult r = runBlock(10.0, {nullptr, start + 30'000'000});
+    WorkResult r = runBlock(10.0, { nullptr, start + 30'000'000 });
     const std::int64_t wall = nowNs() - start;
     QCOMPARE(r.status, WorkStatus::TimedOut);
     QVERIFY(wall >= 30'000'000);
     QVERIFY2(wall < 30'000'000 + kPromptNs, qPrintable(QString::number(nsToMs(double(wall)))));
 
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     DelayedCancel canceller(cancel, 20'000'000);
-    r = runBlock(10.0, {&cancel, 0});
+    r = runBlock(10.0, { &cancel, 0 });
     const std::int64_t returnedAt = nowNs();
     canceller.join();
     QCOMPARE(r.status, WorkStatus::Cancelled);
@@ -237,9 +232,9 @@ void TestWork::diskCancelledLeavesNoFile()
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     // 512 MiB takes far longer than 10 ms to write, generate and read back: the cancel lands mid-way.
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     DelayedCancel canceller(cancel, 10'000'000);
-    const WorkResult r = runDisk(dir.path(), qint64(512) * 1024 * 1024, false, {&cancel, 0});
+    const WorkResult r = runDisk(dir.path(), qint64(512) * 1024 * 1024, false, { &cancel, 0 });
     const std::int64_t returnedAt = nowNs();
     canceller.join();
     QCOMPARE(r.status, WorkStatus::Cancelled);

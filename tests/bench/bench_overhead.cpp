@@ -1,0 +1,613 @@
+// Per-stage overhead of the `threads` and `tbb` domains beside the raw executors they wrap,
+// measured in the same process and interleaved rep by rep so both see the same machine load.
+//
+//   bench_overhead [--items N] [--reps R] [--latency N] [--engine-seconds S] [--workers 1,2,4]
+//                  [--no-engine]
+//
+// Throughput: one producer thread submits N empty items as fast as it can; the time until the
+// last one has run, divided by N, is the cost per item. Latency: one item at a time, submit to
+// completion seen by the (spinning) producer. "domain" drives hs::ThreadsDomain / hs::TbbDomain
+// through a StageHost whose stages are empty; "engine" runs the whole hs::Engine on a scenario
+// with one `cpu` stage of time 0 and takes its steady completion rate from the frames.
+
+#include "clock.h"
+#include "domain.h"
+#include "engine.h"
+#include "runresult.h"
+#include "scenario.h"
+#include "tbbdomain.h"
+#include "threadsdomain.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QThread>
+#include <QThreadPool>
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr double kTarget = 2.0;                       // engine / raw, per item
+constexpr std::int64_t kWaitBoundNs = 60 * hs::kNsPerSec; // a hung executor fails the run, not the machine
+
+inline void cpuRelax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+[[noreturn]] void fail(const std::string &what)
+{
+    std::fprintf(stderr, "bench_overhead: %s\n", what.c_str());
+    std::exit(1);
+}
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double percentile(std::vector<double> v, double q)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const auto rank = std::size_t(q * double(v.size() - 1) + 0.5);
+    return v[std::min(rank, v.size() - 1)];
+}
+
+std::string loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    if (!f.open(QIODevice::ReadOnly))
+        return "n/a";
+    const QList<QByteArray> parts = f.readAll().split(' ');
+    return parts.size() >= 3 ? parts[0].toStdString() + ' ' + parts[1].toStdString() + ' ' + parts[2].toStdString()
+                             : "n/a";
+}
+
+/// Counts completions. A throughput run sets a target and blocks until it is hit (so the waiting
+/// producer costs no CPU); a latency run spins on the count (so no wake-up of the producer is
+/// added to the round trip).
+class Completion {
+public:
+    void hit()
+    {
+        if (m_done.fetch_add(1, std::memory_order_acq_rel) + 1 == m_target.load(std::memory_order_acquire))
+            m_reached.release();
+    }
+    std::uint64_t done() const { return m_done.load(std::memory_order_acquire); }
+    /// Only while nothing runs.
+    void reset(std::uint64_t target)
+    {
+        while (m_reached.try_acquire()) {
+        }
+        m_done.store(0, std::memory_order_relaxed);
+        m_target.store(target, std::memory_order_release);
+    }
+    void waitForTarget()
+    {
+        if (!m_reached.try_acquire_for(std::chrono::nanoseconds(kWaitBoundNs)))
+            fail("items did not complete within the bound (" + std::to_string(done()) + " done)");
+    }
+    void spinUntil(std::uint64_t count)
+    {
+        const std::int64_t bound = hs::nowNs() + kWaitBoundNs;
+        for (std::uint32_t spins = 0; done() < count; ++spins) {
+            // Spin first (the round trip is microseconds); yield later so a worker that shares
+            // this CPU can still run on a loaded machine.
+            if (spins < 20000) {
+                cpuRelax();
+                continue;
+            }
+            std::this_thread::yield();
+            if (spins % 1024 == 0 && hs::nowNs() > bound)
+                fail("an item did not complete within the bound");
+        }
+    }
+
+private:
+    alignas(64) std::atomic<std::uint64_t> m_done{0};
+    alignas(64) std::atomic<std::uint64_t> m_target{std::numeric_limits<std::uint64_t>::max()};
+    std::binary_semaphore m_reached{0};
+};
+
+/// The engine's side of a domain reduced to nothing: empty stages, completions counted.
+class EmptyHost final : public hs::StageHost {
+public:
+    explicit EmptyHost(Completion &c)
+        : m_completion(c)
+    {
+    }
+    hs::WorkResult runStage(hs::StageJob &, const hs::WorkControl &) override { return {}; }
+    void enterStage(hs::StageJob &) override {}
+    hs::WorkResult exitStage(hs::StageJob &, const hs::WorkResult &r) override { return r; }
+    std::uint16_t netPort() const override { return 0; }
+    void stageEnded(hs::StageJob &&, const hs::WorkResult &) override { m_completion.hit(); }
+    void stageAborted(hs::StageJob &&, hs::Outcome, const QString &) override
+    {
+        m_aborted.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::uint64_t aborted() const { return m_aborted.load(std::memory_order_relaxed); }
+
+private:
+    Completion &m_completion;
+    std::atomic<std::uint64_t> m_aborted{0};
+};
+
+/// Something that runs empty items on `workers` threads, fed from the calling thread.
+class Subject {
+public:
+    virtual ~Subject() = default;
+    virtual void submit(int n) = 0;
+    /// After the items completed (untimed): let the executor go quiet before the next run.
+    virtual void settle() {}
+    Completion &completion() { return m_completion; }
+
+protected:
+    Completion m_completion;
+};
+
+class RawPool final : public Subject {
+public:
+    explicit RawPool(int workers)
+    {
+        m_pool.setObjectName(QStringLiteral("raw-pool"));
+        m_pool.setMaxThreadCount(workers);
+        m_pool.setExpiryTimeout(-1); // as ThreadsDomain: no thread churn between runs
+    }
+    ~RawPool() override { m_pool.waitForDone(); }
+    void submit(int n) override
+    {
+        Completion *c = &m_completion;
+        for (int i = 0; i < n; ++i)
+            m_pool.start([c] { c->hit(); });
+    }
+    void settle() override { m_pool.waitForDone(); }
+
+private:
+    QThreadPool m_pool;
+};
+
+/// An external producer enqueues into an arena whose `workers` slots are all for its workers
+/// (the primitive TbbDomain uses).
+class RawArenaEnqueue final : public Subject {
+public:
+    explicit RawArenaEnqueue(int workers)
+        : m_arena(workers, 0)
+    {
+        m_arena.initialize();
+    }
+    ~RawArenaEnqueue() override { settle(); }
+    void submit(int n) override
+    {
+        Completion *c = &m_completion;
+        for (int i = 0; i < n; ++i)
+            m_arena.enqueue(m_group->defer([c] { c->hit(); }));
+    }
+    void settle() override
+    {
+        m_arena.execute([this] { m_group->wait(); });
+    }
+
+private:
+    tbb::task_arena m_arena;
+    // Behind a pointer: task_group's destructor may throw, which would make ours do so too.
+    std::unique_ptr<tbb::task_group> m_group = std::make_unique<tbb::task_group>();
+};
+
+/// arena.execute(group.run × n) then arena.execute(group.wait): the producer joins the arena,
+/// spawns into its own deque and helps run the items while it waits.
+class RawArenaRun final : public Subject {
+public:
+    explicit RawArenaRun(int workers)
+        : m_arena(workers, 0)
+    {
+        m_arena.initialize();
+    }
+    ~RawArenaRun() override { settle(); }
+    void submit(int n) override
+    {
+        Completion *c = &m_completion;
+        m_arena.execute([this, c, n] {
+            for (int i = 0; i < n; ++i)
+                m_group->run([c] { c->hit(); });
+        });
+        settle();
+    }
+    void settle() override
+    {
+        m_arena.execute([this] { m_group->wait(); });
+    }
+
+private:
+    tbb::task_arena m_arena;
+    // Behind a pointer: task_group's destructor may throw, which would make ours do so too.
+    std::unique_ptr<tbb::task_group> m_group = std::make_unique<tbb::task_group>();
+};
+
+class DomainSubject final : public Subject {
+public:
+    DomainSubject(hs::DomainKind kind, int workers)
+        : m_host(m_completion)
+    {
+        hs::DomainConfig cfg;
+        cfg.declared = true;
+        cfg.workers = workers;
+        const std::int64_t threshold = 100'000'000; // the scenario default; never reached here
+        if (kind == hs::DomainKind::Threads)
+            m_domain = std::make_unique<hs::ThreadsDomain>(m_host, cfg, threshold);
+        else
+            m_domain = std::make_unique<hs::TbbDomain>(m_host, cfg, threshold);
+        QString error;
+        if (!m_domain->start(&error))
+            fail("cannot start the domain: " + error.toStdString());
+    }
+    ~DomainSubject() override { m_domain->stop(); }
+    void submit(int n) override
+    {
+        for (int i = 0; i < n; ++i)
+            if (m_domain->submit(hs::StageJob{}) != hs::Admission::Accepted)
+                fail("the domain refused an item");
+    }
+    std::uint64_t completedTotal() const { return m_domain->totals(hs::nowNs()).completed; }
+    std::uint64_t aborted() const { return m_host.aborted(); }
+
+private:
+    EmptyHost m_host;
+    std::unique_ptr<hs::Domain> m_domain;
+};
+
+/// ns per item for one throughput run.
+double throughputRun(Subject &s, int items)
+{
+    s.completion().reset(std::uint64_t(items));
+    const std::int64_t t0 = hs::nowNs();
+    s.submit(items);
+    s.completion().waitForTarget();
+    const std::int64_t t1 = hs::nowNs();
+    s.settle();
+    if (s.completion().done() != std::uint64_t(items))
+        fail("completion count mismatch");
+    return double(t1 - t0) / items;
+}
+
+/// Round-trip times in ns, one item at a time.
+std::vector<double> latencyRun(Subject &s, int samples)
+{
+    std::vector<double> rtt;
+    rtt.reserve(std::size_t(samples));
+    s.completion().reset(std::numeric_limits<std::uint64_t>::max());
+    for (int i = 0; i < samples; ++i) {
+        const std::int64_t t0 = hs::nowNs();
+        s.submit(1);
+        s.completion().spinUntil(std::uint64_t(i) + 1);
+        rtt.push_back(double(hs::nowNs() - t0));
+    }
+    s.settle();
+    return rtt;
+}
+
+struct Spread {
+    double median = 0, lo = 0, hi = 0;
+};
+
+Spread spreadOf(const std::vector<double> &v)
+{
+    if (v.empty())
+        return {};
+    return {median(v), *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end())};
+}
+
+struct Row {
+    std::string config;
+    std::string rawName;
+    Spread raw;
+    Spread engine;
+    std::string note;
+};
+
+/// Throughput reps of raw and engine subjects, interleaved and alternating order so a load spike
+/// hits both sides alike. Returns per-subject medians over reps.
+std::vector<std::vector<double>> interleaved(const std::vector<Subject *> &subjects, int items, int reps)
+{
+    std::vector<std::vector<double>> perSubject(subjects.size());
+    for (Subject *s : subjects) // warm-up: threads created, caches and allocator pools primed
+        throughputRun(*s, std::min(items, 20000));
+    for (int r = 0; r < reps; ++r)
+        for (std::size_t k = 0; k < subjects.size(); ++k) {
+            const std::size_t i = r % 2 ? subjects.size() - 1 - k : k;
+            perSubject[i].push_back(throughputRun(*subjects[i], items));
+        }
+    return perSubject;
+}
+
+// --- full engine --------------------------------------------------------------------------
+
+hs::Scenario emptyScenario(hs::DomainKind kind, int workers, double seconds, bool closedLoop)
+{
+    hs::Scenario s;
+    s.name = QStringLiteral("bench: empty cpu stage");
+    s.source = QStringLiteral("<bench_overhead>");
+    s.duration = seconds;
+    s.seed = 1;
+    for (hs::DomainKind d : hs::kAllDomains) {
+        hs::DomainConfig &c = s.domain(d);
+        c.declared = d == hs::DomainKind::Threads || d == hs::DomainKind::Tbb;
+        c.workers = d == kind ? workers : 1;
+    }
+    hs::TaskClass c;
+    c.name = QStringLiteral("empty");
+    if (closedLoop) {
+        c.arrival.process = hs::ArrivalProcess::Closed;
+        c.arrival.clients = 1;
+        c.arrival.think = hs::Distribution::fixed(0);
+    } else {
+        // Far above what one producer can submit: the generator is always behind, so it submits
+        // back to back and the run measures the engine's own ceiling.
+        c.arrival.process = hs::ArrivalProcess::Constant;
+        c.arrival.rate = 1e9;
+    }
+    hs::Stage st;
+    st.name = QStringLiteral("noop");
+    st.work = hs::WorkKind::Cpu;
+    st.time = hs::Distribution::fixed(0);
+    st.domain = kind;
+    c.stages.push_back(st);
+    s.classes.push_back(c);
+    return s;
+}
+
+std::int64_t secondsToNsBound(double runSeconds)
+{
+    return hs::secondsToNs(runSeconds) + kWaitBoundNs;
+}
+
+hs::RunResult runEngine(const hs::Scenario &s)
+{
+    hs::EngineOptions opt;
+    opt.drainSeconds = 10;
+    hs::Engine engine(s, opt);
+    QString error;
+    if (!engine.start(&error))
+        fail("cannot start the engine: " + error.toStdString());
+    const std::int64_t bound = hs::nowNs() + secondsToNsBound(s.duration);
+    while (!engine.isFinished()) {
+        if (hs::nowNs() > bound)
+            fail("the engine did not finish within the bound");
+        QThread::msleep(5); // polling a flag: the run's own length is what we wait for
+    }
+    QCoreApplication::processEvents();
+    hs::RunResult r = engine.result();
+    if (!r.conserved() || r.doubleEnds != 0)
+        fail("the engine broke the conservation law");
+    return r;
+}
+
+struct EngineThroughput {
+    double nsPerItem = 0;
+    int queueMax = 0;
+    std::uint64_t completed = 0;
+};
+
+/// Like the raw runs: the generator submits back to back for `seconds`, and the time from the
+/// start until the last of those tasks completed (the drain included), divided by their number,
+/// is the cost per task. The run ends as soon as nothing is in flight, so the final frame marks it.
+EngineThroughput engineThroughput(hs::DomainKind kind, int workers, double seconds)
+{
+    const hs::RunResult r = runEngine(emptyScenario(kind, workers, seconds, false));
+    const hs::ClassResult &c = r.classes.at(0);
+    if (c.completed == 0 || c.completed != c.submitted || r.frames.empty())
+        fail("the engine run did not complete every task it admitted");
+    if (std::getenv("HS_BENCH_DEBUG"))
+        for (const hs::Frame &f : r.frames)
+            std::fprintf(stderr, "t=%.3f completed=%llu submitted=%llu queue=%d busy=%d\n", f.t,
+                         static_cast<unsigned long long>(f.classes.at(0).completed),
+                         static_cast<unsigned long long>(f.classes.at(0).submitted),
+                         f.domains[std::size_t(kind)].queue, f.domains[std::size_t(kind)].busy);
+    EngineThroughput t;
+    t.nsPerItem = r.frames.back().t * 1e9 / double(c.completed);
+    t.queueMax = r.domains[std::size_t(kind)].totals.queueMax;
+    t.completed = c.completed;
+    return t;
+}
+
+// --- output -------------------------------------------------------------------------------
+
+void printThroughput(const std::vector<Row> &rows)
+{
+    std::printf("\nThroughput (one producer, N items back to back; median of reps, [min..max])\n");
+    std::printf("%-22s %-10s %22s %22s %7s  %s\n", "config", "raw", "raw ns/item", "engine ns/item", "ratio",
+                "vs 2x");
+    for (const Row &r : rows) {
+        const double ratio = r.engine.median / r.raw.median;
+        char raw[64];
+        char eng[64];
+        std::snprintf(raw, sizeof raw, "%.0f [%.0f..%.0f]", r.raw.median, r.raw.lo, r.raw.hi);
+        std::snprintf(eng, sizeof eng, "%.0f [%.0f..%.0f]", r.engine.median, r.engine.lo, r.engine.hi);
+        std::printf("%-22s %-10s %22s %22s %7.2f  %s%s\n", r.config.c_str(), r.rawName.c_str(), raw, eng, ratio,
+                    ratio <= kTarget ? "PASS" : "OVER", r.note.c_str());
+    }
+}
+
+void printLatency(const std::vector<Row> &rows)
+{
+    std::printf("\nLatency (one item at a time, submit -> completion seen by the producer; p50 [p90] in us)\n");
+    std::printf("%-22s %-10s %16s %16s %7s  %s\n", "config", "raw", "raw p50 [p90]", "engine p50 [p90]", "ratio",
+                "vs 2x");
+    for (const Row &r : rows) {
+        const double ratio = r.engine.median / r.raw.median;
+        char raw[64];
+        char eng[64];
+        std::snprintf(raw, sizeof raw, "%.1f [%.1f]", r.raw.median / 1e3, r.raw.hi / 1e3);
+        std::snprintf(eng, sizeof eng, "%.1f [%.1f]", r.engine.median / 1e3, r.engine.hi / 1e3);
+        std::printf("%-22s %-10s %16s %16s %7.2f  %s%s\n", r.config.c_str(), r.rawName.c_str(), raw, eng, ratio,
+                    ratio <= kTarget ? "PASS" : "OVER", r.note.c_str());
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Per-item overhead of the threads and tbb domains against raw QThreadPool / oneTBB."));
+    parser.addHelpOption();
+    const QCommandLineOption itemsOpt(QStringLiteral("items"), QStringLiteral("Items per throughput run."),
+                                      QStringLiteral("N"), QStringLiteral("200000"));
+    const QCommandLineOption repsOpt(QStringLiteral("reps"), QStringLiteral("Repetitions per measurement."),
+                                     QStringLiteral("R"), QStringLiteral("5"));
+    const QCommandLineOption latencyOpt(QStringLiteral("latency"), QStringLiteral("Round trips per latency figure."),
+                                        QStringLiteral("N"), QStringLiteral("2000"));
+    const QCommandLineOption engineSecondsOpt(QStringLiteral("engine-seconds"),
+                                              QStringLiteral("Arrival time of each full-engine run."),
+                                              QStringLiteral("S"), QStringLiteral("0.5"));
+    const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Worker counts, comma-separated."),
+                                        QStringLiteral("LIST"), QStringLiteral("1,2,4"));
+    const QCommandLineOption noEngineOpt(QStringLiteral("no-engine"), QStringLiteral("Skip the full-engine runs."));
+    parser.addOptions({itemsOpt, repsOpt, latencyOpt, engineSecondsOpt, workersOpt, noEngineOpt});
+    parser.process(app);
+
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false;
+    const int items = parser.value(itemsOpt).toInt(&ok1);
+    const int reps = parser.value(repsOpt).toInt(&ok2);
+    const int latencySamples = parser.value(latencyOpt).toInt(&ok3);
+    const double engineSeconds = parser.value(engineSecondsOpt).toDouble(&ok4);
+    std::vector<int> workerCounts;
+    for (const QString &w : parser.value(workersOpt).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int n = w.trimmed().toInt(&ok);
+        if (!ok || n < 1 || n > 256)
+            fail("--workers takes numbers between 1 and 256");
+        workerCounts.push_back(n);
+    }
+    if (!ok1 || !ok2 || !ok3 || !ok4 || items < 1 || reps < 1 || latencySamples < 1 || !(engineSeconds >= 0.2)
+        || workerCounts.empty())
+        fail("bad arguments: --items N>=1 --reps R>=1 --latency N>=1 --engine-seconds S>=0.2 --workers LIST");
+    const bool withEngine = !parser.isSet(noEngineOpt);
+    const int engineReps = std::max(1, std::min(reps, 3));
+
+    std::printf("bench_overhead: %d items x %d reps, %d latency round trips, cores %d, load %s\n", items, reps,
+                latencySamples, QThread::idealThreadCount(), loadAverage().c_str());
+    std::printf("engine rows: 'domain' = Domain + empty StageHost; 'engine' = whole hs::Engine, cpu stage of 0 s, "
+                "%.2f s open arrivals at 1e9/s, %d reps\n",
+                engineSeconds, engineReps);
+    std::fflush(stdout);
+
+    const std::int64_t benchStart = hs::nowNs();
+    std::vector<Row> throughputRows;
+    std::vector<Row> latencyRows;
+    std::vector<std::string> notes;
+
+    for (hs::DomainKind kind : {hs::DomainKind::Threads, hs::DomainKind::Tbb}) {
+        const bool tbbKind = kind == hs::DomainKind::Tbb;
+        const std::string dname = hs::domainName(kind).toStdString();
+        for (int n : workerCounts) {
+            const std::string cfg = dname + " w=" + std::to_string(n);
+            std::printf("measuring %s ...\n", cfg.c_str());
+            std::fflush(stdout);
+            // The engine keeps one process-wide TBB limit sized like this; the raw arenas get the same.
+            std::unique_ptr<tbb::global_control> limit;
+            if (tbbKind)
+                limit = std::make_unique<tbb::global_control>(
+                    tbb::global_control::max_allowed_parallelism, std::size_t(std::max(QThread::idealThreadCount(), n + 1)));
+
+            Spread rawSpread;
+            std::vector<double> rawLat;
+            { // the raw executors and the domain are gone before the full engine runs
+            DomainSubject domain(kind, n);
+            std::vector<Subject *> subjects;
+            std::unique_ptr<Subject> rawA;
+            std::unique_ptr<Subject> rawB;
+            if (tbbKind) {
+                rawA = std::make_unique<RawArenaEnqueue>(n);
+                rawB = std::make_unique<RawArenaRun>(n);
+                subjects = {rawA.get(), rawB.get(), &domain};
+            } else {
+                rawA = std::make_unique<RawPool>(n);
+                subjects = {rawA.get(), &domain};
+            }
+            const auto tp = interleaved(subjects, items, reps);
+            rawSpread = spreadOf(tp[0]);
+            const Spread domSpread = spreadOf(tp.back());
+            throughputRows.push_back({cfg + " domain", tbbKind ? "enqueue" : "start", rawSpread, domSpread, ""});
+            if (tbbKind) {
+                const Spread alt = spreadOf(tp[1]);
+                throughputRows.push_back({cfg + " domain", "exec{run}", alt, domSpread,
+                                          "  (producer joins the arena)"});
+            }
+            if (domain.aborted() != 0)
+                fail("the domain aborted items");
+
+            // Latency: the raw side is the same primitive the domain launches with.
+            std::vector<double> domLat;
+            latencyRun(*rawA, std::min(200, latencySamples)); // warm-up
+            latencyRun(domain, std::min(200, latencySamples));
+            // Halves in alternating order, for the same reason as the throughput interleave.
+            const int firstHalf = latencySamples / 2;
+            auto append = [](std::vector<double> &to, const std::vector<double> &from) {
+                to.insert(to.end(), from.begin(), from.end());
+            };
+            if (firstHalf > 0) {
+                append(rawLat, latencyRun(*rawA, firstHalf));
+                append(domLat, latencyRun(domain, firstHalf));
+            }
+            append(domLat, latencyRun(domain, latencySamples - firstHalf));
+            append(rawLat, latencyRun(*rawA, latencySamples - firstHalf));
+            latencyRows.push_back({cfg + " domain", tbbKind ? "enqueue" : "start",
+                                   {median(rawLat), 0, percentile(rawLat, 0.9)},
+                                   {median(domLat), 0, percentile(domLat, 0.9)}, ""});
+
+            }
+            if (withEngine) {
+                std::vector<double> eng;
+                int queueMax = 0;
+                for (int r = 0; r < engineReps; ++r) {
+                    const EngineThroughput et = engineThroughput(kind, n, engineSeconds);
+                    eng.push_back(et.nsPerItem);
+                    queueMax = std::max(queueMax, et.queueMax);
+                }
+                // A deep queue means the workers were the limit; a shallow one, the generator.
+                throughputRows.push_back({cfg + " engine", tbbKind ? "enqueue" : "start", rawSpread, spreadOf(eng),
+                                          "  (queue max " + std::to_string(queueMax) + ")"});
+                const hs::RunResult closed = runEngine(emptyScenario(kind, n, 0.25, true));
+                const hs::HistogramSnapshot &lat = closed.classes[0].latency;
+                latencyRows.push_back({cfg + " engine", tbbKind ? "enqueue" : "start",
+                                       {median(rawLat), 0, percentile(rawLat, 0.9)},
+                                       {lat.percentile(0.5), 0, lat.percentile(0.9)},
+                                       "  (closed loop: 2 hand-offs per task)"});
+            }
+        }
+    }
+
+    printThroughput(throughputRows);
+    printLatency(latencyRows);
+    std::printf("\nratio = engine / raw per item; target <= %.0fx. Total %.1f s, load now %s\n", kTarget,
+                double(hs::nowNs() - benchStart) / 1e9, loadAverage().c_str());
+    return 0;
+}
