@@ -24,6 +24,8 @@ namespace {
 
 // Longest uninterrupted wait: a cancel is noticed within this.
 constexpr std::int64_t kWaitSliceNs = 2'000'000;
+// Durations are capped (about 115 days) so converting them to nanoseconds cannot overflow.
+constexpr double kMaxSeconds = 1e7;
 
 QString errnoText(int err)
 {
@@ -447,7 +449,7 @@ WorkResult runCpu(CpuKernel kernel, double seconds, const WorkControl &ctl)
         return *s;
     if (!(seconds > 0))
         return ok();
-    const std::int64_t budget = secondsToNs(seconds);
+    const std::int64_t budget = secondsToNs(std::min(seconds, kMaxSeconds));
     Kernel k(kernel);
     while (threadCpuNs() - startCpu < budget) {
         k.runUnit();
@@ -460,7 +462,7 @@ WorkResult runCpu(CpuKernel kernel, double seconds, const WorkControl &ctl)
 WorkResult runBlock(double seconds, const WorkControl &ctl)
 {
     const std::int64_t start = nowNs();
-    const std::int64_t end = start + (seconds > 0 ? secondsToNs(seconds) : 0);
+    const std::int64_t end = start + (seconds > 0 ? secondsToNs(std::min(seconds, kMaxSeconds)) : 0);
     for (;;) {
         if (auto s = checkControl(ctl))
             return *s;
@@ -551,7 +553,7 @@ WorkResult runNetBlocking(std::uint16_t port, double seconds, std::int64_t bytes
     if (auto s = checkControl(ctl))
         return *s;
     const std::uint64_t expected = std::uint64_t(std::max<std::int64_t>(bytes, 0));
-    const std::uint64_t delayNs = seconds > 0 ? std::uint64_t(secondsToNs(seconds)) : 0;
+    const std::uint64_t delayNs = seconds > 0 ? std::uint64_t(secondsToNs(std::min(seconds, kMaxSeconds))) : 0;
     if (expected > latency::kMaxResponseBytes || delayNs > latency::kMaxDelayNs)
         return failed(QStringLiteral("net: request beyond the server's limits (1 GiB, 1 h)"));
     unsigned char request[latency::kRequestSize];

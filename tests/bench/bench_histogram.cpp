@@ -30,11 +30,13 @@ std::vector<std::int64_t> latencies(std::size_t n, std::uint64_t seed)
 void benchRecord(int threads, std::size_t perThread)
 {
     std::vector<std::vector<std::int64_t>> values;
+    values.reserve(threads);
     for (int t = 0; t < threads; ++t)
         values.push_back(latencies(perThread, 1 + t));
     hs::LatencyHistogram h;
     std::barrier start(threads + 1);
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&, t] {
             start.arrive_and_wait();

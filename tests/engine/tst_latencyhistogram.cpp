@@ -152,7 +152,7 @@ void LatencyHistogramTest::layoutBoundsTheError()
     QCOMPARE(HistogramLayout::bucketIndex(std::numeric_limits<std::int64_t>::max()), HistogramLayout::kBucketCount - 1);
     QCOMPARE(HistogramLayout::bucketIndex(-1), 0);
     // Dozens of histograms live at once: keep each a few tens of KB.
-    QVERIFY(HistogramLayout::kBucketCount * sizeof(std::uint64_t) <= 40 * 1024);
+    QVERIFY(HistogramLayout::kBucketCount * sizeof(std::uint64_t) <= std::size_t(40) * 1024);
 }
 
 void LatencyHistogramTest::percentiles_data()
@@ -330,7 +330,7 @@ void LatencyHistogramTest::concurrentRecordingSumsExactly()
 
     std::vector<std::vector<std::int64_t>> perThread(kThreads);
     std::mt19937_64 rng(7);
-    std::uniform_real_distribution<double> logSpread(std::log(double(kUs)), std::log(double(kHour / 2)));
+    std::uniform_real_distribution<double> logSpread(std::log(double(kUs)), std::log(double(kHour) / 2));
     for (int t = 0; t < kThreads; ++t) {
         for (int i = 0; i < kPerThread; ++i) {
             const std::int64_t toEnd = 2 * std::int64_t(kPerThread - i) + t;
@@ -390,6 +390,7 @@ void LatencyHistogramTest::concurrentRecordingSumsExactly()
         }
     });
     std::vector<std::thread> recorders;
+    recorders.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
         recorders.emplace_back([&, t] {
             start.arrive_and_wait();
