@@ -1,14 +1,22 @@
-// Per-stage overhead of the `threads` and `tbb` domains beside the raw executors they wrap,
-// measured in the same process and interleaved rep by rep so both see the same machine load.
+// Per-stage overhead of the `threads` and `tbb` domains beside the raw executors they wrap, all
+// measured in one process.
 //
 //   bench_overhead [--items N] [--reps R] [--latency N] [--engine-seconds S] [--workers 1,2,4]
 //                  [--no-engine]
 //
 // Throughput: one producer thread submits N empty items as fast as it can; the time until the
-// last one has run, divided by N, is the cost per item. Latency: one item at a time, submit to
-// completion seen by the (spinning) producer. "domain" drives hs::ThreadsDomain / hs::TbbDomain
-// through a StageHost whose stages are empty; "engine" runs the whole hs::Engine on a scenario
-// with one `cpu` stage of time 0 and takes its steady completion rate from the frames.
+// last one has run, divided by N, is the cost per item (wall), beside the CPU time all threads of
+// the process spent on them (a cross-check that a busy machine disturbs much less). Latency: one
+// item at a time, submit to completion seen by the spinning producer.
+//
+// Every measurement gets a fresh executor (created and warmed up untimed) and the subjects take
+// turns rep by rep, so a load spike hits all of them alike and no idle oneTBB arena sits next to
+// the one being measured (under a tight worker limit that delays a busy arena's workers).
+//
+// "domain" rows drive hs::ThreadsDomain / hs::TbbDomain through a StageHost whose stages are
+// empty. "engine" rows run the whole hs::Engine on one class with one `cpu` stage of 0 s;
+// "eng/blk0" the same with a `block` stage of 0 s, which is just as empty but reads no thread
+// CPU clock.
 
 #include "clock.h"
 #include "domain.h"
@@ -33,6 +41,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <ctime>
 #include <limits>
@@ -40,6 +49,7 @@
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -166,6 +176,8 @@ public:
     virtual void submit(int n) = 0;
     /// After the items completed (untimed): let the executor go quiet before the next run.
     virtual void settle() {}
+    /// Before destruction: the executor's own books agree with what was submitted.
+    virtual void check(std::uint64_t /*submitted*/) const {}
     Completion &completion() { return m_completion; }
 
 protected:
@@ -193,43 +205,47 @@ private:
     QThreadPool m_pool;
 };
 
-/// An external producer enqueues into an arena whose `workers` slots are all for its workers
-/// (the primitive TbbDomain uses).
-class RawArenaEnqueue final : public Subject {
+/// A oneTBB arena of `workers` slots, none reserved for external threads (as TbbDomain), under
+/// the process-wide worker limit the engine itself sets for that many slots.
+class RawArena : public Subject {
 public:
-    explicit RawArenaEnqueue(int workers)
-        : m_arena(workers, 0)
+    explicit RawArena(int workers)
+        : m_limit(tbb::global_control::max_allowed_parallelism,
+                  std::size_t(std::max(QThread::idealThreadCount(), workers + 1)))
+        , m_arena(workers, 0)
     {
         m_arena.initialize();
     }
-    ~RawArenaEnqueue() override { settle(); }
+    ~RawArena() override { settle(); }
+    void settle() override
+    {
+        m_arena.execute([this] { m_group->wait(); });
+    }
+
+protected:
+    tbb::global_control m_limit;
+    tbb::task_arena m_arena;
+    // Behind a pointer: task_group's destructor may throw, which would make ours do so too.
+    std::unique_ptr<tbb::task_group> m_group = std::make_unique<tbb::task_group>();
+};
+
+/// The external producer enqueues each item (the primitive TbbDomain launches with).
+class RawArenaEnqueue final : public RawArena {
+public:
+    using RawArena::RawArena;
     void submit(int n) override
     {
         Completion *c = &m_completion;
         for (int i = 0; i < n; ++i)
             m_arena.enqueue(m_group->defer([c] { c->hit(); }));
     }
-    void settle() override
-    {
-        m_arena.execute([this] { m_group->wait(); });
-    }
-
-private:
-    tbb::task_arena m_arena;
-    // Behind a pointer: task_group's destructor may throw, which would make ours do so too.
-    std::unique_ptr<tbb::task_group> m_group = std::make_unique<tbb::task_group>();
 };
 
-/// arena.execute(group.run × n) then arena.execute(group.wait): the producer joins the arena,
+/// arena.execute(group.run × n), then arena.execute(group.wait): the producer joins the arena,
 /// spawns into its own deque and helps run the items while it waits.
-class RawArenaRun final : public Subject {
+class RawArenaRun final : public RawArena {
 public:
-    explicit RawArenaRun(int workers)
-        : m_arena(workers, 0)
-    {
-        m_arena.initialize();
-    }
-    ~RawArenaRun() override { settle(); }
+    using RawArena::RawArena;
     void submit(int n) override
     {
         Completion *c = &m_completion;
@@ -239,15 +255,6 @@ public:
         });
         settle();
     }
-    void settle() override
-    {
-        m_arena.execute([this] { m_group->wait(); });
-    }
-
-private:
-    tbb::task_arena m_arena;
-    // Behind a pointer: task_group's destructor may throw, which would make ours do so too.
-    std::unique_ptr<tbb::task_group> m_group = std::make_unique<tbb::task_group>();
 };
 
 class DomainSubject final : public Subject {
@@ -274,8 +281,11 @@ public:
             if (m_domain->submit(hs::StageJob{}) != hs::Admission::Accepted)
                 fail("the domain refused an item");
     }
-    std::uint64_t completedTotal() const { return m_domain->totals(hs::nowNs()).completed; }
-    std::uint64_t aborted() const { return m_host.aborted(); }
+    void check(std::uint64_t submitted) const override
+    {
+        if (m_host.aborted() != 0 || m_domain->totals(hs::nowNs()).completed != submitted)
+            fail("the domain's count of completed stages disagrees with the host's");
+    }
 
 private:
     EmptyHost m_host;
@@ -336,24 +346,51 @@ struct Samples {
     }
 };
 
-/// Throughput reps of every subject, interleaved in alternating order so a load spike hits all
-/// sides alike.
-std::vector<Samples> interleaved(const std::vector<Subject *> &subjects, int items, int reps)
+using Factory = std::function<std::unique_ptr<Subject>()>;
+
+constexpr int kWarmupItems = 20000;
+constexpr int kWarmupRoundTrips = 200;
+
+/// One throughput figure per subject and rep, the subjects taking turns in alternating order.
+std::vector<Samples> throughput(const std::vector<Factory> &subjects, int items, int reps)
 {
     std::vector<Samples> out(subjects.size());
-    for (Subject *s : subjects) // warm-up: threads created, allocator pools primed
-        throughputRun(*s, std::min(items, 20000));
     for (int r = 0; r < reps; ++r)
         for (std::size_t k = 0; k < subjects.size(); ++k) {
             const std::size_t i = r % 2 ? subjects.size() - 1 - k : k;
-            out[i].add(throughputRun(*subjects[i], items));
+            std::unique_ptr<Subject> s = subjects[i]();
+            const int warm = std::min(items, kWarmupItems); // threads started, allocator pools primed
+            throughputRun(*s, warm);
+            out[i].add(throughputRun(*s, items));
+            s->check(std::uint64_t(warm) + std::uint64_t(items));
         }
+    return out;
+}
+
+/// Round trips of two subjects, in halves of alternating order.
+std::pair<std::vector<double>, std::vector<double>> latency(const Factory &a, const Factory &b, int samples)
+{
+    std::pair<std::vector<double>, std::vector<double>> out;
+    auto measure = [](const Factory &f, int n, std::vector<double> &to) {
+        std::unique_ptr<Subject> s = f();
+        const int warm = std::min(kWarmupRoundTrips, n);
+        latencyRun(*s, warm);
+        const std::vector<double> rtt = latencyRun(*s, n);
+        to.insert(to.end(), rtt.begin(), rtt.end());
+        s->check(std::uint64_t(warm) + std::uint64_t(n));
+    };
+    const int half = samples / 2;
+    measure(a, half, out.first);
+    measure(b, half, out.second);
+    measure(b, samples - half, out.second);
+    measure(a, samples - half, out.first);
     return out;
 }
 
 // --- full engine --------------------------------------------------------------------------
 
-hs::Scenario emptyScenario(hs::DomainKind kind, int workers, double seconds, bool closedLoop)
+hs::Scenario emptyScenario(hs::DomainKind kind, int workers, double seconds, bool closedLoop,
+                           hs::WorkKind work = hs::WorkKind::Cpu)
 {
     hs::Scenario s;
     s.name = QStringLiteral("bench: empty cpu stage");
@@ -379,7 +416,7 @@ hs::Scenario emptyScenario(hs::DomainKind kind, int workers, double seconds, boo
     }
     hs::Stage st;
     st.name = QStringLiteral("noop");
-    st.work = hs::WorkKind::Cpu;
+    st.work = work;
     st.time = hs::Distribution::fixed(0);
     st.domain = kind;
     c.stages.push_back(st);
@@ -426,9 +463,9 @@ struct EngineThroughput {
 /// Like the raw runs: the generator submits back to back for `seconds`; the time from the start
 /// until the last of those tasks completed (the drain included), divided by their number, is the
 /// cost per task. The run ends as soon as nothing is in flight, so its final frame marks that end.
-EngineThroughput engineThroughput(hs::DomainKind kind, int workers, double seconds)
+EngineThroughput engineThroughput(hs::DomainKind kind, int workers, double seconds, hs::WorkKind work)
 {
-    const EngineRun run = runEngine(emptyScenario(kind, workers, seconds, false));
+    const EngineRun run = runEngine(emptyScenario(kind, workers, seconds, false, work));
     const hs::RunResult &r = run.result;
     const hs::ClassResult &c = r.classes.at(0);
     if (c.completed == 0 || c.completed != c.submitted || r.frames.empty())
@@ -556,69 +593,42 @@ int main(int argc, char **argv)
             const std::string cfg = hs::domainName(kind).toStdString() + " w=" + std::to_string(n);
             std::printf("measuring %s ...\n", cfg.c_str());
             std::fflush(stdout);
-            Samples raw;
-            std::vector<double> rawLat;
-            {
-                // The raw arenas get the process-wide limit the engine itself sets for n slots. They
-                // are gone before the full engine runs: idle arenas next to a busy one under a tight
-                // limit can keep it from getting a worker for hundreds of ms (oneTBB 2021.8).
-                std::unique_ptr<tbb::global_control> limit;
-                if (tbbKind)
-                    limit = std::make_unique<tbb::global_control>(
-                        tbb::global_control::max_allowed_parallelism,
-                        std::size_t(std::max(QThread::idealThreadCount(), n + 1)));
-                DomainSubject domain(kind, n);
-                std::unique_ptr<Subject> rawMain;
-                std::unique_ptr<Subject> rawAlt;
-                std::vector<Subject *> subjects;
-                if (tbbKind) {
-                    rawMain = std::make_unique<RawArenaEnqueue>(n);
-                    rawAlt = std::make_unique<RawArenaRun>(n);
-                    subjects = {rawMain.get(), rawAlt.get(), &domain};
-                } else {
-                    rawMain = std::make_unique<RawPool>(n);
-                    subjects = {rawMain.get(), &domain};
-                }
-                const std::vector<Samples> tp = interleaved(subjects, items, reps);
-                raw = tp.front();
-                throughputRows.push_back({cfg + " domain", rawName, raw, tp.back(), ""});
-                if (tbbKind)
-                    throughputRows.push_back({cfg + " domain", "exec{run}", tp[1], tp.back(),
-                                              "  raw producer joins the arena, helps in wait()"});
+            const Factory rawMain = [kind, n]() -> std::unique_ptr<Subject> {
+                if (kind == hs::DomainKind::Tbb)
+                    return std::make_unique<RawArenaEnqueue>(n);
+                return std::make_unique<RawPool>(n);
+            };
+            const Factory rawAlt = [n] { return std::make_unique<RawArenaRun>(n); };
+            const Factory domain = [kind, n] { return std::make_unique<DomainSubject>(kind, n); };
 
-                // Latency against the primitive the domain itself launches with, in halves of
-                // alternating order for the same reason as the throughput interleave.
-                std::vector<double> domLat;
-                auto append = [](std::vector<double> &to, const std::vector<double> &from) {
-                    to.insert(to.end(), from.begin(), from.end());
-                };
-                latencyRun(*rawMain, std::min(200, latencySamples)); // warm-up
-                latencyRun(domain, std::min(200, latencySamples));
-                const int half = latencySamples / 2;
-                append(rawLat, latencyRun(*rawMain, half));
-                append(domLat, latencyRun(domain, half));
-                append(domLat, latencyRun(domain, latencySamples - half));
-                append(rawLat, latencyRun(*rawMain, latencySamples - half));
-                latencyRows.push_back({cfg + " domain", rawName, median(rawLat), percentile(rawLat, 0.9),
-                                       median(domLat), percentile(domLat, 0.9), true, ""});
+            const std::vector<Samples> tp = tbbKind ? throughput({rawMain, rawAlt, domain}, items, reps)
+                                                    : throughput({rawMain, domain}, items, reps);
+            const Samples &raw = tp.front();
+            throughputRows.push_back({cfg + " domain", rawName, raw, tp.back(), ""});
+            if (tbbKind)
+                throughputRows.push_back({cfg + " domain", "exec{run}", tp[1], tp.back(),
+                                          "  raw producer joins the arena, helps in wait()"});
 
-                const std::uint64_t expected = std::uint64_t(std::min(items, 20000)) + std::uint64_t(items) * reps
-                                             + std::uint64_t(std::min(200, latencySamples) + latencySamples);
-                if (domain.aborted() != 0 || domain.completedTotal() != expected)
-                    fail("the domain's own count of completed stages disagrees with the host's");
-            }
+            // Against the primitive the domain itself launches with.
+            const auto [rawLat, domLat] = latency(rawMain, domain, latencySamples);
+            latencyRows.push_back({cfg + " domain", rawName, median(rawLat), percentile(rawLat, 0.9),
+                                   median(domLat), percentile(domLat, 0.9), true, ""});
 
             if (withEngine) {
-                Samples eng;
-                int queueMax = 0;
-                for (int r = 0; r < engineReps; ++r) {
-                    const EngineThroughput et = engineThroughput(kind, n, engineSeconds);
-                    eng.add(et.perTask);
-                    queueMax = std::max(queueMax, et.queueMax);
+                // The `block` variant is just as empty, but its work function reads no thread CPU
+                // clock: the difference is what that read costs per stage.
+                for (hs::WorkKind work : {hs::WorkKind::Cpu, hs::WorkKind::Block}) {
+                    Samples eng;
+                    int queueMax = 0;
+                    for (int r = 0; r < engineReps; ++r) {
+                        const EngineThroughput et = engineThroughput(kind, n, engineSeconds, work);
+                        eng.add(et.perTask);
+                        queueMax = std::max(queueMax, et.queueMax);
+                    }
+                    // A deep queue: the workers were the bottleneck; a shallow one: the generator.
+                    throughputRows.push_back({cfg + (work == hs::WorkKind::Cpu ? " engine" : " eng/blk0"), rawName,
+                                              raw, eng, "  queue max " + std::to_string(queueMax)});
                 }
-                // A deep queue: the workers were the bottleneck; a shallow one: the generator.
-                throughputRows.push_back(
-                    {cfg + " engine", rawName, raw, eng, "  queue max " + std::to_string(queueMax)});
                 const EngineRun closed = runEngine(emptyScenario(kind, n, 0.25, true));
                 const hs::HistogramSnapshot &lat = closed.result.classes.at(0).latency;
                 latencyRows.push_back({cfg + " engine", rawName, median(rawLat), percentile(rawLat, 0.9),
