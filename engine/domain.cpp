@@ -50,7 +50,7 @@ void Domain::integrateLocked(std::int64_t nowNs)
     const double dt = double(nowNs - m_lastChangeNs);
     if (dt <= 0)
         return;
-    m_busyIntegral += m_busy * dt;
+    m_busyIntegral += busyLocked() * dt;
     m_capacityIntegral += m_workers * dt;
     m_queueIntegral += double(m_queue.size()) * dt;
     m_lastChangeNs = nowNs;
@@ -60,7 +60,7 @@ bool Domain::fullLocked() const
 {
     const int queued = int(m_queue.size());
     // A stage that finds a free worker never enters the waiting queue.
-    const bool freeWorker = limitsConcurrency() && m_running < m_workers && m_queue.empty();
+    const bool freeWorker = m_pooled && m_running < m_workers && m_queue.empty();
     const bool queueFull = m_bp.queue > 0 && queued >= m_bp.queue && !freeWorker;
     const bool inflightFull = m_bp.maxInflight > 0 && queued + m_running >= m_bp.maxInflight;
     return queueFull || inflightFull;
@@ -106,12 +106,12 @@ Admission Domain::submit(StageJob job)
             job.enqueuedNs = now;
             job.deadlineNs = job.timeoutNs ? now + job.timeoutNs : 0;
             ++m_admitted;
-            const bool free = limitsConcurrency() ? (m_running < m_workers && m_queue.empty())
+            const bool free = m_pooled ? (m_running < m_workers && m_queue.empty())
                                                   : (m_busy == 0 && m_queue.empty());
             job.waited = !free;
             if (!free)
                 ++m_waited;
-            if (limitsConcurrency() && free) {
+            if (m_pooled && free) {
                 ++m_running;
                 launchNow = true;
             } else {
@@ -126,7 +126,7 @@ Admission Domain::submit(StageJob job)
         return result;
     if (launchNow)
         launch(std::move(job));
-    else if (!limitsConcurrency())
+    else if (!m_pooled)
         queuedForLater();
     return result;
 }
@@ -142,7 +142,7 @@ void Domain::resize(int workers)
         std::lock_guard lk(m_mu);
         integrateLocked(nowNs());
         m_workers = workers;
-        while (limitsConcurrency() && m_running < m_workers && !m_queue.empty()) {
+        while (m_pooled && m_running < m_workers && !m_queue.empty()) {
             toLaunch.push_back(std::move(m_queue.front()));
             m_queue.pop_front();
             ++m_running;
@@ -213,12 +213,7 @@ bool Domain::startStage(StageJob &job, std::int64_t startNs, WorkResult *early)
         *early = WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")};
         return false;
     }
-    if (limitsConcurrency()) {
-        std::lock_guard lk(m_mu);
-        integrateLocked(startNs);
-        ++m_busy;
-    }
-    return true;
+    return true; // pool domains count a running stage as busy: no lock on this path
 }
 
 void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t startNs, std::int64_t endNs, bool ran,
@@ -234,9 +229,7 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
         std::lock_guard lk(m_mu);
         integrateLocked(endNs);
         --m_running;
-        if (ran && limitsConcurrency())
-            --m_busy;
-        if (next && limitsConcurrency() && m_running < m_workers && !m_queue.empty()) {
+        if (next && m_pooled && m_running < m_workers && !m_queue.empty()) {
             *next = std::move(m_queue.front());
             m_queue.pop_front();
             ++m_running;
@@ -246,6 +239,7 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
     m_space.notify_one();
     if (idle)
         m_idle.notify_all();
+    job.task->lastEndNs = endNs;
     m_host.stageEnded(std::move(job), result);
 }
 
@@ -278,7 +272,7 @@ DomainFrame Domain::sample(std::int64_t now)
         integrateLocked(now);
         f.queue = int(m_queue.size());
         f.inflight = f.queue + m_running;
-        f.busy = m_busy;
+        f.busy = busyLocked();
         f.workers = m_workers;
         // FIFO: the starved stages are the oldest, at the front.
         for (const auto &j : m_queue) {
@@ -309,7 +303,7 @@ DomainTotals Domain::totals(std::int64_t now) const
     {
         std::lock_guard lk(m_mu);
         const double dt = double(now - m_lastChangeNs);
-        const double busy = m_busyIntegral + m_busy * std::max(0.0, dt);
+        const double busy = m_busyIntegral + busyLocked() * std::max(0.0, dt);
         const double cap = m_capacityIntegral + m_workers * std::max(0.0, dt);
         const double queue = m_queueIntegral + double(m_queue.size()) * std::max(0.0, dt);
         t.workers = m_workers;

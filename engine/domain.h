@@ -105,7 +105,9 @@ protected:
     /// Called after workers change (under no lock); subclasses resize their executor.
     virtual void applyWorkers(int workers) = 0;
     /// Loop-style domains run every admitted stage concurrently; pools limit it to `workers`.
-    virtual bool limitsConcurrency() const { return true; }
+    bool limitsConcurrency() const { return m_pooled; }
+    /// Loop-style subclasses call this in their constructor.
+    void setUnlimitedConcurrency() { m_pooled = false; }
     /// Loop-style: a stage was queued; the subclass arranges for takeQueued() to be called.
     virtual void queuedForLater() {}
     /// Called by cancelAll() after the queue was emptied: end stages that wait without a thread.
@@ -131,6 +133,7 @@ protected:
 
 private:
     bool fullLocked() const;
+    int busyLocked() const { return m_pooled ? m_running : m_busy; }
     void integrateLocked(std::int64_t nowNs);
     std::optional<StageJob> nextForWorkerLocked();
 
@@ -142,8 +145,9 @@ private:
     std::condition_variable m_space; // producers blocked by on_full: block
     std::condition_variable m_idle;  // waitIdle
     std::deque<StageJob> m_queue;
-    int m_running = 0;  // admitted stages started and not ended
-    int m_busy = 0;     // workers in stage code
+    int m_running = 0;  // admitted stages started and not ended (pool domains: = busy workers)
+    int m_busy = 0;     // loop-style: the thread is in stage code
+    bool m_pooled = true; // see limitsConcurrency()
     int m_workers = 1;
     Backpressure m_bp;
     std::atomic<bool> m_cancel{false};

@@ -4,6 +4,7 @@
 #include "generator.h"
 #include "latencyserver.h"
 #include "loopdomain.h"
+#include "procsdomain.h"
 #include "router.h"
 #include "tbbdomain.h"
 #include "threadsdomain.h"
@@ -24,17 +25,32 @@ namespace {
 constexpr std::int64_t kFrameNs = 50'000'000; // 20 Hz
 
 struct ClassStats {
-    std::atomic<std::uint64_t> submitted{0}, completed{0}, failed{0}, rejected{0}, cancelled{0};
+    // The generator writes `submitted`, workers the outcomes: separate cache lines.
+    alignas(64) std::atomic<std::uint64_t> submitted{0};
+    alignas(64) std::atomic<std::uint64_t> completed{0}, failed{0}, rejected{0}, cancelled{0};
     LatencyHistogram latency;
     LatencyHistogram hop;
+    LatencyHistogram ipc; // procs stages: serialization + transfer, both ways
     SlidingWindow window;
     std::deque<std::pair<std::int64_t, std::uint64_t>> doneHistory; // monitor thread only
 };
 
 enum class Phase { Idle, Running, Draining, Cancelling, Finished };
+
+// The bytes a stage takes in: what the task carries, cut or padded to `size`.
+QByteArray payloadOfSize(const Task &t, std::int64_t size)
+{
+    QByteArray in(qsizetype(size), Qt::Uninitialized);
+    const qsizetype carried = std::min<qsizetype>(t.payload.size(), in.size());
+    if (carried > 0)
+        std::memcpy(in.data(), t.payload.constData(), std::size_t(carried));
+    if (carried < in.size())
+        std::memset(in.data() + carried, int(t.id & 0xff), std::size_t(in.size() - carried));
+    return in;
+}
 } // namespace
 
-struct Engine::Impl final : StageHost {
+struct Engine::Impl final : StageHost, RemoteStageHost {
     Impl(Engine &owner, Scenario s, EngineOptions o)
         : q(owner)
         , scenario(std::move(s))
@@ -51,19 +67,14 @@ struct Engine::Impl final : StageHost {
     {
         Task &t = *job.task;
         const StagePlan &p = t.plan[std::size_t(job.stage)];
-        const std::int64_t begin = nowNs();
+        std::int64_t copyNs = 0;
         if (p.payloadIn > 0) {
             // The bytes moved into this domain: a real copy of what the task carries,
             // padded when the previous stage produced less.
-            QByteArray in(qsizetype(p.payloadIn), Qt::Uninitialized);
-            const qsizetype carried = std::min<qsizetype>(t.payload.size(), in.size());
-            if (carried > 0)
-                std::memcpy(in.data(), t.payload.constData(), std::size_t(carried));
-            if (carried < in.size())
-                std::memset(in.data() + carried, int(t.id & 0xff), std::size_t(in.size() - carried));
-            t.payload = std::move(in);
+            const std::int64_t begin = nowNs();
+            t.payload = payloadOfSize(t, p.payloadIn);
+            copyNs = nowNs() - begin;
         }
-        const std::int64_t copyNs = nowNs() - begin;
         if (job.stage > 0)
             classes[std::size_t(t.cls)]->hop.record(job.enqueuedNs - t.lastEndNs + copyNs);
     }
@@ -106,10 +117,53 @@ struct Engine::Impl final : StageHost {
 
     std::uint16_t netPort() const override { return server.port(); }
 
+    // --- RemoteStageHost (procs) ---------------------------------------------------------
+    RemoteStage remoteStage(StageJob &job) override
+    {
+        const Task &t = *job.task;
+        const Stage &st = scenario.classes[std::size_t(t.cls)].stages[std::size_t(job.stage)];
+        const StagePlan &p = t.plan[std::size_t(job.stage)];
+        RemoteStage r;
+        r.work = job.work;
+        r.kernel = st.kernel;
+        r.fsync = st.fsync;
+        r.crash = p.crash;
+        r.time = p.time;
+        r.bytes = p.bytes;
+        r.payloadOut = p.payloadOut;
+        r.outFill = std::uint8_t((t.id + std::uint64_t(job.stage)) & 0xff); // as exitStage makes it
+        // No local copy: serializing the bytes to the worker is how they move into this domain.
+        if (p.payloadIn > 0)
+            r.payloadIn = t.payload.size() == p.payloadIn ? t.payload : payloadOfSize(t, p.payloadIn);
+        return r;
+    }
+
+    WorkResult exitRemoteStage(StageJob &job, const WorkResult &workResult, QByteArray payloadOut) override
+    {
+        if (workResult.status != WorkStatus::Ok)
+            return workResult;
+        Task &t = *job.task;
+        if (t.plan[std::size_t(job.stage)].fail)
+            return WorkResult{WorkStatus::Failed, QStringLiteral("injected failure (fail)")};
+        t.payload = std::move(payloadOut);
+        return workResult;
+    }
+
+    void recordTransfer(const StageJob &job, std::int64_t sendNs, std::int64_t ipcNs) override
+    {
+        const Task &t = *job.task;
+        ClassStats &c = *classes[std::size_t(t.cls)];
+        c.ipc.record(ipcNs);
+        // The hop into a worker includes serializing and sending the payload.
+        if (job.stage > 0)
+            c.hop.record(job.enqueuedNs - t.lastEndNs + sendNs);
+    }
+
+    void procsEvent(const QString &label) override { addEvent(label); }
+
     void stageEnded(StageJob &&job, const WorkResult &result) override
     {
         TaskPtr t = std::move(job.task);
-        t->lastEndNs = nowNs();
         switch (result.status) {
         case WorkStatus::Ok:
             if (job.stage + 1 < int(t->plan.size()))
@@ -256,6 +310,8 @@ struct Engine::Impl final : StageHost {
             bool stopArrivals = false;
             bool cancel = false;
             bool done = false;
+            // A task the generator created but has not handed over is not counted in `live` yet.
+            const bool generatorQuiet = generator->quiescent();
             {
                 std::lock_guard lk(ctlMutex);
                 if (phase == Phase::Running && (stopRequested || cancelRequested || (endNs && now >= endNs))) {
@@ -268,7 +324,7 @@ struct Engine::Impl final : StageHost {
                     phaseDeadline = now + 10 * kNsPerSec;
                     cancel = true;
                 }
-                if ((phase == Phase::Draining || phase == Phase::Cancelling) && live.load() == 0)
+                if ((phase == Phase::Draining || phase == Phase::Cancelling) && live.load() == 0 && generatorQuiet)
                     done = true;
                 else if (phase == Phase::Cancelling && !cancel && now >= phaseDeadline) {
                     qWarning("hybridscope: %lld tasks did not end after cancellation", static_cast<long long>(live.load()));
@@ -402,6 +458,20 @@ bool Engine::start(QString *error)
     d->domains[std::size_t(DomainKind::Threads)] =
         std::make_unique<ThreadsDomain>(*d, s.domain(DomainKind::Threads), threshold);
     d->domains[std::size_t(DomainKind::Tbb)] = std::make_unique<TbbDomain>(*d, s.domain(DomainKind::Tbb), threshold);
+    {
+        ProcsOptions po;
+        po.workerPath = d->options.workerPath.isEmpty() ? ProcsDomain::defaultWorkerPath() : d->options.workerPath;
+        po.workerArgs = d->options.workerArgs;
+        po.tempDir = d->tempDir.path();
+        po.verifyPayloads = d->options.verifyPayloads;
+        // Worker processes start with the run when it uses them; otherwise at the first stage routed there.
+        po.eager = s.domain(DomainKind::Procs).declared;
+        for (const TaskClass &c : s.classes)
+            for (const Stage &st : c.stages)
+                po.eager = po.eager || st.domain == DomainKind::Procs;
+        d->domains[std::size_t(DomainKind::Procs)] =
+            std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+    }
     for (auto &dom : d->domains)
         if (dom && !dom->start(error)) {
             for (auto &other : d->domains)
@@ -541,6 +611,7 @@ RunResult Engine::result() const
         cr.throughput = r.durationS > 0 ? double(cr.completed) / r.durationS : 0.0;
         cr.latency = c.latency.snapshot();
         cr.hop = c.hop.snapshot();
+        cr.ipc = c.ipc.snapshot();
         if (auto sla = d->scenario.slaFor(int(i)))
             cr.slaP99Ms = *sla * 1e3;
         {

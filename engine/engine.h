@@ -6,13 +6,26 @@
 #include "scenario.h"
 
 #include <QObject>
+#include <QStringList>
 
 #include <memory>
 
 namespace hs {
 
 struct EngineOptions {
+    EngineOptions() = default;
+    explicit EngineOptions(double drain)
+        : drainSeconds(drain)
+    {
+    }
+
     double drainSeconds = 5.0; ///< after arrivals stop, how long in-flight tasks may finish
+    /// procs: the hybridscope-worker to run; empty: $HS_WORKER, else the one next to the executable.
+    QString workerPath;
+    /// procs: extra worker arguments (tests inject faults with the worker's hidden --selftest-* modes).
+    QStringList workerArgs;
+    /// procs: checksum every payload on both sides of the transfer (tests).
+    bool verifyPayloads = false;
 };
 
 /**

@@ -54,6 +54,12 @@ void Generator::join()
         m_thread.join();
 }
 
+bool Generator::quiescent()
+{
+    std::lock_guard lk(m_mu);
+    return m_stop && !m_holding;
+}
+
 void Generator::clientDone(int cls, int client, std::int64_t nowNs)
 {
     {
@@ -99,6 +105,7 @@ void Generator::run()
             continue;
         }
         m_events.pop();
+        m_holding = true;
         auto task = std::make_shared<Task>();
         task->id = m_nextId++;
         task->cls = e.cls;
@@ -110,6 +117,7 @@ void Generator::run()
         lk.unlock();
         m_submit(std::move(task)); // may block under on_full: block; later arrivals keep their times
         lk.lock();
+        m_holding = false;
     }
 }
 

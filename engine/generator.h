@@ -33,6 +33,8 @@ public:
     void start(std::int64_t t0Ns, std::int64_t endNs);
     void stop();
     void join();
+    /// Stopped, and not holding a task it created but has not handed over yet.
+    bool quiescent();
     /// A closed-loop client's task ended at `nowNs`; it thinks, then sends the next one.
     void clientDone(int cls, int client, std::int64_t nowNs);
 
@@ -58,6 +60,7 @@ private:
     std::priority_queue<Event, std::vector<Event>, std::greater<>> m_events;
     std::vector<Event> m_returning; // closed clients back from a task, think time not yet drawn
     bool m_stop = false;
+    bool m_holding = false; // between creating a task and handing it over
     std::thread m_thread;
 };
 

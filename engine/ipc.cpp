@@ -251,22 +251,22 @@ void encodeHeader(unsigned char *out, const FrameHeader &h)
 
 FrameError decodeHeader(const unsigned char *in, FrameHeader *out, std::uint64_t maxPayload)
 {
+    *out = FrameHeader{};
     if (getU32(in) != kMagic)
         return FrameError::BadMagic;
     if (getU16(in + 4) != kVersion)
         return FrameError::BadVersion;
     const std::uint16_t type = getU16(in + 6);
+    // The sizes are reported even when refused (for the message); nothing else may trust them.
+    out->metaBytes = getU32(in + 8);
+    out->payloadBytes = getU32(in + 12);
     if (type < std::uint16_t(FrameType::Hello) || type > std::uint16_t(FrameType::Result))
         return FrameError::UnknownType;
-    const std::uint32_t meta = getU32(in + 8);
-    const std::uint32_t payload = getU32(in + 12);
-    if (meta > kMaxMetaBytes)
-        return FrameError::MetaTooLarge;
-    if (payload > maxPayload || payload > kMaxPayloadBytes)
-        return FrameError::PayloadTooLarge;
     out->type = FrameType(type);
-    out->metaBytes = meta;
-    out->payloadBytes = payload;
+    if (out->metaBytes > kMaxMetaBytes)
+        return FrameError::MetaTooLarge;
+    if (out->payloadBytes > maxPayload || out->payloadBytes > kMaxPayloadBytes)
+        return FrameError::PayloadTooLarge;
     return FrameError::Ok;
 }
 

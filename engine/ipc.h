@@ -61,7 +61,8 @@ enum class FrameError {
 QString frameErrorText(FrameError e);
 
 void encodeHeader(unsigned char *out, const FrameHeader &h);
-/// Checks magic, version, type and sizes; `maxPayload` is the most this receiver accepts now.
+/// Checks magic, version, type and sizes; `maxPayload` is the most this receiver accepts now. On an error
+/// the claimed sizes are still filled in (for messages), but must not be acted on.
 FrameError decodeHeader(const unsigned char *in, FrameHeader *out, std::uint64_t maxPayload);
 
 /// Worker → engine, once, when the worker is ready to take stages.

@@ -17,6 +17,7 @@ LoopDomain::LoopDomain(StageHost &host, const DomainConfig &cfg, std::int64_t st
     : Domain(DomainKind::Loop, host, cfg, starvationThresholdNs)
     , m_heartbeatNs(std::max<std::int64_t>(heartbeatNs, 100'000))
 {
+    setUnlimitedConcurrency();
 }
 
 LoopDomain::~LoopDomain()

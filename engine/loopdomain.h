@@ -43,7 +43,6 @@ public:
 protected:
     void launch(StageJob job) override;
     void applyWorkers(int) override {}
-    bool limitsConcurrency() const override { return false; }
     void queuedForLater() override;
     void cancelRunning() override;
 

@@ -87,6 +87,7 @@ QJsonObject runToJson(const RunResult &r)
         o[QStringLiteral("throughput")] = round3(c.throughput);
         o[QStringLiteral("latency_ms")] = stats(c.latency);
         o[QStringLiteral("hop_ms")] = stats(c.hop);
+        o[QStringLiteral("ipc_ms")] = stats(c.ipc);
         o[QStringLiteral("sla_p99_ms")] = c.slaP99Ms ? QJsonValue(round3(*c.slaP99Ms)) : QJsonValue();
         o[QStringLiteral("sla_met")] = c.slaMet();
         QJsonObject reasons;

@@ -122,15 +122,18 @@ void TestEngine::backpressurePolicies()
         QVERIFY2(dom(f, DomainKind::Threads).queue <= 4, qPrintable(QStringLiteral("t=%1").arg(f.t)));
 
     const double offered = 300 * 1.5;
+    const double p50Ms = ms(c.latency.percentile(0.5));
     const double p99Ms = ms(c.latency.percentile(0.99));
-    qInfo().noquote() << policy << counts << QStringLiteral("| latency p99 %1 ms max %2 ms").arg(p99Ms).arg(ms(double(c.latency.max())));
+    qInfo().noquote() << policy << counts
+                      << QStringLiteral("| latency p50 %1 ms p99 %2 ms max %3 ms").arg(p50Ms).arg(p99Ms).arg(ms(double(c.latency.max())));
     if (policy == "block") {
         QCOMPARE(c.rejected, std::uint64_t(0));
         // The producer was held back: it created about as many tasks as the pool could serve, not 450.
         QVERIFY2(double(c.submitted) < 0.6 * offered, qPrintable(counts));
-        // Latency counts from the intended arrival, so the producer's stall shows: by the end arrivals are
-        // about a second behind. Without blocking, latency stays below (4 queued / 2 workers + 1) x 20 ms = 60 ms.
-        QVERIFY2(p99Ms > 300, qPrintable(QStringLiteral("p99 %1 ms").arg(p99Ms)));
+        // Latency counts from the intended arrival, so the producer's stall shows: arrivals fall behind
+        // steadily, about a second by the end. Without blocking it stays below (4 queued / 2 workers + 1) x
+        // 20 ms = 60 ms.
+        QVERIFY2(p50Ms > 250 && p99Ms > 500, qPrintable(QStringLiteral("p50 %1 ms, p99 %2 ms").arg(p50Ms).arg(p99Ms)));
     } else {
         // The producer never waits, so every arrival was offered...
         QVERIFY2(double(c.submitted) > 0.7 * offered, qPrintable(counts));
@@ -138,8 +141,8 @@ void TestEngine::backpressurePolicies()
         QVERIFY2(double(c.rejected) > 0.3 * offered, qPrintable(counts));
         const QString why = policy == "reject" ? QStringLiteral("rejected by threads") : QStringLiteral("drop_oldest");
         QVERIFY2(test::reasonCount(c, why) == c.rejected, qPrintable(counts));
-        // Nobody waits long behind a bounded queue.
-        QVERIFY2(p99Ms < 250, qPrintable(QStringLiteral("p99 %1 ms").arg(p99Ms)));
+        // Nobody waits long behind a bounded queue (the median, so that one stall of the machine does not count).
+        QVERIFY2(p50Ms < 150, qPrintable(QStringLiteral("p50 %1 ms").arg(p50Ms)));
     }
 }
 
@@ -218,7 +221,9 @@ void TestEngine::liveResize()
     const Step steps[] = {{DomainKind::Threads, 8}, {DomainKind::Tbb, 4}, {DomainKind::Threads, 3},
                           {DomainKind::Tbb, 2},     {DomainKind::Threads, 6}, {DomainKind::Tbb, 3},
                           {DomainKind::Threads, 1}, {DomainKind::Tbb, 1}};
-    const double stepSeconds = 0.2; // a domain keeps each size for two steps: 0.4 s
+    // A domain keeps each size for two steps, 0.4 s at least: steps are timed from the previous one, so a
+    // stalled test thread cannot squeeze them together.
+    const double stepSeconds = 0.2;
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
     double at = 0.3;
@@ -226,7 +231,7 @@ void TestEngine::liveResize()
         QVERIFY(run.waitUntil(at, kStepBoundMs));
         QString error;
         QVERIFY2(run.engine().resize(st.domain, st.workers, &error), qPrintable(error));
-        at += stepSeconds;
+        at = run.engine().elapsed() + stepSeconds;
     }
     QVERIFY(run.waitUntil(at + stepSeconds, kStepBoundMs));
     run.engine().requestStop();
@@ -300,7 +305,7 @@ void TestEngine::liveReassign()
         QString error;
         QVERIFY2(run.engine().reassign(QLatin1String(st.key), st.to, &error), qPrintable(error));
         QCOMPARE(run.engine().routeOf(QLatin1String(st.key)), st.to);
-        at += 0.4;
+        at = run.engine().elapsed() + 0.4; // from this step, so a stalled test thread cannot squeeze them
     }
     QVERIFY(run.waitUntil(at, kStepBoundMs));
     run.engine().requestStop();
@@ -464,9 +469,9 @@ void TestEngine::stageTimeout()
     QVERIFY2(c.submitted >= 8, qPrintable(counts)); // 10 intended
     QVERIFY2(c.failed == c.submitted, qPrintable(counts));
     QCOMPARE(test::reasonCount(c, QStringLiteral("timeout")), c.failed);
-    // Cut at the timeout, not run to the end (300 ms) and then labelled.
+    // Cut at the timeout (50 ms), not run to the end (300 ms) and then labelled.
     QVERIFY(service.count() > 0);
-    QVERIFY2(service.max() < 200'000'000, qPrintable(QString::number(ms(double(service.max())))));
+    QVERIFY2(service.max() < 250'000'000, qPrintable(QString::number(ms(double(service.max())))));
 }
 
 void TestEngine::cancelNowEndsLongStages()

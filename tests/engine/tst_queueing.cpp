@@ -44,6 +44,8 @@ struct PathFigures {
     double meanWaitS = 0;
     double pWait = 0;
     double meanServiceS = 0;
+    double maxServiceS = 0;
+    int maxQueue = 0; ///< most tasks waiting at once, seen at an arrival
 };
 
 /**
@@ -57,6 +59,8 @@ PathFigures replayFcfs(const Scenario &s, int servers, double extraServiceS = 0)
     std::vector<double> freeAt(std::size_t(servers), 0.0);
     PathFigures p;
     std::size_t waited = 0;
+    std::vector<double> starts; // FCFS: non-decreasing
+    std::size_t started = 0;    // tasks in `starts` that have started by the current arrival
     for (;;) {
         const double t = schedule.next();
         if (!(t < s.duration))
@@ -65,8 +69,13 @@ PathFigures replayFcfs(const Scenario &s, int servers, double extraServiceS = 0)
         auto server = std::min_element(freeAt.begin(), freeAt.end());
         const double start = std::max(t, *server);
         waited += *server > t ? 1 : 0;
+        while (started < starts.size() && starts[started] <= t)
+            ++started;
+        p.maxQueue = std::max(p.maxQueue, int(starts.size() - started));
+        starts.push_back(start);
         p.meanWaitS += start - t;
         p.meanServiceS += service;
+        p.maxServiceS = std::max(p.maxServiceS, service);
         *server = start + service;
         ++p.tasks;
     }
@@ -101,9 +110,11 @@ void TestQueueing::cpuOnTheLoopStallsIt()
 {
     QFETCH(QByteArray, domain);
     QFETCH(bool, stalls);
-    // 30 ms of CPU 30 times a second: 90 % of a core. On the loop every 10 ms heartbeat that falls inside a
-    // burst waits for the rest of it (up to 30 ms), so most beats are late and P99 lands near 30 ms.
-    // On tbb the loop thread has nothing to do but beat; its lateness is the scheduler's wake-up latency.
+    // 30 ms of CPU 30 times a second: 90 % of a core. On the loop, the first 10 ms heartbeat due inside a
+    // burst fires when the burst ends, 20-30 ms late, and the beats it covered are skipped: nearly every beat
+    // is that late (P50 ~25 ms, P99 ~30 ms on a quiet machine, far more when the machine is loaded and the
+    // loop falls behind). On tbb the loop thread has nothing to do but beat, so its lateness is the
+    // scheduler's wake-up latency.
     const auto s = parse("name: hog\n"
                          "duration: 5s\n"
                          "seed: 7\n"
@@ -118,26 +129,38 @@ void TestQueueing::cpuOnTheLoopStallsIt()
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
-    QVERIFY(run.waitFinished(60'000));
+    QVERIFY(run.waitFinished(60'000)); // 5 s, plus up to 5 s of drain when a loaded machine fell behind
     const RunResult r = run.engine().result();
     QVERIFY2(r.conserved(), qPrintable(test::countsText(r)));
     const DomainKind where = stalls ? DomainKind::Loop : DomainKind::Tbb;
     const double p50 = ms(r.loopLag.percentile(0.5));
+    const double p90 = ms(r.loopLag.percentile(0.9));
     const double p99 = ms(r.loopLag.percentile(0.99));
-    qInfo().noquote() << QStringLiteral("hog %1: %2 stages done; loop lag p50 %3 ms p99 %4 ms max %5 ms over %6 beats")
+    qInfo().noquote() << QStringLiteral("hog on %1: %2 bursts in %3 s; loop lag over %4 beats: p50 %5 ms, p90 %6 ms, "
+                                        "p99 %7 ms, max %8 ms")
                              .arg(QLatin1String(domain))
                              .arg(r.domains[std::size_t(where)].totals.completed)
+                             .arg(r.durationS, 0, 'f', 1)
+                             .arg(r.loopLag.count())
                              .arg(p50)
+                             .arg(p90)
                              .arg(p99)
-                             .arg(ms(double(r.loopLag.max())))
-                             .arg(r.loopLag.count());
+                             .arg(ms(double(r.loopLag.max())));
     // The hog really ran where it was routed (150 bursts in 5 s), so both rows carry the same load.
     QVERIFY2(r.domains[std::size_t(where)].totals.completed >= 120, qPrintable(test::countsText(r)));
-    QVERIFY2(r.loopLag.count() >= 100, qPrintable(QString::number(r.loopLag.count())));
-    if (stalls)
+    QVERIFY(!r.loopLag.isEmpty());
+    if (stalls) {
         QVERIFY2(p99 > 20, qPrintable(QStringLiteral("loop lag p99 %1 ms").arg(p99)));
-    else
-        QVERIFY2(p99 < 5, qPrintable(QStringLiteral("loop lag p99 %1 ms").arg(p99)));
+        QVERIFY2(p50 > 10, qPrintable(QStringLiteral("loop lag p50 %1 ms").arg(p50)));
+    } else {
+        // On a quiet machine P99 stays under 5 ms here. Under CI load it does not, whatever the routing: an
+        // idle loop measured 4-9 ms P99 and the hog on tbb 6-21 ms P99 while other builds ran (load ~6 on
+        // two cores), with P50 0.1-1.3 ms and P90 2.7-10 ms. The median and P90 separate the two rows
+        // under any load: with the hog on the loop they are ~25 ms and ~29 ms at the very least.
+        QVERIFY2(p50 < 5, qPrintable(QStringLiteral("loop lag p50 %1 ms").arg(p50)));
+        QVERIFY2(p90 < 20, qPrintable(QStringLiteral("loop lag p90 %1 ms").arg(p90)));
+        QVERIFY2(r.loopLag.count() >= 400, qPrintable(QString::number(r.loopLag.count()))); // beats kept coming
+    }
 }
 
 void TestQueueing::mm2MatchesErlangC()
@@ -151,16 +174,16 @@ void TestQueueing::mm2MatchesErlangC()
     QVERIFY(std::abs(pWaitTheory - 0.6429) < 1e-3 && std::abs(waitTheoryMs - 12.857) < 1e-2);
 
     // Run length. Waits in a queue at ρ = 0.75 are strongly correlated from one task to the next, so the
-    // error of a run's mean is far above the naive sd/sqrt(n) (18.7 ms / sqrt(4500) = 2 %). Simulating
+    // error of a run's mean wait is far above the naive sd/sqrt(n) (18.7 ms / sqrt(4500) = 2 %). Simulating
     // M/M/2 300 times per length gives the sd of the mean wait over independent runs: 35 % at 5 s,
-    // 17 % at 30 s, 13 % at 40 s (pWait: 0.055, 0.024, 0.019). So with a fresh seed each time, a ±15 %
-    // band on the mean wait would fail a third of 30 s runs; it takes ~330 s to bring the sd to 5 %.
-    // That sampling error is not run-to-run noise here, though: the seed fixes the arrivals and the
-    // service times, so every run replays the same sample path. replayFcfs() computes what that path
-    // implies in an ideal queue, and the engine's measurement is checked against it (only real-time
-    // effects remain, a few percent) as well as against Erlang C. 30 s (the built-in scenario) makes
-    // the path of seed 2 land within 6 % of theory on both figures; the test checks that too, so a
-    // change to the random streams that made the path unrepresentative fails loudly, not as flakiness.
+    // 17 % at 30 s, 13 % at 40 s (P(wait): 0.055, 0.024, 0.019). With a fresh seed each time, a ±15 % band
+    // would fail about a third of 30 s runs (a quarter at 40 s); an sd of 5 % takes ~330 s.
+    // That sampling error is not run-to-run noise here: the seed fixes the arrivals and the service times,
+    // so every run replays the same sample path. replayFcfs() computes what that path implies in an ideal
+    // FCFS queue; seed 2 (the built-in scenario's) over 30 s gives 12.18 ms and 0.650, checked below so
+    // that a change to the random streams that made the path unrepresentative fails loudly instead of
+    // flickering. What varies between runs is only the real-time overhead on each service (~0.15 ms here,
+    // +7 % wait at this load), which the second replay accounts for.
     const auto s = parse("name: mm2\n"
                          "duration: 30s\n"
                          "seed: 2\n"
@@ -173,39 +196,81 @@ void TestQueueing::mm2MatchesErlangC()
                          "      - { name: serve, work: block, time: exp(10ms), domain: threads }\n");
     QVERIFY(s);
     const PathFigures path = replayFcfs(*s, servers);
-    qInfo().noquote() << QStringLiteral("Erlang C: wait %1 ms, P(wait) %2; seeded path: %3 tasks, wait %4 ms, P(wait) %5, service %6 ms")
+    qInfo().noquote() << QStringLiteral("Erlang C: wait %1 ms, P(wait) %2; seeded path: %3 tasks, wait %4 ms, P(wait) %5, "
+                                        "service %6 ms, queue max %7")
                              .arg(waitTheoryMs)
                              .arg(pWaitTheory)
                              .arg(path.tasks)
                              .arg(1e3 * path.meanWaitS)
                              .arg(path.pWait)
-                             .arg(1e3 * path.meanServiceS);
+                             .arg(1e3 * path.meanServiceS)
+                             .arg(path.maxQueue);
     QVERIFY(std::abs(1e3 * path.meanWaitS - waitTheoryMs) < 0.06 * waitTheoryMs);
     QVERIFY(std::abs(path.pWait - pWaitTheory) < 0.03);
 
-    EngineRun run(*s);
-    QVERIFY2(run.start(), qPrintable(run.error()));
-    QVERIFY(run.waitFinished(90'000)); // 30 s of run; ctest allows the whole suite 180 s
-    const RunResult r = run.engine().result();
-    QVERIFY2(r.conserved(), qPrintable(test::countsText(r)));
-    QCOMPARE(r.completed(), r.submitted());
-    QCOMPARE(r.submitted(), std::uint64_t(path.tasks));
+    // A machine that stalls the process for half a second adds ~17 ms to this run's mean wait (the backlog
+    // of 75 tasks takes 1.5 s to clear): seen once in ~10 runs while other builds ran. Such a run shows it
+    // plainly: the monitor's frames stop, the queue grows past the path's own worst, a service overshoots
+    // its plan. Then, and only then, the run is repeated once; the checks apply to the last run, so an
+    // engine that misbehaves every time still fails.
+    constexpr int kAttempts = 2;
+    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+        EngineRun run(*s);
+        QVERIFY2(run.start(), qPrintable(run.error()));
+        QVERIFY(run.waitFinished(75'000)); // 30 s of run, twice at most; ctest allows the suite 180 s
+        const RunResult r = run.engine().result();
+        QVERIFY2(r.conserved(), qPrintable(test::countsText(r)));
+        QCOMPARE(r.completed(), r.submitted());
+        // The same arrivals; a generator running late at the very end may miss the last one or two.
+        QVERIFY2(r.submitted() <= path.tasks && r.submitted() + 3 >= path.tasks, qPrintable(test::countsText(r)));
 
-    const DomainTotals &t = r.domains[std::size_t(DomainKind::Threads)].totals;
-    const double waitMs = ms(t.wait.mean());
-    const double serviceMs = ms(t.service.mean());
-    // What the same path gives when every service carries the engine's measured overhead.
-    const PathFigures loaded = replayFcfs(*s, servers, std::max(0.0, serviceMs / 1e3 - path.meanServiceS));
-    qInfo().noquote() << QStringLiteral("engine: wait %1 ms, P(wait) %2, service %3 ms, utilization %4; "
-                                        "path with that service overhead: wait %5 ms, P(wait) %6")
-                             .arg(waitMs)
-                             .arg(t.pWait)
-                             .arg(serviceMs)
-                             .arg(t.utilization)
-                             .arg(1e3 * loaded.meanWaitS)
-                             .arg(loaded.pWait);
-    QVERIFY2(std::abs(waitMs - waitTheoryMs) <= 0.15 * waitTheoryMs, qPrintable(QStringLiteral("wait %1 ms").arg(waitMs)));
-    QVERIFY2(std::abs(t.pWait - pWaitTheory) <= 0.05, qPrintable(QStringLiteral("P(wait) %1").arg(t.pWait)));
+        const DomainTotals &t = r.domains[std::size_t(DomainKind::Threads)].totals;
+        const double waitMs = ms(t.wait.mean());
+        const double serviceMs = ms(t.service.mean());
+        // What the same path gives when every service carries the engine's measured overhead.
+        const PathFigures loaded = replayFcfs(*s, servers, std::max(0.0, serviceMs / 1e3 - path.meanServiceS));
+        double gapMs = 0;
+        int queueMax = 0;
+        for (std::size_t i = 0; i < r.frames.size(); ++i) {
+            if (i > 0)
+                gapMs = std::max(gapMs, 1e3 * (r.frames[i].t - r.frames[i - 1].t));
+            queueMax = std::max(queueMax, r.frames[i].domains[std::size_t(DomainKind::Threads)].queue);
+        }
+        const double overshootMs = ms(double(t.service.max())) - 1e3 * path.maxServiceS;
+        qInfo().noquote() << QStringLiteral("run %1: wait %2 ms (p99 %3, max %4), P(wait) %5, service %6 ms (max %7 "
+                                            "over plan), utilization %8; frames: largest gap %9 ms, queue max %10 "
+                                            "(path %11); path with this service overhead: wait %12 ms, P(wait) %13")
+                                 .arg(attempt)
+                                 .arg(waitMs)
+                                 .arg(ms(t.wait.percentile(0.99)))
+                                 .arg(ms(double(t.wait.max())))
+                                 .arg(t.pWait)
+                                 .arg(serviceMs)
+                                 .arg(overshootMs)
+                                 .arg(t.utilization)
+                                 .arg(gapMs)
+                                 .arg(queueMax)
+                                 .arg(path.maxQueue)
+                                 .arg(1e3 * loaded.meanWaitS)
+                                 .arg(loaded.pWait);
+        // Frames are 50 ms apart; a worker oversleeping by 50 ms, or 15 more queued than the path ever
+        // had (a 100 ms standstill at 150/s), is the machine, not queueing.
+        const bool disturbed = gapMs > 250 || overshootMs > 50 || queueMax > path.maxQueue + 15;
+        if (disturbed && attempt < kAttempts) {
+            qInfo("run %d was disturbed by the machine; running again", attempt);
+            continue;
+        }
+        // Faithful measurement: the same path, with the overhead the engine really had, predicts what it saw.
+        QVERIFY2(std::abs(waitMs - 1e3 * loaded.meanWaitS) <= 0.10 * 1e3 * loaded.meanWaitS,
+                 qPrintable(QStringLiteral("wait %1 ms, path %2 ms").arg(waitMs).arg(1e3 * loaded.meanWaitS)));
+        QVERIFY2(std::abs(t.pWait - loaded.pWait) <= 0.03,
+                 qPrintable(QStringLiteral("P(wait) %1, path %2").arg(t.pWait).arg(loaded.pWait)));
+        // Queueing truth: Erlang C.
+        QVERIFY2(std::abs(waitMs - waitTheoryMs) <= 0.15 * waitTheoryMs,
+                 qPrintable(QStringLiteral("wait %1 ms").arg(waitMs)));
+        QVERIFY2(std::abs(t.pWait - pWaitTheory) <= 0.05, qPrintable(QStringLiteral("P(wait) %1").arg(t.pWait)));
+        break;
+    }
 }
 
 QTEST_GUILESS_MAIN(TestQueueing)

@@ -1,0 +1,415 @@
+#include "procsdomain.h"
+
+#include "clock.h"
+#include "shmsegment.h"
+#include "workerprocess.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+#include <cstdio>
+#include <thread>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace hs {
+
+struct ProcsDomain::Slot {
+    int number = 0;
+    int wakeFd = -1; // eventfd: a stage to take, a retire or stop request, a cancel
+    std::thread thread;
+    // Under m_mu:
+    bool idle = false;
+    bool retire = false;
+    bool exited = false;
+    pid_t pid = -1;
+    // Owner thread only:
+    WorkerProcess proc;
+    bool replace = false; // the process was lost: spawn a replacement
+    QString launchError;
+};
+
+ProcsDomain::ProcsDomain(StageHost &host, RemoteStageHost &remote, const DomainConfig &cfg,
+                         std::int64_t starvationThresholdNs, ProcsOptions options)
+    : Domain(DomainKind::Procs, host, cfg, starvationThresholdNs)
+    , m_remote(remote)
+    , m_opts(std::move(options))
+    , m_shm(cfg.transfer == Transfer::Shm)
+{
+}
+
+ProcsDomain::~ProcsDomain()
+{
+    stop();
+}
+
+QString ProcsDomain::defaultWorkerPath()
+{
+    const QString env = qEnvironmentVariable("HS_WORKER");
+    if (!env.isEmpty())
+        return env;
+    const QString dir = QCoreApplication::instance()
+        ? QCoreApplication::applicationDirPath()
+        : QFileInfo(QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath()).absolutePath();
+    return dir + QStringLiteral("/hybridscope-worker");
+}
+
+bool ProcsDomain::start(QString *)
+{
+    // Segments left by an engine that was killed during a handshake.
+    ShmSegment::sweepStale();
+    const int n = workers();
+    std::lock_guard lk(m_mu);
+    for (int i = 0; i < n; ++i)
+        addSlotLocked(m_opts.eager);
+    return true;
+}
+
+void ProcsDomain::addSlotLocked(bool spawnNow)
+{
+    auto s = std::make_unique<Slot>();
+    s->number = m_nextSlotNumber++;
+    s->wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    Slot &ref = *s;
+    m_slots.push_back(std::move(s));
+    ref.thread = std::thread([this, &ref, spawnNow] { ownerLoop(ref, spawnNow); });
+}
+
+void ProcsDomain::wake(Slot &s)
+{
+    const std::uint64_t one = 1;
+    if (s.wakeFd >= 0)
+        (void)!::write(s.wakeFd, &one, sizeof one);
+}
+
+void ProcsDomain::stop()
+{
+    {
+        std::lock_guard lk(m_mu);
+        if (m_stopped)
+            return;
+        m_stopped = true;
+    }
+    cancelAll();
+    waitIdle(10 * kNsPerSec);
+    std::vector<std::unique_ptr<Slot>> owners;
+    {
+        std::lock_guard lk(m_mu);
+        m_stopping = true;
+        for (auto &s : m_slots)
+            wake(*s);
+        owners.swap(m_slots);
+    }
+    // Each owner thread terminates its own worker: SIGTERM to all at once, SIGKILL 500 ms later.
+    for (auto &s : owners) {
+        if (s->thread.joinable())
+            s->thread.join();
+        if (s->wakeFd >= 0)
+            ::close(s->wakeFd);
+    }
+}
+
+QString ProcsDomain::brokenReason() const
+{
+    std::lock_guard lk(m_mu);
+    return m_brokenReason;
+}
+
+bool ProcsDomain::isBroken() const
+{
+    return m_broken.load(std::memory_order_acquire);
+}
+
+std::vector<pid_t> ProcsDomain::workerPids() const
+{
+    std::lock_guard lk(m_mu);
+    std::vector<pid_t> pids;
+    for (const auto &s : m_slots)
+        if (s->pid > 0)
+            pids.push_back(s->pid);
+    return pids;
+}
+
+void ProcsDomain::dispatchLocked()
+{
+    for (auto &s : m_slots)
+        if (s->idle && !s->retire && !s->exited) {
+            s->idle = false; // claimed: the next wake-up finds the stage
+            wake(*s);
+            return;
+        }
+    // No idle owner: a busy one takes it when its current stage ends.
+}
+
+void ProcsDomain::launch(StageJob job)
+{
+    std::lock_guard lk(m_mu);
+    m_used = true;
+    m_ready.push_back(std::move(job));
+    dispatchLocked();
+}
+
+void ProcsDomain::applyWorkers(int n)
+{
+    std::lock_guard lk(m_mu);
+    if (m_stopped)
+        return;
+    // Owner threads of retired workers have left: join them.
+    for (auto it = m_slots.begin(); it != m_slots.end();) {
+        if ((*it)->exited) {
+            (*it)->thread.join();
+            ::close((*it)->wakeFd);
+            it = m_slots.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    int active = 0;
+    for (auto &s : m_slots)
+        active += s->retire ? 0 : 1;
+    for (; active < n; ++active)
+        addSlotLocked(m_opts.eager || m_used); // growing spawns at once
+    // Shrinking: idle workers go now, busy ones after their current stage (newest first).
+    for (int pass = 0; pass < 2 && active > n; ++pass)
+        for (auto it = m_slots.rbegin(); it != m_slots.rend() && active > n; ++it) {
+            Slot &s = **it;
+            if (s.retire || (pass == 0 && !s.idle))
+                continue;
+            s.retire = true;
+            wake(s);
+            --active;
+        }
+}
+
+void ProcsDomain::cancelRunning()
+{
+    std::lock_guard lk(m_mu);
+    for (auto &s : m_slots)
+        wake(*s);
+}
+
+bool ProcsDomain::retiring(Slot &s)
+{
+    std::lock_guard lk(m_mu);
+    return s.retire && !m_stopping;
+}
+
+void ProcsDomain::publishPid(Slot &s)
+{
+    std::lock_guard lk(m_mu);
+    s.pid = s.proc.isRunning() ? s.proc.pid() : -1;
+}
+
+void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
+{
+    char name[16];
+    std::snprintf(name, sizeof name, "hs-procs-%d", s.number);
+    prepareEngineThread(name);
+    setCurrentDomain(this);
+    if (spawnNow && !isBroken())
+        spawn(s);
+    for (;;) {
+        std::optional<StageJob> job;
+        bool leave = false;
+        {
+            std::lock_guard lk(m_mu);
+            if (s.retire && !m_stopping) {
+                leave = true;
+            } else if (!m_ready.empty()) {
+                job = std::move(m_ready.front());
+                m_ready.pop_front();
+                s.idle = false;
+            } else if (m_stopping) {
+                leave = true;
+            } else {
+                s.idle = true;
+            }
+        }
+        if (leave)
+            break;
+        if (!job) {
+            idleWait(s);
+            continue;
+        }
+        std::optional<StageJob> next = std::move(job);
+        while (next) {
+            next = runOne(s, std::move(*next));
+            settle(s);
+            if (next && retiring(s)) {
+                // Retire after the current stage: the next one goes to another worker.
+                std::lock_guard lk(m_mu);
+                m_ready.push_front(std::move(*next));
+                next.reset();
+                dispatchLocked();
+            }
+        }
+    }
+    if (s.proc.isRunning())
+        s.proc.terminate();
+    {
+        std::lock_guard lk(m_mu);
+        s.exited = true;
+        s.idle = false;
+        s.pid = -1;
+        // A stage handed to this owner while it was deciding to leave goes to another one.
+        if (!m_ready.empty())
+            dispatchLocked();
+    }
+    setCurrentDomain(nullptr);
+}
+
+void ProcsDomain::idleWait(Slot &s)
+{
+    pollfd fds[2] = {{s.wakeFd, POLLIN, 0}, {s.proc.socketFd(), POLLIN, 0}};
+    const nfds_t n = s.proc.isRunning() ? 2 : 1;
+    if (::poll(fds, n, -1) <= 0)
+        return;
+    if (fds[0].revents & POLLIN) {
+        std::uint64_t v;
+        while (::read(s.wakeFd, &v, sizeof v) > 0) {
+        }
+    }
+    if (n == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        // Nothing was asked of it: the worker died while idle (or spoke out of turn). No stage fails.
+        bool protocolError = false;
+        const QString why = s.proc.checkIdle(&protocolError);
+        if (!why.isEmpty()) {
+            const bool requested = s.proc.lastEnd() && s.proc.lastEnd()->requested;
+            workerLost(s, why + QStringLiteral(" (while idle)"), !protocolError && !requested);
+        }
+    }
+    settle(s);
+}
+
+std::optional<StageJob> ProcsDomain::runOne(Slot &s, StageJob job)
+{
+    const std::int64_t start = nowNs();
+    WorkResult result;
+    const bool ran = startStage(job, start, &result);
+    if (ran)
+        result = runRemote(s, job);
+    std::optional<StageJob> next;
+    endStage(std::move(job), result, start, ran ? nowNs() : start, ran, &next);
+    return next;
+}
+
+bool ProcsDomain::spawn(Slot &s)
+{
+    WorkerLaunch launch;
+    launch.program = m_opts.workerPath;
+    launch.extraArgs = m_opts.workerArgs;
+    launch.sharedMemory = m_shm;
+    launch.helloTimeoutNs = m_opts.helloTimeoutNs;
+    QString error;
+    const bool ok = s.proc.start(launch, &error);
+    publishPid(s);
+    if (ok) {
+        s.launchError.clear();
+        return true;
+    }
+    s.launchError = error;
+    m_remote.procsEvent(QStringLiteral("procs: ") + error);
+    noteFault(error);
+    return false;
+}
+
+void ProcsDomain::workerLost(Slot &s, const QString &reason, bool crashed)
+{
+    publishPid(s);
+    if (crashed)
+        m_crashes.fetch_add(1, std::memory_order_relaxed);
+    m_remote.procsEvent(QStringLiteral("procs: ") + reason);
+    s.replace = true;
+    noteFault(reason);
+}
+
+void ProcsDomain::noteFault(const QString &reason)
+{
+    bool nowBroken = false;
+    QString why;
+    {
+        std::lock_guard lk(m_mu);
+        const std::int64_t now = nowNs();
+        m_faults.push_back(now);
+        while (!m_faults.empty() && now - m_faults.front() > kCrashLoopWindowNs)
+            m_faults.pop_front();
+        if (int(m_faults.size()) > kCrashLoopRestarts && !m_broken.load(std::memory_order_relaxed)) {
+            m_brokenReason = QStringLiteral("pool unavailable: %1 worker failures within %2 s (last: %3)")
+                                 .arg(m_faults.size())
+                                 .arg(kCrashLoopWindowNs / kNsPerSec)
+                                 .arg(reason);
+            m_broken.store(true, std::memory_order_release);
+            nowBroken = true;
+            why = m_brokenReason;
+            // Every owner lets its worker go; stages fail fast from now on.
+            for (auto &other : m_slots)
+                wake(*other);
+        }
+    }
+    if (nowBroken)
+        m_remote.procsEvent(QStringLiteral("procs: ") + why);
+}
+
+void ProcsDomain::settle(Slot &s)
+{
+    if (s.proc.terminating()) {
+        // Timed out or cancelled mid-stage: SIGTERM was sent; SIGKILL if it is still there after 500 ms.
+        s.proc.finishTermination();
+        s.replace = true;
+        publishPid(s);
+    }
+    if (s.proc.isRunning() && isBroken()) {
+        s.proc.terminate();
+        publishPid(s);
+    }
+    if (s.replace && !s.proc.isRunning() && !isBroken() && !cancelling() && !retiring(s)) {
+        s.replace = false;
+        if (spawn(s))
+            m_restarts.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
+{
+    if (isBroken())
+        return WorkResult{WorkStatus::Failed, brokenReason()};
+    if (!s.proc.isRunning() && !spawn(s))
+        return WorkResult{WorkStatus::Failed, isBroken() ? brokenReason() : s.launchError};
+
+    RemoteStage rs = m_remote.remoteStage(job);
+    ipc::StageRequest req;
+    req.work = rs.work;
+    req.kernel = rs.kernel;
+    req.fsync = rs.fsync;
+    req.crash = rs.crash;
+    req.verify = m_opts.verifyPayloads;
+    req.netPort = host().netPort();
+    req.outFill = rs.outFill;
+    req.timeNs = std::max<std::int64_t>(0, secondsToNs(rs.time));
+    req.bytes = std::max<std::int64_t>(0, rs.bytes);
+    req.payloadOut = std::uint64_t(std::max<std::int64_t>(0, rs.payloadOut));
+    req.tempDir = m_opts.tempDir.toUtf8();
+    const WorkControl wc = controlFor(job);
+    CallResult r = s.proc.call(req, rs.payloadIn, CallControl{s.wakeFd, wc.cancel, wc.deadlineNs});
+    switch (r.status) {
+    case CallStatus::Ok: {
+        m_remote.recordTransfer(job, r.sendNs, r.ipcNs);
+        WorkResult w{r.reply.status, QString::fromUtf8(r.reply.reason)};
+        return m_remote.exitRemoteStage(job, w, std::move(r.payloadOut));
+    }
+    case CallStatus::TimedOut: return WorkResult{WorkStatus::TimedOut, QStringLiteral("timeout")};
+    case CallStatus::Cancelled: return WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")};
+    case CallStatus::WorkerLost:
+        workerLost(s, r.reason, !(s.proc.lastEnd() && s.proc.lastEnd()->requested));
+        return WorkResult{WorkStatus::Failed, r.reason};
+    case CallStatus::ProtocolError:
+        workerLost(s, r.reason, false);
+        return WorkResult{WorkStatus::Failed, r.reason};
+    case CallStatus::LocalError: return WorkResult{WorkStatus::Failed, r.reason};
+    }
+    return WorkResult{WorkStatus::Failed, QStringLiteral("unknown call status")};
+}
+
+} // namespace hs

@@ -1,0 +1,251 @@
+// End to end: the hybridscope executable as a user runs it.
+#include "testutil.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Run runApp(const QStringList &args, int timeoutMs = 60000)
+{
+    QProcess p;
+    p.start(hs::test::appPath(), args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+        r.err = QStringLiteral("timed out");
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(text);
+    return path;
+}
+
+const QByteArray kSmall = R"(name: CLI smoke
+duration: 1s
+seed: 3
+sla: { p99: 500ms }
+domains:
+  threads: { workers: 2 }
+  tbb: { workers: 1 }
+classes:
+  - name: io
+    arrival: { process: poisson, rate: 200/s }
+    stages:
+      - { name: get, work: block, time: 1ms, domain: threads }
+  - name: calc
+    arrival: { process: constant, rate: 50/s }
+    stages:
+      - { name: fetch, work: async, time: 1ms, domain: loop }
+      - { name: crunch, work: cpu, time: 1ms, payload_in: 16KiB, domain: tbb }
+)";
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(QFile::exists(hs::test::appPath()), qPrintable(hs::test::appPath()));
+        QVERIFY(m_dir.isValid());
+    }
+
+    void listShowsBuiltins()
+    {
+        const Run r = runApp({QStringLiteral("list")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains(QStringLiteral("default")));
+        QVERIFY(r.out.contains(QStringLiteral("mm2")));
+        QVERIFY(!r.out.contains(QStringLiteral("(invalid)")));
+    }
+
+    void validateBuiltinFiles()
+    {
+        const QString dir = hs::test::sourceDir() + QStringLiteral("/scenarios/");
+        const QStringList files = QDir(dir).entryList({QStringLiteral("*.yaml")});
+        QVERIFY(!files.isEmpty());
+        QStringList args{QStringLiteral("validate")};
+        for (const QString &f : files)
+            args << dir + f;
+        const Run r = runApp(args);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const QString bad = writeFile(m_dir, QStringLiteral("bad.yaml"),
+                                      "name: x\nclasses:\n  - name: a\n    arrival: { process: poisson, rate: 5 parsecs }\n"
+                                      "    stages: [{ name: s, work: cpu, time: 1ms, domain: threads }]\n");
+        const QString small = writeFile(m_dir, QStringLiteral("small.yaml"), kSmall);
+        QTest::newRow("validate bad file") << QStringList{QStringLiteral("validate"), bad} << QStringLiteral("bad.yaml:4:");
+        QTest::newRow("run bad file") << QStringList{QStringLiteral("run"), bad} << QStringLiteral("bad.yaml:4:");
+        QTest::newRow("missing file") << QStringList{QStringLiteral("run"), m_dir.filePath(QStringLiteral("nope.yaml"))}
+                                      << QStringLiteral("nope.yaml");
+        QTest::newRow("bad --set value") << QStringList{QStringLiteral("run"), small, QStringLiteral("--set"),
+                                                        QStringLiteral("domains.threads.workers=100000")}
+                                         << QStringLiteral("domains.threads.workers");
+        QTest::newRow("bad --set path") << QStringList{QStringLiteral("run"), small, QStringLiteral("--set"),
+                                                       QStringLiteral("domains.threads.wrkers=2")}
+                                        << QStringLiteral("wrkers");
+        QTest::newRow("bad --route stage") << QStringList{QStringLiteral("run"), small, QStringLiteral("--route"),
+                                                          QStringLiteral("io.nothing=tbb")}
+                                           << QStringLiteral("io.nothing");
+        QTest::newRow("bad --route domain") << QStringList{QStringLiteral("run"), small, QStringLiteral("--route"),
+                                                           QStringLiteral("io.get=gpu")}
+                                            << QStringLiteral("gpu");
+        QTest::newRow("bad --duration") << QStringList{QStringLiteral("run"), small, QStringLiteral("--duration"),
+                                                       QStringLiteral("soon")}
+                                        << QStringLiteral("duration");
+        QTest::newRow("unknown flag") << QStringList{QStringLiteral("run"), small, QStringLiteral("--fast")}
+                                      << QStringLiteral("--fast");
+        QTest::newRow("flag without value") << QStringList{QStringLiteral("run"), small, QStringLiteral("--json")}
+                                            << QStringLiteral("--json");
+    }
+
+    void badInput()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const Run r = runApp(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    }
+
+    void runWritesJsonAndCsv()
+    {
+        const QString small = writeFile(m_dir, QStringLiteral("run.yaml"), kSmall);
+        const QString json = m_dir.filePath(QStringLiteral("r.json"));
+        const QString csv = m_dir.filePath(QStringLiteral("r.csv"));
+        const Run r = runApp({QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--json"), json,
+                              QStringLiteral("--csv"), csv, QStringLiteral("--set"), QStringLiteral("seed=9")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(QStringLiteral("conservation")));
+        QVERIFY(r.out.contains(QStringLiteral("✓")));
+
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(o[QStringLiteral("schema")].toString(), QStringLiteral("hybridscope.run/1"));
+        for (const char *key : {"scenario", "duration_s", "environment", "totals", "classes", "domains", "loop",
+                                "findings", "frames"})
+            QVERIFY2(o.contains(QLatin1String(key)), key);
+        const QJsonObject totals = o[QStringLiteral("totals")].toObject();
+        const qint64 submitted = totals[QStringLiteral("submitted")].toInteger();
+        QVERIFY(submitted > 100);
+        QCOMPARE(submitted, totals[QStringLiteral("completed")].toInteger() + totals[QStringLiteral("failed")].toInteger()
+                                + totals[QStringLiteral("rejected")].toInteger()
+                                + totals[QStringLiteral("cancelled")].toInteger());
+        const QJsonObject io = o[QStringLiteral("classes")].toObject()[QStringLiteral("io")].toObject();
+        for (const char *key : {"submitted", "completed", "failed", "rejected", "cancelled", "throughput", "latency_ms",
+                                "sla_p99_ms", "sla_met"})
+            QVERIFY2(io.contains(QLatin1String(key)), key);
+        for (const char *key : {"mean", "p50", "p90", "p99", "p999", "max"})
+            QVERIFY2(io[QStringLiteral("latency_ms")].toObject().contains(QLatin1String(key)), key);
+        const QJsonObject threads = o[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject();
+        for (const char *key : {"workers", "completed", "utilization", "queue_depth", "wait_ms", "service_ms", "p_wait",
+                                "starved", "starved_ms", "crashes"})
+            QVERIFY2(threads.contains(QLatin1String(key)), key);
+        QCOMPARE(threads[QStringLiteral("workers")].toInt(), 2);
+        QVERIFY(o[QStringLiteral("loop")].toObject()[QStringLiteral("lag_ms")].toObject().contains(QStringLiteral("p99")));
+        const QJsonArray frames = o[QStringLiteral("frames")].toArray();
+        QVERIFY(frames.size() >= 15); // 1 s at 20 Hz, give or take the edges
+        const QJsonObject frame = frames.at(frames.size() / 2).toObject();
+        QVERIFY(frame.contains(QStringLiteral("t")));
+        QVERIFY(frame.contains(QStringLiteral("loop_lag_ms")));
+        const QJsonObject fd = frame[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject();
+        for (const char *key : {"queue", "inflight", "busy", "workers", "done", "p99_ms", "starved"})
+            QVERIFY2(fd.contains(QLatin1String(key)), key);
+
+        QFile c(csv);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = c.readAll().trimmed().split('\n');
+        QVERIFY(lines.first().startsWith("t,domain,queue,inflight,busy,workers,done,p99_ms,starved"));
+        const auto domainCount = o[QStringLiteral("domains")].toObject().size();
+        QVERIFY(domainCount >= 3);
+        QCOMPARE(lines.size() - 1, frames.size() * domainCount); // a row per frame and running domain
+    }
+
+    void routeOverrideMovesTheStage()
+    {
+        const QString small = writeFile(m_dir, QStringLiteral("route.yaml"), kSmall);
+        const QString json = m_dir.filePath(QStringLiteral("route.json"));
+        const Run r = runApp({QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--route"),
+                              QStringLiteral("io.get=tbb"), QStringLiteral("--json"), json});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject domains = QJsonDocument::fromJson(f.readAll()).object()[QStringLiteral("domains")].toObject();
+        QCOMPARE(domains[QStringLiteral("threads")].toObject()[QStringLiteral("completed")].toInteger(), 0);
+        QVERIFY(domains[QStringLiteral("tbb")].toObject()[QStringLiteral("completed")].toInteger() > 100);
+    }
+
+    void sigintDrainsThenSecondCancels()
+    {
+        // A run with no end: the first SIGINT stops arrivals and drains, so it must exit 0 with
+        // conservation intact; long blocking stages make the drain outlast the second signal.
+        const QString endless = writeFile(m_dir, QStringLiteral("endless.yaml"), R"(name: endless
+domains:
+  threads: { workers: 2 }
+classes:
+  - name: slow
+    arrival: { process: poisson, rate: 50/s }
+    stages:
+      - { name: wait, work: block, time: 2s, domain: threads }
+)");
+        QProcess p;
+        p.start(hs::test::appPath(), {QStringLiteral("run"), endless, QStringLiteral("--drain"), QStringLiteral("60s")});
+        QVERIFY(p.waitForStarted(10000));
+        // QTRY_* evaluates its expression once more at the end: read into a buffer, test the buffer.
+        QByteArray err;
+        auto seen = [&](const char *what) {
+            err += p.readAllStandardError();
+            return err.contains(what) || p.state() != QProcess::Running;
+        };
+        // Wait until it has really started running (its first progress line).
+        QTRY_VERIFY_WITH_TIMEOUT(seen("submitted"), 20000);
+        QCOMPARE(p.state(), QProcess::Running);
+        ::kill(pid_t(p.processId()), SIGINT);
+        QTRY_VERIFY_WITH_TIMEOUT(seen("stopping"), 10000);
+        QCOMPARE(p.state(), QProcess::Running); // draining 2 s stages with a 60 s drain budget
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(15000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(out.contains(QStringLiteral("✓")), qPrintable(out));
+        QVERIFY2(!out.contains(QStringLiteral("cancelled 0 ")), qPrintable(out));
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

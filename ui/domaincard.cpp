@@ -1,0 +1,337 @@
+#include "domaincard.h"
+
+#include "domainstyle.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPainter>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace hs {
+
+namespace {
+enum Figure { FQueue, FInflight, FBusy, FUtil, FThroughput, FP99, FStarved, FExtra, FCount };
+
+QString caption(DomainKind d)
+{
+    switch (d) {
+    case DomainKind::Loop: return DomainCard::tr("event loop, one thread");
+    case DomainKind::Threads: return DomainCard::tr("QThreadPool");
+    case DomainKind::Tbb: return DomainCard::tr("tbb::task_arena");
+    case DomainKind::Procs: return DomainCard::tr("worker processes");
+    }
+    return {};
+}
+
+QSpinBox *limitSpinBox(QWidget *parent, const QString &tip)
+{
+    auto *s = new QSpinBox(parent);
+    s->setRange(0, 1000000);
+    s->setSpecialValueText(QStringLiteral("∞"));
+    s->setToolTip(tip);
+    s->setAccelerated(true);
+    return s;
+}
+
+QString figureName(DomainKind d, int i)
+{
+    switch (i) {
+    case FQueue: return DomainCard::tr("queue");
+    case FInflight: return DomainCard::tr("in flight");
+    case FBusy: return DomainCard::tr("busy");
+    case FUtil: return DomainCard::tr("util");
+    case FThroughput: return DomainCard::tr("stages/s");
+    case FP99: return DomainCard::tr("P99 ms");
+    case FStarved: return DomainCard::tr("starved");
+    case FExtra: return d == DomainKind::Loop ? DomainCard::tr("lag ms") : DomainCard::tr("done");
+    default: return {};
+    }
+}
+
+QString num(double v, int decimals)
+{
+    return QString::number(v, 'f', decimals);
+}
+} // namespace
+
+DomainCard::DomainCard(DomainKind domain, QWidget *parent)
+    : QFrame(parent)
+    , m_domain(domain)
+{
+    setObjectName(QStringLiteral("domainCard_") + domainName(domain));
+    setFrameShape(QFrame::StyledPanel);
+    auto *v = new QVBoxLayout(this);
+    v->setContentsMargins(12, 6, 8, 6);
+    v->setSpacing(4);
+
+    auto *header = new QHBoxLayout;
+    m_swatch = new QLabel(this);
+    header->addWidget(m_swatch);
+    auto *name = new QLabel(domainName(domain), this);
+    QFont bold = name->font();
+    bold.setBold(true);
+    name->setFont(bold);
+    header->addWidget(name);
+    auto *cap = new QLabel(caption(domain), this);
+    cap->setForegroundRole(QPalette::PlaceholderText);
+    header->addWidget(cap);
+    header->addStretch(1);
+    m_status = new QLabel(this);
+    m_status->setForegroundRole(QPalette::PlaceholderText);
+    header->addWidget(m_status);
+    v->addLayout(header);
+
+    auto *grid = new QGridLayout;
+    grid->setHorizontalSpacing(6);
+    grid->setVerticalSpacing(3);
+    m_workers = new QSpinBox(this);
+    m_workers->setRange(1, 4096);
+    m_workers->setAccelerated(true);
+    m_slider = new QSlider(Qt::Horizontal, this);
+    m_slider->setRange(1, kSliderMax);
+    m_slider->setPageStep(4);
+    grid->addWidget(new QLabel(tr("Workers"), this), 0, 0);
+    grid->addWidget(m_workers, 0, 1);
+    grid->addWidget(m_slider, 0, 2, 1, 2);
+    if (domain == DomainKind::Loop) {
+        const QString tip = tr("The event loop is always one thread.");
+        m_workers->setRange(1, 1);
+        m_slider->setRange(1, 1);
+        m_workers->setEnabled(false);
+        m_slider->setEnabled(false);
+        m_workers->setToolTip(tip);
+        m_slider->setToolTip(tip);
+    }
+    m_queue = limitSpinBox(this, tr("Capacity of the waiting queue (∞: unbounded)"));
+    m_maxInflight = limitSpinBox(this, tr("Most stages queued and running at once (∞: unlimited)"));
+    grid->addWidget(new QLabel(tr("Queue"), this), 1, 0);
+    grid->addWidget(m_queue, 1, 1);
+    grid->addWidget(new QLabel(tr("Max in flight"), this), 1, 2, Qt::AlignRight);
+    grid->addWidget(m_maxInflight, 1, 3);
+    m_onFull = new QComboBox(this);
+    for (OnFull p : {OnFull::Reject, OnFull::Block, OnFull::DropOldest})
+        m_onFull->addItem(onFullName(p), int(p));
+    m_onFull->setToolTip(tr("What happens to a stage that arrives when the domain is full"));
+    grid->addWidget(new QLabel(tr("When full"), this), 2, 0);
+    grid->addWidget(m_onFull, 2, 1);
+    if (domain == DomainKind::Procs) {
+        m_transfer = new QLabel(this);
+        m_transfer->setToolTip(tr("How payloads reach the worker processes (set in the scenario file)"));
+        grid->addWidget(new QLabel(tr("Transfer"), this), 2, 2, Qt::AlignRight);
+        grid->addWidget(m_transfer, 2, 3);
+    }
+    grid->setColumnStretch(2, 1);
+    v->addLayout(grid);
+
+    // Figures as name/value pairs of plain-text labels: they change 20 times a second, and a
+    // rich-text label would build a text document on every change.
+    auto *figures = new QGridLayout;
+    figures->setHorizontalSpacing(4);
+    figures->setVerticalSpacing(0);
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.9);
+    QFont smallBold = small;
+    smallBold.setBold(true);
+    for (int i = 0; i < FCount; ++i) {
+        auto *label = new QLabel(figureName(domain, i), this);
+        label->setFont(small);
+        label->setForegroundRole(QPalette::PlaceholderText);
+        auto *value = new QLabel(this);
+        value->setFont(smallBold);
+        value->setTextFormat(Qt::PlainText);
+        value->setMinimumWidth(QFontMetrics(smallBold).horizontalAdvance(QStringLiteral("00000")));
+        figures->addWidget(label, i / 4, (i % 4) * 2, Qt::AlignRight);
+        figures->addWidget(value, i / 4, (i % 4) * 2 + 1);
+        m_figureNames.push_back(label);
+        m_figures.push_back(value);
+    }
+    for (int c = 1; c < 8; c += 2)
+        figures->setColumnStretch(c, 1);
+    v->addLayout(figures);
+
+    m_workersTimer.setSingleShot(true);
+    m_workersTimer.setInterval(kCoalesceMs);
+    m_backpressureTimer.setSingleShot(true);
+    m_backpressureTimer.setInterval(kCoalesceMs);
+    connect(&m_workersTimer, &QTimer::timeout, this, &DomainCard::announceWorkers);
+    connect(&m_backpressureTimer, &QTimer::timeout, this, &DomainCard::announceBackpressure);
+    connect(m_workers, &QSpinBox::valueChanged, this, &DomainCard::onWorkersEdited);
+    connect(m_slider, &QSlider::valueChanged, this, &DomainCard::onWorkersEdited);
+    connect(m_slider, &QSlider::sliderReleased, this, &DomainCard::flushPending);
+    connect(m_workers, &QSpinBox::editingFinished, this, &DomainCard::flushPending);
+    connect(m_queue, &QSpinBox::valueChanged, this, &DomainCard::onBackpressureEdited);
+    connect(m_maxInflight, &QSpinBox::valueChanged, this, &DomainCard::onBackpressureEdited);
+    connect(m_onFull, &QComboBox::currentIndexChanged, this, &DomainCard::onBackpressureEdited);
+    updateSwatch();
+    clearFigures();
+}
+
+void DomainCard::setConfig(const DomainConfig &config)
+{
+    const QSignalBlocker b1(m_workers), b2(m_slider), b3(m_queue), b4(m_maxInflight), b5(m_onFull);
+    m_workersTimer.stop();
+    m_backpressureTimer.stop();
+    const int workers = m_domain == DomainKind::Loop ? 1 : config.workers;
+    m_workers->setValue(workers);
+    m_slider->setValue(std::min(workers, m_slider->maximum()));
+    m_queue->setValue(config.queue);
+    m_maxInflight->setValue(config.maxInflight);
+    m_onFull->setCurrentIndex(m_onFull->findData(int(config.onFull)));
+    m_transferMode = config.transfer;
+    if (m_transfer)
+        m_transfer->setText(transferName(config.transfer));
+    m_announcedWorkers = workers;
+    m_announcedBackpressure = backpressure();
+}
+
+DomainConfig DomainCard::config() const
+{
+    DomainConfig c;
+    c.declared = true;
+    c.workers = m_workers->value();
+    const Backpressure bp = backpressure();
+    c.queue = bp.queue;
+    c.maxInflight = bp.maxInflight;
+    c.onFull = bp.onFull;
+    c.transfer = m_transferMode;
+    return c;
+}
+
+Backpressure DomainCard::backpressure() const
+{
+    Backpressure bp;
+    bp.queue = m_queue->value();
+    bp.maxInflight = m_maxInflight->value();
+    bp.onFull = OnFull(m_onFull->currentData().toInt());
+    return bp;
+}
+
+void DomainCard::onWorkersEdited(int workers)
+{
+    {
+        const QSignalBlocker b1(m_workers), b2(m_slider);
+        m_workers->setValue(workers);
+        m_slider->setValue(std::min(workers, m_slider->maximum()));
+    }
+    m_workersTimer.start(); // restarts: only a still control is announced
+}
+
+void DomainCard::onBackpressureEdited()
+{
+    m_backpressureTimer.start();
+}
+
+void DomainCard::flushPending()
+{
+    if (m_workersTimer.isActive()) {
+        m_workersTimer.stop();
+        announceWorkers();
+    }
+    if (m_backpressureTimer.isActive()) {
+        m_backpressureTimer.stop();
+        announceBackpressure();
+    }
+}
+
+void DomainCard::announceWorkers()
+{
+    const int workers = m_workers->value();
+    if (workers == m_announcedWorkers)
+        return;
+    m_announcedWorkers = workers;
+    Q_EMIT workersRequested(m_domain, workers);
+}
+
+void DomainCard::announceBackpressure()
+{
+    const Backpressure bp = backpressure();
+    const Backpressure &a = m_announcedBackpressure;
+    if (bp.queue == a.queue && bp.maxInflight == a.maxInflight && bp.onFull == a.onFull)
+        return;
+    m_announcedBackpressure = bp;
+    Q_EMIT backpressureRequested(m_domain, bp);
+}
+
+void DomainCard::setAvailable(bool available, const QString &reason)
+{
+    m_available = available;
+    for (QWidget *w : std::initializer_list<QWidget *>{m_queue, m_maxInflight, m_onFull})
+        w->setEnabled(available);
+    if (m_domain != DomainKind::Loop) {
+        m_workers->setEnabled(available);
+        m_slider->setEnabled(available);
+    }
+    m_status->setText(available ? QString() : tr("unavailable"));
+    m_status->setToolTip(reason);
+    setToolTip(available ? QString() : tr("%1 is not running: %2").arg(domainName(m_domain), reason));
+    if (!available)
+        clearFigures();
+    update();
+}
+
+void DomainCard::setFigure(int index, const QString &text)
+{
+    QLabel *l = m_figures[std::size_t(index)];
+    if (l->text() != text) // frames come 20 times a second: relayout only on change
+        l->setText(text);
+}
+
+void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
+{
+    if (m_available && m_status->text() != tr("running"))
+        m_status->setText(tr("running"));
+    setFigure(FQueue, QString::number(f.queue));
+    setFigure(FInflight, QString::number(f.inflight));
+    setFigure(FBusy, QStringLiteral("%1/%2").arg(f.busy).arg(f.workers));
+    setFigure(FUtil, num(f.utilization * 100, 0) + QStringLiteral(" %"));
+    setFigure(FThroughput, num(f.throughput, 0));
+    setFigure(FP99, num(f.p99Ms, f.p99Ms < 10 ? 2 : 1));
+    setFigure(FStarved, QString::number(f.starved));
+    setFigure(FExtra, m_domain == DomainKind::Loop ? num(loopLagMs, 2) : QString::number(f.done));
+}
+
+void DomainCard::clearFigures()
+{
+    for (int i = 0; i < FCount; ++i)
+        setFigure(i, QStringLiteral("–"));
+    if (m_available)
+        m_status->setText(QString());
+}
+
+QString DomainCard::figuresText() const
+{
+    QStringList parts;
+    for (std::size_t i = 0; i < m_figures.size(); ++i)
+        parts << m_figureNames[i]->text() + QLatin1Char(' ') + m_figures[i]->text();
+    return parts.join(QStringLiteral(", "));
+}
+
+void DomainCard::updateSwatch()
+{
+    m_swatch->setPixmap(colorSwatch(domainColor(m_domain, palette()), 12).pixmap(12, 12));
+}
+
+void DomainCard::paintEvent(QPaintEvent *event)
+{
+    QFrame::paintEvent(event);
+    // The domain's colour as a bar down the left edge, the same colour as its plot series.
+    QPainter p(this);
+    QColor c = domainColor(m_domain, palette());
+    if (!m_available)
+        c.setAlpha(70);
+    p.fillRect(QRect(1, 1, 4, height() - 2), c);
+}
+
+void DomainCard::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        updateSwatch();
+    QFrame::changeEvent(event);
+}
+
+} // namespace hs

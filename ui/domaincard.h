@@ -1,0 +1,98 @@
+#pragma once
+
+#include "domain.h"
+#include "frame.h"
+#include "scenario.h"
+
+#include <QFrame>
+#include <QTimer>
+
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QSlider;
+class QSpinBox;
+
+namespace hs {
+
+/**
+ * The controls and current figures of one domain: pool size (spin box and slider, kept in step),
+ * backpressure (queue, max in flight, policy when full) and the latest frame's queue, in flight,
+ * busy workers, utilization, throughput, P99 and starved stages. A change is announced once the
+ * control has been still for kCoalesceMs (or at once when the slider is released), so dragging
+ * the slider resizes the engine once, not once per step. A domain the engine does not run is
+ * shown as unavailable.
+ *
+ *     DomainCard card(DomainKind::Threads);
+ *     card.setConfig(scenario.domain(DomainKind::Threads));
+ *     connect(&card, &DomainCard::workersRequested, &controller, &EngineController::resize);
+ */
+class DomainCard : public QFrame {
+    Q_OBJECT
+public:
+    static constexpr int kCoalesceMs = 250;
+    static constexpr int kSliderMax = 64;
+
+    explicit DomainCard(DomainKind domain, QWidget *parent = nullptr);
+
+    DomainKind domain() const { return m_domain; }
+    /// Shows a scenario's configuration of this domain; announces nothing.
+    void setConfig(const DomainConfig &config);
+    /// The configuration as the controls show it now.
+    DomainConfig config() const;
+    Backpressure backpressure() const;
+
+    /// Available: the engine runs this domain (or no run yet). Unavailable greys the card out.
+    void setAvailable(bool available, const QString &reason = {});
+    bool isAvailable() const { return m_available; }
+    void setFigures(const DomainFrame &frame, double loopLagMs);
+    void clearFigures();
+    /// Text of the figures, for tests ("queue 3, in flight 11, ...").
+    QString figuresText() const;
+
+    /// Announces a pending change now instead of after the coalescing delay.
+    void flushPending();
+
+    QSpinBox *workersSpinBox() const { return m_workers; }
+    QSlider *workersSlider() const { return m_slider; }
+    QSpinBox *queueSpinBox() const { return m_queue; }
+    QSpinBox *maxInflightSpinBox() const { return m_maxInflight; }
+    QComboBox *onFullComboBox() const { return m_onFull; }
+
+Q_SIGNALS:
+    void workersRequested(hs::DomainKind domain, int workers);
+    void backpressureRequested(hs::DomainKind domain, const hs::Backpressure &backpressure);
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void onWorkersEdited(int workers);
+    void onBackpressureEdited();
+    void announceWorkers();
+    void announceBackpressure();
+    void updateSwatch();
+    void setFigure(int index, const QString &text);
+
+    const DomainKind m_domain;
+    QLabel *m_swatch = nullptr;
+    QLabel *m_status = nullptr;
+    QSpinBox *m_workers = nullptr;
+    QSlider *m_slider = nullptr;
+    QSpinBox *m_queue = nullptr;
+    QSpinBox *m_maxInflight = nullptr;
+    QComboBox *m_onFull = nullptr;
+    QLabel *m_transfer = nullptr;
+    std::vector<QLabel *> m_figureNames;
+    std::vector<QLabel *> m_figures;
+    QTimer m_workersTimer;
+    QTimer m_backpressureTimer;
+    int m_announcedWorkers = 0;
+    Backpressure m_announcedBackpressure;
+    Transfer m_transferMode = Transfer::Copy;
+    bool m_available = true;
+};
+
+} // namespace hs

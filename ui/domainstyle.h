@@ -1,0 +1,28 @@
+#pragma once
+
+#include "scenario.h"
+
+#include <QColor>
+#include <QIcon>
+#include <QPalette>
+
+namespace hs {
+
+/**
+ * The one colour of each domain, used by every plot, card, table and report of the GUI, and a
+ * separate palette for task classes. Colours are adjusted for the palette they are shown on, so
+ * that a dark system theme keeps them readable.
+ *
+ *     pen.setColor(domainColor(DomainKind::Tbb, widget->palette()));
+ */
+QColor domainColor(DomainKind d, const QPalette &palette = {});
+/// Colour of the i-th task class of a scenario (cycles through a palette distinct from the domains').
+QColor classColor(int classIndex, const QPalette &palette = {});
+/// A small filled swatch of `color`, for combo boxes, legends and headings.
+QIcon colorSwatch(const QColor &color, int size = 12);
+/// True when the palette's window colour is dark (a dark system theme).
+bool isDarkPalette(const QPalette &palette);
+/// The application icon (from resources/).
+QIcon applicationIcon();
+
+} // namespace hs

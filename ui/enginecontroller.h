@@ -1,0 +1,88 @@
+#pragma once
+
+#include "domain.h"
+#include "frame.h"
+#include "runresult.h"
+#include "scenario.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class QThread;
+
+namespace hs {
+
+/**
+ * Owns the Engine of the GUI on a dedicated control thread, so that the GUI thread never calls
+ * into the engine: start, every command (resize, reassign, backpressure, stop) and the final
+ * teardown (which joins the engine's threads) run there, and their outcomes come back as queued
+ * signals. Frames and events of a run are relayed with the run's id; those of an older run are
+ * dropped (a restart never mixes runs).
+ *
+ *     EngineController c;
+ *     connect(&c, &EngineController::frameReady, plots, &LivePlots::addFrame);
+ *     c.start(scenario);             // started() or startFailed() follows
+ *     c.resize(DomainKind::Threads, 16);
+ *     c.cancelNow();                 // engineReleased() once its threads are gone
+ */
+class EngineController : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Idle, Starting, Running, Stopping };
+
+    explicit EngineController(QObject *parent = nullptr);
+    /// Cancels a run still going and waits, bounded, for the control thread to finish.
+    ~EngineController() override;
+
+    /// Starts a new engine on `scenario`. False (and nothing happens) while an engine still exists.
+    bool start(const Scenario &scenario);
+    /// Stop arrivals and drain (bounded by the engine), then finish.
+    void requestStop();
+    /// Cancel everything in flight now.
+    void cancelNow();
+    void resize(DomainKind d, int workers);
+    void setBackpressure(DomainKind d, const Backpressure &bp);
+    void reassign(const QString &key, DomainKind d);
+
+    State state() const { return m_state; }
+    /// An engine exists (starting, running, or finishing and not yet destroyed).
+    bool hasEngine() const { return m_state != State::Idle; }
+    /// Id of the current (or last) run; frames and events carry it implicitly.
+    quint64 runId() const { return m_runId; }
+    /// The last finished run's figures (valid after finished()).
+    const RunResult &lastResult() const { return m_result; }
+    bool hasResult() const { return m_hasResult; }
+
+    /// Bound on the destructor's wait for the control thread.
+    static constexpr int kTeardownBoundMs = 15000;
+
+Q_SIGNALS:
+    void started();
+    void startFailed(const QString &error);
+    void frameReady(const hs::Frame &frame);
+    void eventAdded(const hs::RunEvent &event);
+    /// A resize or backpressure change was refused, e.g. the domain is not running.
+    void domainCommandFailed(hs::DomainKind domain, const QString &error);
+    /// A reassignment was refused; `previous` is the route the engine still uses.
+    void reassignFailed(const QString &key, hs::DomainKind previous, const QString &error);
+    /// The run ended (duration reached, stopped or cancelled); lastResult() holds its figures.
+    void finished();
+    /// The engine is destroyed and its threads joined: a new run may start.
+    void engineReleased();
+
+private:
+    class Worker;
+    void post(std::function<void(Worker &)> fn);
+
+    QThread *m_thread = nullptr;
+    Worker *m_worker = nullptr;
+    State m_state = State::Idle;
+    quint64 m_runId = 0;
+    RunResult m_result;
+    bool m_hasResult = false;
+};
+
+} // namespace hs

@@ -1,0 +1,514 @@
+#include "liveplot.h"
+
+#include <qcustomplot.h>
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+namespace hs {
+
+namespace {
+QCPAxis *valueAxis(QCustomPlot *plot, LivePlot::Axis axis)
+{
+    return axis == LivePlot::Axis::Left ? plot->yAxis : plot->yAxis2;
+}
+
+// Pens no wider than 1 px take the raster engine's fast cosmetic path (also antialiased and dashed);
+// wider ones go through the general stroker, which costs several times more per replot.
+QPen seriesPen(const QColor &color, Qt::PenStyle style)
+{
+    QPen pen(color, 1.0, style);
+    pen.setCosmetic(true);
+    return pen;
+}
+
+QString formatValue(double v)
+{
+    if (v != 0 && std::abs(v) < 0.01)
+        return QString::number(v, 'g', 3);
+    if (std::abs(v) >= 1000 || v == std::floor(v))
+        return QString::number(v, 'f', 0);
+    return QString::number(v, 'f', std::abs(v) < 10 ? 2 : 1);
+}
+} // namespace
+
+LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *parent)
+    : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    auto *header = new QHBoxLayout;
+    header->setContentsMargins(6, 2, 2, 0);
+    m_title = new QLabel(title, this);
+    QFont bold = m_title->font();
+    bold.setBold(true);
+    m_title->setFont(bold);
+    header->addWidget(m_title);
+    header->addStretch(1);
+    m_liveButton = new QToolButton(this);
+    m_liveButton->setText(tr("Live"));
+    m_liveButton->setCheckable(true);
+    m_liveButton->setChecked(true);
+    m_liveButton->setAutoRaise(true);
+    m_liveButton->setToolTip(tr("Follow the run. Drag or scroll the plot to look at its history (the run goes on); "
+                                "click here or double-click the plot to follow it again."));
+    header->addWidget(m_liveButton);
+    layout->addLayout(header);
+
+    m_plot = new QCustomPlot(this);
+    m_plot->setMinimumSize(280, 150);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
+    m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
+    m_plot->setNotAntialiasedElements(QCP::aeAxes | QCP::aeGrid | QCP::aeSubGrid | QCP::aeZeroLine);
+    m_plot->yAxis->setLabel(leftLabel);
+    m_plot->xAxis->setRange(0, m_window);
+    m_plot->yAxis->setRange(0, 1);
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.85);
+    for (QCPAxis *a : {m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2}) {
+        a->setTickLabelFont(small);
+        a->setLabelFont(small);
+        a->setPadding(2);
+    }
+    // The legend goes in a row of its own under the plot, so it never hides data.
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFont(small);
+    m_plot->legend->setIconSize(16, 8);
+    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_plot->legend->setWrap(5);
+    m_plot->legend->setColumnSpacing(10);
+    m_plot->legend->setRowSpacing(0);
+    m_plot->legend->setMargins(QMargins(4, 0, 4, 2));
+    m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+    m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+    m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+    m_plot->plotLayout()->setRowSpacing(0);
+
+    m_cursor = new QCPItemStraightLine(m_plot);
+    m_cursor->setVisible(false);
+    m_cursor->setSelectable(false);
+    layout->addWidget(m_plot, 1);
+
+    m_replotTimer.setSingleShot(true);
+    m_replotTimer.setInterval(kReplotMs);
+    connect(&m_replotTimer, &QTimer::timeout, this, &LivePlot::replotNow);
+    connect(m_liveButton, &QToolButton::toggled, this, &LivePlot::setLive);
+    connect(m_plot, &QCustomPlot::mouseMove, this, &LivePlot::onMouseMove);
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { setLive(true); });
+    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] {
+        if (m_settingRange)
+            return;
+        // A drag or a zoom by the user: hold the view where it is, fit the values to it.
+        setLive(false);
+        fitValueAxes();
+    });
+    m_plot->installEventFilter(this);
+    applyPalette();
+}
+
+LivePlot::~LivePlot() = default;
+
+QString LivePlot::title() const
+{
+    return m_title->text();
+}
+
+void LivePlot::setRightAxisLabel(const QString &label)
+{
+    m_rightAxis = true;
+    m_plot->yAxis2->setVisible(true);
+    m_plot->yAxis2->setLabel(label);
+}
+
+void LivePlot::setFixedRange(Axis axis, double lower, double upper)
+{
+    AxisFit &f = m_fit[int(axis)];
+    f.fixed = true;
+    f.lower = lower;
+    f.upper = upper;
+    m_settingRange = true;
+    valueAxis(m_plot, axis)->setRange(lower, upper);
+    m_settingRange = false;
+}
+
+void LivePlot::setMinimumUpper(Axis axis, double upper)
+{
+    m_fit[int(axis)].minimumUpper = upper;
+}
+
+void LivePlot::setTimeWindow(double seconds)
+{
+    m_window = std::max(1.0, seconds);
+    requestReplot();
+}
+
+int LivePlot::addSeries(const QString &name, const QColor &color, Axis axis, Qt::PenStyle style, bool inLegend)
+{
+    Series s;
+    s.graph = m_plot->addGraph(m_plot->xAxis, valueAxis(m_plot, axis));
+    s.graph->setName(name);
+    s.graph->setSelectable(QCP::stNone);
+    s.name = name;
+    s.color = color;
+    s.style = style;
+    s.axis = axis;
+    s.graph->setPen(seriesPen(color, style));
+    if (!inLegend)
+        s.graph->removeFromLegend();
+    m_series.push_back(s);
+    return int(m_series.size()) - 1;
+}
+
+void LivePlot::setSeriesColor(int series, const QColor &color)
+{
+    if (series < 0 || series >= seriesCount())
+        return;
+    Series &s = m_series[std::size_t(series)];
+    s.color = color;
+    s.graph->setPen(seriesPen(color, s.style));
+    requestReplot();
+}
+
+void LivePlot::addPoint(int series, double t, double value)
+{
+    if (series < 0 || series >= seriesCount())
+        return;
+    Series &s = m_series[std::size_t(series)];
+    s.graph->addData(t, value);
+    if (s.graph->data()->size() > kMaxPointsPerSeries)
+        compact(s);
+    if (m_live)
+        requestReplot();
+}
+
+void LivePlot::compact(Series &s)
+{
+    // Halve the resolution of the old history, keeping the larger value of each pair: a spike
+    // of loop lag or queue depth must survive downsampling.
+    const QSharedPointer<QCPGraphDataContainer> points = s.graph->data();
+    const int n = points->size();
+    if (n < 4)
+        return;
+    const double lastKey = (points->constEnd() - 1)->key;
+    int old = int(points->findBegin(lastKey - kFullResolutionSeconds, false) - points->constBegin());
+    old = std::max(old, n - kMaxPointsPerSeries / 2); // always gain room, whatever the frame rate
+    old -= old % 2;
+    QVector<QCPGraphData> out;
+    out.reserve(n - old / 2);
+    auto it = points->constBegin();
+    for (int i = 0; i < old; i += 2, it += 2) {
+        const QCPGraphData &a = *it;
+        const QCPGraphData &b = *(it + 1);
+        out.append(QCPGraphData(a.key, std::max(a.value, b.value)));
+    }
+    for (; it != points->constEnd(); ++it)
+        out.append(*it);
+    points->set(out, true);
+}
+
+void LivePlot::addReferenceLine(double value, const QColor &color, const QString &label, Axis axis)
+{
+    Reference r;
+    r.value = value;
+    r.axis = axis;
+    r.color = color;
+    QCPAxis *y = valueAxis(m_plot, axis);
+    r.line = new QCPItemStraightLine(m_plot);
+    r.line->setSelectable(false);
+    for (QCPItemPosition *p : {r.line->point1, r.line->point2})
+        p->setAxes(m_plot->xAxis, y);
+    r.line->point1->setCoords(0, value);
+    r.line->point2->setCoords(1, value);
+    r.line->setPen(seriesPen(color, Qt::DashLine));
+    r.text = new QCPItemText(m_plot);
+    r.text->setSelectable(false);
+    r.text->position->setAxes(m_plot->xAxis, y);
+    r.text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    r.text->position->setTypeY(QCPItemPosition::ptPlotCoords);
+    r.text->position->setCoords(0.995, value);
+    r.text->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    r.text->setText(label);
+    r.text->setColor(color);
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.8);
+    r.text->setFont(small);
+    m_references.push_back(r);
+    requestReplot();
+}
+
+double LivePlot::referenceValue(int i) const
+{
+    return i >= 0 && i < referenceLineCount() ? m_references[std::size_t(i)].value : 0.0;
+}
+
+void LivePlot::addMarker(double t, const QString &label)
+{
+    if (int(m_markers.size()) >= kMaxMarkers) {
+        m_plot->removeItem(m_markers.front().line);
+        m_plot->removeItem(m_markers.front().text);
+        m_markers.erase(m_markers.begin());
+    }
+    Marker m;
+    m.t = t;
+    m.label = label;
+    m.line = new QCPItemStraightLine(m_plot);
+    m.line->setSelectable(false);
+    m.line->point1->setCoords(t, 0);
+    m.line->point2->setCoords(t, 1);
+    m.text = new QCPItemText(m_plot);
+    m.text->setSelectable(false);
+    m.text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+    m.text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    m.text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m.text->setText(label);
+    m.text->setPadding(QMargins(2, 0, 2, 0));
+    QFont small = font();
+    small.setPointSizeF(font().pointSizeF() * 0.8);
+    m.text->setFont(small);
+    m_markers.push_back(m);
+    placeMarkerLabels();
+    applyPalette();
+    requestReplot();
+}
+
+void LivePlot::placeMarkerLabels()
+{
+    // Markers close in time would print over each other: stagger their labels down the plot.
+    for (std::size_t i = 0; i < m_markers.size(); ++i)
+        m_markers[i].text->position->setCoords(m_markers[i].t, 0.02 + double(i % 4) * 0.1);
+}
+
+QStringList LivePlot::markerLabels() const
+{
+    QStringList out;
+    for (const Marker &m : m_markers)
+        out << m.label;
+    return out;
+}
+
+std::vector<double> LivePlot::markerTimes() const
+{
+    std::vector<double> out;
+    for (const Marker &m : m_markers)
+        out.push_back(m.t);
+    return out;
+}
+
+void LivePlot::setNow(double t)
+{
+    m_now = t;
+    if (m_live)
+        requestReplot();
+}
+
+void LivePlot::clear()
+{
+    m_plot->clearGraphs();
+    m_series.clear();
+    for (const Reference &r : m_references) {
+        m_plot->removeItem(r.line);
+        m_plot->removeItem(r.text);
+    }
+    m_references.clear();
+    for (const Marker &m : m_markers) {
+        m_plot->removeItem(m.line);
+        m_plot->removeItem(m.text);
+    }
+    m_markers.clear();
+    m_now = 0;
+    setLive(true);
+    requestReplot();
+}
+
+void LivePlot::setLive(bool live)
+{
+    if (m_live == live)
+        return;
+    m_live = live;
+    {
+        const QSignalBlocker block(m_liveButton);
+        m_liveButton->setChecked(live);
+    }
+    if (live)
+        requestReplot();
+    Q_EMIT liveChanged(live);
+}
+
+QString LivePlot::seriesName(int series) const
+{
+    return series >= 0 && series < seriesCount() ? m_series[std::size_t(series)].name : QString();
+}
+
+QColor LivePlot::seriesColor(int series) const
+{
+    return series >= 0 && series < seriesCount() ? m_series[std::size_t(series)].color : QColor();
+}
+
+int LivePlot::pointCount(int series) const
+{
+    return series >= 0 && series < seriesCount() ? m_series[std::size_t(series)].graph->data()->size() : 0;
+}
+
+double LivePlot::maxValue(int series) const
+{
+    if (pointCount(series) == 0)
+        return 0;
+    bool found = false;
+    const QCPRange r = m_series[std::size_t(series)].graph->getValueRange(found);
+    return found ? r.upper : 0.0;
+}
+
+double LivePlot::lastValue(int series) const
+{
+    if (pointCount(series) == 0)
+        return 0;
+    const auto points = m_series[std::size_t(series)].graph->data();
+    return (points->constEnd() - 1)->value;
+}
+
+std::pair<double, double> LivePlot::timeRange() const
+{
+    return {m_plot->xAxis->range().lower, m_plot->xAxis->range().upper};
+}
+
+QString LivePlot::valuesAt(double t) const
+{
+    QStringList lines;
+    lines << tr("t %1 s").arg(t, 0, 'f', 2);
+    for (const Series &s : m_series) {
+        const auto points = s.graph->data();
+        auto it = points->findEnd(t, false); // first point after t
+        if (it == points->constBegin())
+            continue;
+        --it;
+        lines << QStringLiteral("%1: %2").arg(s.name, formatValue(it->value));
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
+void LivePlot::requestReplot()
+{
+    if (!m_replotTimer.isActive())
+        m_replotTimer.start();
+}
+
+void LivePlot::followNow()
+{
+    const double upper = std::max(m_window, m_now);
+    m_settingRange = true;
+    m_plot->xAxis->setRange(std::max(0.0, upper - m_window), upper);
+    m_settingRange = false;
+}
+
+void LivePlot::fitValueAxes()
+{
+    const QCPRange keys = m_plot->xAxis->range();
+    for (Axis axis : {Axis::Left, Axis::Right}) {
+        const AxisFit &f = m_fit[int(axis)];
+        if (f.fixed)
+            continue;
+        double upper = 0;
+        for (const Series &s : m_series) {
+            if (s.axis != axis)
+                continue;
+            bool found = false;
+            const QCPRange r = s.graph->getValueRange(found, QCP::sdBoth, keys);
+            if (found)
+                upper = std::max(upper, r.upper);
+        }
+        for (const Reference &r : m_references)
+            if (r.axis == axis)
+                upper = std::max(upper, r.value);
+        m_settingRange = true;
+        valueAxis(m_plot, axis)->setRange(0, std::max(upper * 1.12, f.minimumUpper));
+        m_settingRange = false;
+    }
+}
+
+void LivePlot::replotNow()
+{
+    if (m_live)
+        followNow();
+    fitValueAxes();
+    m_plot->replot();
+    ++m_replots;
+}
+
+void LivePlot::onMouseMove(QMouseEvent *event)
+{
+    const QPointF pos = event->position();
+    if (!m_plot->axisRect()->rect().contains(pos.toPoint()) || m_series.empty()) {
+        if (m_cursor->visible()) {
+            m_cursor->setVisible(false);
+            m_plot->replot(QCustomPlot::rpQueuedReplot);
+        }
+        QToolTip::hideText();
+        return;
+    }
+    const double t = m_plot->xAxis->pixelToCoord(pos.x());
+    m_cursor->point1->setCoords(t, 0);
+    m_cursor->point2->setCoords(t, 1);
+    m_cursor->setVisible(true);
+    QToolTip::showText(event->globalPosition().toPoint(), valuesAt(t), m_plot);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool LivePlot::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_plot && event->type() == QEvent::Leave && m_cursor->visible()) {
+        m_cursor->setVisible(false);
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void LivePlot::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
+    QWidget::changeEvent(event);
+}
+
+void LivePlot::applyPalette()
+{
+    const QPalette pal = palette();
+    const QColor fg = pal.color(QPalette::Text);
+    QColor axisColor = fg;
+    axisColor.setAlpha(150);
+    QColor gridColor = fg;
+    gridColor.setAlpha(35);
+    m_plot->setBackground(pal.brush(QPalette::Base));
+    for (QCPAxis *a : {m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2}) {
+        a->setBasePen(QPen(axisColor));
+        a->setTickPen(QPen(axisColor));
+        a->setSubTickPen(QPen(axisColor));
+        a->setTickLabelColor(fg);
+        a->setLabelColor(fg);
+        a->grid()->setPen(QPen(gridColor, 0, Qt::DotLine));
+        a->grid()->setZeroLinePen(QPen(gridColor));
+    }
+    m_plot->yAxis2->grid()->setVisible(false);
+    m_plot->legend->setBrush(Qt::NoBrush);
+    m_plot->legend->setBorderPen(Qt::NoPen);
+    m_plot->legend->setTextColor(fg);
+    QColor markerColor = fg;
+    markerColor.setAlpha(140);
+    QColor labelBack = pal.color(QPalette::Base);
+    labelBack.setAlpha(200);
+    for (const Marker &m : m_markers) {
+        m.line->setPen(seriesPen(markerColor, Qt::DashLine));
+        m.text->setColor(fg);
+        m.text->setBrush(labelBack);
+    }
+    QColor cursorColor = fg;
+    cursorColor.setAlpha(90);
+    m_cursor->setPen(seriesPen(cursorColor, Qt::DotLine));
+    requestReplot();
+}
+
+} // namespace hs

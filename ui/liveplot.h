@@ -1,0 +1,161 @@
+#pragma once
+
+#include <QColor>
+#include <QStringList>
+#include <QTimer>
+#include <QWidget>
+
+#include <vector>
+
+class QCPGraph;
+class QCPItemStraightLine;
+class QCPItemText;
+class QCustomPlot;
+class QLabel;
+class QMouseEvent;
+class QToolButton;
+
+namespace hs {
+
+/**
+ * One live time plot: series that grow as frames arrive, horizontal reference lines (an SLA, a
+ * threshold) and labelled vertical markers for changes made during the run. Replots are coalesced
+ * by a single-shot timer (at most one every kReplotMs), never one per point. While live, the time
+ * axis follows the run's clock; dragging or zooming (mouse wheel) pauses the view while the data
+ * keeps arriving, and "Live" (or a double click) follows the run again. Hovering shows the value
+ * of every series at the pointer. Old history is downsampled so memory stays bounded.
+ *
+ *     LivePlot p(tr("Queue depth"), tr("stages"));
+ *     const int s = p.addSeries(QStringLiteral("threads"), domainColor(DomainKind::Threads));
+ *     p.addPoint(s, frame.t, frame.domains[1].queue);
+ *     p.setNow(frame.t);
+ *     p.addMarker(event.t, event.label);
+ */
+class LivePlot : public QWidget {
+    Q_OBJECT
+public:
+    enum class Axis { Left, Right };
+
+    /// Coalescing delay of replots (PlotJuggler's habit: about 25 redraws a second at most).
+    static constexpr int kReplotMs = 40;
+    /// A series is downsampled once it holds more points than this.
+    static constexpr int kMaxPointsPerSeries = 4000;
+    /// The most recent seconds keep full resolution when a series is downsampled.
+    static constexpr double kFullResolutionSeconds = 120.0;
+    /// Markers beyond this count drop the oldest.
+    static constexpr int kMaxMarkers = 200;
+
+    explicit LivePlot(const QString &title, const QString &leftLabel, QWidget *parent = nullptr);
+    ~LivePlot() override;
+
+    /// Shows the right value axis with this label (e.g. "%" for utilization).
+    void setRightAxisLabel(const QString &label);
+    /// Fixes an axis to [lower, upper] instead of fitting it to the visible data.
+    void setFixedRange(Axis axis, double lower, double upper);
+    /// The smallest upper bound of an auto-fitted axis (so that an idle series does not fill the plot with noise).
+    void setMinimumUpper(Axis axis, double upper);
+    /// The time span shown while live, in seconds.
+    void setTimeWindow(double seconds);
+
+    int addSeries(const QString &name, const QColor &color, Axis axis = Axis::Left, Qt::PenStyle style = Qt::SolidLine,
+                  bool inLegend = true);
+    void addPoint(int series, double t, double value);
+    /// A horizontal line across the plot, labelled at its right end.
+    void addReferenceLine(double value, const QColor &color, const QString &label, Axis axis = Axis::Left);
+    /// A labelled vertical marker at time `t` (a change made while running).
+    void addMarker(double t, const QString &label);
+    /// The run's clock: while live the time axis follows it.
+    void setNow(double t);
+    /// Removes every series, point, reference line and marker (a new run or scenario).
+    void clear();
+
+    bool isLive() const { return m_live; }
+    void setLive(bool live);
+    /// Re-reads the palette (light or dark theme) and the series colours.
+    void setSeriesColor(int series, const QColor &color);
+
+    // Read access, for tests and the hover text.
+    QCustomPlot *customPlot() const { return m_plot; }
+    QString title() const;
+    int seriesCount() const { return int(m_series.size()); }
+    QString seriesName(int series) const;
+    QColor seriesColor(int series) const;
+    int pointCount(int series) const;
+    /// Largest value of a series over its whole (downsampled) history; 0 when empty.
+    double maxValue(int series) const;
+    double lastValue(int series) const;
+    int referenceLineCount() const { return int(m_references.size()); }
+    double referenceValue(int i) const;
+    QStringList markerLabels() const;
+    /// Times of the markers, in the order they were added.
+    std::vector<double> markerTimes() const;
+    /// "t 12.30 s" then one "name: value" line per series, at time t (the hover text).
+    QString valuesAt(double t) const;
+    /// How many replots ran (coalescing check).
+    int replotCount() const { return m_replots; }
+    /// The visible time range [lower, upper].
+    std::pair<double, double> timeRange() const;
+
+Q_SIGNALS:
+    void liveChanged(bool live);
+
+public Q_SLOTS:
+    /// Asks for a replot; several requests within kReplotMs become one.
+    void requestReplot();
+
+protected:
+    void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    struct Series {
+        QCPGraph *graph = nullptr;
+        QString name;
+        QColor color;
+        Qt::PenStyle style = Qt::SolidLine;
+        Axis axis = Axis::Left;
+    };
+    struct Reference {
+        QCPItemStraightLine *line = nullptr;
+        QCPItemText *text = nullptr;
+        double value = 0;
+        Axis axis = Axis::Left;
+        QColor color;
+    };
+    struct Marker {
+        QCPItemStraightLine *line = nullptr;
+        QCPItemText *text = nullptr;
+        double t = 0;
+        QString label;
+    };
+    struct AxisFit {
+        bool fixed = false;
+        double lower = 0, upper = 1, minimumUpper = 1;
+    };
+
+    void replotNow();
+    void followNow();
+    void fitValueAxes();
+    void compact(Series &s);
+    void applyPalette();
+    void placeMarkerLabels();
+    void onMouseMove(QMouseEvent *event);
+
+    QLabel *m_title = nullptr;
+    QToolButton *m_liveButton = nullptr;
+    QCustomPlot *m_plot = nullptr;
+    QCPItemStraightLine *m_cursor = nullptr;
+    std::vector<Series> m_series;
+    std::vector<Reference> m_references;
+    std::vector<Marker> m_markers;
+    AxisFit m_fit[2];
+    QTimer m_replotTimer;
+    double m_now = 0;
+    double m_window = 60;
+    bool m_live = true;
+    bool m_settingRange = false; // our own range changes are not the user's
+    bool m_rightAxis = false;
+    int m_replots = 0;
+};
+
+} // namespace hs

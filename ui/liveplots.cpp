@@ -1,0 +1,163 @@
+#include "liveplots.h"
+
+#include "domainstyle.h"
+#include "liveplot.h"
+
+#include <QEvent>
+#include <QGridLayout>
+#include <QMap>
+
+namespace hs {
+
+namespace {
+// While live, a run of known length up to this is shown whole; longer ones scroll.
+constexpr double kMaxWholeRunS = 120.0;
+constexpr double kScrollWindowS = 60.0;
+} // namespace
+
+LivePlots::LivePlots(QWidget *parent)
+    : QWidget(parent)
+{
+    m_queue = new LivePlot(tr("Queue depth"), tr("stages waiting"), this);
+    m_queue->setMinimumUpper(LivePlot::Axis::Left, 4);
+    m_starvation = new LivePlot(tr("Starvation: loop lag and starved stages"), tr("loop lag (ms)"), this);
+    m_starvation->setRightAxisLabel(tr("starved stages (dashed)"));
+    m_starvation->setMinimumUpper(LivePlot::Axis::Left, 1);
+    m_starvation->setMinimumUpper(LivePlot::Axis::Right, 4);
+    m_latency = new LivePlot(tr("P99 latency per class (sliding 1 s)"), tr("ms"), this);
+    m_latency->setMinimumUpper(LivePlot::Axis::Left, 1);
+    m_throughput = new LivePlot(tr("Throughput and utilization"), tr("stages/s"), this);
+    m_throughput->setRightAxisLabel(tr("utilization %, 1 s mean (dashed)"));
+    m_throughput->setFixedRange(LivePlot::Axis::Right, 0, 105);
+    m_throughput->setMinimumUpper(LivePlot::Axis::Left, 10);
+
+    auto *grid = new QGridLayout(this);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setSpacing(6);
+    grid->addWidget(m_queue, 0, 0);
+    grid->addWidget(m_starvation, 0, 1);
+    grid->addWidget(m_latency, 1, 0);
+    grid->addWidget(m_throughput, 1, 1);
+    m_queueSeries.fill(-1);
+    m_throughputSeries.fill(-1);
+    m_utilizationSeries.fill(-1);
+    m_starvedSeries.fill(-1);
+}
+
+void LivePlots::setScenario(const Scenario &scenario)
+{
+    m_scenario = scenario;
+    m_frames = 0;
+    m_queueSeries.fill(-1);
+    m_throughputSeries.fill(-1);
+    m_utilizationSeries.fill(-1);
+    m_starvedSeries.fill(-1);
+    m_latencySeries.clear();
+    for (auto &r : m_recentUtilization)
+        r.clear();
+    for (LivePlot *p : plots()) {
+        p->clear();
+        p->setTimeWindow(scenario.duration > 0 && scenario.duration <= kMaxWholeRunS ? scenario.duration : kScrollWindowS);
+    }
+    const QPalette pal = palette();
+    m_loopLagSeries = m_starvation->addSeries(tr("loop lag"), domainColor(DomainKind::Loop, pal));
+    const QString thresholdMs = QString::number(scenario.starvationThreshold * 1e3, 'g', 4);
+    m_starvation->addReferenceLine(scenario.starvationThreshold * 1e3, palette().color(QPalette::Text),
+                                   tr("threshold %1 ms").arg(thresholdMs));
+
+    // Classes sharing an SLA share one line, labelled with all their names.
+    QMap<double, QList<int>> bySla;
+    for (int i = 0; i < int(scenario.classes.size()); ++i) {
+        m_latencySeries.push_back(m_latency->addSeries(scenario.classes[std::size_t(i)].name, classColor(i, pal)));
+        if (const auto sla = scenario.slaFor(i))
+            bySla[*sla * 1e3].append(i);
+    }
+    for (auto it = bySla.cbegin(); it != bySla.cend(); ++it) {
+        QStringList names;
+        for (int i : it.value())
+            names << scenario.classes[std::size_t(i)].name;
+        const QColor color = it.value().size() == 1 ? classColor(it.value().front(), pal) : pal.color(QPalette::Text);
+        m_latency->addReferenceLine(it.key(), color,
+                                    tr("SLA %1 ms: %2").arg(QString::number(it.key(), 'g', 4), names.join(QStringLiteral(", "))));
+    }
+}
+
+int LivePlots::latencySeries(int classIndex) const
+{
+    return classIndex >= 0 && classIndex < int(m_latencySeries.size()) ? m_latencySeries[std::size_t(classIndex)] : -1;
+}
+
+void LivePlots::addDomainSeries(DomainKind d)
+{
+    const auto i = std::size_t(d);
+    const QColor c = domainColor(d, palette());
+    const QString name = domainName(d);
+    m_queueSeries[i] = m_queue->addSeries(name, c);
+    m_throughputSeries[i] = m_throughput->addSeries(name, c);
+    m_utilizationSeries[i] = m_throughput->addSeries(name + tr(" util"), c, LivePlot::Axis::Right, Qt::DashLine, false);
+    m_starvedSeries[i] =
+        m_starvation->addSeries(tr("%1 starved").arg(name), c, LivePlot::Axis::Right, Qt::DashLine);
+}
+
+void LivePlots::addFrame(const Frame &frame)
+{
+    ++m_frames;
+    for (DomainKind d : kAllDomains) {
+        const DomainFrame &df = frame.domains[std::size_t(d)];
+        const auto i = std::size_t(d);
+        if (df.workers <= 0 && m_queueSeries[i] < 0)
+            continue; // not running (yet): no series, so the legend lists only real domains
+        if (m_queueSeries[i] < 0)
+            addDomainSeries(d);
+        m_queue->addPoint(m_queueSeries[i], frame.t, df.queue);
+        m_throughput->addPoint(m_throughputSeries[i], frame.t, df.throughput);
+        // Utilization per 50 ms frame jumps between 0 and 100 %; its mean over the last second reads.
+        auto &recent = m_recentUtilization[i];
+        recent.push_back(df.utilization * 100.0);
+        if (recent.size() > kUtilizationFrames)
+            recent.pop_front();
+        double sum = 0;
+        for (double u : recent)
+            sum += u;
+        m_throughput->addPoint(m_utilizationSeries[i], frame.t, sum / double(recent.size()));
+        m_starvation->addPoint(m_starvedSeries[i], frame.t, df.starved);
+    }
+    m_starvation->addPoint(m_loopLagSeries, frame.t, frame.loopLagMs);
+    for (std::size_t c = 0; c < frame.classes.size() && c < m_latencySeries.size(); ++c)
+        m_latency->addPoint(m_latencySeries[c], frame.t, frame.classes[c].p99Ms);
+    for (LivePlot *p : plots())
+        p->setNow(frame.t);
+}
+
+void LivePlots::addEvent(const RunEvent &event)
+{
+    for (LivePlot *p : plots())
+        p->addMarker(event.t, event.label);
+}
+
+void LivePlots::recolor()
+{
+    const QPalette pal = palette();
+    for (DomainKind d : kAllDomains) {
+        const auto i = std::size_t(d);
+        if (m_queueSeries[i] < 0)
+            continue;
+        const QColor c = domainColor(d, pal);
+        m_queue->setSeriesColor(m_queueSeries[i], c);
+        m_throughput->setSeriesColor(m_throughputSeries[i], c);
+        m_throughput->setSeriesColor(m_utilizationSeries[i], c);
+        m_starvation->setSeriesColor(m_starvedSeries[i], c);
+    }
+    m_starvation->setSeriesColor(m_loopLagSeries, domainColor(DomainKind::Loop, pal));
+    for (std::size_t c = 0; c < m_latencySeries.size(); ++c)
+        m_latency->setSeriesColor(m_latencySeries[c], classColor(int(c), pal));
+}
+
+void LivePlots::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        recolor();
+    QWidget::changeEvent(event);
+}
+
+} // namespace hs

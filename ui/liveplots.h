@@ -1,0 +1,79 @@
+#pragma once
+
+#include "frame.h"
+#include "scenario.h"
+
+#include <QWidget>
+
+#include <array>
+#include <deque>
+#include <vector>
+
+namespace hs {
+
+class LivePlot;
+
+/**
+ * The four live plots of a run, fed by frames: queue depth per domain; starvation (loop lag
+ * against the threshold, starved stages per domain); P99 latency per class over the sliding 1 s
+ * window with each class's SLA; throughput and utilization per domain. Each domain has its one
+ * colour (domainColor) in every plot; a domain gets its series once the engine reports it running.
+ * Every change made during the run becomes a labelled marker on all four plots.
+ *
+ *     LivePlots plots;
+ *     plots.setScenario(scenario);          // a new run: empty plots, series of this scenario
+ *     connect(&controller, &EngineController::frameReady, &plots, &LivePlots::addFrame);
+ *     connect(&controller, &EngineController::eventAdded, &plots, &LivePlots::addEvent);
+ */
+class LivePlots : public QWidget {
+    Q_OBJECT
+public:
+    explicit LivePlots(QWidget *parent = nullptr);
+
+    /// Empties every plot and prepares the series of `scenario` (classes, SLAs, threshold).
+    void setScenario(const Scenario &scenario);
+
+    LivePlot *queuePlot() const { return m_queue; }
+    LivePlot *starvationPlot() const { return m_starvation; }
+    LivePlot *latencyPlot() const { return m_latency; }
+    LivePlot *throughputPlot() const { return m_throughput; }
+    std::vector<LivePlot *> plots() const { return {m_queue, m_starvation, m_latency, m_throughput}; }
+
+    /// Series index of a domain in the queue plot (-1 until the domain was seen running).
+    int queueSeries(DomainKind d) const { return m_queueSeries[std::size_t(d)]; }
+    int throughputSeries(DomainKind d) const { return m_throughputSeries[std::size_t(d)]; }
+    int utilizationSeries(DomainKind d) const { return m_utilizationSeries[std::size_t(d)]; }
+    int starvedSeries(DomainKind d) const { return m_starvedSeries[std::size_t(d)]; }
+    int loopLagSeries() const { return m_loopLagSeries; }
+    /// Series index of class `i` in the latency plot.
+    int latencySeries(int classIndex) const;
+    int framesSeen() const { return m_frames; }
+
+public Q_SLOTS:
+    void addFrame(const hs::Frame &frame);
+    void addEvent(const hs::RunEvent &event);
+
+protected:
+    void changeEvent(QEvent *event) override;
+
+private:
+    void addDomainSeries(DomainKind d);
+    void recolor();
+
+    LivePlot *m_queue = nullptr;
+    LivePlot *m_starvation = nullptr;
+    LivePlot *m_latency = nullptr;
+    LivePlot *m_throughput = nullptr;
+    Scenario m_scenario;
+    std::array<int, kDomainCount> m_queueSeries{};
+    std::array<int, kDomainCount> m_throughputSeries{};
+    std::array<int, kDomainCount> m_utilizationSeries{};
+    std::array<int, kDomainCount> m_starvedSeries{};
+    int m_loopLagSeries = -1;
+    std::vector<int> m_latencySeries;
+    int m_frames = 0;
+    static constexpr std::size_t kUtilizationFrames = 20; // 1 s of frames
+    std::array<std::deque<double>, kDomainCount> m_recentUtilization;
+};
+
+} // namespace hs

@@ -1,0 +1,653 @@
+#include "mainwindow.h"
+
+#include "builtins.h"
+#include "domaincard.h"
+#include "domainstyle.h"
+#include "enginecontroller.h"
+#include "findingspanel.h"
+#include "lagmonitor.h"
+#include "liveplots.h"
+#include "routingmodel.h"
+#include "routingtable.h"
+#include "scenariopanel.h"
+#include "scenarioparser.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <cstdio>
+
+namespace hs {
+
+namespace {
+const QString kBuiltinPrefix = QStringLiteral(":/scenarios/");
+
+QString clock(double s)
+{
+    const int minutes = int(s / 60);
+    return QStringLiteral("%1:%2").arg(minutes).arg(s - minutes * 60.0, 4, 'f', 1, QLatin1Char('0'));
+}
+
+Stage *findStage(Scenario &s, const QString &key)
+{
+    for (TaskClass &c : s.classes)
+        for (Stage &st : c.stages)
+            if (c.name + QLatin1Char('.') + st.name == key)
+                return &st;
+    return nullptr;
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_controller(new EngineController(this))
+    , m_lag(new LagMonitor(10, this))
+{
+    setObjectName(QStringLiteral("MainWindow"));
+    setWindowTitle(QStringLiteral("Hybridscope"));
+    setWindowIcon(applicationIcon());
+    setAcceptDrops(true);
+
+    auto *central = new QWidget(this);
+    auto *v = new QVBoxLayout(central);
+    v->setContentsMargins(4, 0, 4, 4);
+    v->setSpacing(4);
+    m_scenarioPanel = new ScenarioPanel(central);
+    v->addWidget(m_scenarioPanel);
+    m_plots = new LivePlots(central);
+    v->addWidget(m_plots, 1);
+    setCentralWidget(central);
+
+    buildActions();
+    buildDocks();
+    connectController();
+
+    m_totals = new QLabel(this);
+    m_conservation = new QLabel(this);
+    m_guiLag = new QLabel(this);
+    m_guiLag->setToolTip(tr("The GUI's own event-loop lag (P99 over the last second): how responsive this window is"));
+    statusBar()->addPermanentWidget(m_totals);
+    statusBar()->addPermanentWidget(m_conservation);
+    statusBar()->addPermanentWidget(m_guiLag);
+    showTotals(0, 0, 0, 0, 0, false, true);
+    m_conservation->clear();
+
+    connect(m_lag, &LagMonitor::updated, this, [this](double p99, double max) {
+        m_guiLag->setText(tr("GUI lag P99 %1 ms").arg(p99, 0, 'f', 1));
+        m_guiLag->setToolTip(tr("The GUI's own event-loop lag over the last second: P99 %1 ms, max %2 ms")
+                                 .arg(p99, 0, 'f', 2)
+                                 .arg(max, 0, 'f', 2));
+    });
+    m_lag->start();
+
+    m_clockTimer.setInterval(100);
+    connect(&m_clockTimer, &QTimer::timeout, this, &MainWindow::updateClock);
+    m_closeDeadline.setSingleShot(true);
+    connect(&m_closeDeadline, &QTimer::timeout, this, [this] {
+        std::fprintf(stderr, "hybridscope: the run did not end within %d ms of closing; closing anyway\n", kCloseBoundMs);
+        m_forceClose = true;
+        close();
+    });
+
+    restoreSettings();
+    updateClock();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions()
+{
+    QStyle *st = style();
+    m_openAction = new QAction(st->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setToolTip(tr("Open a scenario file (Ctrl+O); you can also drop one on the window"));
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::openDialog);
+
+    m_runAction = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this);
+    m_runAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
+    m_runAction->setToolTip(tr("Run the scenario (Ctrl+R, F5)"));
+    connect(m_runAction, &QAction::triggered, this, &MainWindow::run);
+
+    m_stopAction = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
+    m_stopAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
+    m_stopAction->setToolTip(tr("Stop arrivals and let what is in flight finish (Ctrl+., Shift+F5); "
+                                "a second Stop cancels what is left"));
+    connect(m_stopAction, &QAction::triggered, this, &MainWindow::stop);
+
+    m_restartAction = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("R&estart"), this);
+    m_restartAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_restartAction->setToolTip(tr("Cancel the run and start again with the current settings (Ctrl+Shift+R)"));
+    connect(m_restartAction, &QAction::triggered, this, &MainWindow::restart);
+
+    auto *quit = new QAction(tr("&Quit"), this);
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    QMenu *builtinMenu = file->addMenu(tr("&Built-in Scenarios"));
+    m_builtins = new QComboBox(this);
+    m_builtins->setToolTip(tr("Built-in scenarios, each with a lesson"));
+    m_builtins->setPlaceholderText(tr("built-in scenarios"));
+    m_builtins->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    for (const QString &name : builtinScenarioNames()) {
+        builtinMenu->addAction(name, this, [this, name] { openScenario(name); });
+        m_builtins->addItem(name);
+    }
+    connect(m_builtins, &QComboBox::activated, this, [this](int i) { openScenario(m_builtins->itemText(i)); });
+    file->addSeparator();
+    file->addAction(quit);
+
+    QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
+    runMenu->addAction(m_runAction);
+    runMenu->addAction(m_stopAction);
+    runMenu->addAction(m_restartAction);
+
+    QToolBar *bar = addToolBar(tr("Run"));
+    bar->setObjectName(QStringLiteral("runToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_openAction);
+    bar->addWidget(m_builtins);
+    bar->addSeparator();
+    bar->addAction(m_runAction);
+    bar->addAction(m_stopAction);
+    bar->addAction(m_restartAction);
+    bar->addSeparator();
+    m_clock = new QLabel(this);
+    m_clock->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("stopping 00:00.0 / 00:00.0")) + 16);
+    m_clock->setContentsMargins(8, 0, 8, 0);
+    QFont mono = m_clock->font();
+    mono.setBold(true);
+    m_clock->setFont(mono);
+    bar->addWidget(m_clock);
+    updateRecentMenu();
+}
+
+void MainWindow::buildDocks()
+{
+    // Domains: one card per domain of the engine, whatever their number.
+    auto *cardsHost = new QWidget;
+    auto *cards = new QVBoxLayout(cardsHost);
+    cards->setContentsMargins(2, 2, 2, 2);
+    cards->setSpacing(4);
+    for (DomainKind d : kAllDomains) {
+        auto *card = new DomainCard(d, cardsHost);
+        m_cards[std::size_t(d)] = card;
+        cards->addWidget(card);
+        connect(card, &DomainCard::workersRequested, this, [this](DomainKind dk, int workers) {
+            m_working.domain(dk).workers = workers;
+            m_working.domain(dk).declared = true;
+            if (isRunning()) {
+                m_controller->resize(dk, workers);
+                statusBar()->showMessage(tr("%1: %2 workers").arg(domainName(dk)).arg(workers), 3000);
+            }
+        });
+        connect(card, &DomainCard::backpressureRequested, this, [this](DomainKind dk, const Backpressure &bp) {
+            DomainConfig &c = m_working.domain(dk);
+            c.queue = bp.queue;
+            c.maxInflight = bp.maxInflight;
+            c.onFull = bp.onFull;
+            c.declared = true;
+            if (isRunning())
+                m_controller->setBackpressure(dk, bp);
+        });
+    }
+    cards->addStretch(1);
+    auto *scroll = new QScrollArea;
+    scroll->setWidget(cardsHost);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto *domainsDock = new QDockWidget(tr("Domains"), this);
+    domainsDock->setObjectName(QStringLiteral("domainsDock"));
+    domainsDock->setWidget(scroll);
+    addDockWidget(Qt::RightDockWidgetArea, domainsDock);
+
+    m_routing = new RoutingModel(this);
+    m_routingTable = new RoutingTable;
+    m_routingTable->setRoutingModel(m_routing);
+    connect(m_routing, &RoutingModel::routeChanged, this, [this](const QString &key, DomainKind d, DomainKind) {
+        if (Stage *st = findStage(m_working, key))
+            st->domain = d;
+        if (isRunning()) {
+            m_controller->reassign(key, d);
+            statusBar()->showMessage(tr("%1 → %2").arg(key, domainName(d)), 3000);
+        }
+    });
+    auto *routingDock = new QDockWidget(tr("Routing"), this);
+    routingDock->setObjectName(QStringLiteral("routingDock"));
+    routingDock->setWidget(m_routingTable);
+    addDockWidget(Qt::RightDockWidgetArea, routingDock);
+
+    m_findings = new FindingsPanel;
+    auto *findingsDock = new QDockWidget(tr("Findings"), this);
+    findingsDock->setObjectName(QStringLiteral("findingsDock"));
+    findingsDock->setWidget(m_findings);
+    addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(domainsDock->toggleViewAction());
+    view->addAction(routingDock->toggleViewAction());
+    view->addAction(findingsDock->toggleViewAction());
+
+    // The right column (domains, routing) runs the full height; findings sit under the plots.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
+    resize(1500, 950);
+    resizeDocks({domainsDock}, {420}, Qt::Horizontal);
+    resizeDocks({domainsDock, routingDock}, {600, 250}, Qt::Vertical);
+    resizeDocks({findingsDock}, {140}, Qt::Vertical);
+}
+
+void MainWindow::connectController()
+{
+    connect(m_controller, &EngineController::started, this, [this] {
+        m_runClock.start();
+        m_clockTimer.start();
+        statusBar()->showMessage(tr("Running “%1”").arg(m_working.name), 3000);
+        if (m_verbose)
+            std::fprintf(stderr, "hybridscope: run started: %s\n", qPrintable(m_working.name));
+        updateActions();
+    });
+    connect(m_controller, &EngineController::startFailed, this, [this](const QString &error) {
+        m_clockTimer.stop();
+        updateClock();
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Hybridscope"), tr("The run could not start:\n%1").arg(error),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    connect(m_controller, &EngineController::frameReady, this, &MainWindow::onFrame);
+    connect(m_controller, &EngineController::eventAdded, this, &MainWindow::onEvent);
+    connect(m_controller, &EngineController::finished, this, &MainWindow::onFinished);
+    connect(m_controller, &EngineController::engineReleased, this, &MainWindow::onReleased);
+    connect(m_controller, &EngineController::domainCommandFailed, this, [this](DomainKind d, const QString &error) {
+        m_cards[std::size_t(d)]->setAvailable(false, error);
+        statusBar()->showMessage(error, 5000);
+    });
+    connect(m_controller, &EngineController::reassignFailed, this,
+            [this](const QString &key, DomainKind previous, const QString &error) {
+                // Put the route back to what the engine still uses; say why.
+                m_routing->setRoute(key, previous);
+                if (Stage *st = findStage(m_working, key))
+                    st->domain = previous;
+                statusBar()->showMessage(tr("%1 stays on %2: %3").arg(key, domainName(previous), error), 5000);
+            });
+}
+
+bool MainWindow::openScenario(const QString &nameOrPath)
+{
+    const QString path = resolveScenarioPath(nameOrPath);
+    const ParseResult r = ScenarioParser::parseFile(path);
+    if (!r.ok()) {
+        m_scenarioPanel->showErrors(path, r.errors);
+        statusBar()->showMessage(tr("%1 has errors; nothing was loaded").arg(QFileInfo(path).fileName()), 5000);
+        return false;
+    }
+    if (m_controller->hasEngine()) {
+        m_restartPending = false;
+        m_controller->cancelNow(); // the run belongs to the scenario being replaced
+    }
+    m_scenarioPanel->clearErrors();
+    applyScenario(*r.scenario, path);
+    const bool builtin = path.startsWith(kBuiltinPrefix);
+    QSettings().setValue(QStringLiteral("scenario/last"), builtin ? QFileInfo(path).completeBaseName() : QFileInfo(path).absoluteFilePath());
+    if (!builtin)
+        addRecentFile(QFileInfo(path).absoluteFilePath());
+    {
+        const QSignalBlocker block(m_builtins);
+        m_builtins->setCurrentIndex(builtin ? m_builtins->findText(QFileInfo(path).completeBaseName()) : -1);
+    }
+    return true;
+}
+
+bool MainWindow::openLastScenario()
+{
+    const QString last = QSettings().value(QStringLiteral("scenario/last")).toString();
+    if (!last.isEmpty() && openScenario(last))
+        return true;
+    return openScenario(QStringLiteral("default"));
+}
+
+void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
+{
+    m_loaded = scenario;
+    m_working = scenario;
+    m_path = path;
+    m_hasScenario = true;
+    m_scenarioPanel->showScenario(scenario, originText(path));
+    m_routing->setScenario(scenario);
+    m_routing->setAvailableDomains({true, true, true, true});
+    for (DomainKind d : kAllDomains) {
+        DomainCard *card = m_cards[std::size_t(d)];
+        card->setConfig(scenario.domain(d));
+        card->setAvailable(true);
+        card->clearFigures();
+    }
+    m_plots->setScenario(scenario);
+    m_findings->clear();
+    m_live.reset(scenario);
+    m_finishedAfter = -1;
+    m_lastFrameT = 0;
+    showTotals(0, 0, 0, 0, 0, false, true);
+    m_conservation->clear();
+    setWindowTitle(tr("%1 — Hybridscope").arg(scenario.name));
+    updateClock();
+    updateActions();
+}
+
+QString MainWindow::originText(const QString &path)
+{
+    if (path.startsWith(kBuiltinPrefix))
+        return tr("built-in “%1”").arg(QFileInfo(path).completeBaseName());
+    return QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath());
+}
+
+void MainWindow::setVerbose(bool verbose)
+{
+    m_verbose = verbose;
+    m_lag->setLogInterval(verbose ? (qEnvironmentVariableIsSet("HS_TMP_LAGMS") ? qEnvironmentVariableIntValue("HS_TMP_LAGMS") : 5000) : 0);
+}
+
+bool MainWindow::isRunning() const
+{
+    return m_controller->hasEngine();
+}
+
+void MainWindow::run()
+{
+    if (!m_hasScenario)
+        return;
+    if (m_controller->hasEngine()) {
+        // Still shutting the previous run down: start as soon as it is gone.
+        if (m_controller->state() == EngineController::State::Stopping)
+            m_restartPending = true;
+        return;
+    }
+    m_plots->setScenario(m_working);
+    m_live.reset(m_working);
+    m_findings->setFindings({}, FindingsPanel::Stage::Live);
+    m_running.fill(false);
+    m_lastFrameT = 0;
+    m_finishedAfter = -1;
+    for (DomainCard *card : m_cards) {
+        card->setAvailable(true);
+        card->clearFigures();
+    }
+    showTotals(0, 0, 0, 0, 0, false, true);
+    if (!m_controller->start(m_working))
+        return;
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::stop()
+{
+    if (!m_controller->hasEngine())
+        return;
+    if (m_controller->state() == EngineController::State::Stopping) {
+        m_controller->cancelNow();
+        statusBar()->showMessage(tr("Cancelling what is left…"), 3000);
+    } else {
+        m_controller->requestStop();
+        statusBar()->showMessage(tr("Arrivals stopped; letting what is in flight finish…"), 3000);
+    }
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::restart()
+{
+    if (!m_hasScenario)
+        return;
+    if (m_controller->hasEngine()) {
+        m_restartPending = true;
+        m_controller->cancelNow();
+        updateActions();
+        return;
+    }
+    run();
+}
+
+void MainWindow::openDialog()
+{
+    QSettings settings;
+    const QString dir = settings.value(QStringLiteral("scenario/dir"), QDir::homePath()).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open scenario"), dir,
+                                                      tr("Scenarios (*.yaml *.yml);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue(QStringLiteral("scenario/dir"), QFileInfo(path).absolutePath());
+    openScenario(path);
+}
+
+void MainWindow::onFrame(const Frame &frame)
+{
+    m_lastFrameT = frame.t;
+    // The first frames tell which domains the engine runs: the others are shown unavailable.
+    std::array<bool, kDomainCount> running{};
+    for (DomainKind d : kAllDomains)
+        running[std::size_t(d)] = frame.domains[std::size_t(d)].workers > 0;
+    if (running != m_running) {
+        m_running = running;
+        for (DomainKind d : kAllDomains)
+            m_cards[std::size_t(d)]->setAvailable(running[std::size_t(d)],
+                                                   tr("the engine does not run %1 in this build").arg(domainName(d)));
+        m_routing->setAvailableDomains(running);
+    }
+    for (DomainKind d : kAllDomains)
+        if (running[std::size_t(d)])
+            m_cards[std::size_t(d)]->setFigures(frame.domains[std::size_t(d)], frame.loopLagMs);
+    m_plots->addFrame(frame);
+
+    std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+    bool conserved = true;
+    for (const ClassFrame &c : frame.classes) {
+        submitted += c.submitted;
+        completed += c.completed;
+        failed += c.failed;
+        rejected += c.rejected;
+        cancelled += c.cancelled;
+        // While running, tasks in flight have not ended yet: ends may never exceed arrivals.
+        conserved = conserved && c.completed + c.failed + c.rejected + c.cancelled <= c.submitted;
+    }
+    showTotals(submitted, completed, failed, rejected, cancelled, false, conserved);
+    if (m_live.addFrame(frame))
+        m_findings->setFindings(m_live.findings(), FindingsPanel::Stage::Live);
+}
+
+void MainWindow::onEvent(const RunEvent &event)
+{
+    m_plots->addEvent(event);
+}
+
+void MainWindow::onFinished()
+{
+    const RunResult &r = m_controller->lastResult();
+    m_finishedAfter = r.durationS;
+    m_clockTimer.stop();
+    m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
+    showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
+               r.conserved() && r.doubleEnds == 0);
+    statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);
+    if (m_verbose) {
+        const HistogramSnapshot lag = m_lag->total();
+        std::fprintf(stderr, "hybridscope: run finished after %.1f s; gui event-loop lag so far: p99 %.2f ms, max %.2f ms\n",
+                     r.durationS, lag.percentile(0.99) / 1e6, double(lag.max()) / 1e6);
+    }
+    updateClock();
+}
+
+void MainWindow::onReleased()
+{
+    m_clockTimer.stop();
+    updateClock();
+    updateActions();
+    if (m_closePending) {
+        close();
+        return;
+    }
+    if (m_restartPending) {
+        m_restartPending = false;
+        run();
+    }
+}
+
+void MainWindow::showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed,
+                            std::uint64_t rejected, std::uint64_t cancelled, bool finished, bool conserved)
+{
+    const QLocale loc;
+    const std::uint64_t ended = completed + failed + rejected + cancelled;
+    QString text = tr("submitted %1 · completed %2 · failed %3 · rejected %4 · cancelled %5")
+                       .arg(loc.toString(qulonglong(submitted)), loc.toString(qulonglong(completed)),
+                            loc.toString(qulonglong(failed)), loc.toString(qulonglong(rejected)),
+                            loc.toString(qulonglong(cancelled)));
+    if (!finished && submitted >= ended)
+        text += tr(" · in flight %1").arg(loc.toString(qulonglong(submitted - ended)));
+    m_totals->setText(text);
+    if (finished)
+        m_conservation->setText(conserved ? tr("conservation ✓ holds")
+                                          : tr("<b><font color=\"#e03131\">conservation ✗ broken</font></b>"));
+    else
+        m_conservation->setText(conserved ? tr("conservation ✓") : tr("<b><font color=\"#e03131\">conservation ✗</font></b>"));
+    m_conservation->setToolTip(tr("submitted = completed + failed + rejected + cancelled%1")
+                                   .arg(finished ? QString() : tr(" + in flight")));
+}
+
+QString MainWindow::totalsText() const
+{
+    return m_totals->text();
+}
+
+QString MainWindow::conservationText() const
+{
+    return m_conservation->text();
+}
+
+QString MainWindow::clockText() const
+{
+    return m_clock->text();
+}
+
+void MainWindow::updateClock()
+{
+    const QString total = m_working.duration > 0 ? QStringLiteral(" / ") + clock(m_working.duration) : QString();
+    QString text;
+    switch (m_controller->state()) {
+    case EngineController::State::Idle:
+        text = m_finishedAfter >= 0 ? tr("finished after %1").arg(clock(m_finishedAfter)) : tr("not running");
+        break;
+    case EngineController::State::Starting: text = tr("starting…"); break;
+    case EngineController::State::Running: text = tr("▶ %1%2").arg(clock(m_runClock.elapsed() / 1000.0), total); break;
+    case EngineController::State::Stopping: text = tr("stopping %1").arg(clock(m_runClock.elapsed() / 1000.0)); break;
+    }
+    m_clock->setText(text);
+}
+
+void MainWindow::updateActions()
+{
+    const bool engine = m_controller->hasEngine();
+    m_runAction->setEnabled(m_hasScenario && !engine);
+    m_stopAction->setEnabled(engine);
+    m_restartAction->setEnabled(m_hasScenario);
+}
+
+void MainWindow::addRecentFile(const QString &path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("scenario/recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecentFiles)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("scenario/recent"), recent);
+    updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("scenario/recent")).toStringList();
+    for (const QString &path : recent)
+        m_recentMenu->addAction(QDir::toNativeSeparators(path), this, [this, path] { openScenario(path); });
+    if (!recent.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("Clear"), this, [this] {
+            QSettings().remove(QStringLiteral("scenario/recent"));
+            updateRecentMenu();
+        });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_controller->hasEngine() && !m_forceClose) {
+        // Cancel the run and close once the engine has joined its threads (bounded).
+        if (!m_closePending) {
+            m_closePending = true;
+            m_restartPending = false;
+            m_controller->cancelNow();
+            m_closeDeadline.start(kCloseBoundMs);
+            statusBar()->showMessage(tr("Stopping the run before closing…"));
+        }
+        event->ignore();
+        return;
+    }
+    m_closeDeadline.stop();
+    saveSettings();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile())
+        return;
+    event->acceptProposedAction();
+    openScenario(urls.first().toLocalFile());
+}
+
+} // namespace hs

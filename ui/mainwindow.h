@@ -1,0 +1,150 @@
+#pragma once
+
+#include "domain.h"
+#include "frame.h"
+#include "livefindings.h"
+#include "scenario.h"
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QTimer>
+
+#include <array>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QMenu;
+
+namespace hs {
+
+class DomainCard;
+class EngineController;
+class FindingsPanel;
+class LagMonitor;
+class LivePlots;
+class RoutingModel;
+class RoutingTable;
+class ScenarioPanel;
+
+/**
+ * The live lab: a scenario (opened from a file, a recent file, a drop, the command line or the
+ * built-ins), Run / Stop / Restart with a run clock, live plots, one card per domain whose
+ * controls act on the running engine, the routing table, findings, and a status bar with the
+ * run's totals and whether conservation holds. The engine runs behind an EngineController, so
+ * nothing here waits on it. Closing mid-run cancels the run and closes once the engine has shut
+ * down (bounded by kCloseBoundMs).
+ *
+ *     MainWindow w;
+ *     w.openScenario(QStringLiteral("default"));
+ *     w.show();
+ *     w.run();
+ */
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    /// How long a close waits for the engine to finish before closing anyway.
+    static constexpr int kCloseBoundMs = 8000;
+    static constexpr int kMaxRecentFiles = 8;
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    /// Loads a file or a built-in scenario by name. On errors the current scenario stays and the
+    /// errors are shown; a run of the previous scenario is cancelled only when the new one loaded.
+    bool openScenario(const QString &nameOrPath);
+    /// The scenario of the last session (QSettings), else the built-in default.
+    bool openLastScenario();
+    /// Logs the GUI's event-loop lag every few seconds (--verbose).
+    void setVerbose(bool verbose);
+
+    /// The scenario as loaded, with the edits made in the cards and the routing table.
+    const Scenario &scenario() const { return m_working; }
+    bool hasScenario() const { return m_hasScenario; }
+    bool isRunning() const;
+
+    EngineController *controller() const { return m_controller; }
+    LivePlots *plots() const { return m_plots; }
+    RoutingModel *routingModel() const { return m_routing; }
+    RoutingTable *routingTable() const { return m_routingTable; }
+    DomainCard *domainCard(DomainKind d) const { return m_cards[std::size_t(d)]; }
+    FindingsPanel *findingsPanel() const { return m_findings; }
+    ScenarioPanel *scenarioPanel() const { return m_scenarioPanel; }
+    LagMonitor *lagMonitor() const { return m_lag; }
+    QAction *runAction() const { return m_runAction; }
+    QAction *stopAction() const { return m_stopAction; }
+    QAction *restartAction() const { return m_restartAction; }
+    QAction *openAction() const { return m_openAction; }
+    /// "submitted 120 · completed 100 · …" as shown in the status bar.
+    QString totalsText() const;
+    QString conservationText() const;
+    QString clockText() const;
+
+public Q_SLOTS:
+    void run();
+    void stop();
+    void restart();
+    void openDialog();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void buildActions();
+    void buildDocks();
+    void connectController();
+    void applyScenario(const Scenario &scenario, const QString &path);
+    void updateActions();
+    void updateClock();
+    void updateRecentMenu();
+    void addRecentFile(const QString &path);
+    void saveSettings();
+    void restoreSettings();
+    void onFrame(const Frame &frame);
+    void onEvent(const RunEvent &event);
+    void onFinished();
+    void onReleased();
+    void showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed, std::uint64_t rejected,
+                    std::uint64_t cancelled, bool finished, bool conserved);
+    static QString originText(const QString &path);
+
+    EngineController *m_controller = nullptr;
+    LagMonitor *m_lag = nullptr;
+    ScenarioPanel *m_scenarioPanel = nullptr;
+    LivePlots *m_plots = nullptr;
+    RoutingModel *m_routing = nullptr;
+    RoutingTable *m_routingTable = nullptr;
+    FindingsPanel *m_findings = nullptr;
+    std::array<DomainCard *, kDomainCount> m_cards{};
+
+    QAction *m_openAction = nullptr;
+    QAction *m_runAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_restartAction = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QComboBox *m_builtins = nullptr;
+    QLabel *m_clock = nullptr;
+    QLabel *m_totals = nullptr;
+    QLabel *m_conservation = nullptr;
+    QLabel *m_guiLag = nullptr;
+
+    Scenario m_loaded;   ///< as parsed
+    Scenario m_working;  ///< with the user's edits; what Run starts
+    QString m_path;
+    bool m_hasScenario = false;
+    LiveFindings m_live;
+    std::array<bool, kDomainCount> m_running{}; ///< domains the current run's engine reports
+    QElapsedTimer m_runClock;
+    QTimer m_clockTimer;
+    QTimer m_closeDeadline;
+    double m_lastFrameT = 0;
+    double m_finishedAfter = -1;
+    bool m_restartPending = false;
+    bool m_closePending = false;
+    bool m_forceClose = false;
+    bool m_verbose = false;
+};
+
+} // namespace hs
