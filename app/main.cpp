@@ -31,8 +31,8 @@ int main(int argc, char **argv)
     QString scenario = QStringLiteral("default");
     QStringList rest;
     for (const QString &a : args) {
-        if (a == QLatin1String("--run"))
-            continue;
+        if (a == QLatin1String("--run") || a == QLatin1String("--verbose"))
+            continue; // GUI options: without a display the run is headless anyway
         if (!a.startsWith(QLatin1String("--")) && scenario == QLatin1String("default"))
             scenario = a;
         else

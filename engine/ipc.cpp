@@ -64,8 +64,7 @@ public:
     Reader(const unsigned char *p, std::size_t len)
         : m_p(p)
         , m_len(len)
-    {
-    }
+    { }
     std::uint8_t u8()
     {
         if (!need(1))
@@ -251,7 +250,7 @@ void encodeHeader(unsigned char *out, const FrameHeader &h)
 
 FrameError decodeHeader(const unsigned char *in, FrameHeader *out, std::uint64_t maxPayload)
 {
-    *out = FrameHeader{};
+    *out = FrameHeader {};
     if (getU32(in) != kMagic)
         return FrameError::BadMagic;
     if (getU16(in + 4) != kVersion)
@@ -296,7 +295,7 @@ QByteArray encodeStage(const StageRequest &m)
     w.u8(workCode(m.work));
     w.u8(kernelCode(m.kernel));
     w.u8(std::uint8_t((m.fsync ? kFlagFsync : 0) | (m.crash ? kFlagCrash : 0) | (m.verify ? kFlagVerify : 0)
-                      | (m.shm ? kFlagShm : 0)));
+        | (m.shm ? kFlagShm : 0)));
     w.u8(m.outFill);
     w.u16(m.netPort);
     w.i64(m.timeNs);
@@ -383,7 +382,7 @@ QByteArray frame(FrameType type, const QByteArray &meta, const QByteArray &paylo
 {
     QByteArray out(qsizetype(kHeaderSize), Qt::Uninitialized);
     encodeHeader(reinterpret_cast<unsigned char *>(out.data()),
-                 FrameHeader{type, std::uint32_t(meta.size()), std::uint32_t(payload.size())});
+        FrameHeader { type, std::uint32_t(meta.size()), std::uint32_t(payload.size()) });
     out += meta;
     out += payload;
     return out;
@@ -393,8 +392,8 @@ std::uint64_t checksum(const void *data, std::size_t len)
 {
     constexpr std::uint64_t kMul = 0x9fb21c651e98df25ULL;
     const auto *p = static_cast<const unsigned char *>(data);
-    std::uint64_t lane[4] = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL,
-                             0x082efa98ec4e6c89ULL};
+    std::uint64_t lane[4]
+        = { 0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL, 0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL };
     const std::size_t blocks = len / 32;
     for (std::size_t b = 0; b < blocks; ++b, p += 32) {
         for (int i = 0; i < 4; ++i) {

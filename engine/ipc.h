@@ -77,9 +77,9 @@ struct StageRequest {
     WorkKind work = WorkKind::Cpu;
     CpuKernel kernel = CpuKernel::Spin;
     bool fsync = false;
-    bool crash = false;   ///< abort mid-task (fault injection)
-    bool verify = false;  ///< check inChecksum, return outChecksum
-    bool shm = false;     ///< payloads travel in shared memory
+    bool crash = false; ///< abort mid-task (fault injection)
+    bool verify = false; ///< check inChecksum, return outChecksum
+    bool shm = false; ///< payloads travel in shared memory
     std::uint16_t netPort = 0;
     std::uint8_t outFill = 0; ///< byte the payload out is made of
     std::int64_t timeNs = 0;
@@ -88,7 +88,7 @@ struct StageRequest {
     std::uint64_t payloadOut = 0;
     std::uint64_t inChecksum = 0;
     std::uint64_t shmSize = 0; ///< the segment is at least this large (shm)
-    QByteArray tempDir;        ///< UTF-8, for disk work
+    QByteArray tempDir; ///< UTF-8, for disk work
 };
 
 /// Worker → engine: how the stage ended. The payload out follows inline (copy) or is at offset 0
@@ -97,7 +97,7 @@ struct StageReply {
     std::uint64_t seq = 0;
     WorkStatus status = WorkStatus::Ok;
     std::int64_t workStartNs = 0; ///< CLOCK_MONOTONIC: the payload was in, the work began
-    std::int64_t workEndNs = 0;   ///< the work and the payload out were done
+    std::int64_t workEndNs = 0; ///< the work and the payload out were done
     std::uint64_t payloadOut = 0;
     std::uint64_t outChecksum = 0;
     QByteArray reason; ///< UTF-8

@@ -7,7 +7,9 @@
 #include <QCoreApplication>
 #include <QFileInfo>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include <poll.h>
@@ -32,13 +34,12 @@ struct ProcsDomain::Slot {
 };
 
 ProcsDomain::ProcsDomain(StageHost &host, RemoteStageHost &remote, const DomainConfig &cfg,
-                         std::int64_t starvationThresholdNs, ProcsOptions options)
+    std::int64_t starvationThresholdNs, ProcsOptions options)
     : Domain(DomainKind::Procs, host, cfg, starvationThresholdNs)
     , m_remote(remote)
     , m_opts(std::move(options))
     , m_shm(cfg.transfer == Transfer::Shm)
-{
-}
+{ }
 
 ProcsDomain::~ProcsDomain()
 {
@@ -56,25 +57,34 @@ QString ProcsDomain::defaultWorkerPath()
     return dir + QStringLiteral("/hybridscope-worker");
 }
 
-bool ProcsDomain::start(QString *)
+bool ProcsDomain::start(QString *error)
 {
     // Segments left by an engine that was killed during a handshake.
     ShmSegment::sweepStale();
     const int n = workers();
     std::lock_guard lk(m_mu);
     for (int i = 0; i < n; ++i)
-        addSlotLocked(m_opts.eager);
+        if (!addSlotLocked(m_opts.eager)) {
+            if (error)
+                *error = QStringLiteral("procs: cannot create an eventfd: ")
+                    + QString::fromLocal8Bit(std::strerror(errno));
+            return false;
+        }
     return true;
 }
 
-void ProcsDomain::addSlotLocked(bool spawnNow)
+bool ProcsDomain::addSlotLocked(bool spawnNow)
 {
     auto s = std::make_unique<Slot>();
     s->number = m_nextSlotNumber++;
+    // The owner thread sleeps on it: without one it could never be woken.
     s->wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->wakeFd < 0)
+        return false;
     Slot &ref = *s;
     m_slots.push_back(std::move(s));
     ref.thread = std::thread([this, &ref, spawnNow] { ownerLoop(ref, spawnNow); });
+    return true;
 }
 
 void ProcsDomain::wake(Slot &s)
@@ -170,7 +180,10 @@ void ProcsDomain::applyWorkers(int n)
     for (auto &s : m_slots)
         active += s->retire ? 0 : 1;
     for (; active < n; ++active)
-        addSlotLocked(m_opts.eager || m_used); // growing spawns at once
+        if (!addSlotLocked(m_opts.eager || m_used)) { // growing spawns at once
+            qWarning("hybridscope: procs: cannot add a worker (no eventfd): %s", std::strerror(errno));
+            break;
+        }
     // Shrinking: idle workers go now, busy ones after their current stage (newest first).
     for (int pass = 0; pass < 2 && active > n; ++pass)
         for (auto it = m_slots.rbegin(); it != m_slots.rend() && active > n; ++it) {
@@ -262,14 +275,13 @@ void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
 
 void ProcsDomain::idleWait(Slot &s)
 {
-    pollfd fds[2] = {{s.wakeFd, POLLIN, 0}, {s.proc.socketFd(), POLLIN, 0}};
+    pollfd fds[2] = { { s.wakeFd, POLLIN, 0 }, { s.proc.socketFd(), POLLIN, 0 } };
     const nfds_t n = s.proc.isRunning() ? 2 : 1;
     if (::poll(fds, n, -1) <= 0)
         return;
     if (fds[0].revents & POLLIN) {
         std::uint64_t v;
-        while (::read(s.wakeFd, &v, sizeof v) > 0) {
-        }
+        while (::read(s.wakeFd, &v, sizeof v) > 0) { }
     }
     if (n == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
         // Nothing was asked of it: the worker died while idle (or spoke out of turn). No stage fails.
@@ -374,9 +386,9 @@ void ProcsDomain::settle(Slot &s)
 WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
 {
     if (isBroken())
-        return WorkResult{WorkStatus::Failed, brokenReason()};
+        return WorkResult { WorkStatus::Failed, brokenReason() };
     if (!s.proc.isRunning() && !spawn(s))
-        return WorkResult{WorkStatus::Failed, isBroken() ? brokenReason() : s.launchError};
+        return WorkResult { WorkStatus::Failed, isBroken() ? brokenReason() : s.launchError };
 
     RemoteStage rs = m_remote.remoteStage(job);
     ipc::StageRequest req;
@@ -392,24 +404,22 @@ WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
     req.payloadOut = std::uint64_t(std::max<std::int64_t>(0, rs.payloadOut));
     req.tempDir = m_opts.tempDir.toUtf8();
     const WorkControl wc = controlFor(job);
-    CallResult r = s.proc.call(req, rs.payloadIn, CallControl{s.wakeFd, wc.cancel, wc.deadlineNs});
+    CallResult r = s.proc.call(req, rs.payloadIn, CallControl { s.wakeFd, wc.cancel, wc.deadlineNs });
     switch (r.status) {
     case CallStatus::Ok: {
         m_remote.recordTransfer(job, r.sendNs, r.ipcNs);
-        WorkResult w{r.reply.status, QString::fromUtf8(r.reply.reason)};
+        WorkResult w { r.reply.status, QString::fromUtf8(r.reply.reason) };
         return m_remote.exitRemoteStage(job, w, std::move(r.payloadOut));
     }
-    case CallStatus::TimedOut: return WorkResult{WorkStatus::TimedOut, QStringLiteral("timeout")};
-    case CallStatus::Cancelled: return WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")};
+    case CallStatus::TimedOut: return WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") };
+    case CallStatus::Cancelled: return WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") };
     case CallStatus::WorkerLost:
         workerLost(s, r.reason, !(s.proc.lastEnd() && s.proc.lastEnd()->requested));
-        return WorkResult{WorkStatus::Failed, r.reason};
-    case CallStatus::ProtocolError:
-        workerLost(s, r.reason, false);
-        return WorkResult{WorkStatus::Failed, r.reason};
-    case CallStatus::LocalError: return WorkResult{WorkStatus::Failed, r.reason};
+        return WorkResult { WorkStatus::Failed, r.reason };
+    case CallStatus::ProtocolError: workerLost(s, r.reason, false); return WorkResult { WorkStatus::Failed, r.reason };
+    case CallStatus::LocalError: return WorkResult { WorkStatus::Failed, r.reason };
     }
-    return WorkResult{WorkStatus::Failed, QStringLiteral("unknown call status")};
+    return WorkResult { WorkStatus::Failed, QStringLiteral("unknown call status") };
 }
 
 } // namespace hs

@@ -18,12 +18,12 @@ struct RemoteStage {
     WorkKind work = WorkKind::Cpu;
     CpuKernel kernel = CpuKernel::Spin;
     bool fsync = false;
-    bool crash = false;          ///< abort mid-task (drawn by the engine)
-    double time = 0;             ///< seconds
+    bool crash = false; ///< abort mid-task (drawn by the engine)
+    double time = 0; ///< seconds
     std::int64_t bytes = 0;
     std::int64_t payloadOut = 0;
-    std::uint8_t outFill = 0;    ///< the byte payload_out is made of
-    QByteArray payloadIn;        ///< exactly payload_in bytes, not copied: moving them across is the serialization
+    std::uint8_t outFill = 0; ///< the byte payload_out is made of
+    QByteArray payloadIn; ///< exactly payload_in bytes, not copied: moving them across is the serialization
 };
 
 /**
@@ -49,11 +49,11 @@ public:
 };
 
 struct ProcsOptions {
-    QString workerPath;            ///< hybridscope-worker
-    QStringList workerArgs;        ///< extra arguments (tests: the hidden --selftest-* modes)
-    QString tempDir;               ///< for disk stages
-    bool verifyPayloads = false;   ///< checksum payloads on both sides
-    bool eager = true;             ///< spawn the workers at start(), not at the first stage
+    QString workerPath; ///< hybridscope-worker
+    QStringList workerArgs; ///< extra arguments (tests: the hidden --selftest-* modes)
+    QString tempDir; ///< for disk stages
+    bool verifyPayloads = false; ///< checksum payloads on both sides
+    bool eager = true; ///< spawn the workers at start(), not at the first stage
     std::int64_t helloTimeoutNs = 10'000'000'000;
 };
 
@@ -64,9 +64,11 @@ struct ProcsOptions {
  * memory with `transfer: shm`) and waits for the reply without ever blocking on a dead or stuck
  * worker. A worker lost mid-stage fails only that stage, with a readable reason, and is replaced;
  * one lost while idle fails nothing. A stage past its timeout fails with "timeout" and its worker
- * gets SIGTERM, then SIGKILL after 500 ms. More than five restarts after faults within ten seconds
- * (or launches that keep failing) mark the pool broken: every stage then fails fast with
- * "pool unavailable". stop() drains, then terminates every worker: no child and no zombie remain.
+ * gets SIGTERM, then SIGKILL after 500 ms. A fault is a worker that died on its own (counted in
+ * `crashes`), one killed for a protocol error, or a launch that failed; a timeout is not. More than
+ * five faults within ten seconds mark the pool broken: every stage then fails fast with "pool
+ * unavailable: ..." (and the reason of the last fault). `restarts` counts replacements. stop()
+ * drains, then terminates every worker: no child and no zombie remain.
  *
  *     ProcsDomain d(host, remote, scenario.domain(DomainKind::Procs), thresholdNs,
  *                   ProcsOptions{ProcsDomain::defaultWorkerPath()});
@@ -76,11 +78,12 @@ struct ProcsOptions {
  */
 class ProcsDomain final : public Domain {
 public:
+    /// Faults allowed within kCrashLoopWindowNs; one more marks the pool broken.
     static constexpr int kCrashLoopRestarts = 5;
     static constexpr std::int64_t kCrashLoopWindowNs = 10'000'000'000;
 
     ProcsDomain(StageHost &host, RemoteStageHost &remote, const DomainConfig &cfg, std::int64_t starvationThresholdNs,
-                ProcsOptions options);
+        ProcsOptions options);
     ~ProcsDomain() override;
 
     bool start(QString *error) override;
@@ -101,7 +104,7 @@ protected:
 private:
     struct Slot;
 
-    void addSlotLocked(bool spawnNow);
+    bool addSlotLocked(bool spawnNow);
     void dispatchLocked();
     void wake(Slot &s);
     void ownerLoop(Slot &s, bool spawnNow);
@@ -122,10 +125,10 @@ private:
 
     mutable std::mutex m_mu;
     std::vector<std::unique_ptr<Slot>> m_slots;
-    std::deque<StageJob> m_ready;      // admitted and counted running, waiting for an owner thread
+    std::deque<StageJob> m_ready; // admitted and counted running, waiting for an owner thread
     std::deque<std::int64_t> m_faults; // times of recent faults (crash-loop detection)
     QString m_brokenReason;
-    std::atomic<bool> m_broken{false};
+    std::atomic<bool> m_broken { false };
     bool m_stopping = false;
     bool m_stopped = false;
     bool m_used = false;

@@ -17,7 +17,7 @@ namespace hs {
 
 namespace {
 
-std::atomic<unsigned> g_counter{0};
+std::atomic<unsigned> g_counter { 0 };
 
 QString errnoText(int err)
 {
@@ -167,7 +167,8 @@ std::optional<pid_t> ShmSegment::ownerOf(const QString &fileName)
 int ShmSegment::sweepStale()
 {
     int removed = 0;
-    const QStringList names = QDir(QStringLiteral("/dev/shm")).entryList({filePrefix() + QLatin1Char('*')}, QDir::Files | QDir::System);
+    const QStringList names
+        = QDir(QStringLiteral("/dev/shm")).entryList({ filePrefix() + QLatin1Char('*') }, QDir::Files | QDir::System);
     for (const QString &n : names) {
         const auto owner = ownerOf(n);
         if (!owner)

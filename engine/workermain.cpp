@@ -127,7 +127,7 @@ bool writeAll(int fd, std::vector<iovec> iov)
 {
     std::size_t first = 0;
     while (first < iov.size()) {
-        msghdr msg{};
+        msghdr msg {};
         msg.msg_iov = iov.data() + first;
         msg.msg_iovlen = iov.size() - first;
         const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
@@ -153,14 +153,14 @@ QByteArray header(ipc::FrameType type, std::size_t meta, std::size_t payload)
 {
     QByteArray h(qsizetype(ipc::kHeaderSize), Qt::Uninitialized);
     ipc::encodeHeader(reinterpret_cast<unsigned char *>(h.data()),
-                      ipc::FrameHeader{type, std::uint32_t(meta), std::uint32_t(payload)});
+        ipc::FrameHeader { type, std::uint32_t(meta), std::uint32_t(payload) });
     return h;
 }
 
 [[noreturn]] void crashNow(CrashMode mode)
 {
     // An injected crash is expected: no core file for it.
-    const rlimit none{0, 0};
+    const rlimit none { 0, 0 };
     ::setrlimit(RLIMIT_CORE, &none);
     switch (mode) {
     case CrashMode::Exit3: ::_exit(3);
@@ -175,7 +175,7 @@ QByteArray header(ipc::FrameType type, std::size_t meta, std::size_t payload)
 
 WorkResult runWork(const ipc::StageRequest &req, double seconds)
 {
-    const WorkControl ctl{}; // the engine enforces deadlines by terminating the process
+    const WorkControl ctl {}; // the engine enforces deadlines by terminating the process
     switch (req.work) {
     case WorkKind::Cpu: return runCpu(req.kernel, seconds, ctl);
     case WorkKind::Block:
@@ -214,10 +214,12 @@ bool sendGarbage(int fd, GarbageMode mode)
         // A well-formed header claiming a payload of almost 4 GiB, then a few bytes of it.
         bytes = header(ipc::FrameType::Result, 0, 0xfffffff0u) + QByteArray(64, 'x');
         break;
-    case GarbageMode::Fields: bytes = header(ipc::FrameType::Result, 5, 0) + QByteArrayLiteral("\x07\x07\x07\x07\x07"); break;
+    case GarbageMode::Fields:
+        bytes = header(ipc::FrameType::Result, 5, 0) + QByteArrayLiteral("\x07\x07\x07\x07\x07");
+        break;
     case GarbageMode::None: return true;
     }
-    return writeAll(fd, {{bytes.data(), std::size_t(bytes.size())}});
+    return writeAll(fd, { { bytes.data(), std::size_t(bytes.size()) } });
 }
 
 } // namespace
@@ -250,9 +252,9 @@ int workerMain(int argc, char **argv)
     }
 
     if (!opt.noHello) {
-        const QByteArray meta = ipc::encodeHello(ipc::Hello{std::uint32_t(::getpid())});
+        const QByteArray meta = ipc::encodeHello(ipc::Hello { std::uint32_t(::getpid()) });
         QByteArray hello = header(ipc::FrameType::Hello, std::size_t(meta.size()), 0) + meta;
-        if (!writeAll(fd, {{hello.data(), std::size_t(hello.size())}}))
+        if (!writeAll(fd, { { hello.data(), std::size_t(hello.size()) } }))
             return exitWith(WorkerExitCode::ConnectionLost);
     }
 
@@ -279,8 +281,7 @@ int workerMain(int argc, char **argv)
             return exitWith(WorkerExitCode::ConnectionLost);
         ipc::StageRequest req;
         e = ipc::decodeStage(meta.data(), meta.size(), &req);
-        if (e == ipc::FrameError::Ok
-            && (req.shm != bool(shm) || hdr.payloadBytes != (req.shm ? 0 : req.payloadIn)))
+        if (e == ipc::FrameError::Ok && (req.shm != bool(shm) || hdr.payloadBytes != (req.shm ? 0 : req.payloadIn)))
             e = ipc::FrameError::BadValue;
         if (e != ipc::FrameError::Ok) {
             std::fprintf(stderr, "hybridscope-worker: protocol error: %s\n", qPrintable(ipc::frameErrorText(e)));
@@ -345,14 +346,14 @@ int workerMain(int argc, char **argv)
         const QByteArray replyMeta = ipc::encodeReply(reply);
         const std::size_t inlineOut = req.shm ? 0 : std::size_t(reply.payloadOut);
         QByteArray head = header(ipc::FrameType::Result, std::size_t(replyMeta.size()), inlineOut) + replyMeta;
-        std::vector<iovec> iov{{head.data(), std::size_t(head.size())}};
+        std::vector<iovec> iov { { head.data(), std::size_t(head.size()) } };
         if (inlineOut)
-            iov.push_back({const_cast<unsigned char *>(outData), inlineOut});
+            iov.push_back({ const_cast<unsigned char *>(outData), inlineOut });
         if (opt.dieMidResult && inlineOut > 1) {
             // Fault injection: half a result, then gone.
             iov.back().iov_len = inlineOut / 2;
             writeAll(fd, iov);
-            const rlimit none{0, 0};
+            const rlimit none { 0, 0 };
             ::setrlimit(RLIMIT_CORE, &none);
             std::raise(SIGKILL);
         }

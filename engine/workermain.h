@@ -6,12 +6,12 @@ namespace hs {
 
 /// Exit codes of hybridscope-worker; the engine turns them into readable reasons.
 enum class WorkerExitCode : int {
-    Clean = 0,           ///< the engine closed the connection
-    Usage = 64,          ///< bad command line
-    ProtocolError = 65,  ///< the engine sent a malformed frame
+    Clean = 0, ///< the engine closed the connection
+    Usage = 64, ///< bad command line
+    ProtocolError = 65, ///< the engine sent a malformed frame
     ConnectionLost = 66, ///< the connection broke mid-frame
-    SharedMemory = 67,   ///< the shared-memory segment could not be opened or mapped
-    ParentGone = 68,     ///< the engine died before the worker was up
+    SharedMemory = 67, ///< the shared-memory segment could not be opened or mapped
+    ParentGone = 68, ///< the engine died before the worker was up
 };
 
 /// "protocol error" for 65 and so on; empty for codes that are not WorkerExitCode values.

@@ -48,14 +48,13 @@ int openPidFd(pid_t pid)
 timespec toTimespec(std::int64_t ns)
 {
     ns = std::max<std::int64_t>(ns, 0);
-    return timespec{time_t(ns / kNsPerSec), long(ns % kNsPerSec)};
+    return timespec { time_t(ns / kNsPerSec), long(ns % kNsPerSec) };
 }
 
 void drainEventFd(int fd)
 {
     std::uint64_t v;
-    while (::read(fd, &v, sizeof v) > 0) {
-    }
+    while (::read(fd, &v, sizeof v) > 0) { }
 }
 
 } // namespace
@@ -164,8 +163,8 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     }
 
     const QByteArray program = launch.program.toLocal8Bit();
-    std::vector<QByteArray> args{program, QByteArrayLiteral("--fd"), QByteArray::number(kChildFd),
-                                 QByteArrayLiteral("--parent"), QByteArray::number(qint64(::getpid()))};
+    std::vector<QByteArray> args { program, QByteArrayLiteral("--fd"), QByteArray::number(kChildFd),
+        QByteArrayLiteral("--parent"), QByteArray::number(qint64(::getpid())) };
     if (m_shm) {
         args.push_back(QByteArrayLiteral("--shm"));
         args.push_back(m_shm->name());
@@ -190,8 +189,8 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     posix_spawnattr_setsigmask(&attr, &empty);
     sigset_t defaults;
     sigemptyset(&defaults);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGSEGV, SIGABRT,
-                    SIGBUS, SIGFPE})
+    for (int sig : { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGSEGV, SIGABRT,
+             SIGBUS, SIGFPE })
         sigaddset(&defaults, sig);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -213,7 +212,7 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     m_pidFd = openPidFd(pid);
 
     // Ready means: the hello frame arrived, not that posix_spawn returned.
-    const CallControl ctl{-1, nullptr, nowNs() + launch.helloTimeoutNs};
+    const CallControl ctl { -1, nullptr, nowNs() + launch.helloTimeoutNs };
     unsigned char head[ipc::kHeaderSize];
     Io io = recvExact(head, sizeof head, ctl);
     QString why;
@@ -227,8 +226,8 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
             m_meta.resize(qsizetype(hdr.metaBytes));
             io = recvExact(m_meta.data(), std::size_t(m_meta.size()), ctl);
             if (io == Io::Ok)
-                e = ipc::decodeHello(reinterpret_cast<const unsigned char *>(m_meta.constData()),
-                                     std::size_t(m_meta.size()), &hello);
+                e = ipc::decodeHello(
+                    reinterpret_cast<const unsigned char *>(m_meta.constData()), std::size_t(m_meta.size()), &hello);
         }
         if (io == Io::Ok && e == ipc::FrameError::Ok && hello.pid != std::uint32_t(pid))
             e = ipc::FrameError::BadValue;
@@ -239,7 +238,9 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     }
     if (io == Io::TimedOut) {
         terminate();
-        why = QStringLiteral("no hello from %1 within %2 ms").arg(launch.program).arg(launch.helloTimeoutNs / 1'000'000);
+        why = QStringLiteral("no hello from %1 within %2 ms")
+                  .arg(launch.program)
+                  .arg(launch.helloTimeoutNs / 1'000'000);
     } else if (io != Io::Ok) {
         const ProcessEnd end = reapLost(kTermGraceNs);
         why = end.reason() + QStringLiteral(" before it was ready");
@@ -259,7 +260,7 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
 WorkerProcess::Io WorkerProcess::waitFd(short events, const CallControl &ctl, bool watchInput)
 {
     for (;;) {
-        pollfd fds[2] = {{m_fd, short(events | (watchInput ? POLLIN : 0)), 0}, {ctl.wakeFd, POLLIN, 0}};
+        pollfd fds[2] = { { m_fd, short(events | (watchInput ? POLLIN : 0)), 0 }, { ctl.wakeFd, POLLIN, 0 } };
         const nfds_t n = ctl.wakeFd >= 0 ? 2 : 1;
         timespec ts;
         timespec *timeout = nullptr;
@@ -293,15 +294,15 @@ WorkerProcess::Io WorkerProcess::waitFd(short events, const CallControl &ctl, bo
     }
 }
 
-WorkerProcess::Io WorkerProcess::sendAll(const QByteArray &head, const char *payload, std::size_t payloadLen,
-                                         const CallControl &ctl)
+WorkerProcess::Io WorkerProcess::sendAll(
+    const QByteArray &head, const char *payload, std::size_t payloadLen, const CallControl &ctl)
 {
-    iovec iov[2] = {{const_cast<char *>(head.constData()), std::size_t(head.size())},
-                    {const_cast<char *>(payload), payloadLen}};
+    iovec iov[2] = { { const_cast<char *>(head.constData()), std::size_t(head.size()) },
+        { const_cast<char *>(payload), payloadLen } };
     int first = 0;
     const int count = payloadLen ? 2 : 1;
     while (first < count) {
-        msghdr msg{};
+        msghdr msg {};
         msg.msg_iov = iov + first;
         msg.msg_iovlen = std::size_t(count - first);
         const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -356,7 +357,7 @@ bool WorkerProcess::waitExit(std::int64_t deadlineNs)
 {
     for (;;) {
         if (m_pidFd >= 0) {
-            pollfd p{m_pidFd, POLLIN, 0};
+            pollfd p { m_pidFd, POLLIN, 0 };
             const timespec ts = toTimespec(deadlineNs - nowNs());
             const int r = ::ppoll(&p, 1, &ts, nullptr);
             if (r > 0)
@@ -368,7 +369,7 @@ bool WorkerProcess::waitExit(std::int64_t deadlineNs)
             continue;
         }
         // No pidfd (old kernel): look every millisecond.
-        siginfo_t info{};
+        siginfo_t info {};
         if (::waitid(P_PID, id_t(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == m_pid)
             return true;
         if (nowNs() >= deadlineNs)
@@ -386,7 +387,7 @@ void WorkerProcess::reap(bool requested)
     do
         r = ::waitpid(m_pid, &status, 0);
     while (r < 0 && errno == EINTR);
-    m_end = r == m_pid ? ProcessEnd::fromWaitStatus(status, requested) : ProcessEnd{false, -1, 0, requested};
+    m_end = r == m_pid ? ProcessEnd::fromWaitStatus(status, requested) : ProcessEnd { false, -1, 0, requested };
     m_pid = -1;
     m_termSentNs = 0;
     closeFds();
@@ -395,7 +396,7 @@ void WorkerProcess::reap(bool requested)
 ProcessEnd WorkerProcess::reapLost(std::int64_t graceNs)
 {
     if (m_pid <= 0)
-        return m_end.value_or(ProcessEnd{});
+        return m_end.value_or(ProcessEnd {});
     bool requested = m_requested;
     if (!waitExit(nowNs() + graceNs)) {
         // It closed the connection but lives on: it is of no use any more.
@@ -409,7 +410,7 @@ ProcessEnd WorkerProcess::reapLost(std::int64_t graceNs)
 ProcessEnd WorkerProcess::killAndReap()
 {
     if (m_pid <= 0)
-        return m_end.value_or(ProcessEnd{});
+        return m_end.value_or(ProcessEnd {});
     ::kill(m_pid, SIGKILL);
     reap(true);
     return *m_end;
@@ -427,7 +428,7 @@ void WorkerProcess::requestTermination()
 ProcessEnd WorkerProcess::finishTermination(std::int64_t graceNs)
 {
     if (m_pid <= 0)
-        return m_end.value_or(ProcessEnd{});
+        return m_end.value_or(ProcessEnd {});
     requestTermination();
     if (!waitExit(m_termSentNs + graceNs))
         ::kill(m_pid, SIGKILL);
@@ -480,6 +481,11 @@ CallResult WorkerProcess::call(ipc::StageRequest req, const QByteArray &payloadI
     if (m_pid <= 0 || m_fd < 0)
         return fail(CallStatus::WorkerLost, QStringLiteral("worker not running"));
     const std::int64_t t0 = nowNs();
+    // Nothing sent yet: the worker is still in step and need not be terminated.
+    if (ctl.deadlineNs && t0 >= ctl.deadlineNs)
+        return fail(CallStatus::TimedOut, QStringLiteral("timeout"));
+    if (ctl.cancel && ctl.cancel->load(std::memory_order_acquire))
+        return fail(CallStatus::Cancelled, QStringLiteral("cancelled"));
     req.seq = ++m_seq;
     req.payloadIn = std::uint64_t(payloadIn.size());
     req.shm = m_shm != nullptr;
@@ -497,27 +503,27 @@ CallResult WorkerProcess::call(ipc::StageRequest req, const QByteArray &payloadI
     }
 
     const QByteArray meta = ipc::encodeStage(req);
-    const std::size_t inline_ = m_shm ? 0 : std::size_t(req.payloadIn);
+    const std::size_t inlineBytes = m_shm ? 0 : std::size_t(req.payloadIn);
     QByteArray head(qsizetype(ipc::kHeaderSize), Qt::Uninitialized);
     ipc::encodeHeader(reinterpret_cast<unsigned char *>(head.data()),
-                      ipc::FrameHeader{ipc::FrameType::Stage, std::uint32_t(meta.size()), std::uint32_t(inline_)});
+        ipc::FrameHeader { ipc::FrameType::Stage, std::uint32_t(meta.size()), std::uint32_t(inlineBytes) });
     head += meta;
-    Io io = sendAll(head, payloadIn.constData(), inline_, ctl);
+    Io io = sendAll(head, payloadIn.constData(), inlineBytes, ctl);
     if (io != Io::Ok) {
         const QString why = ioReason(io, "the stage was being sent");
-        const CallStatus s = io == Io::TimedOut ? CallStatus::TimedOut
-                           : io == Io::Cancelled ? CallStatus::Cancelled
-                           : why.startsWith(QLatin1String("protocol error")) ? CallStatus::ProtocolError
-                                                                              : CallStatus::WorkerLost;
+        const CallStatus s = io == Io::TimedOut               ? CallStatus::TimedOut
+            : io == Io::Cancelled                             ? CallStatus::Cancelled
+            : why.startsWith(QLatin1String("protocol error")) ? CallStatus::ProtocolError
+                                                              : CallStatus::WorkerLost;
         return fail(s, why);
     }
 
     auto lost = [&](Io what) {
         const QString why = ioReason(what, "");
         return fail(what == Io::TimedOut ? CallStatus::TimedOut
-                    : what == Io::Cancelled ? CallStatus::Cancelled
-                                            : CallStatus::WorkerLost,
-                    why);
+                : what == Io::Cancelled  ? CallStatus::Cancelled
+                                         : CallStatus::WorkerLost,
+            why);
     };
     auto protocolError = [&](const QString &what) {
         killAndReap();
@@ -544,8 +550,8 @@ CallResult WorkerProcess::call(ipc::StageRequest req, const QByteArray &payloadI
     if (io != Io::Ok)
         return lost(io);
     CallResult r;
-    e = ipc::decodeReply(reinterpret_cast<const unsigned char *>(m_meta.constData()), std::size_t(m_meta.size()),
-                         &r.reply);
+    e = ipc::decodeReply(
+        reinterpret_cast<const unsigned char *>(m_meta.constData()), std::size_t(m_meta.size()), &r.reply);
     if (e != ipc::FrameError::Ok)
         return protocolError(ipc::frameErrorText(e));
     const std::uint64_t wantOut = r.reply.status == WorkStatus::Ok ? req.payloadOut : 0;

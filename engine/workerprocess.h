@@ -23,8 +23,8 @@ QString signalName(int sig);
 /// How a worker process ended, from its wait status.
 struct ProcessEnd {
     bool signaled = false;
-    int code = 0;          ///< exit code when !signaled
-    int signal = 0;        ///< terminating signal when signaled
+    int code = 0; ///< exit code when !signaled
+    int signal = 0; ///< terminating signal when signaled
     bool requested = false; ///< the engine asked it to go (SIGTERM, SIGKILL, closed connection)
     /// For people: "worker crashed: SIGSEGV", "worker exited with code 3",
     /// "worker exited with code 65 (protocol error)".
@@ -34,9 +34,9 @@ struct ProcessEnd {
 
 /// How to start a worker.
 struct WorkerLaunch {
-    QString program;                 ///< absolute path of hybridscope-worker
-    QStringList extraArgs;           ///< appended to the command line (tests: --selftest-*)
-    bool sharedMemory = false;       ///< give the worker a segment for `transfer: shm`
+    QString program; ///< absolute path of hybridscope-worker
+    QStringList extraArgs; ///< appended to the command line (tests: --selftest-*)
+    bool sharedMemory = false; ///< give the worker a segment for `transfer: shm`
     std::int64_t helloTimeoutNs = 10'000'000'000; ///< ready means: its hello frame arrived
 };
 
@@ -49,21 +49,21 @@ struct CallControl {
 };
 
 enum class CallStatus {
-    Ok,            ///< a reply arrived (its own status may still be Failed)
-    TimedOut,      ///< the deadline passed; the worker got SIGTERM (finishTermination() reaps it)
-    Cancelled,     ///< the cancel flag was set; the worker got SIGTERM
-    WorkerLost,    ///< the worker died or hung up; it has been reaped
+    Ok, ///< a reply arrived (its own status may still be Failed)
+    TimedOut, ///< the deadline passed; if the stage had reached the worker, it got SIGTERM (terminating())
+    Cancelled, ///< the cancel flag was set; likewise
+    WorkerLost, ///< the worker died or hung up; it has been reaped
     ProtocolError, ///< a malformed frame; the worker has been killed and reaped
-    LocalError,    ///< the engine's side failed (shared memory); the worker is fine
+    LocalError, ///< the engine's side failed (shared memory); the worker is fine
 };
 
 struct CallResult {
     CallStatus status = CallStatus::Ok;
-    QString reason;          ///< why, when not Ok
-    ipc::StageReply reply;   ///< when Ok
-    QByteArray payloadOut;   ///< when Ok: the bytes the worker produced
+    QString reason; ///< why, when not Ok
+    ipc::StageReply reply; ///< when Ok
+    QByteArray payloadOut; ///< when Ok: the bytes the worker produced
     std::int64_t sendNs = 0; ///< serialize and move the payload in, until the worker could start
-    std::int64_t ipcNs = 0;  ///< sendNs plus moving the payload out back: serialization + transfer
+    std::int64_t ipcNs = 0; ///< sendNs plus moving the payload out back: serialization + transfer
 };
 
 /**

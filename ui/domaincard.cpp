@@ -83,6 +83,9 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     header->addStretch(1);
     m_status = new QLabel(this);
     m_status->setForegroundRole(QPalette::PlaceholderText);
+    m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_status->setFixedSize(std::max(fontMetrics().horizontalAdvance(tr("unavailable")), fontMetrics().horizontalAdvance(tr("finished"))) + 4,
+                           fontMetrics().height());
     header->addWidget(m_status);
     v->addLayout(header);
 
@@ -144,7 +147,10 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
         auto *value = new QLabel(this);
         value->setFont(smallBold);
         value->setTextFormat(Qt::PlainText);
-        value->setMinimumWidth(QFontMetrics(smallBold).horizontalAdvance(QStringLiteral("00000")));
+        // A fixed size keeps a changing value from asking the whole window to lay out again,
+        // 20 times a second (a label's geometry change climbs to the top-level layout).
+        const QFontMetrics fm(smallBold);
+        value->setFixedSize(fm.horizontalAdvance(QStringLiteral("000/000")), fm.height());
         figures->addWidget(label, i / 4, (i % 4) * 2, Qt::AlignRight);
         figures->addWidget(value, i / 4, (i % 4) * 2 + 1);
         m_figureNames.push_back(label);
@@ -293,6 +299,12 @@ void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
     setFigure(FP99, num(f.p99Ms, f.p99Ms < 10 ? 2 : 1));
     setFigure(FStarved, QString::number(f.starved));
     setFigure(FExtra, m_domain == DomainKind::Loop ? num(loopLagMs, 2) : QString::number(f.done));
+}
+
+void DomainCard::setFinished()
+{
+    if (m_available)
+        m_status->setText(tr("finished"));
 }
 
 void DomainCard::clearFigures()

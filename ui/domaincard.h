@@ -47,6 +47,8 @@ public:
     void setAvailable(bool available, const QString &reason = {});
     bool isAvailable() const { return m_available; }
     void setFigures(const DomainFrame &frame, double loopLagMs);
+    /// The run ended: the last figures stay, marked as such.
+    void setFinished();
     void clearFigures();
     /// Text of the figures, for tests ("queue 3, in flight 11, ...").
     QString figuresText() const;

@@ -74,12 +74,12 @@ bool EngineController::start(const Scenario &scenario)
             RunResult result = w.engine->result();
             w.engine.reset();
             QMetaObject::invokeMethod(this, [this, id, r = std::move(result)]() mutable {
-                if (id != m_runId)
-                    return;
-                m_result = std::move(r);
-                m_hasResult = true;
-                m_state = State::Idle;
-                Q_EMIT finished();
+                m_state = State::Idle; // one engine at a time: whatever its run, it is gone now
+                if (id == m_runId) {
+                    m_result = std::move(r);
+                    m_hasResult = true;
+                    Q_EMIT finished();
+                }
                 Q_EMIT engineReleased();
             }, Qt::QueuedConnection);
         }, Qt::QueuedConnection);
@@ -88,10 +88,9 @@ bool EngineController::start(const Scenario &scenario)
         if (!e->start(&error)) {
             engine.reset();
             QMetaObject::invokeMethod(this, [this, id, error] {
-                if (id != m_runId)
-                    return;
                 m_state = State::Idle;
-                Q_EMIT startFailed(error);
+                if (id == m_runId)
+                    Q_EMIT startFailed(error);
                 Q_EMIT engineReleased();
             }, Qt::QueuedConnection);
             return;
@@ -128,6 +127,14 @@ void EngineController::cancelNow()
         if (w.engine)
             w.engine->cancelNow();
     });
+}
+
+void EngineController::discard()
+{
+    if (m_state == State::Idle)
+        return;
+    ++m_runId; // frames, events and the result of this run no longer match
+    cancelNow();
 }
 
 void EngineController::resize(DomainKind d, int workers)

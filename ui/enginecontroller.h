@@ -43,6 +43,9 @@ public:
     void requestStop();
     /// Cancel everything in flight now.
     void cancelNow();
+    /// Cancel now and drop whatever the run still reports (frames, events, finished): the window
+    /// has moved on (another scenario, a restart). engineReleased() still comes.
+    void discard();
     void resize(DomainKind d, int workers);
     void setBackpressure(DomainKind d, const Backpressure &bp);
     void reassign(const QString &key, DomainKind d);

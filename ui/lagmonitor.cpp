@@ -33,6 +33,8 @@ void LagMonitor::stop()
 
 void LagMonitor::setLogInterval(int ms)
 {
+    m_lastLogNs = nowNs();
+    m_lastLogCpuNs = threadCpuNs();
     if (ms > 0)
         m_logTimer.start(ms);
     else
@@ -73,12 +75,19 @@ void LagMonitor::logNow()
     const HistogramSnapshot all = m_hist.snapshot();
     const HistogramSnapshot last = all.since(m_lastLog);
     m_lastLog = all;
+    // The logger runs on the GUI thread, so this is the GUI thread's own CPU time: it tells the
+    // GUI's work apart from lag caused by a machine busy with other things.
+    const std::int64_t now = nowNs();
+    const std::int64_t cpu = threadCpuNs();
+    const double cpuShare = now > m_lastLogNs ? double(cpu - m_lastLogCpuNs) / double(now - m_lastLogNs) : 0.0;
+    m_lastLogNs = now;
+    m_lastLogCpuNs = cpu;
     std::fprintf(stderr,
                  "hybridscope: gui event-loop lag (last %.0f s): p50 %.2f ms, p99 %.2f ms, max %.2f ms over %llu beats; "
-                 "session p99 %.2f ms, max %.2f ms\n",
+                 "session p99 %.2f ms, max %.2f ms; gui thread cpu %.0f %%\n",
                  m_logTimer.interval() / 1000.0, last.percentile(0.5) / 1e6, last.percentile(0.99) / 1e6,
                  double(last.max()) / 1e6, static_cast<unsigned long long>(last.count()), all.percentile(0.99) / 1e6,
-                 double(all.max()) / 1e6);
+                 double(all.max()) / 1e6, cpuShare * 100.0);
 }
 
 } // namespace hs

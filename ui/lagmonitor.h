@@ -27,7 +27,8 @@ public:
     void start();
     void stop();
     bool isActive() const { return m_timer.isActive(); }
-    /// Logs the lag of the last interval and of the session to stderr; 0 turns logging off.
+    /// Logs the lag of the last interval and of the session, and the GUI thread's CPU share, to
+    /// stderr; 0 turns logging off.
     void setLogInterval(int ms);
     /// Every lateness since start(), in ns.
     HistogramSnapshot total() const { return m_hist.snapshot(); }
@@ -50,6 +51,8 @@ private:
     LatencyHistogram m_hist;
     HistogramSnapshot m_lastUpdate;
     HistogramSnapshot m_lastLog;
+    std::int64_t m_lastLogNs = 0;
+    std::int64_t m_lastLogCpuNs = 0; // CPU time of the GUI thread at the last log line
 };
 
 } // namespace hs

@@ -136,9 +136,29 @@ void LivePlot::setFixedRange(Axis axis, double lower, double upper)
     m_settingRange = false;
 }
 
+void LivePlot::setLogScale(Axis axis, double floor)
+{
+    AxisFit &f = m_fit[int(axis)];
+    f.log = true;
+    f.floor = floor;
+    QCPAxis *a = valueAxis(m_plot, axis);
+    a->setScaleType(QCPAxis::stLogarithmic);
+    a->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    a->setNumberFormat(QStringLiteral("g"));
+    a->setNumberPrecision(6);
+    m_settingRange = true;
+    a->setRange(floor, std::max(floor * 10, f.minimumUpper));
+    m_settingRange = false;
+}
+
 void LivePlot::setMinimumUpper(Axis axis, double upper)
 {
     m_fit[int(axis)].minimumUpper = upper;
+}
+
+void LivePlot::setReplotDelay(int ms)
+{
+    m_replotTimer.setInterval(std::max(0, ms));
 }
 
 void LivePlot::setTimeWindow(double seconds)
@@ -179,7 +199,8 @@ void LivePlot::addPoint(int series, double t, double value)
     if (series < 0 || series >= seriesCount())
         return;
     Series &s = m_series[std::size_t(series)];
-    s.graph->addData(t, value);
+    const AxisFit &fit = m_fit[int(s.axis)];
+    s.graph->addData(t, fit.log ? std::max(value, fit.floor) : value);
     if (s.graph->data()->size() > kMaxPointsPerSeries)
         compact(s);
     if (m_live)
@@ -339,6 +360,26 @@ void LivePlot::setLive(bool live)
     Q_EMIT liveChanged(live);
 }
 
+void LivePlot::showTimeRange(double lower, double upper)
+{
+    // Goes through the same path as a drag or zoom: the range change pauses the view.
+    m_plot->xAxis->setRange(lower, upper);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QWidget *LivePlot::plotWidget() const
+{
+    return m_plot;
+}
+
+int LivePlot::pointCount(int series, double from, double to) const
+{
+    if (pointCount(series) == 0)
+        return 0;
+    const auto points = m_series[std::size_t(series)].graph->data();
+    return int(points->findEnd(to, false) - points->findBegin(from, false));
+}
+
 QString LivePlot::seriesName(int series) const
 {
     return series >= 0 && series < seriesCount() ? m_series[std::size_t(series)].name : QString();
@@ -425,7 +466,10 @@ void LivePlot::fitValueAxes()
             if (r.axis == axis)
                 upper = std::max(upper, r.value);
         m_settingRange = true;
-        valueAxis(m_plot, axis)->setRange(0, std::max(upper * 1.12, f.minimumUpper));
+        if (f.log) // a decade of headroom would waste the plot; a factor 2 reads well on a log axis
+            valueAxis(m_plot, axis)->setRange(f.floor, std::max({upper * 2.0, f.minimumUpper, f.floor * 10}));
+        else
+            valueAxis(m_plot, axis)->setRange(0, std::max(upper * 1.12, f.minimumUpper));
         m_settingRange = false;
     }
 }

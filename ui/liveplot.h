@@ -54,8 +54,12 @@ public:
     void setFixedRange(Axis axis, double lower, double upper);
     /// The smallest upper bound of an auto-fitted axis (so that an idle series does not fill the plot with noise).
     void setMinimumUpper(Axis axis, double upper);
+    /// A logarithmic axis from `floor` up (latency and lag span decades); smaller values are drawn at the floor.
+    void setLogScale(Axis axis, double floor);
     /// The time span shown while live, in seconds.
     void setTimeWindow(double seconds);
+    /// Coalescing delay of this plot's replots (default kReplotMs).
+    void setReplotDelay(int ms);
 
     int addSeries(const QString &name, const QColor &color, Axis axis = Axis::Left, Qt::PenStyle style = Qt::SolidLine,
                   bool inLegend = true);
@@ -71,16 +75,22 @@ public:
 
     bool isLive() const { return m_live; }
     void setLive(bool live);
+    /// Shows [lower, upper] and holds the view there, as a drag or zoom by the user does.
+    void showTimeRange(double lower, double upper);
     /// Re-reads the palette (light or dark theme) and the series colours.
     void setSeriesColor(int series, const QColor &color);
 
     // Read access, for tests and the hover text.
     QCustomPlot *customPlot() const { return m_plot; }
+    /// The plot area as a plain widget (mouse and wheel events go here).
+    QWidget *plotWidget() const;
     QString title() const;
     int seriesCount() const { return int(m_series.size()); }
     QString seriesName(int series) const;
     QColor seriesColor(int series) const;
     int pointCount(int series) const;
+    /// Points of a series with from <= t <= to.
+    int pointCount(int series, double from, double to) const;
     /// Largest value of a series over its whole (downsampled) history; 0 when empty.
     double maxValue(int series) const;
     double lastValue(int series) const;
@@ -130,7 +140,9 @@ private:
     };
     struct AxisFit {
         bool fixed = false;
+        bool log = false;
         double lower = 0, upper = 1, minimumUpper = 1;
+        double floor = 0; ///< log axes only
     };
 
     void replotNow();

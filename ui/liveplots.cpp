@@ -7,6 +7,8 @@
 #include <QGridLayout>
 #include <QMap>
 
+#include <limits>
+
 namespace hs {
 
 namespace {
@@ -20,16 +22,26 @@ LivePlots::LivePlots(QWidget *parent)
 {
     m_queue = new LivePlot(tr("Queue depth"), tr("stages waiting"), this);
     m_queue->setMinimumUpper(LivePlot::Axis::Left, 4);
-    m_starvation = new LivePlot(tr("Starvation: loop lag and starved stages"), tr("loop lag (ms)"), this);
+    m_starvation = new LivePlot(tr("Starvation: loop lag and starved stages"), tr("loop lag (ms, log)"), this);
     m_starvation->setRightAxisLabel(tr("starved stages (dashed)"));
+    // Lag and latency span decades (an idle loop lags 0.05 ms, a blocked one 100 ms): log axes.
+    m_starvation->setLogScale(LivePlot::Axis::Left, 0.01);
     m_starvation->setMinimumUpper(LivePlot::Axis::Left, 1);
     m_starvation->setMinimumUpper(LivePlot::Axis::Right, 4);
-    m_latency = new LivePlot(tr("P99 latency per class (sliding 1 s)"), tr("ms"), this);
-    m_latency->setMinimumUpper(LivePlot::Axis::Left, 1);
+    m_latency = new LivePlot(tr("P99 latency per class (sliding 1 s)"), tr("P99 (ms, log)"), this);
+    m_latency->setLogScale(LivePlot::Axis::Left, 0.1);
+    m_latency->setMinimumUpper(LivePlot::Axis::Left, 10);
     m_throughput = new LivePlot(tr("Throughput and utilization"), tr("stages/s"), this);
     m_throughput->setRightAxisLabel(tr("utilization %, 1 s mean (dashed)"));
     m_throughput->setFixedRange(LivePlot::Axis::Right, 0, 105);
     m_throughput->setMinimumUpper(LivePlot::Axis::Left, 10);
+
+    // A frame touches all four plots at once; replotting them in one go would hold the event
+    // loop for four replots in a row. Staggered delays (about 40 ms on average, each below the
+    // 50 ms between frames) let input and timers in between them.
+    const std::vector<LivePlot *> all = plots();
+    for (std::size_t i = 0; i < all.size(); ++i)
+        all[i]->setReplotDelay(LivePlot::kReplotMs - 15 + int(i) * 8);
 
     auto *grid = new QGridLayout(this);
     grid->setContentsMargins(0, 0, 0, 0);
@@ -123,8 +135,10 @@ void LivePlots::addFrame(const Frame &frame)
         m_starvation->addPoint(m_starvedSeries[i], frame.t, df.starved);
     }
     m_starvation->addPoint(m_loopLagSeries, frame.t, frame.loopLagMs);
+    // No completion in the window gives a P99 of 0: that is no data, not no latency (a gap).
     for (std::size_t c = 0; c < frame.classes.size() && c < m_latencySeries.size(); ++c)
-        m_latency->addPoint(m_latencySeries[c], frame.t, frame.classes[c].p99Ms);
+        m_latency->addPoint(m_latencySeries[c], frame.t,
+                            frame.classes[c].p99Ms > 0 ? frame.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
     for (LivePlot *p : plots())
         p->setNow(frame.t);
 }

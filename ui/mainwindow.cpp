@@ -81,9 +81,18 @@ MainWindow::MainWindow(QWidget *parent)
     buildDocks();
     connectController();
 
+    // Fixed sizes: these labels change with every frame, and a label whose size may change asks
+    // the whole window to lay out again.
+    const QFontMetrics fm = fontMetrics();
     m_totals = new QLabel(this);
+    m_totals->setFixedSize(fm.horizontalAdvance(tr("submitted %1 · completed %1 · failed %2 · rejected %2 · cancelled %2 · "
+                                                    "in flight %2")
+                                                     .arg(QLocale().toString(99999999), QLocale().toString(9999999))),
+                           fm.height());
     m_conservation = new QLabel(this);
+    m_conservation->setFixedSize(fm.horizontalAdvance(tr("conservation ✗ broken")) + 12, fm.height());
     m_guiLag = new QLabel(this);
+    m_guiLag->setFixedSize(fm.horizontalAdvance(tr("GUI lag P99 %1 ms").arg(QStringLiteral("999.9"))) + 8, fm.height());
     m_guiLag->setToolTip(tr("The GUI's own event-loop lag (P99 over the last second): how responsive this window is"));
     statusBar()->addPermanentWidget(m_totals);
     statusBar()->addPermanentWidget(m_conservation);
@@ -97,7 +106,9 @@ MainWindow::MainWindow(QWidget *parent)
                                  .arg(p99, 0, 'f', 2)
                                  .arg(max, 0, 'f', 2));
     });
-    m_lag->start();
+    // Measure from the end of the first paint: building and first drawing the window is
+    // start-up (50-90 ms under Xvfb), not the responsiveness of a running lab.
+    centralWidget()->installEventFilter(this);
 
     m_clockTimer.setInterval(100);
     connect(&m_clockTimer, &QTimer::timeout, this, &MainWindow::updateClock);
@@ -139,6 +150,10 @@ void MainWindow::buildActions()
     m_restartAction->setToolTip(tr("Cancel the run and start again with the current settings (Ctrl+Shift+R)"));
     connect(m_restartAction, &QAction::triggered, this, &MainWindow::restart);
 
+    m_revertAction = new QAction(tr("Re&vert Controls"), this);
+    m_revertAction->setToolTip(tr("Put pool sizes, backpressure and routes back as the scenario file has them"));
+    connect(m_revertAction, &QAction::triggered, this, &MainWindow::revertControls);
+
     auto *quit = new QAction(tr("&Quit"), this);
     quit->setShortcut(QKeySequence::Quit);
     connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -163,6 +178,8 @@ void MainWindow::buildActions()
     runMenu->addAction(m_runAction);
     runMenu->addAction(m_stopAction);
     runMenu->addAction(m_restartAction);
+    runMenu->addSeparator();
+    runMenu->addAction(m_revertAction);
 
     QToolBar *bar = addToolBar(tr("Run"));
     bar->setObjectName(QStringLiteral("runToolBar"));
@@ -175,11 +192,12 @@ void MainWindow::buildActions()
     bar->addAction(m_restartAction);
     bar->addSeparator();
     m_clock = new QLabel(this);
-    m_clock->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("stopping 00:00.0 / 00:00.0")) + 16);
     m_clock->setContentsMargins(8, 0, 8, 0);
-    QFont mono = m_clock->font();
-    mono.setBold(true);
-    m_clock->setFont(mono);
+    QFont bold = m_clock->font();
+    bold.setBold(true);
+    m_clock->setFont(bold);
+    m_clock->setFixedSize(QFontMetrics(bold).horizontalAdvance(tr("finished after %1").arg(QStringLiteral("000:00.0"))) + 24,
+                          QFontMetrics(bold).height() + 4);
     bar->addWidget(m_clock);
     updateRecentMenu();
 }
@@ -255,8 +273,8 @@ void MainWindow::buildDocks()
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
     resize(1500, 950);
-    resizeDocks({domainsDock}, {420}, Qt::Horizontal);
-    resizeDocks({domainsDock, routingDock}, {600, 250}, Qt::Vertical);
+    resizeDocks({domainsDock}, {450}, Qt::Horizontal);
+    resizeDocks({domainsDock, routingDock}, {640, 230}, Qt::Vertical);
     resizeDocks({findingsDock}, {140}, Qt::Vertical);
 }
 
@@ -307,7 +325,7 @@ bool MainWindow::openScenario(const QString &nameOrPath)
     }
     if (m_controller->hasEngine()) {
         m_restartPending = false;
-        m_controller->cancelNow(); // the run belongs to the scenario being replaced
+        m_controller->discard(); // the run belongs to the scenario being replaced
     }
     m_scenarioPanel->clearErrors();
     applyScenario(*r.scenario, path);
@@ -333,15 +351,12 @@ bool MainWindow::openLastScenario()
 void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
 {
     m_loaded = scenario;
-    m_working = scenario;
-    m_path = path;
     m_hasScenario = true;
     m_scenarioPanel->showScenario(scenario, originText(path));
-    m_routing->setScenario(scenario);
+    resetControls();
     m_routing->setAvailableDomains({true, true, true, true});
     for (DomainKind d : kAllDomains) {
         DomainCard *card = m_cards[std::size_t(d)];
-        card->setConfig(scenario.domain(d));
         card->setAvailable(true);
         card->clearFigures();
     }
@@ -357,6 +372,22 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     updateActions();
 }
 
+void MainWindow::revertControls()
+{
+    if (!m_hasScenario || m_controller->hasEngine())
+        return; // while running, the controls are the engine's state: change them one by one
+    resetControls();
+    statusBar()->showMessage(tr("Controls back to the scenario file"), 3000);
+}
+
+void MainWindow::resetControls()
+{
+    m_working = m_loaded;
+    m_routing->setScenario(m_working);
+    for (DomainKind d : kAllDomains)
+        m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
+}
+
 QString MainWindow::originText(const QString &path)
 {
     if (path.startsWith(kBuiltinPrefix))
@@ -367,7 +398,7 @@ QString MainWindow::originText(const QString &path)
 void MainWindow::setVerbose(bool verbose)
 {
     m_verbose = verbose;
-    m_lag->setLogInterval(verbose ? (qEnvironmentVariableIsSet("HS_TMP_LAGMS") ? qEnvironmentVariableIntValue("HS_TMP_LAGMS") : 5000) : 0);
+    m_lag->setLogInterval(verbose ? 5000 : 0);
 }
 
 bool MainWindow::isRunning() const
@@ -423,7 +454,8 @@ void MainWindow::restart()
         return;
     if (m_controller->hasEngine()) {
         m_restartPending = true;
-        m_controller->cancelNow();
+        m_controller->discard(); // its last frames and totals would only flicker by
+        updateClock();
         updateActions();
         return;
     }
@@ -487,6 +519,8 @@ void MainWindow::onFinished()
     const RunResult &r = m_controller->lastResult();
     m_finishedAfter = r.durationS;
     m_clockTimer.stop();
+    for (DomainCard *card : m_cards)
+        card->setFinished();
     m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
     showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
                r.conserved() && r.doubleEnds == 0);
@@ -571,6 +605,7 @@ void MainWindow::updateActions()
     m_runAction->setEnabled(m_hasScenario && !engine);
     m_stopAction->setEnabled(engine);
     m_restartAction->setEnabled(m_hasScenario);
+    m_revertAction->setEnabled(m_hasScenario && !engine);
 }
 
 void MainWindow::addRecentFile(const QString &path)
@@ -613,6 +648,15 @@ void MainWindow::restoreSettings()
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == centralWidget() && event->type() == QEvent::Paint && !m_lag->isActive()) {
+        centralWidget()->removeEventFilter(this);
+        QTimer::singleShot(0, m_lag, &LagMonitor::start); // after the rest of this first paint
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -75,6 +75,7 @@ public:
     QAction *stopAction() const { return m_stopAction; }
     QAction *restartAction() const { return m_restartAction; }
     QAction *openAction() const { return m_openAction; }
+    QAction *revertAction() const { return m_revertAction; }
     /// "submitted 120 · completed 100 · …" as shown in the status bar.
     QString totalsText() const;
     QString conservationText() const;
@@ -85,9 +86,12 @@ public Q_SLOTS:
     void stop();
     void restart();
     void openDialog();
+    /// Puts the pool sizes, backpressure and routes back to the scenario as loaded (between runs).
+    void revertControls();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
@@ -96,6 +100,7 @@ private:
     void buildDocks();
     void connectController();
     void applyScenario(const Scenario &scenario, const QString &path);
+    void resetControls();
     void updateActions();
     void updateClock();
     void updateRecentMenu();
@@ -123,6 +128,7 @@ private:
     QAction *m_runAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_restartAction = nullptr;
+    QAction *m_revertAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QComboBox *m_builtins = nullptr;
     QLabel *m_clock = nullptr;
@@ -132,7 +138,6 @@ private:
 
     Scenario m_loaded;   ///< as parsed
     Scenario m_working;  ///< with the user's edits; what Run starts
-    QString m_path;
     bool m_hasScenario = false;
     LiveFindings m_live;
     std::array<bool, kDomainCount> m_running{}; ///< domains the current run's engine reports

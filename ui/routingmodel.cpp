@@ -1,6 +1,5 @@
 #include "routingmodel.h"
 
-#include "domainstyle.h"
 
 namespace hs {
 
@@ -110,8 +109,6 @@ QVariant RoutingModel::data(const QModelIndex &index, int role) const
             return domainName(r.domain);
         if (role == Qt::EditRole)
             return int(r.domain);
-        if (role == Qt::DecorationRole)
-            return colorSwatch(domainColor(r.domain));
         if (role == Qt::ToolTipRole)
             return tr("%1 runs on %2; pick another domain to move it (applies at once while running)")
                 .arg(r.key, domainName(r.domain));

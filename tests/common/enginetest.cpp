@@ -2,6 +2,7 @@
 
 #include "scenarioparser.h"
 
+#include <QDebug>
 #include <QStringList>
 #include <QTest>
 
@@ -16,6 +17,8 @@ std::optional<Scenario> scenarioFromYaml(const QByteArray &yaml, QString *error)
             lines << e.toString();
         if (error)
             *error = lines.join(QLatin1Char('\n'));
+        else
+            qWarning().noquote() << lines.join(QLatin1Char('\n'));
         return std::nullopt;
     }
     return std::move(r.scenario);
@@ -24,8 +27,7 @@ std::optional<Scenario> scenarioFromYaml(const QByteArray &yaml, QString *error)
 EngineRun::EngineRun(Scenario scenario, EngineOptions options)
     : m_engine(std::move(scenario), options)
     , m_finished(&m_engine, &Engine::finished)
-{
-}
+{ }
 
 bool EngineRun::start()
 {

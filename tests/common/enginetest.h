@@ -13,8 +13,9 @@
 
 namespace hs::test {
 
-/// Parses a scenario written inline in a test; on failure returns nullopt and puts every error in *error.
-std::optional<Scenario> scenarioFromYaml(const QByteArray &yaml, QString *error);
+/// Parses a scenario written inline in a test; on failure returns nullopt and puts every error in *error
+/// (or, without `error`, prints them with qWarning so the failing test shows why).
+std::optional<Scenario> scenarioFromYaml(const QByteArray &yaml, QString *error = nullptr);
 
 /**
  * One engine run driven by a test: start it, act on it while it runs (waiting on the run's own

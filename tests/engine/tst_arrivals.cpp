@@ -19,29 +19,23 @@ constexpr double kSigmas = 5.0;
 // A class with random stage sizes and faults, so task plans have something to differ in.
 QByteArray scenarioYaml(const QByteArray &arrival, int seed, const QByteArray &duration = "10s")
 {
-    return "name: arrivals\n"
-           "duration: " + duration + "\n"
-           "seed: " + QByteArray::number(seed) + "\n"
-           "classes:\n"
-           "  - name: c\n"
-           "    arrival: " + arrival + "\n"
-           "    stages:\n"
-           "      - { name: a, work: block, time: exp(5ms), fail: 0.5, domain: threads }\n"
-           "      - { name: b, work: disk, bytes: \"uniform(1KiB, 64KiB)\", payload_in: \"lognormal(4KiB, 0.5)\","
-           " payload_out: \"normal(8KiB, 2KiB)\", domain: tbb }\n"
-           "  - name: other\n"
-           "    arrival: { process: poisson, rate: 50/s }\n"
-           "    stages:\n"
-           "      - { name: a, work: cpu, time: exp(1ms), domain: tbb }\n";
-}
-
-std::optional<Scenario> parse(const QByteArray &yaml)
-{
-    QString error;
-    auto s = test::scenarioFromYaml(yaml, &error);
-    if (!s)
-        qWarning().noquote() << error;
-    return s;
+    return QByteArray("name: arrivals\n"
+                      "duration: $duration\n"
+                      "seed: $seed\n"
+                      "classes:\n"
+                      "  - name: c\n"
+                      "    arrival: $arrival\n"
+                      "    stages:\n"
+                      "      - { name: a, work: block, time: exp(5ms), fail: 0.5, domain: threads }\n"
+                      "      - { name: b, work: disk, bytes: \"uniform(1KiB, 64KiB)\","
+                      " payload_in: \"lognormal(4KiB, 0.5)\", payload_out: \"normal(8KiB, 2KiB)\", domain: tbb }\n"
+                      "  - name: other\n"
+                      "    arrival: { process: poisson, rate: 50/s }\n"
+                      "    stages:\n"
+                      "      - { name: a, work: cpu, time: exp(1ms), domain: tbb }\n")
+        .replace("$duration", duration)
+        .replace("$seed", QByteArray::number(seed))
+        .replace("$arrival", arrival);
 }
 
 /// Arrival offsets of class `cls` below `horizon` seconds (or the first `limit`, whichever comes first).
@@ -102,12 +96,9 @@ void TestArrivals::sameSeedSameSchedule_data()
     QTest::newRow("poisson seed 1") << QByteArray("{ process: poisson, rate: 300/s }") << true << 1;
     QTest::newRow("poisson seed 42") << QByteArray("{ process: poisson, rate: 300/s }") << true << 42;
     QTest::newRow("constant") << QByteArray("{ process: constant, rate: 100/s }") << false << 7;
-    QTest::newRow("burst") << QByteArray("{ process: burst, rate: 1000/s, on: 100ms, off: 400ms }") << true
-                           << 3;
-    QTest::newRow("ramp") << QByteArray("{ process: ramp, from: 10/s, to: 500/s, over: 20s }") << true
-                          << 11;
-    QTest::newRow("closed") << QByteArray("{ process: closed, clients: 4, think: exp(100ms) }") << true
-                            << 5;
+    QTest::newRow("burst") << QByteArray("{ process: burst, rate: 1000/s, on: 100ms, off: 400ms }") << true << 3;
+    QTest::newRow("ramp") << QByteArray("{ process: ramp, from: 10/s, to: 500/s, over: 20s }") << true << 11;
+    QTest::newRow("closed") << QByteArray("{ process: closed, clients: 4, think: exp(100ms) }") << true << 5;
 }
 
 void TestArrivals::sameSeedSameSchedule()
@@ -115,9 +106,9 @@ void TestArrivals::sameSeedSameSchedule()
     QFETCH(QByteArray, arrival);
     QFETCH(bool, randomTimes);
     QFETCH(int, seed);
-    const auto s = parse(scenarioYaml(arrival, seed));
-    const auto again = parse(scenarioYaml(arrival, seed));
-    const auto other = parse(scenarioYaml(arrival, seed + 1));
+    const auto s = test::scenarioFromYaml(scenarioYaml(arrival, seed));
+    const auto again = test::scenarioFromYaml(scenarioYaml(arrival, seed));
+    const auto other = test::scenarioFromYaml(scenarioYaml(arrival, seed + 1));
     QVERIFY(s && again && other);
 
     constexpr int kDraws = 2000;
@@ -133,7 +124,8 @@ void TestArrivals::sameSeedSameSchedule()
         const double tc = closed ? c.thinkTime() : c.next();
         QCOMPARE(ta, tb);
         if (!closed) {
-            QVERIFY2(ta >= previous, qPrintable(QStringLiteral("arrival %1 at %2 s before %3 s").arg(i).arg(ta).arg(previous)));
+            QVERIFY2(ta >= previous,
+                qPrintable(QStringLiteral("arrival %1 at %2 s before %3 s").arg(i).arg(ta).arg(previous)));
             previous = ta;
         }
         differentTimes += ta != tc ? 1 : 0;
@@ -173,8 +165,8 @@ void TestArrivals::meanRate_data()
     QTest::newRow("constant 250/s") << QByteArray("{ process: constant, rate: 250/s }") << 1000.0 << 250.0 << false;
     QTest::newRow("constant 3/s") << QByteArray("{ process: constant, rate: 3/s }") << 1000.0 << 3.0 << false;
     // Burst: rate x on / (on + off).
-    QTest::newRow("burst 1000/s 1s on 4s off") << QByteArray("{ process: burst, rate: 1000/s, on: 1s, off: 4s }")
-                                               << 1000.0 << 200.0 << true;
+    QTest::newRow("burst 1000/s 1s on 4s off")
+        << QByteArray("{ process: burst, rate: 1000/s, on: 1s, off: 4s }") << 1000.0 << 200.0 << true;
     QTest::newRow("burst 2000/s 50ms on 150ms off")
         << QByteArray("{ process: burst, rate: 2000/s, on: 50ms, off: 150ms }") << 1000.0 << 500.0 << true;
     // Ramp: the mean of from and to while ramping.
@@ -190,19 +182,19 @@ void TestArrivals::meanRate()
     QFETCH(double, horizon);
     QFETCH(double, expectedRate);
     QFETCH(bool, poissonCount);
-    const auto s = parse(scenarioYaml(arrival, 17));
+    const auto s = test::scenarioFromYaml(scenarioYaml(arrival, 17));
     QVERIFY(s);
     const std::vector<double> times = arrivals(*s, 0, horizon);
     const double expected = expectedRate * horizon;
     // A constant schedule puts its first arrival at 0: ceil(rate x horizon) fall below the horizon.
     const double tolerance = poissonCount ? kSigmas * std::sqrt(expected) : 1.0;
     QVERIFY2(std::abs(double(times.size()) - expected) <= tolerance,
-             qPrintable(countText(times.size(), expected, tolerance)));
+        qPrintable(countText(times.size(), expected, tolerance)));
     if (!poissonCount) {
         // Constant means exactly evenly spaced, not just the right count.
         for (std::size_t i = 1; i < times.size(); ++i)
             QVERIFY2(std::abs(times[i] - times[i - 1] - 1.0 / expectedRate) < 1e-9,
-                     qPrintable(QStringLiteral("gap %1 at %2").arg(times[i] - times[i - 1]).arg(i)));
+                qPrintable(QStringLiteral("gap %1 at %2").arg(times[i] - times[i - 1]).arg(i)));
     }
 }
 
@@ -221,9 +213,11 @@ void TestArrivals::burstHasNoArrivalsWhenOff()
     QFETCH(double, rate);
     QFETCH(double, on);
     QFETCH(double, off);
-    const QByteArray arrival = "{ process: burst, rate: " + QByteArray::number(rate) + "/s, on: "
-        + QByteArray::number(on * 1000) + "ms, off: " + QByteArray::number(off * 1000) + "ms }";
-    const auto s = parse(scenarioYaml(arrival, 23));
+    const QByteArray arrival = QByteArray("{ process: burst, rate: $rate/s, on: $onms, off: $offms }")
+                                   .replace("$rate", QByteArray::number(rate))
+                                   .replace("$on", QByteArray::number(on * 1000))
+                                   .replace("$off", QByteArray::number(off * 1000));
+    const auto s = test::scenarioFromYaml(scenarioYaml(arrival, 23));
     QVERIFY(s);
     const double period = on + off;
     const int windows = 2000;
@@ -231,13 +225,15 @@ void TestArrivals::burstHasNoArrivalsWhenOff()
     std::vector<std::size_t> perWindow(windows, 0);
     for (double t : times) {
         const double phase = std::fmod(t, period);
-        QVERIFY2(phase < on, qPrintable(QStringLiteral("arrival at %1 s is %2 s into a %3 s window").arg(t).arg(phase).arg(period)));
+        QVERIFY2(phase < on,
+            qPrintable(QStringLiteral("arrival at %1 s is %2 s into a %3 s window").arg(t).arg(phase).arg(period)));
         ++perWindow[std::size_t(t / period)];
     }
     // Inside the on-windows it is Poisson at `rate`: the windows taken together carry rate x on each.
     const double expected = rate * on * windows;
     const double tolerance = kSigmas * std::sqrt(expected);
-    QVERIFY2(std::abs(double(times.size()) - expected) <= tolerance, qPrintable(countText(times.size(), expected, tolerance)));
+    QVERIFY2(std::abs(double(times.size()) - expected) <= tolerance,
+        qPrintable(countText(times.size(), expected, tolerance)));
     // And every stretch of windows gets its share, not just the total (no window skipped for good).
     const int chunk = 100;
     for (int w = 0; w < windows; w += chunk) {
@@ -246,8 +242,8 @@ void TestArrivals::burstHasNoArrivalsWhenOff()
             n += perWindow[std::size_t(k)];
         const double e = rate * on * chunk;
         const double tol = kSigmas * std::sqrt(e);
-        QVERIFY2(std::abs(double(n) - e) <= tol, qPrintable(QStringLiteral("windows %1..%2: ").arg(w).arg(w + chunk - 1)
-                                                               + countText(n, e, tol)));
+        QVERIFY2(std::abs(double(n) - e) <= tol,
+            qPrintable(QStringLiteral("windows %1..%2: ").arg(w).arg(w + chunk - 1) + countText(n, e, tol)));
     }
 }
 
@@ -275,7 +271,7 @@ void TestArrivals::rampMatchesFromAndTo()
     QFETCH(double, from);
     QFETCH(double, to);
     QFETCH(double, over);
-    const auto s = parse(scenarioYaml(arrival, 31, duration));
+    const auto s = test::scenarioFromYaml(scenarioYaml(arrival, 31, duration));
     QVERIFY(s);
     const double after = 100; // seconds past the ramp's end, where the rate stays at `to`
     const std::vector<double> times = arrivals(*s, 0, over + after);
@@ -289,9 +285,9 @@ void TestArrivals::rampMatchesFromAndTo()
         double expectedRate;
     };
     const Window windows[] = {
-        {"first tenth", 0, from + slope * tenth / 2},
-        {"last tenth", over - tenth, to - slope * tenth / 2},
-        {"after the ramp", over, to},
+        { "first tenth", 0, from + slope * tenth / 2 },
+        { "last tenth", over - tenth, to - slope * tenth / 2 },
+        { "after the ramp", over, to },
     };
     for (const Window &w : windows) {
         const double length = w.begin == over ? after : tenth;
@@ -299,15 +295,15 @@ void TestArrivals::rampMatchesFromAndTo()
         const double expected = w.expectedRate * length;
         const double tolerance = kSigmas * std::sqrt(std::max(expected, 1.0));
         QVERIFY2(std::abs(double(n) - expected) <= tolerance,
-                 qPrintable(QLatin1String(w.name) + QStringLiteral(" (rate %1/s): ").arg(double(n) / length)
-                            + countText(n, expected, tolerance)));
+            qPrintable(QLatin1String(w.name) + QStringLiteral(" (rate %1/s): ").arg(double(n) / length)
+                + countText(n, expected, tolerance)));
     }
 }
 
 void TestArrivals::rampToZeroStops()
 {
     // Ramping down to 0/s: about (from / 2) x over arrivals, then the class stops for good.
-    const auto s = parse(scenarioYaml("{ process: ramp, from: 400/s, to: 0/s, over: 50s }", 37));
+    const auto s = test::scenarioFromYaml(scenarioYaml("{ process: ramp, from: 400/s, to: 0/s, over: 50s }", 37));
     QVERIFY(s);
     ArrivalSchedule a(*s, 0);
     std::size_t n = 0;

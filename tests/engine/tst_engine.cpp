@@ -11,19 +11,10 @@ using hs::test::EngineRun;
 
 namespace {
 
-// Runs are 1-2 s each. Bounds on waiting are generous (a loaded 2-core CI machine can stall a
+// Runs are 1-3.5 s each. Bounds on waiting are generous (a loaded 2-core CI machine can stall a
 // process for seconds); the figures checked are chosen so that a broken engine misses them by far.
 constexpr int kFinishBoundMs = 30'000;
 constexpr int kStepBoundMs = 15'000;
-
-std::optional<Scenario> parse(const QByteArray &yaml)
-{
-    QString error;
-    auto s = test::scenarioFromYaml(yaml, &error);
-    if (!s)
-        qWarning().noquote() << error;
-    return s;
-}
 
 const DomainFrame &dom(const Frame &f, DomainKind d)
 {
@@ -91,16 +82,18 @@ void TestEngine::backpressurePolicies()
 {
     QFETCH(QByteArray, policy);
     // Offered 300/s against 2 workers x 20 ms = 100/s, behind a queue of 4: three times overloaded.
-    const auto s = parse("name: overload\n"
-                         "duration: 1.5s\n"
-                         "seed: 3\n"
-                         "domains:\n"
-                         "  threads: { workers: 2, queue: 4, on_full: " + policy + " }\n"
-                         "classes:\n"
-                         "  - name: req\n"
-                         "    arrival: { process: poisson, rate: 300/s }\n"
-                         "    stages:\n"
-                         "      - { name: serve, work: block, time: 20ms, domain: threads }\n");
+    const QByteArray yaml = QByteArray("name: overload\n"
+                                       "duration: 1.5s\n"
+                                       "seed: 3\n"
+                                       "domains:\n"
+                                       "  threads: { workers: 2, queue: 4, on_full: $policy }\n"
+                                       "classes:\n"
+                                       "  - name: req\n"
+                                       "    arrival: { process: poisson, rate: 300/s }\n"
+                                       "    stages:\n"
+                                       "      - { name: serve, work: block, time: 20ms, domain: threads }\n")
+                                .replace("$policy", policy);
+    const auto s = test::scenarioFromYaml(yaml);
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -117,7 +110,8 @@ void TestEngine::backpressurePolicies()
     QVERIFY2(c.cancelled == 0, qPrintable(counts)); // the drain (at most 6 x 20 ms of work) fits in 5 s
 
     // The queue bound holds whatever the policy.
-    QVERIFY2(totals(r, DomainKind::Threads).queueMax <= 4, qPrintable(QString::number(totals(r, DomainKind::Threads).queueMax)));
+    QVERIFY2(totals(r, DomainKind::Threads).queueMax <= 4,
+        qPrintable(QString::number(totals(r, DomainKind::Threads).queueMax)));
     for (const Frame &f : r.frames)
         QVERIFY2(dom(f, DomainKind::Threads).queue <= 4, qPrintable(QStringLiteral("t=%1").arg(f.t)));
 
@@ -125,7 +119,10 @@ void TestEngine::backpressurePolicies()
     const double p50Ms = ms(c.latency.percentile(0.5));
     const double p99Ms = ms(c.latency.percentile(0.99));
     qInfo().noquote() << policy << counts
-                      << QStringLiteral("| latency p50 %1 ms p99 %2 ms max %3 ms").arg(p50Ms).arg(p99Ms).arg(ms(double(c.latency.max())));
+                      << QStringLiteral("| latency p50 %1 ms p99 %2 ms max %3 ms")
+                             .arg(p50Ms)
+                             .arg(p99Ms)
+                             .arg(ms(double(c.latency.max())));
     if (policy == "block") {
         QCOMPARE(c.rejected, std::uint64_t(0));
         // The producer was held back: it created about as many tasks as the pool could serve, not 450.
@@ -157,16 +154,18 @@ void TestEngine::maxInflight()
 {
     QFETCH(QByteArray, policy);
     // Four workers, but at most three stages admitted at once: the fourth worker must stay idle.
-    const auto s = parse("name: inflight\n"
-                         "duration: 1.5s\n"
-                         "seed: 4\n"
-                         "domains:\n"
-                         "  threads: { workers: 4, max_inflight: 3, on_full: " + policy + " }\n"
-                         "classes:\n"
-                         "  - name: req\n"
-                         "    arrival: { process: poisson, rate: 300/s }\n"
-                         "    stages:\n"
-                         "      - { name: serve, work: block, time: 20ms, domain: threads }\n");
+    const QByteArray yaml = QByteArray("name: inflight\n"
+                                       "duration: 1.5s\n"
+                                       "seed: 4\n"
+                                       "domains:\n"
+                                       "  threads: { workers: 4, max_inflight: 3, on_full: $policy }\n"
+                                       "classes:\n"
+                                       "  - name: req\n"
+                                       "    arrival: { process: poisson, rate: 300/s }\n"
+                                       "    stages:\n"
+                                       "      - { name: serve, work: block, time: 20ms, domain: threads }\n")
+                                .replace("$policy", policy);
+    const auto s = test::scenarioFromYaml(yaml);
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -183,47 +182,49 @@ void TestEngine::maxInflight()
     for (const Frame &f : r.frames) {
         const DomainFrame &d = dom(f, DomainKind::Threads);
         QVERIFY2(d.inflight <= 3 && d.busy <= 3,
-                 qPrintable(QStringLiteral("t=%1 inflight %2 busy %3").arg(f.t).arg(d.inflight).arg(d.busy)));
+            qPrintable(QStringLiteral("t=%1 inflight %2 busy %3").arg(f.t).arg(d.inflight).arg(d.busy)));
         maxInflight = std::max(maxInflight, d.inflight);
     }
     QCOMPARE(maxInflight, 3); // twice overloaded: the limit is reached
     // With a free worker always at hand, nothing ever queued.
     QCOMPARE(totals(r, DomainKind::Threads).queueMax, 0);
     if (policy == "reject")
-        QVERIFY2(c.rejected > 100 && test::reasonCount(c, QStringLiteral("rejected")) == c.rejected, qPrintable(counts));
+        QVERIFY2(
+            c.rejected > 100 && test::reasonCount(c, QStringLiteral("rejected")) == c.rejected, qPrintable(counts));
     else
         QCOMPARE(c.rejected, std::uint64_t(0));
 }
 
 void TestEngine::liveResize()
 {
-    // Offered load: 5 busy threads workers (250/s x 20 ms) and 3 busy tbb slots (150/s x 20 ms).
+    // Offered load: 5 busy threads workers (250/s x 20 ms) and 3 busy tbb slots (150/s x 20 ms), so a pool's
+    // completion rate is capped by its size: workers / 20 ms until it reaches the offered rate.
     // Short queues keep the final drain brief.
-    const auto s = parse("name: resize\n"
-                         "seed: 5\n"
-                         "domains:\n"
-                         "  threads: { workers: 2, queue: 20, on_full: reject }\n"
-                         "  tbb: { workers: 1, queue: 20, on_full: reject }\n"
-                         "classes:\n"
-                         "  - name: io\n"
-                         "    arrival: { process: poisson, rate: 250/s }\n"
-                         "    stages:\n"
-                         "      - { name: wait, work: block, time: 20ms, domain: threads }\n"
-                         "  - name: pool\n"
-                         "    arrival: { process: poisson, rate: 150/s }\n"
-                         "    stages:\n"
-                         "      - { name: wait, work: block, time: 20ms, domain: tbb }\n");
+    const auto s = test::scenarioFromYaml("name: resize\n"
+                                          "seed: 5\n"
+                                          "domains:\n"
+                                          "  threads: { workers: 2, queue: 20, on_full: reject }\n"
+                                          "  tbb: { workers: 1, queue: 20, on_full: reject }\n"
+                                          "classes:\n"
+                                          "  - name: io\n"
+                                          "    arrival: { process: poisson, rate: 250/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: wait, work: block, time: 20ms, domain: threads }\n"
+                                          "  - name: pool\n"
+                                          "    arrival: { process: poisson, rate: 150/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: wait, work: block, time: 20ms, domain: tbb }\n");
     QVERIFY(s);
     struct Step {
         DomainKind domain;
         int workers;
     };
-    const Step steps[] = {{DomainKind::Threads, 8}, {DomainKind::Tbb, 4}, {DomainKind::Threads, 3},
-                          {DomainKind::Tbb, 2},     {DomainKind::Threads, 6}, {DomainKind::Tbb, 3},
-                          {DomainKind::Threads, 1}, {DomainKind::Tbb, 1}};
-    // A domain keeps each size for two steps, 0.4 s at least: steps are timed from the previous one, so a
+    const Step steps[]
+        = { { DomainKind::Threads, 8 }, { DomainKind::Tbb, 4 }, { DomainKind::Threads, 2 }, { DomainKind::Tbb, 1 },
+              { DomainKind::Threads, 6 }, { DomainKind::Tbb, 3 }, { DomainKind::Threads, 1 }, { DomainKind::Tbb, 1 } };
+    // A domain keeps each size for two steps, 0.6 s at least: steps are timed from the previous one, so a
     // stalled test thread cannot squeeze them together.
-    const double stepSeconds = 0.2;
+    const double stepSeconds = 0.3;
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
     double at = 0.3;
@@ -233,42 +234,62 @@ void TestEngine::liveResize()
         QVERIFY2(run.engine().resize(st.domain, st.workers, &error), qPrintable(error));
         at = run.engine().elapsed() + stepSeconds;
     }
-    QVERIFY(run.waitUntil(at + stepSeconds, kStepBoundMs));
+    QVERIFY(run.waitUntil(at + stepSeconds, kStepBoundMs)); // the last size gets two steps too
     run.engine().requestStop();
     QVERIFY(run.waitFinished(kFinishBoundMs));
+    QString error;
+    QVERIFY(!run.engine().resize(DomainKind::Threads, 0, &error));
+    QVERIFY(!error.isEmpty());
 
     const RunResult r = run.engine().result();
     QVERIFY2(r.conserved(), qPrintable(test::countsText(r)));
-    QVERIFY2(r.completed() > 300, qPrintable(test::countsText(r)));
+    QVERIFY2(r.completed() > 400, qPrintable(test::countsText(r)));
     QCOMPARE(r.events.size(), std::size(steps));
 
-    int previous[kDomainCount] = {1, 2, 1, 1}; // starting sizes
+    int previous[kDomainCount] = { 1, 2, 1, 1 }; // starting sizes
     for (std::size_t i = 0; i < std::size(steps); ++i) {
         const Step &st = steps[i];
         const RunEvent &e = r.events[i];
         QVERIFY2(e.label.contains(domainName(st.domain)) && e.label.contains(QString::number(st.workers)),
-                 qPrintable(e.label));
-        // Until this domain's next resize (two steps later) or the end.
-        double until = r.durationS;
+            qPrintable(e.label));
+        // Until this domain's next resize (two steps later) or the end of arrivals.
+        double until = r.events.back().t + 2 * stepSeconds;
         for (std::size_t k = i + 1; k < std::size(steps); ++k)
             if (steps[k].domain == st.domain) {
                 until = r.events[k].t;
                 break;
             }
         const std::vector<Frame> window = test::framesBetween(r.frames, e.t, until);
-        QVERIFY2(window.size() >= 3, qPrintable(QStringLiteral("%1: %2 frames").arg(e.label).arg(window.size())));
-        for (const Frame &f : window)
-            QVERIFY2(dom(f, st.domain).workers == st.workers,
-                     qPrintable(QStringLiteral("%1: frame t=%2 shows %3 workers").arg(e.label).arg(f.t).arg(dom(f, st.domain).workers)));
-        // Stages last 20 ms: 100 ms after the change the domain runs at its new size.
-        int maxBusy = 0;
-        for (const Frame &f : test::framesBetween(r.frames, e.t + 0.1, until))
-            maxBusy = std::max(maxBusy, dom(f, st.domain).busy);
+        QVERIFY2(window.size() >= 5, qPrintable(QStringLiteral("%1: %2 frames").arg(e.label).arg(window.size())));
+        for (const Frame &f : window) {
+            // Shrinking lets running stages finish: the busy count settles within a stage's 20 ms.
+            const DomainFrame &d = dom(f, st.domain);
+            QVERIFY2(d.workers == st.workers && (f.t < e.t + 0.1 || d.busy <= st.workers),
+                qPrintable(QStringLiteral("%1: frame t=%2 shows %3 workers, %4 busy")
+                               .arg(e.label)
+                               .arg(f.t)
+                               .arg(d.workers)
+                               .arg(d.busy)));
+        }
+        // The completion rate from 100 ms after the change (stages last 20 ms) shows the size really changed:
+        // a pool that grew finishes more than its old size could, one that shrank no more than its new size.
+        const Frame *from = frameAfter(r.frames, e.t + 0.1);
+        const Frame *to = frameBefore(r.frames, until);
+        QVERIFY(from && to && to->t - from->t >= 0.3);
+        const double rate = double(dom(*to, st.domain).done - dom(*from, st.domain).done) / (to->t - from->t);
         const int old = previous[int(st.domain)];
-        qInfo().noquote() << e.label << QStringLiteral("at %1 s: busy up to %2").arg(e.t, 0, 'f', 2).arg(maxBusy);
-        QVERIFY2(maxBusy <= st.workers, qPrintable(QStringLiteral("%1: busy %2").arg(e.label).arg(maxBusy)));
-        if (st.workers > old) // there is more load than the old size could take: the new workers are used
-            QVERIFY2(maxBusy > old, qPrintable(QStringLiteral("%1: busy only %2").arg(e.label).arg(maxBusy)));
+        const double perWorker = 1 / 0.020;
+        qInfo().noquote() << e.label
+                          << QStringLiteral("at %1 s: %2 stages/s (capacity %3/s before, %4/s after)")
+                                 .arg(e.t, 0, 'f', 2)
+                                 .arg(rate, 0, 'f', 0)
+                                 .arg(old * perWorker)
+                                 .arg(st.workers * perWorker);
+        if (st.workers > old)
+            QVERIFY2(rate > 1.5 * old * perWorker, qPrintable(QStringLiteral("%1: %2/s").arg(e.label).arg(rate)));
+        else
+            QVERIFY2(
+                rate < 1.15 * st.workers * perWorker, qPrintable(QStringLiteral("%1: %2/s").arg(e.label).arg(rate)));
         previous[int(st.domain)] = st.workers;
     }
     QCOMPARE(totals(r, DomainKind::Threads).workers, 1);
@@ -277,26 +298,25 @@ void TestEngine::liveResize()
 
 void TestEngine::liveReassign()
 {
-    const auto s = parse("name: reassign\n"
-                         "seed: 9\n"
-                         "domains:\n"
-                         "  threads: { workers: 2 }\n"
-                         "  tbb: { workers: 2 }\n"
-                         "classes:\n"
-                         "  - name: p\n"
-                         "    arrival: { process: constant, rate: 100/s }\n"
-                         "    stages:\n"
-                         "      - { name: a, work: block, time: 2ms, domain: threads }\n"
-                         "      - { name: b, work: block, time: 2ms, domain: tbb }\n");
+    const auto s = test::scenarioFromYaml("name: reassign\n"
+                                          "seed: 9\n"
+                                          "domains:\n"
+                                          "  threads: { workers: 2 }\n"
+                                          "  tbb: { workers: 2 }\n"
+                                          "classes:\n"
+                                          "  - name: p\n"
+                                          "    arrival: { process: constant, rate: 100/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: a, work: block, time: 2ms, domain: threads }\n"
+                                          "      - { name: b, work: block, time: 2ms, domain: tbb }\n");
     QVERIFY(s);
     struct Step {
         const char *key;
         DomainKind to;
-        DomainKind from;   // must see no new stages once its in-flight ones are done
+        DomainKind from; // gets no new stages after the change
     };
-    const Step steps[] = {{"p.b", DomainKind::Loop, DomainKind::Tbb},
-                          {"p.a", DomainKind::Tbb, DomainKind::Threads},
-                          {"p.b", DomainKind::Threads, DomainKind::Loop}};
+    const Step steps[] = { { "p.b", DomainKind::Loop, DomainKind::Tbb },
+        { "p.a", DomainKind::Tbb, DomainKind::Threads }, { "p.b", DomainKind::Threads, DomainKind::Loop } };
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
     double at = 0.4;
@@ -323,11 +343,10 @@ void TestEngine::liveReassign()
         const double t = r.events[i].t;
         const double next = i + 1 < std::size(steps) ? r.events[i + 1].t : r.durationS;
         const Frame *atChange = frameBefore(r.frames, t);
-        const Frame *settled = frameAfter(r.frames, t + 0.15); // 2 ms stages admitted before the change are done
         const Frame *before = frameBefore(r.frames, next);
-        QVERIFY(atChange && settled && before && settled->t < before->t);
+        QVERIFY(atChange && before && before->t - atChange->t >= 0.3);
         const std::uint64_t newAt = dom(*atChange, st.to).done, newLater = dom(*before, st.to).done;
-        const std::uint64_t oldSettled = dom(*settled, st.from).done, oldLater = dom(*before, st.from).done;
+        const std::uint64_t oldAt = dom(*atChange, st.from).done, oldLater = dom(*before, st.from).done;
         qInfo().noquote() << r.events[i].label
                           << QStringLiteral("at %1 s: %2 done %3 -> %4, %5 done %6 -> %7")
                                  .arg(t, 0, 'f', 2)
@@ -335,16 +354,17 @@ void TestEngine::liveReassign()
                                  .arg(newAt)
                                  .arg(newLater)
                                  .arg(domainName(st.from))
-                                 .arg(oldSettled)
+                                 .arg(oldAt)
                                  .arg(oldLater);
         // ~0.4 s at 100/s: about 40 stages moved to the new domain...
         QVERIFY2(newLater >= newAt + 20, qPrintable(r.events[i].label));
-        // ...and none reached the old one any more.
-        QVERIFY2(oldLater == oldSettled, qPrintable(r.events[i].label));
+        // ...and the old one only finished what it had been given before the change: the stages admitted in
+        // the < 50 ms between the frame and the change (about 5), not the ~40 that came later.
+        QVERIFY2(oldLater <= oldAt + 10, qPrintable(r.events[i].label));
     }
     // The totals agree: every domain ran stages, and they add up to two per completed task.
     std::uint64_t stages = 0;
-    for (DomainKind d : {DomainKind::Loop, DomainKind::Threads, DomainKind::Tbb}) {
+    for (DomainKind d : { DomainKind::Loop, DomainKind::Threads, DomainKind::Tbb }) {
         QVERIFY2(totals(r, d).completed > 20, qPrintable(domainName(d)));
         stages += totals(r, d).completed;
     }
@@ -354,23 +374,24 @@ void TestEngine::liveReassign()
 void TestEngine::pipelineAcrossDomains()
 {
     // Six stages, two on each domain, with payloads carried across every hop.
-    const auto s = parse("name: pipeline\n"
-                         "duration: 1.5s\n"
-                         "seed: 42\n"
-                         "domains:\n"
-                         "  loop: {}\n"
-                         "  threads: { workers: 4 }\n"
-                         "  tbb: { workers: 2 }\n"
-                         "classes:\n"
-                         "  - name: pipe\n"
-                         "    arrival: { process: constant, rate: 40/s }\n"
-                         "    stages:\n"
-                         "      - { name: fetch, work: net, time: 2ms, bytes: 4KiB, domain: loop }\n"
-                         "      - { name: transform, work: cpu, time: 1ms, payload_in: 256KiB, payload_out: 64KiB, domain: tbb }\n"
-                         "      - { name: store, work: disk, bytes: 64KiB, payload_out: 1KiB, domain: threads }\n"
-                         "      - { name: notify, work: async, time: 2ms, domain: loop }\n"
-                         "      - { name: call, work: net, time: 1ms, bytes: 1KiB, payload_in: 16KiB, domain: threads }\n"
-                         "      - { name: pause, work: async, time: 1ms, domain: tbb }\n");
+    const auto s = test::scenarioFromYaml(
+        "name: pipeline\n"
+        "duration: 1.5s\n"
+        "seed: 42\n"
+        "domains:\n"
+        "  loop: {}\n"
+        "  threads: { workers: 4 }\n"
+        "  tbb: { workers: 2 }\n"
+        "classes:\n"
+        "  - name: pipe\n"
+        "    arrival: { process: constant, rate: 40/s }\n"
+        "    stages:\n"
+        "      - { name: fetch, work: net, time: 2ms, bytes: 4KiB, domain: loop }\n"
+        "      - { name: transform, work: cpu, time: 1ms, payload_in: 256KiB, payload_out: 64KiB, domain: tbb }\n"
+        "      - { name: store, work: disk, bytes: 64KiB, payload_out: 1KiB, domain: threads }\n"
+        "      - { name: notify, work: async, time: 2ms, domain: loop }\n"
+        "      - { name: call, work: net, time: 1ms, bytes: 1KiB, payload_in: 16KiB, domain: threads }\n"
+        "      - { name: pause, work: async, time: 1ms, domain: tbb }\n");
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -387,9 +408,9 @@ void TestEngine::pipelineAcrossDomains()
     QVERIFY2(c.submitted >= 50 && c.submitted <= 60, qPrintable(counts)); // 60 intended, one every 25 ms
     QVERIFY2(c.completed == c.submitted, qPrintable(counts));
     // Each domain ran exactly its two stages of every task, and every task made five hops.
-    for (DomainKind d : {DomainKind::Loop, DomainKind::Threads, DomainKind::Tbb})
+    for (DomainKind d : { DomainKind::Loop, DomainKind::Threads, DomainKind::Tbb })
         QVERIFY2(totals(r, d).completed == 2 * c.completed,
-                 qPrintable(QStringLiteral("%1: %2 stages").arg(domainName(d)).arg(totals(r, d).completed)));
+            qPrintable(QStringLiteral("%1: %2 stages").arg(domainName(d)).arg(totals(r, d).completed)));
     QCOMPARE(c.hop.count(), 5 * c.completed);
     // The waits were real: 2 + 1 ms of server delay, 2 + 1 + 1 ms of timers and sleeps, 1 ms of CPU (8 ms
     // in all); a stage skipped or cut short would take at least 1 ms off.
@@ -407,14 +428,15 @@ void TestEngine::injectedFailures_data()
 void TestEngine::injectedFailures()
 {
     QFETCH(QByteArray, stage);
-    const auto s = parse("name: faults\n"
-                         "duration: 1s\n"
-                         "seed: 13\n"
-                         "classes:\n"
-                         "  - name: flaky\n"
-                         "    arrival: { process: constant, rate: 300/s }\n"
-                         "    stages:\n"
-                         "      - " + stage + "\n");
+    const auto s = test::scenarioFromYaml(QByteArray("name: faults\n"
+                                                     "duration: 1s\n"
+                                                     "seed: 13\n"
+                                                     "classes:\n"
+                                                     "  - name: flaky\n"
+                                                     "    arrival: { process: constant, rate: 300/s }\n"
+                                                     "    stages:\n"
+                                                     "      - $stage\n")
+                                              .replace("$stage", stage));
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -435,7 +457,8 @@ void TestEngine::injectedFailures()
 void TestEngine::stageTimeout_data()
 {
     QTest::addColumn<QByteArray>("stage");
-    QTest::newRow("threads block") << QByteArray("{ name: slow, work: block, time: 300ms, timeout: 50ms, domain: threads }");
+    QTest::newRow("threads block") << QByteArray(
+        "{ name: slow, work: block, time: 300ms, timeout: 50ms, domain: threads }");
     QTest::newRow("tbb block") << QByteArray("{ name: slow, work: block, time: 300ms, timeout: 50ms, domain: tbb }");
     QTest::newRow("loop block") << QByteArray("{ name: slow, work: block, time: 300ms, timeout: 50ms, domain: loop }");
     QTest::newRow("loop async") << QByteArray("{ name: slow, work: async, time: 300ms, timeout: 50ms, domain: loop }");
@@ -444,17 +467,18 @@ void TestEngine::stageTimeout_data()
 void TestEngine::stageTimeout()
 {
     QFETCH(QByteArray, stage);
-    const auto s = parse("name: timeouts\n"
-                         "duration: 1s\n"
-                         "seed: 17\n"
-                         "domains:\n"
-                         "  threads: { workers: 4 }\n"
-                         "  tbb: { workers: 4 }\n"
-                         "classes:\n"
-                         "  - name: slow\n"
-                         "    arrival: { process: constant, rate: 10/s }\n"
-                         "    stages:\n"
-                         "      - " + stage + "\n");
+    const auto s = test::scenarioFromYaml(QByteArray("name: timeouts\n"
+                                                     "duration: 1s\n"
+                                                     "seed: 17\n"
+                                                     "domains:\n"
+                                                     "  threads: { workers: 4 }\n"
+                                                     "  tbb: { workers: 4 }\n"
+                                                     "classes:\n"
+                                                     "  - name: slow\n"
+                                                     "    arrival: { process: constant, rate: 10/s }\n"
+                                                     "    stages:\n"
+                                                     "      - $stage\n")
+                                              .replace("$stage", stage));
     QVERIFY(s);
     const DomainKind d = s->classes.at(0).stages.at(0).domain;
     EngineRun run(*s);
@@ -464,36 +488,40 @@ void TestEngine::stageTimeout()
     const ClassResult &c = r.classes.at(0);
     const QString counts = test::countsText(r) + QStringLiteral(" | ") + test::reasonsText(c);
     const HistogramSnapshot &service = totals(r, d).service;
-    qInfo().noquote() << counts << QStringLiteral("| service max %1 ms").arg(ms(double(service.max())));
+    qInfo().noquote() << counts
+                      << QStringLiteral("| service p50 %1 ms, max %2 ms")
+                             .arg(ms(service.percentile(0.5)))
+                             .arg(ms(double(service.max())));
     QVERIFY2(r.conserved(), qPrintable(counts));
     QVERIFY2(c.submitted >= 8, qPrintable(counts)); // 10 intended
     QVERIFY2(c.failed == c.submitted, qPrintable(counts));
     QCOMPARE(test::reasonCount(c, QStringLiteral("timeout")), c.failed);
-    // Cut at the timeout (50 ms), not run to the end (300 ms) and then labelled.
+    // Cut at the timeout (50 ms), not run to the end (300 ms) and then labelled. The median, so that one
+    // worker the machine put to sleep for a while does not count.
     QVERIFY(service.count() > 0);
-    QVERIFY2(service.max() < 250'000'000, qPrintable(QString::number(ms(double(service.max())))));
+    QVERIFY2(service.percentile(0.5) < 150'000'000, qPrintable(QString::number(ms(service.percentile(0.5)))));
 }
 
 void TestEngine::cancelNowEndsLongStages()
 {
-    const auto s = parse("name: cancel\n"
-                         "seed: 19\n"
-                         "domains:\n"
-                         "  threads: { workers: 4 }\n"
-                         "  tbb: { workers: 2 }\n"
-                         "classes:\n"
-                         "  - name: io\n"
-                         "    arrival: { process: poisson, rate: 20/s }\n"
-                         "    stages:\n"
-                         "      - { name: wait, work: block, time: 5s, domain: threads }\n"
-                         "  - name: crunch\n"
-                         "    arrival: { process: poisson, rate: 10/s }\n"
-                         "    stages:\n"
-                         "      - { name: burn, work: cpu, time: 5s, domain: tbb }\n"
-                         "  - name: timer\n"
-                         "    arrival: { process: poisson, rate: 20/s }\n"
-                         "    stages:\n"
-                         "      - { name: sleep, work: async, time: 5s, domain: loop }\n");
+    const auto s = test::scenarioFromYaml("name: cancel\n"
+                                          "seed: 19\n"
+                                          "domains:\n"
+                                          "  threads: { workers: 4 }\n"
+                                          "  tbb: { workers: 2 }\n"
+                                          "classes:\n"
+                                          "  - name: io\n"
+                                          "    arrival: { process: poisson, rate: 20/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: wait, work: block, time: 5s, domain: threads }\n"
+                                          "  - name: crunch\n"
+                                          "    arrival: { process: poisson, rate: 10/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: burn, work: cpu, time: 5s, domain: tbb }\n"
+                                          "  - name: timer\n"
+                                          "    arrival: { process: poisson, rate: 20/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: sleep, work: async, time: 5s, domain: loop }\n");
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -519,16 +547,16 @@ void TestEngine::cancelNowEndsLongStages()
 
 void TestEngine::closedLoopKeepsClientsInFlight()
 {
-    const auto s = parse("name: closed\n"
-                         "duration: 1.5s\n"
-                         "seed: 23\n"
-                         "domains:\n"
-                         "  threads: { workers: 8 }\n"
-                         "classes:\n"
-                         "  - name: users\n"
-                         "    arrival: { process: closed, clients: 3, think: 5ms }\n"
-                         "    stages:\n"
-                         "      - { name: call, work: block, time: exp(10ms), domain: threads }\n");
+    const auto s = test::scenarioFromYaml("name: closed\n"
+                                          "duration: 1.5s\n"
+                                          "seed: 23\n"
+                                          "domains:\n"
+                                          "  threads: { workers: 8 }\n"
+                                          "classes:\n"
+                                          "  - name: users\n"
+                                          "    arrival: { process: closed, clients: 3, think: 5ms }\n"
+                                          "    stages:\n"
+                                          "      - { name: call, work: block, time: exp(10ms), domain: threads }\n");
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
@@ -553,19 +581,19 @@ void TestEngine::closedLoopKeepsClientsInFlight()
     qInfo().noquote() << test::countsText(r)
                       << QStringLiteral("| R %1 ms, expected %2 tasks").arg(ms(c.latency.mean())).arg(expected);
     QVERIFY2(std::abs(double(c.submitted) - expected) < 0.25 * expected,
-             qPrintable(QStringLiteral("submitted %1, expected %2").arg(c.submitted).arg(expected)));
+        qPrintable(QStringLiteral("submitted %1, expected %2").arg(c.submitted).arg(expected)));
 }
 
 void TestEngine::zeroDurationRunsUntilStopped()
 {
-    const auto s = parse("name: forever\n"
-                         "duration: 0s\n"
-                         "seed: 29\n"
-                         "classes:\n"
-                         "  - name: req\n"
-                         "    arrival: { process: constant, rate: 100/s }\n"
-                         "    stages:\n"
-                         "      - { name: serve, work: block, time: 2ms, domain: threads }\n");
+    const auto s = test::scenarioFromYaml("name: forever\n"
+                                          "duration: 0s\n"
+                                          "seed: 29\n"
+                                          "classes:\n"
+                                          "  - name: req\n"
+                                          "    arrival: { process: constant, rate: 100/s }\n"
+                                          "    stages:\n"
+                                          "      - { name: serve, work: block, time: 2ms, domain: threads }\n");
     QVERIFY(s);
     QCOMPARE(s->duration, 0.0);
     EngineRun run(*s);

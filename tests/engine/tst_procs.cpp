@@ -61,7 +61,7 @@ std::vector<pid_t> childPids()
 QStringList ourSegments()
 {
     return QDir(QStringLiteral("/dev/shm"))
-        .entryList({QStringLiteral("hybridscope-%1-*").arg(::getpid())}, QDir::Files | QDir::System);
+        .entryList({ QStringLiteral("hybridscope-%1-*").arg(::getpid()) }, QDir::Files | QDir::System);
 }
 
 const DomainTotals &procs(const RunResult &r)
@@ -118,6 +118,8 @@ private slots:
     void crashes_data();
     void crashes();
     void deathWhileIdleFailsNothing();
+    void badReplies_data();
+    void badReplies();
     void crashLoopMarksPoolUnavailable();
     void launchFailed_data();
     void launchFailed();
@@ -131,7 +133,7 @@ private slots:
 void TestProcs::initTestCase()
 {
     QVERIFY2(QFileInfo(qEnvironmentVariable("HS_WORKER")).isExecutable(),
-             "HS_WORKER must name the built hybridscope-worker (ctest sets it)");
+        "HS_WORKER must name the built hybridscope-worker (ctest sets it)");
     QVERIFY(childPids().empty());
 }
 
@@ -147,8 +149,8 @@ void TestProcs::transfers_data()
 {
     QTest::addColumn<QString>("transfer");
     QTest::addColumn<QString>("size");
-    for (const char *t : {"copy", "shm"})
-        for (const char *size : {"0B", "64KiB", "16MiB"})
+    for (const char *t : { "copy", "shm" })
+        for (const char *size : { "0B", "64KiB", "16MiB" })
             QTest::addRow("%s %s", t, size) << QString::fromLatin1(t) << QString::fromLatin1(size);
 }
 
@@ -158,21 +160,23 @@ void TestProcs::transfers()
     QFETCH(QString, size);
     // procs → threads: the bytes the worker made travel on to the next domain. With verifyPayloads
     // every transfer is checksummed on both sides; a mismatch would fail the stage. Two closed-loop
-    // clients keep it going at whatever pace 16 MiB payloads allow on a loaded machine.
-    const auto s = parse(QStringLiteral("name: transfer\n"
-                                        "duration: 1s\n"
-                                        "seed: 3\n"
-                                        "domains:\n"
-                                        "  procs: { workers: 2, transfer: %1 }\n"
-                                        "classes:\n"
-                                        "  - name: move\n"
-                                        "    arrival: { process: closed, clients: 2, think: 50ms }\n"
-                                        "    stages:\n"
-                                        "      - { name: crunch, work: cpu, time: 1ms, payload_in: %2, payload_out: %2, "
-                                        "domain: procs }\n"
-                                        "      - { name: store, work: block, time: 1ms, payload_in: %2, domain: threads }\n")
-                             .arg(transfer, size)
-                             .toUtf8());
+    // clients keep it going at whatever pace 16 MiB payloads allow on a loaded machine (under ASan on
+    // two busy cores that can be a single task in the run's second).
+    const auto s
+        = parse(QStringLiteral("name: transfer\n"
+                               "duration: 1s\n"
+                               "seed: 3\n"
+                               "domains:\n"
+                               "  procs: { workers: 2, transfer: %1 }\n"
+                               "classes:\n"
+                               "  - name: move\n"
+                               "    arrival: { process: closed, clients: 2, think: 50ms }\n"
+                               "    stages:\n"
+                               "      - { name: crunch, work: cpu, time: 1ms, payload_in: %2, payload_out: %2, "
+                               "domain: procs }\n"
+                               "      - { name: store, work: block, time: 1ms, payload_in: %2, domain: threads }\n")
+                    .arg(transfer, size)
+                    .toUtf8());
     QVERIFY(s);
     EngineOptions opts;
     opts.verifyPayloads = true;
@@ -182,7 +186,7 @@ void TestProcs::transfers()
     const RunResult r = run.engine().result();
     VERIFY_CONSERVED(r);
     const ClassResult &c = cls(r, QStringLiteral("move"));
-    QVERIFY2(c.submitted >= 2, qPrintable(describe(r)));
+    QVERIFY2(c.submitted >= 1, qPrintable(describe(r)));
     QVERIFY2(c.completed == c.submitted, qPrintable(describe(r)));
     // Every procs stage recorded its serialization + transfer time.
     QCOMPARE(c.ipc.count(), c.submitted);
@@ -192,9 +196,10 @@ void TestProcs::transfers()
 
 void TestProcs::killedMidTask()
 {
-    // One worker, one client running 1 s stages back to back: whenever the worker is busy, it is mid-task.
+    // One worker, one client running 1 s stages back to back. The worker is surely up once a task has
+    // completed, and the next stage starts right after: 300 ms later it is mid-task.
     const auto s = parse("name: kill\n"
-                         "duration: 2.5s\n"
+                         "duration: 3.5s\n"
                          "seed: 5\n"
                          "domains:\n"
                          "  procs: { workers: 1 }\n"
@@ -206,11 +211,8 @@ void TestProcs::killedMidTask()
     QVERIFY(s);
     EngineRun run(*s);
     QVERIFY2(run.start(), qPrintable(run.error()));
-    QVERIFY(run.waitUntil(0.4, kStepBoundMs));
-    QVERIFY(QTest::qWaitFor([&] {
-        const auto frames = run.engine().frames();
-        return !frames.empty() && procsFrame(frames.back()).busy == 1 && childPids().size() == 1;
-    }, kStepBoundMs));
+    QVERIFY(QTest::qWaitFor([&] { return run.engine().result().classes.front().completed >= 1; }, kStepBoundMs));
+    QTest::qWait(300);
     const auto kids = childPids();
     QCOMPARE(kids.size(), std::size_t(1));
     QCOMPARE(::kill(kids.front(), SIGKILL), 0);
@@ -219,8 +221,9 @@ void TestProcs::killedMidTask()
     VERIFY_CONSERVED(r);
     const ClassResult &c = cls(r, QStringLiteral("long"));
     // Only the task on the killed worker failed, with a reason a person can read; the replacement ran the next ones.
-    QVERIFY2(c.failed == 1 && test::reasonCount(c, QStringLiteral("worker crashed: SIGKILL")) == 1, qPrintable(describe(r)));
-    QVERIFY2(c.completed >= 1, qPrintable(describe(r)));
+    QVERIFY2(
+        c.failed == 1 && test::reasonCount(c, QStringLiteral("worker crashed: SIGKILL")) == 1, qPrintable(describe(r)));
+    QVERIFY2(c.completed >= 2, qPrintable(describe(r)));
     QCOMPARE(procs(r).crashes, std::uint64_t(1));
     QCOMPARE(procs(r).restarts, std::uint64_t(1));
 }
@@ -255,21 +258,21 @@ void TestProcs::crashes()
                          "    stages:\n"
                          "      - { name: work, work: cpu, time: 5ms, domain: procs }\n");
     QVERIFY(s);
-    EngineRun run(*s, withWorkerArgs({QStringLiteral("--selftest-crash=") + mode}));
+    EngineRun run(*s, withWorkerArgs({ QStringLiteral("--selftest-crash=") + mode }));
     QVERIFY2(run.start(), qPrintable(run.error()));
     QVERIFY(run.waitFinished(kFinishBoundMs));
     const RunResult r = run.engine().result();
     VERIFY_CONSERVED(r);
     const ClassResult &victim = cls(r, QStringLiteral("victim"));
     const ClassResult &bystander = cls(r, QStringLiteral("bystander"));
-    QVERIFY2(victim.submitted == 1 && victim.failed == 1 && test::reasonCount(victim, reason) == 1,
-             qPrintable(describe(r)));
+    QVERIFY2(
+        victim.submitted == 1 && victim.failed == 1 && test::reasonCount(victim, reason) == 1, qPrintable(describe(r)));
     QVERIFY2(bystander.failed == 0 && bystander.completed == bystander.submitted && bystander.submitted >= 20,
-             qPrintable(describe(r)));
+        qPrintable(describe(r)));
     QCOMPARE(procs(r).crashes, std::uint64_t(1));
     QCOMPARE(procs(r).restarts, std::uint64_t(1));
     const bool seen = std::any_of(r.events.begin(), r.events.end(),
-                                  [&](const RunEvent &e) { return e.label == QStringLiteral("procs: ") + reason; });
+        [&](const RunEvent &e) { return e.label == QStringLiteral("procs: ") + reason; });
     QVERIFY2(seen, "the crash is on the run's timeline");
 }
 
@@ -297,7 +300,8 @@ void TestProcs::deathWhileIdleFailsNothing()
         QCOMPARE(::kill(p, SIGKILL), 0);
     const bool replacedBoth = QTest::qWaitFor(
         [&] { return procs(run.engine().result()).restarts == 2 && childPids().size() == 2; }, kStepBoundMs);
-    QVERIFY2(replacedBoth, qPrintable(describe(run.engine().result()) + QStringLiteral(", children %1").arg(childPids().size())));
+    QVERIFY2(replacedBoth,
+        qPrintable(describe(run.engine().result()) + QStringLiteral(", children %1").arg(childPids().size())));
     const auto replaced = childPids();
     for (pid_t p : kids)
         QVERIFY(std::find(replaced.begin(), replaced.end(), p) == replaced.end());
@@ -307,6 +311,53 @@ void TestProcs::deathWhileIdleFailsNothing()
     QVERIFY2(r.failed() == 0 && r.classes.front().completed >= 3, qPrintable(describe(r)));
     QCOMPARE(procs(r).crashes, std::uint64_t(2));
     QCOMPARE(procs(r).restarts, std::uint64_t(2));
+}
+
+void TestProcs::badReplies_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<QString>("reason");
+    QTest::addColumn<bool>("crash");
+    QTest::newRow("bad magic") << QStringLiteral("--selftest-garbage=magic")
+                               << QStringLiteral("protocol error: bad magic") << false;
+    // Nearly 4 GiB claimed, 8 MiB expected: refused from the header, nothing allocated.
+    QTest::newRow("oversized") << QStringLiteral("--selftest-garbage=oversized")
+                               << QStringLiteral("protocol error: a reply claims 4294967280 payload bytes") << false;
+    QTest::newRow("bad fields") << QStringLiteral("--selftest-garbage=fields")
+                                << QStringLiteral("protocol error: truncated frame") << false;
+    // 8 MiB is far beyond the socket buffer: the worker dies halfway through writing it.
+    QTest::newRow("dies mid-result") << QStringLiteral("--selftest-die-mid-result")
+                                     << QStringLiteral("worker crashed: SIGKILL") << true;
+}
+
+void TestProcs::badReplies()
+{
+    QFETCH(QString, mode);
+    QFETCH(QString, reason);
+    QFETCH(bool, crash);
+    // The run outlasts the replacement's launch (a fraction of a second) by far.
+    const auto s = parse("name: bad replies\n"
+                         "duration: 2.5s\n"
+                         "seed: 12\n"
+                         "domains:\n"
+                         "  procs: { workers: 1, transfer: copy }\n"
+                         "classes:\n"
+                         "  - name: one\n"
+                         "    arrival: { process: closed, clients: 1, think: 100s }\n"
+                         "    stages:\n"
+                         "      - { name: make, work: block, time: 10ms, payload_out: 8MiB, domain: procs }\n");
+    QVERIFY(s);
+    EngineRun run(*s, withWorkerArgs({ mode }));
+    QVERIFY2(run.start(), qPrintable(run.error()));
+    QVERIFY(run.waitFinished(kFinishBoundMs));
+    const RunResult r = run.engine().result();
+    VERIFY_CONSERVED(r);
+    const ClassResult &c = r.classes.front();
+    QVERIFY2(c.submitted == 1 && c.failed == 1, qPrintable(describe(r)));
+    QVERIFY2(c.failureReasons.firstKey().startsWith(reason), qPrintable(describe(r)));
+    // The worker was killed (or died) and replaced; only a death on its own counts as a crash.
+    QCOMPARE(procs(r).crashes, std::uint64_t(crash ? 1 : 0));
+    QCOMPARE(procs(r).restarts, std::uint64_t(1));
 }
 
 void TestProcs::crashLoopMarksPoolUnavailable()
@@ -351,9 +402,8 @@ void TestProcs::crashLoopMarksPoolUnavailable()
     const ClassResult &elsewhere = cls(r, QStringLiteral("elsewhere"));
     QVERIFY2(elsewhere.completed == elsewhere.submitted, qPrintable(describe(r)));
     QVERIFY2(t.elapsed() < 15000, qPrintable(QString::number(t.elapsed())));
-    const bool said = std::any_of(r.events.begin(), r.events.end(), [](const RunEvent &e) {
-        return e.label.startsWith(QLatin1String("procs: pool unavailable"));
-    });
+    const bool said = std::any_of(r.events.begin(), r.events.end(),
+        [](const RunEvent &e) { return e.label.startsWith(QLatin1String("procs: pool unavailable")); });
     QVERIFY(said);
 }
 
@@ -418,8 +468,10 @@ void TestProcs::timeoutEscalates_data()
 void TestProcs::timeoutEscalates()
 {
     QFETCH(bool, ignoreSigterm);
+    // The stuck stage reaches procs after a second on threads, when its worker is long ready: the
+    // timeout (counted from admission) then hits a running stage, not one still waiting for a worker.
     const auto s = parse("name: timeout\n"
-                         "duration: 2s\n"
+                         "duration: 3s\n"
                          "seed: 21\n"
                          "domains:\n"
                          "  procs: { workers: 1 }\n"
@@ -427,19 +479,20 @@ void TestProcs::timeoutEscalates()
                          "  - name: stuck\n"
                          "    arrival: { process: closed, clients: 1, think: 100s }\n"
                          "    stages:\n"
+                         "      - { name: before, work: block, time: 1s, domain: threads }\n"
                          "      - { name: hang, work: block, time: 30s, timeout: 200ms, domain: procs }\n"
                          "  - name: later\n"
                          "    arrival: { process: constant, rate: 4/s }\n"
                          "    stages:\n"
                          "      - { name: work, work: block, time: 10ms, domain: procs }\n");
     QVERIFY(s);
-    EngineRun run(*s, withWorkerArgs(ignoreSigterm ? QStringList{QStringLiteral("--selftest-ignore-sigterm")}
-                                                   : QStringList{}));
+    EngineRun run(*s,
+        withWorkerArgs(ignoreSigterm ? QStringList { QStringLiteral("--selftest-ignore-sigterm") } : QStringList {}));
     QVERIFY2(run.start(), qPrintable(run.error()));
     QVERIFY(QTest::qWaitFor([&] { return childPids().size() == 1; }, kStepBoundMs));
     const pid_t first = childPids().front();
-    QVERIFY(QTest::qWaitFor([&] { return cls(run.engine().result(), QStringLiteral("stuck")).failed == 1; },
-                            kStepBoundMs));
+    QVERIFY(
+        QTest::qWaitFor([&] { return cls(run.engine().result(), QStringLiteral("stuck")).failed == 1; }, kStepBoundMs));
     QElapsedTimer sinceTimeout;
     sinceTimeout.start();
     auto alive = [&] {
@@ -454,9 +507,9 @@ void TestProcs::timeoutEscalates()
     const RunResult r = run.engine().result();
     VERIFY_CONSERVED(r);
     const ClassResult &stuck = cls(r, QStringLiteral("stuck"));
-    QVERIFY2(stuck.failed == 1 && test::reasonCount(stuck, QStringLiteral("timeout")) == 1, qPrintable(describe(r)));
+    QVERIFY2(stuck.failed == 1 && stuck.failureReasons.value(QStringLiteral("timeout")) == 1, qPrintable(describe(r)));
     const ClassResult &later = cls(r, QStringLiteral("later"));
-    QVERIFY2(later.completed == later.submitted && later.submitted >= 6, qPrintable(describe(r)));
+    QVERIFY2(later.completed == later.submitted && later.submitted >= 8, qPrintable(describe(r)));
     QCOMPARE(procs(r).crashes, std::uint64_t(0)); // killed on purpose: not a crash
     QCOMPARE(procs(r).restarts, std::uint64_t(1));
 }
@@ -548,7 +601,8 @@ void TestProcs::defaultScenarioRunsOnProcs()
     QCOMPARE(p[QStringLiteral("workers")].toInt(), 2);
     QCOMPARE(p[QStringLiteral("completed")].toInteger(), qint64(crunch.completed));
     QVERIFY(p.contains(QStringLiteral("crashes")) && p.contains(QStringLiteral("restarts")));
-    const QJsonObject ipc = json[QStringLiteral("classes")][QStringLiteral("crunch")][QStringLiteral("ipc_ms")].toObject();
+    const QJsonObject ipc
+        = json[QStringLiteral("classes")][QStringLiteral("crunch")][QStringLiteral("ipc_ms")].toObject();
     QVERIFY(ipc[QStringLiteral("p50")].toDouble() > 0);
     const QJsonArray frames = json[QStringLiteral("frames")].toArray();
     QVERIFY(!frames.isEmpty());

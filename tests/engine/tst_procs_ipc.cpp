@@ -32,8 +32,8 @@ const unsigned char *bytes(const QByteArray &b)
     return reinterpret_cast<const unsigned char *>(b.constData());
 }
 
-QByteArray headerBytes(std::uint32_t magic, std::uint16_t version, std::uint16_t type, std::uint32_t meta,
-                       std::uint32_t payload)
+QByteArray headerBytes(
+    std::uint32_t magic, std::uint16_t version, std::uint16_t type, std::uint32_t meta, std::uint32_t payload)
 {
     QByteArray h(16, '\0');
     auto *p = reinterpret_cast<unsigned char *>(h.data());
@@ -137,7 +137,7 @@ private slots:
 void TestProcsIpc::headerRoundTrip()
 {
     unsigned char h[kHeaderSize];
-    encodeHeader(h, FrameHeader{FrameType::Result, 123, 456});
+    encodeHeader(h, FrameHeader { FrameType::Result, 123, 456 });
     FrameHeader out;
     QCOMPARE(decodeHeader(h, &out, 456), FrameError::Ok);
     QCOMPARE(out.type, FrameType::Result);
@@ -161,12 +161,11 @@ void TestProcsIpc::headerRejects_data()
     QTest::newRow("type 4") << headerBytes(kMagic, kVersion, 4, 0, 0) << any << FrameError::UnknownType;
     QTest::newRow("meta over limit") << headerBytes(kMagic, kVersion, 2, kMaxMetaBytes + 1, 0) << any
                                      << FrameError::MetaTooLarge;
-    QTest::newRow("meta 4 GiB") << headerBytes(kMagic, kVersion, 2, 0xffffffffu, 0) << any
-                                << FrameError::MetaTooLarge;
-    QTest::newRow("payload over expected") << headerBytes(kMagic, kVersion, 3, 10, 65537) << quint64(65536)
-                                           << FrameError::PayloadTooLarge;
-    QTest::newRow("payload where none expected") << headerBytes(kMagic, kVersion, 1, 8, 1) << quint64(0)
-                                                 << FrameError::PayloadTooLarge;
+    QTest::newRow("meta 4 GiB") << headerBytes(kMagic, kVersion, 2, 0xffffffffu, 0) << any << FrameError::MetaTooLarge;
+    QTest::newRow("payload over expected")
+        << headerBytes(kMagic, kVersion, 3, 10, 65537) << quint64(65536) << FrameError::PayloadTooLarge;
+    QTest::newRow("payload where none expected")
+        << headerBytes(kMagic, kVersion, 1, 8, 1) << quint64(0) << FrameError::PayloadTooLarge;
     QTest::newRow("payload over 1 GiB") << headerBytes(kMagic, kVersion, 2, 10, 0xfffffff0u)
                                         << quint64(0xffffffffffffffffULL) << FrameError::PayloadTooLarge;
 }
@@ -206,8 +205,8 @@ void TestProcsIpc::stageRoundTrip()
     QCOMPARE(out.tempDir, in.tempDir);
 
     // Every work kind and kernel survives the trip.
-    for (WorkKind w : {WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk})
-        for (CpuKernel k : {CpuKernel::Spin, CpuKernel::Sha256, CpuKernel::Matmul, CpuKernel::Sort}) {
+    for (WorkKind w : { WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk })
+        for (CpuKernel k : { CpuKernel::Spin, CpuKernel::Sha256, CpuKernel::Matmul, CpuKernel::Sort }) {
             StageRequest m;
             m.work = w;
             m.kernel = k;
@@ -235,7 +234,8 @@ void TestProcsIpc::stageRejects_data()
     QTest::newRow("payload in over 1 GiB") << patched(good, 30, u64le(kMaxPayloadBytes + 1)) << FrameError::BadValue;
     QTest::newRow("payload out over 1 GiB") << patched(good, 38, u64le(kMaxPayloadBytes + 1)) << FrameError::BadValue;
     QTest::newRow("shm smaller than payload") << patched(good, 54, u64le(10)) << FrameError::BadValue;
-    QTest::newRow("text longer than its frame") << patched(good, 62, QByteArray("\xff\x00", 2)) << FrameError::Truncated;
+    QTest::newRow("text longer than its frame")
+        << patched(good, 62, QByteArray("\xff\x00", 2)) << FrameError::Truncated;
     QByteArray longText = good.left(62);
     longText += QByteArray("\x01\x10", 2); // 4097 bytes claimed, above the limit
     longText += QByteArray(4097, 'a');
@@ -305,10 +305,10 @@ void TestProcsIpc::replyRejects()
 void TestProcsIpc::helloRejectsBadPid()
 {
     Hello h;
-    const QByteArray good = encodeHello(Hello{4242});
+    const QByteArray good = encodeHello(Hello { 4242 });
     QCOMPARE(decodeHello(bytes(good), std::size_t(good.size()), &h), FrameError::Ok);
     QCOMPARE(h.pid, 4242u);
-    const QByteArray zero = encodeHello(Hello{0});
+    const QByteArray zero = encodeHello(Hello { 0 });
     QCOMPARE(decodeHello(bytes(zero), std::size_t(zero.size()), &h), FrameError::BadValue);
     const QByteArray huge = u64le(0x100000000ULL);
     QCOMPARE(decodeHello(bytes(huge), std::size_t(huge.size()), &h), FrameError::BadValue);
@@ -364,14 +364,14 @@ void TestProcsIpc::checksumDetectsChanges()
 {
     QFETCH(int, size);
     QByteArray a(size, Qt::Uninitialized);
-    std::mt19937 rng{std::uint32_t(size)};
+    std::mt19937 rng { std::uint32_t(size) };
     for (auto &c : a)
         c = char(rng());
     const std::uint64_t base = checksum(a.constData(), std::size_t(a.size()));
     QCOMPARE(checksum(QByteArray(a).constData(), std::size_t(a.size())), base);
     // Any single flipped bit, first, last or in between, changes it.
-    for (qsizetype pos : {qsizetype(0), qsizetype(size / 2), qsizetype(size - 1)})
-        for (int bit : {0, 7}) {
+    for (qsizetype pos : { qsizetype(0), qsizetype(size / 2), qsizetype(size - 1) })
+        for (int bit : { 0, 7 }) {
             QByteArray b = a;
             b[pos] = char(b[pos] ^ (1 << bit));
             QVERIFY(checksum(b.constData(), std::size_t(b.size())) != base);
@@ -386,7 +386,7 @@ void TestProcsIpc::checksumDetectsChanges()
     const QByteArray zeros1(size, '\0');
     const QByteArray zeros2(size + 1, '\0');
     QVERIFY(checksum(zeros1.constData(), std::size_t(zeros1.size()))
-            != checksum(zeros2.constData(), std::size_t(zeros2.size())));
+        != checksum(zeros2.constData(), std::size_t(zeros2.size())));
 }
 
 void TestProcsIpc::exitReasons_data()

@@ -59,7 +59,7 @@ std::vector<pid_t> childPids()
 QStringList ourSegments()
 {
     return QDir(QStringLiteral("/dev/shm"))
-        .entryList({QStringLiteral("hybridscope-%1-*").arg(::getpid())}, QDir::Files | QDir::System);
+        .entryList({ QStringLiteral("hybridscope-%1-*").arg(::getpid()) }, QDir::Files | QDir::System);
 }
 
 QByteArray randomBytes(qsizetype n, std::uint64_t seed)
@@ -94,7 +94,7 @@ ipc::StageRequest blockStage(double seconds)
 
 bool waitReadable(int fd, int boundMs)
 {
-    pollfd p{fd, POLLIN, 0};
+    pollfd p { fd, POLLIN, 0 };
     return ::poll(&p, 1, boundMs) > 0;
 }
 
@@ -111,7 +111,8 @@ QByteArray readFrame(int fd, int boundMs, ipc::FrameHeader *hdr)
             if (!waitReadable(fd, 100))
                 continue;
             char tmp[65536];
-            const ssize_t n = ::recv(fd, tmp, std::size_t(std::min<qsizetype>(sizeof tmp, want - buf.size())), MSG_DONTWAIT);
+            const ssize_t n
+                = ::recv(fd, tmp, std::size_t(std::min<qsizetype>(sizeof tmp, want - buf.size())), MSG_DONTWAIT);
             if (n == 0)
                 return false;
             if (n > 0)
@@ -163,8 +164,8 @@ private slots:
 void TestProcsWorker::initTestCase()
 {
     const QFileInfo fi(workerPath());
-    QVERIFY2(fi.isExecutable(), qPrintable(QStringLiteral("HS_WORKER=%1 is not an executable; build hybridscope-worker")
-                                               .arg(workerPath())));
+    QVERIFY2(fi.isExecutable(),
+        qPrintable(QStringLiteral("HS_WORKER=%1 is not an executable; build hybridscope-worker").arg(workerPath())));
     QVERIFY(childPids().empty());
 }
 
@@ -182,7 +183,7 @@ void TestProcsWorker::handshakeAndCleanExit()
     QString error;
     QVERIFY2(w.start(launchOf(), &error), qPrintable(error));
     QVERIFY(w.isRunning());
-    QCOMPARE(childPids(), std::vector<pid_t>{w.pid()});
+    QCOMPARE(childPids(), std::vector<pid_t> { w.pid() });
     const ProcessEnd end = w.terminate();
     QVERIFY(end.requested);
     QVERIFY(!w.isRunning());
@@ -193,8 +194,8 @@ void TestProcsWorker::roundTrip_data()
 {
     QTest::addColumn<bool>("shm");
     QTest::addColumn<int>("size");
-    for (bool shm : {false, true})
-        for (int size : {0, 64 * 1024, 16 * 1024 * 1024})
+    for (bool shm : { false, true })
+        for (int size : { 0, 64 * 1024, 16 * 1024 * 1024 })
             QTest::addRow("%s %d B", shm ? "shm" : "copy", size) << shm << size;
 }
 
@@ -225,7 +226,8 @@ void TestProcsWorker::roundTrip()
         // The payload out: the checksum the worker computed matches what arrived, and every byte is right.
         QCOMPARE(r.payloadOut.size(), qsizetype(req.payloadOut));
         QCOMPARE(ipc::checksum(r.payloadOut.constData(), std::size_t(r.payloadOut.size())), r.reply.outChecksum);
-        QVERIFY(std::all_of(r.payloadOut.cbegin(), r.payloadOut.cend(), [&](char c) { return c == char(req.outFill); }));
+        QVERIFY(
+            std::all_of(r.payloadOut.cbegin(), r.payloadOut.cend(), [&](char c) { return c == char(req.outFill); }));
         QVERIFY(r.ipcNs >= r.sendNs && r.sendNs >= 0);
     }
     w.terminate();
@@ -249,9 +251,9 @@ void TestProcsWorker::workerVerifiesPayloadIn()
     QVERIFY(!reply.isEmpty());
     QCOMPARE(hdr.type, ipc::FrameType::Result);
     ipc::StageReply r;
-    QCOMPARE(ipc::decodeReply(reinterpret_cast<const unsigned char *>(reply.constData()) + ipc::kHeaderSize,
-                              hdr.metaBytes, &r),
-             ipc::FrameError::Ok);
+    QCOMPARE(ipc::decodeReply(
+                 reinterpret_cast<const unsigned char *>(reply.constData()) + ipc::kHeaderSize, hdr.metaBytes, &r),
+        ipc::FrameError::Ok);
     QCOMPARE(r.status, WorkStatus::Failed);
     QVERIFY2(r.reason.contains("checksum"), r.reason.constData());
 
@@ -271,7 +273,9 @@ void TestProcsWorker::workKindsRunForReal()
     WorkerProcess w;
     QVERIFY2(w.start(launchOf(), &error), qPrintable(error));
 
-    auto run = [&](ipc::StageRequest req) { return w.call(req, {}, CallControl{-1, nullptr, nowNs() + 20 * kNsPerSec}); };
+    auto run = [&](ipc::StageRequest req) {
+        return w.call(req, {}, CallControl { -1, nullptr, nowNs() + 20 * kNsPerSec });
+    };
     ipc::StageRequest cpu = blockStage(0.02);
     cpu.work = WorkKind::Cpu;
     cpu.kernel = CpuKernel::Sha256;
@@ -287,13 +291,13 @@ void TestProcsWorker::workKindsRunForReal()
     disk.bytes = 256 * 1024;
     disk.fsync = true;
     disk.tempDir = dir.path().toUtf8();
-    const std::pair<const char *, ipc::StageRequest> stages[] = {
-        {"cpu", cpu}, {"block", block}, {"async", async}, {"net", net}, {"disk", disk}};
+    const std::pair<const char *, ipc::StageRequest> stages[]
+        = { { "cpu", cpu }, { "block", block }, { "async", async }, { "net", net }, { "disk", disk } };
     for (const auto &[name, req] : stages) {
         const CallResult r = run(req);
         QVERIFY2(r.status == CallStatus::Ok, name);
-        QVERIFY2(r.reply.status == WorkStatus::Ok, qPrintable(QString::fromLatin1(name) + QStringLiteral(": ")
-                                                               + QString::fromUtf8(r.reply.reason)));
+        QVERIFY2(r.reply.status == WorkStatus::Ok,
+            qPrintable(QString::fromLatin1(name) + QStringLiteral(": ") + QString::fromUtf8(r.reply.reason)));
         const std::int64_t took = r.reply.workEndNs - r.reply.workStartNs;
         QVERIFY2(took >= req.timeNs, name); // the wait or the CPU time really happened in the worker
     }
@@ -328,7 +332,7 @@ void TestProcsWorker::largeTransfersDoNotDeadlock()
     req.verify = true;
     req.payloadOut = std::uint64_t(size);
     req.outFill = 0x11;
-    const CallResult r = w.call(req, in, CallControl{-1, nullptr, nowNs() + 60 * kNsPerSec});
+    const CallResult r = w.call(req, in, CallControl { -1, nullptr, nowNs() + 60 * kNsPerSec });
     QVERIFY2(r.status == CallStatus::Ok, qPrintable(r.reason));
     QCOMPARE(r.reply.status, WorkStatus::Ok);
     QCOMPARE(r.payloadOut.size(), qsizetype(size));
@@ -341,11 +345,11 @@ void TestProcsWorker::diesMidResult()
 {
     WorkerProcess w;
     QString error;
-    WorkerLaunch launch = launchOf(workerPath(), {QStringLiteral("--selftest-die-mid-result")});
+    WorkerLaunch launch = launchOf(workerPath(), { QStringLiteral("--selftest-die-mid-result") });
     QVERIFY2(w.start(launch, &error), qPrintable(error));
     ipc::StageRequest req = blockStage(0);
     req.payloadOut = 8 * 1024 * 1024; // half of it is written, then the worker is gone
-    const CallResult r = w.call(req, {}, CallControl{-1, nullptr, nowNs() + 30 * kNsPerSec});
+    const CallResult r = w.call(req, {}, CallControl { -1, nullptr, nowNs() + 30 * kNsPerSec });
     QCOMPARE(r.status, CallStatus::WorkerLost);
     QCOMPARE(r.reason, QStringLiteral("worker crashed: SIGKILL"));
     QVERIFY(!w.isRunning());
@@ -366,12 +370,12 @@ void TestProcsWorker::crashes()
     QFETCH(QString, reason);
     WorkerProcess w;
     QString error;
-    WorkerLaunch launch = launchOf(workerPath(), {QStringLiteral("--selftest-crash=") + mode});
+    WorkerLaunch launch = launchOf(workerPath(), { QStringLiteral("--selftest-crash=") + mode });
     QVERIFY2(w.start(launch, &error), qPrintable(error));
     ipc::StageRequest req = blockStage(0.05);
     QVERIFY(w.call(req, {}, {}).status == CallStatus::Ok); // no crash asked: fine
     req.crash = true;
-    const CallResult r = w.call(req, QByteArray(1000, 'x'), CallControl{-1, nullptr, nowNs() + 30 * kNsPerSec});
+    const CallResult r = w.call(req, QByteArray(1000, 'x'), CallControl { -1, nullptr, nowNs() + 30 * kNsPerSec });
     QCOMPARE(r.status, CallStatus::WorkerLost);
     QCOMPARE(r.reason, reason);
     QVERIFY(!w.isRunning());
@@ -388,7 +392,7 @@ void TestProcsWorker::killedMidStage()
         sleepUntilNs(nowNs() + 100'000'000);
         ::kill(pid, SIGKILL);
     });
-    const CallResult r = w.call(blockStage(30), {}, CallControl{-1, nullptr, nowNs() + 60 * kNsPerSec});
+    const CallResult r = w.call(blockStage(30), {}, CallControl { -1, nullptr, nowNs() + 60 * kNsPerSec });
     killer.join();
     QCOMPARE(r.status, CallStatus::WorkerLost);
     QCOMPARE(r.reason, QStringLiteral("worker crashed: SIGKILL"));
@@ -415,7 +419,8 @@ void TestProcsWorker::garbageFromWorker_data()
     QTest::newRow("bad magic") << QStringLiteral("magic") << QStringLiteral("protocol error: bad magic");
     // Nearly 4 GiB claimed: refused from the header alone, nothing allocated.
     QTest::newRow("oversized") << QStringLiteral("oversized")
-                               << QStringLiteral("protocol error: a reply claims 4294967280 payload bytes, at most 4096 expected");
+                               << QStringLiteral(
+                                      "protocol error: a reply claims 4294967280 payload bytes, at most 4096 expected");
     QTest::newRow("bad fields") << QStringLiteral("fields") << QStringLiteral("protocol error: truncated frame");
 }
 
@@ -425,13 +430,13 @@ void TestProcsWorker::garbageFromWorker()
     QFETCH(QString, expected);
     WorkerProcess w;
     QString error;
-    WorkerLaunch launch = launchOf(workerPath(), {QStringLiteral("--selftest-garbage=") + mode});
+    WorkerLaunch launch = launchOf(workerPath(), { QStringLiteral("--selftest-garbage=") + mode });
     QVERIFY2(w.start(launch, &error), qPrintable(error));
     ipc::StageRequest req = blockStage(0);
     req.payloadOut = 4096;
     QElapsedTimer t;
     t.start();
-    const CallResult r = w.call(req, {}, CallControl{-1, nullptr, nowNs() + 30 * kNsPerSec});
+    const CallResult r = w.call(req, {}, CallControl { -1, nullptr, nowNs() + 30 * kNsPerSec });
     QCOMPARE(r.status, CallStatus::ProtocolError);
     QVERIFY2(r.reason.startsWith(expected), qPrintable(r.reason));
     QVERIFY(!w.isRunning()); // killed and reaped
@@ -443,14 +448,15 @@ void TestProcsWorker::garbageFromEngine_data()
     QTest::addColumn<QByteArray>("bytes");
     QTest::newRow("text") << QByteArrayLiteral("GET / HTTP/1.1\r\n\r\n");
     QByteArray huge(16, '\0');
-    ipc::encodeHeader(reinterpret_cast<unsigned char *>(huge.data()),
-                      ipc::FrameHeader{ipc::FrameType::Stage, 10, 0x7fffffffu});
+    ipc::encodeHeader(
+        reinterpret_cast<unsigned char *>(huge.data()), ipc::FrameHeader { ipc::FrameType::Stage, 10, 0x7fffffffu });
     QTest::newRow("2 GiB payload claimed") << huge;
     QByteArray hello(16, '\0');
-    ipc::encodeHeader(reinterpret_cast<unsigned char *>(hello.data()), ipc::FrameHeader{ipc::FrameType::Hello, 0, 0});
+    ipc::encodeHeader(
+        reinterpret_cast<unsigned char *>(hello.data()), ipc::FrameHeader { ipc::FrameType::Hello, 0, 0 });
     QTest::newRow("wrong frame type") << hello;
-    QTest::newRow("bad stage fields")
-        << ipc::frame(ipc::FrameType::Stage, QByteArrayLiteral("\x01\x02\x03"), QByteArray());
+    QTest::newRow("bad stage fields") << ipc::frame(
+        ipc::FrameType::Stage, QByteArrayLiteral("\x01\x02\x03"), QByteArray());
 }
 
 void TestProcsWorker::garbageFromEngine()
@@ -470,14 +476,16 @@ void TestProcsWorker::launchFailures_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("expected");
     QTest::newRow("missing") << QStringLiteral("/nonexistent/hybridscope-worker") << QStringList()
-                             << QStringLiteral("launch failed: /nonexistent/hybridscope-worker: No such file or directory");
+                             << QStringLiteral(
+                                    "launch failed: /nonexistent/hybridscope-worker: No such file or directory");
     QTest::newRow("not executable") << QStringLiteral("<noexec>") << QStringList()
                                     << QStringLiteral("Permission denied");
     QTest::newRow("exits before hello") << QStringLiteral("/bin/false") << QStringList()
-                                        << QStringLiteral("launch failed: worker exited with code 1 before it was ready");
-    QTest::newRow("bad arguments") << workerPath() << QStringList{QStringLiteral("--bogus")}
+                                        << QStringLiteral(
+                                               "launch failed: worker exited with code 1 before it was ready");
+    QTest::newRow("bad arguments") << workerPath() << QStringList { QStringLiteral("--bogus") }
                                    << QStringLiteral("launch failed: worker exited with code 64 (bad command line)");
-    QTest::newRow("never says hello") << workerPath() << QStringList{QStringLiteral("--selftest-no-hello")}
+    QTest::newRow("never says hello") << workerPath() << QStringList { QStringLiteral("--selftest-no-hello") }
                                       << QStringLiteral("launch failed: no hello from");
 }
 
@@ -526,11 +534,11 @@ void TestProcsWorker::timeoutEscalation()
     QVERIFY2(w.start(launch, &error), qPrintable(error));
     QElapsedTimer t;
     t.start();
-    const CallResult r = w.call(blockStage(30), {}, CallControl{-1, nullptr, nowNs() + 100'000'000});
+    const CallResult r = w.call(blockStage(30), {}, CallControl { -1, nullptr, nowNs() + 100'000'000 });
     QCOMPARE(r.status, CallStatus::TimedOut);
     QCOMPARE(r.reason, QStringLiteral("timeout"));
     QVERIFY(t.elapsed() < 10000); // at the deadline, not when the stage would have ended
-    QVERIFY(w.terminating());     // SIGTERM is on its way
+    QVERIFY(w.terminating()); // SIGTERM is on its way
     const qint64 before = t.elapsed();
     const ProcessEnd end = w.finishTermination();
     const qint64 waited = t.elapsed() - before;
@@ -552,7 +560,7 @@ void TestProcsWorker::cancelWakesTheCall()
     QVERIFY2(w.start(launchOf(), &error), qPrintable(error));
     const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     QVERIFY(wake >= 0);
-    std::atomic<bool> cancel{false};
+    std::atomic<bool> cancel { false };
     std::thread canceller([&] {
         sleepUntilNs(nowNs() + 100'000'000);
         cancel.store(true);
@@ -561,7 +569,7 @@ void TestProcsWorker::cancelWakesTheCall()
     });
     QElapsedTimer t;
     t.start();
-    const CallResult r = w.call(blockStage(30), {}, CallControl{wake, &cancel, 0});
+    const CallResult r = w.call(blockStage(30), {}, CallControl { wake, &cancel, 0 });
     canceller.join();
     ::close(wake);
     QCOMPARE(r.status, CallStatus::Cancelled);
