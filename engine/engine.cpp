@@ -480,6 +480,9 @@ bool Engine::start(QString *error)
             d->server.stop();
             return false;
         }
+    // The run's clock starts once the worker processes are up: their birth is not the workload's.
+    if (auto *procs = dynamic_cast<ProcsDomain *>(d->domains[std::size_t(DomainKind::Procs)].get()))
+        procs->waitUntilStarted(15 * kNsPerSec);
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;

@@ -62,7 +62,12 @@ bool ProcsDomain::start(QString *error)
     // Segments left by an engine that was killed during a handshake.
     ShmSegment::sweepStale();
     const int n = workers();
+    {
+        std::lock_guard slk(m_startMu);
+        m_startsPending = m_opts.eager ? n : 0;
+    }
     std::lock_guard lk(m_mu);
+    m_initialSlots = m_opts.eager ? n : 0;
     for (int i = 0; i < n; ++i)
         if (!addSlotLocked(m_opts.eager)) {
             if (error)
@@ -71,6 +76,21 @@ bool ProcsDomain::start(QString *error)
             return false;
         }
     return true;
+}
+
+void ProcsDomain::initialSpawnDone()
+{
+    {
+        std::lock_guard lk(m_startMu);
+        --m_startsPending;
+    }
+    m_startCv.notify_all();
+}
+
+bool ProcsDomain::waitUntilStarted(std::int64_t timeoutNs)
+{
+    std::unique_lock lk(m_startMu);
+    return m_startCv.wait_for(lk, std::chrono::nanoseconds(timeoutNs), [this] { return m_startsPending <= 0; });
 }
 
 bool ProcsDomain::addSlotLocked(bool spawnNow)
@@ -223,6 +243,8 @@ void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
     setCurrentDomain(this);
     if (spawnNow && !isBroken())
         spawn(s);
+    if (s.number < m_initialSlots)
+        initialSpawnDone();
     for (;;) {
         std::optional<StageJob> job;
         bool leave = false;

@@ -4,6 +4,7 @@
 
 #include <QStringList>
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -86,6 +87,9 @@ public:
         ProcsOptions options);
     ~ProcsDomain() override;
 
+    /// Waits, bounded, until the workers spawned by start() said hello or failed to launch, so a
+    /// run's clock does not start while the pool is still being born. True when all are settled.
+    bool waitUntilStarted(std::int64_t timeoutNs);
     bool start(QString *error) override;
     void stop() override;
 
@@ -105,6 +109,7 @@ private:
     struct Slot;
 
     bool addSlotLocked(bool spawnNow);
+    void initialSpawnDone();
     void dispatchLocked();
     void wake(Slot &s);
     void ownerLoop(Slot &s, bool spawnNow);
@@ -133,6 +138,10 @@ private:
     bool m_stopped = false;
     bool m_used = false;
     int m_nextSlotNumber = 0;
+    int m_initialSlots = 0;
+    std::mutex m_startMu;
+    std::condition_variable m_startCv;
+    int m_startsPending = 0; // workers spawned by start() that have not said hello or failed yet
 };
 
 } // namespace hs

@@ -20,7 +20,7 @@ namespace hs {
 /**
  * One live time plot: series that grow as frames arrive, horizontal reference lines (an SLA, a
  * threshold) and labelled vertical markers for changes made during the run. Replots are coalesced
- * by a single-shot timer (at most one every kReplotMs), never one per point. While live, the time
+ * by a single-shot timer (kReplotMs unless setReplotDelay() says otherwise), never one per point. While live, the time
  * axis follows the run's clock; dragging or zooming (mouse wheel) pauses the view while the data
  * keeps arriving, and "Live" (or a double click) follows the run again. Hovering shows the value
  * of every series at the pointer. Old history is downsampled so memory stays bounded.
@@ -36,7 +36,7 @@ class LivePlot : public QWidget {
 public:
     enum class Axis { Left, Right };
 
-    /// Coalescing delay of replots (PlotJuggler's habit: about 25 redraws a second at most).
+    /// Default coalescing delay of replots (PlotJuggler's habit: about 25 redraws a second at most).
     static constexpr int kReplotMs = 40;
     /// A series is downsampled once it holds more points than this.
     static constexpr int kMaxPointsPerSeries = 4000;
