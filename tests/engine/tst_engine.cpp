@@ -345,22 +345,29 @@ void TestEngine::liveReassign()
         const Frame *atChange = frameBefore(r.frames, t);
         const Frame *before = frameBefore(r.frames, next);
         QVERIFY(atChange && before && before->t - atChange->t >= 0.3);
+        // Once the old domain was seen empty after the change, nothing can reach it any more. (Not a fixed delay
+        // after the change: a stalled machine may hold stages admitted before it for a long time.)
+        const auto empty = std::find_if(r.frames.begin(), r.frames.end(),
+            [&](const Frame &f) { return f.t > t + 0.05 && dom(f, st.from).inflight == 0; });
+        QVERIFY2(empty != r.frames.end() && empty->t < before->t,
+            qPrintable(r.events[i].label + QStringLiteral(": the old domain never emptied")));
         const std::uint64_t newAt = dom(*atChange, st.to).done, newLater = dom(*before, st.to).done;
-        const std::uint64_t oldAt = dom(*atChange, st.from).done, oldLater = dom(*before, st.from).done;
+        const std::uint64_t oldEmpty = dom(*empty, st.from).done, oldLater = dom(*before, st.from).done;
         qInfo().noquote() << r.events[i].label
-                          << QStringLiteral("at %1 s: %2 done %3 -> %4, %5 done %6 -> %7")
+                          << QStringLiteral("at %1 s: %2 done %3 -> %4; %5 empty at %6 s, done %7 -> %8")
                                  .arg(t, 0, 'f', 2)
                                  .arg(domainName(st.to))
                                  .arg(newAt)
                                  .arg(newLater)
                                  .arg(domainName(st.from))
-                                 .arg(oldAt)
+                                 .arg(empty->t, 0, 'f', 2)
+                                 .arg(oldEmpty)
                                  .arg(oldLater);
         // ~0.4 s at 100/s: about 40 stages moved to the new domain...
         QVERIFY2(newLater >= newAt + 20, qPrintable(r.events[i].label));
-        // ...and the old one only finished what it had been given before the change: the stages admitted in
-        // the < 50 ms between the frame and the change (about 5), not the ~40 that came later.
-        QVERIFY2(oldLater <= oldAt + 10, qPrintable(r.events[i].label));
+        // ...and none reached the old one (one or two admitted by a thread that read the route just before the
+        // change and was then descheduled are tolerated; a route that did not change sends ~40).
+        QVERIFY2(oldLater <= oldEmpty + 2, qPrintable(r.events[i].label));
     }
     // The totals agree: every domain ran stages, and they add up to two per completed task.
     std::uint64_t stages = 0;
