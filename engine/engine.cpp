@@ -317,8 +317,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 if (phase == Phase::Running && (stopRequested || cancelRequested || (endNs && now >= endNs))) {
                     phase = Phase::Draining;
                     phaseDeadline = now + secondsToNs(options.drainSeconds);
-                    stopArrivals = true;
                 }
+                // At the natural end the generator still hands over arrivals that were due before
+                // it (late ones, under on_full: block) and stops by itself; a stop request or a
+                // cancellation stops it now.
+                stopArrivals = stopRequested || cancelRequested;
                 if (phase == Phase::Draining && (cancelRequested || now >= phaseDeadline)) {
                     phase = Phase::Cancelling;
                     phaseDeadline = now + 10 * kNsPerSec;
@@ -332,7 +335,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 }
             }
             // Never with ctlMutex held: cancelling ends tasks, and ending a task notifies under it.
-            if (stopArrivals)
+            if (stopArrivals || cancel)
                 generator->stop();
             if (cancel)
                 for (auto &dom : domains)

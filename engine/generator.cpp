@@ -95,7 +95,15 @@ void Generator::run()
         }
         m_returning.clear();
         if (m_events.empty()) {
-            m_cv.wait(lk);
+            // Every arrival before the end has been handed over (late ones too): done.
+            if (m_end && nowNs() >= m_end) {
+                m_stop = true;
+                break;
+            }
+            if (m_end)
+                m_cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(m_end)));
+            else
+                m_cv.wait(lk);
             continue;
         }
         const Event e = m_events.top();

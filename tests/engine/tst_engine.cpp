@@ -125,8 +125,9 @@ void TestEngine::backpressurePolicies()
                              .arg(ms(double(c.latency.max())));
     if (policy == "block") {
         QCOMPARE(c.rejected, std::uint64_t(0));
-        // The producer was held back: it created about as many tasks as the pool could serve, not 450.
-        QVERIFY2(double(c.submitted) < 0.6 * offered, qPrintable(counts));
+        // The producer was held back, yet every arrival intended before the end is handed over
+        // (late), none is lost: late ones are where the latency is.
+        QVERIFY2(double(c.submitted) > 0.9 * offered, qPrintable(counts));
         // Latency counts from the intended arrival, so the producer's stall shows: arrivals fall behind
         // steadily, about a second by the end. Without blocking it stays below (4 queued / 2 workers + 1) x
         // 20 ms = 60 ms.
