@@ -239,7 +239,8 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
     m_space.notify_one();
     if (idle)
         m_idle.notify_all();
-    job.task->lastEndNs = endNs;
+    if (job.task) // hosts that run bare stages (benchmarks) carry no task
+        job.task->lastEndNs = endNs;
     m_host.stageEnded(std::move(job), result);
 }
 

@@ -68,8 +68,9 @@ std::uint64_t splitmix64(std::uint64_t x)
     return x ^ (x >> 31);
 }
 
-// Kernel results land here so the optimizer must compute them.
-volatile std::uint64_t g_sink = 0;
+// Kernel results land here so the optimizer must compute them. One per thread: cpu stages run on many
+// threads at once, and concurrent writes to one shared variable would be a data race.
+thread_local volatile std::uint64_t g_sink = 0;
 
 // ---- SHA-256 (FIPS 180-4) ----
 
