@@ -26,9 +26,7 @@ double ArrivalSchedule::next()
     constexpr double inf = std::numeric_limits<double>::infinity();
     auto expDraw = [this](double rate) { return std::exponential_distribution<double>(rate)(m_arrivalRng); };
     switch (m_arrival.process) {
-    case ArrivalProcess::Poisson:
-        m_t += expDraw(m_arrival.rate);
-        return m_t;
+    case ArrivalProcess::Poisson: m_t += expDraw(m_arrival.rate); return m_t;
     case ArrivalProcess::Constant:
         // The first arrival at 0, then one every 1/rate (by count: no drift from summing).
         m_t = double(m_count++) / m_arrival.rate;
@@ -61,8 +59,7 @@ double ArrivalSchedule::next()
         }
         return inf;
     }
-    case ArrivalProcess::Closed:
-        return inf;
+    case ArrivalProcess::Closed: return inf;
     }
     return inf;
 }

@@ -15,7 +15,8 @@ QStringList builtinScenarioNames()
 {
     initScenarioResources();
     QStringList names;
-    const auto entries = QDir(QStringLiteral(":/scenarios")).entryInfoList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name);
+    const auto entries
+        = QDir(QStringLiteral(":/scenarios")).entryInfoList({ QStringLiteral("*.yaml") }, QDir::Files, QDir::Name);
     for (const QFileInfo &fi : entries)
         names << fi.completeBaseName();
     // The default first: it is what the GUI opens.
@@ -32,7 +33,8 @@ QString builtinScenarioPath(const QString &name)
 
 QString resolveScenarioPath(const QString &nameOrPath)
 {
-    if (QFileInfo::exists(nameOrPath) || nameOrPath.contains(QLatin1Char('/')) || nameOrPath.endsWith(QLatin1String(".yaml")))
+    if (QFileInfo::exists(nameOrPath) || nameOrPath.contains(QLatin1Char('/'))
+        || nameOrPath.endsWith(QLatin1String(".yaml")))
         return nameOrPath;
     const QString builtin = builtinScenarioPath(nameOrPath);
     return QFileInfo::exists(builtin) ? builtin : nameOrPath;

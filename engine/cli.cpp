@@ -34,7 +34,7 @@ void err(const QString &s)
     std::fflush(stderr);
 }
 
-int g_signalPipe[2] = {-1, -1}; // written by the signal handler, read by the event loop
+int g_signalPipe[2] = { -1, -1 }; // written by the signal handler, read by the event loop
 
 void onSignal(int)
 {
@@ -86,7 +86,7 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
         if (a == QLatin1String("--duration")) {
             if (!value(&v))
                 return false;
-            ra->sets.push_back(Override{QStringLiteral("duration"), v});
+            ra->sets.push_back(Override { QStringLiteral("duration"), v });
         } else if (a == QLatin1String("--set")) {
             if (!value(&v))
                 return false;
@@ -119,7 +119,8 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
             QString e;
             const auto d = parseDuration(v, &e);
             if (!d || *d < 0) {
-                err(QStringLiteral("hybridscope run: --drain %1: %2\n").arg(v, e.isEmpty() ? QStringLiteral("expected a duration like 5s") : e));
+                err(QStringLiteral("hybridscope run: --drain %1: %2\n")
+                        .arg(v, e.isEmpty() ? QStringLiteral("expected a duration like 5s") : e));
                 return false;
             }
             ra->drain = *d;
@@ -138,7 +139,8 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
         }
     }
     if (ra->scenario.isEmpty()) {
-        err(QStringLiteral("hybridscope run: which scenario? (a file, or one of: %1)\n").arg(builtinScenarioNames().join(QStringLiteral(", "))));
+        err(QStringLiteral("hybridscope run: which scenario? (a file, or one of: %1)\n")
+                .arg(builtinScenarioNames().join(QStringLiteral(", "))));
         return false;
     }
     return true;
@@ -173,7 +175,8 @@ int cmdList()
 {
     for (const QString &name : builtinScenarioNames()) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
-        out(QStringLiteral("%1  %2\n").arg(name.leftJustified(16), r.ok() ? r.scenario->name : QStringLiteral("(invalid)")));
+        out(QStringLiteral("%1  %2\n")
+                .arg(name.leftJustified(16), r.ok() ? r.scenario->name : QStringLiteral("(invalid)")));
     }
     return kExitOk;
 }
@@ -195,15 +198,16 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
     }
     Scenario s = *pr.scenario;
     if (s.duration <= 0) {
-        err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n").arg(ra.scenario));
+        err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n")
+                .arg(ra.scenario));
     }
 
-    Engine engine(s, EngineOptions{ra.drain});
+    Engine engine(s, EngineOptions { ra.drain });
     QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
 
     // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once.
     ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe);
-    QSocketNotifier sn{qintptr(g_signalPipe[0]), QSocketNotifier::Read};
+    QSocketNotifier sn { qintptr(g_signalPipe[0]), QSocketNotifier::Read };
     int signalCount = 0;
     QObject::connect(&sn, &QSocketNotifier::activated, &engine, [&] {
         char buf[16];

@@ -11,8 +11,7 @@ void sleepUntilNs(std::int64_t deadlineNs) noexcept
     timespec ts;
     ts.tv_sec = deadlineNs / kNsPerSec;
     ts.tv_nsec = deadlineNs % kNsPerSec;
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) { }
 }
 
 void prepareEngineThread(const char *name) noexcept

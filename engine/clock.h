@@ -28,7 +28,13 @@ void sleepUntilNs(std::int64_t deadlineNs) noexcept;
 void prepareEngineThread(const char *name) noexcept;
 
 inline constexpr std::int64_t kNsPerSec = 1'000'000'000;
-inline std::int64_t secondsToNs(double s) noexcept { return std::int64_t(s * 1e9); }
-inline double nsToMs(double ns) noexcept { return ns / 1e6; }
+inline std::int64_t secondsToNs(double s) noexcept
+{
+    return std::int64_t(s * 1e9);
+}
+inline double nsToMs(double ns) noexcept
+{
+    return ns / 1e6;
+}
 
 } // namespace hs

@@ -26,7 +26,7 @@ Domain::Domain(DomainKind kind, StageHost &host, const DomainConfig &cfg, std::i
     , m_host(host)
     , m_thresholdNs(starvationThresholdNs)
     , m_workers(kind == DomainKind::Loop ? 1 : std::max(1, cfg.workers))
-    , m_bp{cfg.queue, cfg.maxInflight, cfg.onFull}
+    , m_bp { cfg.queue, cfg.maxInflight, cfg.onFull }
 {
     m_startNs = m_lastChangeNs = nowNs();
 }
@@ -106,8 +106,7 @@ Admission Domain::submit(StageJob job)
             job.enqueuedNs = now;
             job.deadlineNs = job.timeoutNs ? now + job.timeoutNs : 0;
             ++m_admitted;
-            const bool free = m_pooled ? (m_running < m_workers && m_queue.empty())
-                                                  : (m_busy == 0 && m_queue.empty());
+            const bool free = m_pooled ? (m_running < m_workers && m_queue.empty()) : (m_busy == 0 && m_queue.empty());
             job.waited = !free;
             if (!free)
                 ++m_waited;
@@ -181,7 +180,8 @@ void Domain::cancelAll()
 bool Domain::waitIdle(std::int64_t timeoutNs)
 {
     std::unique_lock lk(m_mu);
-    return m_idle.wait_for(lk, std::chrono::nanoseconds(timeoutNs), [this] { return m_running == 0 && m_queue.empty(); });
+    return m_idle.wait_for(
+        lk, std::chrono::nanoseconds(timeoutNs), [this] { return m_running == 0 && m_queue.empty(); });
 }
 
 std::optional<StageJob> Domain::takeQueued()
@@ -206,18 +206,18 @@ bool Domain::startStage(StageJob &job, std::int64_t startNs, WorkResult *early)
         m_starvedNs.fetch_add(wait - m_thresholdNs, std::memory_order_relaxed);
     }
     if (job.deadlineNs && startNs > job.deadlineNs) {
-        *early = WorkResult{WorkStatus::TimedOut, QStringLiteral("timeout (while queued)")};
+        *early = WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout (while queued)") };
         return false;
     }
     if (m_cancel.load(std::memory_order_acquire)) {
-        *early = WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")};
+        *early = WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") };
         return false;
     }
     return true; // pool domains count a running stage as busy: no lock on this path
 }
 
 void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t startNs, std::int64_t endNs, bool ran,
-                      std::optional<StageJob> *next)
+    std::optional<StageJob> *next)
 {
     if (ran) {
         m_serviceHist.record(endNs - startNs);

@@ -17,7 +17,7 @@ namespace hs {
 
 /// Backpressure settings of a domain (DESIGN §4).
 struct Backpressure {
-    int queue = 0;       ///< 0: unbounded
+    int queue = 0; ///< 0: unbounded
     int maxInflight = 0; ///< 0: unlimited
     OnFull onFull = OnFull::Reject;
 };
@@ -46,14 +46,14 @@ public:
 /// Cumulative figures of a domain for reports.
 struct DomainTotals {
     int workers = 0;
-    std::uint64_t completed = 0;  ///< stages that ran to an end (any result)
-    double utilization = 0;       ///< time-averaged busy / workers
+    std::uint64_t completed = 0; ///< stages that ran to an end (any result)
+    double utilization = 0; ///< time-averaged busy / workers
     double queueMean = 0;
     int queueMax = 0;
     HistogramSnapshot wait, service;
-    double pWait = 0;             ///< share of stages that found no free worker
-    std::uint64_t starved = 0;    ///< stages that waited past the threshold
-    double starvedMs = 0;         ///< total time spent past it
+    double pWait = 0; ///< share of stages that found no free worker
+    std::uint64_t starved = 0; ///< stages that waited past the threshold
+    double starvedMs = 0; ///< total time spent past it
     std::uint64_t crashes = 0;
     std::uint64_t restarts = 0;
 };
@@ -109,9 +109,9 @@ protected:
     /// Loop-style subclasses call this in their constructor.
     void setUnlimitedConcurrency() { m_pooled = false; }
     /// Loop-style: a stage was queued; the subclass arranges for takeQueued() to be called.
-    virtual void queuedForLater() {}
+    virtual void queuedForLater() { }
     /// Called by cancelAll() after the queue was emptied: end stages that wait without a thread.
-    virtual void cancelRunning() {}
+    virtual void cancelRunning() { }
 
     /// Loop-style: pops the oldest queued stage and counts it running, or nullopt.
     std::optional<StageJob> takeQueued();
@@ -121,11 +121,11 @@ protected:
     /// Records a stage's end, releases its running slot and hands it to the host. With `next`,
     /// also takes the next queued stage for this worker in the same critical section.
     void endStage(StageJob &&job, const WorkResult &result, std::int64_t startNs, std::int64_t endNs, bool ran,
-                  std::optional<StageJob> *next = nullptr);
+        std::optional<StageJob> *next = nullptr);
     /// Loop-style busy accounting: the thread entered / left stage code.
     void setBusy(bool busy, std::int64_t nowNs);
 
-    WorkControl controlFor(const StageJob &job) const { return WorkControl{&m_cancel, job.deadlineNs}; }
+    WorkControl controlFor(const StageJob &job) const { return WorkControl { &m_cancel, job.deadlineNs }; }
     StageHost &host() { return m_host; }
     bool cancelling() const { return m_cancel.load(std::memory_order_acquire); }
     /// Waits until no stage runs or queues, bounded; true when quiet.
@@ -143,14 +143,14 @@ private:
 
     mutable std::mutex m_mu;
     std::condition_variable m_space; // producers blocked by on_full: block
-    std::condition_variable m_idle;  // waitIdle
+    std::condition_variable m_idle; // waitIdle
     std::deque<StageJob> m_queue;
-    int m_running = 0;  // admitted stages started and not ended (pool domains: = busy workers)
-    int m_busy = 0;     // loop-style: the thread is in stage code
+    int m_running = 0; // admitted stages started and not ended (pool domains: = busy workers)
+    int m_busy = 0; // loop-style: the thread is in stage code
     bool m_pooled = true; // see limitsConcurrency()
     int m_workers = 1;
     Backpressure m_bp;
-    std::atomic<bool> m_cancel{false};
+    std::atomic<bool> m_cancel { false };
 
     // Time integrals (under m_mu): busy worker-ns, capacity worker-ns, queue-ns.
     std::int64_t m_startNs = 0;
@@ -165,9 +165,9 @@ private:
     double m_lastBusyIntegral = 0;
     double m_lastCapacityIntegral = 0;
 
-    std::atomic<std::uint64_t> m_done{0};
-    std::atomic<std::uint64_t> m_starved{0};
-    std::atomic<std::int64_t> m_starvedNs{0};
+    std::atomic<std::uint64_t> m_done { 0 };
+    std::atomic<std::uint64_t> m_starved { 0 };
+    std::atomic<std::int64_t> m_starvedNs { 0 };
     LatencyHistogram m_waitHist;
     LatencyHistogram m_serviceHist;
     LatencyHistogram m_sojournHist;
@@ -175,8 +175,8 @@ private:
     std::deque<std::pair<std::int64_t, std::uint64_t>> m_doneHistory; // sampler: (t, done)
 
 protected:
-    std::atomic<std::uint64_t> m_crashes{0};
-    std::atomic<std::uint64_t> m_restarts{0};
+    std::atomic<std::uint64_t> m_crashes { 0 };
+    std::atomic<std::uint64_t> m_restarts { 0 };
 };
 
 /// The domain (if any) whose worker is the calling thread; used to avoid self-deadlock under `block`.

@@ -26,8 +26,8 @@ constexpr std::int64_t kFrameNs = 50'000'000; // 20 Hz
 
 struct ClassStats {
     // The generator writes `submitted`, workers the outcomes: separate cache lines.
-    alignas(64) std::atomic<std::uint64_t> submitted{0};
-    alignas(64) std::atomic<std::uint64_t> completed{0}, failed{0}, rejected{0}, cancelled{0};
+    alignas(64) std::atomic<std::uint64_t> submitted { 0 };
+    alignas(64) std::atomic<std::uint64_t> completed { 0 }, failed { 0 }, rejected { 0 }, cancelled { 0 };
     LatencyHistogram latency;
     LatencyHistogram hop;
     LatencyHistogram ipc; // procs stages: serialization + transfer, both ways
@@ -86,7 +86,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         Task &t = *job.task;
         const StagePlan &p = t.plan[std::size_t(job.stage)];
         if (p.fail)
-            return WorkResult{WorkStatus::Failed, QStringLiteral("injected failure (fail)")};
+            return WorkResult { WorkStatus::Failed, QStringLiteral("injected failure (fail)") };
         if (p.payloadOut > 0) {
             QByteArray out(qsizetype(p.payloadOut), Qt::Uninitialized);
             std::memset(out.data(), int((t.id + std::uint64_t(job.stage)) & 0xff), std::size_t(out.size()));
@@ -144,7 +144,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             return workResult;
         Task &t = *job.task;
         if (t.plan[std::size_t(job.stage)].fail)
-            return WorkResult{WorkStatus::Failed, QStringLiteral("injected failure (fail)")};
+            return WorkResult { WorkStatus::Failed, QStringLiteral("injected failure (fail)") };
         t.payload = std::move(payloadOut);
         return workResult;
     }
@@ -330,7 +330,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 if ((phase == Phase::Draining || phase == Phase::Cancelling) && live.load() == 0 && generatorQuiet)
                     done = true;
                 else if (phase == Phase::Cancelling && !cancel && now >= phaseDeadline) {
-                    qWarning("hybridscope: %lld tasks did not end after cancellation", static_cast<long long>(live.load()));
+                    qWarning(
+                        "hybridscope: %lld tasks did not end after cancellation", static_cast<long long>(live.load()));
                     done = true;
                 }
             }
@@ -357,13 +358,21 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         // Stages that ended during cancel may have tried one more hop: all were refused.
         const std::int64_t end = nowNs();
         publish(sampleFrame(end));
+        std::array<DomainTotals, kDomainCount> totals {};
+        HistogramSnapshot lag;
         for (DomainKind dk : kAllDomains)
             if (auto &dom = domains[std::size_t(dk)]) {
-                domainTotals[std::size_t(dk)] = dom->totals(end);
+                totals[std::size_t(dk)] = dom->totals(end);
                 if (dk == DomainKind::Loop)
-                    loopLag = loop->lag();
+                    lag = loop->lag();
             }
-        endedNs = end;
+        {
+            // result() may be called from any thread, also while this runs.
+            std::lock_guard lk(framesMutex);
+            domainTotals = std::move(totals);
+            loopLag = std::move(lag);
+            endedNs = end;
+        }
         for (auto &dom : domains)
             if (dom)
                 dom->stop();
@@ -372,12 +381,13 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             std::lock_guard lk(ctlMutex);
             phase = Phase::Finished;
         }
-        QMetaObject::invokeMethod(&q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            &q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
     }
 
     void addEvent(const QString &label)
     {
-        RunEvent e{double(nowNs() - t0) / 1e9, label};
+        RunEvent e { double(nowNs() - t0) / 1e9, label };
         {
             std::lock_guard lk(framesMutex);
             events.push_back(e);
@@ -394,11 +404,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     LoopDomain *loop = nullptr;
     std::unique_ptr<Generator> generator;
     LatencyServer server;
-    QTemporaryDir tempDir{QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX")};
+    QTemporaryDir tempDir { QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX") };
     std::thread monitorThread;
 
-    std::atomic<std::int64_t> live{0};
-    std::atomic<std::uint64_t> doubleEnds{0};
+    std::atomic<std::int64_t> live { 0 };
+    std::atomic<std::uint64_t> doubleEnds { 0 };
     std::mutex reasonsMutex;
     std::vector<QMap<QString, std::uint64_t>> reasons;
 
@@ -414,7 +424,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     mutable std::mutex framesMutex;
     std::vector<Frame> frames;
     std::vector<RunEvent> events;
-    std::array<DomainTotals, kDomainCount> domainTotals{};
+    std::array<DomainTotals, kDomainCount> domainTotals {};
     HistogramSnapshot loopLag;
 };
 
@@ -458,8 +468,8 @@ bool Engine::start(QString *error)
     auto loop = std::make_unique<LoopDomain>(*d, s.domain(DomainKind::Loop), threshold, secondsToNs(s.heartbeat));
     d->loop = loop.get();
     d->domains[std::size_t(DomainKind::Loop)] = std::move(loop);
-    d->domains[std::size_t(DomainKind::Threads)] =
-        std::make_unique<ThreadsDomain>(*d, s.domain(DomainKind::Threads), threshold);
+    d->domains[std::size_t(DomainKind::Threads)]
+        = std::make_unique<ThreadsDomain>(*d, s.domain(DomainKind::Threads), threshold);
     d->domains[std::size_t(DomainKind::Tbb)] = std::make_unique<TbbDomain>(*d, s.domain(DomainKind::Tbb), threshold);
     {
         ProcsOptions po;
@@ -472,8 +482,8 @@ bool Engine::start(QString *error)
         for (const TaskClass &c : s.classes)
             for (const Stage &st : c.stages)
                 po.eager = po.eager || st.domain == DomainKind::Procs;
-        d->domains[std::size_t(DomainKind::Procs)] =
-            std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+        d->domains[std::size_t(DomainKind::Procs)]
+            = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
     }
     for (auto &dom : d->domains)
         if (dom && !dom->start(error)) {
@@ -532,7 +542,7 @@ bool Engine::resize(DomainKind dk, int workers, QString *error)
     if (!dom || dk == DomainKind::Loop || workers < 1 || workers > 4096) {
         if (error)
             *error = dk == DomainKind::Loop ? QStringLiteral("loop always has one thread")
-                   : !dom                   ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
+                : !dom                      ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
                                             : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
         return false;
     }
@@ -601,9 +611,19 @@ std::vector<Frame> Engine::frames() const
 
 RunResult Engine::result() const
 {
+    // What the monitor thread stores when the run ends, read under the lock it stores them with.
+    std::int64_t endedNs = 0;
+    std::array<DomainTotals, kDomainCount> endTotals {};
+    HistogramSnapshot endLag;
+    {
+        std::lock_guard lk(d->framesMutex);
+        endedNs = d->endedNs;
+        endTotals = d->domainTotals;
+        endLag = d->loopLag;
+    }
     RunResult r;
     r.scenario = d->scenario;
-    const std::int64_t end = d->endedNs ? d->endedNs : nowNs();
+    const std::int64_t end = endedNs ? endedNs : nowNs();
     r.durationS = d->t0 ? double(end - d->t0) / 1e9 : 0.0;
     for (std::size_t i = 0; i < d->classes.size(); ++i) {
         const ClassStats &c = *d->classes[i];
@@ -630,12 +650,12 @@ RunResult Engine::result() const
         DomainResult &dr = r.domains[std::size_t(dk)];
         dr.kind = dk;
         dr.used = d->domains[std::size_t(dk)] != nullptr;
-        if (d->endedNs)
-            dr.totals = d->domainTotals[std::size_t(dk)];
+        if (endedNs)
+            dr.totals = endTotals[std::size_t(dk)];
         else if (dr.used)
             dr.totals = d->domains[std::size_t(dk)]->totals(end);
     }
-    r.loopLag = d->endedNs ? d->loopLag : (d->loop ? d->loop->lag() : HistogramSnapshot{});
+    r.loopLag = endedNs ? endLag : (d->loop ? d->loop->lag() : HistogramSnapshot {});
     {
         std::lock_guard lk(d->framesMutex);
         r.frames = d->frames;

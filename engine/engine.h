@@ -16,8 +16,7 @@ struct EngineOptions {
     EngineOptions() = default;
     explicit EngineOptions(double drain)
         : drainSeconds(drain)
-    {
-    }
+    { }
 
     double drainSeconds = 5.0; ///< after arrivals stop, how long in-flight tasks may finish
     /// procs: the hybridscope-worker to run; empty: $HS_WORKER, else the one next to the executable.

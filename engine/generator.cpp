@@ -30,7 +30,7 @@ void Generator::start(std::int64_t t0Ns, std::int64_t endNs)
         for (int c = 0; c < int(m_schedules.size()); ++c) {
             if (m_schedules[std::size_t(c)].isClosed()) {
                 for (int k = 0; k < m_schedules[std::size_t(c)].clients(); ++k)
-                    m_events.push(Event{m_t0, c, k});
+                    m_events.push(Event { m_t0, c, k });
             } else {
                 scheduleNextLocked(c);
             }
@@ -66,7 +66,7 @@ void Generator::clientDone(int cls, int client, std::int64_t nowNs)
         std::lock_guard lk(m_mu);
         if (m_stop)
             return;
-        m_returning.push_back(Event{nowNs, cls, client});
+        m_returning.push_back(Event { nowNs, cls, client });
     }
     m_cv.notify_all();
 }
@@ -79,7 +79,7 @@ void Generator::scheduleNextLocked(int cls)
     const std::int64_t t = m_t0 + secondsToNs(offset);
     if (m_end && t >= m_end)
         return;
-    m_events.push(Event{t, cls, -1});
+    m_events.push(Event { t, cls, -1 });
 }
 
 void Generator::run()
@@ -91,7 +91,7 @@ void Generator::run()
             const double think = m_schedules[std::size_t(e.cls)].thinkTime();
             const std::int64_t t = e.t + secondsToNs(think);
             if (!m_end || t < m_end)
-                m_events.push(Event{t, e.cls, e.client});
+                m_events.push(Event { t, e.cls, e.client });
         }
         m_returning.clear();
         if (m_events.empty()) {

@@ -12,8 +12,8 @@
 
 namespace hs {
 
-LoopDomain::LoopDomain(StageHost &host, const DomainConfig &cfg, std::int64_t starvationThresholdNs,
-                       std::int64_t heartbeatNs)
+LoopDomain::LoopDomain(
+    StageHost &host, const DomainConfig &cfg, std::int64_t starvationThresholdNs, std::int64_t heartbeatNs)
     : Domain(DomainKind::Loop, host, cfg, starvationThresholdNs)
     , m_heartbeatNs(std::max<std::int64_t>(heartbeatNs, 100'000))
 {
@@ -32,7 +32,8 @@ bool LoopDomain::start(QString *error)
     m_ctx = new QObject;
     m_ctx->moveToThread(m_thread);
     m_thread->start();
-    QMetaObject::invokeMethod(m_ctx, [this] { setupOnLoop(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_ctx, [this] { setupOnLoop(); }, Qt::BlockingQueuedConnection);
     if (m_timerFd < 0) {
         if (error)
             *error = QStringLiteral("loop: cannot create its timer (timerfd_create failed)");
@@ -77,7 +78,8 @@ void LoopDomain::stop()
     m_stopped = true;
     cancelAll();
     waitIdle(10 * kNsPerSec);
-    QMetaObject::invokeMethod(m_ctx, [this] { teardownOnLoop(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_ctx, [this] { teardownOnLoop(); }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
     delete m_ctx;
@@ -103,7 +105,8 @@ void LoopDomain::launch(StageJob)
 
 void LoopDomain::queuedForLater()
 {
-    QMetaObject::invokeMethod(m_ctx, [this] { runOne(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_ctx, [this] { runOne(); }, Qt::QueuedConnection);
 }
 
 void LoopDomain::cancelRunning()
@@ -117,7 +120,7 @@ void LoopDomain::cancelRunning()
             for (const auto &[id, op] : m_ops)
                 ids.push_back(id);
             for (auto id : ids)
-                finishOp(id, WorkResult{WorkStatus::Cancelled, QStringLiteral("cancelled")});
+                finishOp(id, WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") });
         },
         Qt::QueuedConnection);
 }
@@ -140,13 +143,15 @@ void LoopDomain::runOne()
         const std::int64_t deadline = job->deadlineNs;
         const double seconds = job->task->plan[std::size_t(job->stage)].time;
         const bool isNet = job->work == WorkKind::Net;
-        m_ops.emplace(id, PendingOp{std::move(*job), start, nullptr, nullptr});
+        m_ops.emplace(id, PendingOp { std::move(*job), start, nullptr, nullptr });
         if (isNet)
             startNet(id);
         else
-            addTimer(start + secondsToNs(seconds), [this, id] { finishOp(id, WorkResult{}); });
+            addTimer(start + secondsToNs(seconds), [this, id] { finishOp(id, WorkResult {}); });
         if (deadline)
-            addTimer(deadline, [this, id] { finishOp(id, WorkResult{WorkStatus::TimedOut, QStringLiteral("timeout")}); });
+            addTimer(deadline, [this, id] {
+                finishOp(id, WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") });
+            });
         setBusy(false, nowNs());
         return;
     }
@@ -189,7 +194,7 @@ void LoopDomain::driveNet(std::uint64_t id, int stepValue)
 {
     const auto step = NetCall::Step(stepValue);
     if (step == NetCall::Step::Done) {
-        finishOp(id, WorkResult{});
+        finishOp(id, WorkResult {});
         return;
     }
     auto it = m_ops.find(id);
@@ -197,7 +202,7 @@ void LoopDomain::driveNet(std::uint64_t id, int stepValue)
         return;
     PendingOp &op = it->second;
     if (step == NetCall::Step::Failed) {
-        finishOp(id, WorkResult{WorkStatus::Failed, QStringLiteral("net: ") + op.net->error()});
+        finishOp(id, WorkResult { WorkStatus::Failed, QStringLiteral("net: ") + op.net->error() });
         return;
     }
     const auto type = step == NetCall::Step::WantRead ? QSocketNotifier::Read : QSocketNotifier::Write;
@@ -218,14 +223,14 @@ void LoopDomain::driveNet(std::uint64_t id, int stepValue)
 
 void LoopDomain::addTimer(std::int64_t deadlineNs, std::function<void()> fn)
 {
-    m_timers.push(Timer{deadlineNs, m_timerSeq++, std::move(fn)});
+    m_timers.push(Timer { deadlineNs, m_timerSeq++, std::move(fn) });
     if (m_armedNs == 0 || deadlineNs < m_armedNs)
         armTimerFd();
 }
 
 void LoopDomain::armTimerFd()
 {
-    itimerspec spec{};
+    itimerspec spec {};
     if (!m_timers.empty()) {
         const std::int64_t d = std::max<std::int64_t>(1, m_timers.top().deadlineNs);
         spec.it_value.tv_sec = d / kNsPerSec;
@@ -257,8 +262,7 @@ void LoopDomain::heartbeat(std::int64_t deadlineNs)
     const std::int64_t lag = std::max<std::int64_t>(0, now - deadlineNs);
     m_lagHist.record(lag);
     std::int64_t prev = m_frameLagNs.load(std::memory_order_relaxed);
-    while (lag > prev && !m_frameLagNs.compare_exchange_weak(prev, lag, std::memory_order_relaxed)) {
-    }
+    while (lag > prev && !m_frameLagNs.compare_exchange_weak(prev, lag, std::memory_order_relaxed)) { }
     // The next beat keeps the grid; beats missed during a stall are skipped, not replayed.
     std::int64_t next = deadlineNs + m_heartbeatNs;
     if (next <= now)

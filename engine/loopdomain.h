@@ -42,7 +42,7 @@ public:
 
 protected:
     void launch(StageJob job) override;
-    void applyWorkers(int) override {}
+    void applyWorkers(int) override { }
     void queuedForLater() override;
     void cancelRunning() override;
 
@@ -51,7 +51,10 @@ private:
         std::int64_t deadlineNs;
         std::uint64_t seq;
         std::function<void()> fn;
-        bool operator>(const Timer &o) const { return deadlineNs != o.deadlineNs ? deadlineNs > o.deadlineNs : seq > o.seq; }
+        bool operator>(const Timer &o) const
+        {
+            return deadlineNs != o.deadlineNs ? deadlineNs > o.deadlineNs : seq > o.seq;
+        }
     };
     struct PendingOp {
         StageJob job;
@@ -85,8 +88,8 @@ private:
     std::unique_ptr<NetConnectionPool> m_pool;
 
     LatencyHistogram m_lagHist;
-    std::atomic<std::int64_t> m_frameLagNs{0};
-    std::atomic<std::int64_t> m_nextBeatNs{0};
+    std::atomic<std::int64_t> m_frameLagNs { 0 };
+    std::atomic<std::int64_t> m_nextBeatNs { 0 };
     bool m_stopped = false;
 };
 

@@ -66,16 +66,14 @@ QJsonObject runToJson(const RunResult &r)
 {
     QJsonObject root;
     root[QStringLiteral("schema")] = QStringLiteral("hybridscope.run/1");
-    root[QStringLiteral("scenario")] = QJsonObject{{QStringLiteral("name"), r.scenario.name},
-                                                   {QStringLiteral("source"), r.scenario.source}};
+    root[QStringLiteral("scenario")]
+        = QJsonObject { { QStringLiteral("name"), r.scenario.name }, { QStringLiteral("source"), r.scenario.source } };
     root[QStringLiteral("duration_s")] = round3(r.durationS);
     root[QStringLiteral("environment")] = environmentJson();
-    root[QStringLiteral("totals")] = QJsonObject{{QStringLiteral("submitted"), qint64(r.submitted())},
-                                                 {QStringLiteral("completed"), qint64(r.completed())},
-                                                 {QStringLiteral("failed"), qint64(r.failed())},
-                                                 {QStringLiteral("rejected"), qint64(r.rejected())},
-                                                 {QStringLiteral("cancelled"), qint64(r.cancelled())},
-                                                 {QStringLiteral("conserved"), r.conserved()}};
+    root[QStringLiteral("totals")] = QJsonObject { { QStringLiteral("submitted"), qint64(r.submitted()) },
+        { QStringLiteral("completed"), qint64(r.completed()) }, { QStringLiteral("failed"), qint64(r.failed()) },
+        { QStringLiteral("rejected"), qint64(r.rejected()) }, { QStringLiteral("cancelled"), qint64(r.cancelled()) },
+        { QStringLiteral("conserved"), r.conserved() } };
     QJsonObject classes;
     for (const ClassResult &c : r.classes) {
         QJsonObject o;
@@ -106,8 +104,8 @@ QJsonObject runToJson(const RunResult &r)
         o[QStringLiteral("workers")] = t.workers;
         o[QStringLiteral("completed")] = qint64(t.completed);
         o[QStringLiteral("utilization")] = round3(t.utilization);
-        o[QStringLiteral("queue_depth")] = QJsonObject{{QStringLiteral("mean"), round3(t.queueMean)},
-                                                       {QStringLiteral("max"), t.queueMax}};
+        o[QStringLiteral("queue_depth")]
+            = QJsonObject { { QStringLiteral("mean"), round3(t.queueMean) }, { QStringLiteral("max"), t.queueMax } };
         o[QStringLiteral("wait_ms")] = stats(t.wait);
         o[QStringLiteral("service_ms")] = stats(t.service);
         o[QStringLiteral("p_wait")] = round3(t.pWait);
@@ -118,10 +116,10 @@ QJsonObject runToJson(const RunResult &r)
         domains[domainName(d.kind)] = o;
     }
     root[QStringLiteral("domains")] = domains;
-    root[QStringLiteral("loop")] = QJsonObject{
-        {QStringLiteral("lag_ms"), QJsonObject{{QStringLiteral("p50"), round3(ms(r.loopLag.percentile(0.5)))},
-                                               {QStringLiteral("p99"), round3(ms(r.loopLag.percentile(0.99)))},
-                                               {QStringLiteral("max"), round3(ms(double(r.loopLag.max())))}}}};
+    root[QStringLiteral("loop")] = QJsonObject { { QStringLiteral("lag_ms"),
+        QJsonObject { { QStringLiteral("p50"), round3(ms(r.loopLag.percentile(0.5))) },
+            { QStringLiteral("p99"), round3(ms(r.loopLag.percentile(0.99))) },
+            { QStringLiteral("max"), round3(ms(double(r.loopLag.max()))) } } } };
     QJsonArray findings;
     for (const Finding &f : r.findings) {
         QJsonObject o;
@@ -147,21 +145,18 @@ QJsonObject runToJson(const RunResult &r)
             if (!d.used)
                 continue;
             const DomainFrame &df = f.domains[std::size_t(d.kind)];
-            doms[domainName(d.kind)] = QJsonObject{{QStringLiteral("queue"), df.queue},
-                                                   {QStringLiteral("inflight"), df.inflight},
-                                                   {QStringLiteral("busy"), df.busy},
-                                                   {QStringLiteral("workers"), df.workers},
-                                                   {QStringLiteral("done"), qint64(df.done)},
-                                                   {QStringLiteral("p99_ms"), round3(df.p99Ms)},
-                                                   {QStringLiteral("starved"), df.starved},
-                                                   {QStringLiteral("utilization"), round3(df.utilization)}};
+            doms[domainName(d.kind)] = QJsonObject { { QStringLiteral("queue"), df.queue },
+                { QStringLiteral("inflight"), df.inflight }, { QStringLiteral("busy"), df.busy },
+                { QStringLiteral("workers"), df.workers }, { QStringLiteral("done"), qint64(df.done) },
+                { QStringLiteral("p99_ms"), round3(df.p99Ms) }, { QStringLiteral("starved"), df.starved },
+                { QStringLiteral("utilization"), round3(df.utilization) } };
         }
         fo[QStringLiteral("domains")] = doms;
         QJsonObject cls;
         for (std::size_t i = 0; i < f.classes.size() && i < r.classes.size(); ++i)
-            cls[r.classes[i].name] = QJsonObject{{QStringLiteral("completed"), qint64(f.classes[i].completed)},
-                                                 {QStringLiteral("p99_ms"), round3(f.classes[i].p99Ms)},
-                                                 {QStringLiteral("throughput"), round3(f.classes[i].throughput)}};
+            cls[r.classes[i].name] = QJsonObject { { QStringLiteral("completed"), qint64(f.classes[i].completed) },
+                { QStringLiteral("p99_ms"), round3(f.classes[i].p99Ms) },
+                { QStringLiteral("throughput"), round3(f.classes[i].throughput) } };
         fo[QStringLiteral("classes")] = cls;
         fo[QStringLiteral("loop_lag_ms")] = round3(f.loopLagMs);
         frames.append(fo);
@@ -169,7 +164,7 @@ QJsonObject runToJson(const RunResult &r)
     root[QStringLiteral("frames")] = frames;
     QJsonArray events;
     for (const RunEvent &e : r.events)
-        events.append(QJsonObject{{QStringLiteral("t"), round3(e.t)}, {QStringLiteral("label"), e.label}});
+        events.append(QJsonObject { { QStringLiteral("t"), round3(e.t) }, { QStringLiteral("label"), e.label } });
     root[QStringLiteral("events")] = events;
     return root;
 }

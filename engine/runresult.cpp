@@ -19,11 +19,26 @@ std::uint64_t sum(const std::vector<ClassResult> &classes, std::uint64_t ClassRe
 }
 } // namespace
 
-std::uint64_t RunResult::submitted() const { return sum(classes, &ClassResult::submitted); }
-std::uint64_t RunResult::completed() const { return sum(classes, &ClassResult::completed); }
-std::uint64_t RunResult::failed() const { return sum(classes, &ClassResult::failed); }
-std::uint64_t RunResult::rejected() const { return sum(classes, &ClassResult::rejected); }
-std::uint64_t RunResult::cancelled() const { return sum(classes, &ClassResult::cancelled); }
+std::uint64_t RunResult::submitted() const
+{
+    return sum(classes, &ClassResult::submitted);
+}
+std::uint64_t RunResult::completed() const
+{
+    return sum(classes, &ClassResult::completed);
+}
+std::uint64_t RunResult::failed() const
+{
+    return sum(classes, &ClassResult::failed);
+}
+std::uint64_t RunResult::rejected() const
+{
+    return sum(classes, &ClassResult::rejected);
+}
+std::uint64_t RunResult::cancelled() const
+{
+    return sum(classes, &ClassResult::cancelled);
+}
 
 bool RunResult::conserved() const
 {

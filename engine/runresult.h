@@ -17,10 +17,10 @@ namespace hs {
 struct ClassResult {
     QString name;
     std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
-    double throughput = 0;          ///< completions per second over the run
-    HistogramSnapshot latency;      ///< end-to-end, from the intended arrival (completed tasks)
-    HistogramSnapshot hop;          ///< stage-to-stage hop cost, queueing excluded
-    HistogramSnapshot ipc;          ///< procs stages: serialization + transfer time, both ways
+    double throughput = 0; ///< completions per second over the run
+    HistogramSnapshot latency; ///< end-to-end, from the intended arrival (completed tasks)
+    HistogramSnapshot hop; ///< stage-to-stage hop cost, queueing excluded
+    HistogramSnapshot ipc; ///< procs stages: serialization + transfer time, both ways
     std::optional<double> slaP99Ms;
     QMap<QString, std::uint64_t> failureReasons; ///< reason -> count (failed, rejected, cancelled)
     bool slaMet() const;

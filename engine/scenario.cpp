@@ -58,7 +58,7 @@ QString onFullName(OnFull p)
 
 std::optional<OnFull> onFullFromName(const QString &name)
 {
-    for (OnFull p : {OnFull::Reject, OnFull::Block, OnFull::DropOldest})
+    for (OnFull p : { OnFull::Reject, OnFull::Block, OnFull::DropOldest })
         if (onFullName(p) == name)
             return p;
     return std::nullopt;
@@ -84,12 +84,9 @@ QString arrivalName(ArrivalProcess a)
 double Distribution::sample(std::mt19937_64 &rng) const
 {
     switch (kind) {
-    case Kind::Fixed:
-        return a;
-    case Kind::Exp:
-        return a <= 0 ? 0.0 : std::exponential_distribution<double>(1.0 / a)(rng);
-    case Kind::Uniform:
-        return std::uniform_real_distribution<double>(a, b)(rng);
+    case Kind::Fixed: return a;
+    case Kind::Exp: return a <= 0 ? 0.0 : std::exponential_distribution<double>(1.0 / a)(rng);
+    case Kind::Uniform: return std::uniform_real_distribution<double>(a, b)(rng);
     case Kind::Normal: {
         // Truncated at 0 by resampling (a few tries), then clamped.
         std::normal_distribution<double> n(a, b);
@@ -100,8 +97,7 @@ double Distribution::sample(std::mt19937_64 &rng) const
         }
         return 0.0;
     }
-    case Kind::LogNormal:
-        return std::lognormal_distribution<double>(std::log(a), b)(rng);
+    case Kind::LogNormal: return std::lognormal_distribution<double>(std::log(a), b)(rng);
     }
     return a;
 }
@@ -113,10 +109,8 @@ double Distribution::mean() const
     case Kind::Exp:
     case Kind::Normal: // ignoring truncation
         return a;
-    case Kind::Uniform:
-        return (a + b) / 2;
-    case Kind::LogNormal:
-        return a * std::exp(b * b / 2);
+    case Kind::Uniform: return (a + b) / 2;
+    case Kind::LogNormal: return a * std::exp(b * b / 2);
     }
     return a;
 }
@@ -152,11 +146,14 @@ QString Distribution::toString(const QString &unit) const
     case Kind::Fixed: return formatValue(a, unit);
     case Kind::Exp: return QStringLiteral("exp(") + formatValue(a, unit) + QLatin1Char(')');
     case Kind::Uniform:
-        return QStringLiteral("uniform(") + formatValue(a, unit) + QLatin1Char(',') + formatValue(b, unit) + QLatin1Char(')');
+        return QStringLiteral("uniform(") + formatValue(a, unit) + QLatin1Char(',') + formatValue(b, unit)
+            + QLatin1Char(')');
     case Kind::Normal:
-        return QStringLiteral("normal(") + formatValue(a, unit) + QLatin1Char(',') + formatValue(b, unit) + QLatin1Char(')');
+        return QStringLiteral("normal(") + formatValue(a, unit) + QLatin1Char(',') + formatValue(b, unit)
+            + QLatin1Char(')');
     case Kind::LogNormal:
-        return QStringLiteral("lognormal(") + formatValue(a, unit) + QLatin1Char(',') + QString::number(b) + QLatin1Char(')');
+        return QStringLiteral("lognormal(") + formatValue(a, unit) + QLatin1Char(',') + QString::number(b)
+            + QLatin1Char(')');
     }
     return {};
 }

@@ -14,8 +14,8 @@ namespace hs {
 /// The four execution domains of DESIGN §2, in a fixed order used as an index everywhere.
 enum class DomainKind : int { Loop = 0, Threads = 1, Tbb = 2, Procs = 3 };
 inline constexpr int kDomainCount = 4;
-inline constexpr std::array<DomainKind, kDomainCount> kAllDomains{DomainKind::Loop, DomainKind::Threads,
-                                                                  DomainKind::Tbb, DomainKind::Procs};
+inline constexpr std::array<DomainKind, kDomainCount> kAllDomains { DomainKind::Loop, DomainKind::Threads,
+    DomainKind::Tbb, DomainKind::Procs };
 
 QString domainName(DomainKind d);
 std::optional<DomainKind> domainFromName(const QString &name);
@@ -55,8 +55,8 @@ struct Distribution {
     double a = 0; ///< fixed value, mean (exp, normal), lo (uniform), median (lognormal)
     double b = 0; ///< hi (uniform), sd (normal), sigma (lognormal)
 
-    static Distribution fixed(double v) { return {Kind::Fixed, v, 0}; }
-    static Distribution exp(double mean) { return {Kind::Exp, mean, 0}; }
+    static Distribution fixed(double v) { return { Kind::Fixed, v, 0 }; }
+    static Distribution exp(double mean) { return { Kind::Exp, mean, 0 }; }
 
     double sample(std::mt19937_64 &rng) const;
     double mean() const;
@@ -71,29 +71,29 @@ struct Distribution {
 struct Stage {
     QString name;
     WorkKind work = WorkKind::Cpu;
-    Distribution time;       ///< seconds (cpu, block, async, net)
-    Distribution bytes;      ///< bytes (net response size, disk file size)
+    Distribution time; ///< seconds (cpu, block, async, net)
+    Distribution bytes; ///< bytes (net response size, disk file size)
     CpuKernel kernel = CpuKernel::Spin;
-    bool fsync = false;      ///< disk only
-    Distribution payloadIn;  ///< bytes moved into the stage's domain
+    bool fsync = false; ///< disk only
+    Distribution payloadIn; ///< bytes moved into the stage's domain
     Distribution payloadOut; ///< bytes produced by the stage
-    double timeout = 0;      ///< seconds from admission; 0: none
-    double fail = 0;         ///< probability that the stage raises
-    double crash = 0;        ///< probability that a procs worker aborts mid-stage
+    double timeout = 0; ///< seconds from admission; 0: none
+    double fail = 0; ///< probability that the stage raises
+    double crash = 0; ///< probability that a procs worker aborts mid-stage
     DomainKind domain = DomainKind::Threads; ///< starting route
     SourceLoc loc;
 };
 
 struct Arrival {
     ArrivalProcess process = ArrivalProcess::Poisson;
-    double rate = 0;     ///< per second (poisson, constant, burst)
-    double on = 0;       ///< burst: seconds on
-    double off = 0;      ///< burst: seconds off
-    double from = 0;     ///< ramp: start rate per second
-    double to = 0;       ///< ramp: end rate per second
-    double over = 0;     ///< ramp: seconds to go from `from` to `to` (0: the run's duration)
-    int clients = 0;     ///< closed: number of clients
-    Distribution think;  ///< closed: think time between a completion and the next request
+    double rate = 0; ///< per second (poisson, constant, burst)
+    double on = 0; ///< burst: seconds on
+    double off = 0; ///< burst: seconds off
+    double from = 0; ///< ramp: start rate per second
+    double to = 0; ///< ramp: end rate per second
+    double over = 0; ///< ramp: seconds to go from `from` to `to` (0: the run's duration)
+    int clients = 0; ///< closed: number of clients
+    Distribution think; ///< closed: think time between a completion and the next request
 };
 
 struct TaskClass {
@@ -105,10 +105,10 @@ struct TaskClass {
 };
 
 struct DomainConfig {
-    bool declared = false;  ///< present in the file's `domains:` map
-    int workers = 2;        ///< always 1 for loop
-    int queue = 0;          ///< waiting-queue capacity; 0: unbounded
-    int maxInflight = 0;    ///< queued + running; 0: unlimited
+    bool declared = false; ///< present in the file's `domains:` map
+    int workers = 2; ///< always 1 for loop
+    int queue = 0; ///< waiting-queue capacity; 0: unbounded
+    int maxInflight = 0; ///< queued + running; 0: unlimited
     OnFull onFull = OnFull::Reject;
     Transfer transfer = Transfer::Copy; ///< procs only
 };
@@ -120,8 +120,8 @@ struct DomainConfig {
 struct Scenario {
     QString name;
     QString description;
-    QString source;        ///< file path, or "<builtin:NAME>"
-    double duration = 0;   ///< seconds; 0: until stopped
+    QString source; ///< file path, or "<builtin:NAME>"
+    double duration = 0; ///< seconds; 0: until stopped
     std::uint64_t seed = 1;
     std::optional<double> slaP99; ///< default per-class SLA on end-to-end latency, seconds
     double starvationThreshold = 0.100;

@@ -17,7 +17,7 @@ QString outcomeName(Outcome o);
 
 /// The sizes and faults of one stage, drawn when the task is created (so a seed fixes them).
 struct StagePlan {
-    double time = 0;          ///< seconds
+    double time = 0; ///< seconds
     std::int64_t bytes = 0;
     std::int64_t payloadIn = 0;
     std::int64_t payloadOut = 0;
@@ -29,12 +29,12 @@ struct StagePlan {
 struct Task {
     std::uint64_t id = 0;
     int cls = 0;
-    int client = -1;                ///< closed-loop client index, or -1
-    std::int64_t intendedNs = 0;    ///< intended arrival: latency is measured from here
-    std::int64_t lastEndNs = 0;     ///< end of the previous stage (hop cost)
+    int client = -1; ///< closed-loop client index, or -1
+    std::int64_t intendedNs = 0; ///< intended arrival: latency is measured from here
+    std::int64_t lastEndNs = 0; ///< end of the previous stage (hop cost)
     std::vector<StagePlan> plan;
-    QByteArray payload;             ///< bytes carried to the next stage
-    std::atomic<bool> ended{false};
+    QByteArray payload; ///< bytes carried to the next stage
+    std::atomic<bool> ended { false };
 };
 using TaskPtr = std::shared_ptr<Task>;
 
@@ -44,9 +44,9 @@ struct StageJob {
     int stage = 0;
     WorkKind work = WorkKind::Cpu;
     std::int64_t enqueuedNs = 0;
-    std::int64_t timeoutNs = 0;     ///< stage timeout, counted from admission; 0: none
-    std::int64_t deadlineNs = 0;    ///< set at admission from timeoutNs
-    bool waited = false;            ///< no free worker at admission
+    std::int64_t timeoutNs = 0; ///< stage timeout, counted from admission; 0: none
+    std::int64_t deadlineNs = 0; ///< set at admission from timeoutNs
+    bool waited = false; ///< no free worker at admission
 };
 
 } // namespace hs

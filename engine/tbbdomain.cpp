@@ -27,13 +27,16 @@ void adjustParallelism(int delta)
     const int wanted = std::max(QThread::idealThreadCount(), g_slotsInUse + 1);
     g_limit.reset();
     if (g_slotsInUse > 0)
-        g_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::size_t(wanted));
+        g_limit
+            = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::size_t(wanted));
 }
 } // namespace
 
 struct TbbDomain::Impl {
     struct Arena {
-        explicit Arena(int n) : arena(n, 0) {} // no slot reserved for external threads
+        explicit Arena(int n)
+            : arena(n, 0)
+        { } // no slot reserved for external threads
         tbb::task_arena arena;
         tbb::task_group group;
     };
@@ -46,8 +49,7 @@ struct TbbDomain::Impl {
 TbbDomain::TbbDomain(StageHost &host, const DomainConfig &cfg, std::int64_t starvationThresholdNs)
     : Domain(DomainKind::Tbb, host, cfg, starvationThresholdNs)
     , d(std::make_unique<Impl>())
-{
-}
+{ }
 
 TbbDomain::~TbbDomain()
 {

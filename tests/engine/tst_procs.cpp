@@ -6,6 +6,7 @@
 #include "enginetest.h"
 #include "report.h"
 #include "scenarioparser.h"
+#include "testutil.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -37,31 +38,15 @@ std::optional<Scenario> parse(const QByteArray &yaml)
     return s;
 }
 
-/// Children of this process, zombies included, from /proc.
+
 std::vector<pid_t> childPids()
 {
-    std::vector<pid_t> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const int pid = e.toInt(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray stat = f.readAll();
-        const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-        if (fields.size() > 1 && fields[1].toInt() == int(::getpid()))
-            out.push_back(pid_t(pid));
-    }
-    return out;
+    return hs::test::childPids(::getpid());
 }
 
 QStringList ourSegments()
 {
-    return QDir(QStringLiteral("/dev/shm"))
-        .entryList({ QStringLiteral("hybridscope-%1-*").arg(::getpid()) }, QDir::Files | QDir::System);
+    return hs::test::shmSegmentsOf(::getpid());
 }
 
 const DomainTotals &procs(const RunResult &r)

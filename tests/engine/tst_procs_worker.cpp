@@ -6,6 +6,7 @@
 #include "ipc.h"
 #include "latencyserver.h"
 #include "workerprocess.h"
+#include "testutil.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -33,33 +34,16 @@ QString workerPath()
     return qEnvironmentVariable("HS_WORKER");
 }
 
-/// Children of this process, zombies included, from /proc.
-std::vector<pid_t> childPids()
-{
-    std::vector<pid_t> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const int pid = e.toInt(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray stat = f.readAll();
-        const qsizetype close = stat.lastIndexOf(')'); // the name may contain spaces
-        const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
-        if (fields.size() > 1 && fields[1].toInt() == int(::getpid()))
-            out.push_back(pid_t(pid));
-    }
-    return out;
-}
 
 /// Shared-memory segments this process created.
+std::vector<pid_t> childPids()
+{
+    return hs::test::childPids(::getpid());
+}
+
 QStringList ourSegments()
 {
-    return QDir(QStringLiteral("/dev/shm"))
-        .entryList({ QStringLiteral("hybridscope-%1-*").arg(::getpid()) }, QDir::Files | QDir::System);
+    return hs::test::shmSegmentsOf(::getpid());
 }
 
 QByteArray randomBytes(qsizetype n, std::uint64_t seed)

@@ -77,7 +77,7 @@ private Q_SLOTS:
 
     void listShowsBuiltins()
     {
-        const Run r = runApp({QStringLiteral("list")});
+        const Run r = runApp({ QStringLiteral("list") });
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains(QStringLiteral("default")));
         QVERIFY(r.out.contains(QStringLiteral("mm2")));
@@ -87,9 +87,9 @@ private Q_SLOTS:
     void validateBuiltinFiles()
     {
         const QString dir = hs::test::sourceDir() + QStringLiteral("/scenarios/");
-        const QStringList files = QDir(dir).entryList({QStringLiteral("*.yaml")});
+        const QStringList files = QDir(dir).entryList({ QStringLiteral("*.yaml") });
         QVERIFY(!files.isEmpty());
-        QStringList args{QStringLiteral("validate")};
+        QStringList args { QStringLiteral("validate") };
         for (const QString &f : files)
             args << dir + f;
         const Run r = runApp(args);
@@ -101,32 +101,32 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
         const QString bad = writeFile(m_dir, QStringLiteral("bad.yaml"),
-                                      "name: x\nclasses:\n  - name: a\n    arrival: { process: poisson, rate: 5 parsecs }\n"
-                                      "    stages: [{ name: s, work: cpu, time: 1ms, domain: threads }]\n");
+            "name: x\nclasses:\n  - name: a\n    arrival: { process: poisson, rate: 5 parsecs }\n"
+            "    stages: [{ name: s, work: cpu, time: 1ms, domain: threads }]\n");
         const QString small = writeFile(m_dir, QStringLiteral("small.yaml"), kSmall);
-        QTest::newRow("validate bad file") << QStringList{QStringLiteral("validate"), bad} << QStringLiteral("bad.yaml:4:");
-        QTest::newRow("run bad file") << QStringList{QStringLiteral("run"), bad} << QStringLiteral("bad.yaml:4:");
-        QTest::newRow("missing file") << QStringList{QStringLiteral("run"), m_dir.filePath(QStringLiteral("nope.yaml"))}
+        QTest::newRow("validate bad file")
+            << QStringList { QStringLiteral("validate"), bad } << QStringLiteral("bad.yaml:4:");
+        QTest::newRow("run bad file") << QStringList { QStringLiteral("run"), bad } << QStringLiteral("bad.yaml:4:");
+        QTest::newRow("missing file") << QStringList { QStringLiteral("run"),
+            m_dir.filePath(QStringLiteral("nope.yaml")) }
                                       << QStringLiteral("nope.yaml");
-        QTest::newRow("bad --set value") << QStringList{QStringLiteral("run"), small, QStringLiteral("--set"),
-                                                        QStringLiteral("domains.threads.workers=100000")}
+        QTest::newRow("bad --set value") << QStringList { QStringLiteral("run"), small, QStringLiteral("--set"),
+            QStringLiteral("domains.threads.workers=100000") }
                                          << QStringLiteral("domains.threads.workers");
-        QTest::newRow("bad --set path") << QStringList{QStringLiteral("run"), small, QStringLiteral("--set"),
-                                                       QStringLiteral("domains.threads.wrkers=2")}
+        QTest::newRow("bad --set path") << QStringList { QStringLiteral("run"), small, QStringLiteral("--set"),
+            QStringLiteral("domains.threads.wrkers=2") }
                                         << QStringLiteral("wrkers");
-        QTest::newRow("bad --route stage") << QStringList{QStringLiteral("run"), small, QStringLiteral("--route"),
-                                                          QStringLiteral("io.nothing=tbb")}
-                                           << QStringLiteral("io.nothing");
-        QTest::newRow("bad --route domain") << QStringList{QStringLiteral("run"), small, QStringLiteral("--route"),
-                                                           QStringLiteral("io.get=gpu")}
-                                            << QStringLiteral("gpu");
-        QTest::newRow("bad --duration") << QStringList{QStringLiteral("run"), small, QStringLiteral("--duration"),
-                                                       QStringLiteral("soon")}
-                                        << QStringLiteral("duration");
-        QTest::newRow("unknown flag") << QStringList{QStringLiteral("run"), small, QStringLiteral("--fast")}
+        QTest::newRow("bad --route stage")
+            << QStringList { QStringLiteral("run"), small, QStringLiteral("--route"), QStringLiteral("io.nothing=tbb") }
+            << QStringLiteral("io.nothing");
+        QTest::newRow("bad --route domain") << QStringList { QStringLiteral("run"), small, QStringLiteral("--route"),
+            QStringLiteral("io.get=gpu") } << QStringLiteral("gpu");
+        QTest::newRow("bad --duration") << QStringList { QStringLiteral("run"), small, QStringLiteral("--duration"),
+            QStringLiteral("soon") } << QStringLiteral("duration");
+        QTest::newRow("unknown flag") << QStringList { QStringLiteral("run"), small, QStringLiteral("--fast") }
                                       << QStringLiteral("--fast");
-        QTest::newRow("flag without value") << QStringList{QStringLiteral("run"), small, QStringLiteral("--json")}
-                                            << QStringLiteral("--json");
+        QTest::newRow("flag without value")
+            << QStringList { QStringLiteral("run"), small, QStringLiteral("--json") } << QStringLiteral("--json");
     }
 
     void badInput()
@@ -143,8 +143,8 @@ private Q_SLOTS:
         const QString small = writeFile(m_dir, QStringLiteral("run.yaml"), kSmall);
         const QString json = m_dir.filePath(QStringLiteral("r.json"));
         const QString csv = m_dir.filePath(QStringLiteral("r.csv"));
-        const Run r = runApp({QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--json"), json,
-                              QStringLiteral("--csv"), csv, QStringLiteral("--set"), QStringLiteral("seed=9")});
+        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--json"), json,
+            QStringLiteral("--csv"), csv, QStringLiteral("--set"), QStringLiteral("seed=9") });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.out.contains(QStringLiteral("conservation")));
         QVERIFY(r.out.contains(QStringLiteral("✓")));
@@ -153,34 +153,35 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(o[QStringLiteral("schema")].toString(), QStringLiteral("hybridscope.run/1"));
-        for (const char *key : {"scenario", "duration_s", "environment", "totals", "classes", "domains", "loop",
-                                "findings", "frames"})
+        for (const char *key :
+            { "scenario", "duration_s", "environment", "totals", "classes", "domains", "loop", "findings", "frames" })
             QVERIFY2(o.contains(QLatin1String(key)), key);
         const QJsonObject totals = o[QStringLiteral("totals")].toObject();
         const qint64 submitted = totals[QStringLiteral("submitted")].toInteger();
         QVERIFY(submitted > 100);
-        QCOMPARE(submitted, totals[QStringLiteral("completed")].toInteger() + totals[QStringLiteral("failed")].toInteger()
-                                + totals[QStringLiteral("rejected")].toInteger()
-                                + totals[QStringLiteral("cancelled")].toInteger());
+        QCOMPARE(submitted,
+            totals[QStringLiteral("completed")].toInteger() + totals[QStringLiteral("failed")].toInteger()
+                + totals[QStringLiteral("rejected")].toInteger() + totals[QStringLiteral("cancelled")].toInteger());
         const QJsonObject io = o[QStringLiteral("classes")].toObject()[QStringLiteral("io")].toObject();
-        for (const char *key : {"submitted", "completed", "failed", "rejected", "cancelled", "throughput", "latency_ms",
-                                "sla_p99_ms", "sla_met"})
+        for (const char *key : { "submitted", "completed", "failed", "rejected", "cancelled", "throughput",
+                 "latency_ms", "sla_p99_ms", "sla_met" })
             QVERIFY2(io.contains(QLatin1String(key)), key);
-        for (const char *key : {"mean", "p50", "p90", "p99", "p999", "max"})
+        for (const char *key : { "mean", "p50", "p90", "p99", "p999", "max" })
             QVERIFY2(io[QStringLiteral("latency_ms")].toObject().contains(QLatin1String(key)), key);
         const QJsonObject threads = o[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject();
-        for (const char *key : {"workers", "completed", "utilization", "queue_depth", "wait_ms", "service_ms", "p_wait",
-                                "starved", "starved_ms", "crashes"})
+        for (const char *key : { "workers", "completed", "utilization", "queue_depth", "wait_ms", "service_ms",
+                 "p_wait", "starved", "starved_ms", "crashes" })
             QVERIFY2(threads.contains(QLatin1String(key)), key);
         QCOMPARE(threads[QStringLiteral("workers")].toInt(), 2);
-        QVERIFY(o[QStringLiteral("loop")].toObject()[QStringLiteral("lag_ms")].toObject().contains(QStringLiteral("p99")));
+        QVERIFY(
+            o[QStringLiteral("loop")].toObject()[QStringLiteral("lag_ms")].toObject().contains(QStringLiteral("p99")));
         const QJsonArray frames = o[QStringLiteral("frames")].toArray();
         QVERIFY(frames.size() >= 15); // 1 s at 20 Hz, give or take the edges
         const QJsonObject frame = frames.at(frames.size() / 2).toObject();
         QVERIFY(frame.contains(QStringLiteral("t")));
         QVERIFY(frame.contains(QStringLiteral("loop_lag_ms")));
         const QJsonObject fd = frame[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject();
-        for (const char *key : {"queue", "inflight", "busy", "workers", "done", "p99_ms", "starved"})
+        for (const char *key : { "queue", "inflight", "busy", "workers", "done", "p99_ms", "starved" })
             QVERIFY2(fd.contains(QLatin1String(key)), key);
 
         QFile c(csv);
@@ -196,8 +197,8 @@ private Q_SLOTS:
     {
         const QString small = writeFile(m_dir, QStringLiteral("route.yaml"), kSmall);
         const QString json = m_dir.filePath(QStringLiteral("route.json"));
-        const Run r = runApp({QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--route"),
-                              QStringLiteral("io.get=tbb"), QStringLiteral("--json"), json});
+        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--route"),
+            QStringLiteral("io.get=tbb"), QStringLiteral("--json"), json });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QFile f(json);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -220,7 +221,8 @@ classes:
       - { name: wait, work: block, time: 2s, domain: threads }
 )");
         QProcess p;
-        p.start(hs::test::appPath(), {QStringLiteral("run"), endless, QStringLiteral("--drain"), QStringLiteral("60s")});
+        p.start(
+            hs::test::appPath(), { QStringLiteral("run"), endless, QStringLiteral("--drain"), QStringLiteral("60s") });
         QVERIFY(p.waitForStarted(10000));
         // QTRY_* evaluates its expression once more at the end: read into a buffer, test the buffer.
         QByteArray err;

@@ -23,32 +23,7 @@
 
 namespace {
 
-/// Children of `parent`, from /proc.
-std::vector<pid_t> childrenOf(pid_t parent)
-{
-    std::vector<pid_t> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const int pid = e.toInt(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray stat = f.readAll();
-        const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-        if (fields.size() > 1 && fields[1].toInt() == int(parent))
-            out.push_back(pid_t(pid));
-    }
-    return out;
-}
 
-QStringList segmentsOf(qint64 pid)
-{
-    return QDir(QStringLiteral("/dev/shm"))
-        .entryList({ QStringLiteral("hybridscope-%1-*").arg(pid) }, QDir::Files | QDir::System);
-}
 
 QString writeScenario(const QTemporaryDir &dir, const QByteArray &yaml)
 {
@@ -108,14 +83,14 @@ void TestProcsCli::killedEngineTakesItsWorkersAlong()
     const pid_t engine = pid_t(cli.processId());
     // Two workers up: each names its thread once it has armed PR_SET_PDEATHSIG.
     auto ready = [&] {
-        const auto kids = childrenOf(engine);
+        const auto kids = hs::test::childPids(engine);
         return kids.size() == 2 && std::all_of(kids.begin(), kids.end(), [](pid_t p) {
             QFile comm(QStringLiteral("/proc/%1/comm").arg(p));
             return comm.open(QIODevice::ReadOnly) && comm.readAll().trimmed() == "hs-worker";
         });
     };
     QVERIFY(QTest::qWaitFor(ready, 20000));
-    const std::vector<pid_t> workers = childrenOf(engine);
+    const std::vector<pid_t> workers = hs::test::childPids(engine);
     const bool swept = QTest::qWaitFor(
         [&] { return !QFile::exists(QStringLiteral("/dev/shm") + QString::fromLatin1(stale)); }, 5000);
     ::shm_unlink(stale.constData());
@@ -140,7 +115,7 @@ void TestProcsCli::killedEngineTakesItsWorkersAlong()
     }
     QVERIFY2(ends.isEmpty(), qPrintable(ends.join(QStringLiteral(", "))));
     // Segment names exist only during a handshake: nothing of the killed engine is left.
-    QVERIFY2(segmentsOf(engine).isEmpty(), qPrintable(segmentsOf(engine).join(QLatin1Char(' '))));
+    QVERIFY2(hs::test::shmSegmentsOf(engine).isEmpty(), qPrintable(hs::test::shmSegmentsOf(engine).join(QLatin1Char(' '))));
 }
 
 void TestProcsCli::crashLoopIsReported()
@@ -173,7 +148,7 @@ void TestProcsCli::crashLoopIsReported()
     QVERIFY(procs[QStringLiteral("restarts")].toInt() <= 5);
     QVERIFY(report[QStringLiteral("classes")][QStringLiteral("doomed")].toObject().contains(QStringLiteral("ipc_ms")));
     QVERIFY(report[QStringLiteral("totals")][QStringLiteral("conserved")].toBool());
-    QVERIFY(childrenOf(::getpid()).empty());
+    QVERIFY(hs::test::childPids(::getpid()).empty());
 }
 
 QTEST_GUILESS_MAIN(TestProcsCli)
