@@ -1,6 +1,7 @@
 #include "tbbdomain.h"
 
 #include "clock.h"
+#include "tsanhandoff.h"
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -97,9 +98,13 @@ void TbbDomain::applyWorkers(int n)
 
 void TbbDomain::launch(StageJob job)
 {
+    tsanHandOff(job.task.get());
     std::lock_guard lk(d->mu);
     Impl::Arena &a = d->arenas.back();
-    a.arena.enqueue(a.group.defer([this, j = std::move(job)] { work(j); }));
+    a.arena.enqueue(a.group.defer([this, j = std::move(job)] {
+        tsanTakeOver(j.task.get());
+        work(j);
+    }));
 }
 
 void TbbDomain::work(StageJob job)

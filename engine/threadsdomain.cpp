@@ -1,6 +1,7 @@
 #include "threadsdomain.h"
 
 #include "clock.h"
+#include "tsanhandoff.h"
 
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
@@ -46,7 +47,12 @@ void ThreadsDomain::applyWorkers(int n)
 
 void ThreadsDomain::launch(StageJob job)
 {
-    (void)QtConcurrent::run(m_pool.get(), [this, j = std::move(job)]() mutable { work(std::move(j)); });
+    QThreadPool *pool = m_pool.get();
+    tsanHandOff(job.task.get());
+    (void)QtConcurrent::run(pool, [this, j = std::move(job)]() mutable {
+        tsanTakeOver(j.task.get());
+        work(std::move(j));
+    });
 }
 
 void ThreadsDomain::work(StageJob job)
