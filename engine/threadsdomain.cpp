@@ -29,20 +29,20 @@ bool ThreadsDomain::start(QString *)
 
 void ThreadsDomain::stop()
 {
-    if (!m_pool)
+    if (m_stopped.exchange(true))
         return;
     cancelAll();
     waitIdle(10 * kNsPerSec);
     m_pool->waitForDone();
-    m_pool.reset();
+    // The pool itself lives until the destructor: a resize racing with shutdown (from the GUI)
+    // may still call setMaxThreadCount on it.
 }
 
 void ThreadsDomain::applyWorkers(int n)
 {
     // The dispatcher admits at most `n` running stages; when shrinking, threads above n finish
     // their stage and leave.
-    if (m_pool)
-        m_pool->setMaxThreadCount(n);
+    m_pool->setMaxThreadCount(n);
 }
 
 void ThreadsDomain::launch(StageJob job)

@@ -2,6 +2,7 @@
 
 #include "domain.h"
 
+#include <atomic>
 #include <memory>
 
 class QThreadPool;
@@ -30,6 +31,7 @@ protected:
 private:
     void work(StageJob job);
     std::unique_ptr<QThreadPool> m_pool;
+    std::atomic<bool> m_stopped{false};
 };
 
 } // namespace hs
