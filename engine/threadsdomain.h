@@ -31,7 +31,7 @@ protected:
 private:
     void work(StageJob job);
     std::unique_ptr<QThreadPool> m_pool;
-    std::atomic<bool> m_stopped{false};
+    std::atomic<bool> m_stopped { false };
 };
 
 } // namespace hs

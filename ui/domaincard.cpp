@@ -84,8 +84,10 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     m_status = new QLabel(this);
     m_status->setForegroundRole(QPalette::PlaceholderText);
     m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_status->setFixedSize(std::max(fontMetrics().horizontalAdvance(tr("unavailable")), fontMetrics().horizontalAdvance(tr("finished"))) + 4,
-                           fontMetrics().height());
+    m_status->setFixedSize(
+        std::max(fontMetrics().horizontalAdvance(tr("unavailable")), fontMetrics().horizontalAdvance(tr("finished")))
+            + 4,
+        fontMetrics().height());
     header->addWidget(m_status);
     v->addLayout(header);
 
@@ -117,7 +119,7 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     grid->addWidget(new QLabel(tr("Max in flight"), this), 1, 2, Qt::AlignRight);
     grid->addWidget(m_maxInflight, 1, 3);
     m_onFull = new QComboBox(this);
-    for (OnFull p : {OnFull::Reject, OnFull::Block, OnFull::DropOldest})
+    for (OnFull p : { OnFull::Reject, OnFull::Block, OnFull::DropOldest })
         m_onFull->addItem(onFullName(p), int(p));
     m_onFull->setToolTip(tr("What happens to a stage that arrives when the domain is full"));
     grid->addWidget(new QLabel(tr("When full"), this), 2, 0);
@@ -266,7 +268,7 @@ void DomainCard::announceBackpressure()
 void DomainCard::setAvailable(bool available, const QString &reason)
 {
     m_available = available;
-    for (QWidget *w : std::initializer_list<QWidget *>{m_queue, m_maxInflight, m_onFull})
+    for (QWidget *w : std::initializer_list<QWidget *> { m_queue, m_maxInflight, m_onFull })
         w->setEnabled(available);
     if (m_domain != DomainKind::Loop) {
         m_workers->setEnabled(available);

@@ -42,9 +42,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <semaphore>
@@ -54,7 +54,7 @@
 
 namespace {
 
-constexpr double kTarget = 2.0;                       // engine / raw, per item
+constexpr double kTarget = 2.0; // engine / raw, per item
 constexpr std::int64_t kWaitBoundNs = 60 * hs::kNsPerSec; // a hung executor fails the run, not the machine
 
 inline void cpuRelax()
@@ -114,8 +114,7 @@ public:
     void reset()
     {
         m_target.store(std::numeric_limits<std::uint64_t>::max(), std::memory_order_release);
-        while (m_reached.try_acquire()) {
-        }
+        while (m_reached.try_acquire()) { }
         m_done.store(0, std::memory_order_relaxed);
     }
     /// Before submitting the items that bring the count to `count`.
@@ -138,9 +137,9 @@ public:
     }
 
 private:
-    alignas(64) std::atomic<std::uint64_t> m_done{0};
-    alignas(64) std::atomic<std::uint64_t> m_target{std::numeric_limits<std::uint64_t>::max()};
-    std::binary_semaphore m_reached{0};
+    alignas(64) std::atomic<std::uint64_t> m_done { 0 };
+    alignas(64) std::atomic<std::uint64_t> m_target { std::numeric_limits<std::uint64_t>::max() };
+    std::binary_semaphore m_reached { 0 };
 };
 
 /// The engine's side of a domain reduced to nothing: empty stages, completions counted.
@@ -148,10 +147,9 @@ class EmptyHost final : public hs::StageHost {
 public:
     explicit EmptyHost(Completion &c)
         : m_completion(c)
-    {
-    }
+    { }
     hs::WorkResult runStage(hs::StageJob &, const hs::WorkControl &) override { return {}; }
-    void enterStage(hs::StageJob &) override {}
+    void enterStage(hs::StageJob &) override { }
     hs::WorkResult exitStage(hs::StageJob &, const hs::WorkResult &r) override { return r; }
     std::uint16_t netPort() const override { return 0; }
     void stageEnded(hs::StageJob &&, const hs::WorkResult &) override { m_completion.hit(); }
@@ -163,7 +161,7 @@ public:
 
 private:
     Completion &m_completion;
-    std::atomic<std::uint64_t> m_aborted{0};
+    std::atomic<std::uint64_t> m_aborted { 0 };
 };
 
 /// Something that runs empty items on `workers` threads, fed from the calling thread.
@@ -172,9 +170,9 @@ public:
     virtual ~Subject() = default;
     virtual void submit(int n) = 0;
     /// After the items completed (untimed): let the executor go quiet before the next run.
-    virtual void settle() {}
+    virtual void settle() { }
     /// Before destruction: the executor's own books agree with what was submitted.
-    virtual void check(std::uint64_t /*submitted*/) const {}
+    virtual void check(std::uint64_t /*submitted*/) const { }
     Completion &completion() { return m_completion; }
 
 protected:
@@ -208,7 +206,7 @@ class RawArena : public Subject {
 public:
     explicit RawArena(int workers)
         : m_limit(tbb::global_control::max_allowed_parallelism,
-                  std::size_t(std::max(QThread::idealThreadCount(), workers + 1)))
+            std::size_t(std::max(QThread::idealThreadCount(), workers + 1)))
         , m_arena(workers, 0)
     {
         m_arena.initialize();
@@ -275,7 +273,7 @@ public:
     void submit(int n) override
     {
         for (int i = 0; i < n; ++i)
-            if (m_domain->submit(hs::StageJob{}) != hs::Admission::Accepted)
+            if (m_domain->submit(hs::StageJob {}) != hs::Admission::Accepted)
                 fail("the domain refused an item");
     }
     void check(std::uint64_t submitted) const override
@@ -316,7 +314,7 @@ PerItem throughputRun(Subject &s, int items)
     s.settle();
     if (s.completion().done() != std::uint64_t(items))
         fail("completion count mismatch");
-    return {double(t1 - t0) / items, double(cpu1 - cpu0) / items};
+    return { double(t1 - t0) / items, double(cpu1 - cpu0) / items };
 }
 
 /// Round-trip times in ns, one item at a time.
@@ -395,8 +393,8 @@ std::pair<std::vector<double>, std::vector<double>> latency(const Factory &a, co
 
 // --- full engine --------------------------------------------------------------------------
 
-hs::Scenario emptyScenario(hs::DomainKind kind, int workers, double seconds, bool closedLoop,
-                           hs::WorkKind work = hs::WorkKind::Cpu)
+hs::Scenario emptyScenario(
+    hs::DomainKind kind, int workers, double seconds, bool closedLoop, hs::WorkKind work = hs::WorkKind::Cpu)
 {
     hs::Scenario s;
     s.name = QStringLiteral("bench: one empty stage");
@@ -492,8 +490,8 @@ EngineThroughput engineThroughput(hs::DomainKind kind, int workers, double secon
         for (auto it = c.failureReasons.cbegin(); it != c.failureReasons.cend(); ++it)
             why += "; " + it.key().toStdString() + ": " + std::to_string(it.value());
         fail("the engine run did not complete every task: submitted " + std::to_string(c.submitted) + ", completed "
-             + std::to_string(c.completed) + ", failed " + std::to_string(c.failed) + ", rejected "
-             + std::to_string(c.rejected) + ", cancelled " + std::to_string(c.cancelled) + why);
+            + std::to_string(c.completed) + ", failed " + std::to_string(c.failed) + ", rejected "
+            + std::to_string(c.rejected) + ", cancelled " + std::to_string(c.cancelled) + why);
     }
     EngineThroughput t;
     t.perTask.wallNs = r.frames.back().t * 1e9 / double(c.completed);
@@ -522,7 +520,7 @@ std::string fmtSpread(const std::vector<double> &v)
 {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.0f [%.0f..%.0f]", median(v), *std::min_element(v.begin(), v.end()),
-                  *std::max_element(v.begin(), v.end()));
+        *std::max_element(v.begin(), v.end()));
     return buf;
 }
 
@@ -530,14 +528,13 @@ void printThroughput(const std::vector<ThroughputRow> &rows)
 {
     std::printf("\nThroughput: ns per item, wall (median of reps [min..max]) and process CPU (median)\n");
     std::printf("%-19s %-9s %20s %20s %6s %-5s %9s %9s %6s%s\n", "config", "raw", "raw wall", "engine wall", "ratio",
-                "2x", "raw cpu", "eng cpu", "ratio", "");
+        "2x", "raw cpu", "eng cpu", "ratio", "");
     for (const ThroughputRow &r : rows) {
         const double ratio = median(r.engine.wall) / median(r.raw.wall);
         const double cpuRatio = median(r.engine.cpu) / median(r.raw.cpu);
         std::printf("%-19s %-9s %20s %20s %6.2f %-5s %9.0f %9.0f %6.2f%s\n", r.config.c_str(), r.rawName.c_str(),
-                    fmtSpread(r.raw.wall).c_str(), fmtSpread(r.engine.wall).c_str(), ratio,
-                    ratio <= kTarget ? "PASS" : "OVER", median(r.raw.cpu), median(r.engine.cpu), cpuRatio,
-                    r.note.c_str());
+            fmtSpread(r.raw.wall).c_str(), fmtSpread(r.engine.wall).c_str(), ratio, ratio <= kTarget ? "PASS" : "OVER",
+            median(r.raw.cpu), median(r.engine.cpu), cpuRatio, r.note.c_str());
     }
 }
 
@@ -552,7 +549,10 @@ void printLatency(const std::vector<LatencyRow> &rows)
         std::snprintf(raw, sizeof raw, "%.1f [%.1f]", r.rawP50 / 1e3, r.rawP90 / 1e3);
         std::snprintf(eng, sizeof eng, "%.1f [%.1f]", r.engineP50 / 1e3, r.engineP90 / 1e3);
         std::printf("%-19s %-9s %16s %16s %6.2f %-5s%s\n", r.config.c_str(), r.rawName.c_str(), raw, eng, ratio,
-                    !r.likeForLike ? "info" : ratio <= kTarget ? "PASS" : "OVER", r.note.c_str());
+            !r.likeForLike         ? "info"
+                : ratio <= kTarget ? "PASS"
+                                   : "OVER",
+            r.note.c_str());
     }
 }
 
@@ -567,18 +567,17 @@ int main(int argc, char **argv)
         QStringLiteral("Per-item overhead of the threads and tbb domains against raw QThreadPool / oneTBB."));
     parser.addHelpOption();
     const QCommandLineOption itemsOpt(QStringLiteral("items"), QStringLiteral("Items per throughput run."),
-                                      QStringLiteral("N"), QStringLiteral("200000"));
+        QStringLiteral("N"), QStringLiteral("200000"));
     const QCommandLineOption repsOpt(QStringLiteral("reps"), QStringLiteral("Repetitions per throughput figure."),
-                                     QStringLiteral("R"), QStringLiteral("5"));
+        QStringLiteral("R"), QStringLiteral("5"));
     const QCommandLineOption latencyOpt(QStringLiteral("latency"), QStringLiteral("Round trips per latency figure."),
-                                        QStringLiteral("N"), QStringLiteral("2000"));
+        QStringLiteral("N"), QStringLiteral("2000"));
     const QCommandLineOption engineSecondsOpt(QStringLiteral("engine-seconds"),
-                                              QStringLiteral("Arrival time of each full-engine run."),
-                                              QStringLiteral("S"), QStringLiteral("0.4"));
+        QStringLiteral("Arrival time of each full-engine run."), QStringLiteral("S"), QStringLiteral("0.4"));
     const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Worker counts, comma-separated."),
-                                        QStringLiteral("LIST"), QStringLiteral("1,2,4"));
+        QStringLiteral("LIST"), QStringLiteral("1,2,4"));
     const QCommandLineOption noEngineOpt(QStringLiteral("no-engine"), QStringLiteral("Skip the full-engine runs."));
-    parser.addOptions({itemsOpt, repsOpt, latencyOpt, engineSecondsOpt, workersOpt, noEngineOpt});
+    parser.addOptions({ itemsOpt, repsOpt, latencyOpt, engineSecondsOpt, workersOpt, noEngineOpt });
     parser.process(app);
 
     bool okItems = false, okReps = false, okLatency = false, okSeconds = false;
@@ -601,12 +600,12 @@ int main(int argc, char **argv)
     const int engineReps = std::max(1, std::min(reps, 3));
 
     std::printf("bench_overhead: %d items x %d reps, %d round trips, cores %d, load %s\n", items, reps, latencySamples,
-                QThread::idealThreadCount(), loadAverage().c_str());
+        QThread::idealThreadCount(), loadAverage().c_str());
     std::printf("'domain' rows: hs::ThreadsDomain / hs::TbbDomain + a StageHost with empty stages.\n");
     if (withEngine)
         std::printf("'engine' rows: whole hs::Engine, one cpu stage of 0 s, open arrivals at 1e9/s for %.2f s "
                     "(generator submits back to back), %d reps.\n",
-                    engineSeconds, engineReps);
+            engineSeconds, engineReps);
     std::fflush(stdout);
 
     const std::int64_t benchStart = hs::nowNs();
@@ -616,7 +615,7 @@ int main(int argc, char **argv)
     int runsWithCancels = 0;
     std::uint64_t cancelledTasks = 0;
 
-    for (hs::DomainKind kind : {hs::DomainKind::Threads, hs::DomainKind::Tbb}) {
+    for (hs::DomainKind kind : { hs::DomainKind::Threads, hs::DomainKind::Tbb }) {
         const bool tbbKind = kind == hs::DomainKind::Tbb;
         const std::string rawName = tbbKind ? "enqueue" : "start";
         for (int n : workerCounts) {
@@ -627,8 +626,7 @@ int main(int argc, char **argv)
             // engine's and the raw arenas' own limits have the same value).
             std::unique_ptr<tbb::global_control> limit;
             if (tbbKind)
-                limit = std::make_unique<tbb::global_control>(
-                    tbb::global_control::max_allowed_parallelism,
+                limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                     std::size_t(std::max(QThread::idealThreadCount(), n + 1)));
             const Factory rawMain = [kind, n]() -> std::unique_ptr<Subject> {
                 if (kind == hs::DomainKind::Tbb)
@@ -638,23 +636,23 @@ int main(int argc, char **argv)
             const Factory rawAlt = [n] { return std::make_unique<RawArenaRun>(n); };
             const Factory domain = [kind, n] { return std::make_unique<DomainSubject>(kind, n); };
 
-            const std::vector<Samples> tp = tbbKind ? throughput({rawMain, rawAlt, domain}, items, reps)
-                                                    : throughput({rawMain, domain}, items, reps);
+            const std::vector<Samples> tp = tbbKind ? throughput({ rawMain, rawAlt, domain }, items, reps)
+                                                    : throughput({ rawMain, domain }, items, reps);
             const Samples &raw = tp.front();
-            throughputRows.push_back({cfg + " domain", rawName, raw, tp.back(), ""});
+            throughputRows.push_back({ cfg + " domain", rawName, raw, tp.back(), "" });
             if (tbbKind)
-                throughputRows.push_back({cfg + " domain", "exec{run}", tp[1], tp.back(),
-                                          "  raw producer joins the arena, helps in wait()"});
+                throughputRows.push_back({ cfg + " domain", "exec{run}", tp[1], tp.back(),
+                    "  raw producer joins the arena, helps in wait()" });
 
             // Against the primitive the domain itself launches with.
             const auto [rawLat, domLat] = latency(rawMain, domain, latencySamples);
-            latencyRows.push_back({cfg + " domain", rawName, median(rawLat), percentile(rawLat, 0.9),
-                                   median(domLat), percentile(domLat, 0.9), true, ""});
+            latencyRows.push_back({ cfg + " domain", rawName, median(rawLat), percentile(rawLat, 0.9), median(domLat),
+                percentile(domLat, 0.9), true, "" });
 
             if (withEngine) {
                 // The `block` variant is just as empty, but its work function reads no thread CPU
                 // clock: the difference is what that read costs per stage.
-                for (hs::WorkKind work : {hs::WorkKind::Cpu, hs::WorkKind::Block}) {
+                for (hs::WorkKind work : { hs::WorkKind::Cpu, hs::WorkKind::Block }) {
                     Samples eng;
                     int queueMax = 0;
                     for (int r = 0; r < engineReps; ++r) {
@@ -668,14 +666,14 @@ int main(int argc, char **argv)
                         }
                     }
                     // A deep queue: the workers were the bottleneck; a shallow one: the generator.
-                    throughputRows.push_back({cfg + (work == hs::WorkKind::Cpu ? " engine" : " eng/blk0"), rawName,
-                                              raw, eng, "  queue max " + std::to_string(queueMax)});
+                    throughputRows.push_back({ cfg + (work == hs::WorkKind::Cpu ? " engine" : " eng/blk0"), rawName,
+                        raw, eng, "  queue max " + std::to_string(queueMax) });
                 }
                 const EngineRun closed = runEngine(emptyScenario(kind, n, 0.25, true));
                 const hs::HistogramSnapshot &lat = closed.result.classes.at(0).latency;
-                latencyRows.push_back({cfg + " engine", rawName, median(rawLat), percentile(rawLat, 0.9),
-                                       lat.percentile(0.5), lat.percentile(0.9), false,
-                                       "  closed loop, 1 client: worker->generator->worker"});
+                latencyRows.push_back(
+                    { cfg + " engine", rawName, median(rawLat), percentile(rawLat, 0.9), lat.percentile(0.5),
+                        lat.percentile(0.9), false, "  closed loop, 1 client: worker->generator->worker" });
             }
         }
     }
@@ -686,8 +684,8 @@ int main(int argc, char **argv)
         std::printf("\nnote: %d of %d open-loop engine runs ended with %llu task(s) cancelled at shutdown although "
                     "the drain had time left (engine: the drain is declared done while the generator still holds "
                     "a task)\n",
-                    runsWithCancels, engineRuns, static_cast<unsigned long long>(cancelledTasks));
+            runsWithCancels, engineRuns, static_cast<unsigned long long>(cancelledTasks));
     std::printf("\nratio = engine / raw; target <= %.0fx. Total %.1f s, load now %s\n", kTarget,
-                double(hs::nowNs() - benchStart) / 1e9, loadAverage().c_str());
+        double(hs::nowNs() - benchStart) / 1e9, loadAverage().c_str());
     return 0;
 }

@@ -38,7 +38,6 @@ std::optional<Scenario> parse(const QByteArray &yaml)
     return s;
 }
 
-
 std::vector<pid_t> childPids()
 {
     return hs::test::childPids(::getpid());

@@ -5,8 +5,8 @@
 #include "clock.h"
 #include "ipc.h"
 #include "latencyserver.h"
-#include "workerprocess.h"
 #include "testutil.h"
+#include "workerprocess.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -33,7 +33,6 @@ QString workerPath()
 {
     return qEnvironmentVariable("HS_WORKER");
 }
-
 
 /// Shared-memory segments this process created.
 std::vector<pid_t> childPids()

@@ -23,8 +23,6 @@
 
 namespace {
 
-
-
 QString writeScenario(const QTemporaryDir &dir, const QByteArray &yaml)
 {
     const QString path = dir.filePath(QStringLiteral("procs.yaml"));
@@ -115,7 +113,8 @@ void TestProcsCli::killedEngineTakesItsWorkersAlong()
     }
     QVERIFY2(ends.isEmpty(), qPrintable(ends.join(QStringLiteral(", "))));
     // Segment names exist only during a handshake: nothing of the killed engine is left.
-    QVERIFY2(hs::test::shmSegmentsOf(engine).isEmpty(), qPrintable(hs::test::shmSegmentsOf(engine).join(QLatin1Char(' '))));
+    QVERIFY2(
+        hs::test::shmSegmentsOf(engine).isEmpty(), qPrintable(hs::test::shmSegmentsOf(engine).join(QLatin1Char(' '))));
 }
 
 void TestProcsCli::crashLoopIsReported()

@@ -21,7 +21,6 @@
 #include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
-#include <QWindow>
 #include <QFile>
 #include <QMimeData>
 #include <QProcess>
@@ -32,6 +31,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWindow>
 
 #include <csignal>
 #include <set>
@@ -159,8 +159,7 @@ private:
     }
 
     /// Waits until a frame of the current run satisfies `pred`; false when the bound passed.
-    template<class Pred>
-    static bool waitForFrame(MainWindow &w, Pred pred, int boundMs)
+    template<class Pred> static bool waitForFrame(MainWindow &w, Pred pred, int boundMs)
     {
         bool seen = false;
         const auto c = QObject::connect(w.controller(), &EngineController::frameReady, &w, [&](const Frame &f) {
@@ -186,7 +185,7 @@ private Q_SLOTS:
         QSettings().clear();
         QVERIFY(m_dir.isValid());
         QVERIFY2(QFileInfo::exists(qEnvironmentVariable("HS_WORKER")) || !qEnvironmentVariableIsSet("HS_WORKER"),
-                 "HS_WORKER names no file: build hybridscope-worker first");
+            "HS_WORKER names no file: build hybridscope-worker first");
     }
 
     void loadFillsRoutingAndCards_data()
@@ -245,13 +244,15 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("yaml");
         QTest::addColumn<int>("line");
-        QTest::newRow("negative pool") << QByteArray("name: Bad\nduration: 1s\ndomains:\n  threads: { workers: -3 }\n"
-                                                     "classes:\n  - name: a\n    arrival: { process: poisson, rate: 1/s }\n"
-                                                     "    stages:\n      - { name: s, work: block, time: 1ms, domain: threads }\n")
+        QTest::newRow("negative pool") << QByteArray(
+            "name: Bad\nduration: 1s\ndomains:\n  threads: { workers: -3 }\n"
+            "classes:\n  - name: a\n    arrival: { process: poisson, rate: 1/s }\n"
+            "    stages:\n      - { name: s, work: block, time: 1ms, domain: threads }\n")
                                        << 4;
-        QTest::newRow("wrong unit") << QByteArray("name: Bad\nduration: 1s\nclasses:\n  - name: a\n"
-                                                  "    arrival: { process: poisson, rate: 1/s }\n    stages:\n"
-                                                  "      - { name: s, work: block, time: 5 parsecs, domain: threads }\n")
+        QTest::newRow("wrong unit") << QByteArray(
+            "name: Bad\nduration: 1s\nclasses:\n  - name: a\n"
+            "    arrival: { process: poisson, rate: 1/s }\n    stages:\n"
+            "      - { name: s, work: block, time: 5 parsecs, domain: threads }\n")
                                     << 7;
         QTest::newRow("unknown key") << QByteArray("name: Bad\nduration: 1s\nsurprise: true\nclasses:\n  - name: a\n"
                                                    "    arrival: { process: poisson, rate: 1/s }\n    stages:\n"
@@ -279,11 +280,11 @@ private Q_SLOTS:
             QVERIFY2(shown[int(i)].endsWith(e.message), qPrintable(shown[int(i)]));
             if (e.line > 0)
                 QVERIFY2(shown[int(i)].startsWith(QStringLiteral("line %1, column %2: ").arg(e.line).arg(e.column)),
-                         qPrintable(shown[int(i)]));
+                    qPrintable(shown[int(i)]));
         }
         if (line > 0)
             QVERIFY2(shown.join(QLatin1Char('\n')).contains(QStringLiteral("line %1, column ").arg(line)),
-                     qPrintable(shown.join(QLatin1Char('\n'))));
+                qPrintable(shown.join(QLatin1Char('\n'))));
         QVERIFY(w.scenarioPanel()->errorHeading().contains(QStringLiteral("bad.yaml")));
         // Never half-loaded: everything still shows the default scenario.
         QCOMPARE(w.scenario().name, QStringLiteral("Blueprint mix"));
@@ -341,12 +342,13 @@ private Q_SLOTS:
         // Totals of the whole run, and the conservation law.
         const RunResult &r = w.controller()->lastResult();
         QVERIFY(r.submitted() > 100);
-        QVERIFY2(w.totalsText().startsWith(QStringLiteral("submitted %1 ").arg(QLocale().toString(qulonglong(r.submitted())))),
-                 qPrintable(w.totalsText()));
+        QVERIFY2(w.totalsText().startsWith(
+                     QStringLiteral("submitted %1 ").arg(QLocale().toString(qulonglong(r.submitted())))),
+            qPrintable(w.totalsText()));
         QCOMPARE(w.conservationText(), QStringLiteral("conservation ✓ holds"));
         QVERIFY2(w.clockText().startsWith(QStringLiteral("finished after 0:0")), qPrintable(w.clockText()));
-        QVERIFY(w.findingsPanel()->summary().startsWith(QStringLiteral("Whole run")) ||
-                w.findingsPanel()->summary() == QStringLiteral("The run raised no findings."));
+        QVERIFY(w.findingsPanel()->summary().startsWith(QStringLiteral("Whole run"))
+            || w.findingsPanel()->summary() == QStringLiteral("The run raised no findings."));
         QVERIFY(w.runAction()->isEnabled());
         QVERIFY(!w.stopAction()->isEnabled());
     }
@@ -358,17 +360,19 @@ private Q_SLOTS:
         QVERIFY(w.openScenario(writeScenario(QStringLiteral("live.yaml"), kLiveYaml)));
         QSignalSpy events(w.controller(), &EngineController::eventAdded);
         w.run();
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.domains[1].workers == 2 && f.t > 0.3; }, kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.domains[1].workers == 2 && f.t > 0.3; }, kStartBoundMs));
 
         // A pool size typed in the card resizes the running domain.
         w.domainCard(DomainKind::Threads)->workersSpinBox()->setValue(5);
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Threads)].workers == 5; },
-                             kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Threads)].workers == 5; }, kStartBoundMs));
         QTRY_VERIFY_WITH_TIMEOUT(!events.isEmpty(), kStartBoundMs);
         const auto label = [&events](int i) { return events.at(i).at(0).value<RunEvent>().label; };
-        QVERIFY2(label(0).contains(QStringLiteral("threads")) && label(0).contains(QStringLiteral("5")), qPrintable(label(0)));
+        QVERIFY2(label(0).contains(QStringLiteral("threads")) && label(0).contains(QStringLiteral("5")),
+            qPrintable(label(0)));
         for (LivePlot *plot : w.plots()->plots())
-            QCOMPARE(plot->markerLabels(), QStringList({label(0)}));
+            QCOMPARE(plot->markerLabels(), QStringList({ label(0) }));
         QCOMPARE(w.scenario().domain(DomainKind::Threads).workers, 5);
 
         // A slider drag resizes once, to where it was released.
@@ -377,28 +381,33 @@ private Q_SLOTS:
         for (int v = 3; v <= 24; ++v)
             slider->setValue(v);
         slider->setSliderDown(false);
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Tbb)].workers == 24; },
-                             kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Tbb)].workers == 24; }, kStartBoundMs));
         QTRY_COMPARE_WITH_TIMEOUT(events.count(), 2, kStartBoundMs);
-        QVERIFY2(label(1).contains(QStringLiteral("tbb")) && label(1).contains(QStringLiteral("24")), qPrintable(label(1)));
+        QVERIFY2(
+            label(1).contains(QStringLiteral("tbb")) && label(1).contains(QStringLiteral("24")), qPrintable(label(1)));
 
         // Nothing runs on tbb until a stage is moved there in the routing table.
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.t > 0.5; }, kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.t > 0.5; }, kStartBoundMs));
         QComboBox *combo = w.routingTable()->comboBox(w.routingModel()->rowOf(QStringLiteral("request.serve")));
         QVERIFY(combo);
         std::uint64_t tbbDoneBefore = ~0ull;
-        QVERIFY(waitForFrame(w, [&](const Frame &f) {
-            tbbDoneBefore = f.domains[std::size_t(DomainKind::Tbb)].done;
-            return true;
-        }, kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w,
+            [&](const Frame &f) {
+                tbbDoneBefore = f.domains[std::size_t(DomainKind::Tbb)].done;
+                return true;
+            },
+            kStartBoundMs));
         QCOMPARE(tbbDoneBefore, std::uint64_t(0));
         combo->setCurrentIndex(combo->findData(int(DomainKind::Tbb)));
         QCOMPARE(w.routingModel()->routeOf(QStringLiteral("request.serve")), DomainKind::Tbb);
         QTRY_COMPARE_WITH_TIMEOUT(events.count(), 3, kStartBoundMs);
         QVERIFY2(label(2).contains(QStringLiteral("request.serve")) && label(2).contains(QStringLiteral("tbb")),
-                 qPrintable(label(2)));
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Tbb)].done >= 20; },
-                             kStartBoundMs));
+            qPrintable(label(2)));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Tbb)].done >= 20; }, kStartBoundMs));
         for (LivePlot *plot : w.plots()->plots())
             QCOMPARE(plot->markerLabels().size(), 3);
         QCOMPARE(w.scenario().classes[0].stages[0].domain, DomainKind::Tbb); // kept for the next run
@@ -431,7 +440,8 @@ private Q_SLOTS:
             return false;
         };
         QTRY_VERIFY_WITH_TIMEOUT(hasLoopLag(), kStartBoundMs);
-        QVERIFY2(w.findingsPanel()->summary().startsWith(QStringLiteral("Live:")), qPrintable(w.findingsPanel()->summary()));
+        QVERIFY2(
+            w.findingsPanel()->summary().startsWith(QStringLiteral("Live:")), qPrintable(w.findingsPanel()->summary()));
         w.restart(); // cancels and starts again: the new run begins with no findings and empty plots
         QTRY_VERIFY_WITH_TIMEOUT(w.controller()->state() == EngineController::State::Running, kFinishBoundMs);
         QVERIFY(w.plots()->framesSeen() < 40);
@@ -445,7 +455,8 @@ private Q_SLOTS:
         MainWindow w;
         QVERIFY(w.openScenario(writeScenario(QStringLiteral("live.yaml"), kLiveYaml)));
         w.run();
-        QVERIFY(waitForFrame(w, [](const Frame &f) { return f.t > 0.3; }, kStartBoundMs));
+        QVERIFY(waitForFrame(
+            w, [](const Frame &f) { return f.t > 0.3; }, kStartBoundMs));
         QSignalSpy finished(w.controller(), &EngineController::finished);
         QVERIFY(w.openScenario(writeScenario(QStringLiteral("short.yaml"), kShortYaml)));
         QCOMPARE(w.plots()->framesSeen(), 0);
@@ -466,9 +477,8 @@ private Q_SLOTS:
             w.show();
             QVERIFY(w.openScenario(writeScenario(QStringLiteral("procs.yaml"), kProcsYaml)));
             w.run();
-            QVERIFY(waitForFrame(w, [](const Frame &f) {
-                return f.domains[std::size_t(DomainKind::Procs)].done > 10;
-            }, kStartBoundMs));
+            QVERIFY(waitForFrame(
+                w, [](const Frame &f) { return f.domains[std::size_t(DomainKind::Procs)].done > 10; }, kStartBoundMs));
             QVERIFY2(!childrenOf(::getpid()).empty(), "the procs domain runs worker processes");
             QVERIFY(!engineThreads().isEmpty());
             QVERIFY(w.close() == false); // the close waits for the engine...
@@ -492,8 +502,9 @@ private Q_SLOTS:
         env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
         p.setProcessEnvironment(env);
-        p.start(app, {writeScenario(QStringLiteral("procs.yaml"), kProcsYaml), QStringLiteral("--run"),
-                      QStringLiteral("--verbose")});
+        p.start(app,
+            { writeScenario(QStringLiteral("procs.yaml"), kProcsYaml), QStringLiteral("--run"),
+                QStringLiteral("--verbose") });
         QVERIFY(p.waitForStarted(10000));
         QByteArray err;
         QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("run started"), kStartBoundMs);
@@ -507,8 +518,8 @@ private Q_SLOTS:
         QVERIFY2(p.exitCode() == 0, err.constData());
         QVERIFY2(err.contains("stopping the run and closing"), err.constData());
         for (pid_t w : workers)
-            QTRY_VERIFY2_WITH_TIMEOUT(!aliveNotZombie(w), qPrintable(QStringLiteral("worker %1 outlived the GUI").arg(w)),
-                                      5000);
+            QTRY_VERIFY2_WITH_TIMEOUT(
+                !aliveNotZombie(w), qPrintable(QStringLiteral("worker %1 outlived the GUI").arg(w)), 5000);
     }
 
     void settingsRestoreLastScenarioAndRecentFiles()
@@ -521,7 +532,8 @@ private Q_SLOTS:
             w.resize(1234, 789);
             QVERIFY(w.close());
         }
-        QCOMPARE(QSettings().value(QStringLiteral("scenario/recent")).toStringList().value(0), QFileInfo(path).absoluteFilePath());
+        QCOMPARE(QSettings().value(QStringLiteral("scenario/recent")).toStringList().value(0),
+            QFileInfo(path).absoluteFilePath());
         MainWindow again;
         QVERIFY(again.openLastScenario());
         QCOMPARE(again.scenario().name, QStringLiteral("Short run"));
@@ -540,7 +552,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openScenario(QStringLiteral("default")));
         QMimeData mime;
-        mime.setUrls({QUrl::fromLocalFile(writeScenario(QStringLiteral("dropped.yaml"), kLiveYaml))});
+        mime.setUrls({ QUrl::fromLocalFile(writeScenario(QStringLiteral("dropped.yaml"), kLiveYaml)) });
         // Through the window, as the platform delivers a drag: enter (accepted), then drop.
         const QPointF at(w.width() / 2.0, w.height() / 2.0);
         QDragEnterEvent enter(at.toPoint(), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);

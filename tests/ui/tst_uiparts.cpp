@@ -4,13 +4,13 @@
 
 #include "domaincard.h"
 #include "domainstyle.h"
+#include "enginetest.h"
 #include "findingsmodel.h"
 #include "lagmonitor.h"
 #include "livefindings.h"
 #include "liveplot.h"
 #include "routingmodel.h"
 #include "scenariopanel.h"
-#include "enginetest.h"
 
 #include "clock.h"
 
@@ -48,7 +48,7 @@ classes:
     stages:
       - { name: wait, work: async, time: 1ms, domain: loop }
 )",
-                                          &error);
+        &error);
     if (!s)
         qFatal("test scenario does not parse: %s", qPrintable(error));
     return *s;
@@ -68,10 +68,7 @@ Frame frameAt(double t, double loopLagMs = 0)
 class TestUiParts : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase()
-    {
-        QStandardPaths::setTestModeEnabled(true);
-    }
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
     // --- LivePlot -------------------------------------------------------------------
     void plotDownsamplesOldHistoryKeepingPeaks()
@@ -153,7 +150,7 @@ private Q_SLOTS:
         QWidget *area = plot.plotWidget();
         const QPointF center(area->width() / 2.0, area->height() / 2.0);
         QWheelEvent wheel(center, area->mapToGlobal(center), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
-                          Qt::NoScrollPhase, false);
+            Qt::NoScrollPhase, false);
         QApplication::sendEvent(area, &wheel);
         QVERIFY(!plot.isLive());
     }
@@ -166,7 +163,8 @@ private Q_SLOTS:
         QCOMPARE(plot.referenceValue(0), 250.0);
         plot.addMarker(1.5, QStringLiteral("threads workers → 4"));
         plot.addMarker(2.5, QStringLiteral("web.fetch → tbb"));
-        QCOMPARE(plot.markerLabels(), QStringList({QStringLiteral("threads workers → 4"), QStringLiteral("web.fetch → tbb")}));
+        QCOMPARE(plot.markerLabels(),
+            QStringList({ QStringLiteral("threads workers → 4"), QStringLiteral("web.fetch → tbb") }));
         for (int i = 0; i < LivePlot::kMaxMarkers; ++i)
             plot.addMarker(3 + i, QStringLiteral("m%1").arg(i));
         QCOMPARE(plot.markerLabels().size(), LivePlot::kMaxMarkers);
@@ -258,7 +256,7 @@ private Q_SLOTS:
         QCOMPARE(changed.at(0).at(0).toString(), QStringLiteral("web.fetch"));
         QCOMPARE(changed.at(0).at(1).value<DomainKind>(), DomainKind::Procs);
         QCOMPARE(changed.at(0).at(2).value<DomainKind>(), DomainKind::Threads);
-        QVERIFY(!model.setData(i, 9));              // not a domain
+        QVERIFY(!model.setData(i, 9)); // not a domain
         QVERIFY(!model.setData(model.index(0, 0), 1)); // not the domain column
         QVERIFY(model.setData(i, int(DomainKind::Procs))); // unchanged: nothing announced
         QCOMPARE(changed.count(), 1);
@@ -267,7 +265,7 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(model.routeOf(QStringLiteral("web.fetch")), DomainKind::Threads);
         QVERIFY(!model.setRoute(QStringLiteral("nope.stage"), DomainKind::Tbb));
-        model.setAvailableDomains({true, true, true, false});
+        model.setAvailableDomains({ true, true, true, false });
         QVERIFY(!model.isDomainAvailable(DomainKind::Procs));
     }
 
@@ -298,7 +296,7 @@ private Q_SLOTS:
         QCOMPARE(model.data(model.index(0, FindingsModel::WhenColumn)).toString(), QStringLiteral("1.0–2.5 s"));
         QCOMPARE(model.data(model.index(1, FindingsModel::WhereColumn)).toString(), QStringLiteral("threads"));
         // A different list (the whole-run diagnosis) replaces it.
-        model.setFindings({q});
+        model.setFindings({ q });
         QCOMPARE(reset.count(), 1);
         QCOMPARE(model.rowCount(), 1);
     }
@@ -306,9 +304,9 @@ private Q_SLOTS:
     // --- LiveFindings ---------------------------------------------------------------
     void liveFindings_data()
     {
-        QTest::addColumn<QList<double>>("lagMs");      // one frame per value, 20 per second
-        QTest::addColumn<QList<int>>("threadsQueue");  // same frames; threads has 2 workers
-        QTest::addColumn<QStringList>("expected");     // "rule from-to" per finding
+        QTest::addColumn<QList<double>>("lagMs"); // one frame per value, 20 per second
+        QTest::addColumn<QList<int>>("threadsQueue"); // same frames; threads has 2 workers
+        QTest::addColumn<QStringList>("expected"); // "rule from-to" per finding
 
         const QList<int> noQueue;
         QList<double> quiet(40, 0.5);
@@ -316,18 +314,19 @@ private Q_SLOTS:
         QList<double> lag = quiet;
         for (int i = 10; i <= 14; ++i)
             lag[i] = 150;
-        QTest::newRow("lag once") << lag << noQueue << QStringList({QStringLiteral("loop_lag 0.50-0.70")});
+        QTest::newRow("lag once") << lag << noQueue << QStringList({ QStringLiteral("loop_lag 0.50-0.70") });
         QList<double> atThreshold = quiet;
         atThreshold[5] = 100; // the threshold itself is not above it
         QTest::newRow("lag at threshold") << atThreshold << noQueue << QStringList();
         QList<double> twoClose = lag;
         twoClose[25] = 300; // 0.5 s after the first burst: the same finding
-        QTest::newRow("bursts merge") << twoClose << noQueue << QStringList({QStringLiteral("loop_lag 0.50-1.25")});
+        QTest::newRow("bursts merge") << twoClose << noQueue << QStringList({ QStringLiteral("loop_lag 0.50-1.25") });
         QList<double> twoApart(120, 0.5);
         twoApart[2] = 200;
         twoApart[100] = 200; // 4.9 s later: a second finding
         QTest::newRow("bursts apart") << twoApart << noQueue
-                                      << QStringList({QStringLiteral("loop_lag 0.10-0.10"), QStringLiteral("loop_lag 5.00-5.00")});
+                                      << QStringList({ QStringLiteral("loop_lag 0.10-0.10"),
+                                             QStringLiteral("loop_lag 5.00-5.00") });
 
         QList<double> flat(60, 0.5);
         QList<int> shortDeep(60, 0);
@@ -337,7 +336,8 @@ private Q_SLOTS:
         QList<int> sustained(60, 0);
         for (int i = 10; i < 40; ++i)
             sustained[i] = 9;
-        QTest::newRow("queue sustained") << flat << sustained << QStringList({QStringLiteral("queue_depth 0.50-1.95")});
+        QTest::newRow("queue sustained") << flat << sustained
+                                         << QStringList({ QStringLiteral("queue_depth 0.50-1.95") });
         QList<int> atLimit(60, 4); // exactly 2 x workers
         QTest::newRow("queue at limit") << flat << atLimit << QStringList();
     }
@@ -454,8 +454,9 @@ private Q_SLOTS:
         f.p99Ms = 12.34;
         f.done = 99;
         procs.setFigures(f, 0);
-        QCOMPARE(procs.figuresText(), QStringLiteral("queue 3, in flight 5, busy 2/2, util 50 %, stages/s 120, "
-                                                     "P99 ms 12.3, starved 0, done 99"));
+        QCOMPARE(procs.figuresText(),
+            QStringLiteral("queue 3, in flight 5, busy 2/2, util 50 %, stages/s 120, "
+                           "P99 ms 12.3, starved 0, done 99"));
     }
 
     // --- LagMonitor -----------------------------------------------------------------
@@ -487,11 +488,11 @@ private Q_SLOTS:
         QCOMPARE(panel.scenarioName(), QStringLiteral("Two classes"));
         QVERIFY(!panel.hasErrors());
         panel.showErrors(QStringLiteral("/tmp/bad.yaml"),
-                         {{QStringLiteral("/tmp/bad.yaml"), 7, 14, QStringLiteral("expected a duration")},
-                          {QStringLiteral("/tmp/bad.yaml"), 0, 0, QStringLiteral("cannot read")}});
+            { { QStringLiteral("/tmp/bad.yaml"), 7, 14, QStringLiteral("expected a duration") },
+                { QStringLiteral("/tmp/bad.yaml"), 0, 0, QStringLiteral("cannot read") } });
         QVERIFY(panel.hasErrors());
         QCOMPARE(panel.errorLines(),
-                 QStringList({QStringLiteral("line 7, column 14: expected a duration"), QStringLiteral("cannot read")}));
+            QStringList({ QStringLiteral("line 7, column 14: expected a duration"), QStringLiteral("cannot read") }));
         QVERIFY(panel.errorHeading().contains(QStringLiteral("bad.yaml")));
         QVERIFY(panel.errorHeading().contains(QStringLiteral("Two classes"))); // still showing
         panel.clearErrors();
