@@ -5,9 +5,13 @@
 
 #ifdef HS_WITH_GUI
 #include "guimain.h"
+#include "reportwriter.h"
+
+#include <QApplication>
 #endif
 
 #include <cstdio>
+#include <memory>
 
 int main(int argc, char **argv)
 {
@@ -18,12 +22,24 @@ int main(int argc, char **argv)
     const bool subcommand = !args.isEmpty()
         && (args.first() == QLatin1String("run") || args.first() == QLatin1String("validate")
             || args.first() == QLatin1String("list") || args.first() == QLatin1String("help")
+            || args.first() == QLatin1String("report")
             || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h"));
 #ifdef HS_WITH_GUI
     if (!subcommand && hs::guiAvailable())
         return hs::guiMain(argc, argv);
 #endif
-    QCoreApplication app(argc, argv);
+#ifdef HS_WITH_GUI
+    // Reports render the GUI's plots, which needs a QApplication; without a display it draws offscreen.
+    const bool reports = !subcommand || args.first() == QLatin1String("report")
+        || (args.first() == QLatin1String("run") && args.contains(QStringLiteral("--report")));
+    if (reports && !hs::guiAvailable())
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    const std::unique_ptr<QCoreApplication> app
+        = reports ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
+    hs::ReportWriter::registerWithCli();
+#else
+    const auto app = std::make_unique<QCoreApplication>(argc, argv);
+#endif
     QCoreApplication::setApplicationName(QStringLiteral("hybridscope"));
     if (subcommand)
         return *hs::runCli(args);
@@ -41,5 +57,9 @@ int main(int argc, char **argv)
     std::fprintf(stderr, "hybridscope: no display; running %s headless\n", qPrintable(scenario));
     if (!rest.contains(QStringLiteral("--json")))
         rest << QStringLiteral("--json") << QStringLiteral("hybridscope-report.json");
+#ifdef HS_WITH_GUI
+    if (!rest.contains(QStringLiteral("--report")))
+        rest << QStringLiteral("--report") << QStringLiteral("hybridscope-report.html");
+#endif
     return hs::runHeadless(scenario, rest);
 }

@@ -51,8 +51,12 @@ const char *kUsage = R"(usage:
       --drain D           how long in-flight tasks may finish after arrivals stop (default 5s)
       --json FILE         write the JSON report (schema hybridscope.run/1)
       --csv FILE          write one row per frame and domain
+      --report FILE       write a report with plots: FILE.html (self-contained) or FILE.pdf
       --strict            exit 1 when a class misses its P99 SLA
       --quiet             no progress line while running
+  hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
+                                        the report of a run written with --json, or the
+                                        comparison of two runs side by side
   hybridscope validate SCENARIO...      check scenario files, print their errors
   hybridscope list                      list the built-in scenarios
 SCENARIO is a file path or the name of a built-in scenario (see `hybridscope list`).
@@ -63,11 +67,83 @@ struct RunArgs {
     QString scenario;
     std::vector<Override> sets;
     std::vector<RouteOverride> routes;
-    QString json, csv;
+    QString json, csv, report;
     double drain = 5.0;
     bool strict = false;
     bool quiet = false;
 };
+
+ReportRenderer &reportRenderer()
+{
+    static ReportRenderer r;
+    return r;
+}
+
+ComparisonRenderer &comparisonRenderer()
+{
+    static ComparisonRenderer r;
+    return r;
+}
+
+// A report's format comes from its extension; anything else is an error naming the flag.
+bool checkReportPath(const QString &cmd, const QString &path, QString *error)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
+        *error = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
+        return false;
+    }
+    if (!reportRenderer()) {
+        *error = QStringLiteral("hybridscope %1: --report: this build has no report renderer (built without the GUI)\n")
+                     .arg(cmd);
+        return false;
+    }
+    return true;
+}
+
+// `hybridscope report A.json [B.json] --report F`: one run's report, or two runs compared.
+int cmdReport(const QStringList &args)
+{
+    QStringList inputs;
+    QString target;
+    for (int i = 0; i < args.size(); ++i) {
+        if (args[i] == QLatin1String("--report")) {
+            if (i + 1 >= args.size()) {
+                err(QStringLiteral("hybridscope report: --report needs a value\n"));
+                return kExitBadInput;
+            }
+            target = args[++i];
+        } else if (args[i].startsWith(QLatin1String("--"))) {
+            err(QStringLiteral("hybridscope report: unknown option %1\n").arg(args[i]));
+            return kExitBadInput;
+        } else {
+            inputs << args[i];
+        }
+    }
+    if (inputs.isEmpty() || inputs.size() > 2 || target.isEmpty()) {
+        err(QStringLiteral("hybridscope report: usage: hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf\n"));
+        return kExitBadInput;
+    }
+    QString error;
+    if (!checkReportPath(QStringLiteral("report"), target, &error)) {
+        err(error);
+        return kExitBadInput;
+    }
+    std::vector<QJsonObject> runs(std::size_t(inputs.size()));
+    for (int i = 0; i < inputs.size(); ++i)
+        if (!loadRunJson(inputs[i], &runs[std::size_t(i)], &error)) {
+            err(QStringLiteral("hybridscope report: %1\n").arg(error));
+            return kExitBadInput;
+        }
+    const bool ok = runs.size() == 1 ? reportRenderer()(runs[0], target, &error)
+                                     : comparisonRenderer() && comparisonRenderer()(runs[0], runs[1], target, &error);
+    if (!ok) {
+        err(QStringLiteral("hybridscope report: %1\n").arg(error.isEmpty() ? QStringLiteral("no comparison renderer") : error));
+        return kExitBadInput;
+    }
+    out(QStringLiteral("wrote %1\n").arg(target));
+    return kExitOk;
+}
 
 // Parses `run` options; returns false after printing an error naming the flag.
 bool parseRunArgs(const QStringList &args, RunArgs *ra)
@@ -113,6 +189,14 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
         } else if (a == QLatin1String("--csv")) {
             if (!value(&ra->csv))
                 return false;
+        } else if (a == QLatin1String("--report")) {
+            if (!value(&ra->report))
+                return false;
+            QString e;
+            if (!checkReportPath(QStringLiteral("run"), ra->report, &e)) {
+                err(e);
+                return false;
+            }
         } else if (a == QLatin1String("--drain")) {
             if (!value(&v))
                 return false;
@@ -278,6 +362,12 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         else
             wrote = false, err(error + QLatin1Char('\n'));
     }
+    if (!ra.report.isEmpty()) {
+        if (reportRenderer()(runToJson(r), ra.report, &error))
+            out(QStringLiteral("wrote %1\n").arg(ra.report));
+        else
+            wrote = false, err(QStringLiteral("hybridscope run: --report: %1\n").arg(error));
+    }
     if (!wrote)
         return kExitBadInput;
     if (!r.conserved()) {
@@ -285,6 +375,16 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         return kExitSlaMissed;
     }
     return ra.strict && !r.allSlasMet() ? kExitSlaMissed : kExitOk;
+}
+
+void setReportRenderer(ReportRenderer renderer)
+{
+    reportRenderer() = std::move(renderer);
+}
+
+void setComparisonRenderer(ComparisonRenderer renderer)
+{
+    comparisonRenderer() = std::move(renderer);
 }
 
 std::optional<int> runCli(const QStringList &args)
@@ -303,6 +403,8 @@ std::optional<int> runCli(const QStringList &args)
     }
     if (cmd == QLatin1String("validate"))
         return cmdValidate(rest);
+    if (cmd == QLatin1String("report"))
+        return cmdReport(rest);
     if (cmd == QLatin1String("list"))
         return cmdList();
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QStringList>
 
+#include <functional>
 #include <optional>
 
 namespace hs {
@@ -15,5 +17,15 @@ std::optional<int> runCli(const QStringList &args);
 
 /// `hybridscope run`: a headless run with a summary; `options` are the run flags.
 int runHeadless(const QString &scenario, const QStringList &options);
+
+/// Writes the report of one run (a runToJson object) to `path` (.html or .pdf); false with *error
+/// on failure, leaving no file. The engine cannot render plots (no Widgets), so the application
+/// registers the renderer: without one, `--report` and `hybridscope report` say it is unavailable.
+using ReportRenderer = std::function<bool(const QJsonObject &run, const QString &path, QString *error)>;
+/// Writes the side-by-side comparison of runs `a` and `b` to `path` (.html or .pdf).
+using ComparisonRenderer
+    = std::function<bool(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error)>;
+void setReportRenderer(ReportRenderer renderer);
+void setComparisonRenderer(ComparisonRenderer renderer);
 
 } // namespace hs

@@ -67,7 +67,9 @@ QJsonObject runToJson(const RunResult &r)
     QJsonObject root;
     root[QStringLiteral("schema")] = QStringLiteral("hybridscope.run/1");
     root[QStringLiteral("scenario")]
-        = QJsonObject { { QStringLiteral("name"), r.scenario.name }, { QStringLiteral("source"), r.scenario.source } };
+        = QJsonObject { { QStringLiteral("name"), r.scenario.name }, { QStringLiteral("source"), r.scenario.source },
+              { QStringLiteral("description"), r.scenario.description } };
+    root[QStringLiteral("config")] = scenarioConfigJson(r.scenario);
     root[QStringLiteral("duration_s")] = round3(r.durationS);
     root[QStringLiteral("environment")] = environmentJson();
     root[QStringLiteral("totals")] = QJsonObject { { QStringLiteral("submitted"), qint64(r.submitted()) },
@@ -149,7 +151,8 @@ QJsonObject runToJson(const RunResult &r)
                 { QStringLiteral("inflight"), df.inflight }, { QStringLiteral("busy"), df.busy },
                 { QStringLiteral("workers"), df.workers }, { QStringLiteral("done"), qint64(df.done) },
                 { QStringLiteral("p99_ms"), round3(df.p99Ms) }, { QStringLiteral("starved"), df.starved },
-                { QStringLiteral("utilization"), round3(df.utilization) } };
+                { QStringLiteral("utilization"), round3(df.utilization) },
+                { QStringLiteral("throughput"), round3(df.throughput) } };
         }
         fo[QStringLiteral("domains")] = doms;
         QJsonObject cls;
@@ -167,6 +170,127 @@ QJsonObject runToJson(const RunResult &r)
         events.append(QJsonObject { { QStringLiteral("t"), round3(e.t) }, { QStringLiteral("label"), e.label } });
     root[QStringLiteral("events")] = events;
     return root;
+}
+
+namespace {
+QJsonValue durationMs(double seconds)
+{
+    return round3(seconds * 1e3);
+}
+
+QJsonObject arrivalJson(const Arrival &a)
+{
+    QJsonObject o { { QStringLiteral("process"), arrivalName(a.process) } };
+    switch (a.process) {
+    case ArrivalProcess::Poisson:
+    case ArrivalProcess::Constant: o[QStringLiteral("rate")] = a.rate; break;
+    case ArrivalProcess::Burst:
+        o[QStringLiteral("rate")] = a.rate;
+        o[QStringLiteral("on_s")] = a.on;
+        o[QStringLiteral("off_s")] = a.off;
+        break;
+    case ArrivalProcess::Ramp:
+        o[QStringLiteral("from")] = a.from;
+        o[QStringLiteral("to")] = a.to;
+        o[QStringLiteral("over_s")] = a.over;
+        break;
+    case ArrivalProcess::Closed:
+        o[QStringLiteral("clients")] = a.clients;
+        o[QStringLiteral("think")] = a.think.toString(QStringLiteral("s"));
+        break;
+    }
+    return o;
+}
+
+QJsonObject stageJson(const Stage &st)
+{
+    const QString sec = QStringLiteral("s"), bytes = QStringLiteral("B");
+    QJsonObject o { { QStringLiteral("name"), st.name }, { QStringLiteral("work"), workName(st.work) },
+        { QStringLiteral("domain"), domainName(st.domain) } };
+    // Only what the stage uses, so a diff of two configurations shows real differences.
+    if (st.work != WorkKind::Disk)
+        o[QStringLiteral("time")] = st.time.toString(sec);
+    if (st.work == WorkKind::Cpu)
+        o[QStringLiteral("kernel")] = kernelName(st.kernel);
+    if (st.work == WorkKind::Net || st.work == WorkKind::Disk)
+        o[QStringLiteral("bytes")] = st.bytes.toString(bytes);
+    if (st.work == WorkKind::Disk)
+        o[QStringLiteral("fsync")] = st.fsync;
+    if (!st.payloadIn.isZero())
+        o[QStringLiteral("payload_in")] = st.payloadIn.toString(bytes);
+    if (!st.payloadOut.isZero())
+        o[QStringLiteral("payload_out")] = st.payloadOut.toString(bytes);
+    if (st.timeout > 0)
+        o[QStringLiteral("timeout_ms")] = durationMs(st.timeout);
+    if (st.fail > 0)
+        o[QStringLiteral("fail")] = st.fail;
+    if (st.crash > 0)
+        o[QStringLiteral("crash")] = st.crash;
+    return o;
+}
+} // namespace
+
+QJsonObject scenarioConfigJson(const Scenario &s)
+{
+    QJsonObject c;
+    c[QStringLiteral("duration_s")] = round3(s.duration);
+    c[QStringLiteral("seed")] = qint64(s.seed);
+    c[QStringLiteral("sla")] = s.slaP99 ? QJsonValue(QJsonObject { { QStringLiteral("p99_ms"), durationMs(*s.slaP99) } })
+                                        : QJsonValue();
+    c[QStringLiteral("starvation")] = QJsonObject { { QStringLiteral("threshold_ms"), durationMs(s.starvationThreshold) },
+        { QStringLiteral("heartbeat_ms"), durationMs(s.heartbeat) } };
+    c[QStringLiteral("gil")] = QJsonObject { { QStringLiteral("enabled"), s.gilEnabled },
+        { QStringLiteral("switch_interval_ms"), durationMs(s.gilSwitchInterval) } };
+    QJsonObject domains;
+    for (DomainKind d : kAllDomains) {
+        const DomainConfig &dc = s.domain(d);
+        QJsonObject o { { QStringLiteral("declared"), dc.declared }, { QStringLiteral("workers"), dc.workers },
+            { QStringLiteral("queue"), dc.queue }, { QStringLiteral("max_inflight"), dc.maxInflight },
+            { QStringLiteral("on_full"), onFullName(dc.onFull) } };
+        if (d == DomainKind::Procs)
+            o[QStringLiteral("transfer")] = transferName(dc.transfer);
+        domains[domainName(d)] = o;
+    }
+    c[QStringLiteral("domains")] = domains;
+    QJsonArray classes;
+    for (int i = 0; i < int(s.classes.size()); ++i) {
+        const TaskClass &tc = s.classes[std::size_t(i)];
+        QJsonArray stages;
+        for (const Stage &st : tc.stages)
+            stages.append(stageJson(st));
+        const auto sla = s.slaFor(i);
+        classes.append(QJsonObject { { QStringLiteral("name"), tc.name },
+            { QStringLiteral("arrival"), arrivalJson(tc.arrival) },
+            { QStringLiteral("sla_p99_ms"), sla ? durationMs(*sla) : QJsonValue() },
+            { QStringLiteral("stages"), stages } });
+    }
+    c[QStringLiteral("classes")] = classes;
+    return c;
+}
+
+bool loadRunJson(const QString &path, QJsonObject *run, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: cannot read: %2").arg(path, f.errorString());
+        return false;
+    }
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+        *error = QStringLiteral("%1: not a JSON report: %2 at offset %3")
+                     .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
+                     .arg(pe.offset);
+        return false;
+    }
+    const QString schema = doc.object().value(QStringLiteral("schema")).toString();
+    if (schema != QLatin1String("hybridscope.run/1")) {
+        *error = QStringLiteral("%1: schema is \"%2\", expected \"hybridscope.run/1\" (a file from hybridscope run --json)")
+                     .arg(path, schema);
+        return false;
+    }
+    *run = doc.object();
+    return true;
 }
 
 QString runToCsv(const RunResult &r)

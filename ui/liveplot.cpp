@@ -483,6 +483,27 @@ void LivePlot::replotNow()
     ++m_replots;
 }
 
+QImage LivePlot::renderImage(const QSize &size, double scale)
+{
+    if (m_live)
+        followNow();
+    fitValueAxes();
+    // On paper hairlines fade and an unlabelled time axis reads badly: wider pens and a time label,
+    // for this picture only.
+    const QString xLabel = m_plot->xAxis->label();
+    m_plot->xAxis->setLabel(tr("time since the run started (s)"));
+    for (const Series &s : m_series) {
+        QPen pen(s.color, 1.4, s.style);
+        pen.setCosmetic(false);
+        s.graph->setPen(pen);
+    }
+    const QImage image = m_plot->toPixmap(size.width(), size.height(), scale).toImage();
+    for (const Series &s : m_series)
+        s.graph->setPen(seriesPen(s.color, s.style));
+    m_plot->xAxis->setLabel(xLabel);
+    return image;
+}
+
 void LivePlot::onMouseMove(QMouseEvent *event)
 {
     const QPointF pos = event->position();

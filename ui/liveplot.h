@@ -77,6 +77,9 @@ public:
     void setLive(bool live);
     /// Shows [lower, upper] and holds the view there, as a drag or zoom by the user does.
     void showTimeRange(double lower, double upper);
+    /// The plot drawn into an image of `size` logical pixels at `scale` device pixels each, with the
+    /// axes fitted as a replot would (reports; works on the offscreen platform, the widget unshown).
+    QImage renderImage(const QSize &size, double scale = 2.0);
     /// Re-reads the palette (light or dark theme) and the series colours.
     void setSeriesColor(int series, const QColor &color);
 

@@ -1,0 +1,377 @@
+#include "htmlreport.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonArray>
+
+namespace hs {
+
+namespace {
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("hs::HtmlReport", text);
+}
+
+using H = HtmlBuilder;
+
+QJsonObject obj(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toObject();
+}
+
+double dbl(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toDouble();
+}
+
+qint64 cnt(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toInteger();
+}
+
+QString str(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toString();
+}
+
+QString rate(double perSecond)
+{
+    return QString::number(perSecond, 'g', 6) + QStringLiteral("/s");
+}
+
+QString seconds(double s)
+{
+    return QString::number(s, 'g', 6) + QStringLiteral(" s");
+}
+
+QString msValue(const QJsonValue &v)
+{
+    return v.isDouble() ? QString::number(v.toDouble(), 'g', 6) + QStringLiteral(" ms") : QStringLiteral("—");
+}
+
+void scenarioSection(H &b, const QJsonObject &run)
+{
+    const QJsonObject sc = obj(run, "scenario");
+    b.heading(1, {}, tr("Hybridscope report: %1").arg(str(sc, "name")));
+    b.heading(2, QStringLiteral("scenario"), tr("Scenario"));
+    if (!str(sc, "description").isEmpty())
+        b.paragraph(H::esc(str(sc, "description")), QStringLiteral("lead"));
+    QList<QPair<QString, QString>> rows{
+        {tr("Name"), H::esc(str(sc, "name"))},
+        {tr("Source"), QStringLiteral("<code>") + H::esc(str(sc, "source")) + QStringLiteral("</code>")},
+        {tr("Ran for"), H::esc(seconds(dbl(run, "duration_s")))},
+    };
+    if (run.value(QStringLiteral("snapshot")).toBool())
+        rows.append({tr("Snapshot"),
+                     H::esc(tr("taken while the run was still going: counts and plots up to this moment; latency "
+                               "and wait percentiles of the whole run are only known when it ends"))});
+    rows.append({tr("Report written"), H::esc(QDateTime::currentDateTime().toString(Qt::ISODate))});
+    b.keyValues(rows);
+}
+
+void environmentSection(H &b, const QJsonObject &run)
+{
+    const QJsonObject e = obj(run, "environment");
+    b.heading(2, QStringLiteral("environment"), tr("Environment"));
+    b.keyValues({{tr("CPU"), H::esc(str(e, "cpu"))},
+                 {tr("Cores"), H::count(cnt(e, "cores"))},
+                 {tr("OS"), H::esc(str(e, "os"))},
+                 {tr("Kernel"), H::esc(str(e, "kernel"))},
+                 {tr("Qt"), H::esc(str(e, "qt"))},
+                 {tr("oneTBB"), H::esc(str(e, "tbb"))}});
+}
+
+void configurationSection(H &b, const QJsonObject &run)
+{
+    b.heading(2, QStringLiteral("configuration"), tr("Configuration"));
+    const QJsonObject c = obj(run, "config");
+    if (c.isEmpty()) {
+        b.paragraph(H::esc(tr("This report's run predates the configuration record.")), QStringLiteral("muted"));
+        return;
+    }
+    const QJsonObject starv = obj(c, "starvation");
+    const QJsonObject gil = obj(c, "gil");
+    b.keyValues({{tr("Duration"), dbl(c, "duration_s") > 0 ? H::esc(seconds(dbl(c, "duration_s")))
+                                                          : H::esc(tr("until stopped"))},
+                 {tr("Seed"), H::count(cnt(c, "seed"))},
+                 {tr("Default SLA"), c.value(QStringLiteral("sla")).isObject()
+                                         ? H::esc(tr("P99 ≤ %1").arg(msValue(obj(c, "sla").value(QStringLiteral("p99_ms")))))
+                                         : H::esc(tr("none"))},
+                 {tr("Starvation"), H::esc(tr("threshold %1, heartbeat %2")
+                                               .arg(msValue(starv.value(QStringLiteral("threshold_ms"))),
+                                                    msValue(starv.value(QStringLiteral("heartbeat_ms")))))},
+                 {tr("GIL emulation"), gil.value(QStringLiteral("enabled")).toBool()
+                                           ? H::esc(tr("on, switch interval %1")
+                                                        .arg(msValue(gil.value(QStringLiteral("switch_interval_ms")))))
+                                           : H::esc(tr("off"))}});
+
+    b.heading(3, {}, tr("Domains"));
+    const QJsonObject domains = obj(c, "domains");
+    const QJsonObject used = obj(run, "domains");
+    b.tableBegin({tr("Domain"), tr("In this run"), tr("Workers"), tr("Queue"), tr("Max in flight"), tr("When full"),
+                  tr("Transfer")},
+                 2);
+    for (const char *name : {"loop", "threads", "tbb", "procs"}) {
+        const QJsonObject d = obj(domains, name);
+        if (d.isEmpty())
+            continue;
+        const bool running = used.contains(QLatin1String(name));
+        if (!running && !d.value(QStringLiteral("declared")).toBool())
+            continue; // neither declared nor used: nothing to say
+        b.row({H::esc(QString::fromLatin1(name)),
+               running ? tr("used") : H::esc(tr("declared, unused")),
+               H::count(cnt(d, "workers")),
+               cnt(d, "queue") > 0 ? H::count(cnt(d, "queue")) : tr("unbounded"),
+               cnt(d, "max_inflight") > 0 ? H::count(cnt(d, "max_inflight")) : tr("unlimited"),
+               H::esc(str(d, "on_full")),
+               d.contains(QStringLiteral("transfer")) ? H::esc(str(d, "transfer")) : QStringLiteral("—")});
+    }
+    b.tableEnd();
+
+    b.heading(3, {}, tr("Classes and their stages (the starting routes)"));
+    b.tableBegin({tr("Class"), tr("Arrival"), tr("SLA P99"), tr("Stage"), tr("Work"), tr("Domain")}, 6);
+    for (const QJsonValue &cv : c.value(QStringLiteral("classes")).toArray()) {
+        const QJsonObject cl = cv.toObject();
+        const QJsonArray stages = cl.value(QStringLiteral("stages")).toArray();
+        for (int i = 0; i < stages.size(); ++i) {
+            const QJsonObject st = stages[i].toObject();
+            const bool first = i == 0;
+            b.row({first ? QStringLiteral("<b>") + H::esc(str(cl, "name")) + QStringLiteral("</b>") : QString(),
+                   first ? H::esc(HtmlReport::arrivalText(obj(cl, "arrival"))) : QString(),
+                   first ? H::esc(msValue(cl.value(QStringLiteral("sla_p99_ms")))) : QString(),
+                   H::esc(str(st, "name")), H::esc(HtmlReport::workText(st)), H::esc(str(st, "domain"))});
+        }
+    }
+    b.tableEnd();
+}
+
+void changesSection(H &b, const QJsonObject &run)
+{
+    b.heading(2, QStringLiteral("changes"), tr("Live changes"));
+    const QJsonArray events = run.value(QStringLiteral("events")).toArray();
+    if (events.isEmpty()) {
+        b.paragraph(H::esc(tr("None: the run kept its starting configuration.")), QStringLiteral("muted"));
+        return;
+    }
+    b.tableBegin({tr("Time (s)"), tr("Change")}, 2);
+    for (const QJsonValue &v : events)
+        b.row({H::number(dbl(v.toObject(), "t"), 2), H::esc(str(v.toObject(), "label"))});
+    b.tableEnd();
+}
+
+void totalsSection(H &b, const QJsonObject &run)
+{
+    const QJsonObject t = obj(run, "totals");
+    b.heading(2, QStringLiteral("totals"), tr("Totals"));
+    b.tableBegin({tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled")}, 0);
+    b.row({H::count(cnt(t, "submitted")), H::count(cnt(t, "completed")), H::count(cnt(t, "failed")),
+           H::count(cnt(t, "rejected")), H::count(cnt(t, "cancelled"))});
+    b.tableEnd();
+    const qint64 sum = cnt(t, "completed") + cnt(t, "failed") + cnt(t, "rejected") + cnt(t, "cancelled");
+    const bool conserved = t.value(QStringLiteral("conserved")).toBool(sum == cnt(t, "submitted"));
+    const QString equation = tr("submitted %1 = completed %2 + failed %3 + rejected %4 + cancelled %5")
+                                 .arg(cnt(t, "submitted"))
+                                 .arg(cnt(t, "completed"))
+                                 .arg(cnt(t, "failed"))
+                                 .arg(cnt(t, "rejected"))
+                                 .arg(cnt(t, "cancelled"));
+    b.paragraph(H::esc(tr("Conservation: ")) + H::esc(equation) + QStringLiteral(" ")
+                    + (conserved ? QStringLiteral("<span class=\"ok\">✓ holds</span>")
+                                 : QStringLiteral("<span class=\"bad\">✗ violated (a bug: please report it)</span>")),
+                QStringLiteral("conservation"));
+}
+
+void classesSection(H &b, const QJsonObject &run, const QStringList &order)
+{
+    b.heading(2, QStringLiteral("classes"), tr("Classes"));
+    b.paragraph(H::esc(tr("Throughput in completions per second over the run; latency end to end, from each task's "
+                          "intended arrival time.")),
+                QStringLiteral("muted"));
+    const QJsonObject classes = obj(run, "classes");
+    // Two tables, counts then latency: one with every column does not fit an A4 page.
+    b.tableBegin({tr("Class"), tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled"),
+                  tr("Throughput /s")});
+    for (const QString &name : order) {
+        const QJsonObject c = classes.value(name).toObject();
+        b.row({H::esc(name), H::count(cnt(c, "submitted")), H::count(cnt(c, "completed")), H::count(cnt(c, "failed")),
+               H::count(cnt(c, "rejected")), H::count(cnt(c, "cancelled")), H::number(dbl(c, "throughput"))});
+    }
+    b.tableEnd();
+    b.tableBegin({tr("Class"), tr("P50 ms"), tr("P90 ms"), tr("P99 ms"), tr("P99.9 ms"), tr("Max ms"), tr("SLA P99 ms"),
+                  tr("SLA")});
+    for (const QString &name : order) {
+        const QJsonObject c = classes.value(name).toObject();
+        const QJsonObject l = obj(c, "latency_ms");
+        const bool hasSla = c.value(QStringLiteral("sla_p99_ms")).isDouble();
+        const QString sla = !hasSla ? QStringLiteral("—")
+            : c.value(QStringLiteral("sla_met")).toBool() ? QStringLiteral("<span class=\"ok\">met</span>")
+                                                           : QStringLiteral("<span class=\"bad\">missed</span>");
+        b.row({H::esc(name), H::ms(dbl(l, "p50")), H::ms(dbl(l, "p90")), H::ms(dbl(l, "p99")), H::ms(dbl(l, "p999")),
+               H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"), sla});
+    }
+    b.tableEnd();
+    // Why tasks did not complete.
+    QStringList reasons;
+    for (const QString &name : order) {
+        const QJsonObject r = obj(classes.value(name).toObject(), "reasons");
+        for (auto it = r.begin(); it != r.end(); ++it)
+            reasons << H::esc(tr("%1: %2 × %3").arg(name).arg(it.value().toInteger()).arg(it.key()));
+    }
+    if (!reasons.isEmpty())
+        b.paragraph(H::esc(tr("Not completed, by reason: ")) + reasons.join(QStringLiteral("; ")));
+}
+
+void domainsSection(H &b, const QJsonObject &run)
+{
+    b.heading(2, QStringLiteral("domains"), tr("Domains"));
+    const QJsonObject domains = obj(run, "domains");
+    QStringList names;
+    for (const char *n : {"loop", "threads", "tbb", "procs"})
+        if (domains.contains(QLatin1String(n)))
+            names << QString::fromLatin1(n);
+    b.heading(3, {}, tr("Load and starvation"));
+    b.tableBegin({tr("Domain"), tr("Workers"), tr("Stages"), tr("Utilization"), tr("Queue mean"), tr("Queue max"),
+                  tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes")},
+                 1, QStringLiteral("wide"));
+    for (const QString &n : names) {
+        const QJsonObject d = domains.value(n).toObject();
+        const QJsonObject q = obj(d, "queue_depth");
+        b.row({H::esc(n), H::count(cnt(d, "workers")), H::count(cnt(d, "completed")), H::percent(dbl(d, "utilization")),
+               H::number(dbl(q, "mean")), H::count(cnt(q, "max")), H::number(dbl(d, "p_wait"), 2),
+               H::count(cnt(d, "starved")), H::number(dbl(d, "starved_ms")), H::count(cnt(d, "crashes"))});
+    }
+    b.tableEnd();
+    b.heading(3, {}, tr("Wait (enqueue to start) and service (start to end), ms"));
+    b.tableBegin({tr("Domain"), tr("Wait P50"), tr("P90"), tr("P99"), tr("P99.9"), tr("Service P50"), tr("P90"),
+                  tr("P99"), tr("P99.9")});
+    for (const QString &n : names) {
+        const QJsonObject d = domains.value(n).toObject();
+        const QJsonObject w = obj(d, "wait_ms"), s = obj(d, "service_ms");
+        b.row({H::esc(n), H::ms(dbl(w, "p50")), H::ms(dbl(w, "p90")), H::ms(dbl(w, "p99")), H::ms(dbl(w, "p999")),
+               H::ms(dbl(s, "p50")), H::ms(dbl(s, "p90")), H::ms(dbl(s, "p99")), H::ms(dbl(s, "p999"))});
+    }
+    b.tableEnd();
+    const QJsonObject lag = obj(obj(run, "loop"), "lag_ms");
+    b.paragraph(H::esc(tr("Event-loop lag (heartbeat lateness): P50 %1 ms, P99 %2 ms, max %3 ms.")
+                           .arg(H::ms(dbl(lag, "p50")), H::ms(dbl(lag, "p99")), H::ms(dbl(lag, "max")))));
+}
+
+void plotsSection(H &b, const std::vector<ReportPlot> &plots)
+{
+    if (b.medium() == ReportMedium::Print)
+        b.raw(QStringLiteral("<div style=\"page-break-before: always\"></div>\n"));
+    b.heading(2, QStringLiteral("plots"), tr("Plots"));
+    b.paragraph(H::esc(tr("Time in seconds since the run started; one colour per domain (loop orange, threads "
+                          "blue, tbb green, procs purple) and per class. Vertical dashed lines mark live changes.")),
+                QStringLiteral("muted"));
+    for (const ReportPlot &p : plots)
+        b.figure(p);
+}
+
+void findingsSection(H &b, const QJsonObject &run)
+{
+    b.heading(2, QStringLiteral("findings"), tr("Findings"));
+    const QJsonArray findings = run.value(QStringLiteral("findings")).toArray();
+    if (findings.isEmpty()) {
+        b.paragraph(H::esc(tr("No findings: no diagnostic rule fired during this run.")), QStringLiteral("muted"));
+        return;
+    }
+    for (const QJsonValue &v : findings) {
+        const QJsonObject f = v.toObject();
+        const QString severity = str(f, "severity");
+        QString where = str(f, "domain");
+        if (!str(f, "class").isEmpty())
+            where = where.isEmpty() ? tr("class %1").arg(str(f, "class"))
+                                    : tr("%1, class %2").arg(where, str(f, "class"));
+        const QString head = QStringLiteral("<b>[%1]</b> ").arg(H::esc(severity))
+            + H::esc(tr("%1–%2 s").arg(H::number(dbl(f, "from_s")), H::number(dbl(f, "to_s"))))
+            + (where.isEmpty() ? QString() : QStringLiteral(" · ") + H::esc(where))
+            + QStringLiteral(" · <span class=\"muted\">") + H::esc(str(f, "rule")) + QStringLiteral("</span>");
+        const QString cls = severity == QLatin1String("error") ? QStringLiteral("finding error")
+            : severity == QLatin1String("warning")             ? QStringLiteral("finding warning")
+                                                               : QStringLiteral("finding");
+        if (b.medium() == ReportMedium::Browser) {
+            b.raw(QStringLiteral("<div class=\"%1\">\n<p>").arg(cls) + head + QStringLiteral("<br/>")
+                  + H::esc(str(f, "message")) + QStringLiteral("</p>\n<p class=\"advice\">→ ")
+                  + H::esc(str(f, "advice")) + QStringLiteral("</p>\n</div>\n"));
+        } else {
+            b.paragraph(head + QStringLiteral("<br/>") + H::esc(str(f, "message")) + QStringLiteral("<br/><span class=\"advice\">→ ")
+                        + H::esc(str(f, "advice")) + QStringLiteral("</span>"));
+        }
+    }
+}
+
+QStringList classOrder(const QJsonObject &run)
+{
+    QStringList names;
+    for (const QJsonValue &c : obj(run, "config").value(QStringLiteral("classes")).toArray())
+        names << str(c.toObject(), "name");
+    for (const QString &k : obj(run, "classes").keys())
+        if (!names.contains(k))
+            names << k;
+    return names;
+}
+} // namespace
+
+QString HtmlReport::arrivalText(const QJsonObject &a)
+{
+    const QString p = str(a, "process");
+    if (p == QLatin1String("burst"))
+        return tr("burst %1, on %2, off %3").arg(rate(dbl(a, "rate")), seconds(dbl(a, "on_s")), seconds(dbl(a, "off_s")));
+    if (p == QLatin1String("ramp"))
+        return tr("ramp %1 → %2 over %3")
+            .arg(rate(dbl(a, "from")), rate(dbl(a, "to")),
+                 dbl(a, "over_s") > 0 ? seconds(dbl(a, "over_s")) : tr("the run"));
+    if (p == QLatin1String("closed"))
+        return tr("closed, %1 clients, think %2").arg(cnt(a, "clients")).arg(str(a, "think"));
+    return p + QLatin1Char(' ') + rate(dbl(a, "rate"));
+}
+
+QString HtmlReport::workText(const QJsonObject &st)
+{
+    QStringList parts{str(st, "work")};
+    if (st.contains(QStringLiteral("time")))
+        parts << str(st, "time");
+    if (st.contains(QStringLiteral("kernel")) && str(st, "kernel") != QLatin1String("spin"))
+        parts << tr("kernel %1").arg(str(st, "kernel"));
+    if (st.contains(QStringLiteral("bytes")))
+        parts << str(st, "bytes");
+    if (st.value(QStringLiteral("fsync")).toBool())
+        parts << QStringLiteral("fsync");
+    if (st.contains(QStringLiteral("payload_in")))
+        parts << tr("in %1").arg(str(st, "payload_in"));
+    if (st.contains(QStringLiteral("payload_out")))
+        parts << tr("out %1").arg(str(st, "payload_out"));
+    if (st.contains(QStringLiteral("timeout_ms")))
+        parts << tr("timeout %1 ms").arg(dbl(st, "timeout_ms"));
+    if (st.contains(QStringLiteral("fail")))
+        parts << tr("fail %1").arg(dbl(st, "fail"));
+    if (st.contains(QStringLiteral("crash")))
+        parts << tr("crash %1").arg(dbl(st, "crash"));
+    return parts.join(QStringLiteral(", "));
+}
+
+QStringList HtmlReport::sectionIds()
+{
+    return {QStringLiteral("scenario"), QStringLiteral("environment"), QStringLiteral("configuration"),
+            QStringLiteral("changes"),  QStringLiteral("totals"),      QStringLiteral("classes"),
+            QStringLiteral("domains"),  QStringLiteral("findings"),    QStringLiteral("plots")};
+}
+
+ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium)
+{
+    H b(medium);
+    b.begin(tr("Hybridscope report: %1").arg(str(obj(run, "scenario"), "name")));
+    scenarioSection(b, run);
+    environmentSection(b, run);
+    configurationSection(b, run);
+    changesSection(b, run);
+    totalsSection(b, run);
+    classesSection(b, run, classOrder(run));
+    domainsSection(b, run);
+    findingsSection(b, run);
+    plotsSection(b, plots);
+    return b.finish();
+}
+
+} // namespace hs

@@ -1,0 +1,99 @@
+#include "reportwriter.h"
+
+#include "cli.h"
+#include "comparereport.h"
+#include "htmlreport.h"
+#include "pdfreport.h"
+#include "report.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+namespace hs {
+
+namespace {
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("hs::ReportWriter", text);
+}
+
+QByteArray toBytes(const ReportHtml &html, ReportWriter::Format format, const QString &title)
+{
+    return format == ReportWriter::Format::Pdf ? PdfReport::render(html, title) : html.html.toUtf8();
+}
+
+bool write(const QByteArray &bytes, const QString &path, QString *error)
+{
+    if (bytes.isEmpty()) {
+        *error = tr("cancelled");
+        return false;
+    }
+    return writeFileAtomically(path, bytes, error);
+}
+
+bool checkFormat(ReportWriter::Format f, const QString &path, QString *error)
+{
+    if (f != ReportWriter::Format::Unknown)
+        return true;
+    *error = tr("%1: a report is .html or .pdf").arg(path);
+    return false;
+}
+} // namespace
+
+ReportWriter::Format ReportWriter::formatOf(const QString &path)
+{
+    const QString s = QFileInfo(path).suffix().toLower();
+    if (s == QLatin1String("html") || s == QLatin1String("htm"))
+        return Format::Html;
+    if (s == QLatin1String("pdf"))
+        return Format::Pdf;
+    return Format::Unknown;
+}
+
+QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const ReportProgress &progress)
+{
+    bool cancelled = false;
+    const std::vector<ReportPlot> plots = ReportPlots::forRun(run, progress, &cancelled);
+    if (cancelled || (progress && !progress(ReportPlots::kPlotCount, kSteps, tr("Writing the document"))))
+        return {};
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    const QString name = run.value(QStringLiteral("scenario")).toObject().value(QStringLiteral("name")).toString();
+    return toBytes(HtmlReport::build(run, plots, medium), format, tr("Hybridscope report: %1").arg(name));
+}
+
+QByteArray ReportWriter::renderComparison(const QJsonObject &a, const QJsonObject &b, Format format,
+                                          const ReportProgress &progress)
+{
+    bool cancelled = false;
+    const std::vector<ReportPlot> plots = ReportPlots::forComparison(a, b, progress, &cancelled);
+    if (cancelled || (progress && !progress(ReportPlots::kPlotCount, kSteps, tr("Writing the document"))))
+        return {};
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    return toBytes(ComparisonReport::build(a, b, plots, medium), format, tr("Hybridscope comparison"));
+}
+
+bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error,
+                            const ReportProgress &progress)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderRun(run, f, progress), path, error);
+}
+
+bool ReportWriter::writeComparison(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error,
+                                   const ReportProgress &progress)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderComparison(a, b, f, progress), path, error);
+}
+
+void ReportWriter::registerWithCli()
+{
+    setReportRenderer([](const QJsonObject &run, const QString &path, QString *error) {
+        return writeRun(run, path, error);
+    });
+    setComparisonRenderer([](const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error) {
+        return writeComparison(a, b, path, error);
+    });
+}
+
+} // namespace hs

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "reportplots.h"
+
+#include <QJsonObject>
+#include <QString>
+
+namespace hs {
+
+/**
+ * Writes reports to files, the format from the extension (.html/.htm or .pdf): one run's
+ * report, or two runs compared. Plots are rendered on the calling thread (the GUI thread; a
+ * QApplication must exist, the offscreen platform will do). Files are written atomically: on any
+ * failure there is no file (and an existing one is left as it was). `progress` (optional) is
+ * told of each step and may cancel; a cancelled write sets *error to "cancelled".
+ *
+ *     ReportWriter::registerWithCli();       // `run --report` and `hybridscope report` use these
+ *     QString error;
+ *     if (!ReportWriter::writeRun(runToJson(result), QStringLiteral("r.pdf"), &error)) ...
+ */
+class ReportWriter {
+public:
+    enum class Format { Html, Pdf, Unknown };
+    static Format formatOf(const QString &path);
+
+    static bool writeRun(const QJsonObject &run, const QString &path, QString *error,
+                         const ReportProgress &progress = {});
+    static bool writeComparison(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error,
+                                const ReportProgress &progress = {});
+    /// The HTML or PDF bytes of a run's report (no file); empty when cancelled.
+    static QByteArray renderRun(const QJsonObject &run, Format format, const ReportProgress &progress = {});
+    static QByteArray renderComparison(const QJsonObject &a, const QJsonObject &b, Format format,
+                                       const ReportProgress &progress = {});
+    /// Steps reported through `progress`: the plots, then the document.
+    static constexpr int kSteps = ReportPlots::kPlotCount + 1;
+    /// Registers writeRun and writeComparison as the CLI's report renderers (engine/cli.h).
+    static void registerWithCli();
+};
+
+} // namespace hs
