@@ -7,6 +7,7 @@
 #include "findingspanel.h"
 #include "lagmonitor.h"
 #include "liveplots.h"
+#include "reportexporter.h"
 #include "routingmodel.h"
 #include "routingtable.h"
 #include "scenariopanel.h"
@@ -171,6 +172,11 @@ void MainWindow::buildActions()
         m_builtins->addItem(name);
     }
     connect(m_builtins, &QComboBox::activated, this, [this](int i) { openScenario(m_builtins->itemText(i)); });
+    file->addSeparator();
+    m_exporter = new ReportExporter(m_controller, [this] { return m_working; }, this);
+    m_exportAction = file->addAction(tr("&Export…"), m_exporter, &ReportExporter::exportDialog);
+    m_exportAction->setShortcut(QKeySequence(tr("Ctrl+E")));
+    m_exportAction->setToolTip(tr("Export the run (finished, or a snapshot while it runs): HTML, PDF, JSON or CSV"));
     file->addSeparator();
     file->addAction(quit);
 

@@ -23,6 +23,7 @@ class EngineController;
 class FindingsPanel;
 class LagMonitor;
 class LivePlots;
+class ReportExporter;
 class RoutingModel;
 class RoutingTable;
 class ScenarioPanel;
@@ -76,6 +77,8 @@ public:
     QAction *restartAction() const { return m_restartAction; }
     QAction *openAction() const { return m_openAction; }
     QAction *revertAction() const { return m_revertAction; }
+    QAction *exportAction() const { return m_exportAction; }
+    ReportExporter *exporter() const { return m_exporter; }
     /// "submitted 120 · completed 100 · …" as shown in the status bar.
     QString totalsText() const;
     QString conservationText() const;
@@ -129,6 +132,8 @@ private:
     QAction *m_stopAction = nullptr;
     QAction *m_restartAction = nullptr;
     QAction *m_revertAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    ReportExporter *m_exporter = nullptr;
     QMenu *m_recentMenu = nullptr;
     QComboBox *m_builtins = nullptr;
     QLabel *m_clock = nullptr;

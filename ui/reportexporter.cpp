@@ -1,0 +1,216 @@
+#include "reportexporter.h"
+
+#include "diagnostics.h"
+#include "enginecontroller.h"
+#include "report.h"
+#include "reportwriter.h"
+
+#include <QEventLoop>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QJsonDocument>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QRegularExpression>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace hs {
+
+namespace {
+// Runs `fn` on a pool thread while the GUI's event loop keeps turning (the dialog stays live).
+template <typename T> T offGuiThread(std::function<T()> fn)
+{
+    QFutureWatcher<T> watcher;
+    QEventLoop loop;
+    QObject::connect(&watcher, &QFutureWatcher<T>::finished, &loop, &QEventLoop::quit);
+    watcher.setFuture(QtConcurrent::run(std::move(fn)));
+    if (!watcher.isFinished())
+        loop.exec();
+    return watcher.result();
+}
+
+// A snapshot of a run still going: the totals of the last frame, the domains' load over the frames.
+RunResult snapshot(const Scenario &scenario, const std::vector<Frame> &frames, const std::vector<RunEvent> &events)
+{
+    RunResult r;
+    r.scenario = scenario;
+    r.frames = frames;
+    r.events = events;
+    r.durationS = frames.empty() ? 0.0 : frames.back().t;
+    const Frame last = frames.empty() ? Frame{} : frames.back();
+    for (int i = 0; i < int(scenario.classes.size()); ++i) {
+        ClassResult c;
+        c.name = scenario.classes[std::size_t(i)].name;
+        if (std::size_t(i) < last.classes.size()) {
+            const ClassFrame &cf = last.classes[std::size_t(i)];
+            c.submitted = cf.submitted;
+            c.completed = cf.completed;
+            c.failed = cf.failed;
+            c.rejected = cf.rejected;
+            c.cancelled = cf.cancelled;
+        }
+        c.throughput = r.durationS > 0 ? double(c.completed) / r.durationS : 0.0;
+        if (const auto sla = scenario.slaFor(i))
+            c.slaP99Ms = *sla * 1e3;
+        r.classes.push_back(c);
+    }
+    for (DomainKind d : kAllDomains) {
+        DomainResult &dr = r.domains[std::size_t(d)];
+        dr.kind = d;
+        double util = 0, queue = 0;
+        int n = 0;
+        for (const Frame &f : frames) {
+            const DomainFrame &df = f.domains[std::size_t(d)];
+            if (df.workers <= 0)
+                continue;
+            dr.used = true;
+            ++n;
+            util += df.utilization;
+            queue += df.queue;
+            dr.totals.queueMax = std::max(dr.totals.queueMax, df.queue);
+            dr.totals.workers = df.workers;
+            dr.totals.completed = df.done;
+            dr.totals.starved = std::max<std::uint64_t>(dr.totals.starved, std::uint64_t(df.starved));
+        }
+        if (n > 0) {
+            dr.totals.utilization = util / n;
+            dr.totals.queueMean = queue / n;
+        }
+    }
+    r.findings = diagnose(r);
+    return r;
+}
+} // namespace
+
+std::vector<ReportExporter::FormatEntry> ReportExporter::formats()
+{
+    // The trace export (engine/trace.h) joins as one more entry and one case in exportTo().
+    return {
+        {Format::Html, tr("HTML report, self-contained (*.html)"), QStringLiteral("html")},
+        {Format::Pdf, tr("PDF report (*.pdf)"), QStringLiteral("pdf")},
+        {Format::Json, tr("JSON report, hybridscope.run/1 (*.json)"), QStringLiteral("json")},
+        {Format::Csv, tr("CSV, one row per frame and domain (*.csv)"), QStringLiteral("csv")},
+    };
+}
+
+ReportExporter::ReportExporter(EngineController *controller, std::function<Scenario()> scenario, QWidget *window)
+    : QObject(window)
+    , m_controller(controller)
+    , m_scenario(std::move(scenario))
+    , m_window(window)
+{
+    connect(controller, &EngineController::started, this, [this] {
+        m_runScenario = m_scenario();
+        m_frames.clear();
+        m_events.clear();
+        m_finished = false;
+    });
+    connect(controller, &EngineController::frameReady, this, [this](const Frame &f) { m_frames.push_back(f); });
+    connect(controller, &EngineController::eventAdded, this, [this](const RunEvent &e) { m_events.push_back(e); });
+    connect(controller, &EngineController::finished, this, [this] { m_finished = true; });
+}
+
+bool ReportExporter::hasRun() const
+{
+    return !m_frames.empty() || m_controller->hasResult();
+}
+
+RunResult ReportExporter::currentRun() const
+{
+    if (m_finished && m_controller->hasResult())
+        return m_controller->lastResult();
+    return snapshot(m_runScenario, m_frames, m_events);
+}
+
+bool ReportExporter::exportTo(const QString &path, Format format, QString *error)
+{
+    const bool report = format == Format::Html || format == Format::Pdf;
+    const int steps = 1 + (report ? ReportWriter::kSteps : 0) + 1;
+    QProgressDialog progress(tr("Collecting the run…"), tr("Cancel"), 0, steps, m_window);
+    progress.setWindowTitle(tr("Export"));
+    progress.setWindowModality(Qt::WindowModal);
+    progress.setMinimumDuration(0);
+    progress.setValue(0);
+
+    // Collect: the run's figures (a copy: the GUI may start another run meanwhile) and its JSON.
+    const RunResult run = currentRun();
+    const bool isSnapshot = !(m_finished && m_controller->hasResult());
+    QByteArray bytes;
+    QJsonObject json;
+    if (format == Format::Csv) {
+        bytes = offGuiThread<QByteArray>([run] { return runToCsv(run).toUtf8(); });
+    } else {
+        json = offGuiThread<QJsonObject>([run, isSnapshot] {
+            QJsonObject o = runToJson(run);
+            if (isSnapshot)
+                o[QStringLiteral("snapshot")] = true;
+            return o;
+        });
+        if (format == Format::Json)
+            bytes = offGuiThread<QByteArray>([json] { return QJsonDocument(json).toJson(QJsonDocument::Indented); });
+    }
+    if (progress.wasCanceled()) {
+        *error = tr("cancelled");
+        return false;
+    }
+    progress.setValue(1);
+
+    if (report) {
+        // Render: on the GUI thread, one plot per step; the dialog's setValue lets events through.
+        bytes = ReportWriter::renderRun(json, format == Format::Pdf ? ReportWriter::Format::Pdf
+                                                                    : ReportWriter::Format::Html,
+                                        [&progress](int done, int, const QString &step) {
+                                            progress.setLabelText(step);
+                                            progress.setValue(1 + done);
+                                            return !progress.wasCanceled();
+                                        });
+        if (bytes.isEmpty() || progress.wasCanceled()) {
+            *error = tr("cancelled");
+            return false;
+        }
+    }
+    progress.setLabelText(tr("Writing %1…").arg(QFileInfo(path).fileName()));
+    progress.setValue(steps - 1);
+    QString writeError;
+    const bool ok = offGuiThread<bool>([&] { return writeFileAtomically(path, bytes, &writeError); });
+    progress.setValue(steps);
+    if (!ok) {
+        *error = writeError;
+        return false;
+    }
+    Q_EMIT exported(path);
+    return true;
+}
+
+void ReportExporter::exportDialog()
+{
+    if (!hasRun()) {
+        QMessageBox::information(m_window, tr("Export"), tr("Nothing to export yet: run the scenario first."));
+        return;
+    }
+    const std::vector<FormatEntry> all = formats();
+    QStringList filters;
+    for (const FormatEntry &f : all)
+        filters << f.filter;
+    QString selected = filters.first();
+    const QString base = (m_runScenario.name.isEmpty() ? QStringLiteral("hybridscope") : m_runScenario.name)
+                             .toLower()
+                             .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+    QString path = QFileDialog::getSaveFileName(m_window, tr("Export the run"), base + QStringLiteral("-report.html"),
+                                                filters.join(QStringLiteral(";;")), &selected);
+    if (path.isEmpty())
+        return;
+    const FormatEntry *entry = &all.front();
+    for (const FormatEntry &f : all)
+        if (f.filter == selected)
+            entry = &f;
+    // The filter decides the format; a file name without its extension gets it.
+    if (QFileInfo(path).suffix().compare(entry->suffix, Qt::CaseInsensitive) != 0)
+        path += QLatin1Char('.') + entry->suffix;
+    QString error;
+    if (!exportTo(path, entry->format, &error) && error != tr("cancelled"))
+        QMessageBox::warning(m_window, tr("Export"), tr("The export failed: %1").arg(error));
+}
+
+} // namespace hs

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "frame.h"
+#include "runresult.h"
+#include "scenario.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <vector>
+
+class QWidget;
+
+namespace hs {
+
+class EngineController;
+
+/**
+ * File ▸ Export… of the GUI: the current run, finished or still going (then a snapshot of the
+ * frames so far), as an HTML or PDF report, the JSON report or the CSV of frames, the format picked
+ * by the file dialog's filter. A progress dialog follows the steps (collect, render each plot,
+ * write) and can cancel; serialization and the file write run on a worker thread, plot rendering
+ * stays on the GUI thread, one plot per step so the window keeps responding. Files are written
+ * atomically; a cancelled or failed export leaves no file.
+ *
+ *     auto *exporter = new ReportExporter(controller, [this] { return scenario(); }, window);
+ *     connect(exportAction, &QAction::triggered, exporter, &ReportExporter::exportDialog);
+ */
+class ReportExporter : public QObject {
+    Q_OBJECT
+public:
+    enum class Format { Html, Pdf, Json, Csv };
+    /// One entry per format of the dialog: adding a format is one entry here and one case in write().
+    struct FormatEntry {
+        Format format;
+        QString filter; ///< file dialog filter, e.g. "HTML report (*.html)"
+        QString suffix; ///< without the dot
+    };
+    static std::vector<FormatEntry> formats();
+
+    ReportExporter(EngineController *controller, std::function<Scenario()> scenario, QWidget *window);
+
+    /// A run (finished or going) has something to export.
+    bool hasRun() const;
+    /// The run as a RunResult: the finished run's, or a snapshot of the frames received so far.
+    RunResult currentRun() const;
+    /// Exports to `path` in `format` with the progress dialog; false with *error (or "cancelled").
+    bool exportTo(const QString &path, Format format, QString *error);
+
+public Q_SLOTS:
+    /// Asks for a file and a format, then exports (errors in a message box).
+    void exportDialog();
+
+Q_SIGNALS:
+    void exported(const QString &path);
+
+private:
+    EngineController *m_controller;
+    std::function<Scenario()> m_scenario;
+    QWidget *m_window;
+    Scenario m_runScenario;
+    std::vector<Frame> m_frames;
+    std::vector<RunEvent> m_events;
+    bool m_finished = false;
+};
+
+} // namespace hs
