@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up entry point of the README's two commands, for a fresh Debian 12 machine as root.
 #   bash cmake/hybridscope.sh run [SCENARIO] : install what is missing, build, start the GUI
-#                                              (no display: a headless run that writes a report)
+#                                              (no display: a headless run that writes a JSON and an
+#                                              HTML report)
 #   bash cmake/hybridscope.sh test           : install what is missing, build, run every test
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,11 +42,12 @@ case "$mode" in
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
       exec "$build/app/hybridscope" "$@"
     fi
-    echo "hybridscope: no display; running the default scenario headless (report: hybridscope-report.json)"
+    echo "hybridscope: no display; running the default scenario headless (reports: hybridscope-report.json and hybridscope-report.html)"
     exec "$build/app/hybridscope" "${@:-default}"
     ;;
   test)
-    install_missing "${packages[@]}"
+    # poppler-utils: the report test renders PDF pages with pdftoppm.
+    install_missing "${packages[@]}" poppler-utils
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     cd "$build"
     exec ctest --output-on-failure --timeout 600 -j 1

@@ -40,7 +40,7 @@ void flatten(const QJsonValue &v, const QString &prefix, QList<QPair<QString, QS
             flatten(arr[i], prefix + QLatin1Char('.') + (name.isEmpty() ? QString::number(i) : name), out);
         }
     } else {
-        out->append({prefix, valueText(v)});
+        out->append({ prefix, valueText(v) });
     }
 }
 
@@ -69,13 +69,14 @@ QString str(const QJsonObject &o, const char *key)
 void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
 {
     h.heading(2, QStringLiteral("runs"), tr("The two runs"));
-    h.tableBegin({tr(""), tr("Run A"), tr("Run B")}, 3);
-    const QJsonObject runs[2] = {a, b};
+    h.tableBegin({ tr(""), tr("Run A"), tr("Run B") }, 3);
+    const QJsonObject runs[2] = { a, b };
     auto row = [&](const QString &label, const std::function<QString(const QJsonObject &)> &value) {
-        h.row({QStringLiteral("<b>") + H::esc(label) + QStringLiteral("</b>"), value(runs[0]), value(runs[1])});
+        h.row({ QStringLiteral("<b>") + H::esc(label) + QStringLiteral("</b>"), value(runs[0]), value(runs[1]) });
     };
     row(tr("Scenario"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "name")); });
-    row(tr("Description"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
+    row(tr("Description"),
+        [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
     row(tr("Source"), [](const QJsonObject &r) -> QString {
         return QStringLiteral("<code>") + H::esc(str(obj(r, "scenario"), "source")) + QStringLiteral("</code>");
     });
@@ -84,7 +85,8 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
     });
     row(tr("Machine"), [](const QJsonObject &r) -> QString {
         const QJsonObject e = obj(r, "environment");
-        return H::esc(tr("%1, %2 cores, %3").arg(str(e, "cpu")).arg(e.value(QStringLiteral("cores")).toInt()).arg(str(e, "os")));
+        return H::esc(
+            tr("%1, %2 cores, %3").arg(str(e, "cpu")).arg(e.value(QStringLiteral("cores")).toInt()).arg(str(e, "os")));
     });
     row(tr("Live changes"), [](const QJsonObject &r) -> QString {
         QStringList lines;
@@ -111,9 +113,9 @@ void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
         changed += s.changed() ? 1 : 0;
     h.paragraph(changed == 0 ? H::esc(tr("Both runs started with the same configuration."))
                              : QStringLiteral("<span class=\"marker\">≠</span> ")
-                                   + H::esc(changed == 1 ? tr("1 setting differs; it is highlighted below.")
-                                                       : tr("%1 settings differ; they are highlighted below.").arg(changed)));
-    h.tableBegin({tr("Setting"), tr("Run A"), tr("Run B"), tr("")}, 4);
+                + H::esc(changed == 1 ? tr("1 setting differs; it is highlighted below.")
+                                      : tr("%1 settings differ; they are highlighted below.").arg(changed)));
+    h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B"), tr("") }, 4);
     // The changed settings first: in a list of fifty they are what the reader looks for.
     QList<ComparisonReport::Setting> ordered;
     for (const auto &s : settings)
@@ -123,9 +125,9 @@ void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
         if (!s.changed())
             ordered.append(s);
     for (const auto &s : ordered)
-        h.row({QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a), H::esc(s.b),
-               s.changed() ? QStringLiteral("<span class=\"marker\">≠ changed</span>") : QString()},
-              s.changed() ? QStringLiteral("changed") : QString());
+        h.row({ QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a), H::esc(s.b),
+                  s.changed() ? QStringLiteral("<span class=\"marker\">≠ changed</span>") : QString() },
+            s.changed() ? QStringLiteral("changed") : QString());
     h.tableEnd();
 }
 
@@ -134,15 +136,15 @@ void classesSection(H &h, const QJsonObject &a, const QJsonObject &b)
     h.heading(2, QStringLiteral("classes-delta"), tr("Classes: P99 latency and throughput"));
     h.paragraph(H::esc(tr("Δ is B − A; % relative to A. P99 is end to end, in ms; throughput in completions per "
                           "second.")),
-                QStringLiteral("muted"));
+        QStringLiteral("muted"));
     const QJsonObject ca = obj(a, "classes"), cb = obj(b, "classes");
     QStringList names = ca.keys();
     for (const QString &n : cb.keys())
         if (!names.contains(n))
             names << n;
-    h.tableBegin({tr("Class"), tr("P99 A"), tr("P99 B"), tr("Δ ms"), tr("Δ %"), tr("Thru A"), tr("Thru B"), tr("Δ /s"),
-                  tr("Δ %"), tr("SLA A"), tr("SLA B")},
-                 1, QStringLiteral("wide"));
+    h.tableBegin({ tr("Class"), tr("P99 A"), tr("P99 B"), tr("Δ ms"), tr("Δ %"), tr("Thru A"), tr("Thru B"), tr("Δ /s"),
+                     tr("Δ %"), tr("SLA A"), tr("SLA B") },
+        1, QStringLiteral("wide"));
     auto sla = [](const QJsonObject &c) -> QString {
         if (c.isEmpty() || !c.value(QStringLiteral("sla_p99_ms")).isDouble())
             return QStringLiteral("—");
@@ -157,10 +159,10 @@ void classesSection(H &h, const QJsonObject &a, const QJsonObject &b)
         const double ta = x.value(QStringLiteral("throughput")).toDouble();
         const double tb = y.value(QStringLiteral("throughput")).toDouble();
         const QString dash = QStringLiteral("—");
-        h.row({H::esc(n), x.isEmpty() ? dash : H::ms(pa), y.isEmpty() ? dash : H::ms(pb),
-               both ? signedNumber(pb - pa, 2) : dash, both ? deltaPercent(pa, pb) : dash,
-               x.isEmpty() ? dash : H::number(ta), y.isEmpty() ? dash : H::number(tb),
-               both ? signedNumber(tb - ta, 1) : dash, both ? deltaPercent(ta, tb) : dash, sla(x), sla(y)});
+        h.row({ H::esc(n), x.isEmpty() ? dash : H::ms(pa), y.isEmpty() ? dash : H::ms(pb),
+            both ? signedNumber(pb - pa, 2) : dash, both ? deltaPercent(pa, pb) : dash,
+            x.isEmpty() ? dash : H::number(ta), y.isEmpty() ? dash : H::number(tb),
+            both ? signedNumber(tb - ta, 1) : dash, both ? deltaPercent(ta, tb) : dash, sla(x), sla(y) });
     }
     h.tableEnd();
 }
@@ -169,23 +171,31 @@ void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b)
 {
     h.heading(2, QStringLiteral("domains-delta"), tr("Domains"));
     const QJsonObject da = obj(a, "domains"), db = obj(b, "domains");
-    h.tableBegin({tr("Domain"), tr("Workers A"), tr("Workers B"), tr("Util A"), tr("Util B"), tr("Queue max A"),
-                  tr("Queue max B"), tr("Wait P99 A"), tr("Wait P99 B"), tr("Starved A"), tr("Starved B")},
-                 1, QStringLiteral("wide"));
-    for (const char *name : {"loop", "threads", "tbb", "procs"}) {
+    h.tableBegin({ tr("Domain"), tr("Workers A"), tr("Workers B"), tr("Util A"), tr("Util B"), tr("Queue max A"),
+                     tr("Queue max B"), tr("Wait P99 A"), tr("Wait P99 B"), tr("Starved A"), tr("Starved B") },
+        1, QStringLiteral("wide"));
+    for (const char *name : { "loop", "threads", "tbb", "procs" }) {
         const QJsonObject x = obj(da, name), y = obj(db, name);
         if (x.isEmpty() && y.isEmpty())
             continue;
         auto get = [](const QJsonObject &d, const std::function<QString(const QJsonObject &)> &f) -> QString {
             return d.isEmpty() ? QStringLiteral("—") : f(d);
         };
-        auto workers = [](const QJsonObject &d) -> QString { return H::count(d.value(QStringLiteral("workers")).toInteger()); };
-        auto util = [](const QJsonObject &d) -> QString { return H::percent(d.value(QStringLiteral("utilization")).toDouble()); };
-        auto qmax = [](const QJsonObject &d) -> QString { return H::count(obj(d, "queue_depth").value(QStringLiteral("max")).toInteger()); };
-        auto wait = [](const QJsonObject &d) -> QString { return H::ms(obj(d, "wait_ms").value(QStringLiteral("p99")).toDouble()); };
-        auto starved = [](const QJsonObject &d) -> QString { return H::count(d.value(QStringLiteral("starved")).toInteger()); };
-        h.row({H::esc(QString::fromLatin1(name)), get(x, workers), get(y, workers), get(x, util), get(y, util),
-               get(x, qmax), get(y, qmax), get(x, wait), get(y, wait), get(x, starved), get(y, starved)});
+        auto workers
+            = [](const QJsonObject &d) -> QString { return H::count(d.value(QStringLiteral("workers")).toInteger()); };
+        auto util = [](const QJsonObject &d) -> QString {
+            return H::percent(d.value(QStringLiteral("utilization")).toDouble());
+        };
+        auto qmax = [](const QJsonObject &d) -> QString {
+            return H::count(obj(d, "queue_depth").value(QStringLiteral("max")).toInteger());
+        };
+        auto wait = [](const QJsonObject &d) -> QString {
+            return H::ms(obj(d, "wait_ms").value(QStringLiteral("p99")).toDouble());
+        };
+        auto starved
+            = [](const QJsonObject &d) -> QString { return H::count(d.value(QStringLiteral("starved")).toInteger()); };
+        h.row({ H::esc(QString::fromLatin1(name)), get(x, workers), get(y, workers), get(x, util), get(y, util),
+            get(x, qmax), get(y, qmax), get(x, wait), get(y, wait), get(x, starved), get(y, starved) });
     }
     h.tableEnd();
 }
@@ -193,7 +203,7 @@ void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b)
 void findingsSection(H &h, const QJsonObject &a, const QJsonObject &b)
 {
     h.heading(2, QStringLiteral("findings"), tr("Findings"));
-    const QJsonObject runs[2] = {a, b};
+    const QJsonObject runs[2] = { a, b };
     for (int r = 0; r < 2; ++r) {
         const QJsonArray findings = runs[r].value(QStringLiteral("findings")).toArray();
         h.heading(3, {}, r == 0 ? tr("Run A") : tr("Run B"));
@@ -204,10 +214,11 @@ void findingsSection(H &h, const QJsonObject &a, const QJsonObject &b)
         for (const QJsonValue &v : findings) {
             const QJsonObject f = v.toObject();
             h.paragraph(QStringLiteral("<b>[%1]</b> ").arg(H::esc(str(f, "severity")))
-                        + H::esc(tr("%1–%2 s: %3").arg(f.value(QStringLiteral("from_s")).toDouble(), 0, 'f', 1)
-                                     .arg(f.value(QStringLiteral("to_s")).toDouble(), 0, 'f', 1)
-                                     .arg(str(f, "message")))
-                        + QStringLiteral("<br/>→ ") + H::esc(str(f, "advice")));
+                + H::esc(tr("%1–%2 s: %3")
+                             .arg(f.value(QStringLiteral("from_s")).toDouble(), 0, 'f', 1)
+                             .arg(f.value(QStringLiteral("to_s")).toDouble(), 0, 'f', 1)
+                             .arg(str(f, "message")))
+                + QStringLiteral("<br/>→ ") + H::esc(str(f, "advice")));
         }
     }
 }
@@ -223,14 +234,14 @@ QList<ComparisonReport::Setting> ComparisonReport::settings(const QJsonObject &a
     const QString missing = QStringLiteral("—");
     for (const auto &p : fa) {
         index.insert(p.first, int(out.size()));
-        out.append(Setting{p.first, p.second, missing});
+        out.append(Setting { p.first, p.second, missing });
     }
     for (const auto &p : fb) {
         const auto it = index.constFind(p.first);
         if (it != index.constEnd())
             out[*it].b = p.second;
         else
-            out.append(Setting{p.first, missing, p.second});
+            out.append(Setting { p.first, missing, p.second });
     }
     return out;
 }
@@ -246,12 +257,12 @@ QStringList ComparisonReport::changedSettings(const QJsonObject &a, const QJsonO
 
 QStringList ComparisonReport::sectionIds()
 {
-    return {QStringLiteral("runs"),     QStringLiteral("config-diff"), QStringLiteral("classes-delta"),
-            QStringLiteral("domains-delta"), QStringLiteral("findings"), QStringLiteral("plots")};
+    return { QStringLiteral("runs"), QStringLiteral("config-diff"), QStringLiteral("classes-delta"),
+        QStringLiteral("domains-delta"), QStringLiteral("findings"), QStringLiteral("plots") };
 }
 
-ReportHtml ComparisonReport::build(const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots,
-                                   ReportMedium medium)
+ReportHtml ComparisonReport::build(
+    const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium)
 {
     H h(medium);
     const QString na = str(obj(a, "scenario"), "name"), nb = str(obj(b, "scenario"), "name");
@@ -269,7 +280,7 @@ ReportHtml ComparisonReport::build(const QJsonObject &a, const QJsonObject &b, c
     h.heading(2, QStringLiteral("plots"), tr("Plots: A solid, B dashed"));
     h.paragraph(H::esc(tr("Time in seconds since each run started; the same colour per domain or class in both runs. "
                           "Vertical dashed lines mark live changes, labelled A or B.")),
-                QStringLiteral("muted"));
+        QStringLiteral("muted"));
     for (const ReportPlot &p : plots)
         h.figure(p);
     return h.finish();

@@ -28,8 +28,8 @@ public:
         bool changed() const { return a != b; }
     };
 
-    static ReportHtml build(const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots,
-                            ReportMedium medium);
+    static ReportHtml build(
+        const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium);
     /// Every setting of both runs' `config`, in the order of A then B's additions.
     static QList<Setting> settings(const QJsonObject &a, const QJsonObject &b);
     /// The keys of the settings that differ.

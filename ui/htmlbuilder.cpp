@@ -28,15 +28,16 @@ tr.changed td { background: #fff3bf; }
 .finding.error { border-left-color: #c92a2a; }
 .finding.warning { border-left-color: #f08c00; }
 .advice { margin: 0.2em 0 0; }
-figure { margin: 0.8em 0 1.2em; }
-figure img { width: 100%; height: auto; border: 1px solid #e9ecef; }
-figcaption { font-size: 0.85em; color: #495057; }
+.figure { margin: 0.8em 0 1.2em; }
+.figure p { margin: 0.2em 0; }
+.figure img { width: 100%; height: auto; border: 1px solid #e9ecef; }
+.caption { font-size: 0.85em; color: #495057; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.92em; }
 @page { size: A4; margin: 14mm; }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
   h2 { page-break-after: avoid; break-after: avoid; }
-  table, figure, .finding { page-break-inside: avoid; break-inside: avoid; }
+  table, .figure, .finding { page-break-inside: avoid; break-inside: avoid; }
   thead { display: table-header-group; }
   tr { page-break-inside: avoid; break-inside: avoid; }
   #plots { page-break-before: always; break-before: page; }
@@ -65,8 +66,7 @@ constexpr int kPrintImageWidth = 640;
 
 HtmlBuilder::HtmlBuilder(ReportMedium medium)
     : m_medium(medium)
-{
-}
+{ }
 
 QString HtmlBuilder::esc(const QString &text)
 {
@@ -181,7 +181,7 @@ void HtmlBuilder::keyValues(const QList<QPair<QString, QString>> &rows)
     openTable(QStringLiteral("kv"));
     m_html += QStringLiteral("<tbody>\n");
     for (const auto &r : rows)
-        row({QStringLiteral("<b>") + r.first + QStringLiteral("</b>"), r.second});
+        row({ QStringLiteral("<b>") + r.first + QStringLiteral("</b>"), r.second });
     tableEnd();
 }
 
@@ -199,13 +199,14 @@ void HtmlBuilder::figure(const ReportPlot &plot)
         size = QStringLiteral(" width=\"%1\" height=\"%2\"").arg(logical.width()).arg(logical.height());
     } else {
         src = plot.id + QStringLiteral(".png");
-        m_resources.append({src, plot.image});
+        m_resources.append({ src, plot.image });
         size = QStringLiteral(" width=\"%1\"").arg(kPrintImageWidth);
     }
     if (m_medium == ReportMedium::Browser) {
-        m_html += QStringLiteral("<figure id=\"%1\">\n<h3>").arg(plot.id) + esc(plot.title) + QStringLiteral("</h3>\n")
-            + QStringLiteral("<img src=\"%1\"%2 alt=\"%3\"/>\n").arg(src, size, esc(plot.title))
-            + QStringLiteral("<figcaption>") + esc(plot.caption) + QStringLiteral("</figcaption>\n</figure>\n");
+        // Plain blocks rather than <figure>: simpler viewers (mail, QTextBrowser) lay those out too.
+        m_html += QStringLiteral("<div class=\"figure\" id=\"%1\">\n<h3>").arg(plot.id) + esc(plot.title)
+            + QStringLiteral("</h3>\n<p><img src=\"%1\"%2 alt=\"%3\"/></p>\n").arg(src, size, esc(plot.title))
+            + QStringLiteral("<p class=\"caption\">") + esc(plot.caption) + QStringLiteral("</p>\n</div>\n");
     } else {
         // PdfReport keeps the title with the image that follows it on one page.
         m_html += QStringLiteral("<h3 id=\"%1\">").arg(plot.id) + esc(plot.title) + QStringLiteral("</h3>\n")
@@ -217,7 +218,7 @@ void HtmlBuilder::figure(const ReportPlot &plot)
 ReportHtml HtmlBuilder::finish()
 {
     m_html += QStringLiteral("</body>\n</html>\n");
-    return ReportHtml{m_html, m_resources};
+    return ReportHtml { m_html, m_resources };
 }
 
 } // namespace hs

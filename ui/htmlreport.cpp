@@ -56,16 +56,16 @@ void scenarioSection(H &b, const QJsonObject &run)
     b.heading(2, QStringLiteral("scenario"), tr("Scenario"));
     if (!str(sc, "description").isEmpty())
         b.paragraph(H::esc(str(sc, "description")), QStringLiteral("lead"));
-    QList<QPair<QString, QString>> rows{
-        {tr("Name"), H::esc(str(sc, "name"))},
-        {tr("Source"), QStringLiteral("<code>") + H::esc(str(sc, "source")) + QStringLiteral("</code>")},
-        {tr("Ran for"), H::esc(seconds(dbl(run, "duration_s")))},
+    QList<QPair<QString, QString>> rows {
+        { tr("Name"), H::esc(str(sc, "name")) },
+        { tr("Source"), QStringLiteral("<code>") + H::esc(str(sc, "source")) + QStringLiteral("</code>") },
+        { tr("Ran for"), H::esc(seconds(dbl(run, "duration_s"))) },
     };
     if (run.value(QStringLiteral("snapshot")).toBool())
-        rows.append({tr("Snapshot"),
-                     H::esc(tr("taken while the run was still going: counts and plots up to this moment; latency "
-                               "and wait percentiles of the whole run are only known when it ends"))});
-    rows.append({tr("Report written"), H::esc(QDateTime::currentDateTime().toString(Qt::ISODate))});
+        rows.append({ tr("Snapshot"),
+            H::esc(tr("taken while the run was still going: counts and plots up to this moment; latency "
+                      "and wait percentiles of the whole run are only known when it ends")) });
+    rows.append({ tr("Report written"), H::esc(QDateTime::currentDateTime().toString(Qt::ISODate)) });
     b.keyValues(rows);
 }
 
@@ -73,12 +73,9 @@ void environmentSection(H &b, const QJsonObject &run)
 {
     const QJsonObject e = obj(run, "environment");
     b.heading(2, QStringLiteral("environment"), tr("Environment"));
-    b.keyValues({{tr("CPU"), H::esc(str(e, "cpu"))},
-                 {tr("Cores"), H::count(cnt(e, "cores"))},
-                 {tr("OS"), H::esc(str(e, "os"))},
-                 {tr("Kernel"), H::esc(str(e, "kernel"))},
-                 {tr("Qt"), H::esc(str(e, "qt"))},
-                 {tr("oneTBB"), H::esc(str(e, "tbb"))}});
+    b.keyValues({ { tr("CPU"), H::esc(str(e, "cpu")) }, { tr("Cores"), H::count(cnt(e, "cores")) },
+        { tr("OS"), H::esc(str(e, "os")) }, { tr("Kernel"), H::esc(str(e, "kernel")) },
+        { tr("Qt"), H::esc(str(e, "qt")) }, { tr("oneTBB"), H::esc(str(e, "tbb")) } });
 }
 
 void configurationSection(H &b, const QJsonObject &run)
@@ -91,55 +88,54 @@ void configurationSection(H &b, const QJsonObject &run)
     }
     const QJsonObject starv = obj(c, "starvation");
     const QJsonObject gil = obj(c, "gil");
-    b.keyValues({{tr("Duration"), dbl(c, "duration_s") > 0 ? H::esc(seconds(dbl(c, "duration_s")))
-                                                          : H::esc(tr("until stopped"))},
-                 {tr("Seed"), H::count(cnt(c, "seed"))},
-                 {tr("Default SLA"), c.value(QStringLiteral("sla")).isObject()
-                                         ? H::esc(tr("P99 ≤ %1").arg(msValue(obj(c, "sla").value(QStringLiteral("p99_ms")))))
-                                         : H::esc(tr("none"))},
-                 {tr("Starvation"), H::esc(tr("threshold %1, heartbeat %2")
-                                               .arg(msValue(starv.value(QStringLiteral("threshold_ms"))),
-                                                    msValue(starv.value(QStringLiteral("heartbeat_ms")))))},
-                 {tr("GIL emulation"), gil.value(QStringLiteral("enabled")).toBool()
-                                           ? H::esc(tr("on, switch interval %1")
-                                                        .arg(msValue(gil.value(QStringLiteral("switch_interval_ms")))))
-                                           : H::esc(tr("off"))}});
+    b.keyValues({ { tr("Duration"),
+                      dbl(c, "duration_s") > 0 ? H::esc(seconds(dbl(c, "duration_s"))) : H::esc(tr("until stopped")) },
+        { tr("Seed"), H::count(cnt(c, "seed")) },
+        { tr("Default SLA"),
+            c.value(QStringLiteral("sla")).isObject()
+                ? H::esc(tr("P99 ≤ %1").arg(msValue(obj(c, "sla").value(QStringLiteral("p99_ms")))))
+                : H::esc(tr("none")) },
+        { tr("Starvation"),
+            H::esc(tr("threshold %1, heartbeat %2")
+                       .arg(msValue(starv.value(QStringLiteral("threshold_ms"))),
+                           msValue(starv.value(QStringLiteral("heartbeat_ms"))))) },
+        { tr("GIL emulation"),
+            gil.value(QStringLiteral("enabled")).toBool()
+                ? H::esc(tr("on, switch interval %1").arg(msValue(gil.value(QStringLiteral("switch_interval_ms")))))
+                : H::esc(tr("off")) } });
 
     b.heading(3, {}, tr("Domains"));
     const QJsonObject domains = obj(c, "domains");
     const QJsonObject used = obj(run, "domains");
-    b.tableBegin({tr("Domain"), tr("In this run"), tr("Workers"), tr("Queue"), tr("Max in flight"), tr("When full"),
-                  tr("Transfer")},
-                 2);
-    for (const char *name : {"loop", "threads", "tbb", "procs"}) {
+    b.tableBegin({ tr("Domain"), tr("In this run"), tr("Workers"), tr("Queue"), tr("Max in flight"), tr("When full"),
+                     tr("Transfer") },
+        7); // mostly words ("unbounded", "reject"): all left-aligned
+    for (const char *name : { "loop", "threads", "tbb", "procs" }) {
         const QJsonObject d = obj(domains, name);
         if (d.isEmpty())
             continue;
         const bool running = used.contains(QLatin1String(name));
         if (!running && !d.value(QStringLiteral("declared")).toBool())
             continue; // neither declared nor used: nothing to say
-        b.row({H::esc(QString::fromLatin1(name)),
-               running ? tr("used") : H::esc(tr("declared, unused")),
-               H::count(cnt(d, "workers")),
-               cnt(d, "queue") > 0 ? H::count(cnt(d, "queue")) : tr("unbounded"),
-               cnt(d, "max_inflight") > 0 ? H::count(cnt(d, "max_inflight")) : tr("unlimited"),
-               H::esc(str(d, "on_full")),
-               d.contains(QStringLiteral("transfer")) ? H::esc(str(d, "transfer")) : QStringLiteral("—")});
+        b.row({ H::esc(QString::fromLatin1(name)), running ? tr("used") : H::esc(tr("declared, unused")),
+            H::count(cnt(d, "workers")), cnt(d, "queue") > 0 ? H::count(cnt(d, "queue")) : tr("unbounded"),
+            cnt(d, "max_inflight") > 0 ? H::count(cnt(d, "max_inflight")) : tr("unlimited"), H::esc(str(d, "on_full")),
+            d.contains(QStringLiteral("transfer")) ? H::esc(str(d, "transfer")) : QStringLiteral("—") });
     }
     b.tableEnd();
 
     b.heading(3, {}, tr("Classes and their stages (the starting routes)"));
-    b.tableBegin({tr("Class"), tr("Arrival"), tr("SLA P99"), tr("Stage"), tr("Work"), tr("Domain")}, 6);
+    b.tableBegin({ tr("Class"), tr("Arrival"), tr("SLA P99"), tr("Stage"), tr("Work"), tr("Domain") }, 6);
     for (const QJsonValue &cv : c.value(QStringLiteral("classes")).toArray()) {
         const QJsonObject cl = cv.toObject();
         const QJsonArray stages = cl.value(QStringLiteral("stages")).toArray();
         for (int i = 0; i < stages.size(); ++i) {
             const QJsonObject st = stages[i].toObject();
             const bool first = i == 0;
-            b.row({first ? QStringLiteral("<b>") + H::esc(str(cl, "name")) + QStringLiteral("</b>") : QString(),
-                   first ? H::esc(HtmlReport::arrivalText(obj(cl, "arrival"))) : QString(),
-                   first ? H::esc(msValue(cl.value(QStringLiteral("sla_p99_ms")))) : QString(),
-                   H::esc(str(st, "name")), H::esc(HtmlReport::workText(st)), H::esc(str(st, "domain"))});
+            b.row({ first ? QStringLiteral("<b>") + H::esc(str(cl, "name")) + QStringLiteral("</b>") : QString(),
+                first ? H::esc(HtmlReport::arrivalText(obj(cl, "arrival"))) : QString(),
+                first ? H::esc(msValue(cl.value(QStringLiteral("sla_p99_ms")))) : QString(), H::esc(str(st, "name")),
+                H::esc(HtmlReport::workText(st)), H::esc(str(st, "domain")) });
         }
     }
     b.tableEnd();
@@ -153,9 +149,9 @@ void changesSection(H &b, const QJsonObject &run)
         b.paragraph(H::esc(tr("None: the run kept its starting configuration.")), QStringLiteral("muted"));
         return;
     }
-    b.tableBegin({tr("Time (s)"), tr("Change")}, 2);
+    b.tableBegin({ tr("Time (s)"), tr("Change") }, 2);
     for (const QJsonValue &v : events)
-        b.row({H::number(dbl(v.toObject(), "t"), 2), H::esc(str(v.toObject(), "label"))});
+        b.row({ H::number(dbl(v.toObject(), "t"), 2), H::esc(str(v.toObject(), "label")) });
     b.tableEnd();
 }
 
@@ -163,9 +159,9 @@ void totalsSection(H &b, const QJsonObject &run)
 {
     const QJsonObject t = obj(run, "totals");
     b.heading(2, QStringLiteral("totals"), tr("Totals"));
-    b.tableBegin({tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled")}, 0);
-    b.row({H::count(cnt(t, "submitted")), H::count(cnt(t, "completed")), H::count(cnt(t, "failed")),
-           H::count(cnt(t, "rejected")), H::count(cnt(t, "cancelled"))});
+    b.tableBegin({ tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled") }, 0);
+    b.row({ H::count(cnt(t, "submitted")), H::count(cnt(t, "completed")), H::count(cnt(t, "failed")),
+        H::count(cnt(t, "rejected")), H::count(cnt(t, "cancelled")) });
     b.tableEnd();
     const qint64 sum = cnt(t, "completed") + cnt(t, "failed") + cnt(t, "rejected") + cnt(t, "cancelled");
     const bool conserved = t.value(QStringLiteral("conserved")).toBool(sum == cnt(t, "submitted"));
@@ -176,9 +172,9 @@ void totalsSection(H &b, const QJsonObject &run)
                                  .arg(cnt(t, "rejected"))
                                  .arg(cnt(t, "cancelled"));
     b.paragraph(H::esc(tr("Conservation: ")) + H::esc(equation) + QStringLiteral(" ")
-                    + (conserved ? QStringLiteral("<span class=\"ok\">✓ holds</span>")
-                                 : QStringLiteral("<span class=\"bad\">✗ violated (a bug: please report it)</span>")),
-                QStringLiteral("conservation"));
+            + (conserved ? QStringLiteral("<span class=\"ok\">✓ holds</span>")
+                         : QStringLiteral("<span class=\"bad\">✗ violated (a bug: please report it)</span>")),
+        QStringLiteral("conservation"));
 }
 
 void classesSection(H &b, const QJsonObject &run, const QStringList &order)
@@ -186,28 +182,28 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
     b.heading(2, QStringLiteral("classes"), tr("Classes"));
     b.paragraph(H::esc(tr("Throughput in completions per second over the run; latency end to end, from each task's "
                           "intended arrival time.")),
-                QStringLiteral("muted"));
+        QStringLiteral("muted"));
     const QJsonObject classes = obj(run, "classes");
     // Two tables, counts then latency: one with every column does not fit an A4 page.
-    b.tableBegin({tr("Class"), tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled"),
-                  tr("Throughput /s")});
+    b.tableBegin({ tr("Class"), tr("Submitted"), tr("Completed"), tr("Failed"), tr("Rejected"), tr("Cancelled"),
+        tr("Throughput /s") });
     for (const QString &name : order) {
         const QJsonObject c = classes.value(name).toObject();
-        b.row({H::esc(name), H::count(cnt(c, "submitted")), H::count(cnt(c, "completed")), H::count(cnt(c, "failed")),
-               H::count(cnt(c, "rejected")), H::count(cnt(c, "cancelled")), H::number(dbl(c, "throughput"))});
+        b.row({ H::esc(name), H::count(cnt(c, "submitted")), H::count(cnt(c, "completed")), H::count(cnt(c, "failed")),
+            H::count(cnt(c, "rejected")), H::count(cnt(c, "cancelled")), H::number(dbl(c, "throughput")) });
     }
     b.tableEnd();
-    b.tableBegin({tr("Class"), tr("P50 ms"), tr("P90 ms"), tr("P99 ms"), tr("P99.9 ms"), tr("Max ms"), tr("SLA P99 ms"),
-                  tr("SLA")});
+    b.tableBegin({ tr("Class"), tr("P50 ms"), tr("P90 ms"), tr("P99 ms"), tr("P99.9 ms"), tr("Max ms"),
+        tr("SLA P99 ms"), tr("SLA") });
     for (const QString &name : order) {
         const QJsonObject c = classes.value(name).toObject();
         const QJsonObject l = obj(c, "latency_ms");
         const bool hasSla = c.value(QStringLiteral("sla_p99_ms")).isDouble();
-        const QString sla = !hasSla ? QStringLiteral("—")
+        const QString sla = !hasSla                       ? QStringLiteral("—")
             : c.value(QStringLiteral("sla_met")).toBool() ? QStringLiteral("<span class=\"ok\">met</span>")
-                                                           : QStringLiteral("<span class=\"bad\">missed</span>");
-        b.row({H::esc(name), H::ms(dbl(l, "p50")), H::ms(dbl(l, "p90")), H::ms(dbl(l, "p99")), H::ms(dbl(l, "p999")),
-               H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"), sla});
+                                                          : QStringLiteral("<span class=\"bad\">missed</span>");
+        b.row({ H::esc(name), H::ms(dbl(l, "p50")), H::ms(dbl(l, "p90")), H::ms(dbl(l, "p99")), H::ms(dbl(l, "p999")),
+            H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"), sla });
     }
     b.tableEnd();
     // Why tasks did not complete.
@@ -226,29 +222,30 @@ void domainsSection(H &b, const QJsonObject &run)
     b.heading(2, QStringLiteral("domains"), tr("Domains"));
     const QJsonObject domains = obj(run, "domains");
     QStringList names;
-    for (const char *n : {"loop", "threads", "tbb", "procs"})
+    for (const char *n : { "loop", "threads", "tbb", "procs" })
         if (domains.contains(QLatin1String(n)))
             names << QString::fromLatin1(n);
     b.heading(3, {}, tr("Load and starvation"));
-    b.tableBegin({tr("Domain"), tr("Workers"), tr("Stages"), tr("Utilization"), tr("Queue mean"), tr("Queue max"),
-                  tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes")},
-                 1, QStringLiteral("wide"));
+    b.tableBegin({ tr("Domain"), tr("Workers"), tr("Stages"), tr("Utilization"), tr("Queue mean"), tr("Queue max"),
+                     tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes") },
+        1, QStringLiteral("wide"));
     for (const QString &n : names) {
         const QJsonObject d = domains.value(n).toObject();
         const QJsonObject q = obj(d, "queue_depth");
-        b.row({H::esc(n), H::count(cnt(d, "workers")), H::count(cnt(d, "completed")), H::percent(dbl(d, "utilization")),
-               H::number(dbl(q, "mean")), H::count(cnt(q, "max")), H::number(dbl(d, "p_wait"), 2),
-               H::count(cnt(d, "starved")), H::number(dbl(d, "starved_ms")), H::count(cnt(d, "crashes"))});
+        b.row(
+            { H::esc(n), H::count(cnt(d, "workers")), H::count(cnt(d, "completed")), H::percent(dbl(d, "utilization")),
+                H::number(dbl(q, "mean")), H::count(cnt(q, "max")), H::number(dbl(d, "p_wait"), 2),
+                H::count(cnt(d, "starved")), H::number(dbl(d, "starved_ms")), H::count(cnt(d, "crashes")) });
     }
     b.tableEnd();
     b.heading(3, {}, tr("Wait (enqueue to start) and service (start to end), ms"));
-    b.tableBegin({tr("Domain"), tr("Wait P50"), tr("P90"), tr("P99"), tr("P99.9"), tr("Service P50"), tr("P90"),
-                  tr("P99"), tr("P99.9")});
+    b.tableBegin({ tr("Domain"), tr("Wait P50"), tr("P90"), tr("P99"), tr("P99.9"), tr("Service P50"), tr("P90"),
+        tr("P99"), tr("P99.9") });
     for (const QString &n : names) {
         const QJsonObject d = domains.value(n).toObject();
         const QJsonObject w = obj(d, "wait_ms"), s = obj(d, "service_ms");
-        b.row({H::esc(n), H::ms(dbl(w, "p50")), H::ms(dbl(w, "p90")), H::ms(dbl(w, "p99")), H::ms(dbl(w, "p999")),
-               H::ms(dbl(s, "p50")), H::ms(dbl(s, "p90")), H::ms(dbl(s, "p99")), H::ms(dbl(s, "p999"))});
+        b.row({ H::esc(n), H::ms(dbl(w, "p50")), H::ms(dbl(w, "p90")), H::ms(dbl(w, "p99")), H::ms(dbl(w, "p999")),
+            H::ms(dbl(s, "p50")), H::ms(dbl(s, "p90")), H::ms(dbl(s, "p99")), H::ms(dbl(s, "p999")) });
     }
     b.tableEnd();
     const QJsonObject lag = obj(obj(run, "loop"), "lag_ms");
@@ -263,7 +260,7 @@ void plotsSection(H &b, const std::vector<ReportPlot> &plots)
     b.heading(2, QStringLiteral("plots"), tr("Plots"));
     b.paragraph(H::esc(tr("Time in seconds since the run started; one colour per domain (loop orange, threads "
                           "blue, tbb green, procs purple) and per class. Vertical dashed lines mark live changes.")),
-                QStringLiteral("muted"));
+        QStringLiteral("muted"));
     for (const ReportPlot &p : plots)
         b.figure(p);
 }
@@ -292,11 +289,12 @@ void findingsSection(H &b, const QJsonObject &run)
                                                                : QStringLiteral("finding");
         if (b.medium() == ReportMedium::Browser) {
             b.raw(QStringLiteral("<div class=\"%1\">\n<p>").arg(cls) + head + QStringLiteral("<br/>")
-                  + H::esc(str(f, "message")) + QStringLiteral("</p>\n<p class=\"advice\">→ ")
-                  + H::esc(str(f, "advice")) + QStringLiteral("</p>\n</div>\n"));
+                + H::esc(str(f, "message")) + QStringLiteral("</p>\n<p class=\"advice\">→ ") + H::esc(str(f, "advice"))
+                + QStringLiteral("</p>\n</div>\n"));
         } else {
-            b.paragraph(head + QStringLiteral("<br/>") + H::esc(str(f, "message")) + QStringLiteral("<br/><span class=\"advice\">→ ")
-                        + H::esc(str(f, "advice")) + QStringLiteral("</span>"));
+            b.paragraph(head + QStringLiteral("<br/>") + H::esc(str(f, "message"))
+                + QStringLiteral("<br/><span class=\"advice\">→ ") + H::esc(str(f, "advice"))
+                + QStringLiteral("</span>"));
         }
     }
 }
@@ -317,11 +315,12 @@ QString HtmlReport::arrivalText(const QJsonObject &a)
 {
     const QString p = str(a, "process");
     if (p == QLatin1String("burst"))
-        return tr("burst %1, on %2, off %3").arg(rate(dbl(a, "rate")), seconds(dbl(a, "on_s")), seconds(dbl(a, "off_s")));
+        return tr("burst %1, on %2, off %3")
+            .arg(rate(dbl(a, "rate")), seconds(dbl(a, "on_s")), seconds(dbl(a, "off_s")));
     if (p == QLatin1String("ramp"))
         return tr("ramp %1 → %2 over %3")
             .arg(rate(dbl(a, "from")), rate(dbl(a, "to")),
-                 dbl(a, "over_s") > 0 ? seconds(dbl(a, "over_s")) : tr("the run"));
+                dbl(a, "over_s") > 0 ? seconds(dbl(a, "over_s")) : tr("the run"));
     if (p == QLatin1String("closed"))
         return tr("closed, %1 clients, think %2").arg(cnt(a, "clients")).arg(str(a, "think"));
     return p + QLatin1Char(' ') + rate(dbl(a, "rate"));
@@ -329,7 +328,7 @@ QString HtmlReport::arrivalText(const QJsonObject &a)
 
 QString HtmlReport::workText(const QJsonObject &st)
 {
-    QStringList parts{str(st, "work")};
+    QStringList parts { str(st, "work") };
     if (st.contains(QStringLiteral("time")))
         parts << str(st, "time");
     if (st.contains(QStringLiteral("kernel")) && str(st, "kernel") != QLatin1String("spin"))
@@ -353,9 +352,9 @@ QString HtmlReport::workText(const QJsonObject &st)
 
 QStringList HtmlReport::sectionIds()
 {
-    return {QStringLiteral("scenario"), QStringLiteral("environment"), QStringLiteral("configuration"),
-            QStringLiteral("changes"),  QStringLiteral("totals"),      QStringLiteral("classes"),
-            QStringLiteral("domains"),  QStringLiteral("findings"),    QStringLiteral("plots")};
+    return { QStringLiteral("scenario"), QStringLiteral("environment"), QStringLiteral("configuration"),
+        QStringLiteral("changes"), QStringLiteral("totals"), QStringLiteral("classes"), QStringLiteral("domains"),
+        QStringLiteral("findings"), QStringLiteral("plots") };
 }
 
 ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium)

@@ -19,7 +19,7 @@ namespace hs {
 
 namespace {
 // Runs `fn` on a pool thread while the GUI's event loop keeps turning (the dialog stays live).
-template <typename T> T offGuiThread(std::function<T()> fn)
+template<typename T> T offGuiThread(std::function<T()> fn)
 {
     QFutureWatcher<T> watcher;
     QEventLoop loop;
@@ -38,7 +38,7 @@ RunResult snapshot(const Scenario &scenario, const std::vector<Frame> &frames, c
     r.frames = frames;
     r.events = events;
     r.durationS = frames.empty() ? 0.0 : frames.back().t;
-    const Frame last = frames.empty() ? Frame{} : frames.back();
+    const Frame last = frames.empty() ? Frame {} : frames.back();
     for (int i = 0; i < int(scenario.classes.size()); ++i) {
         ClassResult c;
         c.name = scenario.classes[std::size_t(i)].name;
@@ -87,10 +87,10 @@ std::vector<ReportExporter::FormatEntry> ReportExporter::formats()
 {
     // The trace export (engine/trace.h) joins as one more entry and one case in exportTo().
     return {
-        {Format::Html, tr("HTML report, self-contained (*.html)"), QStringLiteral("html")},
-        {Format::Pdf, tr("PDF report (*.pdf)"), QStringLiteral("pdf")},
-        {Format::Json, tr("JSON report, hybridscope.run/1 (*.json)"), QStringLiteral("json")},
-        {Format::Csv, tr("CSV, one row per frame and domain (*.csv)"), QStringLiteral("csv")},
+        { Format::Html, tr("HTML report, self-contained (*.html)"), QStringLiteral("html") },
+        { Format::Pdf, tr("PDF report (*.pdf)"), QStringLiteral("pdf") },
+        { Format::Json, tr("JSON report, hybridscope.run/1 (*.json)"), QStringLiteral("json") },
+        { Format::Csv, tr("CSV, one row per frame and domain (*.csv)"), QStringLiteral("csv") },
     };
 }
 
@@ -158,13 +158,13 @@ bool ReportExporter::exportTo(const QString &path, Format format, QString *error
 
     if (report) {
         // Render: on the GUI thread, one plot per step; the dialog's setValue lets events through.
-        bytes = ReportWriter::renderRun(json, format == Format::Pdf ? ReportWriter::Format::Pdf
-                                                                    : ReportWriter::Format::Html,
-                                        [&progress](int done, int, const QString &step) {
-                                            progress.setLabelText(step);
-                                            progress.setValue(1 + done);
-                                            return !progress.wasCanceled();
-                                        });
+        bytes = ReportWriter::renderRun(json,
+            format == Format::Pdf ? ReportWriter::Format::Pdf : ReportWriter::Format::Html,
+            [&progress](int done, int, const QString &step) {
+                progress.setLabelText(step);
+                progress.setValue(1 + done);
+                return !progress.wasCanceled();
+            });
         if (bytes.isEmpty() || progress.wasCanceled()) {
             *error = tr("cancelled");
             return false;
@@ -198,7 +198,7 @@ void ReportExporter::exportDialog()
                              .toLower()
                              .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
     QString path = QFileDialog::getSaveFileName(m_window, tr("Export the run"), base + QStringLiteral("-report.html"),
-                                                filters.join(QStringLiteral(";;")), &selected);
+        filters.join(QStringLiteral(";;")), &selected);
     if (path.isEmpty())
         return;
     const FormatEntry *entry = &all.front();

@@ -54,7 +54,8 @@ RunSeries runSeriesFromJson(const QJsonObject &run)
     out.durationS = run.value(QStringLiteral("duration_s")).toDouble();
     s.duration = out.durationS;
     s.starvationThreshold
-        = config.value(QStringLiteral("starvation")).toObject().value(QStringLiteral("threshold_ms")).toDouble(100) / 1e3;
+        = config.value(QStringLiteral("starvation")).toObject().value(QStringLiteral("threshold_ms")).toDouble(100)
+        / 1e3;
     // The file order of classes (config.classes); reports of older runs only have the sorted map.
     QStringList names;
     for (const QJsonValue &c : config.value(QStringLiteral("classes")).toArray())
@@ -104,7 +105,7 @@ RunSeries runSeriesFromJson(const QJsonObject &run)
     }
     for (const QJsonValue &v : run.value(QStringLiteral("events")).toArray())
         out.events.push_back(RunEvent { v.toObject().value(QStringLiteral("t")).toDouble(),
-                                        v.toObject().value(QStringLiteral("label")).toString() });
+            v.toObject().value(QStringLiteral("label")).toString() });
     return out;
 }
 
@@ -129,8 +130,8 @@ std::vector<ReportPlot> ReportPlots::forRun(const QJsonObject &run, const Report
         QObject::tr("Stages finished per second, per domain; dashed, right axis: utilization (busy workers / "
                     "workers, 1 s mean)."),
     };
-    const QString ids[kPlotCount] = {QStringLiteral("plot-queue"), QStringLiteral("plot-starvation"),
-                                     QStringLiteral("plot-latency"), QStringLiteral("plot-throughput")};
+    const QString ids[kPlotCount] = { QStringLiteral("plot-queue"), QStringLiteral("plot-starvation"),
+        QStringLiteral("plot-latency"), QStringLiteral("plot-throughput") };
     std::vector<ReportPlot> out;
     const std::vector<LivePlot *> all = plots.plots();
     for (int i = 0; i < kPlotCount; ++i) {
@@ -138,26 +139,27 @@ std::vector<ReportPlot> ReportPlots::forRun(const QJsonObject &run, const Report
         if (!step(progress, i, QObject::tr("Rendering plot: %1").arg(p->title()), cancelled))
             return {};
         p->setTimeWindow(std::max(lastT(series), 1.0));
-        out.push_back(ReportPlot{ids[i], p->title(), captions[i], p->renderImage(plotSize())});
+        out.push_back(ReportPlot { ids[i], p->title(), captions[i], p->renderImage(plotSize()) });
     }
     return out;
 }
 
-std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const QJsonObject &b,
-                                                   const ReportProgress &progress, bool *cancelled)
+std::vector<ReportPlot> ReportPlots::forComparison(
+    const QJsonObject &a, const QJsonObject &b, const ReportProgress &progress, bool *cancelled)
 {
     if (cancelled)
         *cancelled = false;
-    const RunSeries runs[2] = {runSeriesFromJson(a), runSeriesFromJson(b)};
+    const RunSeries runs[2] = { runSeriesFromJson(a), runSeriesFromJson(b) };
     const QPalette pal = reportPalette();
-    const Qt::PenStyle styles[2] = {Qt::SolidLine, Qt::DashLine};
-    const double window = std::max({lastT(runs[0]), lastT(runs[1]), 1.0});
+    const Qt::PenStyle styles[2] = { Qt::SolidLine, Qt::DashLine };
+    const double window = std::max({ lastT(runs[0]), lastT(runs[1]), 1.0 });
 
     LivePlot queue(QObject::tr("Queue depth: A solid, B dashed"), QObject::tr("stages waiting"));
     LivePlot lag(QObject::tr("Loop lag: A solid, B dashed"), QObject::tr("loop lag (ms, log)"));
-    LivePlot latency(QObject::tr("P99 latency per class (sliding 1 s): A solid, B dashed"), QObject::tr("P99 (ms, log)"));
+    LivePlot latency(
+        QObject::tr("P99 latency per class (sliding 1 s): A solid, B dashed"), QObject::tr("P99 (ms, log)"));
     LivePlot throughput(QObject::tr("Throughput per domain: A solid, B dashed"), QObject::tr("stages/s"));
-    LivePlot *all[kPlotCount] = {&queue, &lag, &latency, &throughput};
+    LivePlot *all[kPlotCount] = { &queue, &lag, &latency, &throughput };
     for (LivePlot *p : all) {
         p->setPalette(pal);
         p->setTimeWindow(window);
@@ -175,10 +177,10 @@ std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const Q
         const QString tag = runLetter(r) + QLatin1Char(' ');
         if (r == 0)
             lag.addReferenceLine(s.scenario.starvationThreshold * 1e3, pal.color(QPalette::Text),
-                                 QObject::tr("threshold %1 ms").arg(s.scenario.starvationThreshold * 1e3, 0, 'g', 4));
-        const int lagSeries = lag.addSeries(tag + QObject::tr("loop lag"), domainColor(DomainKind::Loop, pal),
-                                            LivePlot::Axis::Left, styles[r]);
-        std::array<int, kDomainCount> q{}, th{};
+                QObject::tr("threshold %1 ms").arg(s.scenario.starvationThreshold * 1e3, 0, 'g', 4));
+        const int lagSeries = lag.addSeries(
+            tag + QObject::tr("loop lag"), domainColor(DomainKind::Loop, pal), LivePlot::Axis::Left, styles[r]);
+        std::array<int, kDomainCount> q {}, th {};
         q.fill(-1);
         th.fill(-1);
         std::vector<int> lat;
@@ -196,8 +198,8 @@ std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const Q
                     continue;
                 if (q[i] < 0) {
                     q[i] = queue.addSeries(tag + domainName(d), domainColor(d, pal), LivePlot::Axis::Left, styles[r]);
-                    th[i] = throughput.addSeries(tag + domainName(d), domainColor(d, pal), LivePlot::Axis::Left,
-                                                 styles[r]);
+                    th[i] = throughput.addSeries(
+                        tag + domainName(d), domainColor(d, pal), LivePlot::Axis::Left, styles[r]);
                 }
                 queue.addPoint(q[i], f.t, df.queue);
                 throughput.addPoint(th[i], f.t, df.throughput);
@@ -205,7 +207,7 @@ std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const Q
             lag.addPoint(lagSeries, f.t, f.loopLagMs);
             for (std::size_t c = 0; c < f.classes.size() && c < lat.size(); ++c)
                 latency.addPoint(lat[c], f.t,
-                                 f.classes[c].p99Ms > 0 ? f.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
+                    f.classes[c].p99Ms > 0 ? f.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
         }
         for (const RunEvent &e : s.events)
             for (LivePlot *p : all)
@@ -213,7 +215,7 @@ std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const Q
     }
     for (auto it = slas.cbegin(); it != slas.cend(); ++it)
         latency.addReferenceLine(it.key(), pal.color(QPalette::Text),
-                                 QObject::tr("SLA %1 ms: %2").arg(it.key(), 0, 'g', 4).arg(it.value().join(QStringLiteral(", "))));
+            QObject::tr("SLA %1 ms: %2").arg(it.key(), 0, 'g', 4).arg(it.value().join(QStringLiteral(", "))));
     for (LivePlot *p : all)
         p->setNow(window);
 
@@ -224,13 +226,13 @@ std::vector<ReportPlot> ReportPlots::forComparison(const QJsonObject &a, const Q
         QObject::tr("End-to-end P99 latency per class over a sliding 1 s window (log scale); dashed lines: the SLAs."),
         QObject::tr("Stages finished per second, per domain."),
     };
-    const QString ids[kPlotCount] = {QStringLiteral("plot-queue"), QStringLiteral("plot-lag"),
-                                     QStringLiteral("plot-latency"), QStringLiteral("plot-throughput")};
+    const QString ids[kPlotCount] = { QStringLiteral("plot-queue"), QStringLiteral("plot-lag"),
+        QStringLiteral("plot-latency"), QStringLiteral("plot-throughput") };
     std::vector<ReportPlot> out;
     for (int i = 0; i < kPlotCount; ++i) {
         if (!step(progress, i, QObject::tr("Rendering plot: %1").arg(all[i]->title()), cancelled))
             return {};
-        out.push_back(ReportPlot{ids[i], all[i]->title(), captions[i], all[i]->renderImage(plotSize())});
+        out.push_back(ReportPlot { ids[i], all[i]->title(), captions[i], all[i]->renderImage(plotSize()) });
     }
     return out;
 }

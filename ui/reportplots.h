@@ -45,14 +45,14 @@ RunSeries runSeriesFromJson(const QJsonObject &run);
 class ReportPlots {
 public:
     /// Logical size of a plot image; images are rendered at twice this for print.
-    static QSize plotSize() { return {900, 330}; }
+    static QSize plotSize() { return { 900, 330 }; }
 
     /// The four plots of one run. Empty when cancelled through `progress` (then *cancelled is true).
-    static std::vector<ReportPlot> forRun(const QJsonObject &run, const ReportProgress &progress = {},
-                                          bool *cancelled = nullptr);
+    static std::vector<ReportPlot> forRun(
+        const QJsonObject &run, const ReportProgress &progress = {}, bool *cancelled = nullptr);
     /// The comparison's plots, A and B on the same axes.
-    static std::vector<ReportPlot> forComparison(const QJsonObject &a, const QJsonObject &b,
-                                                 const ReportProgress &progress = {}, bool *cancelled = nullptr);
+    static std::vector<ReportPlot> forComparison(
+        const QJsonObject &a, const QJsonObject &b, const ReportProgress &progress = {}, bool *cancelled = nullptr);
     /// How many plots forRun / forComparison render (progress totals).
     static constexpr int kPlotCount = 4;
 };

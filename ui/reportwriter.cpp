@@ -61,8 +61,8 @@ QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const 
     return toBytes(HtmlReport::build(run, plots, medium), format, tr("Hybridscope report: %1").arg(name));
 }
 
-QByteArray ReportWriter::renderComparison(const QJsonObject &a, const QJsonObject &b, Format format,
-                                          const ReportProgress &progress)
+QByteArray ReportWriter::renderComparison(
+    const QJsonObject &a, const QJsonObject &b, Format format, const ReportProgress &progress)
 {
     bool cancelled = false;
     const std::vector<ReportPlot> plots = ReportPlots::forComparison(a, b, progress, &cancelled);
@@ -72,15 +72,14 @@ QByteArray ReportWriter::renderComparison(const QJsonObject &a, const QJsonObjec
     return toBytes(ComparisonReport::build(a, b, plots, medium), format, tr("Hybridscope comparison"));
 }
 
-bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error,
-                            const ReportProgress &progress)
+bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderRun(run, f, progress), path, error);
 }
 
-bool ReportWriter::writeComparison(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error,
-                                   const ReportProgress &progress)
+bool ReportWriter::writeComparison(
+    const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error, const ReportProgress &progress)
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderComparison(a, b, f, progress), path, error);
@@ -88,9 +87,8 @@ bool ReportWriter::writeComparison(const QJsonObject &a, const QJsonObject &b, c
 
 void ReportWriter::registerWithCli()
 {
-    setReportRenderer([](const QJsonObject &run, const QString &path, QString *error) {
-        return writeRun(run, path, error);
-    });
+    setReportRenderer(
+        [](const QJsonObject &run, const QString &path, QString *error) { return writeRun(run, path, error); });
     setComparisonRenderer([](const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error) {
         return writeComparison(a, b, path, error);
     });

@@ -23,14 +23,14 @@ public:
     enum class Format { Html, Pdf, Unknown };
     static Format formatOf(const QString &path);
 
-    static bool writeRun(const QJsonObject &run, const QString &path, QString *error,
-                         const ReportProgress &progress = {});
+    static bool writeRun(
+        const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress = {});
     static bool writeComparison(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error,
-                                const ReportProgress &progress = {});
+        const ReportProgress &progress = {});
     /// The HTML or PDF bytes of a run's report (no file); empty when cancelled.
     static QByteArray renderRun(const QJsonObject &run, Format format, const ReportProgress &progress = {});
-    static QByteArray renderComparison(const QJsonObject &a, const QJsonObject &b, Format format,
-                                       const ReportProgress &progress = {});
+    static QByteArray renderComparison(
+        const QJsonObject &a, const QJsonObject &b, Format format, const ReportProgress &progress = {});
     /// Steps reported through `progress`: the plots, then the document.
     static constexpr int kSteps = ReportPlots::kPlotCount + 1;
     /// Registers writeRun and writeComparison as the CLI's report renderers (engine/cli.h).

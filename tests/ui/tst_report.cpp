@@ -32,25 +32,24 @@ const QString kNastyName = QStringLiteral("Esc <b>&amp; \"q\" 'x'</b>");
 QByteArray scenarioYaml(int threadsWorkers, const char *duration = "1s")
 {
     // Not a raw string: moc misreads the quote characters inside one.
-    return QStringLiteral(
-        "name: \"Esc <b>&amp; \\\"q\\\" 'x'</b>\"\n"
-        "description: \"Checks <script>alert(1)</script> & friends\"\n"
-        "duration: %2\n"
-        "seed: 5\n"
-        "sla: { p99: 200ms }\n"
-        "domains:\n"
-        "  threads: { workers: %1, queue: 100, on_full: reject }\n"
-        "  tbb: { workers: 1 }\n"
-        "classes:\n"
-        "  - name: io\n"
-        "    arrival: { process: constant, rate: 150/s }\n"
-        "    stages:\n"
-        "      - { name: get, work: block, time: 2ms, domain: threads }\n"
-        "  - name: crunch\n"
-        "    arrival: { process: poisson, rate: 50/s }\n"
-        "    sla: { p99: 30ms }\n"
-        "    stages:\n"
-        "      - { name: hash, work: cpu, time: 1ms, domain: tbb }\n")
+    return QStringLiteral("name: \"Esc <b>&amp; \\\"q\\\" 'x'</b>\"\n"
+                          "description: \"Checks <script>alert(1)</script> & friends\"\n"
+                          "duration: %2\n"
+                          "seed: 5\n"
+                          "sla: { p99: 200ms }\n"
+                          "domains:\n"
+                          "  threads: { workers: %1, queue: 100, on_full: reject }\n"
+                          "  tbb: { workers: 1 }\n"
+                          "classes:\n"
+                          "  - name: io\n"
+                          "    arrival: { process: constant, rate: 150/s }\n"
+                          "    stages:\n"
+                          "      - { name: get, work: block, time: 2ms, domain: threads }\n"
+                          "  - name: crunch\n"
+                          "    arrival: { process: poisson, rate: 50/s }\n"
+                          "    sla: { p99: 30ms }\n"
+                          "    stages:\n"
+                          "      - { name: hash, work: cpu, time: 1ms, domain: tbb }\n")
         .arg(threadsWorkers)
         .arg(QString::fromLatin1(duration))
         .toUtf8();
@@ -186,12 +185,19 @@ private Q_SLOTS:
     void jsonHasConfigAndDescription()
     {
         const QJsonObject config = m_a.value(QStringLiteral("config")).toObject();
-        QCOMPARE(config[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject()[QStringLiteral("workers")].toInt(), 2);
+        QCOMPARE(config[QStringLiteral("domains")]
+                     .toObject()[QStringLiteral("threads")]
+                     .toObject()[QStringLiteral("workers")]
+                     .toInt(),
+            2);
         QCOMPARE(config[QStringLiteral("classes")].toArray().size(), 2);
-        QCOMPARE(config[QStringLiteral("classes")].toArray()[0].toObject()[QStringLiteral("name")].toString(), QStringLiteral("io"));
-        QVERIFY(m_a[QStringLiteral("scenario")].toObject()[QStringLiteral("description")].toString().contains(QStringLiteral("<script>")));
+        QCOMPARE(config[QStringLiteral("classes")].toArray()[0].toObject()[QStringLiteral("name")].toString(),
+            QStringLiteral("io"));
+        QVERIFY(m_a[QStringLiteral("scenario")].toObject()[QStringLiteral("description")].toString().contains(
+            QStringLiteral("<script>")));
         const QJsonObject frame = m_a[QStringLiteral("frames")].toArray().last().toObject();
-        QVERIFY(frame[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject().contains(QStringLiteral("throughput")));
+        QVERIFY(frame[QStringLiteral("domains")].toObject()[QStringLiteral("threads")].toObject().contains(
+            QStringLiteral("throughput")));
     }
 
     void htmlParsesAndHasEverySection()
@@ -235,11 +241,12 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(ReportWriter::writeRun(m_a, pdf, &error), qPrintable(error));
         QProcess p;
-        p.start(pdftoppm, {QStringLiteral("-png"), QStringLiteral("-r"), QStringLiteral("40"), pdf,
-                           m_dir.filePath(QStringLiteral("page"))});
+        p.start(pdftoppm,
+            { QStringLiteral("-png"), QStringLiteral("-r"), QStringLiteral("40"), pdf,
+                m_dir.filePath(QStringLiteral("page")) });
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
-        const QStringList pages = QDir(m_dir.path()).entryList({QStringLiteral("page*.png")});
+        const QStringList pages = QDir(m_dir.path()).entryList({ QStringLiteral("page*.png") });
         QVERIFY2(pages.size() >= 2, qPrintable(pages.join(QLatin1Char(','))));
         for (const QString &page : pages) {
             const QImage img(m_dir.filePath(page));
@@ -250,7 +257,8 @@ private Q_SLOTS:
 
     void comparisonMarksTheChangedSetting()
     {
-        QCOMPARE(ComparisonReport::changedSettings(m_a, m_b), QStringList{QStringLiteral("domains.threads.workers")});
+        QCOMPARE(
+            ComparisonReport::changedSettings(m_a, m_b), QStringList { QStringLiteral("domains.threads.workers") });
         const QByteArray html = ReportWriter::renderComparison(m_a, m_b, ReportWriter::Format::Html);
         const Parsed p = parseHtml(html);
         QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
@@ -289,7 +297,8 @@ private Q_SLOTS:
     {
         const QString yaml = writeText(m_dir, QStringLiteral("s.yaml"), scenarioYaml(2));
         const QString html = m_dir.filePath(QStringLiteral("cli.html"));
-        const Proc r = runApp({QStringLiteral("run"), yaml, QStringLiteral("--quiet"), QStringLiteral("--report"), html});
+        const Proc r
+            = runApp({ QStringLiteral("run"), yaml, QStringLiteral("--quiet"), QStringLiteral("--report"), html });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QFile f(html);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -297,8 +306,8 @@ private Q_SLOTS:
         QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
         QVERIFY(p.ids.contains(QStringLiteral("plots")));
 
-        const Proc bad = runApp({QStringLiteral("run"), yaml, QStringLiteral("--quiet"), QStringLiteral("--report"),
-                                 m_dir.filePath(QStringLiteral("x.docx"))});
+        const Proc bad = runApp({ QStringLiteral("run"), yaml, QStringLiteral("--quiet"), QStringLiteral("--report"),
+            m_dir.filePath(QStringLiteral("x.docx")) });
         QCOMPARE(bad.exitCode, 2);
         QVERIFY2(bad.err.contains(QStringLiteral("--report")), qPrintable(bad.err));
         QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("x.docx"))));
@@ -307,7 +316,7 @@ private Q_SLOTS:
     void cliComparison()
     {
         const QString out = m_dir.filePath(QStringLiteral("diff.html"));
-        const Proc r = runApp({QStringLiteral("report"), m_aPath, m_bPath, QStringLiteral("--report"), out});
+        const Proc r = runApp({ QStringLiteral("report"), m_aPath, m_bPath, QStringLiteral("--report"), out });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -331,7 +340,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, content);
         const QString path = content.isEmpty() ? m_dir.filePath(file) : writeText(m_dir, file, content);
         const QString out = m_dir.filePath(QStringLiteral("bad.html"));
-        const Proc r = runApp({QStringLiteral("report"), m_aPath, path, QStringLiteral("--report"), out});
+        const Proc r = runApp({ QStringLiteral("report"), m_aPath, path, QStringLiteral("--report"), out });
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(path), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(out));
@@ -341,7 +350,7 @@ private Q_SLOTS:
     {
         const QString notADir = writeText(m_dir, QStringLiteral("plain-file-2"), "x");
         const QString out = notADir + QStringLiteral("/d.pdf");
-        const Proc r = runApp({QStringLiteral("report"), m_aPath, QStringLiteral("--report"), out});
+        const Proc r = runApp({ QStringLiteral("report"), m_aPath, QStringLiteral("--report"), out });
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(out), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(out));
@@ -354,7 +363,8 @@ private Q_SLOTS:
         const auto finishedScenario = test::scenarioFromYaml(scenarioYaml(2));
         QVERIFY(finishedScenario);
         Scenario current = *finishedScenario;
-        ReportExporter exporter(&controller, [&current] { return current; }, &window);
+        ReportExporter exporter(
+            &controller, [&current] { return current; }, &window);
         QVERIFY(!exporter.hasRun());
         QCOMPARE(int(ReportExporter::formats().size()), 4);
 
