@@ -3,6 +3,7 @@
 #include "builtins.h"
 #include "clock.h"
 #include "engine.h"
+#include "lesson.h"
 #include "report.h"
 #include "scenarioparser.h"
 #include "units.h"
@@ -58,7 +59,7 @@ const char *kUsage = R"(usage:
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side
   hybridscope validate SCENARIO...      check scenario files, print their errors
-  hybridscope list                      list the built-in scenarios
+  hybridscope list [NAME...]            list the built-in scenarios and their lessons
 SCENARIO is a file path or the name of a built-in scenario (see `hybridscope list`).
 exit codes: 0 done, 1 an SLA was missed under --strict, 2 bad input
 )";
@@ -255,12 +256,36 @@ int cmdValidate(const QStringList &files)
     return ok ? kExitOk : kExitBadInput;
 }
 
-int cmdList()
+int cmdList(const QStringList &args)
 {
+    if (!args.isEmpty()) {
+        // `list NAME...`: the full lesson of each named scenario.
+        int rc = kExitOk;
+        for (const QString &a : args) {
+            const ParseResult r = ScenarioParser::parseFile(resolveScenarioPath(a));
+            if (!r.ok()) {
+                printErrors(r.errors);
+                rc = kExitBadInput;
+                continue;
+            }
+            out(QStringLiteral("%1 — %2\n").arg(a, r.scenario->name));
+            if (!r.scenario->description.isEmpty())
+                out(QStringLiteral("  %1\n").arg(r.scenario->description));
+            if (r.scenario->lesson)
+                out(QStringLiteral("  lesson: ") + lessonText(*r.scenario->lesson));
+            else
+                out(QStringLiteral("  (no lesson)\n"));
+        }
+        return rc;
+    }
+    out(QStringLiteral("Built-in scenarios (hybridscope list NAME shows a lesson in full):\n"));
     for (const QString &name : builtinScenarioNames()) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
-        out(QStringLiteral("%1  %2\n")
-                .arg(name.leftJustified(16), r.ok() ? r.scenario->name : QStringLiteral("(invalid)")));
+        QString line = QStringLiteral("  %1  %2").arg(name.leftJustified(18), r.ok() ? r.scenario->name : QStringLiteral("(invalid)"));
+        if (r.ok() && r.scenario->lesson)
+            line += QStringLiteral("\n  %1  lesson: %2 — %3")
+                        .arg(QString().leftJustified(18), r.scenario->lesson->title, r.scenario->lesson->goal);
+        out(line + QLatin1Char('\n'));
     }
     return kExitOk;
 }
@@ -406,7 +431,7 @@ std::optional<int> runCli(const QStringList &args)
     if (cmd == QLatin1String("report"))
         return cmdReport(rest);
     if (cmd == QLatin1String("list"))
-        return cmdList();
+        return cmdList(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {
         out(QString::fromUtf8(kUsage));
         return kExitOk;

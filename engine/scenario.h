@@ -113,6 +113,59 @@ struct DomainConfig {
     Transfer transfer = Transfer::Copy; ///< procs only
 };
 
+/// `--set domains.threads.workers=16`: a value put into the YAML tree before validation.
+struct Override {
+    QString path;
+    QString value;
+};
+
+/// `--route pipeline.transform=tbb`: the starting domain of one stage, applied after parsing.
+struct RouteOverride {
+    QString key;
+    QString domain;
+};
+
+/// A comparison in a lesson check, like "> 50" or "<= 1.3".
+struct Condition {
+    enum class Op { Less, LessEqual, Greater, GreaterEqual };
+    Op op = Op::Less;
+    double value = 0;
+    bool holds(double x) const;
+    QString toString() const;
+};
+
+/**
+ * A claim a lesson step makes, checked by the lesson tests: the JSON report value at `metric`
+ * (a dotted path such as "loop.lag_ms.p99" or "classes.ticker.latency_ms.p99") before the step,
+ * after it, and/or the ratio after / before.
+ */
+struct LessonCheck {
+    QString metric;
+    std::optional<Condition> before, after, ratio;
+    SourceLoc loc;
+};
+
+/// One change a learner applies: routes and settings, live when the engine allows it.
+struct LessonStep {
+    QString title;
+    std::vector<RouteOverride> routes;
+    std::vector<Override> sets;
+    QString expect; ///< what should happen, in words
+    std::vector<LessonCheck> checks;
+    SourceLoc loc;
+};
+
+/// The `lesson:` block of a built-in scenario (issue 6): a guided experiment.
+struct Lesson {
+    QString title;
+    QString goal;
+    QString watch; ///< what to look at in the plots
+    QString expected; ///< the overall effect
+    QString why;
+    double checkDuration = 3.0; ///< seconds each run of a lesson test lasts
+    std::vector<LessonStep> steps;
+};
+
 /**
  * A parsed, validated scenario (DESIGN §4): plain values, no YAML left in it.
  * Produced by ScenarioParser; the engine, GUI and reports all read it.
@@ -130,6 +183,7 @@ struct Scenario {
     double gilSwitchInterval = 0.005;
     std::array<DomainConfig, kDomainCount> domains;
     std::vector<TaskClass> classes;
+    std::optional<Lesson> lesson;
 
     DomainConfig &domain(DomainKind d) { return domains[static_cast<int>(d)]; }
     const DomainConfig &domain(DomainKind d) const { return domains[static_cast<int>(d)]; }

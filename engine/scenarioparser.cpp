@@ -1,5 +1,6 @@
 #include "scenarioparser.h"
 
+#include "lesson.h"
 #include "units.h"
 
 #include <QFile>
@@ -537,6 +538,16 @@ const QHash<QString, Rule> &rules()
         t.insert(s + QStringLiteral("fail"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
         t.insert(s + QStringLiteral("crash"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
         t.insert(s + QStringLiteral("domain"), choice(domainNames()));
+
+        for (const char *k : { "title", "goal", "watch", "expected", "why" })
+            t.insert(QStringLiteral("lesson.") + QLatin1String(k), Rule { Leaf::Text, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("lesson.check_duration"), duration(0.2, false, 120));
+        t.insert(QStringLiteral("lesson.steps.*.title"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("lesson.steps.*.expect"), Rule { Leaf::Text, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("lesson.steps.*.check.*.metric"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
+        for (const char *k : { "before", "after", "ratio" })
+            t.insert(QStringLiteral("lesson.steps.*.check.*.") + QLatin1String(k),
+                Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
         return t;
     }();
     return table;
@@ -918,6 +929,8 @@ private:
 
     void readSla(const YNode &parent, const QString &rulePath, std::optional<double> &out);
     void readDomains(const YNode &n, Scenario &s);
+    void readLesson(const YNode &n, Scenario &s);
+    void readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step);
     void readClass(const YNode &n, int index, Scenario &s, QHash<QString, int> &classLines);
     void readArrival(const YNode &n, const QString &className, Arrival &a);
     void readStage(const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, int> &stageLines);
@@ -950,7 +963,7 @@ Scenario Validator::validate(const YNode &root)
     checkKeys(root,
         { QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("duration"), QStringLiteral("seed"),
             QStringLiteral("sla"), QStringLiteral("starvation"), QStringLiteral("gil"), QStringLiteral("domains"),
-            QStringLiteral("classes") },
+            QStringLiteral("classes"), QStringLiteral("lesson") },
         QStringLiteral("the scenario"));
 
     require(root, QStringLiteral("name"), QStringLiteral("the scenario"), QStringLiteral("name: My scenario"));
@@ -998,7 +1011,166 @@ Scenario Validator::validate(const YNode &root)
     QHash<QString, int> classLines;
     for (std::size_t i = 0; i < classes->items.size(); ++i)
         readClass(*classes->items[i], int(i), s, classLines);
+    if (const YNode *lesson = root.value(QStringLiteral("lesson")))
+        readLesson(*lesson, s);
     return s;
+}
+
+void Validator::readLesson(const YNode &n, Scenario &s)
+{
+    if (!isSection(n, QStringLiteral("lesson"), QStringLiteral("with title, goal, watch, steps, expected and why")))
+        return;
+    checkKeys(n,
+        { QStringLiteral("title"), QStringLiteral("goal"), QStringLiteral("watch"), QStringLiteral("steps"),
+            QStringLiteral("expected"), QStringLiteral("why"), QStringLiteral("check_duration") },
+        QStringLiteral("lesson"));
+    Lesson l;
+    const auto text = [&](const char *key, QString &out) {
+        const QString k = QLatin1String(key);
+        require(n, k, QStringLiteral("lesson"), QStringLiteral("%1: ...").arg(k));
+        if (auto v = field(n, k, QStringLiteral("lesson.") + k))
+            out = v->text.trimmed();
+    };
+    text("title", l.title);
+    text("goal", l.goal);
+    text("watch", l.watch);
+    text("expected", l.expected);
+    text("why", l.why);
+    if (auto v = field(n, QStringLiteral("check_duration"), QStringLiteral("lesson.check_duration")))
+        l.checkDuration = v->number;
+
+    const YNode *steps = n.value(QStringLiteral("steps"));
+    if (!steps || steps->type != YNode::Type::Sequence || steps->items.empty()) {
+        error(steps ? *steps : n,
+            QStringLiteral("lesson.steps: expected a list of at least one step, like "
+                           "- { title: Move it, route: crunch.work=tbb }"));
+        s.lesson = std::move(l);
+        return;
+    }
+    for (std::size_t i = 0; i < steps->items.size(); ++i) {
+        const YNode &st = *steps->items[i];
+        const QString where = QStringLiteral("lesson.steps[%1]").arg(i);
+        if (st.type != YNode::Type::Map) {
+            error(st, where + QStringLiteral(": expected a step mapping with title and route or set; got ") + nodeKind(st));
+            continue;
+        }
+        checkKeys(st,
+            { QStringLiteral("title"), QStringLiteral("route"), QStringLiteral("set"), QStringLiteral("expect"),
+                QStringLiteral("check") },
+            where);
+        LessonStep step;
+        step.loc = { st.line, st.column };
+        require(st, QStringLiteral("title"), where, QStringLiteral("title: Move the CPU work to tbb"));
+        if (auto v = field(st, QStringLiteral("title"), QStringLiteral("lesson.steps.*.title")))
+            step.title = v->text;
+        if (auto v = field(st, QStringLiteral("expect"), QStringLiteral("lesson.steps.*.expect")))
+            step.expect = v->text.trimmed();
+        if (const YNode *route = st.value(QStringLiteral("route"))) {
+            std::vector<const YNode *> items;
+            if (route->type == YNode::Type::Sequence)
+                for (const auto &it : route->items)
+                    items.push_back(it.get());
+            else
+                items.push_back(route);
+            for (const YNode *it : items) {
+                QString why;
+                std::optional<RouteOverride> r;
+                if (it->type == YNode::Type::Scalar)
+                    r = ScenarioParser::parseRouteArgument(it->text.trimmed(), &why);
+                else
+                    why = QStringLiteral("expected CLASS.STAGE=DOMAIN; got ") + nodeKind(*it);
+                if (r)
+                    step.routes.push_back(*r);
+                else
+                    error(*it, where + QStringLiteral(".route: ") + why);
+            }
+        }
+        if (const YNode *set = st.value(QStringLiteral("set"))) {
+            if (set->type != YNode::Type::Map)
+                error(*set,
+                    where + QStringLiteral(".set: expected a mapping of setting paths to values, like "
+                                           "{ domains.threads.workers: 8 }; got ")
+                        + nodeKind(*set));
+            else
+                for (const YEntry &e : set->entries) {
+                    if (e.value->type != YNode::Type::Scalar) {
+                        error(*e.value, where + QStringLiteral(".set.") + e.key + QStringLiteral(": expected a value; got ")
+                                + nodeKind(*e.value));
+                        continue;
+                    }
+                    step.sets.push_back({ e.key, e.value->text.trimmed() });
+                }
+        }
+        if (step.routes.empty() && step.sets.empty() && st.value(QStringLiteral("route")) == nullptr
+            && st.value(QStringLiteral("set")) == nullptr)
+            error(st, where + QStringLiteral(": a step needs a change: route (CLASS.STAGE=DOMAIN) or set (PATH: VALUE)"));
+        if (const YNode *checks = st.value(QStringLiteral("check"))) {
+            if (checks->type != YNode::Type::Sequence) {
+                error(*checks, where + QStringLiteral(".check: expected a list of { metric, before, after, ratio }; got ")
+                        + nodeKind(*checks));
+            } else {
+                for (const auto &c : checks->items)
+                    readLessonCheck(*c, where + QStringLiteral(".check"), s, step);
+            }
+        }
+        l.steps.push_back(std::move(step));
+    }
+    s.lesson = std::move(l);
+}
+
+void Validator::readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step)
+{
+    if (n.type != YNode::Type::Map) {
+        error(n, where + QStringLiteral(": expected { metric: PATH, before: \"> 50\", after: \"< 10\" }; got ")
+                + nodeKind(n));
+        return;
+    }
+    checkKeys(n, { QStringLiteral("metric"), QStringLiteral("before"), QStringLiteral("after"), QStringLiteral("ratio") },
+        where);
+    LessonCheck c;
+    c.loc = { n.line, n.column };
+    require(n, QStringLiteral("metric"), where, QStringLiteral("metric: loop.lag_ms.p99"));
+    if (auto v = field(n, QStringLiteral("metric"), QStringLiteral("lesson.steps.*.check.*.metric"))) {
+        c.metric = v->text;
+        const QStringList parts = c.metric.split(QLatin1Char('.'));
+        const QString head = parts.value(0);
+        const auto namedPart = [&](const QStringList &names, const QString &kind) {
+            if (parts.size() < 3 || !names.contains(parts[1]))
+                error(*n.value(QStringLiteral("metric")),
+                    where + QStringLiteral(".metric: ") + quoted(c.metric) + QStringLiteral(": no ") + kind
+                        + QStringLiteral(" named ") + quoted(parts.value(1)) + QStringLiteral("; expected one of ")
+                        + names.join(QStringLiteral(", ")));
+        };
+        if (head == QLatin1String("classes")) {
+            QStringList names;
+            for (const TaskClass &tc : s.classes)
+                names << tc.name;
+            namedPart(names, QStringLiteral("class"));
+        } else if (head == QLatin1String("domains")) {
+            namedPart(domainNames(), QStringLiteral("domain"));
+        } else if (head != QLatin1String("loop") && head != QLatin1String("totals")) {
+            error(*n.value(QStringLiteral("metric")),
+                where + QStringLiteral(".metric: ") + quoted(c.metric)
+                    + QStringLiteral(": expected a JSON report path starting with classes, domains, loop or totals"));
+        }
+    }
+    const auto cond = [&](const char *key, std::optional<Condition> &out) {
+        const QString k = QLatin1String(key);
+        auto v = field(n, k, QStringLiteral("lesson.steps.*.check.*.") + k);
+        if (!v)
+            return;
+        out = parseCondition(v->text);
+        if (!out)
+            error(*n.value(k),
+                where + QLatin1Char('.') + k + QStringLiteral(": expected a comparison like \"< 10\" or \">= 1.4\"; got ")
+                    + quoted(v->text));
+    };
+    cond("before", c.before);
+    cond("after", c.after);
+    cond("ratio", c.ratio);
+    if (!n.entry(QStringLiteral("before")) && !n.entry(QStringLiteral("after")) && !n.entry(QStringLiteral("ratio")))
+        error(n, where + QStringLiteral(": a check needs before, after or ratio"));
+    step.checks.push_back(std::move(c));
 }
 
 void Validator::readDomains(const YNode &n, Scenario &s)
@@ -1407,6 +1579,8 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
     }
 }
 
+thread_local bool t_checkingLesson = false; // validating a lesson's steps: do not recurse
+
 bool sortsBefore(const ScenarioError &a, const ScenarioError &b)
 {
     const auto group = [](const ScenarioError &e) {
@@ -1521,6 +1695,25 @@ ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sou
         result.errors.push_back({ sourceName, 0, 0,
             QStringLiteral("too many errors; only the first ") + QString::number(kMaxErrors)
                 + QStringLiteral(" are shown") });
+    if (result.errors.empty() && s.lesson && !t_checkingLesson) {
+        // Each step must apply cleanly on top of the ones before it: parse with them as overrides.
+        t_checkingLesson = true;
+        std::vector<Override> cumulativeSets = sets;
+        std::vector<RouteOverride> cumulativeRoutes = routes;
+        for (std::size_t i = 0; i < s.lesson->steps.size(); ++i) {
+            const LessonStep &step = s.lesson->steps[i];
+            cumulativeSets.insert(cumulativeSets.end(), step.sets.begin(), step.sets.end());
+            cumulativeRoutes.insert(cumulativeRoutes.end(), step.routes.begin(), step.routes.end());
+            const ParseResult applied = parseText(yaml, sourceName, cumulativeSets, cumulativeRoutes);
+            for (const ScenarioError &e : applied.errors) {
+                // The step's changes were passed as --set/--route; say "set"/"route" as the file does.
+                const QString what = e.message.startsWith(QLatin1String("--")) ? e.message.mid(2) : e.message;
+                result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
+                    QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title) + what });
+            }
+        }
+        t_checkingLesson = false;
+    }
     if (result.errors.empty())
         result.scenario = std::move(s);
     return result;

@@ -20,18 +20,6 @@ struct ScenarioError {
     QString toString() const;
 };
 
-/// `--set domains.threads.workers=16`: a value put into the YAML tree before validation.
-struct Override {
-    QString path;
-    QString value;
-};
-
-/// `--route pipeline.transform=tbb`: the starting domain of one stage, applied after parsing.
-struct RouteOverride {
-    QString key;
-    QString domain;
-};
-
 struct ParseResult {
     std::optional<Scenario> scenario; ///< set only when there are no errors
     std::vector<ScenarioError> errors;

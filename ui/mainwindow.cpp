@@ -1,11 +1,16 @@
 #include "mainwindow.h"
 
+#include "lesson.h"
+#include "lessonpanel.h"
+
 #include "builtins.h"
 #include "domaincard.h"
 #include "domainstyle.h"
 #include "enginecontroller.h"
 #include "findingspanel.h"
 #include "lagmonitor.h"
+#include "lesson.h"
+#include "lessonpanel.h"
 #include "liveplots.h"
 #include "reportexporter.h"
 #include "routingmodel.h"
@@ -180,6 +185,21 @@ void MainWindow::buildActions()
     file->addSeparator();
     file->addAction(quit);
 
+    QMenu *lessons = menuBar()->addMenu(tr("&Lessons"));
+    for (const QString &name : builtinScenarioNames()) {
+        const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
+        if (!r.ok() || !r.scenario->lesson)
+            continue;
+        QAction *a = lessons->addAction(r.scenario->lesson->title, this, [this, name] {
+            if (openScenario(name) && m_lessonDock) {
+                m_lessonDock->show();
+                m_lessonDock->raise();
+            }
+        });
+        a->setToolTip(r.scenario->lesson->goal);
+        a->setData(name);
+    }
+
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
     runMenu->addAction(m_runAction);
     runMenu->addAction(m_stopAction);
@@ -270,7 +290,15 @@ void MainWindow::buildDocks()
     findingsDock->setWidget(m_findings);
     addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
 
+    m_lessonPanel = new LessonPanel;
+    connect(m_lessonPanel, &LessonPanel::stepRequested, this, &MainWindow::applyLessonStep);
+    m_lessonDock = new QDockWidget(tr("Lesson"), this);
+    m_lessonDock->setObjectName(QStringLiteral("lessonDock"));
+    m_lessonDock->setWidget(m_lessonPanel);
+    addDockWidget(Qt::LeftDockWidgetArea, m_lessonDock);
+
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_lessonDock->toggleViewAction());
     view->addAction(domainsDock->toggleViewAction());
     view->addAction(routingDock->toggleViewAction());
     view->addAction(findingsDock->toggleViewAction());
@@ -357,7 +385,11 @@ bool MainWindow::openLastScenario()
 void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
 {
     m_loaded = scenario;
+    m_scenarioPath = path;
     m_hasScenario = true;
+    m_lessonPanel->setLesson(scenario.lesson);
+    if (scenario.lesson)
+        m_lessonDock->show();
     m_scenarioPanel->showScenario(scenario, originText(path));
     resetControls();
     m_routing->setAvailableDomains({true, true, true, true});
@@ -383,7 +415,72 @@ void MainWindow::revertControls()
     if (!m_hasScenario || m_controller->hasEngine())
         return; // while running, the controls are the engine's state: change them one by one
     resetControls();
+    m_lessonPanel->clearApplied();
     statusBar()->showMessage(tr("Controls back to the scenario file"), 3000);
+}
+
+void MainWindow::applyLessonStep(int index)
+{
+    if (!m_hasScenario || !m_loaded.lesson || index < 0 || index >= int(m_loaded.lesson->steps.size()))
+        return;
+    const LessonStep &step = m_loaded.lesson->steps[std::size_t(index)];
+    // The lesson's settings up to this step, on top of the file (the parser checked they apply).
+    std::vector<Override> sets;
+    std::vector<RouteOverride> routes;
+    lessonOverrides(*m_loaded.lesson, index + 1, &sets, &routes);
+    const ParseResult target = ScenarioParser::parseFile(m_scenarioPath, sets, routes);
+    if (!target.ok()) {
+        statusBar()->showMessage(tr("Step %1 cannot be applied: %2").arg(index + 1).arg(target.errors.front().toString()), 8000);
+        return;
+    }
+    if (isLiveStep(step)) {
+        for (const RouteOverride &r : step.routes) {
+            const DomainKind d = *domainFromName(r.domain);
+            m_routing->setRoute(r.key, d);
+            if (Stage *st = findStage(m_working, r.key))
+                st->domain = d;
+            if (isRunning())
+                m_controller->reassign(r.key, d);
+        }
+        std::array<bool, kDomainCount> touched {};
+        for (const Override &o : step.sets)
+            if (const auto d = domainFromName(o.path.section(QLatin1Char('.'), 1, 1)))
+                touched[std::size_t(*d)] = true;
+        for (DomainKind d : kAllDomains) {
+            if (!touched[std::size_t(d)])
+                continue;
+            const DomainConfig &want = target.scenario->domain(d);
+            DomainConfig &cfg = m_working.domain(d);
+            const bool resized = cfg.workers != want.workers;
+            const bool bounded = cfg.queue != want.queue || cfg.maxInflight != want.maxInflight || cfg.onFull != want.onFull;
+            cfg.workers = want.workers;
+            cfg.queue = want.queue;
+            cfg.maxInflight = want.maxInflight;
+            cfg.onFull = want.onFull;
+            cfg.declared = true;
+            m_cards[std::size_t(d)]->setConfig(cfg);
+            if (isRunning() && resized)
+                m_controller->resize(d, cfg.workers);
+            if (isRunning() && bounded)
+                m_controller->setBackpressure(d, Backpressure { cfg.queue, cfg.maxInflight, cfg.onFull });
+        }
+        statusBar()->showMessage(isRunning() ? tr("Step %1 applied to the running engine").arg(index + 1)
+                                             : tr("Step %1 applied; press Run to see it").arg(index + 1),
+            5000);
+    } else {
+        // A setting the engine cannot change while running: the next run starts with it.
+        m_working = *target.scenario;
+        m_routing->setScenario(m_working);
+        for (DomainKind d : kAllDomains)
+            m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
+        if (isRunning()) {
+            restart();
+            statusBar()->showMessage(tr("Step %1 applied: the run restarted with it").arg(index + 1), 5000);
+        } else {
+            statusBar()->showMessage(tr("Step %1 applied; press Run to see it").arg(index + 1), 5000);
+        }
+    }
+    m_lessonPanel->markApplied(index);
 }
 
 void MainWindow::resetControls()

@@ -13,6 +13,7 @@
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 
@@ -21,6 +22,7 @@ namespace hs {
 class DomainCard;
 class EngineController;
 class FindingsPanel;
+class LessonPanel;
 class LagMonitor;
 class LivePlots;
 class ReportExporter;
@@ -71,6 +73,7 @@ public:
     DomainCard *domainCard(DomainKind d) const { return m_cards[std::size_t(d)]; }
     FindingsPanel *findingsPanel() const { return m_findings; }
     ScenarioPanel *scenarioPanel() const { return m_scenarioPanel; }
+    LessonPanel *lessonPanel() const { return m_lessonPanel; }
     LagMonitor *lagMonitor() const { return m_lag; }
     QAction *runAction() const { return m_runAction; }
     QAction *stopAction() const { return m_stopAction; }
@@ -91,6 +94,9 @@ public Q_SLOTS:
     void openDialog();
     /// Puts the pool sizes, backpressure and routes back to the scenario as loaded (between runs).
     void revertControls();
+    /// Applies step `index` of the scenario's lesson: live on the running engine when the engine
+    /// can change it (routes, pool sizes, backpressure), else by restarting the run with it.
+    void applyLessonStep(int index);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -125,6 +131,9 @@ private:
     RoutingModel *m_routing = nullptr;
     RoutingTable *m_routingTable = nullptr;
     FindingsPanel *m_findings = nullptr;
+    LessonPanel *m_lessonPanel = nullptr;
+    QDockWidget *m_lessonDock = nullptr;
+    QString m_scenarioPath; ///< what m_loaded was parsed from (lesson steps re-parse it)
     std::array<DomainCard *, kDomainCount> m_cards{};
 
     QAction *m_openAction = nullptr;
