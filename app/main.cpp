@@ -44,12 +44,15 @@ int main(int argc, char **argv)
     if (subcommand)
         return *hs::runCli(args);
     // No display (or no GUI built): the main job is a headless run that writes a report.
+    // `hybridscope [SCENARIO] [run options]`: only a first argument that is not an option names the
+    // scenario; later words are option values (`--duration 2s`).
     QString scenario = QStringLiteral("default");
     QStringList rest;
-    for (const QString &a : args) {
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
         if (a == QLatin1String("--run") || a == QLatin1String("--verbose"))
             continue; // GUI options: without a display the run is headless anyway
-        if (!a.startsWith(QLatin1String("--")) && scenario == QLatin1String("default"))
+        if (i == 0 && !a.startsWith(QLatin1String("--")))
             scenario = a;
         else
             rest << a;
