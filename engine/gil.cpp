@@ -11,14 +11,14 @@ constexpr std::int64_t kWaitSliceNs = 2'000'000;
 
 bool mustStop(const WorkControl &ctl, std::int64_t now)
 {
-    return (ctl.cancel && ctl.cancel->load(std::memory_order_relaxed)) || (ctl.deadlineNs != 0 && now >= ctl.deadlineNs);
+    return (ctl.cancel && ctl.cancel->load(std::memory_order_relaxed))
+        || (ctl.deadlineNs != 0 && now >= ctl.deadlineNs);
 }
 } // namespace
 
 Gil::Gil(std::int64_t switchIntervalNs)
     : m_intervalNs(std::max<std::int64_t>(1, switchIntervalNs))
-{
-}
+{ }
 
 void Gil::setSwitchInterval(std::int64_t ns)
 {
@@ -85,10 +85,14 @@ bool Gil::waitLocked(std::unique_lock<std::mutex> &lk, const WorkControl &ctl, s
                 *waitedNs += waited;
             return false;
         }
-        std::int64_t until = now + kWaitSliceNs;
-        if (ctl.deadlineNs != 0)
-            until = std::min(until, ctl.deadlineNs);
-        w.cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(until)));
+        if (!ctl.cancel && ctl.deadlineNs == 0) {
+            w.cv.wait(lk); // nothing to watch: sleep until granted
+        } else {
+            std::int64_t until = now + kWaitSliceNs;
+            if (ctl.deadlineNs != 0)
+                until = std::min(until, ctl.deadlineNs);
+            w.cv.wait_until(lk, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(until)));
+        }
         now = nowNs();
     }
     // grantFrontLocked() took us off the queue and left m_held set: the lock is ours.
