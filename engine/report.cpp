@@ -96,13 +96,13 @@ QJsonObject runToJson(const RunResult &r)
         classes[c.name] = o;
     }
     root[QStringLiteral("classes")] = classes;
-    root[QStringLiteral("gil")] = QJsonObject { { QStringLiteral("enabled"), r.scenario.gilEnabled },
-        { QStringLiteral("used"), r.gilUsed },
-        { QStringLiteral("switch_interval_ms"), round3(r.scenario.gilSwitchInterval * 1e3) },
-        { QStringLiteral("acquisitions"), qint64(r.gil.acquisitions) },
-        { QStringLiteral("contended"), qint64(r.gil.contended) },
-        { QStringLiteral("switches"), qint64(r.gil.forcedSwitches) },
-        { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
+    root[QStringLiteral("gil")]
+        = QJsonObject { { QStringLiteral("enabled"), r.scenario.gilEnabled }, { QStringLiteral("used"), r.gilUsed },
+              { QStringLiteral("switch_interval_ms"), round3(r.scenario.gilSwitchInterval * 1e3) },
+              { QStringLiteral("acquisitions"), qint64(r.gil.acquisitions) },
+              { QStringLiteral("contended"), qint64(r.gil.contended) },
+              { QStringLiteral("switches"), qint64(r.gil.forcedSwitches) },
+              { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
     QJsonObject domains;
     for (const DomainResult &d : r.domains) {
         if (!d.used)

@@ -147,9 +147,11 @@ void LivePlots::addFrame(const Frame &frame)
                             frame.classes[c].p99Ms > 0 ? frame.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
     // GIL emulation: how long each class's cpu stages wait for the GIL, dashed in the class's colour.
     if (frame.gil && m_gilSeries.empty())
-        for (int i = 0; i < int(m_scenario.classes.size()); ++i)
-            m_gilSeries.push_back(m_latency->addSeries(tr("%1 GIL wait").arg(m_scenario.classes[std::size_t(i)].name),
-                                                       classColor(i, palette()), LivePlot::Axis::Left, Qt::DashLine));
+        for (int i = 0; i < int(m_scenario.classes.size()); ++i) {
+            const QString name = tr("%1 GIL wait").arg(m_scenario.classes[std::size_t(i)].name);
+            m_gilSeries.push_back(
+                m_latency->addSeries(name, classColor(i, palette()), LivePlot::Axis::Left, Qt::DashLine));
+        }
     for (std::size_t c = 0; c < frame.classes.size() && c < m_gilSeries.size(); ++c)
         m_latency->addPoint(m_gilSeries[c], frame.t, frame.classes[c].gilWaitP99Ms);
     for (LivePlot *p : plots())

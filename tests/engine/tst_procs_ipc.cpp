@@ -305,7 +305,8 @@ void TestProcsIpc::replyRejects_data()
     // The GIL wait is the last field and lies within the work's span.
     QTest::newRow("negative GIL wait") << patched(good, int(good.size()) - 8, u64le(std::uint64_t(-1)))
                                        << FrameError::BadValue;
-    QTest::newRow("GIL wait beyond the work") << patched(good, int(good.size()) - 8, u64le(1501)) << FrameError::BadValue;
+    QTest::newRow("GIL wait beyond the work")
+        << patched(good, int(good.size()) - 8, u64le(1501)) << FrameError::BadValue;
 }
 
 void TestProcsIpc::replyRejects()
