@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "generator.h"
+#include "gil.h"
 #include "latencyserver.h"
 #include "loopdomain.h"
 #include "procsdomain.h"
@@ -31,7 +32,9 @@ struct ClassStats {
     LatencyHistogram latency;
     LatencyHistogram hop;
     LatencyHistogram ipc; // procs stages: serialization + transfer, both ways
+    LatencyHistogram gilWait; // cpu stages under the GIL: time spent waiting for it
     SlidingWindow window;
+    SlidingWindow gilWindow;
     std::deque<std::pair<std::int64_t, std::uint64_t>> doneHistory; // monitor thread only
 };
 
@@ -57,6 +60,9 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         , options(o)
         , router(scenario)
         , classes(scenario.classes.size())
+        , gil(std::max<std::int64_t>(1, secondsToNs(scenario.gilSwitchInterval)))
+        , gilOn(scenario.gilEnabled)
+        , gilUsed(scenario.gilEnabled)
     {
         for (auto &c : classes)
             c = std::make_unique<ClassStats>();
@@ -104,7 +110,22 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         const StagePlan &p = job.task->plan[std::size_t(job.stage)];
         WorkResult r;
         switch (job.work) {
-        case WorkKind::Cpu: r = runCpu(st.kernel, p.time, ctl); break;
+        case WorkKind::Cpu: {
+            // DESIGN §3: cpu work on loop and threads holds the one GIL; tbb models native code.
+            const Domain *dom = currentDomain();
+            if (!gilOn.load(std::memory_order_relaxed) || !dom
+                || (dom->kind() != DomainKind::Loop && dom->kind() != DomainKind::Threads)) {
+                r = runCpu(st.kernel, p.time, ctl);
+                break;
+            }
+            std::int64_t waited = 0;
+            WorkControl underGil = ctl;
+            underGil.gil = &gil;
+            underGil.gilWaitNs = &waited;
+            r = runCpu(st.kernel, p.time, underGil);
+            classes[std::size_t(job.task->cls)]->gilWait.record(waited);
+            break;
+        }
         case WorkKind::Block:
         case WorkKind::Async: // off the loop, an await degrades to a blocking wait
             r = runBlock(p.time, ctl);
@@ -131,6 +152,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         r.time = p.time;
         r.bytes = p.bytes;
         r.payloadOut = p.payloadOut;
+        r.gil = gilOn.load(std::memory_order_relaxed); // the worker's own GIL, with the same interval
+        r.gilSwitchInterval = scenario.gilSwitchInterval;
         r.outFill = std::uint8_t((t.id + std::uint64_t(job.stage)) & 0xff); // as exitStage makes it
         // No local copy: serializing the bytes to the worker is how they move into this domain.
         if (p.payloadIn > 0)
@@ -160,6 +183,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     }
 
     void procsEvent(const QString &label) override { addEvent(label); }
+
+    void recordGilWait(const StageJob &job, std::int64_t waitNs) override
+    {
+        classes[std::size_t(job.task->cls)]->gilWait.record(waitNs);
+    }
 
     void stageEnded(StageJob &&job, const WorkResult &result) override
     {
@@ -270,10 +298,14 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 c.doneHistory.pop_front();
             const auto &[ht, hd] = c.doneHistory.front();
             cf.throughput = now > ht ? double(cf.completed - hd) * 1e9 / double(now - ht) : 0.0;
+            c.gilWindow.tick(now, c.gilWait.snapshot());
+            cf.gilWaitP99Ms = c.gilWindow.window().percentile(0.99) / 1e6;
             f.classes.push_back(cf);
         }
         if (loop)
             f.loopLagMs = loop->takeFrameLagMs(now);
+        f.gil = gilOn.load(std::memory_order_relaxed);
+        f.gilWaiting = gil.waiting();
         return f;
     }
 
@@ -403,6 +435,9 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     std::array<std::unique_ptr<Domain>, kDomainCount> domains;
     LoopDomain *loop = nullptr;
     std::unique_ptr<Generator> generator;
+    Gil gil; // the engine's one GIL, for loop and threads (each worker process has its own)
+    std::atomic<bool> gilOn; // cpu stages that start from now on take it
+    std::atomic<bool> gilUsed; // it was on at some point of the run
     LatencyServer server;
     QTemporaryDir tempDir { QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX") };
     std::thread monitorThread;
@@ -587,6 +622,21 @@ bool Engine::reassign(const QString &key, DomainKind dk, QString *error)
     return true;
 }
 
+void Engine::setGil(bool enabled)
+{
+    if (d->gilOn.exchange(enabled) == enabled)
+        return;
+    if (enabled)
+        d->gilUsed = true;
+    // Stages already burning keep what they started with: the lock works the same either way.
+    d->addEvent(enabled ? QStringLiteral("GIL on") : QStringLiteral("GIL off"));
+}
+
+bool Engine::gilEnabled() const
+{
+    return d->gilOn.load();
+}
+
 DomainKind Engine::routeOf(const QString &key) const
 {
     const auto where = d->router.find(key);
@@ -638,6 +688,7 @@ RunResult Engine::result() const
         cr.latency = c.latency.snapshot();
         cr.hop = c.hop.snapshot();
         cr.ipc = c.ipc.snapshot();
+        cr.gilWait = c.gilWait.snapshot();
         if (auto sla = d->scenario.slaFor(int(i)))
             cr.slaP99Ms = *sla * 1e3;
         {
@@ -662,6 +713,9 @@ RunResult Engine::result() const
         r.events = d->events;
     }
     r.doubleEnds = d->doubleEnds.load();
+    r.gilUsed = d->gilUsed.load();
+    r.gilEnabled = d->gilOn.load();
+    r.gil = d->gil.stats();
     r.findings = diagnose(r);
     return r;
 }

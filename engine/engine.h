@@ -57,6 +57,10 @@ public:
     bool setBackpressure(DomainKind d, const Backpressure &bp, QString *error = nullptr);
     bool reassign(const QString &key, DomainKind d, QString *error = nullptr);
     DomainKind routeOf(const QString &key) const;
+    /// GIL emulation on or off (DESIGN §3), also while running: cpu stages that start afterwards follow it,
+    /// in every worker process too. Adds a run event when it changes.
+    void setGil(bool enabled);
+    bool gilEnabled() const;
 
     const Scenario &scenario() const;
     /// Seconds since start.

@@ -29,6 +29,7 @@ struct ClassFrame {
     std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
     double p99Ms = 0; ///< end-to-end latency P99 over the sliding 1 s window
     double throughput = 0; ///< completions per second over the sliding window
+    double gilWaitP99Ms = 0; ///< P99 of a cpu stage's GIL wait over the sliding 1 s window (GIL emulation)
 };
 
 /// A sample of every metric, taken 20 times a second; a run keeps every frame.
@@ -37,6 +38,8 @@ struct Frame {
     std::array<DomainFrame, kDomainCount> domains {};
     std::vector<ClassFrame> classes;
     double loopLagMs = 0; ///< worst heartbeat lateness since the previous frame
+    bool gil = false; ///< GIL emulation is on
+    int gilWaiting = 0; ///< threads waiting for the engine's GIL now
 };
 
 /// A change made while running (resize, reassignment, policy), kept so plots can mark it.

@@ -216,7 +216,8 @@ constexpr std::uint8_t kFlagFsync = 1;
 constexpr std::uint8_t kFlagCrash = 2;
 constexpr std::uint8_t kFlagVerify = 4;
 constexpr std::uint8_t kFlagShm = 8;
-constexpr std::uint8_t kAllFlags = kFlagFsync | kFlagCrash | kFlagVerify | kFlagShm;
+constexpr std::uint8_t kFlagGil = 16;
+constexpr std::uint8_t kAllFlags = kFlagFsync | kFlagCrash | kFlagVerify | kFlagShm | kFlagGil;
 
 // An hour of work at most, as in the scenario format; a byte count of a GiB at most.
 constexpr std::int64_t kMaxTimeNs = std::int64_t(3600) * 1'000'000'000;
@@ -295,7 +296,7 @@ QByteArray encodeStage(const StageRequest &m)
     w.u8(workCode(m.work));
     w.u8(kernelCode(m.kernel));
     w.u8(std::uint8_t((m.fsync ? kFlagFsync : 0) | (m.crash ? kFlagCrash : 0) | (m.verify ? kFlagVerify : 0)
-        | (m.shm ? kFlagShm : 0)));
+        | (m.shm ? kFlagShm : 0) | (m.gil ? kFlagGil : 0)));
     w.u8(m.outFill);
     w.u16(m.netPort);
     w.i64(m.timeNs);
@@ -305,6 +306,7 @@ QByteArray encodeStage(const StageRequest &m)
     w.u64(m.inChecksum);
     w.u64(m.shmSize);
     w.text(m.tempDir);
+    w.i64(m.gilSwitchNs);
     return w.take();
 }
 
@@ -324,6 +326,7 @@ FrameError decodeStage(const unsigned char *p, std::size_t len, StageRequest *ou
     m.crash = flags & kFlagCrash;
     m.verify = flags & kFlagVerify;
     m.shm = flags & kFlagShm;
+    m.gil = flags & kFlagGil;
     m.outFill = r.u8();
     m.netPort = r.u16();
     m.timeNs = r.i64();
@@ -333,6 +336,9 @@ FrameError decodeStage(const unsigned char *p, std::size_t len, StageRequest *ou
     m.inChecksum = r.u64();
     m.shmSize = r.u64();
     m.tempDir = r.text();
+    m.gilSwitchNs = r.i64();
+    if (m.gilSwitchNs < 1 || m.gilSwitchNs > kMaxTimeNs)
+        r.fail(FrameError::BadValue);
     if (m.timeNs < 0 || m.timeNs > kMaxTimeNs || m.bytes < 0 || std::uint64_t(m.bytes) > kMaxPayloadBytes
         || m.payloadIn > kMaxPayloadBytes || m.payloadOut > kMaxPayloadBytes || m.shmSize > 2 * kMaxPayloadBytes)
         r.fail(FrameError::BadValue);
@@ -355,6 +361,7 @@ QByteArray encodeReply(const StageReply &m)
     w.u64(m.payloadOut);
     w.u64(m.outChecksum);
     w.text(m.reason);
+    w.i64(m.gilWaitNs);
     return w.take();
 }
 
@@ -370,7 +377,9 @@ FrameError decodeReply(const unsigned char *p, std::size_t len, StageReply *out)
     m.payloadOut = r.u64();
     m.outChecksum = r.u64();
     m.reason = r.text();
-    if (m.workStartNs < 0 || m.workEndNs < m.workStartNs || m.payloadOut > kMaxPayloadBytes)
+    m.gilWaitNs = r.i64();
+    if (m.workStartNs < 0 || m.workEndNs < m.workStartNs || m.payloadOut > kMaxPayloadBytes || m.gilWaitNs < 0
+        || m.gilWaitNs > m.workEndNs - m.workStartNs)
         r.fail(FrameError::BadValue);
     const FrameError e = r.finish();
     if (e == FrameError::Ok)

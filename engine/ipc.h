@@ -29,7 +29,7 @@ namespace hs::ipc {
  *         ... protocol error: nothing was allocated
  */
 inline constexpr std::uint32_t kMagic = 0x46575348; // bytes 'H' 'S' 'W' 'F'
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 2; // 2: GIL emulation fields
 inline constexpr std::size_t kHeaderSize = 16;
 /// Message fields of any frame: small, so a receiver may hold a fixed buffer of this size.
 inline constexpr std::uint32_t kMaxMetaBytes = 64 * 1024;
@@ -89,6 +89,8 @@ struct StageRequest {
     std::uint64_t inChecksum = 0;
     std::uint64_t shmSize = 0; ///< the segment is at least this large (shm)
     QByteArray tempDir; ///< UTF-8, for disk work
+    bool gil = false; ///< cpu work holds the worker's own GIL
+    std::int64_t gilSwitchNs = 5'000'000; ///< its switch interval
 };
 
 /// Worker → engine: how the stage ended. The payload out follows inline (copy) or is at offset 0
@@ -101,6 +103,7 @@ struct StageReply {
     std::uint64_t payloadOut = 0;
     std::uint64_t outChecksum = 0;
     QByteArray reason; ///< UTF-8
+    std::int64_t gilWaitNs = 0; ///< time the stage waited for the worker's GIL
 };
 
 QByteArray encodeHello(const Hello &m);

@@ -425,11 +425,15 @@ WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
     req.bytes = std::max<std::int64_t>(0, rs.bytes);
     req.payloadOut = std::uint64_t(std::max<std::int64_t>(0, rs.payloadOut));
     req.tempDir = m_opts.tempDir.toUtf8();
+    req.gil = rs.gil;
+    req.gilSwitchNs = std::max<std::int64_t>(1, secondsToNs(rs.gilSwitchInterval));
     const WorkControl wc = controlFor(job);
     CallResult r = s.proc.call(req, rs.payloadIn, CallControl { s.wakeFd, wc.cancel, wc.deadlineNs });
     switch (r.status) {
     case CallStatus::Ok: {
         m_remote.recordTransfer(job, r.sendNs, r.ipcNs);
+        if (req.gil && req.work == WorkKind::Cpu)
+            m_remote.recordGilWait(job, r.reply.gilWaitNs);
         WorkResult w { r.reply.status, QString::fromUtf8(r.reply.reason) };
         return m_remote.exitRemoteStage(job, w, std::move(r.payloadOut));
     }

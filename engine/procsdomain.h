@@ -25,6 +25,8 @@ struct RemoteStage {
     std::int64_t payloadOut = 0;
     std::uint8_t outFill = 0; ///< the byte payload_out is made of
     QByteArray payloadIn; ///< exactly payload_in bytes, not copied: moving them across is the serialization
+    bool gil = false; ///< cpu work holds the worker process's own GIL
+    double gilSwitchInterval = 0.005; ///< seconds
 };
 
 /**
@@ -47,6 +49,12 @@ public:
     virtual void recordTransfer(const StageJob &job, std::int64_t sendNs, std::int64_t ipcNs) = 0;
     /// Something a person should see on the run's timeline ("procs: worker crashed: SIGSEGV").
     virtual void procsEvent(const QString &label) { (void)label; }
+    /// A stage that ran under the worker's GIL (RemoteStage::gil) waited `waitNs` for it.
+    virtual void recordGilWait(const StageJob &job, std::int64_t waitNs)
+    {
+        (void)job;
+        (void)waitNs;
+    }
 };
 
 struct ProcsOptions {

@@ -88,6 +88,7 @@ QJsonObject runToJson(const RunResult &r)
         o[QStringLiteral("latency_ms")] = stats(c.latency);
         o[QStringLiteral("hop_ms")] = stats(c.hop);
         o[QStringLiteral("ipc_ms")] = stats(c.ipc);
+        o[QStringLiteral("gil_wait_ms")] = stats(c.gilWait);
         o[QStringLiteral("sla_p99_ms")] = c.slaP99Ms ? QJsonValue(round3(*c.slaP99Ms)) : QJsonValue();
         o[QStringLiteral("sla_met")] = c.slaMet();
         QJsonObject reasons;
@@ -97,6 +98,13 @@ QJsonObject runToJson(const RunResult &r)
         classes[c.name] = o;
     }
     root[QStringLiteral("classes")] = classes;
+    root[QStringLiteral("gil")]
+        = QJsonObject { { QStringLiteral("enabled"), r.scenario.gilEnabled }, { QStringLiteral("used"), r.gilUsed },
+              { QStringLiteral("switch_interval_ms"), round3(r.scenario.gilSwitchInterval * 1e3) },
+              { QStringLiteral("acquisitions"), qint64(r.gil.acquisitions) },
+              { QStringLiteral("contended"), qint64(r.gil.contended) },
+              { QStringLiteral("switches"), qint64(r.gil.forcedSwitches) },
+              { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
     QJsonObject domains;
     for (const DomainResult &d : r.domains) {
         if (!d.used)
@@ -331,13 +339,19 @@ QString runSummary(const RunResult &r)
     s << pad(QStringLiteral("CLASS"), -14) << pad(QStringLiteral("SUBMIT"), 8) << pad(QStringLiteral("DONE"), 8)
       << pad(QStringLiteral("FAIL"), 6) << pad(QStringLiteral("REJ"), 6) << pad(QStringLiteral("CANC"), 6)
       << pad(QStringLiteral("THRU/s"), 9) << pad(QStringLiteral("P50 ms"), 9) << pad(QStringLiteral("P99 ms"), 9)
-      << pad(QStringLiteral("P99.9 ms"), 10) << pad(QStringLiteral("HOP ms"), 8) << "  SLA P99\n";
+      << pad(QStringLiteral("P99.9 ms"), 10) << pad(QStringLiteral("HOP ms"), 8);
+    if (r.gilUsed)
+        s << pad(QStringLiteral("GIL p99"), 9);
+    s << "  SLA P99\n";
     for (const ClassResult &c : r.classes) {
         s << pad(c.name.left(13), -14) << pad(QString::number(c.submitted), 8) << pad(QString::number(c.completed), 8)
           << pad(QString::number(c.failed), 6) << pad(QString::number(c.rejected), 6)
           << pad(QString::number(c.cancelled), 6) << pad(num(c.throughput), 9)
           << pad(num(ms(c.latency.percentile(0.5)), 2), 9) << pad(num(ms(c.latency.percentile(0.99)), 2), 9)
-          << pad(num(ms(c.latency.percentile(0.999)), 2), 10) << pad(num(ms(c.hop.mean()), 3), 8) << "  ";
+          << pad(num(ms(c.latency.percentile(0.999)), 2), 10) << pad(num(ms(c.hop.mean()), 3), 8);
+        if (r.gilUsed)
+            s << pad(c.gilWait.isEmpty() ? QStringLiteral("-") : num(ms(c.gilWait.percentile(0.99)), 2), 9);
+        s << "  ";
         if (c.slaP99Ms)
             s << num(*c.slaP99Ms, 0) << " ms " << (c.slaMet() ? "met" : "MISSED");
         else
@@ -361,6 +375,10 @@ QString runSummary(const RunResult &r)
     }
     s << "\nloop lag: p50 " << num(ms(r.loopLag.percentile(0.5)), 3) << " ms, p99 "
       << num(ms(r.loopLag.percentile(0.99)), 3) << " ms, max " << num(ms(double(r.loopLag.max())), 3) << " ms\n";
+    if (r.gilUsed)
+        s << "GIL (switch interval " << num(r.scenario.gilSwitchInterval * 1e3, 1) << " ms): " << r.gil.acquisitions
+          << " acquisitions, " << r.gil.contended << " waited, " << r.gil.forcedSwitches << " forced switches, "
+          << num(ms(double(r.gil.waitNs)), 1) << " ms waiting in total\n";
     if (!r.findings.empty()) {
         s << "\nfindings:\n";
         for (const Finding &f : r.findings)

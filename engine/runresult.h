@@ -3,6 +3,7 @@
 #include "diagnostics.h"
 #include "domain.h"
 #include "frame.h"
+#include "gil.h"
 #include "latencyhistogram.h"
 #include "scenario.h"
 
@@ -21,6 +22,7 @@ struct ClassResult {
     HistogramSnapshot latency; ///< end-to-end, from the intended arrival (completed tasks)
     HistogramSnapshot hop; ///< stage-to-stage hop cost, queueing excluded
     HistogramSnapshot ipc; ///< procs stages: serialization + transfer time, both ways
+    HistogramSnapshot gilWait; ///< cpu stages under the GIL (loop, threads, procs): time waiting for it
     std::optional<double> slaP99Ms;
     QMap<QString, std::uint64_t> failureReasons; ///< reason -> count (failed, rejected, cancelled)
     bool slaMet() const;
@@ -48,6 +50,9 @@ struct RunResult {
     std::vector<RunEvent> events;
     std::vector<Finding> findings;
     std::uint64_t doubleEnds = 0; ///< tasks that tried to end twice (must stay 0)
+    bool gilUsed = false; ///< GIL emulation was on at some point of the run
+    bool gilEnabled = false; ///< ... and at its end
+    GilStats gil; ///< the engine's GIL (loop and threads; worker processes have their own)
 
     std::uint64_t submitted() const;
     std::uint64_t completed() const;

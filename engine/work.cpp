@@ -1,6 +1,7 @@
 #include "work.h"
 
 #include "clock.h"
+#include "gil.h"
 #include "latencyserver.h"
 #include "netclient.h"
 
@@ -49,6 +50,12 @@ std::optional<WorkResult> checkControl(const WorkControl &ctl)
     if (ctl.deadlineNs != 0 && nowNs() >= ctl.deadlineNs)
         return WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") };
     return std::nullopt;
+}
+
+// The GIL gave up waiting only because `ctl` said stop; say which.
+WorkResult stoppedWhileWaiting(const WorkControl &ctl)
+{
+    return checkControl(ctl).value_or(WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") });
 }
 
 // The end of the next wait slice toward `endNs`, cut short by the deadline.
@@ -449,6 +456,25 @@ WorkResult runCpu(CpuKernel kernel, double seconds, const WorkControl &ctl)
         return *s;
     if (!(seconds > 0))
         return ok();
+    // GIL emulation: hold the lock for the whole burn; a forced switch gives it up between units. The
+    // thread burns no CPU while it waits, so the budget below is CPU time spent holding the lock.
+    struct GilHold {
+        const WorkControl &ctl;
+        std::int64_t waited = 0;
+        bool held = false;
+        ~GilHold()
+        {
+            if (held)
+                ctl.gil->release();
+            if (ctl.gilWaitNs)
+                *ctl.gilWaitNs += waited;
+        }
+    } hold { ctl };
+    if (ctl.gil) {
+        hold.held = ctl.gil->acquire(ctl, &hold.waited);
+        if (!hold.held)
+            return stoppedWhileWaiting(ctl);
+    }
     // The thread CPU clock is a real system call on some VMs (~2.4 us): read it only when needed.
     const std::int64_t startCpu = threadCpuNs();
     const std::int64_t budget = secondsToNs(std::min(seconds, kMaxSeconds));
@@ -457,6 +483,11 @@ WorkResult runCpu(CpuKernel kernel, double seconds, const WorkControl &ctl)
         k.runUnit();
         if (auto s = checkControl(ctl))
             return *s;
+        if (ctl.gil) {
+            hold.held = ctl.gil->checkpoint(ctl, &hold.waited);
+            if (!hold.held)
+                return stoppedWhileWaiting(ctl);
+        }
     }
     return ok();
 }

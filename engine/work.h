@@ -11,6 +11,8 @@
 
 namespace hs {
 
+class Gil;
+
 /**
  * Cooperative control of one running stage. The work functions check it between small slices of
  * work (at most about a millisecond each), so a cancel or a passed deadline is noticed promptly.
@@ -22,6 +24,8 @@ namespace hs {
 struct WorkControl {
     const std::atomic<bool> *cancel = nullptr; ///< set -> stop soon, result Cancelled
     std::int64_t deadlineNs = 0; ///< CLOCK_MONOTONIC (hs::nowNs()); 0 = none; passing it -> TimedOut
+    Gil *gil = nullptr; ///< cpu work holds this lock while it burns (GIL emulation); null: none
+    std::int64_t *gilWaitNs = nullptr; ///< with `gil`: time spent waiting for it is added here
 };
 
 enum class WorkStatus { Ok, Failed, TimedOut, Cancelled };
@@ -40,7 +44,8 @@ struct WorkResult {
 };
 
 /// Burns `seconds` of the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) with `kernel`, in units of
-/// ~20-100 us, checking `ctl` between units. Overshoots by at most one unit.
+/// ~20-100 us, checking `ctl` between units. Overshoots by at most one unit. With `ctl.gil`, the CPU time
+/// is burnt while holding that lock, and the GIL's check point runs between units.
 WorkResult runCpu(CpuKernel kernel, double seconds, const WorkControl &ctl);
 
 /// A real blocking wait of `seconds` (clock_nanosleep toward an absolute end, in slices of at most 2 ms so a

@@ -1,6 +1,7 @@
 #include "workermain.h"
 
 #include "clock.h"
+#include "gil.h"
 #include "ipc.h"
 #include "shmsegment.h"
 #include "work.h"
@@ -173,9 +174,22 @@ QByteArray header(ipc::FrameType type, std::size_t meta, std::size_t payload)
     std::abort();
 }
 
-WorkResult runWork(const ipc::StageRequest &req, double seconds)
+// The worker process's own GIL (DESIGN §3: each worker process has its own). The worker runs one stage
+// at a time, so it is never contended; it exists so that procs pays and reports what Python would.
+Gil &processGil()
 {
-    const WorkControl ctl {}; // the engine enforces deadlines by terminating the process
+    static Gil gil;
+    return gil;
+}
+
+WorkResult runWork(const ipc::StageRequest &req, double seconds, std::int64_t *gilWaitNs)
+{
+    WorkControl ctl {}; // the engine enforces deadlines by terminating the process
+    if (req.gil && req.work == WorkKind::Cpu) {
+        processGil().setSwitchInterval(req.gilSwitchNs);
+        ctl.gil = &processGil();
+        ctl.gilWaitNs = gilWaitNs;
+    }
     switch (req.work) {
     case WorkKind::Cpu: return runCpu(req.kernel, seconds, ctl);
     case WorkKind::Block:
@@ -320,10 +334,10 @@ int workerMain(int argc, char **argv)
             const double seconds = double(req.timeNs) / 1e9;
             if (req.crash) {
                 // Mid-task: half the work, then die.
-                runWork(req, seconds / 2);
+                runWork(req, seconds / 2, nullptr);
                 crashNow(opt.crash);
             }
-            const WorkResult r = runWork(req, seconds);
+            const WorkResult r = runWork(req, seconds, &reply.gilWaitNs);
             reply.status = r.status;
             reply.reason = r.reason.toUtf8();
         }

@@ -65,6 +65,7 @@ void LivePlots::setScenario(const Scenario &scenario)
     m_utilizationSeries.fill(-1);
     m_starvedSeries.fill(-1);
     m_latencySeries.clear();
+    m_gilSeries.clear();
     for (auto &r : m_recentUtilization)
         r.clear();
     for (LivePlot *p : plots()) {
@@ -97,6 +98,11 @@ void LivePlots::setScenario(const Scenario &scenario)
 int LivePlots::latencySeries(int classIndex) const
 {
     return classIndex >= 0 && classIndex < int(m_latencySeries.size()) ? m_latencySeries[std::size_t(classIndex)] : -1;
+}
+
+int LivePlots::gilWaitSeries(int classIndex) const
+{
+    return classIndex >= 0 && classIndex < int(m_gilSeries.size()) ? m_gilSeries[std::size_t(classIndex)] : -1;
 }
 
 void LivePlots::addDomainSeries(DomainKind d)
@@ -139,6 +145,15 @@ void LivePlots::addFrame(const Frame &frame)
     for (std::size_t c = 0; c < frame.classes.size() && c < m_latencySeries.size(); ++c)
         m_latency->addPoint(m_latencySeries[c], frame.t,
                             frame.classes[c].p99Ms > 0 ? frame.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
+    // GIL emulation: how long each class's cpu stages wait for the GIL, dashed in the class's colour.
+    if (frame.gil && m_gilSeries.empty())
+        for (int i = 0; i < int(m_scenario.classes.size()); ++i) {
+            const QString name = tr("%1 GIL wait").arg(m_scenario.classes[std::size_t(i)].name);
+            m_gilSeries.push_back(
+                m_latency->addSeries(name, classColor(i, palette()), LivePlot::Axis::Left, Qt::DashLine));
+        }
+    for (std::size_t c = 0; c < frame.classes.size() && c < m_gilSeries.size(); ++c)
+        m_latency->addPoint(m_gilSeries[c], frame.t, frame.classes[c].gilWaitP99Ms);
     for (LivePlot *p : plots())
         p->setNow(frame.t);
 }
@@ -165,6 +180,8 @@ void LivePlots::recolor()
     m_starvation->setSeriesColor(m_loopLagSeries, domainColor(DomainKind::Loop, pal));
     for (std::size_t c = 0; c < m_latencySeries.size(); ++c)
         m_latency->setSeriesColor(m_latencySeries[c], classColor(int(c), pal));
+    for (std::size_t c = 0; c < m_gilSeries.size(); ++c)
+        m_latency->setSeriesColor(m_gilSeries[c], classColor(int(c), pal));
 }
 
 void LivePlots::changeEvent(QEvent *event)

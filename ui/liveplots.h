@@ -45,6 +45,9 @@ public:
     int utilizationSeries(DomainKind d) const { return m_utilizationSeries[std::size_t(d)]; }
     int starvedSeries(DomainKind d) const { return m_starvedSeries[std::size_t(d)]; }
     int loopLagSeries() const { return m_loopLagSeries; }
+    /// The dashed "GIL wait" line of a class on the latency plot (P99 of its stages' GIL wait), or -1:
+    /// made at the first frame with the GIL on.
+    int gilWaitSeries(int classIndex) const;
     /// Series index of class `i` in the latency plot.
     int latencySeries(int classIndex) const;
     int framesSeen() const { return m_frames; }
@@ -71,6 +74,7 @@ private:
     std::array<int, kDomainCount> m_starvedSeries{};
     int m_loopLagSeries = -1;
     std::vector<int> m_latencySeries;
+    std::vector<int> m_gilSeries; // empty until the GIL is on
     int m_frames = 0;
     static constexpr std::size_t kUtilizationFrames = 20; // 1 s of frames
     std::array<std::deque<double>, kDomainCount> m_recentUtilization;

@@ -68,6 +68,8 @@ StageRequest sampleStage()
     m.inChecksum = 0x0123456789abcdefULL;
     m.shmSize = 4096;
     m.tempDir = QByteArrayLiteral("/tmp/hybridscope-xyz");
+    m.gil = true;
+    m.gilSwitchNs = 3'000'000;
     return m;
 }
 
@@ -81,6 +83,7 @@ StageReply sampleReply()
     m.payloadOut = 0;
     m.outChecksum = 42;
     m.reason = QByteArrayLiteral("disk: No space left on device");
+    m.gilWaitNs = 400;
     return m;
 }
 
@@ -156,7 +159,7 @@ void TestProcsIpc::headerRejects_data()
     QTest::newRow("bad magic") << headerBytes(0x12345678, kVersion, 2, 0, 0) << any << FrameError::BadMagic;
     QTest::newRow("garbage text") << QByteArrayLiteral("not a frame, no!") << any << FrameError::BadMagic;
     QTest::newRow("version 0") << headerBytes(kMagic, 0, 2, 0, 0) << any << FrameError::BadVersion;
-    QTest::newRow("version 2") << headerBytes(kMagic, 2, 2, 0, 0) << any << FrameError::BadVersion;
+    QTest::newRow("next version") << headerBytes(kMagic, kVersion + 1, 2, 0, 0) << any << FrameError::BadVersion;
     QTest::newRow("type 0") << headerBytes(kMagic, kVersion, 0, 0, 0) << any << FrameError::UnknownType;
     QTest::newRow("type 4") << headerBytes(kMagic, kVersion, 4, 0, 0) << any << FrameError::UnknownType;
     QTest::newRow("meta over limit") << headerBytes(kMagic, kVersion, 2, kMaxMetaBytes + 1, 0) << any
@@ -203,6 +206,8 @@ void TestProcsIpc::stageRoundTrip()
     QCOMPARE(out.inChecksum, in.inChecksum);
     QCOMPARE(out.shmSize, in.shmSize);
     QCOMPARE(out.tempDir, in.tempDir);
+    QCOMPARE(out.gil, in.gil);
+    QCOMPARE(out.gilSwitchNs, in.gilSwitchNs);
 
     // Every work kind and kernel survives the trip.
     for (WorkKind w : { WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk })
@@ -241,6 +246,10 @@ void TestProcsIpc::stageRejects_data()
     longText += QByteArray(4097, 'a');
     QTest::newRow("text over 4096 bytes") << longText << FrameError::BadValue;
     QTest::newRow("empty") << QByteArray() << FrameError::Truncated;
+    // The GIL's switch interval is the last field: at least 1 ns, at most an hour.
+    QTest::newRow("GIL interval 0") << patched(good, int(good.size()) - 8, u64le(0)) << FrameError::BadValue;
+    QTest::newRow("GIL interval over an hour")
+        << patched(good, int(good.size()) - 8, u64le(3601ULL * 1'000'000'000ULL)) << FrameError::BadValue;
 }
 
 void TestProcsIpc::stageRejects()
@@ -276,6 +285,7 @@ void TestProcsIpc::replyRoundTrip()
     QCOMPARE(out.payloadOut, in.payloadOut);
     QCOMPARE(out.outChecksum, in.outChecksum);
     QCOMPARE(out.reason, in.reason);
+    QCOMPARE(out.gilWaitNs, in.gilWaitNs);
     for (qsizetype n = 0; n < meta.size(); ++n)
         QCOMPARE(decodeReply(bytes(meta), std::size_t(n), &out), FrameError::Truncated);
 }
@@ -292,6 +302,11 @@ void TestProcsIpc::replyRejects_data()
     QTest::newRow("negative start") << patched(good, 9, u64le(std::uint64_t(-1))) << FrameError::BadValue;
     QTest::newRow("payload over 1 GiB") << patched(good, 25, u64le(kMaxPayloadBytes + 1)) << FrameError::BadValue;
     QTest::newRow("trailing") << good + QByteArray(3, 'z') << FrameError::TrailingBytes;
+    // The GIL wait is the last field and lies within the work's span.
+    QTest::newRow("negative GIL wait") << patched(good, int(good.size()) - 8, u64le(std::uint64_t(-1)))
+                                       << FrameError::BadValue;
+    QTest::newRow("GIL wait beyond the work")
+        << patched(good, int(good.size()) - 8, u64le(1501)) << FrameError::BadValue;
 }
 
 void TestProcsIpc::replyRejects()

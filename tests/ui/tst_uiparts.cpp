@@ -9,6 +9,7 @@
 #include "lagmonitor.h"
 #include "livefindings.h"
 #include "liveplot.h"
+#include "liveplots.h"
 #include "routingmodel.h"
 #include "scenariopanel.h"
 
@@ -497,6 +498,31 @@ private Q_SLOTS:
         QVERIFY(panel.errorHeading().contains(QStringLiteral("Two classes"))); // still showing
         panel.clearErrors();
         QVERIFY(!panel.hasErrors());
+    }
+
+    // --- GIL emulation on the latency plot ---------------------------------------------------
+    void livePlotsShowGilWaitOnceTheGilIsOn()
+    {
+        LivePlots plots;
+        plots.setScenario(twoClassScenario());
+        Frame f;
+        f.classes.resize(2);
+        f.t = 0.05;
+        plots.addFrame(f);
+        QCOMPARE(plots.gilWaitSeries(0), -1); // GIL off: no clutter in the legend
+        f.gil = true;
+        f.classes[1].gilWaitP99Ms = 12.5;
+        for (int i = 2; i <= 4; ++i) {
+            f.t = 0.05 * i;
+            plots.addFrame(f);
+        }
+        for (int c = 0; c < 2; ++c) {
+            const int s = plots.gilWaitSeries(c);
+            QVERIFY(s >= 0 && s != plots.latencySeries(c));
+            QVERIFY(plots.latencyPlot()->seriesName(s).endsWith(QStringLiteral(" GIL wait")));
+            QCOMPARE(plots.latencyPlot()->pointCount(s), 3);
+        }
+        QCOMPARE(plots.latencyPlot()->maxValue(plots.gilWaitSeries(1)), 12.5);
     }
 };
 
