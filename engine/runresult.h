@@ -5,6 +5,7 @@
 #include "frame.h"
 #include "latencyhistogram.h"
 #include "scenario.h"
+#include "trace.h"
 
 #include <QMap>
 #include <QString>
@@ -48,6 +49,9 @@ struct RunResult {
     std::vector<RunEvent> events;
     std::vector<Finding> findings;
     std::uint64_t doubleEnds = 0; ///< tasks that tried to end twice (must stay 0)
+    /// The stage spans for the trace export (writeChromeTrace); set once the run finished, null
+    /// before or when EngineOptions::trace was off.
+    std::shared_ptr<const TraceLog> trace;
 
     std::uint64_t submitted() const;
     std::uint64_t completed() const;
