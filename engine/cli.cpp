@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "report.h"
 #include "scenarioparser.h"
+#include "traceexport.h"
 #include "units.h"
 
 #include <QCoreApplication>
@@ -51,6 +52,7 @@ const char *kUsage = R"(usage:
       --drain D           how long in-flight tasks may finish after arrivals stop (default 5s)
       --json FILE         write the JSON report (schema hybridscope.run/1)
       --csv FILE          write one row per frame and domain
+      --trace FILE        write a Chrome trace (open it in ui.perfetto.dev): a span per stage
       --strict            exit 1 when a class misses its P99 SLA
       --quiet             no progress line while running
   hybridscope validate SCENARIO...      check scenario files, print their errors
@@ -64,6 +66,7 @@ struct RunArgs {
     std::vector<Override> sets;
     std::vector<RouteOverride> routes;
     QString json, csv;
+    QString trace;
     double drain = 5.0;
     bool strict = false;
     bool quiet = false;
@@ -112,6 +115,9 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
                 return false;
         } else if (a == QLatin1String("--csv")) {
             if (!value(&ra->csv))
+                return false;
+        } else if (a == QLatin1String("--trace")) {
+            if (!value(&ra->trace))
                 return false;
         } else if (a == QLatin1String("--drain")) {
             if (!value(&v))
@@ -202,7 +208,9 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
                 .arg(ra.scenario));
     }
 
-    Engine engine(s, EngineOptions { ra.drain });
+    EngineOptions engineOptions { ra.drain };
+    engineOptions.trace = !ra.trace.isEmpty(); // spans cost a little per stage: only when asked for
+    Engine engine(s, engineOptions);
     QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
 
     // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once.
@@ -277,6 +285,12 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
             out(QStringLiteral("wrote %1\n").arg(ra.csv));
         else
             wrote = false, err(error + QLatin1Char('\n'));
+    }
+    if (!ra.trace.isEmpty()) {
+        if (writeChromeTrace(r, ra.trace, &error))
+            out(QStringLiteral("wrote %1 (%2)\n").arg(ra.trace, traceSamplingStatement(*r.trace)));
+        else
+            wrote = false, err(QStringLiteral("hybridscope run: --trace: ") + error + QLatin1Char('\n'));
     }
     if (!wrote)
         return kExitBadInput;
