@@ -43,6 +43,48 @@ bool keptBy(const StageSpan &s, std::uint64_t stride)
 {
     return s.task % stride == 0;
 }
+
+// Fixed-size chunks instead of one growing vector: appending never moves what is held (on this
+// VM, reallocating and faulting in a fresh copy of a 14 MB vector cost more than the spans).
+constexpr std::size_t kChunk = 2048;
+
+struct SpanChunks {
+    std::vector<std::vector<StageSpan>> chunks; // each reserved to kChunk; all full but the last
+    std::size_t size = 0;
+
+    void push(const StageSpan &s)
+    {
+        if (chunks.empty() || chunks.back().size() == kChunk) {
+            chunks.emplace_back();
+            chunks.back().reserve(kChunk);
+        }
+        chunks.back().push_back(s);
+        ++size;
+    }
+    template<class F> void forEach(F &&f) const
+    {
+        for (const auto &c : chunks)
+            for (const StageSpan &s : c)
+                f(s);
+    }
+    /// Keeps the spans of tasks kept by `stride`, packed to the front; frees the chunks emptied.
+    void keepOnly(std::uint64_t stride)
+    {
+        std::size_t w = 0;
+        for (std::size_t r = 0; r < size; ++r) {
+            const StageSpan &s = chunks[r / kChunk][r % kChunk];
+            if (keptBy(s, stride)) {
+                if (w != r)
+                    chunks[w / kChunk][w % kChunk] = s;
+                ++w;
+            }
+        }
+        size = w;
+        chunks.resize((w + kChunk - 1) / kChunk);
+        if (!chunks.empty())
+            chunks.back().resize(w - (chunks.size() - 1) * kChunk);
+    }
+};
 } // namespace
 
 QString spanOutcomeName(SpanOutcome o)
@@ -59,7 +101,7 @@ QString spanOutcomeName(SpanOutcome o)
 
 struct TraceRecorder::Shard {
     std::mutex mu; // uncontended but for compaction and collect
-    std::vector<StageSpan> spans; // under mu
+    SpanChunks spans; // under mu
     std::size_t unflushed = 0; // under mu: appended, not yet in m_held
     std::atomic<std::uint64_t> seen { 0 }; // written by the owner thread only
     std::array<int, kDomainCount> track; // owner thread only: its track per domain
@@ -113,8 +155,8 @@ void TraceRecorder::recordStage(
         s.bytesOut = p.payloadOut;
     }
     s.cls = t.cls;
-    s.stage = job.stage;
-    s.worker = job.workerSlot >= 0 ? job.workerSlot : StageSpan::kThisThread;
+    s.stage = std::int16_t(job.stage);
+    s.worker = std::int16_t(job.workerSlot >= 0 ? job.workerSlot : StageSpan::kThisThread);
     s.pid = job.workerPid;
     s.domain = domain;
     s.outcome = outcomeOf(status);
@@ -130,7 +172,7 @@ void TraceRecorder::recordRefused(
     s.enqueuedNs = enqueuedNs ? enqueuedNs : atNs;
     s.startNs = s.endNs = atNs;
     s.cls = task.cls;
-    s.stage = stage;
+    s.stage = std::int16_t(stage);
     s.worker = StageSpan::kNoWorker;
     s.domain = domain;
     s.outcome = outcomeOf(outcome);
@@ -150,7 +192,7 @@ void TraceRecorder::record(StageSpan span)
         int &track = sh.track[std::size_t(span.domain)];
         if (track < 0)
             track = m_nextTrack[std::size_t(span.domain)].fetch_add(1, std::memory_order_relaxed);
-        span.worker = track;
+        span.worker = std::int16_t(track);
     }
     std::size_t flush = 0;
     {
@@ -159,7 +201,7 @@ void TraceRecorder::record(StageSpan span)
         // filters this shard, so a span appended after its filter sees the new stride.
         if (!keptBy(span, m_stride.load(std::memory_order_relaxed)))
             return;
-        sh.spans.push_back(span);
+        sh.spans.push(span);
         if (++sh.unflushed >= kFlushEvery) {
             flush = sh.unflushed;
             sh.unflushed = 0;
@@ -178,8 +220,7 @@ void TraceRecorder::compact()
         std::size_t held = 0;
         for (auto &sh : m_shards) {
             std::lock_guard lk(sh->mu);
-            held += std::size_t(std::count_if(
-                sh->spans.begin(), sh->spans.end(), [stride](const StageSpan &s) { return keptBy(s, stride); }));
+            sh->spans.forEach([&held, stride](const StageSpan &s) { held += keptBy(s, stride) ? 1 : 0; });
         }
         if (held <= m_bound)
             break;
@@ -189,9 +230,9 @@ void TraceRecorder::compact()
     std::size_t held = 0;
     for (auto &sh : m_shards) {
         std::lock_guard lk(sh->mu);
-        std::erase_if(sh->spans, [stride](const StageSpan &s) { return !keptBy(s, stride); });
+        sh->spans.keepOnly(stride);
         sh->unflushed = 0;
-        held += sh->spans.size();
+        held += sh->spans.size;
     }
     m_held.store(held, std::memory_order_relaxed);
 }
@@ -203,9 +244,15 @@ std::shared_ptr<const TraceLog> TraceRecorder::collect(std::int64_t originNs) co
     log->bound = m_bound;
     {
         std::lock_guard reg(m_registryMutex);
+        std::size_t held = 0;
         for (const auto &sh : m_shards) {
             std::lock_guard lk(sh->mu);
-            log->spans.insert(log->spans.end(), sh->spans.begin(), sh->spans.end());
+            held += sh->spans.size;
+        }
+        log->spans.reserve(held);
+        for (const auto &sh : m_shards) {
+            std::lock_guard lk(sh->mu);
+            sh->spans.forEach([&log](const StageSpan &s) { log->spans.push_back(s); });
             log->totalStages += sh->seen.load(std::memory_order_relaxed);
         }
     }

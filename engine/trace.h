@@ -32,9 +32,9 @@ struct StageSpan {
     std::int64_t bytesIn = 0; ///< payload moved into the stage's domain
     std::int64_t bytesOut = 0; ///< payload the stage produced
     std::int32_t cls = 0;
-    std::int32_t stage = 0;
-    std::int32_t worker = kNoWorker; ///< track within the domain
     std::int32_t pid = 0; ///< procs: the worker process that ran it; 0 elsewhere
+    std::int16_t stage = 0;
+    std::int16_t worker = kNoWorker; ///< track within the domain
     DomainKind domain = DomainKind::Threads;
     SpanOutcome outcome = SpanOutcome::Ok;
     bool ran = false; ///< false: ended at its start without running (timed out while queued, cancelled)

@@ -333,7 +333,7 @@ QByteArray chromeTraceJson(const RunResult &r)
     std::vector<std::size_t> order;
     order.reserve(spans.size());
     for (std::size_t i = 0; i < spans.size(); ++i)
-        if (!spans[i].refused && spans[i].endNs > spans[i].startNs)
+        if (!spans[i].refused && spans[i].endNs - spans[i].startNs >= 2) // a middle strictly inside
             order.push_back(i);
     std::sort(order.begin(), order.end(), [&spans](std::size_t a, std::size_t b) {
         const StageSpan &x = spans[a];
