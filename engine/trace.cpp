@@ -1,6 +1,7 @@
 #include "trace.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace hs {
 
@@ -50,13 +51,19 @@ constexpr std::size_t kChunk = 2048;
 
 struct SpanChunks {
     std::vector<std::vector<StageSpan>> chunks; // each reserved to kChunk; all full but the last
+    std::vector<std::vector<StageSpan>> spare; // emptied by keepOnly, reused: their pages are faulted in
     std::size_t size = 0;
 
     void push(const StageSpan &s)
     {
         if (chunks.empty() || chunks.back().size() == kChunk) {
-            chunks.emplace_back();
-            chunks.back().reserve(kChunk);
+            if (!spare.empty()) {
+                chunks.push_back(std::move(spare.back()));
+                spare.pop_back();
+            } else {
+                chunks.emplace_back();
+                chunks.back().reserve(kChunk);
+            }
         }
         chunks.back().push_back(s);
         ++size;
@@ -80,7 +87,11 @@ struct SpanChunks {
             }
         }
         size = w;
-        chunks.resize((w + kChunk - 1) / kChunk);
+        while (chunks.size() > (w + kChunk - 1) / kChunk) {
+            chunks.back().clear();
+            spare.push_back(std::move(chunks.back()));
+            chunks.pop_back();
+        }
         if (!chunks.empty())
             chunks.back().resize(w - (chunks.size() - 1) * kChunk);
     }
@@ -266,8 +277,9 @@ std::shared_ptr<const TraceLog> TraceRecorder::collect(std::int64_t originNs) co
         keep(stride);
     }
     log->stride = stride;
-    std::stable_sort(log->spans.begin(), log->spans.end(), [](const StageSpan &a, const StageSpan &b) {
-        return a.startNs != b.startNs ? a.startNs < b.startNs : a.task < b.task;
+    // A total order, so the unstable sort (no temporary buffer) is deterministic.
+    std::sort(log->spans.begin(), log->spans.end(), [](const StageSpan &a, const StageSpan &b) {
+        return std::tie(a.startNs, a.task, a.stage, a.endNs) < std::tie(b.startNs, b.task, b.stage, b.endNs);
     });
     return log;
 }
