@@ -6,6 +6,7 @@
 #include "lesson.h"
 #include "report.h"
 #include "scenarioparser.h"
+#include "traceexport.h"
 #include "units.h"
 
 #include <QCoreApplication>
@@ -53,6 +54,7 @@ const char *kUsage = R"(usage:
       --json FILE         write the JSON report (schema hybridscope.run/1)
       --csv FILE          write one row per frame and domain
       --report FILE       write a report with plots: FILE.html (self-contained) or FILE.pdf
+      --trace FILE        write a Chrome trace (open it in ui.perfetto.dev): a span per stage
       --strict            exit 1 when a class misses its P99 SLA
       --quiet             no progress line while running
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
@@ -68,7 +70,7 @@ struct RunArgs {
     QString scenario;
     std::vector<Override> sets;
     std::vector<RouteOverride> routes;
-    QString json, csv, report;
+    QString json, csv, report, trace;
     double drain = 5.0;
     bool strict = false;
     bool quiet = false;
@@ -198,6 +200,9 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
                 err(e);
                 return false;
             }
+        } else if (a == QLatin1String("--trace")) {
+            if (!value(&ra->trace))
+                return false;
         } else if (a == QLatin1String("--drain")) {
             if (!value(&v))
                 return false;
@@ -311,7 +316,9 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
                 .arg(ra.scenario));
     }
 
-    Engine engine(s, EngineOptions { ra.drain });
+    EngineOptions engineOptions { ra.drain };
+    engineOptions.trace = !ra.trace.isEmpty(); // spans cost a little per stage: only when asked for
+    Engine engine(s, engineOptions);
     QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
 
     // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once.
@@ -392,6 +399,12 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
             out(QStringLiteral("wrote %1\n").arg(ra.report));
         else
             wrote = false, err(QStringLiteral("hybridscope run: --report: %1\n").arg(error));
+    }
+    if (!ra.trace.isEmpty()) {
+        if (writeChromeTrace(r, ra.trace, &error))
+            out(QStringLiteral("wrote %1 (%2)\n").arg(ra.trace, traceSamplingStatement(*r.trace)));
+        else
+            wrote = false, err(QStringLiteral("hybridscope run: --trace: ") + error + QLatin1Char('\n'));
     }
     if (!wrote)
         return kExitBadInput;

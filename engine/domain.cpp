@@ -1,6 +1,7 @@
 #include "domain.h"
 
 #include "clock.h"
+#include "trace.h"
 
 #include <algorithm>
 #include <vector>
@@ -119,8 +120,11 @@ Admission Domain::submit(StageJob job)
             }
         }
     }
-    for (auto &d : dropped)
+    for (auto &d : dropped) {
+        if (m_trace && d.task)
+            m_trace->recordRefused(m_kind, *d.task, d.stage, Outcome::Rejected, nowNs(), d.enqueuedNs);
         m_host.stageAborted(std::move(d), Outcome::Rejected, QStringLiteral("dropped (on_full: drop_oldest)"));
+    }
     if (result != Admission::Accepted)
         return result;
     if (launchNow)
@@ -172,8 +176,11 @@ void Domain::cancelAll()
     }
     m_space.notify_all();
     m_idle.notify_all();
-    for (auto &j : queued)
+    for (auto &j : queued) {
+        if (m_trace && j.task)
+            m_trace->recordRefused(m_kind, *j.task, j.stage, Outcome::Cancelled, nowNs(), j.enqueuedNs);
         m_host.stageAborted(std::move(j), Outcome::Cancelled, QStringLiteral("cancelled"));
+    }
     cancelRunning();
 }
 
@@ -241,6 +248,8 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
         m_idle.notify_all();
     if (job.task) // hosts that run bare stages (benchmarks) carry no task
         job.task->lastEndNs = endNs;
+    if (m_trace && job.task)
+        m_trace->recordStage(m_kind, job, result.status, startNs, endNs, ran);
     m_host.stageEnded(std::move(job), result);
 }
 

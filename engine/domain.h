@@ -15,6 +15,8 @@
 
 namespace hs {
 
+class TraceRecorder;
+
 /// Backpressure settings of a domain (DESIGN §4).
 struct Backpressure {
     int queue = 0; ///< 0: unbounded
@@ -84,6 +86,8 @@ public:
     void resize(int workers);
     void setBackpressure(const Backpressure &bp);
     Backpressure backpressure() const;
+    /// Records a span for every stage that ends here (the trace export); set before start().
+    void setTraceRecorder(TraceRecorder *trace) { m_trace = trace; }
     int workers() const;
 
     /// Stops admitting and cancels everything queued; running stages see the cancel flag.
@@ -140,6 +144,7 @@ private:
     const DomainKind m_kind;
     StageHost &m_host;
     const std::int64_t m_thresholdNs;
+    TraceRecorder *m_trace = nullptr;
 
     mutable std::mutex m_mu;
     std::condition_variable m_space; // producers blocked by on_full: block

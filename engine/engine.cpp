@@ -9,6 +9,7 @@
 #include "router.h"
 #include "tbbdomain.h"
 #include "threadsdomain.h"
+#include "trace.h"
 #include "work.h"
 
 #include <QDir>
@@ -66,6 +67,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     {
         for (auto &c : classes)
             c = std::make_unique<ClassStats>();
+        if (options.trace)
+            tracer = std::make_unique<TraceRecorder>();
     }
 
     // --- StageHost -------------------------------------------------------------------
@@ -237,7 +240,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         job.stage = stage;
         job.work = st.work;
         job.timeoutNs = st.timeout > 0 ? secondsToNs(st.timeout) : 0;
-        switch (dom->submit(std::move(job))) {
+        const Admission admission = dom->submit(std::move(job));
+        if (admission != Admission::Accepted && tracer)
+            tracer->recordRefused(dk, *t, stage,
+                admission == Admission::Rejected ? Outcome::Rejected : Outcome::Cancelled, nowNs());
+        switch (admission) {
         case Admission::Accepted: break;
         case Admission::Rejected:
             finishTask(*t, Outcome::Rejected, QStringLiteral("rejected by %1 (full)").arg(domainName(dk)));
@@ -408,6 +415,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         for (auto &dom : domains)
             if (dom)
                 dom->stop();
+        if (tracer) {
+            auto log = tracer->collect(t0);
+            std::lock_guard lk(framesMutex);
+            traceLog = std::move(log);
+        }
         server.stop();
         {
             std::lock_guard lk(ctlMutex);
@@ -432,6 +444,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     EngineOptions options;
     Router router;
     std::vector<std::unique_ptr<ClassStats>> classes;
+    std::unique_ptr<TraceRecorder> tracer; // null when options.trace is off; outlives the domains
     std::array<std::unique_ptr<Domain>, kDomainCount> domains;
     LoopDomain *loop = nullptr;
     std::unique_ptr<Generator> generator;
@@ -461,6 +474,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     std::vector<RunEvent> events;
     std::array<DomainTotals, kDomainCount> domainTotals {};
     HistogramSnapshot loopLag;
+    std::shared_ptr<const TraceLog> traceLog; // under framesMutex, set at shutdown
 };
 
 Engine::Engine(Scenario scenario, EngineOptions options, QObject *parent)
@@ -520,6 +534,9 @@ bool Engine::start(QString *error)
         d->domains[std::size_t(DomainKind::Procs)]
             = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
     }
+    for (auto &dom : d->domains)
+        if (dom)
+            dom->setTraceRecorder(d->tracer.get());
     for (auto &dom : d->domains)
         if (dom && !dom->start(error)) {
             for (auto &other : d->domains)
@@ -711,6 +728,7 @@ RunResult Engine::result() const
         std::lock_guard lk(d->framesMutex);
         r.frames = d->frames;
         r.events = d->events;
+        r.trace = d->traceLog;
     }
     r.doubleEnds = d->doubleEnds.load();
     r.gilUsed = d->gilUsed.load();

@@ -25,6 +25,8 @@ struct EngineOptions {
     QStringList workerArgs;
     /// procs: checksum every payload on both sides of the transfer (tests).
     bool verifyPayloads = false;
+    /// Record a span per stage for the trace export (RunResult::trace); bounded, see TraceRecorder.
+    bool trace = true;
 };
 
 /**

@@ -322,8 +322,12 @@ std::optional<StageJob> ProcsDomain::runOne(Slot &s, StageJob job)
     const std::int64_t start = nowNs();
     WorkResult result;
     const bool ran = startStage(job, start, &result);
+    job.workerSlot = s.number;
+    job.workerPid = int(s.proc.pid());
     if (ran)
         result = runRemote(s, job);
+    if (job.workerPid <= 0) // spawned by this stage
+        job.workerPid = int(s.proc.pid());
     std::optional<StageJob> next;
     endStage(std::move(job), result, start, ran ? nowNs() : start, ran, &next);
     return next;

@@ -6,6 +6,7 @@
 #include "gil.h"
 #include "latencyhistogram.h"
 #include "scenario.h"
+#include "trace.h"
 
 #include <QMap>
 #include <QString>
@@ -53,6 +54,9 @@ struct RunResult {
     bool gilUsed = false; ///< GIL emulation was on at some point of the run
     bool gilEnabled = false; ///< ... and at its end
     GilStats gil; ///< the engine's GIL (loop and threads; worker processes have their own)
+    /// The stage spans for the trace export (writeChromeTrace); set once the run finished, null
+    /// before or when EngineOptions::trace was off.
+    std::shared_ptr<const TraceLog> trace;
 
     std::uint64_t submitted() const;
     std::uint64_t completed() const;

@@ -47,6 +47,8 @@ struct StageJob {
     std::int64_t timeoutNs = 0; ///< stage timeout, counted from admission; 0: none
     std::int64_t deadlineNs = 0; ///< set at admission from timeoutNs
     bool waited = false; ///< no free worker at admission
+    int workerSlot = -1; ///< trace: the worker's number when the domain has one (procs slot); -1: by thread
+    int workerPid = 0; ///< trace: procs worker process that ran the stage
 };
 
 } // namespace hs

@@ -1,9 +1,12 @@
 #include "reportexporter.h"
 
+#include "traceexport.h"
+
 #include "diagnostics.h"
 #include "enginecontroller.h"
 #include "report.h"
 #include "reportwriter.h"
+#include "traceexport.h"
 
 #include <QEventLoop>
 #include <QFileDialog>
@@ -85,12 +88,12 @@ RunResult snapshot(const Scenario &scenario, const std::vector<Frame> &frames, c
 
 std::vector<ReportExporter::FormatEntry> ReportExporter::formats()
 {
-    // The trace export (engine/trace.h) joins as one more entry and one case in exportTo().
     return {
         { Format::Html, tr("HTML report, self-contained (*.html)"), QStringLiteral("html") },
         { Format::Pdf, tr("PDF report (*.pdf)"), QStringLiteral("pdf") },
         { Format::Json, tr("JSON report, hybridscope.run/1 (*.json)"), QStringLiteral("json") },
         { Format::Csv, tr("CSV, one row per frame and domain (*.csv)"), QStringLiteral("csv") },
+        { Format::Trace, tr("Chrome trace for Perfetto, a span per stage (*.json)"), QStringLiteral("json") },
     };
 }
 
@@ -138,7 +141,15 @@ bool ReportExporter::exportTo(const QString &path, Format format, QString *error
     const bool isSnapshot = !(m_finished && m_controller->hasResult());
     QByteArray bytes;
     QJsonObject json;
-    if (format == Format::Csv) {
+    if (format == Format::Trace) {
+        // The spans are collected when the engine shuts down: a run still going has none yet.
+        if (isSnapshot || !run.trace) {
+            *error = isSnapshot ? tr("the trace is available once the run has finished; stop it first")
+                                : tr("this run recorded no trace");
+            return false;
+        }
+        bytes = offGuiThread<QByteArray>([run] { return chromeTraceJson(run); });
+    } else if (format == Format::Csv) {
         bytes = offGuiThread<QByteArray>([run] { return runToCsv(run).toUtf8(); });
     } else {
         json = offGuiThread<QJsonObject>([run, isSnapshot] {

@@ -18,7 +18,8 @@ class EngineController;
 
 /**
  * File ▸ Export… of the GUI: the current run, finished or still going (then a snapshot of the
- * frames so far), as an HTML or PDF report, the JSON report or the CSV of frames, the format picked
+ * frames so far), as an HTML or PDF report, the JSON report, the CSV of frames or (once the run has
+ * finished) the Chrome trace of its stages, the format picked
  * by the file dialog's filter. A progress dialog follows the steps (collect, render each plot,
  * write) and can cancel; serialization and the file write run on a worker thread, plot rendering
  * stays on the GUI thread, one plot per step so the window keeps responding. Files are written
@@ -30,7 +31,7 @@ class EngineController;
 class ReportExporter : public QObject {
     Q_OBJECT
 public:
-    enum class Format { Html, Pdf, Json, Csv };
+    enum class Format { Html, Pdf, Json, Csv, Trace };
     /// One entry per format of the dialog: adding a format is one entry here and one case in write().
     struct FormatEntry {
         Format format;

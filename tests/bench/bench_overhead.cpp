@@ -2,7 +2,7 @@
 // measured in one process.
 //
 //   bench_overhead [--items N] [--reps R] [--latency N] [--engine-seconds S] [--workers 1,2,4]
-//                  [--no-engine]
+//                  [--no-engine] [--no-trace]
 //
 // Throughput: one producer thread submits N empty items as fast as it can; the time until the
 // last one has run, divided by N, is the cost per item (wall), beside the CPU time all threads of
@@ -55,6 +55,7 @@
 namespace {
 
 constexpr double kTarget = 2.0; // engine / raw, per item
+bool g_engineTrace = true; // --no-trace: engine runs without the trace recorder (its cost is the difference)
 constexpr std::int64_t kWaitBoundNs = 60 * hs::kNsPerSec; // a hung executor fails the run, not the machine
 
 inline void cpuRelax()
@@ -441,6 +442,7 @@ EngineRun runEngine(const hs::Scenario &scenario)
     const double runFor = s.duration;
     s.duration = 0;
     hs::EngineOptions opt;
+    opt.trace = g_engineTrace;
     opt.drainSeconds = 30; // the backlog of an open-loop run must drain completely
     EngineRun run;
     const std::int64_t cpu0 = processCpuNs();
@@ -577,7 +579,9 @@ int main(int argc, char **argv)
     const QCommandLineOption workersOpt(QStringLiteral("workers"), QStringLiteral("Worker counts, comma-separated."),
         QStringLiteral("LIST"), QStringLiteral("1,2,4"));
     const QCommandLineOption noEngineOpt(QStringLiteral("no-engine"), QStringLiteral("Skip the full-engine runs."));
-    parser.addOptions({ itemsOpt, repsOpt, latencyOpt, engineSecondsOpt, workersOpt, noEngineOpt });
+    const QCommandLineOption noTraceOpt(
+        QStringLiteral("no-trace"), QStringLiteral("Engine runs without the trace recorder (EngineOptions::trace)."));
+    parser.addOptions({ itemsOpt, repsOpt, latencyOpt, engineSecondsOpt, workersOpt, noEngineOpt, noTraceOpt });
     parser.process(app);
 
     bool okItems = false, okReps = false, okLatency = false, okSeconds = false;
@@ -597,6 +601,7 @@ int main(int argc, char **argv)
         || !(engineSeconds >= 0.1 && engineSeconds <= 60) || workerCounts.empty())
         fail("bad arguments: --items N>=1 --reps R>=1 --latency N>=2 --engine-seconds 0.1..60 --workers LIST");
     const bool withEngine = !parser.isSet(noEngineOpt);
+    g_engineTrace = !parser.isSet(noTraceOpt);
     const int engineReps = std::max(1, std::min(reps, 3));
 
     std::printf("bench_overhead: %d items x %d reps, %d round trips, cores %d, load %s\n", items, reps, latencySamples,
@@ -604,8 +609,8 @@ int main(int argc, char **argv)
     std::printf("'domain' rows: hs::ThreadsDomain / hs::TbbDomain + a StageHost with empty stages.\n");
     if (withEngine)
         std::printf("'engine' rows: whole hs::Engine, one cpu stage of 0 s, open arrivals at 1e9/s for %.2f s "
-                    "(generator submits back to back), %d reps.\n",
-            engineSeconds, engineReps);
+                    "(generator submits back to back), %d reps, trace recorder %s.\n",
+            engineSeconds, engineReps, g_engineTrace ? "on" : "off (--no-trace)");
     std::fflush(stdout);
 
     const std::int64_t benchStart = hs::nowNs();

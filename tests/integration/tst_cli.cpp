@@ -127,6 +127,12 @@ private Q_SLOTS:
                                       << QStringLiteral("--fast");
         QTest::newRow("flag without value")
             << QStringList { QStringLiteral("run"), small, QStringLiteral("--json") } << QStringLiteral("--json");
+        QTest::newRow("--trace without value")
+            << QStringList { QStringLiteral("run"), small, QStringLiteral("--trace") } << QStringLiteral("--trace");
+        const QString unwritable = m_dir.filePath(QStringLiteral("no/such/dir/t.json"));
+        QTest::newRow("--trace unwritable") << QStringList { QStringLiteral("run"), small, QStringLiteral("--quiet"),
+            QStringLiteral("--duration"), QStringLiteral("200ms"), QStringLiteral("--trace"), unwritable }
+                                            << unwritable;
     }
 
     void badInput()
@@ -191,6 +197,51 @@ private Q_SLOTS:
         const auto domainCount = o[QStringLiteral("domains")].toObject().size();
         QVERIFY(domainCount >= 3);
         QCOMPARE(lines.size() - 1, frames.size() * domainCount); // a row per frame and running domain
+    }
+
+    void runWritesTrace()
+    {
+        const QString small = writeFile(m_dir, QStringLiteral("trace.yaml"), kSmall);
+        const QString trace = m_dir.filePath(QStringLiteral("t.json"));
+        const QString json = m_dir.filePath(QStringLiteral("t-report.json"));
+        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--trace"), trace,
+            QStringLiteral("--json"), json });
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("wrote ") + trace), qPrintable(r.out));
+        QFile f(trace);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonParseError e;
+        const QJsonObject o = QJsonDocument::fromJson(f.readAll(), &e).object();
+        QVERIFY2(e.error == QJsonParseError::NoError, qPrintable(e.errorString()));
+        QVERIFY(o[QStringLiteral("otherData")].toObject()[QStringLiteral("sampling")].toString().startsWith(
+            QLatin1String("complete")));
+        int slices = 0, flows = 0;
+        for (const QJsonValue &v : o[QStringLiteral("traceEvents")].toArray()) {
+            const QString ph = v.toObject()[QStringLiteral("ph")].toString();
+            const QString name = v.toObject()[QStringLiteral("name")].toString();
+            if (ph == QLatin1String("X")) {
+                ++slices;
+                QVERIFY2(name == QLatin1String("io.get") || name == QLatin1String("calc.fetch")
+                        || name == QLatin1String("calc.crunch"),
+                    qPrintable(name));
+            }
+            flows += ph == QLatin1String("f") ? 1 : 0;
+        }
+        // A slice per stage the domains ran, as the JSON report counts them; an arrow per calc task.
+        QFile rf(json);
+        QVERIFY(rf.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(rf.readAll()).object();
+        qint64 stages = 0;
+        for (const QJsonValue &d : report[QStringLiteral("domains")].toObject())
+            stages += d.toObject()[QStringLiteral("completed")].toInteger();
+        QVERIFY(slices > 100);
+        QCOMPARE(qint64(slices), stages);
+        const qint64 calc = report[QStringLiteral("classes")]
+                                .toObject()[QStringLiteral("calc")]
+                                .toObject()[QStringLiteral("completed")]
+                                .toInteger();
+        QVERIFY(calc > 20);
+        QCOMPARE(qint64(flows), calc);
     }
 
     void routeOverrideMovesTheStage()

@@ -366,7 +366,7 @@ private Q_SLOTS:
         ReportExporter exporter(
             &controller, [&current] { return current; }, &window);
         QVERIFY(!exporter.hasRun());
-        QCOMPARE(int(ReportExporter::formats().size()), 4);
+        QCOMPARE(int(ReportExporter::formats().size()), 5);
 
         QSignalSpy finished(&controller, &EngineController::finished);
         QSignalSpy released(&controller, &EngineController::engineReleased);
@@ -381,6 +381,19 @@ private Q_SLOTS:
         const QString csv = m_dir.filePath(QStringLiteral("gui.csv"));
         QVERIFY2(exporter.exportTo(csv, ReportExporter::Format::Csv, &error), qPrintable(error));
         QVERIFY(QFileInfo(csv).size() > 100);
+        // The trace of the finished run: Chrome trace events, a complete span per stage.
+        const QString trace = m_dir.filePath(QStringLiteral("gui.trace.json"));
+        QVERIFY2(exporter.exportTo(trace, ReportExporter::Format::Trace, &error), qPrintable(error));
+        QFile tf(trace);
+        QVERIFY(tf.open(QIODevice::ReadOnly));
+        const QJsonArray events = QJsonDocument::fromJson(tf.readAll()).object().value(QStringLiteral("traceEvents")).toArray();
+        qsizetype spans = 0;
+        for (const QJsonValue &e : events)
+            spans += e.toObject().value(QStringLiteral("ph")).toString() == QLatin1String("X");
+        std::uint64_t stages = 0;
+        for (const DomainResult &d : controller.lastResult().domains)
+            stages += d.totals.completed;
+        QCOMPARE(std::uint64_t(spans), stages);
         QTRY_VERIFY_WITH_TIMEOUT(released.count() > 0 || !controller.hasEngine(), 20000);
 
         // Mid-run: a snapshot of the frames so far.
@@ -398,6 +411,11 @@ private Q_SLOTS:
         const QString pdf = m_dir.filePath(QStringLiteral("snapshot.pdf"));
         QVERIFY2(exporter.exportTo(pdf, ReportExporter::Format::Pdf, &error), qPrintable(error));
         QVERIFY(QFileInfo(pdf).size() > 1000);
+        // A run still going has no trace yet: the export says so and writes nothing.
+        const QString midTrace = m_dir.filePath(QStringLiteral("mid.trace.json"));
+        QVERIFY(!exporter.exportTo(midTrace, ReportExporter::Format::Trace, &error));
+        QVERIFY2(error.contains(QStringLiteral("finished")), qPrintable(error));
+        QVERIFY(!QFileInfo::exists(midTrace));
         controller.cancelNow();
         QTRY_VERIFY_WITH_TIMEOUT(!controller.hasEngine(), 20000);
     }
