@@ -31,6 +31,9 @@ struct ClassStats {
     LatencyHistogram latency;
     LatencyHistogram hop;
     LatencyHistogram ipc; // procs stages: serialization + transfer, both ways
+    // procs stages: sums for the serialization share of service time (diagnostics)
+    std::atomic<std::int64_t> procsIpcNs { 0 }, procsServiceNs { 0 };
+    std::atomic<std::uint64_t> procsStages { 0 };
     SlidingWindow window;
     std::deque<std::pair<std::int64_t, std::uint64_t>> doneHistory; // monitor thread only
 };
@@ -154,6 +157,10 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         const Task &t = *job.task;
         ClassStats &c = *classes[std::size_t(t.cls)];
         c.ipc.record(ipcNs);
+        c.procsIpcNs.fetch_add(ipcNs, std::memory_order_relaxed);
+        if (job.startedNs > 0)
+            c.procsServiceNs.fetch_add(std::max(ipcNs, nowNs() - job.startedNs), std::memory_order_relaxed);
+        c.procsStages.fetch_add(1, std::memory_order_relaxed);
         // The hop into a worker includes serializing and sending the payload.
         if (job.stage > 0)
             c.hop.record(job.enqueuedNs - t.lastEndNs + sendNs);
@@ -270,10 +277,18 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 c.doneHistory.pop_front();
             const auto &[ht, hd] = c.doneHistory.front();
             cf.throughput = now > ht ? double(cf.completed - hd) * 1e9 / double(now - ht) : 0.0;
+            cf.procsIpcMs = double(c.procsIpcNs.load(std::memory_order_relaxed)) / 1e6;
+            cf.procsServiceMs = double(c.procsServiceNs.load(std::memory_order_relaxed)) / 1e6;
+            cf.procsStages = c.procsStages.load(std::memory_order_relaxed);
             f.classes.push_back(cf);
         }
-        if (loop)
+        if (loop) {
             f.loopLagMs = loop->takeFrameLagMs(now);
+            const KeyCount block = loop->takeFrameBlock(now);
+            f.loopBlockClass = block.cls;
+            f.loopBlockStage = block.stage;
+            f.loopBlockMs = double(block.count) / 1e3;
+        }
         return f;
     }
 
