@@ -414,6 +414,9 @@ void Diagnoser::loopLag(const Frame &f, bool &changed)
         held = QStringLiteral(": no stage held the loop that long (the loop thread itself was delayed; a loaded "
                               "machine?)");
     }
+    // Lateness no stage explains is the machine's (the loop thread was not scheduled): worth
+    // knowing, nothing to move.
+    out->severity = cls >= 0 ? Severity::Warning : Severity::Info;
     out->message = QStringLiteral("loop lag up to %1 ms, above the %2 ms threshold%3")
                        .arg(num(m_loop.peak, 1), QString::number(m_thresholdMs, 'g', 4), held);
     const QString move = moveAdvice(DomainKind::Loop, cls, stage);
@@ -478,6 +481,16 @@ void Diagnoser::oversubscription(const Frame &f, bool &changed)
                       .arg(pools.join(QStringLiteral(", ")));
 }
 
+bool Diagnoser::carriesPayload(std::size_t c) const
+{
+    // Without payloads the transfer is the bare round trip (wake-ups, a few µs to a loaded
+    // machine's ms): a hop cost, not serialization, and shm would not help.
+    for (const Stage &st : m_scenario.classes[c].stages)
+        if (!st.payloadIn.isZero() || !st.payloadOut.isZero())
+            return true;
+    return false;
+}
+
 void Diagnoser::classRules(const Frame &f, std::size_t c, bool &changed)
 {
     const ClassFrame &cf = f.classes[c];
@@ -516,8 +529,8 @@ void Diagnoser::classRules(const Frame &f, std::size_t c, bool &changed)
     const double stages = s.c - first.c;
     const double ipc = s.a - first.a;
     const double service = s.b - first.b;
-    const bool cond = f.t - first.t >= 0.9 * kSustainedS && stages >= double(kMinProcsStages) && service > 0
-        && ipc / service > kSerializationShare;
+    const bool cond = carriesPayload(c) && f.t - first.t >= 0.9 * kSustainedS && stages >= double(kMinProcsStages)
+        && service > 0 && ipc / service > kSerializationShare;
     Track &t = m_serial[c];
     Finding *out = step(t, cond, f.t, first.t, 0, kMergeGapS,
         proto("serialization", Severity::Warning, DomainKind::Procs, name), [&](Track &tr) {
@@ -620,7 +633,7 @@ void Diagnoser::finish(const RunResult &r)
         for (std::size_t c = 0; c < r.frames.back().classes.size() && c < m_scenario.classes.size(); ++c) {
             const ClassFrame &cf = r.frames.back().classes[c];
             const QString name = m_scenario.classes[c].name;
-            if (cf.procsStages < 2 * kMinProcsStages || cf.procsServiceMs <= 0
+            if (!carriesPayload(c) || cf.procsStages < 2 * kMinProcsStages || cf.procsServiceMs <= 0
                 || cf.procsIpcMs / cf.procsServiceMs <= kSerializationShare
                 || !has("serialization", [&](const Finding &f) { return f.className == name; }).empty())
                 continue;

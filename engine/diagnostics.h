@@ -118,6 +118,7 @@ private:
     void loopLag(const Frame &f, bool &changed);
     void oversubscription(const Frame &f, bool &changed);
     void classRules(const Frame &f, std::size_t c, bool &changed);
+    bool carriesPayload(std::size_t c) const;
 
     QString keyName(int cls, int stage) const;
     QString culprits(const Track &t, int limit) const;
