@@ -173,9 +173,10 @@ QString Diagnoser::culprits(const Track &t, int limit) const
             break;
         const auto [cls, stage] = key;
         QString work;
-        if (cls >= 0 && std::size_t(cls) < m_scenario.classes.size()
-            && stage >= 0 && std::size_t(stage) < m_scenario.classes[std::size_t(cls)].stages.size())
-            work = workName(m_scenario.classes[std::size_t(cls)].stages[std::size_t(stage)].work) + QStringLiteral(", ");
+        if (cls >= 0 && std::size_t(cls) < m_scenario.classes.size() && stage >= 0
+            && std::size_t(stage) < m_scenario.classes[std::size_t(cls)].stages.size())
+            work
+                = workName(m_scenario.classes[std::size_t(cls)].stages[std::size_t(stage)].work) + QStringLiteral(", ");
         parts << QStringLiteral("%1 (%2%3 %)").arg(keyName(cls, stage), work, num(100.0 * w / total));
     }
     return parts.join(QStringLiteral(", "));
@@ -193,7 +194,8 @@ QString Diagnoser::moveAdvice(DomainKind d, int cls, int stage) const
     switch (c.stages[std::size_t(stage)].work) {
     case WorkKind::Cpu:
         if (d == DomainKind::Loop)
-            return QStringLiteral("route %1 to tbb or procs: CPU work on the loop stalls every task waiting on it").arg(key);
+            return QStringLiteral("route %1 to tbb or procs: CPU work on the loop stalls every task waiting on it")
+                .arg(key);
         if (d == DomainKind::Threads)
             return QStringLiteral("route %1 to tbb or procs: CPU work belongs in a pool sized to the cores").arg(key);
         return {};
@@ -259,7 +261,8 @@ void Diagnoser::queueDepth(const Frame &f, DomainKind d, bool &changed)
                        .arg(df.workers)
                        .arg(who.isEmpty() ? QString() : QStringLiteral("; queued: ") + who);
     const QString move = moveAdvice(d, cls, stage);
-    out->advice = !move.isEmpty() ? move + QStringLiteral(", or add workers to %1 (now %2)").arg(domainName(d)).arg(df.workers)
+    out->advice = !move.isEmpty()
+        ? move + QStringLiteral(", or add workers to %1 (now %2)").arg(domainName(d)).arg(df.workers)
         : cls >= 0
         ? QStringLiteral("add workers to %1 (now %2) or route %3 to a domain with room: arrivals exceed what %1 serves")
               .arg(domainName(d))
@@ -318,9 +321,10 @@ void Diagnoser::unboundedQueue(const Frame &f, DomainKind d, bool &changed)
     out->message = QStringLiteral("%1: the queue grew by up to %2 stages/s, to %3 waiting, with no queue or "
                                   "max_inflight limit (no backpressure)")
                        .arg(domainName(d), num(t.peak), num(t.count));
-    out->advice = QStringLiteral("set domains.%1.queue or max_inflight with on_full: reject (shed load) or block (slow "
-                                 "the producers); arrivals exceed what %1 serves, so also add workers or route %2 elsewhere")
-                      .arg(domainName(d), cls >= 0 ? keyName(cls, stage) : QStringLiteral("a class"));
+    out->advice
+        = QStringLiteral("set domains.%1.queue or max_inflight with on_full: reject (shed load) or block (slow "
+                         "the producers); arrivals exceed what %1 serves, so also add workers or route %2 elsewhere")
+              .arg(domainName(d), cls >= 0 ? keyName(cls, stage) : QStringLiteral("a class"));
 }
 
 // rejected: stages refused (on_full: reject) or dropped (drop_oldest) by a full domain.
@@ -335,14 +339,14 @@ void Diagnoser::rejected(const Frame &f, DomainKind d, bool &changed)
     Track &track = m_rejected[i];
     if (delta <= 0 && track.index >= 0)
         track.taken += served;
-    Finding *out = step(track, delta > 0, f.t, f.t, 0, kRejectGapS, proto("rejected", Severity::Info, d),
-        [&](Track &t) {
-            t.count += delta;
-            t.taken += served;
-            for (const KeyCount &k : df.rejectedTop)
-                if (k.cls >= 0)
-                    t.keys[{ k.cls, k.stage }] += k.count;
-        });
+    Finding *out
+        = step(track, delta > 0, f.t, f.t, 0, kRejectGapS, proto("rejected", Severity::Info, d), [&](Track &t) {
+              t.count += delta;
+              t.taken += served;
+              for (const KeyCount &k : df.rejectedTop)
+                  if (k.cls >= 0)
+                      t.keys[{ k.cls, k.stage }] += k.count;
+          });
     if (!out)
         return;
     changed = true;
@@ -549,11 +553,14 @@ void Diagnoser::classRules(const Frame &f, std::size_t c, bool &changed)
             QStringList payloads;
             for (const Stage &st : m_scenario.classes[c].stages) {
                 if (!st.payloadIn.isZero())
-                    payloads << QStringLiteral("%1.%2 payload_in %3").arg(name, st.name, st.payloadIn.toString(QStringLiteral("B")));
+                    payloads << QStringLiteral("%1.%2 payload_in %3")
+                                    .arg(name, st.name, st.payloadIn.toString(QStringLiteral("B")));
                 if (!st.payloadOut.isZero())
-                    payloads << QStringLiteral("%1.%2 payload_out %3").arg(name, st.name, st.payloadOut.toString(QStringLiteral("B")));
+                    payloads << QStringLiteral("%1.%2 payload_out %3")
+                                    .arg(name, st.name, st.payloadOut.toString(QStringLiteral("B")));
             }
-            const QString what = payloads.isEmpty() ? QStringLiteral("its payloads") : payloads.join(QStringLiteral(", "));
+            const QString what
+                = payloads.isEmpty() ? QStringLiteral("its payloads") : payloads.join(QStringLiteral(", "));
             return m_scenario.domain(DomainKind::Procs).transfer == Transfer::Copy
                 ? QStringLiteral("set domains.procs.transfer: shm (payloads in shared memory, not copied through the "
                                  "socket), or shrink %1")
@@ -640,8 +647,9 @@ void Diagnoser::finish(const RunResult &r)
             push(proto("serialization", Severity::Warning, DomainKind::Procs, name), detached);
             Finding *f = at(detached);
             f->toS = end;
-            f->message = QStringLiteral("%1: serialization and transfer took %2 % of its procs service time over the run")
-                             .arg(name, num(100 * cf.procsIpcMs / cf.procsServiceMs));
+            f->message
+                = QStringLiteral("%1: serialization and transfer took %2 % of its procs service time over the run")
+                      .arg(name, num(100 * cf.procsIpcMs / cf.procsServiceMs));
             f->advice = m_scenario.domain(DomainKind::Procs).transfer == Transfer::Copy
                 ? QStringLiteral("set domains.procs.transfer: shm, or shrink the payloads of %1").arg(name)
                 : QStringLiteral("shrink the payloads of %1, or run the stage in-process (tbb)").arg(name);

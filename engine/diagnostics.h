@@ -104,8 +104,8 @@ private:
     // while the condition holds, and opens a finding (a copy of `proto` from `from`, or from when
     // the condition began) once it held `sustainS`. Returns the open finding the frame extended.
     template<class Add>
-    Finding *step(Track &t, bool cond, double now, double from, double sustainS, double gapS, const Finding &proto,
-        Add add);
+    Finding *step(
+        Track &t, bool cond, double now, double from, double sustainS, double gapS, const Finding &proto, Add add);
     template<class Fn> void forEachTrack(Fn fn);
     Finding *at(const Track &t);
     void push(Finding f, Track &t);

@@ -95,11 +95,10 @@ private Q_SLOTS:
         QTest::newRow("short") << QList<int> { 10, 29 } << QStringList();
         QTest::newRow("sustained") << QList<int> { 10, 40 } << QStringList { QStringLiteral("queue_depth 0.50-1.95") };
         // A 0.5 s pause continues the finding; a 1.5 s pause ends it.
-        QTest::newRow("short gap merges") << QList<int> { 10, 40, 50, 60 }
-                                          << QStringList { QStringLiteral("queue_depth 0.50-2.95") };
-        QTest::newRow("long gap splits") << QList<int> { 10, 40, 70, 100 }
-                                         << QStringList { QStringLiteral("queue_depth 0.50-1.95"),
-                                                QStringLiteral("queue_depth 3.50-4.95") };
+        QTest::newRow("short gap merges")
+            << QList<int> { 10, 40, 50, 60 } << QStringList { QStringLiteral("queue_depth 0.50-2.95") };
+        QTest::newRow("long gap splits") << QList<int> { 10, 40, 70,
+            100 } << QStringList { QStringLiteral("queue_depth 0.50-1.95"), QStringLiteral("queue_depth 3.50-4.95") };
     }
 
     void queueDepthSustainsAndMerges()
@@ -149,8 +148,8 @@ private Q_SLOTS:
             d.addFrame(f);
         }
         QVERIFY2(d.findings().size() == 2, qPrintable(describe(d.findings())));
-        QCOMPARE(spans(d.findings()), QStringList({ QStringLiteral("loop_lag 0.55-0.55"),
-                                          QStringLiteral("loop_lag 2.00-2.00") }));
+        QCOMPARE(spans(d.findings()),
+            QStringList({ QStringLiteral("loop_lag 0.55-0.55"), QStringLiteral("loop_lag 2.00-2.00") }));
         const Finding &blamed = d.findings()[0];
         QCOMPARE(blamed.className, QStringLiteral("tick"));
         QVERIFY2(blamed.message.contains(QLatin1String("tick.parse (180 ms)")), qPrintable(blamed.message));
@@ -296,7 +295,8 @@ private Q_SLOTS:
             QCOMPARE(f->className, QStringLiteral("web"));
             QCOMPARE(f->domain, std::optional(DomainKind::Procs));
             QVERIFY2(f->message.contains(QLatin1String("60 %")), qPrintable(f->message));
-            QVERIFY2(f->advice.contains(QLatin1String("transfer: shm")) && f->advice.contains(QLatin1String("web.render payload_in 1MiB")),
+            QVERIFY2(f->advice.contains(QLatin1String("transfer: shm"))
+                    && f->advice.contains(QLatin1String("web.render payload_in 1MiB")),
                 qPrintable(f->advice));
         }
     }
@@ -375,7 +375,8 @@ void TestDiagnostics::rulesOnRealRuns_data()
         QStringLiteral("serialization"), QStringLiteral("sla"), QStringLiteral("worker_crash") };
 
     // Blocking waits on a one-slot tbb arena at 3× its capacity, no backpressure.
-    QTest::newRow("misrouted blocking class") << QByteArray(R"(
+    QTest::newRow("misrouted blocking class")
+        << QByteArray(R"(
 name: misrouted
 duration: 2.5s
 seed: 1
@@ -386,13 +387,15 @@ classes:
     arrival: { process: constant, rate: 300/s }
     stages:
       - { name: wait, work: block, time: 10ms, domain: tbb }
-)") << 2 << QStringList { QStringLiteral("queue_depth|tbb|io|route io.wait to threads"),
-                          QStringLiteral("unbounded_queue|tbb|io|domains.tbb.queue") }
-                                              << QStringList { QStringLiteral("loop_lag"), QStringLiteral("rejected"),
-                                                     QStringLiteral("oversubscription"), QStringLiteral("worker_crash") };
+)") << 2
+        << QStringList { QStringLiteral("queue_depth|tbb|io|route io.wait to threads"),
+               QStringLiteral("unbounded_queue|tbb|io|domains.tbb.queue") }
+        << QStringList { QStringLiteral("loop_lag"), QStringLiteral("rejected"), QStringLiteral("oversubscription"),
+               QStringLiteral("worker_crash") };
 
     // The same overload against a bounded queue that refuses: backpressure, not unbounded growth.
-    QTest::newRow("overload with reject") << QByteArray(R"(
+    QTest::newRow("overload with reject")
+        << QByteArray(R"(
 name: shedding
 duration: 2s
 seed: 1
@@ -404,7 +407,7 @@ classes:
     stages:
       - { name: wait, work: block, time: 10ms, domain: tbb }
 )") << 2 << QStringList { QStringLiteral("rejected|tbb|io|io.wait") }
-                                          << QStringList { QStringLiteral("unbounded_queue"), QStringLiteral("loop_lag") };
+        << QStringList { QStringLiteral("unbounded_queue"), QStringLiteral("loop_lag") };
 
     // Under 30 % load everywhere, with room in every SLA: nothing to say.
     QTest::newRow("healthy") << QByteArray(R"(
@@ -498,8 +501,8 @@ classes:
         << QStringList { QStringLiteral("serialization|procs|ship|transfer: shm") }
         << QStringList { QStringLiteral("worker_crash") };
     QTest::newRow("work-bound procs")
-        << QString::fromLatin1(procs).arg(QStringLiteral("10ms"), QStringLiteral("1KiB")).toUtf8() << 2
-        << QStringList() << QStringList { QStringLiteral("serialization"), QStringLiteral("worker_crash") };
+        << QString::fromLatin1(procs).arg(QStringLiteral("10ms"), QStringLiteral("1KiB")).toUtf8() << 2 << QStringList()
+        << QStringList { QStringLiteral("serialization"), QStringLiteral("worker_crash") };
     QTest::newRow("crashing worker") << QByteArray(R"(
 name: crashes
 duration: 2s
@@ -511,7 +514,8 @@ classes:
     arrival: { process: constant, rate: 20/s }
     stages:
       - { name: run, work: cpu, time: 1ms, crash: 0.25, domain: procs }
-)") << 2 << QStringList { QStringLiteral("worker_crash|procs|risky|crashes") } << QStringList();
+)") << 2 << QStringList { QStringLiteral("worker_crash|procs|risky|crashes") }
+                                     << QStringList();
 
     // 50 ms of blocking work against a 10 ms SLA.
     QTest::newRow("sla broken") << QByteArray(R"(
@@ -526,7 +530,8 @@ classes:
     sla: { p99: 10ms }
     stages:
       - { name: call, work: block, time: 50ms, domain: threads }
-)") << 2 << QStringList { QStringLiteral("sla||slow|SLA of 10.0 ms") } << QStringList { QStringLiteral("queue_depth") };
+)") << 2 << QStringList { QStringLiteral("sla||slow|SLA of 10.0 ms") }
+                                << QStringList { QStringLiteral("queue_depth") };
 }
 
 void TestDiagnostics::rulesOnRealRuns()
@@ -569,8 +574,8 @@ void TestDiagnostics::rulesOnRealRuns()
         for (const Finding &f : findings) {
             // Loop lateness no stage explains is the loaded machine's, reported as info: not a finding
             // about this scenario (a wrongly blamed stage would name a class and fail here).
-            const bool machine = f.rule == QLatin1String("loop_lag") && f.className.isEmpty()
-                && f.severity == Severity::Info;
+            const bool machine
+                = f.rule == QLatin1String("loop_lag") && f.className.isEmpty() && f.severity == Severity::Info;
             QVERIFY2(f.rule != rule || machine, qPrintable(QStringLiteral("%1 fired:\n%2").arg(rule, all)));
         }
 }
