@@ -10,7 +10,31 @@ namespace hs {
 
 namespace {
 thread_local Domain *t_currentDomain = nullptr;
+
+// The queue's composition is read from its head only: bounded work under the lock at 20 Hz.
+constexpr int kQueueSample = 256;
+
+// Adds one occurrence of (cls, stage) to a short list of counts.
+void countKey(std::vector<KeyCount> &keys, int cls, int stage, int n = 1)
+{
+    for (KeyCount &k : keys)
+        if (k.cls == cls && k.stage == stage) {
+            k.count += n;
+            return;
+        }
+    keys.push_back(KeyCount { cls, stage, n });
 }
+
+std::array<KeyCount, kTopKeys> topKeys(std::vector<KeyCount> &keys)
+{
+    const auto n = std::min(keys.size(), kTopKeys);
+    std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(n), keys.end(),
+        [](const KeyCount &a, const KeyCount &b) { return a.count > b.count; });
+    std::array<KeyCount, kTopKeys> top {};
+    std::copy_n(keys.begin(), n, top.begin());
+    return top;
+}
+} // namespace
 
 Domain *currentDomain()
 {
@@ -67,6 +91,13 @@ bool Domain::fullLocked() const
     return queueFull || inflightFull;
 }
 
+void Domain::noteRejectedLocked(const StageJob &job)
+{
+    ++m_rejected;
+    if (job.task)
+        countKey(m_rejectedKeys, job.task->cls, job.stage);
+}
+
 Admission Domain::submit(StageJob job)
 {
     std::vector<StageJob> dropped;
@@ -83,14 +114,17 @@ Admission Domain::submit(StageJob job)
                 break;
             if (m_bp.onFull == OnFull::Reject) {
                 result = Admission::Rejected;
+                noteRejectedLocked(job);
                 break;
             }
             if (m_bp.onFull == OnFull::DropOldest) {
                 if (m_queue.empty()) { // full of running stages: nothing can be dropped
                     result = Admission::Rejected;
+                    noteRejectedLocked(job);
                     break;
                 }
                 integrateLocked(nowNs());
+                noteRejectedLocked(m_queue.front());
                 dropped.push_back(std::move(m_queue.front()));
                 m_queue.pop_front();
                 continue;
@@ -220,6 +254,9 @@ bool Domain::startStage(StageJob &job, std::int64_t startNs, WorkResult *early)
         *early = WorkResult { WorkStatus::Cancelled, QStringLiteral("cancelled") };
         return false;
     }
+    job.startedNs = startNs;
+    if (job.work == WorkKind::Cpu)
+        m_cpuRunning.fetch_add(1, std::memory_order_relaxed);
     return true; // pool domains count a running stage as busy: no lock on this path
 }
 
@@ -229,6 +266,8 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
     if (ran) {
         m_serviceHist.record(endNs - startNs);
         m_sojournHist.record(endNs - job.enqueuedNs);
+        if (job.work == WorkKind::Cpu)
+            m_cpuRunning.fetch_sub(1, std::memory_order_relaxed);
     }
     m_done.fetch_add(1, std::memory_order_relaxed);
     bool idle = false;
@@ -275,6 +314,7 @@ void Domain::setBusy(bool busy, std::int64_t nowNs)
 DomainFrame Domain::sample(std::int64_t now)
 {
     DomainFrame f;
+    std::vector<KeyCount> queued;
     double busyDelta = 0;
     double capacityDelta = 0;
     {
@@ -290,11 +330,25 @@ DomainFrame Domain::sample(std::int64_t now)
                 break;
             ++f.starved;
         }
+        int seen = 0;
+        for (const auto &j : m_queue) {
+            if (++seen > kQueueSample)
+                break;
+            if (j.task)
+                countKey(queued, j.task->cls, j.stage);
+        }
+        f.rejected = m_rejected;
+        f.rejectedTop = topKeys(m_rejectedKeys);
+        m_rejectedKeys.clear();
+        f.bounded = m_bp.queue > 0 || m_bp.maxInflight > 0;
         busyDelta = m_busyIntegral - m_lastBusyIntegral;
         capacityDelta = m_capacityIntegral - m_lastCapacityIntegral;
         m_lastBusyIntegral = m_busyIntegral;
         m_lastCapacityIntegral = m_capacityIntegral;
     }
+    f.queuedTop = topKeys(queued);
+    f.cpuRunning = m_cpuRunning.load(std::memory_order_relaxed);
+    f.crashes = m_crashes.load(std::memory_order_relaxed);
     f.utilization = capacityDelta > 0 ? std::min(1.0, busyDelta / capacityDelta) : 0.0;
     f.done = m_done.load(std::memory_order_relaxed);
     m_sojournWindow.tick(now, m_sojournHist.snapshot());

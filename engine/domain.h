@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace hs {
 
@@ -137,6 +138,7 @@ protected:
 
 private:
     bool fullLocked() const;
+    void noteRejectedLocked(const StageJob &job);
     int busyLocked() const { return m_pooled ? m_running : m_busy; }
     void integrateLocked(std::int64_t nowNs);
     std::optional<StageJob> nextForWorkerLocked();
@@ -166,11 +168,14 @@ private:
     int m_queueMax = 0;
     std::uint64_t m_admitted = 0;
     std::uint64_t m_waited = 0;
+    std::uint64_t m_rejected = 0; // refused or dropped by backpressure
+    std::vector<KeyCount> m_rejectedKeys; // since the last sample
     // Sampler state (sampler thread only).
     double m_lastBusyIntegral = 0;
     double m_lastCapacityIntegral = 0;
 
     std::atomic<std::uint64_t> m_done { 0 };
+    std::atomic<int> m_cpuRunning { 0 };
     std::atomic<std::uint64_t> m_starved { 0 };
     std::atomic<std::int64_t> m_starvedNs { 0 };
     LatencyHistogram m_waitHist;

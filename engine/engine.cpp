@@ -34,6 +34,9 @@ struct ClassStats {
     LatencyHistogram hop;
     LatencyHistogram ipc; // procs stages: serialization + transfer, both ways
     LatencyHistogram gilWait; // cpu stages under the GIL: time spent waiting for it
+    // procs stages: sums for the serialization share of service time (diagnostics)
+    std::atomic<std::int64_t> procsIpcNs { 0 }, procsServiceNs { 0 };
+    std::atomic<std::uint64_t> procsStages { 0 };
     SlidingWindow window;
     SlidingWindow gilWindow;
     std::deque<std::pair<std::int64_t, std::uint64_t>> doneHistory; // monitor thread only
@@ -180,6 +183,10 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         const Task &t = *job.task;
         ClassStats &c = *classes[std::size_t(t.cls)];
         c.ipc.record(ipcNs);
+        c.procsIpcNs.fetch_add(ipcNs, std::memory_order_relaxed);
+        if (job.startedNs > 0)
+            c.procsServiceNs.fetch_add(std::max(ipcNs, nowNs() - job.startedNs), std::memory_order_relaxed);
+        c.procsStages.fetch_add(1, std::memory_order_relaxed);
         // The hop into a worker includes serializing and sending the payload.
         if (job.stage > 0)
             c.hop.record(job.enqueuedNs - t.lastEndNs + sendNs);
@@ -307,10 +314,18 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             cf.throughput = now > ht ? double(cf.completed - hd) * 1e9 / double(now - ht) : 0.0;
             c.gilWindow.tick(now, c.gilWait.snapshot());
             cf.gilWaitP99Ms = c.gilWindow.window().percentile(0.99) / 1e6;
+            cf.procsIpcMs = double(c.procsIpcNs.load(std::memory_order_relaxed)) / 1e6;
+            cf.procsServiceMs = double(c.procsServiceNs.load(std::memory_order_relaxed)) / 1e6;
+            cf.procsStages = c.procsStages.load(std::memory_order_relaxed);
             f.classes.push_back(cf);
         }
-        if (loop)
+        if (loop) {
             f.loopLagMs = loop->takeFrameLagMs(now);
+            const KeyCount block = loop->takeFrameBlock(now);
+            f.loopBlockClass = block.cls;
+            f.loopBlockStage = block.stage;
+            f.loopBlockMs = double(block.count) / 1e3;
+        }
         f.gil = gilOn.load(std::memory_order_relaxed);
         f.gilWaiting = gil.waiting();
         return f;

@@ -7,6 +7,8 @@
 #include <QSocketNotifier>
 #include <QThread>
 
+#include <limits>
+
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -98,6 +100,28 @@ double LoopDomain::takeFrameLagMs(std::int64_t now)
     return nsToMs(double(std::max<std::int64_t>(0, lag)));
 }
 
+namespace {
+std::uint32_t packKey(int cls, int stage)
+{
+    return (std::uint32_t(cls) << 16) | (std::uint32_t(stage) & 0xffffu);
+}
+
+KeyCount unpackKey(std::uint32_t key, std::int64_t us)
+{
+    return KeyCount { int(key >> 16), int(key & 0xffffu), int(std::min<std::int64_t>(us, std::numeric_limits<int>::max())) };
+}
+} // namespace
+
+KeyCount LoopDomain::takeFrameBlock(std::int64_t now)
+{
+    const std::uint64_t packed = m_frameBlock.exchange(0, std::memory_order_relaxed);
+    KeyCount worst = packed ? unpackKey(std::uint32_t(packed), std::int64_t(packed >> 32)) : KeyCount {};
+    const std::int64_t since = m_holdingSinceNs.load(std::memory_order_acquire);
+    if (since > 0 && (now - since) / 1000 > worst.count)
+        worst = unpackKey(m_holdingKey.load(std::memory_order_relaxed), (now - since) / 1000);
+    return worst;
+}
+
 void LoopDomain::launch(StageJob)
 {
     qFatal("loop stages are queued and posted, never launched");
@@ -156,8 +180,15 @@ void LoopDomain::runOne()
         return;
     }
     // cpu, block, disk: the loop thread itself does the work, and everything waits.
+    const std::uint32_t key = job->task ? packKey(job->task->cls, job->stage) : 0;
+    m_holdingKey.store(key, std::memory_order_relaxed);
+    m_holdingSinceNs.store(start, std::memory_order_release);
     const WorkResult result = host().runStage(*job, controlFor(*job));
     const std::int64_t end = nowNs();
+    m_holdingSinceNs.store(0, std::memory_order_release);
+    const std::uint64_t held = (std::uint64_t(std::max<std::int64_t>(1, (end - start) / 1000)) << 32) | key;
+    std::uint64_t prev = m_frameBlock.load(std::memory_order_relaxed);
+    while (held > prev && !m_frameBlock.compare_exchange_weak(prev, held, std::memory_order_relaxed)) { }
     setBusy(false, end);
     endStage(std::move(*job), result, start, end, true);
 }

@@ -38,6 +38,9 @@ public:
 
     /// Worst heartbeat lateness since the previous call, including a beat overdue right now.
     double takeFrameLagMs(std::int64_t nowNs);
+    /// The stage that held the loop thread longest since the previous call (cpu, block, disk run
+    /// on it), including one running right now; cls -1 when none ran. count is in microseconds.
+    KeyCount takeFrameBlock(std::int64_t nowNs);
     HistogramSnapshot lag() const { return m_lagHist.snapshot(); }
 
 protected:
@@ -90,6 +93,11 @@ private:
     LatencyHistogram m_lagHist;
     std::atomic<std::int64_t> m_frameLagNs { 0 };
     std::atomic<std::int64_t> m_nextBeatNs { 0 };
+    // Longest hold since the last frame, packed as (microseconds << 32 | key) so one atomic max
+    // keeps both; the stage holding the loop now: its key, and its start (0: none).
+    std::atomic<std::uint64_t> m_frameBlock { 0 };
+    std::atomic<std::uint32_t> m_holdingKey { 0 };
+    std::atomic<std::int64_t> m_holdingSinceNs { 0 };
     bool m_stopped = false;
 };
 

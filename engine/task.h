@@ -46,6 +46,7 @@ struct StageJob {
     std::int64_t enqueuedNs = 0;
     std::int64_t timeoutNs = 0; ///< stage timeout, counted from admission; 0: none
     std::int64_t deadlineNs = 0; ///< set at admission from timeoutNs
+    std::int64_t startedNs = 0; ///< set when a worker starts it (service time of remote stages)
     bool waited = false; ///< no free worker at admission
     int workerSlot = -1; ///< trace: the worker's number when the domain has one (procs slot); -1: by thread
     int workerPid = 0; ///< trace: procs worker process that ran the stage

@@ -4,17 +4,15 @@
 #include "frame.h"
 #include "scenario.h"
 
-#include <array>
 #include <vector>
 
 namespace hs {
 
 /**
- * The alerts the GUI raises while a run goes on, evaluated frame by frame with the thresholds of
- * DESIGN §6: loop lag above the scenario's starvation threshold, and a domain's queue deeper than
- * 2 × its workers for a sustained second. An alert stays one finding while its condition holds
- * (or pauses for less than kMergeGapS); its span and peak grow with it. At the end of a run the
- * window replaces these with hs::diagnose() over the whole run.
+ * The findings the GUI shows while a run goes on: the engine's Diagnoser fed frame by frame, so
+ * the live panel applies exactly the rules (and thresholds) of the final diagnosis. At the end of
+ * a run the window replaces these with the run's own findings (hs::diagnose(), which adds the
+ * rules over totals).
  *
  *     LiveFindings live;
  *     live.reset(scenario);
@@ -23,32 +21,13 @@ namespace hs {
  */
 class LiveFindings {
 public:
-    /// Queue depth must stay above 2 × workers this long to count (DESIGN §6 "sustained").
-    static constexpr double kSustainedS = 1.0;
-    /// A condition that returns within this gap extends the same finding.
-    static constexpr double kMergeGapS = 1.0;
-    /// Older findings are dropped beyond this count (a long run with intermittent lag).
-    static constexpr std::size_t kMaxFindings = 200;
-
-    void reset(const Scenario &scenario);
+    void reset(const Scenario &scenario) { m_diagnoser.reset(scenario); }
     /// Evaluates the rules on one more frame; true when the findings changed.
-    bool addFrame(const Frame &frame);
-    const std::vector<Finding> &findings() const { return m_findings; }
+    bool addFrame(const Frame &frame) { return m_diagnoser.addFrame(frame); }
+    const std::vector<Finding> &findings() const { return m_diagnoser.findings(); }
 
 private:
-    struct Track {
-        double candidateSince = -1; ///< condition true since (queue rule: before it counts)
-        double lastTrue = -1;
-        int index = -1;             ///< open finding, or -1
-        double peak = 0;
-    };
-    Finding *open(Track &t);
-    void push(Finding f, Track &t);
-
-    double m_thresholdMs = 100;
-    Track m_loop;
-    std::array<Track, kDomainCount> m_queue;
-    std::vector<Finding> m_findings;
+    Diagnoser m_diagnoser;
 };
 
 } // namespace hs
