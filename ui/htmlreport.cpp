@@ -206,6 +206,32 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
             H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"), sla });
     }
     b.tableEnd();
+    // Where the time goes besides waiting and working: hops between stages, the procs transfer,
+    // and (with the GIL emulated) the wait for the GIL.
+    const QJsonObject gil = obj(run, "gil");
+    const bool gilUsed = gil.value(QStringLiteral("used")).toBool();
+    QStringList costHeader { tr("Class"), tr("Hop P50 ms"), tr("Hop P99 ms"), tr("IPC P50 ms"), tr("IPC P99 ms") };
+    if (gilUsed)
+        costHeader << tr("GIL wait P50 ms") << tr("GIL wait P99 ms");
+    b.tableBegin(costHeader);
+    for (const QString &name : order) {
+        const QJsonObject c = classes.value(name).toObject();
+        const QJsonObject hop = obj(c, "hop_ms"), ipc = obj(c, "ipc_ms"), gw = obj(c, "gil_wait_ms");
+        QStringList cells { H::esc(name), H::ms(dbl(hop, "p50")), H::ms(dbl(hop, "p99")), H::ms(dbl(ipc, "p50")),
+            H::ms(dbl(ipc, "p99")) };
+        if (gilUsed)
+            cells << H::ms(dbl(gw, "p50")) << H::ms(dbl(gw, "p99"));
+        b.row(cells);
+    }
+    b.tableEnd();
+    if (gilUsed)
+        b.paragraph(H::esc(tr("GIL emulation was on (switch interval %1 ms): %2 acquisitions, %3 of them waited, "
+                              "%4 forced switches, %5 ms spent waiting in total.")
+                               .arg(H::ms(dbl(gil, "switch_interval_ms")))
+                               .arg(cnt(gil, "acquisitions"))
+                               .arg(cnt(gil, "contended"))
+                               .arg(cnt(gil, "switches"))
+                               .arg(H::ms(dbl(gil, "wait_ms")))));
     // Why tasks did not complete.
     QStringList reasons;
     for (const QString &name : order) {
