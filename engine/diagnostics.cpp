@@ -435,10 +435,20 @@ void Diagnoser::oversubscription(const Frame &f, bool &changed)
 {
     Sample s;
     s.t = f.t;
-    for (DomainKind d : kAllDomains) {
+    for (DomainKind d : kAllDomains)
         s.perDomain[std::size_t(d)] = f.domains[std::size_t(d)].cpuRunning;
-        s.a += f.domains[std::size_t(d)].cpuRunning;
+    if (f.gil) {
+        // Under the emulated GIL only its holder burns CPU on loop and threads; the others wait for
+        // the lock, which is the GIL's cost (gil_wait_ms), not oversubscription.
+        double &loop = s.perDomain[std::size_t(DomainKind::Loop)];
+        double &threads = s.perDomain[std::size_t(DomainKind::Threads)];
+        const double held = std::min(1.0, loop + threads);
+        const double total = loop + threads;
+        loop = total > 0 ? held * loop / total : 0;
+        threads = total > 0 ? held * threads / total : 0;
     }
+    for (double v : s.perDomain)
+        s.a += v;
     keep(m_cpu, s, kSustainedS);
     bool cond = false;
     double mean = 0;
@@ -591,7 +601,8 @@ void Diagnoser::finish(const RunResult &r)
         const auto live = has("sla", [&](const Finding &f) { return f.className == c.name; });
         for (Finding *f : live) {
             f->severity = Severity::Error;
-            f->message += QStringLiteral("; ") + whole;
+            f->message = whole + QStringLiteral(" (over 1 s windows it was above from %1 s to %2 s)")
+                                     .arg(num(f->fromS, 1), num(f->toS, 1));
         }
         if (live.empty())
             push(Finding { QStringLiteral("sla"), Severity::Error, std::nullopt, c.name, 0, end, whole,

@@ -217,10 +217,13 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
     for (const QString &name : order) {
         const QJsonObject c = classes.value(name).toObject();
         const QJsonObject hop = obj(c, "hop_ms"), ipc = obj(c, "ipc_ms"), gw = obj(c, "gil_wait_ms");
-        QStringList cells { H::esc(name), H::ms(dbl(hop, "p50")), H::ms(dbl(hop, "p99")), H::ms(dbl(ipc, "p50")),
-            H::ms(dbl(ipc, "p99")) };
+        // An empty histogram (one stage: no hop; no procs stage: no IPC) reads "—", not 0.000.
+        const auto pct = [](const QJsonObject &h, const char *key) {
+            return dbl(h, "max") > 0 ? H::ms(dbl(h, key)) : QStringLiteral("—");
+        };
+        QStringList cells { H::esc(name), pct(hop, "p50"), pct(hop, "p99"), pct(ipc, "p50"), pct(ipc, "p99") };
         if (gilUsed)
-            cells << H::ms(dbl(gw, "p50")) << H::ms(dbl(gw, "p99"));
+            cells << pct(gw, "p50") << pct(gw, "p99");
         b.row(cells);
     }
     b.tableEnd();
@@ -267,13 +270,22 @@ void domainsSection(H &b, const QJsonObject &run)
     b.heading(3, {}, tr("Wait (enqueue to start) and service (start to end), ms"));
     b.tableBegin({ tr("Domain"), tr("Wait P50"), tr("P90"), tr("P99"), tr("P99.9"), tr("Service P50"), tr("P90"),
         tr("P99"), tr("P99.9") });
+    QStringList idle;
     for (const QString &n : names) {
         const QJsonObject d = domains.value(n).toObject();
+        if (cnt(d, "completed") == 0) {
+            idle << n;
+            continue;
+        }
         const QJsonObject w = obj(d, "wait_ms"), s = obj(d, "service_ms");
         b.row({ H::esc(n), H::ms(dbl(w, "p50")), H::ms(dbl(w, "p90")), H::ms(dbl(w, "p99")), H::ms(dbl(w, "p999")),
             H::ms(dbl(s, "p50")), H::ms(dbl(s, "p90")), H::ms(dbl(s, "p99")), H::ms(dbl(s, "p999")) });
     }
     b.tableEnd();
+    if (!idle.isEmpty())
+        b.paragraph(H::esc(tr("Ran no stage (started, so that a stage could be moved there live): %1.")
+                               .arg(idle.join(QStringLiteral(", ")))),
+            QStringLiteral("muted"));
     const QJsonObject lag = obj(obj(run, "loop"), "lag_ms");
     b.paragraph(H::esc(tr("Event-loop lag (heartbeat lateness): P50 %1 ms, P99 %2 ms, max %3 ms.")
                            .arg(H::ms(dbl(lag, "p50")), H::ms(dbl(lag, "p99")), H::ms(dbl(lag, "max")))));

@@ -166,10 +166,14 @@ private Q_SLOTS:
         QTest::addColumn<int>("cores");
         QTest::addColumn<int>("frames");
         QTest::addColumn<bool>("fires");
+        QTest::addColumn<bool>("gil");
         // threads 2 + tbb 2 + loop 1 cpu stages running: 5
-        QTest::newRow("5 on 4 cores") << 4 << 40 << true;
-        QTest::newRow("5 on 5 cores") << 5 << 40 << false;
-        QTest::newRow("5 on 4 cores, too short") << 4 << 15 << false;
+        QTest::newRow("5 on 4 cores") << 4 << 40 << true << false;
+        QTest::newRow("5 on 5 cores") << 5 << 40 << false << false;
+        QTest::newRow("5 on 4 cores, too short") << 4 << 15 << false << false;
+        // Under the GIL only one of loop's and threads' 3 burns: tbb 2 + 1 = 3 on 4 cores.
+        QTest::newRow("GIL: 3 burn on 4 cores") << 4 << 40 << false << true;
+        QTest::newRow("GIL: 3 burn on 2 cores") << 2 << 40 << true << true;
     }
 
     void oversubscriptionCountsCpuStagesAgainstCores()
@@ -177,11 +181,13 @@ private Q_SLOTS:
         QFETCH(int, cores);
         QFETCH(int, frames);
         QFETCH(bool, fires);
+        QFETCH(bool, gil);
         Diagnoser d;
         d.reset(syntheticScenario(), cores);
         QCOMPARE(d.cores(), cores);
         for (int i = 0; i < 60; ++i) {
             Frame f = frameAt(i);
+            f.gil = gil;
             if (i < frames) {
                 dom(f, DomainKind::Threads).cpuRunning = 2;
                 dom(f, DomainKind::Tbb).cpuRunning = 2;
@@ -193,7 +199,8 @@ private Q_SLOTS:
         QCOMPARE(f != nullptr, fires);
         QCOMPARE(int(d.findings().size()), fires ? 1 : 0);
         if (f) {
-            QVERIFY2(f->message.contains(QStringLiteral("5.0 cpu stages")), qPrintable(f->message));
+            QVERIFY2(f->message.contains(gil ? QStringLiteral("3.0 cpu stages") : QStringLiteral("5.0 cpu stages")),
+                qPrintable(f->message));
             QVERIFY2(f->advice.contains(QStringLiteral("at most %1").arg(cores)), qPrintable(f->advice));
             QVERIFY(f->fromS <= 0.05 && f->toS >= 1.0);
         }
