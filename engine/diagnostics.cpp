@@ -254,12 +254,20 @@ void Diagnoser::queueDepth(const Frame &f, DomainKind d, bool &changed)
     if (out->className.isEmpty() && cls >= 0)
         out->className = m_scenario.classes[std::size_t(cls)].name;
     const QString who = culprits(t, 3);
-    out->message = QStringLiteral("%1: queue depth above %2 × workers (up to %3 waiting for %4 workers)%5")
+    out->message = QStringLiteral("%1: queue depth above %2 × workers (up to %3 waiting for %4 %5)%6")
                        .arg(domainName(d))
                        .arg(kQueueFactor)
                        .arg(num(t.peak))
                        .arg(df.workers)
+                       .arg(df.workers == 1 ? QStringLiteral("worker") : QStringLiteral("workers"))
                        .arg(who.isEmpty() ? QString() : QStringLiteral("; queued: ") + who);
+    if (d == DomainKind::Loop) {
+        // The loop cannot grow: what waits there is usually async work stuck behind a blocking stage.
+        out->advice = QStringLiteral("the event loop has one thread and cannot grow: move the cpu, block and disk "
+                                     "stages off it (threads for blocking I/O, tbb or procs for CPU) and keep only "
+                                     "async and net stages on it");
+        return;
+    }
     const QString move = moveAdvice(d, cls, stage);
     out->advice = !move.isEmpty()
         ? move + QStringLiteral(", or add workers to %1 (now %2)").arg(domainName(d)).arg(df.workers)

@@ -3,6 +3,7 @@
 #include "lesson.h"
 
 #include <QFrame>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
@@ -24,6 +25,7 @@ LessonPanel::LessonPanel(QWidget *parent)
     m_content->setContentsMargins(6, 6, 6, 6);
     m_content->setSpacing(6);
     scroll->setWidget(host);
+    setMinimumWidth(260);
     outer->addWidget(scroll);
     setLesson(std::nullopt);
 }
@@ -31,6 +33,11 @@ LessonPanel::LessonPanel(QWidget *parent)
 void LessonPanel::clearContent()
 {
     while (QLayoutItem *item = m_content->takeAt(0)) {
+        if (QLayout *inner = item->layout())
+            while (QLayoutItem *child = inner->takeAt(0)) {
+                delete child->widget();
+                delete child;
+            }
         delete item->widget();
         delete item;
     }
@@ -77,17 +84,11 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
             changes << QStringLiteral("%1 → %2").arg(r.key, r.domain);
         for (const Override &o : s.sets)
             changes << QStringLiteral("%1 = %2").arg(o.path, o.value);
-        const QString text = tr("Step %1: %2").arg(i + 1).arg(s.title);
-        auto *button = new QPushButton(text);
-        button->setToolTip(changes.join(QLatin1Char('\n'))
-            + (isLiveStep(s) ? tr("\nApplies to the running engine.") : tr("\nRestarts the run with this setting.")));
-        button->setStyleSheet(QStringLiteral("text-align: left; padding: 4px 8px;"));
-        const int index = int(i);
-        connect(button, &QPushButton::clicked, this, [this, index] { Q_EMIT stepRequested(index); });
-        m_content->addWidget(button);
-        m_buttons.push_back(button);
-        m_buttonTexts.push_back(text);
-        m_applied.push_back(false);
+        // The title wraps in a label; the button stays short so the panel can be narrow.
+        auto *heading = new QLabel(QStringLiteral("<b>%1</b>").arg(tr("Step %1: %2").arg(i + 1).arg(s.title).toHtmlEscaped()));
+        heading->setWordWrap(true);
+        heading->setTextFormat(Qt::RichText);
+        m_content->addWidget(heading);
         auto *detail = new QLabel;
         detail->setWordWrap(true);
         detail->setTextFormat(Qt::RichText);
@@ -95,8 +96,21 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
                             .arg(changes.join(QStringLiteral(", ")).toHtmlEscaped(),
                                 isLiveStep(s) ? QString() : tr(" (restarts the run)").toHtmlEscaped(),
                                 s.expect.toHtmlEscaped()));
-        detail->setContentsMargins(12, 0, 0, 4);
         m_content->addWidget(detail);
+        const QString text = isLiveStep(s) ? tr("Apply step %1").arg(i + 1) : tr("Apply step %1 and restart").arg(i + 1);
+        auto *button = new QPushButton(text);
+        button->setToolTip(changes.join(QLatin1Char('\n'))
+            + (isLiveStep(s) ? tr("\nApplies to the running engine.") : tr("\nRestarts the run with this setting.")));
+        const int index = int(i);
+        connect(button, &QPushButton::clicked, this, [this, index] { Q_EMIT stepRequested(index); });
+        auto *row = new QHBoxLayout;
+        row->setContentsMargins(0, 0, 0, 6);
+        row->addWidget(button);
+        row->addStretch(1);
+        m_content->addLayout(row);
+        m_buttons.push_back(button);
+        m_buttonTexts.push_back(text);
+        m_applied.push_back(false);
     }
     addText(tr("What should happen"), lesson->expected);
     addText(tr("Why"), lesson->why);
@@ -108,7 +122,7 @@ void LessonPanel::markApplied(int step)
     if (step < 0 || step >= int(m_buttons.size()))
         return;
     m_applied[std::size_t(step)] = true;
-    m_buttons[std::size_t(step)]->setText(QStringLiteral("✓ ") + m_buttonTexts[std::size_t(step)]);
+    m_buttons[std::size_t(step)]->setText(QStringLiteral("✓ ") + tr("Step %1 applied").arg(step + 1));
 }
 
 void LessonPanel::clearApplied()
