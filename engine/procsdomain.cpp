@@ -326,6 +326,8 @@ std::optional<StageJob> ProcsDomain::runOne(Slot &s, StageJob job)
     job.workerPid = int(s.proc.pid());
     if (ran)
         result = runRemote(s, job);
+    if (ran && result.status == WorkStatus::Ok)
+        m_served.fetch_add(1, std::memory_order_relaxed);
     if (job.workerPid <= 0) // spawned by this stage
         job.workerPid = int(s.proc.pid());
     std::optional<StageJob> next;
@@ -370,11 +372,18 @@ void ProcsDomain::noteFault(const QString &reason)
     {
         std::lock_guard lk(m_mu);
         const std::int64_t now = nowNs();
+        // A crash loop is workers failing with nothing served in between (a broken binary, a
+        // worker that dies at start). Stages served since the last fault prove the pool works:
+        // isolated crashes of one flaky stage then only cost their own tasks.
+        const std::uint64_t served = m_served.load(std::memory_order_relaxed);
+        if (served != m_servedAtLastFault)
+            m_faults.clear();
+        m_servedAtLastFault = served;
         m_faults.push_back(now);
         while (!m_faults.empty() && now - m_faults.front() > kCrashLoopWindowNs)
             m_faults.pop_front();
         if (int(m_faults.size()) > kCrashLoopRestarts && !m_broken.load(std::memory_order_relaxed)) {
-            m_brokenReason = QStringLiteral("pool unavailable: %1 worker failures within %2 s (last: %3)")
+            m_brokenReason = QStringLiteral("pool unavailable: %1 worker failures within %2 s with no stage served between them (last: %3)")
                                  .arg(m_faults.size())
                                  .arg(kCrashLoopWindowNs / kNsPerSec)
                                  .arg(reason);

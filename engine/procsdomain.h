@@ -139,7 +139,9 @@ private:
     mutable std::mutex m_mu;
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::deque<StageJob> m_ready; // admitted and counted running, waiting for an owner thread
-    std::deque<std::int64_t> m_faults; // times of recent faults (crash-loop detection)
+    std::deque<std::int64_t> m_faults; // times of recent faults with nothing served between them (crash loop)
+    std::atomic<std::uint64_t> m_served { 0 }; // stages a worker ran to a result
+    std::uint64_t m_servedAtLastFault = 0; // guarded by m_mu
     QString m_brokenReason;
     std::atomic<bool> m_broken { false };
     bool m_stopping = false;
