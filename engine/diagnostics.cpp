@@ -155,6 +155,21 @@ std::pair<int, int> Diagnoser::topKey(const Track &t) const
     return best;
 }
 
+std::pair<int, int> Diagnoser::blame(Finding &f, const Track &t) const
+{
+    const std::pair<int, int> key = topKey(t);
+    if (f.className.isEmpty() && key.first >= 0)
+        f.className = m_scenario.classes[std::size_t(key.first)].name;
+    return key;
+}
+
+void Diagnoser::addKeys(Track &t, const std::array<KeyCount, kTopKeys> &top)
+{
+    for (const KeyCount &k : top)
+        if (k.cls >= 0)
+            t.keys[{ k.cls, k.stage }] += k.count;
+}
+
 QString Diagnoser::culprits(const Track &t, int limit) const
 {
     std::vector<std::pair<double, std::pair<int, int>>> byWeight;
@@ -242,17 +257,13 @@ void Diagnoser::queueDepth(const Frame &f, DomainKind d, bool &changed)
     Finding *out = step(m_queue[std::size_t(d)], cond, f.t, f.t, kSustainedS, kMergeGapS,
         proto("queue_depth", Severity::Warning, d), [&](Track &t) {
             t.peak = std::max(t.peak, double(df.queue));
-            for (const KeyCount &k : df.queuedTop)
-                if (k.cls >= 0)
-                    t.keys[{ k.cls, k.stage }] += k.count;
+            addKeys(t, df.queuedTop);
         });
     if (!out)
         return;
     changed = true;
     const Track &t = m_queue[std::size_t(d)];
-    const auto [cls, stage] = topKey(t);
-    if (out->className.isEmpty() && cls >= 0)
-        out->className = m_scenario.classes[std::size_t(cls)].name;
+    const auto [cls, stage] = blame(*out, t);
     const QString who = culprits(t, 3);
     out->message = QStringLiteral("%1: queue depth above %2 × workers (up to %3 waiting for %4 %5)%6")
                        .arg(domainName(d))
@@ -315,17 +326,13 @@ void Diagnoser::unboundedQueue(const Frame &f, DomainKind d, bool &changed)
         proto("unbounded_queue", Severity::Error, d), [&](Track &t) {
             t.peak = std::max(t.peak, slope);
             t.count = std::max(t.count, double(df.queue));
-            for (const KeyCount &k : df.queuedTop)
-                if (k.cls >= 0)
-                    t.keys[{ k.cls, k.stage }] += k.count;
+            addKeys(t, df.queuedTop);
         });
     if (!out)
         return;
     changed = true;
     const Track &t = m_unbounded[std::size_t(d)];
-    const auto [cls, stage] = topKey(t);
-    if (out->className.isEmpty() && cls >= 0)
-        out->className = m_scenario.classes[std::size_t(cls)].name;
+    const auto [cls, stage] = blame(*out, t);
     out->message = QStringLiteral("%1: the queue grew by up to %2 stages/s, to %3 waiting, with no queue or "
                                   "max_inflight limit (no backpressure)")
                        .arg(domainName(d), num(t.peak), num(t.count));
@@ -351,16 +358,12 @@ void Diagnoser::rejected(const Frame &f, DomainKind d, bool &changed)
         = step(track, delta > 0, f.t, f.t, 0, kRejectGapS, proto("rejected", Severity::Info, d), [&](Track &t) {
               t.count += delta;
               t.taken += served;
-              for (const KeyCount &k : df.rejectedTop)
-                  if (k.cls >= 0)
-                      t.keys[{ k.cls, k.stage }] += k.count;
+              addKeys(t, df.rejectedTop);
           });
     if (!out)
         return;
     changed = true;
-    const auto [cls, stage] = topKey(track);
-    if (out->className.isEmpty() && cls >= 0)
-        out->className = m_scenario.classes[std::size_t(cls)].name;
+    const auto [cls, stage] = blame(*out, track);
     const double share = track.count / std::max(1.0, track.count + track.taken);
     out->severity = share >= kRejectWarnShare ? Severity::Warning : Severity::Info;
     const QString who = culprits(track, 3);

@@ -123,6 +123,9 @@ private:
     QString keyName(int cls, int stage) const;
     QString culprits(const Track &t, int limit) const;
     std::pair<int, int> topKey(const Track &t) const;
+    /// The track's top (class, stage); names its class on `f` when the finding has none yet.
+    std::pair<int, int> blame(Finding &f, const Track &t) const;
+    static void addKeys(Track &t, const std::array<KeyCount, kTopKeys> &top);
     QString moveAdvice(DomainKind d, int cls, int stage) const;
 
     Scenario m_scenario;
