@@ -59,7 +59,7 @@ bool isLiveSetting(const QString &path)
 {
     static const QRegularExpression re(
         QStringLiteral("^domains\\.(loop|threads|tbb|procs)\\.(workers|queue|max_inflight|on_full)$"));
-    return re.match(path).hasMatch();
+    return path == QLatin1String("gil.enabled") || re.match(path).hasMatch();
 }
 
 bool isLiveStep(const LessonStep &step)
@@ -94,6 +94,10 @@ bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &targe
             if (error)
                 *error = QStringLiteral("%1 cannot change while running; restart the run with it").arg(o.path);
             return false;
+        }
+        if (o.path == QLatin1String("gil.enabled")) {
+            engine.setGil(target.gilEnabled);
+            continue;
         }
         const QStringList parts = o.path.split(QLatin1Char('.'));
         const auto d = domainFromName(parts[1]);

@@ -18,7 +18,8 @@ std::optional<Condition> parseCondition(const QString &text);
 /// The number at a dotted path of a JSON report ("classes.ticker.latency_ms.p99"); nullopt if absent.
 std::optional<double> reportValue(const QJsonObject &report, const QString &path);
 
-/// Settings the engine can change while running: domains.D.workers, queue, max_inflight, on_full.
+/// Settings the engine can change while running: domains.D.workers, queue, max_inflight, on_full,
+/// and gil.enabled.
 bool isLiveSetting(const QString &path);
 /// A step is live when all of its settings are; otherwise applying it restarts the run.
 bool isLiveStep(const LessonStep &step);
@@ -28,8 +29,9 @@ void lessonOverrides(
     const Lesson &lesson, int stepsApplied, std::vector<Override> *sets, std::vector<RouteOverride> *routes);
 
 /**
- * Applies a live step to a running engine: its routes, and the pool sizes and backpressure of the
- * domains it touches taken from `target` (the scenario parsed with every step up to this one).
+ * Applies a live step to a running engine: its routes, the GIL switch, and the pool sizes and
+ * backpressure of the domains it touches, taken from `target` (the scenario parsed with every step
+ * up to this one).
  * Returns false with *error naming the change that the engine refused.
  *
  *     const ParseResult target = ScenarioParser::parseFile(path, sets, routes);

@@ -169,6 +169,16 @@ void EngineController::setBackpressure(DomainKind d, const Backpressure &bp)
     });
 }
 
+void EngineController::setGil(bool enabled)
+{
+    if (m_state == State::Idle)
+        return;
+    post([enabled](Worker &w) {
+        if (w.engine)
+            w.engine->setGil(enabled);
+    });
+}
+
 void EngineController::reassign(const QString &key, DomainKind d)
 {
     if (m_state == State::Idle)

@@ -49,6 +49,8 @@ public:
     void resize(DomainKind d, int workers);
     void setBackpressure(DomainKind d, const Backpressure &bp);
     void reassign(const QString &key, DomainKind d);
+    /// Switches GIL emulation on or off in the running engine (stages that start afterwards follow it).
+    void setGil(bool enabled);
 
     State state() const { return m_state; }
     /// An engine exists (starting, running, or finishing and not yet destroyed).

@@ -206,6 +206,18 @@ void MainWindow::buildActions()
     runMenu->addAction(m_restartAction);
     runMenu->addSeparator();
     runMenu->addAction(m_revertAction);
+    runMenu->addSeparator();
+    m_gilAction = runMenu->addAction(tr("&GIL Emulation"));
+    m_gilAction->setCheckable(true);
+    m_gilAction->setToolTip(tr("cpu stages on loop and threads hold one global lock, handed over every "
+                               "switch_interval, as in CPython; applies to the running engine"));
+    connect(m_gilAction, &QAction::toggled, this, [this](bool on) {
+        m_working.gilEnabled = on;
+        if (isRunning()) {
+            m_controller->setGil(on);
+            statusBar()->showMessage(on ? tr("GIL emulation on") : tr("GIL emulation off"), 3000);
+        }
+    });
 
     QToolBar *bar = addToolBar(tr("Run"));
     bar->setObjectName(QStringLiteral("runToolBar"));
@@ -216,6 +228,7 @@ void MainWindow::buildActions()
     bar->addAction(m_runAction);
     bar->addAction(m_stopAction);
     bar->addAction(m_restartAction);
+    bar->addAction(m_gilAction);
     bar->addSeparator();
     m_clock = new QLabel(this);
     m_clock->setContentsMargins(8, 0, 8, 0);
@@ -443,9 +456,14 @@ void MainWindow::applyLessonStep(int index)
                 m_controller->reassign(r.key, d);
         }
         std::array<bool, kDomainCount> touched {};
-        for (const Override &o : step.sets)
+        for (const Override &o : step.sets) {
+            if (o.path == QLatin1String("gil.enabled")) {
+                m_gilAction->setChecked(target.scenario->gilEnabled); // toggled() tells the engine
+                continue;
+            }
             if (const auto d = domainFromName(o.path.section(QLatin1Char('.'), 1, 1)))
                 touched[std::size_t(*d)] = true;
+        }
         for (DomainKind d : kAllDomains) {
             if (!touched[std::size_t(d)])
                 continue;
@@ -473,6 +491,10 @@ void MainWindow::applyLessonStep(int index)
         m_routing->setScenario(m_working);
         for (DomainKind d : kAllDomains)
             m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
+        {
+            const QSignalBlocker block(m_gilAction);
+            m_gilAction->setChecked(m_working.gilEnabled);
+        }
         if (isRunning()) {
             restart();
             statusBar()->showMessage(tr("Step %1 applied: the run restarted with it").arg(index + 1), 5000);
@@ -489,6 +511,8 @@ void MainWindow::resetControls()
     m_routing->setScenario(m_working);
     for (DomainKind d : kAllDomains)
         m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
+    const QSignalBlocker block(m_gilAction);
+    m_gilAction->setChecked(m_working.gilEnabled);
 }
 
 QString MainWindow::originText(const QString &path)

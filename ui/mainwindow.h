@@ -80,6 +80,7 @@ public:
     QAction *restartAction() const { return m_restartAction; }
     QAction *openAction() const { return m_openAction; }
     QAction *revertAction() const { return m_revertAction; }
+    QAction *gilAction() const { return m_gilAction; }
     QAction *exportAction() const { return m_exportAction; }
     ReportExporter *exporter() const { return m_exporter; }
     /// "submitted 120 · completed 100 · …" as shown in the status bar.
@@ -141,6 +142,7 @@ private:
     QAction *m_stopAction = nullptr;
     QAction *m_restartAction = nullptr;
     QAction *m_revertAction = nullptr;
+    QAction *m_gilAction = nullptr;
     QAction *m_exportAction = nullptr;
     ReportExporter *m_exporter = nullptr;
     QMenu *m_recentMenu = nullptr;

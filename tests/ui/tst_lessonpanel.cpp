@@ -117,6 +117,38 @@ private Q_SLOTS:
         QVERIFY(w.controller()->lastResult().conserved());
     }
 
+    void gilStepSwitchesTheRunningEngine()
+    {
+        // gil step 3 (route back to threads, GIL off) is live: no restart, a "GIL off" marker.
+        MainWindow w;
+        QVERIFY(w.openScenario(QStringLiteral("gil")));
+        QVERIFY(w.gilAction()->isChecked());
+        QVERIFY(w.lessonPanel()->stepButton(2)->text().endsWith(QStringLiteral("step 3")));
+        QSignalSpy frames(w.controller(), &EngineController::frameReady);
+        QSignalSpy events(w.controller(), &EngineController::eventAdded);
+        QSignalSpy started(w.controller(), &EngineController::started);
+        w.run();
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !frames.isEmpty() && frames.last().at(0).value<Frame>().t > 0.3; }, kStartBoundMs));
+        QVERIFY(frames.last().at(0).value<Frame>().gil);
+        w.lessonPanel()->stepButton(2)->click();
+        QVERIFY(!w.gilAction()->isChecked());
+        QVERIFY(!w.scenario().gilEnabled);
+        QTRY_VERIFY_WITH_TIMEOUT(!frames.last().at(0).value<Frame>().gil, kStartBoundMs);
+        QCOMPARE(started.count(), 1); // the same run went on
+        bool marked = false;
+        for (const QList<QVariant> &e : events)
+            marked = marked || e.at(0).value<RunEvent>().label.contains(QStringLiteral("GIL off"));
+        QVERIFY(marked);
+
+        // The menu's switch acts on the running engine too.
+        w.gilAction()->setChecked(true);
+        QTRY_VERIFY_WITH_TIMEOUT(frames.last().at(0).value<Frame>().gil, kStartBoundMs);
+        w.controller()->cancelNow();
+        QVERIFY(QTest::qWaitFor([&] { return !w.controller()->hasEngine(); }, kFinishBoundMs));
+        QVERIFY(w.controller()->lastResult().conserved());
+    }
+
     void settingStepGoesIntoTheNextRun()
     {
         MainWindow w;
