@@ -47,6 +47,8 @@ void Diagnoser::reset(const Scenario &scenario, int cores)
     m_findings.clear();
     m_loop = {};
     m_oversub = {};
+    m_gil = {};
+    m_gilWaiters.clear();
     m_queue.fill({});
     m_unbounded.fill({});
     m_rejected.fill({});
@@ -70,6 +72,7 @@ template<class Fn> void Diagnoser::forEachTrack(Fn fn)
 {
     fn(m_loop);
     fn(m_oversub);
+    fn(m_gil);
     for (auto *group : { &m_queue, &m_unbounded, &m_rejected, &m_crash })
         for (Track &t : *group)
             fn(t);
@@ -244,9 +247,58 @@ bool Diagnoser::addFrame(const Frame &f)
     }
     loopLag(f, changed);
     oversubscription(f, changed);
+    gilContention(f, changed);
     for (std::size_t c = 0; c < m_scenario.classes.size() && c < f.classes.size(); ++c)
         classRules(f, c, changed);
     return changed;
+}
+
+// gil_contention: with GIL emulation on, threads queue for the lock (1 s mean): CPU-bound code on
+// threads that cannot run in parallel. Blames the class whose cpu stages wait longest for it.
+void Diagnoser::gilContention(const Frame &f, bool &changed)
+{
+    Sample s;
+    s.t = f.t;
+    s.a = f.gil ? f.gilWaiting : 0;
+    keep(m_gilWaiters, s, kSustainedS);
+    double mean = 0;
+    for (const Sample &x : m_gilWaiters)
+        mean += x.a;
+    mean /= double(std::max<std::size_t>(1, m_gilWaiters.size()));
+    const bool cond = f.gil && m_gilWaiters.size() >= 5 && f.t - m_gilWaiters.front().t >= 0.9 * kSustainedS
+        && mean >= kGilWaiters;
+    int worst = -1;
+    double worstMs = 0;
+    for (std::size_t c = 0; c < f.classes.size(); ++c)
+        if (f.classes[c].gilWaitP99Ms > worstMs) {
+            worstMs = f.classes[c].gilWaitP99Ms;
+            worst = int(c);
+        }
+    Finding *out = step(m_gil, cond, f.t, m_gilWaiters.front().t, 0, kMergeGapS,
+        proto("gil_contention", Severity::Warning, DomainKind::Threads), [&](Track &t) {
+            t.peak = std::max(t.peak, mean);
+            t.count = std::max(t.count, worstMs);
+            if (worst >= 0) {
+                // Credit the class's cpu stages on loop and threads (the ones that take the GIL).
+                const TaskClass &tc = m_scenario.classes[std::size_t(worst)];
+                for (std::size_t st = 0; st < tc.stages.size(); ++st)
+                    if (tc.stages[st].work == WorkKind::Cpu)
+                        t.keys[{ worst, int(st) }] += worstMs;
+            }
+        });
+    if (!out)
+        return;
+    changed = true;
+    const auto [cls, stage] = blame(*out, m_gil);
+    out->message = QStringLiteral("%1 threads waited for the GIL on average (switch interval %2 ms)%3")
+                       .arg(num(m_gil.peak, 1), num(m_scenario.gilSwitchInterval * 1e3, 1))
+                       .arg(cls >= 0 ? QStringLiteral("; %1 waits up to %2 ms for it (P99 over 1 s)")
+                                           .arg(m_scenario.classes[std::size_t(cls)].name, num(m_gil.count, 1))
+                                     : QString());
+    out->advice = QStringLiteral("under the GIL only one thread runs Python code at a time, so more threads add "
+                                 "waiting, not throughput: route %1 to procs (a GIL per process) or to code that "
+                                 "releases the GIL (tbb); keep threads for blocking I/O")
+                      .arg(cls >= 0 ? keyName(cls, stage) : QStringLiteral("the CPU-bound stages"));
 }
 
 // queue_depth: more than 2 × workers waiting for a sustained second: a misrouted class or a small pool.

@@ -71,6 +71,8 @@ public:
     static constexpr int kMinUnboundedDepth = 20;
     /// rejected: below this share of what the domain took in, load shedding is only info.
     static constexpr double kRejectWarnShare = 0.05;
+    /// gil_contention: threads waiting for the emulated GIL, on average over a sustained second.
+    static constexpr double kGilWaiters = 0.5;
     /// loop_lag: a stage is blamed when it held the loop at least this share of the threshold.
     static constexpr double kBlameShare = 0.5;
 
@@ -117,6 +119,7 @@ private:
     void workerCrash(const Frame &f, DomainKind d, bool &changed);
     void loopLag(const Frame &f, bool &changed);
     void oversubscription(const Frame &f, bool &changed);
+    void gilContention(const Frame &f, bool &changed);
     void classRules(const Frame &f, std::size_t c, bool &changed);
     bool carriesPayload(std::size_t c) const;
 
@@ -133,7 +136,8 @@ private:
     double m_thresholdMs = 100;
     std::vector<Finding> m_findings;
 
-    Track m_loop, m_oversub;
+    Track m_loop, m_oversub, m_gil;
+    std::deque<Sample> m_gilWaiters; ///< a: threads waiting for the GIL, per frame, over 1 s
     std::array<Track, kDomainCount> m_queue, m_unbounded, m_rejected, m_crash;
     std::vector<Track> m_sla, m_serial;
 

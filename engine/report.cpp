@@ -164,12 +164,20 @@ QJsonObject runToJson(const RunResult &r)
         }
         fo[QStringLiteral("domains")] = doms;
         QJsonObject cls;
-        for (std::size_t i = 0; i < f.classes.size() && i < r.classes.size(); ++i)
-            cls[r.classes[i].name] = QJsonObject { { QStringLiteral("completed"), qint64(f.classes[i].completed) },
+        for (std::size_t i = 0; i < f.classes.size() && i < r.classes.size(); ++i) {
+            QJsonObject co { { QStringLiteral("completed"), qint64(f.classes[i].completed) },
                 { QStringLiteral("p99_ms"), round3(f.classes[i].p99Ms) },
                 { QStringLiteral("throughput"), round3(f.classes[i].throughput) } };
+            if (r.gilUsed)
+                co[QStringLiteral("gil_wait_p99_ms")] = round3(f.classes[i].gilWaitP99Ms);
+            cls[r.classes[i].name] = co;
+        }
         fo[QStringLiteral("classes")] = cls;
         fo[QStringLiteral("loop_lag_ms")] = round3(f.loopLagMs);
+        if (r.gilUsed) {
+            fo[QStringLiteral("gil")] = f.gil;
+            fo[QStringLiteral("gil_waiting")] = f.gilWaiting;
+        }
         frames.append(fo);
     }
     root[QStringLiteral("frames")] = frames;

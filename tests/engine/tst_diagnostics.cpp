@@ -308,6 +308,44 @@ private Q_SLOTS:
         }
     }
 
+    void gilContentionNeedsWaitersForASecond_data()
+    {
+        QTest::addColumn<bool>("gil");
+        QTest::addColumn<int>("waiting");
+        QTest::addColumn<int>("frames");
+        QTest::addColumn<bool>("fires");
+        QTest::newRow("3 waiting for 2 s") << true << 3 << 40 << true;
+        QTest::newRow("1 waiting for 0.3 s: a 1 s mean of 0.3") << true << 1 << 6 << false;
+        QTest::newRow("nobody waiting") << true << 0 << 40 << false;
+        QTest::newRow("GIL off") << false << 3 << 40 << false;
+    }
+
+    void gilContentionNeedsWaitersForASecond()
+    {
+        QFETCH(bool, gil);
+        QFETCH(int, waiting);
+        QFETCH(int, frames);
+        QFETCH(bool, fires);
+        Diagnoser d;
+        d.reset(syntheticScenario(), 2);
+        for (int i = 0; i < 60; ++i) {
+            Frame f = frameAt(i);
+            f.gil = gil;
+            if (i < frames) {
+                f.gilWaiting = waiting;
+                f.classes[1].gilWaitP99Ms = 12;
+            }
+            d.addFrame(f);
+        }
+        const Finding *f = find(d.findings(), QStringLiteral("gil_contention"));
+        QCOMPARE(f != nullptr, fires);
+        if (f) {
+            QCOMPARE(f->className, syntheticScenario().classes[1].name);
+            QVERIFY2(f->message.contains(QStringLiteral("3.0 threads waited")), qPrintable(f->message));
+            QVERIFY2(f->advice.contains(QStringLiteral("to procs")), qPrintable(f->advice));
+        }
+    }
+
     void slaWindowMustStayAboveForASecond()
     {
         Diagnoser d;
@@ -379,7 +417,8 @@ void TestDiagnostics::rulesOnRealRuns_data()
 
     const QStringList allRules { QStringLiteral("queue_depth"), QStringLiteral("unbounded_queue"),
         QStringLiteral("rejected"), QStringLiteral("loop_lag"), QStringLiteral("oversubscription"),
-        QStringLiteral("serialization"), QStringLiteral("sla"), QStringLiteral("worker_crash") };
+        QStringLiteral("serialization"), QStringLiteral("sla"), QStringLiteral("worker_crash"),
+        QStringLiteral("gil_contention") };
 
     // Blocking waits on a one-slot tbb arena at 3× its capacity, no backpressure.
     QTest::newRow("misrouted blocking class")
@@ -539,6 +578,30 @@ classes:
       - { name: call, work: block, time: 50ms, domain: threads }
 )") << 2 << QStringList { QStringLiteral("sla||slow|SLA of 10.0 ms") }
                                 << QStringList { QStringLiteral("queue_depth") };
+
+    // CPU-bound "Python" under the GIL: four threads queue for one lock. With one thread (or the
+    // same class in worker processes) nobody waits for it.
+    const char *gil = R"(
+name: gil
+duration: 2s
+seed: 3
+gil: { enabled: true, switch_interval: 5ms }
+domains:
+  threads: { workers: %1 }
+  procs: { workers: 2 }
+classes:
+  - name: compute
+    arrival: { process: closed, clients: 6, think: 0ms }
+    stages:
+      - { name: step, work: cpu, time: 5ms, domain: %2 }
+)";
+    QTest::newRow("GIL contention") << QString::fromLatin1(gil).arg(4).arg(QStringLiteral("threads")).toUtf8() << 2
+                                    << QStringList { QStringLiteral("gil_contention|threads|compute|route compute.step to procs") }
+                                    << QStringList { QStringLiteral("oversubscription") };
+    QTest::newRow("GIL, one thread") << QString::fromLatin1(gil).arg(1).arg(QStringLiteral("threads")).toUtf8() << 2
+                                     << QStringList() << QStringList { QStringLiteral("gil_contention") };
+    QTest::newRow("GIL, procs") << QString::fromLatin1(gil).arg(4).arg(QStringLiteral("procs")).toUtf8() << 2
+                                << QStringList() << QStringList { QStringLiteral("gil_contention") };
 }
 
 void TestDiagnostics::rulesOnRealRuns()
