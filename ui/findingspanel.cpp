@@ -46,7 +46,7 @@ void FindingsPanel::setFindings(const std::vector<Finding> &findings, Stage stag
     QString text;
     if (findings.empty())
         text = stage == Stage::WholeRun ? tr("The run raised no findings.")
-             : stage == Stage::Live     ? tr("No alerts so far (loop lag, queue depth).")
+             : stage == Stage::Live     ? tr("No findings so far: the rules run on every frame.")
                                         : tr("Findings appear here while a scenario runs.");
     else
         text = (stage == Stage::WholeRun ? tr("Whole run: %1 errors, %2 warnings.") : tr("Live: %1 errors, %2 warnings."))

@@ -401,8 +401,8 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_scenarioPath = path;
     m_hasScenario = true;
     m_lessonPanel->setLesson(scenario.lesson);
-    if (scenario.lesson)
-        m_lessonDock->show();
+    // The dock is for lessons; a scenario without one leaves its room to the plots (View shows it).
+    m_lessonDock->setVisible(scenario.lesson.has_value());
     m_scenarioPanel->showScenario(scenario, originText(path));
     resetControls();
     m_routing->setAvailableDomains({true, true, true, true});

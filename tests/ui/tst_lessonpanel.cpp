@@ -74,12 +74,16 @@ private Q_SLOTS:
     void scenarioWithoutLessonSaysSo()
     {
         MainWindow w;
+        auto *dock = w.findChild<QDockWidget *>(QStringLiteral("lessonDock"));
+        QVERIFY(dock);
         QVERIFY(w.openScenario(QStringLiteral("blocking-loop")));
         QVERIFY(w.lessonPanel()->hasLesson());
         QCOMPARE(w.lessonPanel()->stepCount(), 1);
+        QVERIFY(!dock->isHidden());
         QVERIFY(w.openScenario(QStringLiteral("mm2")));
         QVERIFY(!w.lessonPanel()->hasLesson());
         QCOMPARE(w.lessonPanel()->stepCount(), 0);
+        QVERIFY(dock->isHidden()); // no lesson: the room goes to the plots
     }
 
     void liveStepActsOnTheRunningEngine()
