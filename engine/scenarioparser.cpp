@@ -1579,8 +1579,6 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
     }
 }
 
-thread_local bool t_checkingLesson = false; // validating a lesson's steps: do not recurse
-
 bool sortsBefore(const ScenarioError &a, const ScenarioError &b)
 {
     const auto group = [](const ScenarioError &e) {
@@ -1621,15 +1619,17 @@ ParseResult ScenarioParser::parseFile(
     return parseText(bytes, path, sets, routes);
 }
 
-ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sourceName,
-    const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
+namespace {
+// The scenario with its overrides, without checking a lesson's steps (parseText does that with this).
+ParseResult parseScenarioText(const QByteArray &yaml, const QString &sourceName, const std::vector<Override> &sets,
+    const std::vector<RouteOverride> &routes)
 {
     ParseResult result;
     const auto fail = [&](int line, int column, const QString &message) {
         result.errors.push_back({ sourceName, line, column, message });
         return result;
     };
-    if (yaml.size() > kMaxFileBytes)
+    if (yaml.size() > ScenarioParser::kMaxFileBytes)
         return fail(0, 0, QStringLiteral("the file is larger than 1 MiB; a scenario is a small text file"));
     if (const auto bad = checkText(yaml))
         return fail(bad->line, bad->column, bad->message);
@@ -1695,27 +1695,35 @@ ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sou
         result.errors.push_back({ sourceName, 0, 0,
             QStringLiteral("too many errors; only the first ") + QString::number(kMaxErrors)
                 + QStringLiteral(" are shown") });
-    if (result.errors.empty() && s.lesson && !t_checkingLesson) {
-        // Each step must apply cleanly on top of the ones before it: parse with them as overrides.
-        t_checkingLesson = true;
-        std::vector<Override> cumulativeSets = sets;
-        std::vector<RouteOverride> cumulativeRoutes = routes;
-        for (std::size_t i = 0; i < s.lesson->steps.size(); ++i) {
-            const LessonStep &step = s.lesson->steps[i];
-            cumulativeSets.insert(cumulativeSets.end(), step.sets.begin(), step.sets.end());
-            cumulativeRoutes.insert(cumulativeRoutes.end(), step.routes.begin(), step.routes.end());
-            const ParseResult applied = parseText(yaml, sourceName, cumulativeSets, cumulativeRoutes);
-            for (const ScenarioError &e : applied.errors) {
-                // The step's changes were passed as --set/--route; say "set"/"route" as the file does.
-                const QString what = e.message.startsWith(QLatin1String("--")) ? e.message.mid(2) : e.message;
-                result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
-                    QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title) + what });
-            }
-        }
-        t_checkingLesson = false;
-    }
     if (result.errors.empty())
         result.scenario = std::move(s);
+    return result;
+}
+} // namespace
+
+ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sourceName,
+    const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
+{
+    ParseResult result = parseScenarioText(yaml, sourceName, sets, routes);
+    if (!result.ok() || !result.scenario->lesson)
+        return result;
+    // Each step must apply cleanly on top of the ones before it: parse with them as overrides.
+    std::vector<Override> cumulativeSets = sets;
+    std::vector<RouteOverride> cumulativeRoutes = routes;
+    const std::vector<LessonStep> &steps = result.scenario->lesson->steps;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const LessonStep &step = steps[i];
+        cumulativeSets.insert(cumulativeSets.end(), step.sets.begin(), step.sets.end());
+        cumulativeRoutes.insert(cumulativeRoutes.end(), step.routes.begin(), step.routes.end());
+        for (const ScenarioError &e : parseScenarioText(yaml, sourceName, cumulativeSets, cumulativeRoutes).errors) {
+            // The step's changes were passed as --set/--route; say "set"/"route" as the file does.
+            const QString what = e.message.startsWith(QLatin1String("--")) ? e.message.mid(2) : e.message;
+            result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
+                QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title) + what });
+        }
+    }
+    if (!result.errors.empty())
+        result.scenario.reset();
     return result;
 }
 

@@ -284,14 +284,8 @@ void MainWindow::buildDocks()
     m_routing = new RoutingModel(this);
     m_routingTable = new RoutingTable;
     m_routingTable->setRoutingModel(m_routing);
-    connect(m_routing, &RoutingModel::routeChanged, this, [this](const QString &key, DomainKind d, DomainKind) {
-        if (Stage *st = findStage(m_working, key))
-            st->domain = d;
-        if (isRunning()) {
-            m_controller->reassign(key, d);
-            statusBar()->showMessage(tr("%1 → %2").arg(key, domainName(d)), 3000);
-        }
-    });
+    connect(m_routing, &RoutingModel::routeChanged, this,
+        [this](const QString &key, DomainKind d, DomainKind) { moveStage(key, d); });
     auto *routingDock = new QDockWidget(tr("Routing"), this);
     routingDock->setObjectName(QStringLiteral("routingDock"));
     routingDock->setWidget(m_routingTable);
@@ -432,6 +426,16 @@ void MainWindow::revertControls()
     statusBar()->showMessage(tr("Controls back to the scenario file"), 3000);
 }
 
+void MainWindow::moveStage(const QString &key, DomainKind d)
+{
+    if (Stage *st = findStage(m_working, key))
+        st->domain = d;
+    if (isRunning()) {
+        m_controller->reassign(key, d);
+        statusBar()->showMessage(tr("%1 → %2").arg(key, domainName(d)), 3000);
+    }
+}
+
 void MainWindow::applyLessonStep(int index)
 {
     if (!m_hasScenario || !m_loaded.lesson || index < 0 || index >= int(m_loaded.lesson->steps.size()))
@@ -450,10 +454,7 @@ void MainWindow::applyLessonStep(int index)
         for (const RouteOverride &r : step.routes) {
             const DomainKind d = *domainFromName(r.domain);
             m_routing->setRoute(r.key, d);
-            if (Stage *st = findStage(m_working, r.key))
-                st->domain = d;
-            if (isRunning())
-                m_controller->reassign(r.key, d);
+            moveStage(r.key, d);
         }
         std::array<bool, kDomainCount> touched {};
         for (const Override &o : step.sets) {
@@ -488,13 +489,7 @@ void MainWindow::applyLessonStep(int index)
     } else {
         // A setting the engine cannot change while running: the next run starts with it.
         m_working = *target.scenario;
-        m_routing->setScenario(m_working);
-        for (DomainKind d : kAllDomains)
-            m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
-        {
-            const QSignalBlocker block(m_gilAction);
-            m_gilAction->setChecked(m_working.gilEnabled);
-        }
+        showWorkingConfig();
         if (isRunning()) {
             restart();
             statusBar()->showMessage(tr("Step %1 applied: the run restarted with it").arg(index + 1), 5000);
@@ -508,6 +503,11 @@ void MainWindow::applyLessonStep(int index)
 void MainWindow::resetControls()
 {
     m_working = m_loaded;
+    showWorkingConfig();
+}
+
+void MainWindow::showWorkingConfig()
+{
     m_routing->setScenario(m_working);
     for (DomainKind d : kAllDomains)
         m_cards[std::size_t(d)]->setConfig(m_working.domain(d));

@@ -110,7 +110,11 @@ private:
     void buildDocks();
     void connectController();
     void applyScenario(const Scenario &scenario, const QString &path);
+    /// A stage's new route: into the next run's configuration, and to the running engine.
+    void moveStage(const QString &key, DomainKind d);
     void resetControls();
+    /// Shows m_working in the routing table, the domain cards and the GIL switch (no engine command).
+    void showWorkingConfig();
     void updateActions();
     void updateClock();
     void updateRecentMenu();
