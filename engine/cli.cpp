@@ -93,7 +93,8 @@ bool checkReportPath(const QString &cmd, const QString &path, QString *error)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
-        *error = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
+        *error
+            = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
         return false;
     }
     if (!reportRenderer()) {
@@ -124,7 +125,8 @@ int cmdReport(const QStringList &args)
         }
     }
     if (inputs.isEmpty() || inputs.size() > 2 || target.isEmpty()) {
-        err(QStringLiteral("hybridscope report: usage: hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf\n"));
+        err(QStringLiteral(
+            "hybridscope report: usage: hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf\n"));
         return kExitBadInput;
     }
     QString error;
@@ -141,7 +143,8 @@ int cmdReport(const QStringList &args)
     const bool ok = runs.size() == 1 ? reportRenderer()(runs[0], target, &error)
                                      : comparisonRenderer() && comparisonRenderer()(runs[0], runs[1], target, &error);
     if (!ok) {
-        err(QStringLiteral("hybridscope report: %1\n").arg(error.isEmpty() ? QStringLiteral("no comparison renderer") : error));
+        err(QStringLiteral("hybridscope report: %1\n")
+                .arg(error.isEmpty() ? QStringLiteral("no comparison renderer") : error));
         return kExitBadInput;
     }
     out(QStringLiteral("wrote %1\n").arg(target));
@@ -286,7 +289,8 @@ int cmdList(const QStringList &args)
     out(QStringLiteral("Built-in scenarios (hybridscope list NAME shows a lesson in full):\n"));
     for (const QString &name : builtinScenarioNames()) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
-        QString line = QStringLiteral("  %1  %2").arg(name.leftJustified(18), r.ok() ? r.scenario->name : QStringLiteral("(invalid)"));
+        QString line = QStringLiteral("  %1  %2")
+                           .arg(name.leftJustified(18), r.ok() ? r.scenario->name : QStringLiteral("(invalid)"));
         if (r.ok() && r.scenario->lesson)
             line += QStringLiteral("\n  %1  lesson: %2 — %3")
                         .arg(QString().leftJustified(18), r.scenario->lesson->title, r.scenario->lesson->goal);

@@ -265,8 +265,8 @@ void Diagnoser::gilContention(const Frame &f, bool &changed)
     for (const Sample &x : m_gilWaiters)
         mean += x.a;
     mean /= double(std::max<std::size_t>(1, m_gilWaiters.size()));
-    const bool cond = f.gil && m_gilWaiters.size() >= 5 && f.t - m_gilWaiters.front().t >= 0.9 * kSustainedS
-        && mean >= kGilWaiters;
+    const bool cond
+        = f.gil && m_gilWaiters.size() >= 5 && f.t - m_gilWaiters.front().t >= 0.9 * kSustainedS && mean >= kGilWaiters;
     int worst = -1;
     double worstMs = 0;
     for (std::size_t c = 0; c < f.classes.size(); ++c)
@@ -664,8 +664,9 @@ void Diagnoser::finish(const RunResult &r)
         const auto live = has("sla", [&](const Finding &f) { return f.className == c.name; });
         for (Finding *f : live) {
             f->severity = Severity::Error;
-            f->message = whole + QStringLiteral(" (over 1 s windows it was above from %1 s to %2 s)")
-                                     .arg(num(f->fromS, 1), num(f->toS, 1));
+            f->message = whole
+                + QStringLiteral(" (over 1 s windows it was above from %1 s to %2 s)")
+                      .arg(num(f->fromS, 1), num(f->toS, 1));
         }
         if (live.empty())
             push(Finding { QStringLiteral("sla"), Severity::Error, std::nullopt, c.name, 0, end, whole,

@@ -249,8 +249,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         job.timeoutNs = st.timeout > 0 ? secondsToNs(st.timeout) : 0;
         const Admission admission = dom->submit(std::move(job));
         if (admission != Admission::Accepted && tracer)
-            tracer->recordRefused(dk, *t, stage,
-                admission == Admission::Rejected ? Outcome::Rejected : Outcome::Cancelled, nowNs());
+            tracer->recordRefused(
+                dk, *t, stage, admission == Admission::Rejected ? Outcome::Rejected : Outcome::Cancelled, nowNs());
         switch (admission) {
         case Admission::Accepted: break;
         case Admission::Rejected:

@@ -26,16 +26,17 @@ QString Condition::toString() const
 
 std::optional<Condition> parseCondition(const QString &text)
 {
-    static const QRegularExpression re(QStringLiteral("^\\s*(<=|>=|<|>)\\s*([-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?)\\s*$"));
+    static const QRegularExpression re(
+        QStringLiteral("^\\s*(<=|>=|<|>)\\s*([-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?)\\s*$"));
     const auto m = re.match(text);
     if (!m.hasMatch())
         return std::nullopt;
     Condition c;
     const QString op = m.captured(1);
-    c.op = op == QLatin1String("<")   ? Condition::Op::Less
-        : op == QLatin1String("<=")   ? Condition::Op::LessEqual
-        : op == QLatin1String(">")    ? Condition::Op::Greater
-                                      : Condition::Op::GreaterEqual;
+    c.op = op == QLatin1String("<") ? Condition::Op::Less
+        : op == QLatin1String("<=") ? Condition::Op::LessEqual
+        : op == QLatin1String(">")  ? Condition::Op::Greater
+                                    : Condition::Op::GreaterEqual;
     c.value = m.captured(2).toDouble();
     return c;
 }
@@ -84,7 +85,8 @@ bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &targe
         QString why;
         if (!d || !engine.reassign(r.key, *d, &why)) {
             if (error)
-                *error = QStringLiteral("route %1=%2: %3").arg(r.key, r.domain, d ? why : QStringLiteral("unknown domain"));
+                *error = QStringLiteral("route %1=%2: %3")
+                             .arg(r.key, r.domain, d ? why : QStringLiteral("unknown domain"));
             return false;
         }
     }

@@ -108,7 +108,8 @@ std::uint32_t packKey(int cls, int stage)
 
 KeyCount unpackKey(std::uint32_t key, std::int64_t us)
 {
-    return KeyCount { int(key >> 16), int(key & 0xffffu), int(std::min<std::int64_t>(us, std::numeric_limits<int>::max())) };
+    return KeyCount { int(key >> 16), int(key & 0xffffu),
+        int(std::min<std::int64_t>(us, std::numeric_limits<int>::max())) };
 }
 } // namespace
 

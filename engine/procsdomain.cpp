@@ -383,7 +383,8 @@ void ProcsDomain::noteFault(const QString &reason)
         while (!m_faults.empty() && now - m_faults.front() > kCrashLoopWindowNs)
             m_faults.pop_front();
         if (int(m_faults.size()) > kCrashLoopRestarts && !m_broken.load(std::memory_order_relaxed)) {
-            m_brokenReason = QStringLiteral("pool unavailable: %1 worker failures within %2 s with no stage served between them (last: %3)")
+            m_brokenReason = QStringLiteral(
+                "pool unavailable: %1 worker failures within %2 s with no stage served between them (last: %3)")
                                  .arg(m_faults.size())
                                  .arg(kCrashLoopWindowNs / kNsPerSec)
                                  .arg(reason);

@@ -66,9 +66,8 @@ QJsonObject runToJson(const RunResult &r)
 {
     QJsonObject root;
     root[QStringLiteral("schema")] = QStringLiteral("hybridscope.run/1");
-    root[QStringLiteral("scenario")]
-        = QJsonObject { { QStringLiteral("name"), r.scenario.name }, { QStringLiteral("source"), r.scenario.source },
-              { QStringLiteral("description"), r.scenario.description } };
+    root[QStringLiteral("scenario")] = QJsonObject { { QStringLiteral("name"), r.scenario.name },
+        { QStringLiteral("source"), r.scenario.source }, { QStringLiteral("description"), r.scenario.description } };
     root[QStringLiteral("config")] = scenarioConfigJson(r.scenario);
     root[QStringLiteral("duration_s")] = round3(r.durationS);
     root[QStringLiteral("environment")] = environmentJson();
@@ -251,10 +250,11 @@ QJsonObject scenarioConfigJson(const Scenario &s)
     QJsonObject c;
     c[QStringLiteral("duration_s")] = round3(s.duration);
     c[QStringLiteral("seed")] = qint64(s.seed);
-    c[QStringLiteral("sla")] = s.slaP99 ? QJsonValue(QJsonObject { { QStringLiteral("p99_ms"), durationMs(*s.slaP99) } })
-                                        : QJsonValue();
-    c[QStringLiteral("starvation")] = QJsonObject { { QStringLiteral("threshold_ms"), durationMs(s.starvationThreshold) },
-        { QStringLiteral("heartbeat_ms"), durationMs(s.heartbeat) } };
+    c[QStringLiteral("sla")]
+        = s.slaP99 ? QJsonValue(QJsonObject { { QStringLiteral("p99_ms"), durationMs(*s.slaP99) } }) : QJsonValue();
+    c[QStringLiteral("starvation")]
+        = QJsonObject { { QStringLiteral("threshold_ms"), durationMs(s.starvationThreshold) },
+              { QStringLiteral("heartbeat_ms"), durationMs(s.heartbeat) } };
     c[QStringLiteral("gil")] = QJsonObject { { QStringLiteral("enabled"), s.gilEnabled },
         { QStringLiteral("switch_interval_ms"), durationMs(s.gilSwitchInterval) } };
     QJsonObject domains;
@@ -275,10 +275,10 @@ QJsonObject scenarioConfigJson(const Scenario &s)
         for (const Stage &st : tc.stages)
             stages.append(stageJson(st));
         const auto sla = s.slaFor(i);
-        classes.append(QJsonObject { { QStringLiteral("name"), tc.name },
-            { QStringLiteral("arrival"), arrivalJson(tc.arrival) },
-            { QStringLiteral("sla_p99_ms"), sla ? durationMs(*sla) : QJsonValue() },
-            { QStringLiteral("stages"), stages } });
+        classes.append(
+            QJsonObject { { QStringLiteral("name"), tc.name }, { QStringLiteral("arrival"), arrivalJson(tc.arrival) },
+                { QStringLiteral("sla_p99_ms"), sla ? durationMs(*sla) : QJsonValue() },
+                { QStringLiteral("stages"), stages } });
     }
     c[QStringLiteral("classes")] = classes;
     return c;
@@ -294,14 +294,16 @@ bool loadRunJson(const QString &path, QJsonObject *run, QString *error)
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-        *error = QStringLiteral("%1: not a JSON report: %2 at offset %3")
-                     .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
-                     .arg(pe.offset);
+        *error
+            = QStringLiteral("%1: not a JSON report: %2 at offset %3")
+                  .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
+                  .arg(pe.offset);
         return false;
     }
     const QString schema = doc.object().value(QStringLiteral("schema")).toString();
     if (schema != QLatin1String("hybridscope.run/1")) {
-        *error = QStringLiteral("%1: schema is \"%2\", expected \"hybridscope.run/1\" (a file from hybridscope run --json)")
+        *error = QStringLiteral(
+            "%1: schema is \"%2\", expected \"hybridscope.run/1\" (a file from hybridscope run --json)")
                      .arg(path, schema);
         return false;
     }

@@ -1051,7 +1051,8 @@ void Validator::readLesson(const YNode &n, Scenario &s)
         const YNode &st = *steps->items[i];
         const QString where = QStringLiteral("lesson.steps[%1]").arg(i);
         if (st.type != YNode::Type::Map) {
-            error(st, where + QStringLiteral(": expected a step mapping with title and route or set; got ") + nodeKind(st));
+            error(st,
+                where + QStringLiteral(": expected a step mapping with title and route or set; got ") + nodeKind(st));
             continue;
         }
         checkKeys(st,
@@ -1088,13 +1089,15 @@ void Validator::readLesson(const YNode &n, Scenario &s)
         if (const YNode *set = st.value(QStringLiteral("set"))) {
             if (set->type != YNode::Type::Map)
                 error(*set,
-                    where + QStringLiteral(".set: expected a mapping of setting paths to values, like "
-                                           "{ domains.threads.workers: 8 }; got ")
+                    where
+                        + QStringLiteral(".set: expected a mapping of setting paths to values, like "
+                                         "{ domains.threads.workers: 8 }; got ")
                         + nodeKind(*set));
             else
                 for (const YEntry &e : set->entries) {
                     if (e.value->type != YNode::Type::Scalar) {
-                        error(*e.value, where + QStringLiteral(".set.") + e.key + QStringLiteral(": expected a value; got ")
+                        error(*e.value,
+                            where + QStringLiteral(".set.") + e.key + QStringLiteral(": expected a value; got ")
                                 + nodeKind(*e.value));
                         continue;
                     }
@@ -1103,10 +1106,12 @@ void Validator::readLesson(const YNode &n, Scenario &s)
         }
         if (step.routes.empty() && step.sets.empty() && st.value(QStringLiteral("route")) == nullptr
             && st.value(QStringLiteral("set")) == nullptr)
-            error(st, where + QStringLiteral(": a step needs a change: route (CLASS.STAGE=DOMAIN) or set (PATH: VALUE)"));
+            error(
+                st, where + QStringLiteral(": a step needs a change: route (CLASS.STAGE=DOMAIN) or set (PATH: VALUE)"));
         if (const YNode *checks = st.value(QStringLiteral("check"))) {
             if (checks->type != YNode::Type::Sequence) {
-                error(*checks, where + QStringLiteral(".check: expected a list of { metric, before, after, ratio }; got ")
+                error(*checks,
+                    where + QStringLiteral(".check: expected a list of { metric, before, after, ratio }; got ")
                         + nodeKind(*checks));
             } else {
                 for (const auto &c : checks->items)
@@ -1121,11 +1126,13 @@ void Validator::readLesson(const YNode &n, Scenario &s)
 void Validator::readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step)
 {
     if (n.type != YNode::Type::Map) {
-        error(n, where + QStringLiteral(": expected { metric: PATH, before: \"> 50\", after: \"< 10\" }; got ")
+        error(n,
+            where + QStringLiteral(": expected { metric: PATH, before: \"> 50\", after: \"< 10\" }; got ")
                 + nodeKind(n));
         return;
     }
-    checkKeys(n, { QStringLiteral("metric"), QStringLiteral("before"), QStringLiteral("after"), QStringLiteral("ratio") },
+    checkKeys(n,
+        { QStringLiteral("metric"), QStringLiteral("before"), QStringLiteral("after"), QStringLiteral("ratio") },
         where);
     LessonCheck c;
     c.loc = { n.line, n.column };
@@ -1162,8 +1169,8 @@ void Validator::readLessonCheck(const YNode &n, const QString &where, const Scen
         out = parseCondition(v->text);
         if (!out)
             error(*n.value(k),
-                where + QLatin1Char('.') + k + QStringLiteral(": expected a comparison like \"< 10\" or \">= 1.4\"; got ")
-                    + quoted(v->text));
+                where + QLatin1Char('.') + k
+                    + QStringLiteral(": expected a comparison like \"< 10\" or \">= 1.4\"; got ") + quoted(v->text));
     };
     cond("before", c.before);
     cond("after", c.after);

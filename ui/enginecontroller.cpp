@@ -45,7 +45,8 @@ EngineController::~EngineController()
 void EngineController::post(std::function<void(Worker &)> fn)
 {
     Worker *w = m_worker;
-    QMetaObject::invokeMethod(m_worker, [w, fn = std::move(fn)] { fn(*w); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [w, fn = std::move(fn)] { fn(*w); }, Qt::QueuedConnection);
 }
 
 bool EngineController::start(const Scenario &scenario)
@@ -59,50 +60,68 @@ bool EngineController::start(const Scenario &scenario)
         auto engine = std::make_unique<Engine>(scenario);
         Engine *e = engine.get();
         // Relays run on the GUI thread (context `this`), where m_runId is read: stale runs drop out.
-        connect(e, &Engine::frameReady, this, [this, id](const Frame &f) {
-            if (id == m_runId)
-                Q_EMIT frameReady(f);
-        }, Qt::QueuedConnection);
-        connect(e, &Engine::eventAdded, this, [this, id](const RunEvent &ev) {
-            if (id == m_runId)
-                Q_EMIT eventAdded(ev);
-        }, Qt::QueuedConnection);
+        connect(
+            e, &Engine::frameReady, this,
+            [this, id](const Frame &f) {
+                if (id == m_runId)
+                    Q_EMIT frameReady(f);
+            },
+            Qt::QueuedConnection);
+        connect(
+            e, &Engine::eventAdded, this,
+            [this, id](const RunEvent &ev) {
+                if (id == m_runId)
+                    Q_EMIT eventAdded(ev);
+            },
+            Qt::QueuedConnection);
         // Queued so that the engine is not destroyed inside its own signal.
-        connect(e, &Engine::finished, &w, [this, &w, id] {
-            if (!w.engine)
-                return;
-            RunResult result = w.engine->result();
-            w.engine.reset();
-            QMetaObject::invokeMethod(this, [this, id, r = std::move(result)]() mutable {
-                m_state = State::Idle; // one engine at a time: whatever its run, it is gone now
-                if (id == m_runId) {
-                    m_result = std::move(r);
-                    m_hasResult = true;
-                    Q_EMIT finished();
-                }
-                Q_EMIT engineReleased();
-            }, Qt::QueuedConnection);
-        }, Qt::QueuedConnection);
+        connect(
+            e, &Engine::finished, &w,
+            [this, &w, id] {
+                if (!w.engine)
+                    return;
+                RunResult result = w.engine->result();
+                w.engine.reset();
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, id, r = std::move(result)]() mutable {
+                        m_state = State::Idle; // one engine at a time: whatever its run, it is gone now
+                        if (id == m_runId) {
+                            m_result = std::move(r);
+                            m_hasResult = true;
+                            Q_EMIT finished();
+                        }
+                        Q_EMIT engineReleased();
+                    },
+                    Qt::QueuedConnection);
+            },
+            Qt::QueuedConnection);
 
         QString error;
         if (!e->start(&error)) {
             engine.reset();
-            QMetaObject::invokeMethod(this, [this, id, error] {
-                m_state = State::Idle;
-                if (id == m_runId)
-                    Q_EMIT startFailed(error);
-                Q_EMIT engineReleased();
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [this, id, error] {
+                    m_state = State::Idle;
+                    if (id == m_runId)
+                        Q_EMIT startFailed(error);
+                    Q_EMIT engineReleased();
+                },
+                Qt::QueuedConnection);
             return;
         }
         w.engine = std::move(engine);
-        QMetaObject::invokeMethod(this, [this, id] {
-            if (id != m_runId)
-                return;
-            if (m_state == State::Starting)
-                m_state = State::Running;
-            Q_EMIT started();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id] {
+                if (id != m_runId)
+                    return;
+                if (m_state == State::Starting)
+                    m_state = State::Running;
+                Q_EMIT started();
+            },
+            Qt::QueuedConnection);
     });
     return true;
 }
@@ -146,10 +165,13 @@ void EngineController::resize(DomainKind d, int workers)
         QString error;
         if (!w.engine || w.engine->resize(d, workers, &error))
             return;
-        QMetaObject::invokeMethod(this, [this, id, d, error] {
-            if (id == m_runId)
-                Q_EMIT domainCommandFailed(d, error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, d, error] {
+                if (id == m_runId)
+                    Q_EMIT domainCommandFailed(d, error);
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -162,10 +184,13 @@ void EngineController::setBackpressure(DomainKind d, const Backpressure &bp)
         QString error;
         if (!w.engine || w.engine->setBackpressure(d, bp, &error))
             return;
-        QMetaObject::invokeMethod(this, [this, id, d, error] {
-            if (id == m_runId)
-                Q_EMIT domainCommandFailed(d, error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, d, error] {
+                if (id == m_runId)
+                    Q_EMIT domainCommandFailed(d, error);
+            },
+            Qt::QueuedConnection);
     });
 }
 
@@ -189,10 +214,13 @@ void EngineController::reassign(const QString &key, DomainKind d)
         if (!w.engine || w.engine->reassign(key, d, &error))
             return;
         const DomainKind previous = w.engine->routeOf(key);
-        QMetaObject::invokeMethod(this, [this, id, key, previous, error] {
-            if (id == m_runId)
-                Q_EMIT reassignFailed(key, previous, error);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, key, previous, error] {
+                if (id == m_runId)
+                    Q_EMIT reassignFailed(key, previous, error);
+            },
+            Qt::QueuedConnection);
     });
 }
 

@@ -46,10 +46,11 @@ void FindingsPanel::setFindings(const std::vector<Finding> &findings, Stage stag
     QString text;
     if (findings.empty())
         text = stage == Stage::WholeRun ? tr("The run raised no findings.")
-             : stage == Stage::Live     ? tr("No findings so far: the rules run on every frame.")
+            : stage == Stage::Live      ? tr("No findings so far: the rules run on every frame.")
                                         : tr("Findings appear here while a scenario runs.");
     else
-        text = (stage == Stage::WholeRun ? tr("Whole run: %1 errors, %2 warnings.") : tr("Live: %1 errors, %2 warnings."))
+        text = (stage == Stage::WholeRun ? tr("Whole run: %1 errors, %2 warnings.")
+                                         : tr("Live: %1 errors, %2 warnings."))
                    .arg(errors)
                    .arg(warnings);
     m_summary->setText(text);

@@ -85,19 +85,21 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
         for (const Override &o : s.sets)
             changes << QStringLiteral("%1 = %2").arg(o.path, o.value);
         // The title wraps in a label; the button stays short so the panel can be narrow.
-        auto *heading = new QLabel(QStringLiteral("<b>%1</b>").arg(tr("Step %1: %2").arg(i + 1).arg(s.title).toHtmlEscaped()));
+        auto *heading
+            = new QLabel(QStringLiteral("<b>%1</b>").arg(tr("Step %1: %2").arg(i + 1).arg(s.title).toHtmlEscaped()));
         heading->setWordWrap(true);
         heading->setTextFormat(Qt::RichText);
         m_content->addWidget(heading);
         auto *detail = new QLabel;
         detail->setWordWrap(true);
         detail->setTextFormat(Qt::RichText);
-        detail->setText(QStringLiteral("<span style='font-family:monospace'>%1</span>%2<br><i>%3</i>")
-                            .arg(changes.join(QStringLiteral(", ")).toHtmlEscaped(),
-                                isLiveStep(s) ? QString() : tr(" (restarts the run)").toHtmlEscaped(),
-                                s.expect.toHtmlEscaped()));
+        detail->setText(
+            QStringLiteral("<span style='font-family:monospace'>%1</span>%2<br><i>%3</i>")
+                .arg(changes.join(QStringLiteral(", ")).toHtmlEscaped(),
+                    isLiveStep(s) ? QString() : tr(" (restarts the run)").toHtmlEscaped(), s.expect.toHtmlEscaped()));
         m_content->addWidget(detail);
-        const QString text = isLiveStep(s) ? tr("Apply step %1").arg(i + 1) : tr("Apply step %1 and restart").arg(i + 1);
+        const QString text
+            = isLiveStep(s) ? tr("Apply step %1").arg(i + 1) : tr("Apply step %1 and restart").arg(i + 1);
         auto *button = new QPushButton(text);
         button->setToolTip(changes.join(QLatin1Char('\n'))
             + (isLiveStep(s) ? tr("\nApplies to the running engine.") : tr("\nRestarts the run with this setting.")));

@@ -91,10 +91,11 @@ MainWindow::MainWindow(QWidget *parent)
     // the whole window to lay out again.
     const QFontMetrics fm = fontMetrics();
     m_totals = new QLabel(this);
-    m_totals->setFixedSize(fm.horizontalAdvance(tr("submitted %1 · completed %1 · failed %2 · rejected %2 · cancelled %2 · "
-                                                    "in flight %2")
-                                                     .arg(QLocale().toString(99999999), QLocale().toString(9999999))),
-                           fm.height());
+    m_totals->setFixedSize(
+        fm.horizontalAdvance(tr("submitted %1 · completed %1 · failed %2 · rejected %2 · cancelled %2 · "
+                                "in flight %2")
+                                 .arg(QLocale().toString(99999999), QLocale().toString(9999999))),
+        fm.height());
     m_conservation = new QLabel(this);
     m_conservation->setFixedSize(fm.horizontalAdvance(tr("conservation ✗ broken")) + 12, fm.height());
     m_guiLag = new QLabel(this);
@@ -120,7 +121,8 @@ MainWindow::MainWindow(QWidget *parent)
     connect(&m_clockTimer, &QTimer::timeout, this, &MainWindow::updateClock);
     m_closeDeadline.setSingleShot(true);
     connect(&m_closeDeadline, &QTimer::timeout, this, [this] {
-        std::fprintf(stderr, "hybridscope: the run did not end within %d ms of closing; closing anyway\n", kCloseBoundMs);
+        std::fprintf(
+            stderr, "hybridscope: the run did not end within %d ms of closing; closing anyway\n", kCloseBoundMs);
         m_forceClose = true;
         close();
     });
@@ -141,12 +143,12 @@ void MainWindow::buildActions()
     connect(m_openAction, &QAction::triggered, this, &MainWindow::openDialog);
 
     m_runAction = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this);
-    m_runAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)});
+    m_runAction->setShortcuts({ QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5) });
     m_runAction->setToolTip(tr("Run the scenario (Ctrl+R, F5)"));
     connect(m_runAction, &QAction::triggered, this, &MainWindow::run);
 
     m_stopAction = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
-    m_stopAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5)});
+    m_stopAction->setShortcuts({ QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5) });
     m_stopAction->setToolTip(tr("Stop arrivals and let what is in flight finish (Ctrl+., Shift+F5); "
                                 "a second Stop cancels what is left"));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stop);
@@ -178,7 +180,8 @@ void MainWindow::buildActions()
     }
     connect(m_builtins, &QComboBox::activated, this, [this](int i) { openScenario(m_builtins->itemText(i)); });
     file->addSeparator();
-    m_exporter = new ReportExporter(m_controller, [this] { return m_working; }, this);
+    m_exporter = new ReportExporter(
+        m_controller, [this] { return m_working; }, this);
     m_exportAction = file->addAction(tr("&Export…"), m_exporter, &ReportExporter::exportDialog);
     m_exportAction->setShortcut(QKeySequence(tr("Ctrl+E")));
     m_exportAction->setToolTip(tr("Export the run (finished, or a snapshot while it runs): HTML, PDF, JSON or CSV"));
@@ -235,8 +238,9 @@ void MainWindow::buildActions()
     QFont bold = m_clock->font();
     bold.setBold(true);
     m_clock->setFont(bold);
-    m_clock->setFixedSize(QFontMetrics(bold).horizontalAdvance(tr("finished after %1").arg(QStringLiteral("000:00.0"))) + 24,
-                          QFontMetrics(bold).height() + 4);
+    m_clock->setFixedSize(
+        QFontMetrics(bold).horizontalAdvance(tr("finished after %1").arg(QStringLiteral("000:00.0"))) + 24,
+        QFontMetrics(bold).height() + 4);
     bar->addWidget(m_clock);
     updateRecentMenu();
 }
@@ -314,9 +318,9 @@ void MainWindow::buildDocks()
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
     resize(1500, 950);
-    resizeDocks({domainsDock}, {450}, Qt::Horizontal);
-    resizeDocks({domainsDock, routingDock}, {640, 230}, Qt::Vertical);
-    resizeDocks({findingsDock}, {140}, Qt::Vertical);
+    resizeDocks({ domainsDock }, { 450 }, Qt::Horizontal);
+    resizeDocks({ domainsDock, routingDock }, { 640, 230 }, Qt::Vertical);
+    resizeDocks({ findingsDock }, { 140 }, Qt::Vertical);
 }
 
 void MainWindow::connectController()
@@ -332,8 +336,8 @@ void MainWindow::connectController()
     connect(m_controller, &EngineController::startFailed, this, [this](const QString &error) {
         m_clockTimer.stop();
         updateClock();
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Hybridscope"), tr("The run could not start:\n%1").arg(error),
-                                    QMessageBox::Ok, this);
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Hybridscope"),
+            tr("The run could not start:\n%1").arg(error), QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     });
@@ -346,13 +350,13 @@ void MainWindow::connectController()
         statusBar()->showMessage(error, 5000);
     });
     connect(m_controller, &EngineController::reassignFailed, this,
-            [this](const QString &key, DomainKind previous, const QString &error) {
-                // Put the route back to what the engine still uses; say why.
-                m_routing->setRoute(key, previous);
-                if (Stage *st = findStage(m_working, key))
-                    st->domain = previous;
-                statusBar()->showMessage(tr("%1 stays on %2: %3").arg(key, domainName(previous), error), 5000);
-            });
+        [this](const QString &key, DomainKind previous, const QString &error) {
+            // Put the route back to what the engine still uses; say why.
+            m_routing->setRoute(key, previous);
+            if (Stage *st = findStage(m_working, key))
+                st->domain = previous;
+            statusBar()->showMessage(tr("%1 stays on %2: %3").arg(key, domainName(previous), error), 5000);
+        });
 }
 
 bool MainWindow::openScenario(const QString &nameOrPath)
@@ -371,7 +375,8 @@ bool MainWindow::openScenario(const QString &nameOrPath)
     m_scenarioPanel->clearErrors();
     applyScenario(*r.scenario, path);
     const bool builtin = path.startsWith(kBuiltinPrefix);
-    QSettings().setValue(QStringLiteral("scenario/last"), builtin ? QFileInfo(path).completeBaseName() : QFileInfo(path).absoluteFilePath());
+    QSettings().setValue(QStringLiteral("scenario/last"),
+        builtin ? QFileInfo(path).completeBaseName() : QFileInfo(path).absoluteFilePath());
     if (!builtin)
         addRecentFile(QFileInfo(path).absoluteFilePath());
     {
@@ -399,7 +404,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_lessonDock->setVisible(scenario.lesson.has_value());
     m_scenarioPanel->showScenario(scenario, originText(path));
     resetControls();
-    m_routing->setAvailableDomains({true, true, true, true});
+    m_routing->setAvailableDomains({ true, true, true, true });
     for (DomainKind d : kAllDomains) {
         DomainCard *card = m_cards[std::size_t(d)];
         card->setAvailable(true);
@@ -447,7 +452,8 @@ void MainWindow::applyLessonStep(int index)
     lessonOverrides(*m_loaded.lesson, index + 1, &sets, &routes);
     const ParseResult target = ScenarioParser::parseFile(m_scenarioPath, sets, routes);
     if (!target.ok()) {
-        statusBar()->showMessage(tr("Step %1 cannot be applied: %2").arg(index + 1).arg(target.errors.front().toString()), 8000);
+        statusBar()->showMessage(
+            tr("Step %1 cannot be applied: %2").arg(index + 1).arg(target.errors.front().toString()), 8000);
         return;
     }
     if (isLiveStep(step)) {
@@ -471,7 +477,8 @@ void MainWindow::applyLessonStep(int index)
             const DomainConfig &want = target.scenario->domain(d);
             DomainConfig &cfg = m_working.domain(d);
             const bool resized = cfg.workers != want.workers;
-            const bool bounded = cfg.queue != want.queue || cfg.maxInflight != want.maxInflight || cfg.onFull != want.onFull;
+            const bool bounded
+                = cfg.queue != want.queue || cfg.maxInflight != want.maxInflight || cfg.onFull != want.onFull;
             cfg.workers = want.workers;
             cfg.queue = want.queue;
             cfg.maxInflight = want.maxInflight;
@@ -593,8 +600,8 @@ void MainWindow::openDialog()
 {
     QSettings settings;
     const QString dir = settings.value(QStringLiteral("scenario/dir"), QDir::homePath()).toString();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open scenario"), dir,
-                                                      tr("Scenarios (*.yaml *.yml);;All files (*)"));
+    const QString path
+        = QFileDialog::getOpenFileName(this, tr("Open scenario"), dir, tr("Scenarios (*.yaml *.yml);;All files (*)"));
     if (path.isEmpty())
         return;
     settings.setValue(QStringLiteral("scenario/dir"), QFileInfo(path).absolutePath());
@@ -605,14 +612,14 @@ void MainWindow::onFrame(const Frame &frame)
 {
     m_lastFrameT = frame.t;
     // The first frames tell which domains the engine runs: the others are shown unavailable.
-    std::array<bool, kDomainCount> running{};
+    std::array<bool, kDomainCount> running {};
     for (DomainKind d : kAllDomains)
         running[std::size_t(d)] = frame.domains[std::size_t(d)].workers > 0;
     if (running != m_running) {
         m_running = running;
         for (DomainKind d : kAllDomains)
-            m_cards[std::size_t(d)]->setAvailable(running[std::size_t(d)],
-                                                   tr("the engine does not run %1 in this build").arg(domainName(d)));
+            m_cards[std::size_t(d)]->setAvailable(
+                running[std::size_t(d)], tr("the engine does not run %1 in this build").arg(domainName(d)));
         m_routing->setAvailableDomains(running);
     }
     for (DomainKind d : kAllDomains)
@@ -650,12 +657,13 @@ void MainWindow::onFinished()
         card->setFinished();
     m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
     showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
-               r.conserved() && r.doubleEnds == 0);
+        r.conserved() && r.doubleEnds == 0);
     statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);
     if (m_verbose) {
         const HistogramSnapshot lag = m_lag->total();
-        std::fprintf(stderr, "hybridscope: run finished after %.1f s; gui event-loop lag so far: p99 %.2f ms, max %.2f ms\n",
-                     r.durationS, lag.percentile(0.99) / 1e6, double(lag.max()) / 1e6);
+        std::fprintf(stderr,
+            "hybridscope: run finished after %.1f s; gui event-loop lag so far: p99 %.2f ms, max %.2f ms\n",
+            r.durationS, lag.percentile(0.99) / 1e6, double(lag.max()) / 1e6);
     }
     updateClock();
 }
@@ -676,24 +684,25 @@ void MainWindow::onReleased()
 }
 
 void MainWindow::showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed,
-                            std::uint64_t rejected, std::uint64_t cancelled, bool finished, bool conserved)
+    std::uint64_t rejected, std::uint64_t cancelled, bool finished, bool conserved)
 {
     const QLocale loc;
     const std::uint64_t ended = completed + failed + rejected + cancelled;
     QString text = tr("submitted %1 · completed %2 · failed %3 · rejected %4 · cancelled %5")
                        .arg(loc.toString(qulonglong(submitted)), loc.toString(qulonglong(completed)),
-                            loc.toString(qulonglong(failed)), loc.toString(qulonglong(rejected)),
-                            loc.toString(qulonglong(cancelled)));
+                           loc.toString(qulonglong(failed)), loc.toString(qulonglong(rejected)),
+                           loc.toString(qulonglong(cancelled)));
     if (!finished && submitted >= ended)
         text += tr(" · in flight %1").arg(loc.toString(qulonglong(submitted - ended)));
     m_totals->setText(text);
     if (finished)
-        m_conservation->setText(conserved ? tr("conservation ✓ holds")
-                                          : tr("<b><font color=\"#e03131\">conservation ✗ broken</font></b>"));
+        m_conservation->setText(
+            conserved ? tr("conservation ✓ holds") : tr("<b><font color=\"#e03131\">conservation ✗ broken</font></b>"));
     else
-        m_conservation->setText(conserved ? tr("conservation ✓") : tr("<b><font color=\"#e03131\">conservation ✗</font></b>"));
-    m_conservation->setToolTip(tr("submitted = completed + failed + rejected + cancelled%1")
-                                   .arg(finished ? QString() : tr(" + in flight")));
+        m_conservation->setText(
+            conserved ? tr("conservation ✓") : tr("<b><font color=\"#e03131\">conservation ✗</font></b>"));
+    m_conservation->setToolTip(
+        tr("submitted = completed + failed + rejected + cancelled%1").arg(finished ? QString() : tr(" + in flight")));
 }
 
 QString MainWindow::totalsText() const

@@ -126,7 +126,7 @@ private:
     void onFinished();
     void onReleased();
     void showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed, std::uint64_t rejected,
-                    std::uint64_t cancelled, bool finished, bool conserved);
+        std::uint64_t cancelled, bool finished, bool conserved);
     static QString originText(const QString &path);
 
     EngineController *m_controller = nullptr;
@@ -139,7 +139,7 @@ private:
     LessonPanel *m_lessonPanel = nullptr;
     QDockWidget *m_lessonDock = nullptr;
     QString m_scenarioPath; ///< what m_loaded was parsed from (lesson steps re-parse it)
-    std::array<DomainCard *, kDomainCount> m_cards{};
+    std::array<DomainCard *, kDomainCount> m_cards {};
 
     QAction *m_openAction = nullptr;
     QAction *m_runAction = nullptr;
@@ -156,11 +156,11 @@ private:
     QLabel *m_conservation = nullptr;
     QLabel *m_guiLag = nullptr;
 
-    Scenario m_loaded;   ///< as parsed
-    Scenario m_working;  ///< with the user's edits; what Run starts
+    Scenario m_loaded; ///< as parsed
+    Scenario m_working; ///< with the user's edits; what Run starts
     bool m_hasScenario = false;
     LiveFindings m_live;
-    std::array<bool, kDomainCount> m_running{}; ///< domains the current run's engine reports
+    std::array<bool, kDomainCount> m_running {}; ///< domains the current run's engine reports
     QElapsedTimer m_runClock;
     QTimer m_clockTimer;
     QTimer m_closeDeadline;

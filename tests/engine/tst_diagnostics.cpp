@@ -596,7 +596,8 @@ classes:
       - { name: step, work: cpu, time: 5ms, domain: %2 }
 )";
     QTest::newRow("GIL contention") << QString::fromLatin1(gil).arg(4).arg(QStringLiteral("threads")).toUtf8() << 2
-                                    << QStringList { QStringLiteral("gil_contention|threads|compute|route compute.step to procs") }
+                                    << QStringList { QStringLiteral(
+                                           "gil_contention|threads|compute|route compute.step to procs") }
                                     << QStringList { QStringLiteral("oversubscription") };
     QTest::newRow("GIL, one thread") << QString::fromLatin1(gil).arg(1).arg(QStringLiteral("threads")).toUtf8() << 2
                                      << QStringList() << QStringList { QStringLiteral("gil_contention") };

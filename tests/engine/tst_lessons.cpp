@@ -61,7 +61,8 @@ void TestLessons::conditions()
 void TestLessons::reportValues()
 {
     const QJsonObject r { { QStringLiteral("loop"),
-                              QJsonObject { { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 12.5 } } } } },
+                              QJsonObject {
+                                  { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 12.5 } } } } },
         { QStringLiteral("classes"),
             QJsonObject { { QStringLiteral("a"), QJsonObject { { QStringLiteral("sla_met"), true } } } } } };
     QCOMPARE(reportValue(r, QStringLiteral("loop.lag_ms.p99")).value_or(-1), 12.5);
@@ -75,9 +76,11 @@ void TestLessons::reportValues()
     check.before = parseCondition(QStringLiteral("> 10"));
     check.ratio = parseCondition(QStringLiteral("< 0.5"));
     QJsonObject after = r;
-    after[QStringLiteral("loop")] = QJsonObject { { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 5.0 } } } };
+    after[QStringLiteral("loop")]
+        = QJsonObject { { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 5.0 } } } };
     QVERIFY2(evaluateCheck(check, r, after).ok, qPrintable(evaluateCheck(check, r, after).text));
-    after[QStringLiteral("loop")] = QJsonObject { { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 7.0 } } } };
+    after[QStringLiteral("loop")]
+        = QJsonObject { { QStringLiteral("lag_ms"), QJsonObject { { QStringLiteral("p99"), 7.0 } } } };
     const CheckOutcome failed = evaluateCheck(check, r, after);
     QVERIFY(!failed.ok);
     QVERIFY2(failed.text.contains(QLatin1String("FAILED")), qPrintable(failed.text));
@@ -91,34 +94,44 @@ void TestLessons::parseErrors_data()
     QTest::addColumn<QString>("message");
     // The lesson block starts at line 7 of the scenario below.
     QTest::newRow("not a mapping") << QByteArray("lesson: yes\n") << 7 << QStringLiteral("lesson: expected a mapping");
-    QTest::newRow("unknown key") << QByteArray("lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  stpes: []\n")
+    QTest::newRow("unknown key") << QByteArray(
+        "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  stpes: []\n")
                                  << 13 << QStringLiteral("did you mean \"steps\"");
     QTest::newRow("missing goal") << QByteArray("lesson:\n  title: t\n  watch: w\n  expected: e\n  why: y\n"
                                                 "  steps: [ { title: s, route: a.s=tbb } ]\n")
                                   << 8 << QStringLiteral("missing \"goal\"");
-    QTest::newRow("no steps") << QByteArray("lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps: []\n")
+    QTest::newRow("no steps") << QByteArray(
+        "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps: []\n")
                               << 13 << QStringLiteral("at least one step");
     const QByteArray head("lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps:\n");
-    QTest::newRow("step without change") << head + "    - { title: nothing }\n" << 14 << QStringLiteral("a step needs a change");
-    QTest::newRow("route syntax") << head + "    - { title: r, route: a.s }\n" << 14 << QStringLiteral("lesson.steps[0].route");
-    QTest::newRow("route unknown stage") << head + "    - { title: r, route: a.nope=tbb }\n" << 14
-                                         << QStringLiteral("lesson.steps[0] (r): route a.nope=tbb: no stage \"a.nope\"");
-    QTest::newRow("set out of range") << head + "    - { title: w, set: { domains.threads.workers: 0 } }\n" << 14
+    QTest::newRow("step without change") << head + "    - { title: nothing }\n"
+                                         << 14 << QStringLiteral("a step needs a change");
+    QTest::newRow("route syntax") << head + "    - { title: r, route: a.s }\n"
+                                  << 14 << QStringLiteral("lesson.steps[0].route");
+    QTest::newRow("route unknown stage") << head + "    - { title: r, route: a.nope=tbb }\n"
+                                         << 14
+                                         << QStringLiteral(
+                                                "lesson.steps[0] (r): route a.nope=tbb: no stage \"a.nope\"");
+    QTest::newRow("set out of range") << head + "    - { title: w, set: { domains.threads.workers: 0 } }\n"
+                                      << 14
                                       << QStringLiteral("set domains.threads.workers=0: workers: 0 is out of range");
-    QTest::newRow("set unknown path") << head + "    - { title: w, set: { domains.threads.wrokers: 4 } }\n" << 14
-                                      << QStringLiteral("lesson.steps[0] (w)");
+    QTest::newRow("set unknown path") << head + "    - { title: w, set: { domains.threads.wrokers: 4 } }\n"
+                                      << 14 << QStringLiteral("lesson.steps[0] (w)");
     QTest::newRow("second step builds on the first")
-        << head + "    - { title: one, route: a.s=tbb }\n    - { title: two, set: { domains.tbb.workers: 99999 } }\n" << 15
-        << QStringLiteral("lesson.steps[1] (two)");
-    QTest::newRow("bad condition") << head + "    - { title: c, route: a.s=tbb, check: [ { metric: loop.lag_ms.p99, after: \"<< 3\" } ] }\n"
+        << head + "    - { title: one, route: a.s=tbb }\n    - { title: two, set: { domains.tbb.workers: 99999 } }\n"
+        << 15 << QStringLiteral("lesson.steps[1] (two)");
+    QTest::newRow("bad condition") << head
+            + "    - { title: c, route: a.s=tbb, check: [ { metric: loop.lag_ms.p99, after: \"<< 3\" } ] }\n"
                                    << 14 << QStringLiteral("expected a comparison");
     QTest::newRow("unknown class in metric")
-        << head + "    - { title: c, route: a.s=tbb, check: [ { metric: classes.b.throughput, after: \"> 1\" } ] }\n" << 14
-        << QStringLiteral("no class named \"b\"");
-    QTest::newRow("metric root") << head + "    - { title: c, route: a.s=tbb, check: [ { metric: frames.x, after: \"> 1\" } ] }\n"
+        << head + "    - { title: c, route: a.s=tbb, check: [ { metric: classes.b.throughput, after: \"> 1\" } ] }\n"
+        << 14 << QStringLiteral("no class named \"b\"");
+    QTest::newRow("metric root") << head
+            + "    - { title: c, route: a.s=tbb, check: [ { metric: frames.x, after: \"> 1\" } ] }\n"
                                  << 14 << QStringLiteral("starting with classes, domains, loop or totals");
-    QTest::newRow("empty check") << head + "    - { title: c, route: a.s=tbb, check: [ { metric: loop.lag_ms.p99 } ] }\n" << 14
-                                 << QStringLiteral("a check needs before, after or ratio");
+    QTest::newRow("empty check") << head
+            + "    - { title: c, route: a.s=tbb, check: [ { metric: loop.lag_ms.p99 } ] }\n"
+                                 << 14 << QStringLiteral("a check needs before, after or ratio");
 }
 
 void TestLessons::parseErrors()
@@ -137,8 +150,9 @@ void TestLessons::parseErrors()
         all << e.toString();
         found = found || (e.line == line && e.message.contains(message));
     }
-    QVERIFY2(found, qPrintable(QStringLiteral("expected line %1 with \"%2\"; got:\n").arg(line).arg(message)
-                 + all.join(QLatin1Char('\n'))));
+    QVERIFY2(found,
+        qPrintable(QStringLiteral("expected line %1 with \"%2\"; got:\n").arg(line).arg(message)
+            + all.join(QLatin1Char('\n'))));
 }
 
 namespace {
@@ -193,16 +207,19 @@ void TestLessons::libraryCoversTheTopics()
     // The nine lessons issue 6 asks for, by built-in name.
     const QStringList required { QStringLiteral("blocking-loop"), QStringLiteral("littles-law"),
         QStringLiteral("oversubscription"), QStringLiteral("serialization"), QStringLiteral("backpressure"),
-        QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"), QStringLiteral("bursts") };
+        QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"),
+        QStringLiteral("bursts") };
     QStringList have;
     for (const BuiltinLesson &l : builtinLessons()) {
         have << l.name;
         const Lesson &lesson = *l.scenario.lesson;
-        QVERIFY2(!lesson.goal.isEmpty() && !lesson.watch.isEmpty() && !lesson.expected.isEmpty() && !lesson.why.isEmpty(),
+        QVERIFY2(
+            !lesson.goal.isEmpty() && !lesson.watch.isEmpty() && !lesson.expected.isEmpty() && !lesson.why.isEmpty(),
             qPrintable(l.name));
         for (const LessonStep &s : lesson.steps)
             QVERIFY2(!s.checks.empty() && !s.expect.isEmpty(),
-                qPrintable(l.name + QStringLiteral(": step \"") + s.title + QStringLiteral("\" has no check or expect")));
+                qPrintable(
+                    l.name + QStringLiteral(": step \"") + s.title + QStringLiteral("\" has no check or expect")));
     }
     for (const QString &r : required)
         QVERIFY2(have.contains(r), qPrintable(QStringLiteral("no lesson in built-in ") + r));
@@ -255,8 +272,9 @@ void TestLessons::builtinLesson()
                                  .arg(name)
                                  .arg(i + 1)
                                  .arg(step.title, texts.join(QStringLiteral("\n  ")));
-        QVERIFY2(ok, qPrintable(name + QStringLiteral(" step ") + QString::number(i + 1) + QStringLiteral(": ")
-                     + texts.join(QStringLiteral("; "))));
+        QVERIFY2(ok,
+            qPrintable(name + QStringLiteral(" step ") + QString::number(i + 1) + QStringLiteral(": ")
+                + texts.join(QStringLiteral("; "))));
     }
 }
 
@@ -271,7 +289,8 @@ void TestLessons::liveStepOnRunningEngine()
     std::vector<Override> sets { { QStringLiteral("duration"), QStringLiteral("4s") } };
     std::vector<RouteOverride> routes;
     lessonOverrides(lesson, 1, &sets, &routes);
-    const ParseResult target = ScenarioParser::parseFile(builtinScenarioPath(QStringLiteral("blocking-loop")), sets, routes);
+    const ParseResult target
+        = ScenarioParser::parseFile(builtinScenarioPath(QStringLiteral("blocking-loop")), sets, routes);
     QVERIFY(target.ok());
 
     EngineRun run(*pr.scenario, EngineOptions(1.0));
@@ -284,8 +303,9 @@ void TestLessons::liveStepOnRunningEngine()
     QVERIFY(run.waitFinished(30000));
     const RunResult r = run.engine().result();
     QVERIFY(r.conserved());
-    const bool marked = std::any_of(r.events.begin(), r.events.end(),
-        [&](const RunEvent &e) { return e.label.contains(QLatin1String("hog.burn")) && std::abs(e.t - appliedAt) < 0.5; });
+    const bool marked = std::any_of(r.events.begin(), r.events.end(), [&](const RunEvent &e) {
+        return e.label.contains(QLatin1String("hog.burn")) && std::abs(e.t - appliedAt) < 0.5;
+    });
     QVERIFY2(marked, "the route change is a run event (the plots' marker)");
     // Loop lag before the change against after it. Burns already queued on the loop still run
     // there, so "after" starts once the loop's queue has drained.
@@ -301,12 +321,12 @@ void TestLessons::liveStepOnRunningEngine()
     }
     QVERIFY2(drainedAt >= 0 && drainedAt < r.frames.back().t - 0.5,
         qPrintable(QStringLiteral("the loop's queue never drained after the route change (run ended at %1 s)")
-                .arg(r.frames.back().t)));
+                       .arg(r.frames.back().t)));
     QVERIFY2(before > 30 && after < before / 2,
         qPrintable(QStringLiteral("worst loop lag before %1 ms, after %2 ms (drained at %3 s)")
-                .arg(before)
-                .arg(after)
-                .arg(drainedAt)));
+                       .arg(before)
+                       .arg(after)
+                       .arg(drainedAt)));
 
     // A setting the engine cannot change while running is refused with a reason, not half applied.
     LessonStep restart;

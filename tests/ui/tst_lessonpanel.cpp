@@ -108,7 +108,8 @@ private Q_SLOTS:
         // The engine took it: its event comes back and marks every plot.
         QTRY_VERIFY_WITH_TIMEOUT(!events.isEmpty(), kStartBoundMs);
         const QString label = events.first().at(0).value<RunEvent>().label;
-        QVERIFY2(label.contains(QStringLiteral("hog.burn")) && label.contains(QStringLiteral("tbb")), qPrintable(label));
+        QVERIFY2(
+            label.contains(QStringLiteral("hog.burn")) && label.contains(QStringLiteral("tbb")), qPrintable(label));
         for (LivePlot *plot : w.plots()->plots())
             QVERIFY(plot->markerLabels().contains(label));
         // And tbb starts doing hog's work.

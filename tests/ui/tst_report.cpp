@@ -386,7 +386,8 @@ private Q_SLOTS:
         QVERIFY2(exporter.exportTo(trace, ReportExporter::Format::Trace, &error), qPrintable(error));
         QFile tf(trace);
         QVERIFY(tf.open(QIODevice::ReadOnly));
-        const QJsonArray events = QJsonDocument::fromJson(tf.readAll()).object().value(QStringLiteral("traceEvents")).toArray();
+        const QJsonArray events
+            = QJsonDocument::fromJson(tf.readAll()).object().value(QStringLiteral("traceEvents")).toArray();
         qsizetype spans = 0;
         for (const QJsonValue &e : events)
             spans += e.toObject().value(QStringLiteral("ph")).toString() == QLatin1String("X");
