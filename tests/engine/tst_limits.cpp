@@ -68,7 +68,7 @@ private Q_SLOTS:
                                               "  - name: req\n"
                                               "    arrival: { process: constant, rate: 10/s }\n"
                                               "    stages:\n"
-                                              "      - { name: a, work: cpu, time: 1ms, payload_in: 64MiB }\n");
+                                              "      - { name: a, work: cpu, time: 1ms, payload_in: 64MiB, domain: tbb }\n");
         QVERIFY(s);
         const std::int64_t capBig = defaultQueueCap(*s);
         QVERIFY2(capBig >= 1000 && capBig <= 1000, qPrintable(QString::number(capBig))); // 64 MiB each: the floor
@@ -77,7 +77,7 @@ private Q_SLOTS:
                                                   "  - name: req\n"
                                                   "    arrival: { process: constant, rate: 10/s }\n"
                                                   "    stages:\n"
-                                                  "      - { name: a, work: cpu, time: 1ms }\n");
+                                                  "      - { name: a, work: cpu, time: 1ms, domain: tbb }\n");
         QVERIFY(small);
         const std::int64_t cap = defaultQueueCap(*small);
         QVERIFY2(cap > 1000 && cap <= 1'000'000, qPrintable(QString::number(cap)));

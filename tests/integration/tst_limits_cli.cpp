@@ -102,6 +102,21 @@ classes:
       - { name: hash, work: cpu, time: 1ms, domain: procs }
 )";
 
+// Keeps every threads worker busy, so that each pool thread is really created (QThreadPool starts
+// them on demand): the old engine lost tasks to failed thread starts here and waited forever.
+const QByteArray kBusy = R"(name: busy threads
+duration: 1s
+domains:
+  threads: { workers: 12 }
+  tbb: { workers: 2 }
+classes:
+  - name: io
+    arrival: { process: constant, rate: 400/s }
+    stages:
+      - { name: get, work: block, time: 100ms, domain: threads }
+      - { name: crunch, work: cpu, time: 1ms, domain: tbb }
+)";
+
 } // namespace
 
 class TestLimitsCli : public QObject {
@@ -113,6 +128,7 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
         m_flood = write(QStringLiteral("flood.yaml"), kNetFlood);
         m_small = write(QStringLiteral("small.yaml"), kSmall);
+        m_busy = write(QStringLiteral("busy.yaml"), kBusy);
         // `nobody` must read the scenarios and write its temp files.
         QFile::setPermissions(m_dir.path(), QFile::permissions(m_dir.path()) | QFile::ExeOther | QFile::ReadOther);
     }
@@ -146,8 +162,10 @@ private Q_SLOTS:
     // aborting in a thread start.
     void poolsBeyondFileLimitDoNotStart()
     {
-        const Run r = runApp({ QStringLiteral("run"), m_small, QStringLiteral("--quiet"), QStringLiteral("--set"),
-                                 QStringLiteral("domains.threads.workers=400") },
+        // 400 stages blocked at once on 400 threads, one eventfd each: beyond 256 descriptors.
+        const Run r = runApp({ QStringLiteral("run"), m_busy, QStringLiteral("--quiet"), QStringLiteral("--set"),
+                                 QStringLiteral("domains.threads.workers=400"), QStringLiteral("--set"),
+                                 QStringLiteral("classes.io.arrival.rate=4000/s") },
             fileLimit(256), 60000);
         QVERIFY2(r.finished && !r.crashed, qPrintable(r.describe()));
         QCOMPARE(r.exitCode, 2);
@@ -158,7 +176,7 @@ private Q_SLOTS:
     // (oneTBB, std::thread). Now it says so and ends at once.
     void threadLimitEndsCleanly()
     {
-        const Run r = runApp({ QStringLiteral("run"), m_small, QStringLiteral("--quiet") }, processLimit(16), 30000);
+        const Run r = runApp({ QStringLiteral("run"), m_busy, QStringLiteral("--quiet") }, processLimit(16), 30000);
         QVERIFY2(r.finished && !r.crashed, qPrintable(r.describe()));
         QVERIFY2(r.exitCode != 97, "could not switch to nobody");
         QVERIFY2(r.exitCode != 0, qPrintable(r.describe()));
@@ -169,7 +187,7 @@ private Q_SLOTS:
     // Defect 4: a limit with room for the pools still runs to the end.
     void threadLimitWithRoomRuns()
     {
-        const Run r = runApp({ QStringLiteral("run"), m_small, QStringLiteral("--quiet") }, processLimit(64), 60000);
+        const Run r = runApp({ QStringLiteral("run"), m_busy, QStringLiteral("--quiet") }, processLimit(64), 60000);
         QVERIFY2(r.finished && !r.crashed && r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.contains(QStringLiteral("✓")), qPrintable(r.describe()));
     }
@@ -182,7 +200,7 @@ private Q_SLOTS:
         // A tbb pool many times the cores (4096 on 2 cores froze a machine); kept small enough to run here.
         const int workers = 8 * QThread::idealThreadCount() + 8;
         QByteArray big = kSmall;
-        big.replace("tbb: { workers: 2 }", "tbb: { workers: " + QByteArray::number(workers) + " }");
+        big.replace("tbb: { workers: 2 }", QByteArray("tbb: { workers: ").append(QByteArray::number(workers)).append(" }"));
         const QString path = write(QStringLiteral("big.yaml"), big);
         const Run v = runApp({ QStringLiteral("validate"), path }, {}, 30000);
         QVERIFY2(v.finished && v.exitCode == 0, qPrintable(v.describe()));
@@ -208,7 +226,7 @@ private:
     }
 
     QTemporaryDir m_dir;
-    QString m_flood, m_small;
+    QString m_flood, m_small, m_busy;
 };
 
 QTEST_GUILESS_MAIN(TestLimitsCli)
