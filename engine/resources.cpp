@@ -109,9 +109,10 @@ bool probeThreads(int n, QString *error)
         g->cv.wait(lk, [g] { return g->open; });
         return nullptr;
     };
+    // Default attributes, like the pools' threads: a limit on address space (ulimit -v) meets the
+    // probe's stacks as it would meet theirs.
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 64 * 1024); // they only wait: no address space for 8 MiB stacks
     std::vector<pthread_t> threads;
     threads.reserve(std::size_t(n));
     int rc = 0;
