@@ -142,8 +142,7 @@ Admission Domain::submit(StageJob job)
                 break;
             m_space.wait(lk);
         }
-        const bool freeNow
-            = m_pooled ? (m_running < m_workers && m_queue.empty()) : (m_busy == 0 && m_queue.empty());
+        const bool freeNow = m_pooled ? (m_running < m_workers && m_queue.empty()) : (m_busy == 0 && m_queue.empty());
         if (result == Admission::Accepted && m_queueCap && m_queueCap->cap > 0 && !(m_pooled && freeNow)
             && m_queueCap->queued.load(std::memory_order_relaxed) >= m_queueCap->cap) {
             // The engine-wide memory bound: a stage that would wait is refused, whatever the policy.

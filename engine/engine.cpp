@@ -260,8 +260,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             finishTask(*t, Outcome::Rejected, QStringLiteral("rejected by %1 (full)").arg(domainName(dk)));
             break;
         case Admission::CapReached:
-            finishTask(*t, Outcome::Rejected,
-                QStringLiteral("engine queue cap reached (%1 queued stages)").arg(queueCap.cap));
+            finishTask(
+                *t, Outcome::Rejected, QStringLiteral("engine queue cap reached (%1 queued stages)").arg(queueCap.cap));
             break;
         case Admission::Cancelled: finishTask(*t, Outcome::Cancelled, QStringLiteral("cancelled")); break;
         }
@@ -328,7 +328,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         QString why;
         if (!probeThreads(threadsNeeded, &why)) {
             if (error)
-                *error = why + QStringLiteral(" (%1 threads, %2 tbb, %3 procs workers)").arg(threadsW).arg(tbbW).arg(procsW);
+                *error = why
+                    + QStringLiteral(" (%1 threads, %2 tbb, %3 procs workers)").arg(threadsW).arg(tbbW).arg(procsW);
             return false;
         }
         queueCap.cap = options.queueCap >= 0 ? options.queueCap : defaultQueueCap(scenario);

@@ -205,7 +205,8 @@ ResourceEstimate estimateResources(const Scenario &s, std::int64_t fdLimit, int 
                 diskOn[int(st.domain)] = true;
         }
     if (loopNet > 0)
-        users.emplace_back(loopNet, QStringLiteral("net stages in flight on loop (%1, two each)").arg(count(loopNet / 2)));
+        users.emplace_back(
+            loopNet, QStringLiteral("net stages in flight on loop (%1, two each)").arg(count(loopNet / 2)));
     if (netOn[int(DomainKind::Threads)])
         users.emplace_back(
             2.0 * threadsW, QStringLiteral("a connection per threads worker for net stages (%1)").arg(2 * threadsW));

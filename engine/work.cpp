@@ -520,7 +520,8 @@ WorkResult runDisk(const QString &dir, std::int64_t bytes, bool fsync, const Wor
     if (fd < 0) {
         const int err = errno;
         StageFds::release(1);
-        return failed(err == EMFILE || err == ENFILE ? outOfFdsReason("disk") : QStringLiteral("disk: ") + errnoText(err));
+        return failed(
+            err == EMFILE || err == ENFILE ? outOfFdsReason("disk") : QStringLiteral("disk: ") + errnoText(err));
     }
     // Removed on every way out; unlinking only after close keeps fsync doing real work on a named file.
     struct Cleanup {

@@ -63,12 +63,13 @@ private Q_SLOTS:
     // Defect 12: by default the cap is derived from memory and payloads, at most 1,000,000.
     void defaultQueueCapIsBounded()
     {
-        const auto s = test::scenarioFromYaml("name: payloads\n"
-                                              "classes:\n"
-                                              "  - name: req\n"
-                                              "    arrival: { process: constant, rate: 10/s }\n"
-                                              "    stages:\n"
-                                              "      - { name: a, work: cpu, time: 1ms, payload_in: 64MiB, domain: tbb }\n");
+        const auto s
+            = test::scenarioFromYaml("name: payloads\n"
+                                     "classes:\n"
+                                     "  - name: req\n"
+                                     "    arrival: { process: constant, rate: 10/s }\n"
+                                     "    stages:\n"
+                                     "      - { name: a, work: cpu, time: 1ms, payload_in: 64MiB, domain: tbb }\n");
         QVERIFY(s);
         const std::int64_t capBig = defaultQueueCap(*s);
         QVERIFY2(capBig >= 1000 && capBig <= 1000, qPrintable(QString::number(capBig))); // 64 MiB each: the floor
@@ -91,16 +92,17 @@ private Q_SLOTS:
             QSKIP("lowers RLIMIT_NOFILE's hard limit, which only root can raise back");
         rlimit saved {};
         QVERIFY(getrlimit(RLIMIT_NOFILE, &saved) == 0);
-        const auto s = test::scenarioFromYaml("name: net flood\n"
-                                              "duration: 1s\n"
-                                              "domains:\n"
-                                              "  threads: { workers: 2 }\n"
-                                              "classes:\n"
-                                              "  - name: call\n"
-                                              "    arrival: { process: constant, rate: 300/s }\n"
-                                              "    stages:\n"
-                                              "      - { name: get, work: net, time: 400ms, bytes: 64B, domain: loop }\n"
-                                              "      - { name: use, work: block, time: 1ms, domain: threads }\n");
+        const auto s
+            = test::scenarioFromYaml("name: net flood\n"
+                                     "duration: 1s\n"
+                                     "domains:\n"
+                                     "  threads: { workers: 2 }\n"
+                                     "classes:\n"
+                                     "  - name: call\n"
+                                     "    arrival: { process: constant, rate: 300/s }\n"
+                                     "    stages:\n"
+                                     "      - { name: get, work: net, time: 400ms, bytes: 64B, domain: loop }\n"
+                                     "      - { name: use, work: block, time: 1ms, domain: threads }\n");
         QVERIFY(s);
         // Room for the engine and its reserve, and about 40 connections: ~120 are wanted at once.
         const rlim_t n = rlim_t(openFileCount() + 64 + 2 + 60 + 80);
@@ -151,14 +153,15 @@ private Q_SLOTS:
         // 1000/s x 10 ms = 10 workers' worth of cpu on 64 workers: no overload warning.
         QVERIFY2(!all.contains(QStringLiteral("queue is unbounded")), qPrintable(all));
 
-        const auto flood = test::scenarioFromYaml("name: flood\n"
-                                                  "domains:\n"
-                                                  "  threads: { workers: 2 }\n"
-                                                  "classes:\n"
-                                                  "  - name: req\n"
-                                                  "    arrival: { process: poisson, rate: 10000/s }\n"
-                                                  "    stages:\n"
-                                                  "      - { name: serve, work: block, time: 10ms, domain: threads }\n");
+        const auto flood
+            = test::scenarioFromYaml("name: flood\n"
+                                     "domains:\n"
+                                     "  threads: { workers: 2 }\n"
+                                     "classes:\n"
+                                     "  - name: req\n"
+                                     "    arrival: { process: poisson, rate: 10000/s }\n"
+                                     "    stages:\n"
+                                     "      - { name: serve, work: block, time: 10ms, domain: threads }\n");
         QVERIFY(flood);
         const QString f = estimateResources(*flood, 1 << 20, 2).warnings.join(QLatin1Char('\n'));
         QVERIFY2(f.contains(QStringLiteral("threads: the arrivals offer 100 workers' worth of work to 2 workers")),
@@ -172,7 +175,8 @@ private Q_SLOTS:
             const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
             QVERIFY2(r.ok(), qPrintable(name));
             const ResourceEstimate e = estimateResources(*r.scenario, 1024, 2);
-            QVERIFY2(e.warnings.isEmpty(), qPrintable(name + QStringLiteral(": ") + e.warnings.join(QLatin1Char('\n'))));
+            QVERIFY2(
+                e.warnings.isEmpty(), qPrintable(name + QStringLiteral(": ") + e.warnings.join(QLatin1Char('\n'))));
         }
     }
 

@@ -200,15 +200,16 @@ private Q_SLOTS:
         // A tbb pool many times the cores (4096 on 2 cores froze a machine); kept small enough to run here.
         const int workers = 8 * QThread::idealThreadCount() + 8;
         QByteArray big = kSmall;
-        big.replace("tbb: { workers: 2 }", QByteArray("tbb: { workers: ").append(QByteArray::number(workers)).append(" }"));
+        big.replace(
+            "tbb: { workers: 2 }", QByteArray("tbb: { workers: ").append(QByteArray::number(workers)).append(" }"));
         const QString path = write(QStringLiteral("big.yaml"), big);
         const Run v = runApp({ QStringLiteral("validate"), path }, {}, 30000);
         QVERIFY2(v.finished && v.exitCode == 0, qPrintable(v.describe()));
         const QString expected = QStringLiteral("warning: %1 tbb and 2 procs workers").arg(workers);
         QVERIFY2(v.err.contains(expected) && v.err.contains(QStringLiteral("far larger than the machine")),
             qPrintable(v.describe()));
-        const Run r = runApp(
-            { QStringLiteral("run"), path, QStringLiteral("--quiet"), QStringLiteral("--duration"), QStringLiteral("200ms") },
+        const Run r = runApp({ QStringLiteral("run"), path, QStringLiteral("--quiet"), QStringLiteral("--duration"),
+                                 QStringLiteral("200ms") },
             {}, 60000);
         QVERIFY2(r.finished && !r.crashed && r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.err.contains(QStringLiteral("hybridscope run: ") + expected), qPrintable(r.describe()));
