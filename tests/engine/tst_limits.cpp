@@ -127,6 +127,42 @@ private Q_SLOTS:
         QCOMPARE(StageFds::inUse(), std::int64_t(0)); // every descriptor given back
     }
 
+    // Defect 3: growing a pool past what the descriptors allow is refused while running (each pool
+    // thread needs one; a thread start without one aborted the process).
+    void resizeBeyondDescriptorsIsRefused()
+    {
+        if (geteuid() != 0)
+            QSKIP("lowers RLIMIT_NOFILE's hard limit, which only root can raise back");
+        rlimit saved {};
+        QVERIFY(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+        const auto s = test::scenarioFromYaml("name: small\n"
+                                              "duration: 1s\n"
+                                              "domains:\n"
+                                              "  threads: { workers: 2 }\n"
+                                              "classes:\n"
+                                              "  - name: req\n"
+                                              "    arrival: { process: constant, rate: 50/s }\n"
+                                              "    stages:\n"
+                                              "      - { name: a, work: block, time: 1ms, domain: threads }\n");
+        QVERIFY(s);
+        const rlim_t n = rlim_t(openFileCount() + 64 + 2 + 100);
+        const rlimit low { n, n };
+        QVERIFY(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        EngineRun run(*s, EngineOptions(1.0));
+        const bool started = run.start();
+        QString error;
+        const bool grewTooFar = started && run.engine().resize(DomainKind::Threads, 400, &error);
+        QString error2;
+        const bool grewALittle = started && run.engine().resize(DomainKind::Threads, 8, &error2);
+        setrlimit(RLIMIT_NOFILE, &saved);
+        QVERIFY2(started, qPrintable(run.error()));
+        QVERIFY(!grewTooFar);
+        QVERIFY2(error.contains(QStringLiteral("not enough file descriptors")), qPrintable(error));
+        QVERIFY2(grewALittle, qPrintable(error2));
+        QVERIFY(run.waitFinished(kFinishBoundMs));
+        QVERIFY(run.engine().result().conserved());
+    }
+
     // Defects 3 and 12: the estimate names what needs descriptors, and pools far beyond the machine.
     void estimateWarns()
     {
