@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "lesson.h"
 #include "report.h"
+#include "resources.h"
 #include "scenarioparser.h"
 #include "traceexport.h"
 #include "units.h"
@@ -256,6 +257,8 @@ int cmdValidate(const QStringList &files)
         const ParseResult r = ScenarioParser::parseFile(resolveScenarioPath(f));
         if (r.ok()) {
             out(QStringLiteral("%1: ok (%2: %3 classes)\n").arg(f, r.scenario->name).arg(r.scenario->classes.size()));
+            for (const QString &w : resourceWarnings(*r.scenario)) // valid, but beyond this machine
+                err(QStringLiteral("%1: warning: %2\n").arg(f, w));
         } else {
             ok = false;
             printErrors(r.errors);
@@ -319,6 +322,9 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n")
                 .arg(ra.scenario));
     }
+
+    for (const QString &w : resourceWarnings(s))
+        err(QStringLiteral("hybridscope run: warning: %1\n").arg(w));
 
     EngineOptions engineOptions { ra.drain };
     engineOptions.trace = !ra.trace.isEmpty(); // spans cost a little per stage: only when asked for

@@ -98,6 +98,12 @@ void Domain::noteRejectedLocked(const StageJob &job)
         countKey(m_rejectedKeys, job.task->cls, job.stage);
 }
 
+void Domain::uncountQueued(std::size_t n)
+{
+    if (m_queueCap && n > 0)
+        m_queueCap->queued.fetch_sub(std::int64_t(n), std::memory_order_relaxed);
+}
+
 Admission Domain::submit(StageJob job)
 {
     std::vector<StageJob> dropped;
@@ -127,6 +133,7 @@ Admission Domain::submit(StageJob job)
                 noteRejectedLocked(m_queue.front());
                 dropped.push_back(std::move(m_queue.front()));
                 m_queue.pop_front();
+                uncountQueued(1);
                 continue;
             }
             // on_full: block. A worker of this very domain waiting for room in it would wait
@@ -135,13 +142,20 @@ Admission Domain::submit(StageJob job)
                 break;
             m_space.wait(lk);
         }
+        const bool freeNow = m_pooled ? (m_running < m_workers && m_queue.empty()) : (m_busy == 0 && m_queue.empty());
+        if (result == Admission::Accepted && m_queueCap && m_queueCap->cap > 0 && !(m_pooled && freeNow)
+            && m_queueCap->queued.load(std::memory_order_relaxed) >= m_queueCap->cap) {
+            // The engine-wide memory bound: a stage that would wait is refused, whatever the policy.
+            result = Admission::CapReached;
+            noteRejectedLocked(job);
+        }
         if (result == Admission::Accepted) {
             const std::int64_t now = nowNs();
             integrateLocked(now);
             job.enqueuedNs = now;
             job.deadlineNs = job.timeoutNs ? now + job.timeoutNs : 0;
             ++m_admitted;
-            const bool free = m_pooled ? (m_running < m_workers && m_queue.empty()) : (m_busy == 0 && m_queue.empty());
+            const bool free = freeNow;
             job.waited = !free;
             if (!free)
                 ++m_waited;
@@ -151,6 +165,8 @@ Admission Domain::submit(StageJob job)
             } else {
                 m_queue.push_back(std::move(job));
                 m_queueMax = std::max(m_queueMax, int(m_queue.size()));
+                if (m_queueCap)
+                    m_queueCap->queued.fetch_add(1, std::memory_order_relaxed);
             }
         }
     }
@@ -182,6 +198,7 @@ void Domain::resize(int workers)
         while (m_pooled && m_running < m_workers && !m_queue.empty()) {
             toLaunch.push_back(std::move(m_queue.front()));
             m_queue.pop_front();
+            uncountQueued(1);
             ++m_running;
         }
     }
@@ -207,6 +224,7 @@ void Domain::cancelAll()
         std::lock_guard lk(m_mu);
         integrateLocked(nowNs());
         queued.swap(m_queue);
+        uncountQueued(queued.size());
     }
     m_space.notify_all();
     m_idle.notify_all();
@@ -233,6 +251,7 @@ std::optional<StageJob> Domain::takeQueued()
     integrateLocked(nowNs());
     StageJob j = std::move(m_queue.front());
     m_queue.pop_front();
+    uncountQueued(1);
     ++m_running;
     m_space.notify_one();
     return j;
@@ -278,6 +297,7 @@ void Domain::endStage(StageJob &&job, const WorkResult &result, std::int64_t sta
         if (next && m_pooled && m_running < m_workers && !m_queue.empty()) {
             *next = std::move(m_queue.front());
             m_queue.pop_front();
+            uncountQueued(1);
             ++m_running;
         }
         idle = m_running == 0 && m_queue.empty();

@@ -25,8 +25,15 @@ struct Backpressure {
     OnFull onFull = OnFull::Reject;
 };
 
-/// What became of a stage offered to a domain.
-enum class Admission { Accepted, Rejected, Cancelled };
+/// What became of a stage offered to a domain. CapReached: refused by the engine-wide QueueCap.
+enum class Admission { Accepted, Rejected, Cancelled, CapReached };
+
+/// Stages waiting in the queues of all domains of one engine, against a cap that keeps memory
+/// bounded whatever the configuration (docs/metrics.md): beyond it a stage is rejected.
+struct QueueCap {
+    std::atomic<std::int64_t> queued { 0 };
+    std::int64_t cap = 0; ///< 0: none
+};
 
 /// The engine's side of a domain: how to run a stage and what to do when it ends.
 class StageHost {
@@ -89,6 +96,8 @@ public:
     Backpressure backpressure() const;
     /// Records a span for every stage that ends here (the trace export); set before start().
     void setTraceRecorder(TraceRecorder *trace) { m_trace = trace; }
+    /// Shares the engine's cap on queued stages; set before start().
+    void setQueueCap(QueueCap *cap) { m_queueCap = cap; }
     int workers() const;
 
     /// Stops admitting and cancels everything queued; running stages see the cancel flag.
@@ -142,11 +151,13 @@ private:
     int busyLocked() const { return m_pooled ? m_running : m_busy; }
     void integrateLocked(std::int64_t nowNs);
     std::optional<StageJob> nextForWorkerLocked();
+    void uncountQueued(std::size_t n);
 
     const DomainKind m_kind;
     StageHost &m_host;
     const std::int64_t m_thresholdNs;
     TraceRecorder *m_trace = nullptr;
+    QueueCap *m_queueCap = nullptr;
 
     mutable std::mutex m_mu;
     std::condition_variable m_space; // producers blocked by on_full: block

@@ -6,6 +6,7 @@
 #include "latencyserver.h"
 #include "loopdomain.h"
 #include "procsdomain.h"
+#include "resources.h"
 #include "router.h"
 #include "tbbdomain.h"
 #include "threadsdomain.h"
@@ -14,11 +15,13 @@
 
 #include <QDir>
 #include <QTemporaryDir>
+#include <QThread>
 
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace hs {
@@ -250,11 +253,15 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         const Admission admission = dom->submit(std::move(job));
         if (admission != Admission::Accepted && tracer)
             tracer->recordRefused(
-                dk, *t, stage, admission == Admission::Rejected ? Outcome::Rejected : Outcome::Cancelled, nowNs());
+                dk, *t, stage, admission == Admission::Cancelled ? Outcome::Cancelled : Outcome::Rejected, nowNs());
         switch (admission) {
         case Admission::Accepted: break;
         case Admission::Rejected:
             finishTask(*t, Outcome::Rejected, QStringLiteral("rejected by %1 (full)").arg(domainName(dk)));
+            break;
+        case Admission::CapReached:
+            finishTask(
+                *t, Outcome::Rejected, QStringLiteral("engine queue cap reached (%1 queued stages)").arg(queueCap.cap));
             break;
         case Admission::Cancelled: finishTask(*t, Outcome::Cancelled, QStringLiteral("cancelled")); break;
         }
@@ -287,6 +294,46 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             std::lock_guard lk(ctlMutex);
             ctlCv.notify_all();
         }
+    }
+
+    // --- resources ------------------------------------------------------------------
+    // Descriptors and threads the pools need are checked before anything starts: a failure then
+    // is a clear error, while mid-run Qt, glib and oneTBB treat it as fatal (docs/metrics.md).
+    bool reserveResources(bool procsUsed, QString *error)
+    {
+        const int threadsW = scenario.domain(DomainKind::Threads).workers;
+        const int tbbW = scenario.domain(DomainKind::Tbb).workers;
+        const int procsW = procsUsed ? scenario.domain(DomainKind::Procs).workers : 0;
+        const std::int64_t limit = raiseFileLimit();
+        const std::int64_t open = openFileCount() - StageFds::inUse(); // another engine's stages are theirs
+        // One descriptor per pool thread (its event dispatcher), the procs workers' and some slack.
+        fdReserve = 64 + threadsW + 4 * std::int64_t(procsW);
+        if (open + fdReserve > limit) {
+            if (error)
+                *error = QStringLiteral("not enough file descriptors: %1 are open and the workers need about %2 more "
+                                        "(%3 threads, %4 procs workers); the limit (ulimit -n) is %5")
+                             .arg(open)
+                             .arg(fdReserve)
+                             .arg(threadsW)
+                             .arg(procsW)
+                             .arg(limit);
+            return false;
+        }
+        fdLimit = limit;
+        fdOpenAtStart = open;
+        StageFds::setLimit(limit - open - fdReserve);
+        // Pool threads, procs owner threads and worker processes (RLIMIT_NPROC counts both), and
+        // the engine's own: loop, generator, monitor, latency server.
+        const int threadsNeeded = threadsW + tbbW + 2 * procsW + 4;
+        QString why;
+        if (!probeThreads(threadsNeeded, &why)) {
+            if (error)
+                *error = why
+                    + QStringLiteral(" (%1 threads, %2 tbb, %3 procs workers)").arg(threadsW).arg(tbbW).arg(procsW);
+            return false;
+        }
+        queueCap.cap = options.queueCap >= 0 ? options.queueCap : defaultQueueCap(scenario);
+        return true;
     }
 
     // --- monitor --------------------------------------------------------------------
@@ -467,6 +514,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     std::atomic<bool> gilOn; // cpu stages that start from now on take it
     std::atomic<bool> gilUsed; // it was on at some point of the run
     LatencyServer server;
+    QueueCap queueCap; // every domain's queue counts here (memory bound)
+    std::int64_t fdLimit = 0; // soft RLIMIT_NOFILE at start
+    std::int64_t fdOpenAtStart = 0;
+    std::int64_t fdReserve = 0; // for the pools' threads and processes (grows with resize)
+    std::mutex resizeMutex; // fdReserve after start
     QTemporaryDir tempDir { QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX") };
     std::thread monitorThread;
 
@@ -525,9 +577,15 @@ bool Engine::start(QString *error)
             *error = QStringLiteral("cannot create a temporary directory: ") + d->tempDir.errorString();
         return false;
     }
+    const Scenario &s = d->scenario;
+    bool procsUsed = s.domain(DomainKind::Procs).declared;
+    for (const TaskClass &c : s.classes)
+        for (const Stage &st : c.stages)
+            procsUsed = procsUsed || st.domain == DomainKind::Procs;
+    if (!d->reserveResources(procsUsed, error))
+        return false;
     if (!d->server.start(error))
         return false;
-    const Scenario &s = d->scenario;
     const std::int64_t threshold = secondsToNs(s.starvationThreshold);
     auto loop = std::make_unique<LoopDomain>(*d, s.domain(DomainKind::Loop), threshold, secondsToNs(s.heartbeat));
     d->loop = loop.get();
@@ -542,22 +600,24 @@ bool Engine::start(QString *error)
         po.tempDir = d->tempDir.path();
         po.verifyPayloads = d->options.verifyPayloads;
         // Worker processes start with the run when it uses them; otherwise at the first stage routed there.
-        po.eager = s.domain(DomainKind::Procs).declared;
-        for (const TaskClass &c : s.classes)
-            for (const Stage &st : c.stages)
-                po.eager = po.eager || st.domain == DomainKind::Procs;
+        po.eager = procsUsed;
         d->domains[std::size_t(DomainKind::Procs)]
             = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
     }
     for (auto &dom : d->domains)
-        if (dom)
+        if (dom) {
             dom->setTraceRecorder(d->tracer.get());
+            dom->setQueueCap(&d->queueCap);
+        }
+    auto stopAll = [this] {
+        for (auto &other : d->domains)
+            if (other)
+                other->stop();
+        d->server.stop();
+    };
     for (auto &dom : d->domains)
         if (dom && !dom->start(error)) {
-            for (auto &other : d->domains)
-                if (other)
-                    other->stop();
-            d->server.stop();
+            stopAll();
             return false;
         }
     // The run's clock starts once the worker processes are up: their birth is not the workload's.
@@ -566,9 +626,30 @@ bool Engine::start(QString *error)
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
+    try {
+        d->generator->start(d->t0, d->endNs);
+    } catch (const std::system_error &e) {
+        d->generator.reset();
+        stopAll();
+        if (error)
+            *error = QStringLiteral("cannot start the load generator's thread: ") + QString::fromUtf8(e.what());
+        return false;
+    }
     d->phase = Phase::Running;
-    d->generator->start(d->t0, d->endNs);
-    d->monitorThread = std::thread([this] { d->monitor(); });
+    try {
+        d->monitorThread = std::thread([this] { d->monitor(); });
+    } catch (const std::system_error &e) {
+        d->generator->stop();
+        d->generator->join();
+        for (auto &dom : d->domains)
+            if (dom)
+                dom->cancelAll();
+        stopAll();
+        d->phase = Phase::Idle;
+        if (error)
+            *error = QStringLiteral("cannot start the engine's monitor thread: ") + QString::fromUtf8(e.what());
+        return false;
+    }
     return true;
 }
 
@@ -612,6 +693,29 @@ bool Engine::resize(DomainKind dk, int workers, QString *error)
                 : !dom                      ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
                                             : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
         return false;
+    }
+    // Growing needs threads (and processes, descriptors) that may not be there: check first, a
+    // failed thread start mid-run is fatal in oneTBB and loses the task in QThreadPool.
+    const int delta = workers - dom->workers();
+    if (delta > 0) {
+        const std::int64_t fds = dk == DomainKind::Threads ? delta : dk == DomainKind::Procs ? 4 * delta : 0;
+        std::lock_guard lk(d->resizeMutex);
+        if (fds > 0 && d->fdOpenAtStart + d->fdReserve + fds > d->fdLimit) {
+            if (error)
+                *error = QStringLiteral("cannot grow %1 to %2 workers: not enough file descriptors (limit %3)")
+                             .arg(domainName(dk))
+                             .arg(workers)
+                             .arg(d->fdLimit);
+            return false;
+        }
+        QString why;
+        if (!probeThreads(dk == DomainKind::Procs ? 2 * delta : delta, &why)) {
+            if (error)
+                *error = QStringLiteral("cannot grow %1 to %2 workers: ").arg(domainName(dk)).arg(workers) + why;
+            return false;
+        }
+        d->fdReserve += fds;
+        StageFds::setLimit(d->fdLimit - d->fdOpenAtStart - d->fdReserve);
     }
     dom->resize(workers);
     d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers));

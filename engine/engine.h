@@ -27,6 +27,9 @@ struct EngineOptions {
     bool verifyPayloads = false;
     /// Record a span per stage for the trace export (RunResult::trace); bounded, see TraceRecorder.
     bool trace = true;
+    /// Cap on stages queued across all domains (beyond it: rejected); -1: derived from memory
+    /// (defaultQueueCap), 0: none.
+    std::int64_t queueCap = -1;
 };
 
 /**

@@ -34,6 +34,17 @@ bool LoopDomain::start(QString *error)
     m_ctx = new QObject;
     m_ctx->moveToThread(m_thread);
     m_thread->start();
+    if (!m_thread->isRunning()) {
+        // The thread could not be created (QThread only warns): waiting for it would hang.
+        if (error)
+            *error = QStringLiteral("loop: cannot start its thread (thread creation failed; raise the limit on "
+                                    "processes, ulimit -u)");
+        delete m_ctx;
+        m_ctx = nullptr;
+        delete m_thread;
+        m_thread = nullptr;
+        return false;
+    }
     QMetaObject::invokeMethod(
         m_ctx, [this] { setupOnLoop(); }, Qt::BlockingQueuedConnection);
     if (m_timerFd < 0) {
@@ -234,7 +245,7 @@ void LoopDomain::driveNet(std::uint64_t id, int stepValue)
         return;
     PendingOp &op = it->second;
     if (step == NetCall::Step::Failed) {
-        finishOp(id, WorkResult { WorkStatus::Failed, QStringLiteral("net: ") + op.net->error() });
+        finishOp(id, WorkResult { WorkStatus::Failed, op.net->error() }); // already "net: ..."
         return;
     }
     const auto type = step == NetCall::Step::WantRead ? QSocketNotifier::Read : QSocketNotifier::Write;

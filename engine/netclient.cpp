@@ -1,5 +1,7 @@
 #include "netclient.h"
 
+#include "resources.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <system_error>
@@ -37,12 +39,28 @@ bool isIdleConnectionUsable(int fd)
     return ::poll(&p, 1, 0) == 0;
 }
 
+QString netErrorText(int err)
+{
+    if (err == EMFILE || err == ENFILE)
+        return outOfFdsReason("net");
+    return QStringLiteral("net: ") + errnoText(err);
+}
+
 int openLoopbackConnection(std::uint16_t port, bool *connected)
 {
     *connected = false;
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    // Both ends: the server accepts one descriptor for each connection.
+    if (!StageFds::acquire(2)) {
+        errno = EMFILE;
         return -1;
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        const int err = errno;
+        StageFds::release(2);
+        errno = err;
+        return -1;
+    }
     const int one = 1;
     // Request/response traffic of small writes: Nagle plus delayed ACK would add tens of milliseconds.
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -61,9 +79,17 @@ int openLoopbackConnection(std::uint16_t port, bool *connected)
     if (errno == EINPROGRESS)
         return fd;
     const int err = errno;
-    ::close(fd);
+    closeLoopbackConnection(fd);
     errno = err;
     return -1;
+}
+
+void closeLoopbackConnection(int fd)
+{
+    if (fd < 0)
+        return;
+    ::close(fd);
+    StageFds::release(2);
 }
 
 int socketError(int fd)
@@ -98,7 +124,7 @@ int NetConnectionPool::take(std::uint16_t port)
         }
         if (isIdleConnectionUsable(fd))
             return fd;
-        ::close(fd);
+        closeLoopbackConnection(fd);
     }
 }
 
@@ -113,7 +139,7 @@ void NetConnectionPool::give(std::uint16_t port, int fd)
             return;
         }
     }
-    ::close(fd);
+    closeLoopbackConnection(fd);
 }
 
 std::size_t NetConnectionPool::idleCount() const
@@ -130,7 +156,7 @@ void NetConnectionPool::clear()
         idle.swap(m_idle);
     }
     for (const auto &e : idle)
-        ::close(e.second);
+        closeLoopbackConnection(e.second);
 }
 
 NetCall::NetCall(NetConnectionPool &pool, std::uint16_t port, std::int64_t delayNs, std::int64_t bytes)
@@ -154,7 +180,7 @@ NetCall::NetCall(NetConnectionPool &pool, std::uint16_t port, std::int64_t delay
     m_fd = openLoopbackConnection(port, &m_connected);
     if (m_fd < 0) {
         m_state = State::Failed;
-        m_error = QStringLiteral("net: ") + errnoText(errno);
+        m_error = netErrorText(errno);
     }
 }
 
@@ -166,7 +192,7 @@ NetCall::~NetCall()
     if (m_connected && (m_state == State::Done || m_state == State::Idle))
         m_pool.give(m_port, m_fd);
     else
-        ::close(m_fd);
+        closeLoopbackConnection(m_fd);
 }
 
 NetCall::Step NetCall::fail(const QString &what)

@@ -14,8 +14,14 @@ namespace hs {
 
 /// Opens a non-blocking TCP socket (TCP_NODELAY, close-on-exec) and starts connecting it to 127.0.0.1:`port`.
 /// Returns the fd, with `*connected` false while the connect is still in progress (wait until the fd is
-/// writable, then read socketError()); returns -1 with errno set on failure.
+/// writable, then read socketError()); returns -1 with errno set on failure. A connection takes two
+/// descriptors of the process (this end and the built-in server's), counted in StageFds: when none are
+/// left it fails with EMFILE. Close it with closeLoopbackConnection().
 int openLoopbackConnection(std::uint16_t port, bool *connected);
+/// Closes a connection from openLoopbackConnection() and gives its descriptors back.
+void closeLoopbackConnection(int fd);
+/// The failure text for errno `err` of a net stage ("net: out of file descriptors (EMFILE)" for EMFILE/ENFILE).
+QString netErrorText(int err);
 
 /// The pending error of a socket (SO_ERROR): 0, or an errno value such as ECONNREFUSED.
 int socketError(int fd);

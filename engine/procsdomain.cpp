@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include <poll.h>
@@ -71,7 +72,7 @@ bool ProcsDomain::start(QString *error)
     for (int i = 0; i < n; ++i)
         if (!addSlotLocked(m_opts.eager)) {
             if (error)
-                *error = QStringLiteral("procs: cannot create an eventfd: ")
+                *error = QStringLiteral("procs: cannot create a worker's eventfd or owner thread: ")
                     + QString::fromLocal8Bit(std::strerror(errno));
             return false;
         }
@@ -102,8 +103,14 @@ bool ProcsDomain::addSlotLocked(bool spawnNow)
     if (s->wakeFd < 0)
         return false;
     Slot &ref = *s;
+    try {
+        ref.thread = std::thread([this, &ref, spawnNow] { ownerLoop(ref, spawnNow); });
+    } catch (const std::system_error &) { // no thread for it (a limit on processes): report, never abort
+        ::close(ref.wakeFd);
+        errno = EAGAIN;
+        return false;
+    }
     m_slots.push_back(std::move(s));
-    ref.thread = std::thread([this, &ref, spawnNow] { ownerLoop(ref, spawnNow); });
     return true;
 }
 
@@ -201,7 +208,7 @@ void ProcsDomain::applyWorkers(int n)
         active += s->retire ? 0 : 1;
     for (; active < n; ++active)
         if (!addSlotLocked(m_opts.eager || m_used)) { // growing spawns at once
-            qWarning("hybridscope: procs: cannot add a worker (no eventfd): %s", std::strerror(errno));
+            qWarning("hybridscope: procs: cannot add a worker (no eventfd or thread): %s", std::strerror(errno));
             break;
         }
     // Shrinking: idle workers go now, busy ones after their current stage (newest first).

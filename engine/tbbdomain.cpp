@@ -9,7 +9,9 @@
 
 #include <QThread>
 
+#include <condition_variable>
 #include <list>
+#include <memory>
 #include <mutex>
 
 namespace hs {
@@ -32,6 +34,8 @@ void adjustParallelism(int delta)
             = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::size_t(wanted));
 }
 } // namespace
+
+static void warmUpArena(tbb::task_arena &arena, int n);
 
 struct TbbDomain::Impl {
     struct Arena {
@@ -65,7 +69,34 @@ bool TbbDomain::start(QString *)
     d->slotCount = n;
     d->arenas.emplace_back(n);
     d->arenas.back().arena.initialize();
+    warmUpArena(d->arenas.back().arena, n);
     return true;
+}
+
+static void warmUpArena(tbb::task_arena &arena, int n)
+{
+    // oneTBB creates its worker threads lazily and terminates the process when one cannot be
+    // created (from a noexcept worker routine). The engine checks first (probeThreads) and then
+    // makes oneTBB create them all now, while nothing else is running: n tasks that wait for each
+    // other (bounded) occupy every slot at once.
+    struct Rendezvous {
+        std::mutex mu;
+        std::condition_variable cv;
+        int arrived = 0;
+    };
+    auto r = std::make_shared<Rendezvous>();
+    // One deadline for all: tasks that only get a thread after it (more slots than oneTBB will
+    // give threads) return at once instead of each waiting again.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (int i = 0; i < n; ++i)
+        arena.enqueue([r, n, deadline] {
+            std::unique_lock lk(r->mu);
+            ++r->arrived;
+            r->cv.notify_all();
+            r->cv.wait_until(lk, deadline, [&] { return r->arrived >= n; });
+        });
+    std::unique_lock lk(r->mu);
+    r->cv.wait_until(lk, deadline, [&] { return r->arrived >= n; });
 }
 
 void TbbDomain::stop()

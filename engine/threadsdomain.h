@@ -30,8 +30,10 @@ protected:
 
 private:
     void work(StageJob job);
+    void abandonPool();
     std::unique_ptr<QThreadPool> m_pool;
     std::atomic<bool> m_stopped { false };
+    std::atomic<bool> m_abandoned { false }; // m_pool was leaked (see abandonPool)
 };
 
 } // namespace hs

@@ -4,6 +4,7 @@
 #include "gil.h"
 #include "latencyserver.h"
 #include "netclient.h"
+#include "resources.h"
 
 #include <QFile>
 
@@ -306,8 +307,7 @@ struct BlockingConnection {
     ~BlockingConnection() { drop(); }
     void drop()
     {
-        if (fd >= 0)
-            ::close(fd);
+        closeLoopbackConnection(fd); // -1: nothing
         fd = -1;
     }
 };
@@ -346,7 +346,7 @@ std::optional<WorkResult> connectBlocking(std::uint16_t port, const WorkControl 
     bool connected = false;
     const int fd = openLoopbackConnection(port, &connected);
     if (fd < 0)
-        return failed(QStringLiteral("net: ") + errnoText(errno));
+        return failed(netErrorText(errno));
     c.fd = fd;
     c.port = port;
     if (!connected) {
@@ -514,9 +514,15 @@ WorkResult runDisk(const QString &dir, std::int64_t bytes, bool fsync, const Wor
     if (!path.endsWith('/'))
         path += '/';
     path += "hs-disk-XXXXXX";
+    if (!StageFds::acquire(1))
+        return failed(outOfFdsReason("disk"));
     const int fd = mkostemp(path.data(), O_CLOEXEC);
-    if (fd < 0)
-        return failed(QStringLiteral("disk: ") + errnoText(errno));
+    if (fd < 0) {
+        const int err = errno;
+        StageFds::release(1);
+        return failed(
+            err == EMFILE || err == ENFILE ? outOfFdsReason("disk") : QStringLiteral("disk: ") + errnoText(err));
+    }
     // Removed on every way out; unlinking only after close keeps fsync doing real work on a named file.
     struct Cleanup {
         int fd;
@@ -525,6 +531,7 @@ WorkResult runDisk(const QString &dir, std::int64_t bytes, bool fsync, const Wor
         {
             ::close(fd);
             ::unlink(path);
+            StageFds::release(1);
         }
     } cleanup { fd, path.constData() };
 

@@ -13,6 +13,7 @@
 #include "lessonpanel.h"
 #include "liveplots.h"
 #include "reportexporter.h"
+#include "resources.h"
 #include "routingmodel.h"
 #include "routingtable.h"
 #include "scenariopanel.h"
@@ -403,6 +404,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     // The dock is for lessons; a scenario without one leaves its room to the plots (View shows it).
     m_lessonDock->setVisible(scenario.lesson.has_value());
     m_scenarioPanel->showScenario(scenario, originText(path));
+    m_scenarioPanel->showWarnings(resourceWarnings(scenario));
     resetControls();
     m_routing->setAvailableDomains({ true, true, true, true });
     for (DomainKind d : kAllDomains) {
@@ -561,6 +563,11 @@ void MainWindow::run()
         card->clearFigures();
     }
     showTotals(0, 0, 0, 0, 0, false, true);
+    // Settings changed since loading (a lesson step, the cards) may have gone beyond the machine.
+    const QStringList warnings = resourceWarnings(m_working);
+    m_scenarioPanel->showWarnings(warnings);
+    if (!warnings.isEmpty())
+        statusBar()->showMessage(tr("Warning: %1").arg(warnings.front()), 10000);
     if (!m_controller->start(m_working))
         return;
     updateClock();

@@ -37,6 +37,13 @@ ScenarioPanel::ScenarioPanel(QWidget *parent)
     m_description->setTextInteractionFlags(Qt::TextSelectableByMouse);
     v->addWidget(m_description);
 
+    m_warnings = new QLabel(this);
+    m_warnings->setObjectName(QStringLiteral("scenarioWarnings"));
+    m_warnings->setWordWrap(true);
+    m_warnings->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    v->addWidget(m_warnings);
+    m_warnings->hide();
+
     m_errorBox = new QWidget(this);
     auto *ev = new QVBoxLayout(m_errorBox);
     ev->setContentsMargins(0, 4, 0, 0);
@@ -92,6 +99,16 @@ void ScenarioPanel::showErrors(const QString &path, const std::vector<ScenarioEr
                  current.isEmpty() ? QString() : tr("Still showing “%1”.").arg(current.toHtmlEscaped())));
     m_errorHeading->setToolTip(path);
     m_errorBox->show();
+}
+
+void ScenarioPanel::showWarnings(const QStringList &warnings)
+{
+    m_warningLines = warnings;
+    QStringList html;
+    for (const QString &w : warnings)
+        html << QStringLiteral("⚠ ") + w.toHtmlEscaped();
+    m_warnings->setText(html.join(QStringLiteral("<br>")));
+    m_warnings->setVisible(!warnings.isEmpty());
 }
 
 void ScenarioPanel::clearErrors()

@@ -30,6 +30,10 @@ public:
     void showScenario(const Scenario &scenario, const QString &origin);
     void showErrors(const QString &path, const std::vector<ScenarioError> &errors);
     void clearErrors();
+    /// Resource warnings of the scenario (resourceWarnings(): beyond this machine's limits or cores),
+    /// shown under its description; empty hides them.
+    void showWarnings(const QStringList &warnings);
+    QStringList warningLines() const { return m_warningLines; }
 
     bool hasErrors() const;
     /// One line per error as shown ("line 12, column 5: ...").
@@ -42,6 +46,8 @@ private:
     QLabel *m_name = nullptr;
     QLabel *m_origin = nullptr;
     QLabel *m_description = nullptr;
+    QLabel *m_warnings = nullptr;
+    QStringList m_warningLines;
     QWidget *m_errorBox = nullptr;
     QLabel *m_errorHeading = nullptr;
     QListWidget *m_errors = nullptr;

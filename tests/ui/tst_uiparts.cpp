@@ -10,6 +10,7 @@
 #include "livefindings.h"
 #include "liveplot.h"
 #include "liveplots.h"
+#include "resources.h"
 #include "routingmodel.h"
 #include "scenariopanel.h"
 
@@ -17,6 +18,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
@@ -498,6 +500,26 @@ private Q_SLOTS:
         QVERIFY(panel.errorHeading().contains(QStringLiteral("Two classes"))); // still showing
         panel.clearErrors();
         QVERIFY(!panel.hasErrors());
+    }
+
+    // Defect 12 of issue 11: a configuration far beyond the machine is named in the scenario area.
+    void scenarioPanelShowsResourceWarnings()
+    {
+        ScenarioPanel panel;
+        Scenario s = twoClassScenario();
+        panel.showScenario(s, QStringLiteral("built-in"));
+        panel.showWarnings(estimateResources(s, 1 << 20, 2).warnings);
+        auto *label = panel.findChild<QLabel *>(QStringLiteral("scenarioWarnings"));
+        QVERIFY(label);
+        QVERIFY(panel.warningLines().isEmpty());
+        QVERIFY(label->isHidden());
+        s.domain(DomainKind::Tbb).workers = 4096;
+        panel.showWarnings(estimateResources(s, 1 << 20, 2).warnings);
+        QVERIFY(!label->isHidden());
+        QVERIFY2(label->text().contains(QStringLiteral("4096 tbb")), qPrintable(label->text()));
+        QVERIFY(panel.warningLines().join(QLatin1Char('\n')).contains(QStringLiteral("far larger than the machine")));
+        panel.showWarnings({});
+        QVERIFY(label->isHidden());
     }
 
     // --- GIL emulation on the latency plot ---------------------------------------------------
