@@ -17,7 +17,7 @@ QJsonObject runToJson(const RunResult &r);
 /// classes [{name, arrival, sla_p99_ms, stages [{name, work, time, …, domain}]}] in file order.
 QJsonObject scenarioConfigJson(const Scenario &s);
 /// Limits on the JSON reports `hybridscope report` (and the GUI) read back. A real report is far
-/// inside them: a 10-minute run of the heaviest built-in writes about XX MB.
+/// inside them: a 10-minute run of `default` writes about 30 MB.
 struct RunJsonLimits {
     static constexpr qint64 kMaxBytes = 256LL * 1024 * 1024; ///< the file
     static constexpr int kMaxFrames = 2'000'000; ///< frames (20 a second: 27 hours)
