@@ -21,12 +21,12 @@ QJsonObject scenarioConfigJson(const Scenario &s);
 struct RunJsonLimits {
     static constexpr qint64 kMaxBytes = 256LL * 1024 * 1024; ///< the file
     static constexpr int kMaxFrames = 2'000'000; ///< frames (20 a second: 27 hours)
-    static constexpr int kMaxClasses = 1000; ///< task classes
+    static constexpr int kMaxClasses = 200; ///< task classes
     static constexpr qint64 kMaxFrameCells = 4'000'000; ///< frames × classes: each cell is a point to plot
-    static constexpr int kMaxStages = 10'000; ///< stages of all classes of the configuration
-    static constexpr int kMaxConfigValues = 100'000; ///< settings in the configuration (rows of a comparison)
-    static constexpr int kMaxEvents = 100'000; ///< live changes
-    static constexpr int kMaxFindings = 10'000; ///< findings
+    static constexpr int kMaxStages = 2000; ///< stages of all classes of the configuration
+    static constexpr int kMaxConfigValues = 10'000; ///< settings in the configuration (rows of a comparison)
+    static constexpr int kMaxEvents = 10'000; ///< live changes (rows of a table)
+    static constexpr int kMaxFindings = 2000; ///< findings (paragraphs)
     static constexpr int kMaxStringChars = 65'536; ///< any string (a name, a description, a message)
     static constexpr double kMaxSeconds = 1e7; ///< a time in the run (t, duration_s, from_s; about 116 days)
     static constexpr double kMaxMs = 1e10; ///< a latency, lag or wait in ms (the longest time, in ms)

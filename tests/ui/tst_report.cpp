@@ -436,8 +436,10 @@ private Q_SLOTS:
         QTest::newRow("absurd workers")
             << kMinimalHead + "\"frames\": [{\"t\": 0, \"domains\": {\"threads\":\n  {\"workers\": 1e12}}}]}"
             << QStringLiteral("4:15: frames[0].domains.threads.workers: 1e+12 is out of range");
-        QTest::newRow("classes times frames") << blowUpReport(900, 5000)
-                                              << QStringLiteral("3:11: frames: 5000 frames of 900 classes");
+        QTest::newRow("classes times frames") << blowUpReport(200, 25000)
+                                              << QStringLiteral("3:11: frames: 25000 frames of 200 classes");
+        QTest::newRow("too many classes") << blowUpReport(7000, 10)
+                                          << QStringLiteral("2:41: classes: 7000 classes; at most 200");
         QTest::newRow("missing frames") << kMinimalHead + R"("events": []})"
                                         << QStringLiteral("1:1: (the document): missing key \"frames\"");
     }
