@@ -62,8 +62,7 @@ public:
     explicit JsonLocator(const QByteArray &text)
         : m_begin(text.constData())
         , m_end(text.constData() + text.size())
-    {
-    }
+    { }
 
     // The offset of the value at `path`, or of the deepest enclosing value that exists.
     qsizetype offsetOf(const Path &path) const
@@ -194,8 +193,7 @@ private:
             }
             return;
         }
-        while (p < m_end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n'
-            && *p != '\r')
+        while (p < m_end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
             ++p;
     }
 
@@ -290,12 +288,10 @@ struct Key {
     QString s;
     Key(const char *k)
         : s(QLatin1String(k))
-    {
-    }
+    { }
     Key(const QString &k)
         : s(k)
-    {
-    }
+    { }
 };
 
 // Walks a report, remembering the key path, and keeps the first problem with its path.
@@ -371,14 +367,16 @@ public:
         const QJsonValue v = get(o, key, QJsonValue::String, required, !required);
         if (v.isString() && v.toString().size() > L::kMaxStringChars) {
             Enter e(*this, key.s);
-            fail(QStringLiteral("a string of %1 characters; at most %2").arg(v.toString().size()).arg(L::kMaxStringChars));
+            fail(QStringLiteral("a string of %1 characters; at most %2")
+                     .arg(v.toString().size())
+                     .arg(L::kMaxStringChars));
         }
     }
 
     // A number in [min, max] (an integer when kind is Integer); null is allowed unless required
     // (the renderers read it as 0; a run writes null for a figure it could not compute).
-    double number(const QJsonObject &o, const Key &key, double min, double max, Num kind = Num::Real,
-        bool required = false)
+    double number(
+        const QJsonObject &o, const Key &key, double min, double max, Num kind = Num::Real, bool required = false)
     {
         const QJsonValue v = get(o, key, QJsonValue::Double, required, !required);
         if (!v.isDouble())
@@ -386,7 +384,8 @@ public:
         const double d = v.toDouble();
         Enter e(*this, key.s);
         if (!std::isfinite(d) || d < min || d > max)
-            fail(QStringLiteral("%1 is out of range; expected %2 to %3").arg(numberText(d), numberText(min), numberText(max)));
+            fail(QStringLiteral("%1 is out of range; expected %2 to %3")
+                     .arg(numberText(d), numberText(min), numberText(max)));
         else if (kind == Num::Integer && d != std::floor(d))
             fail(QStringLiteral("%1 is not a whole number").arg(numberText(d)));
         return d;
@@ -401,8 +400,9 @@ public:
     void workers(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxWorkers, Num::Integer); }
 
     // Each entry of an object of at most `limit` entries is an object, checked by `f`.
-    template <typename F>
-    void objectsOf(const QJsonObject &o, const Key &key, qsizetype limit, const QString &what, F f, bool required = false)
+    template<typename F>
+    void objectsOf(
+        const QJsonObject &o, const Key &key, qsizetype limit, const QString &what, F f, bool required = false)
     {
         const QJsonObject map = object(o, key, required);
         Enter e(*this, key.s);
@@ -425,7 +425,7 @@ public:
     }
 
     // Each element of an array of at most `limit` elements is an object, checked by `f`.
-    template <typename F>
+    template<typename F>
     void arrayOf(const QJsonObject &o, const Key &key, qsizetype limit, const QString &what, F f, bool required = false)
     {
         const QJsonArray arr = array(o, key, required);
@@ -483,7 +483,9 @@ public:
         } else if (++*leaves > L::kMaxConfigValues) {
             fail(QStringLiteral("more than %1 settings in the configuration").arg(L::kMaxConfigValues));
         } else if (v.isString() && v.toString().size() > L::kMaxStringChars) {
-            fail(QStringLiteral("a string of %1 characters; at most %2").arg(v.toString().size()).arg(L::kMaxStringChars));
+            fail(QStringLiteral("a string of %1 characters; at most %2")
+                     .arg(v.toString().size())
+                     .arg(L::kMaxStringChars));
         }
     }
 };
@@ -660,7 +662,8 @@ void checkRun(Checker &c, const QJsonObject &run)
     const QJsonArray frames = c.array(run, "frames", true);
     if (c.failed())
         return;
-    qsizetype classCount = run.value(QStringLiteral("config")).toObject().value(QStringLiteral("classes")).toArray().size();
+    qsizetype classCount
+        = run.value(QStringLiteral("config")).toObject().value(QStringLiteral("classes")).toArray().size();
     if (classCount == 0)
         classCount = run.value(QStringLiteral("classes")).toObject().size();
     {
@@ -699,12 +702,13 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.number(d, "utilization", 0, 100);
             c.rate(d, "throughput");
         });
-        c.objectsOf(f, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &cl) {
-            c.count(cl, "completed");
-            c.ms(cl, "p99_ms");
-            c.rate(cl, "throughput");
-            c.ms(cl, "gil_wait_p99_ms");
-        });
+        c.objectsOf(
+            f, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &cl) {
+                c.count(cl, "completed");
+                c.ms(cl, "p99_ms");
+                c.rate(cl, "throughput");
+                c.ms(cl, "gil_wait_p99_ms");
+            });
     });
 }
 
@@ -719,7 +723,8 @@ bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &pe);
     if (pe.error != QJsonParseError::NoError) {
-        *error = QStringLiteral("%1:%2: not a JSON report: %3").arg(name, lineColumn(bytes, pe.offset), pe.errorString());
+        *error
+            = QStringLiteral("%1:%2: not a JSON report: %3").arg(name, lineColumn(bytes, pe.offset), pe.errorString());
         return false;
     }
     if (!doc.isObject()) {

@@ -6,10 +6,10 @@
 namespace hs {
 
 /// Reads the whole of `path` into *out when it is a regular file of at most `maxBytes`; false with
-/// *error saying why (without the path: callers name it with their context) otherwise: an empty path, a missing file, a directory, a FIFO, a socket
-/// or a device, a file larger than `maxBytes`. The file is checked before it is opened and opened
-/// without blocking, so a FIFO or a terminal never hangs the caller and /dev/zero is never read.
-/// A Qt resource path (":/…", the built-in scenarios) is read as is.
+/// *error saying why (without the path: callers name it with their context) otherwise: an empty path, a missing file, a
+/// directory, a FIFO, a socket or a device, a file larger than `maxBytes`. The file is checked before it is opened and
+/// opened without blocking, so a FIFO or a terminal never hangs the caller and /dev/zero is never read. A Qt resource
+/// path (":/…", the built-in scenarios) is read as is.
 bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QString *error);
 
 /// Whether `path` may be replaced by a regular file: it does not exist or is a regular file (a

@@ -380,18 +380,22 @@ classes:
         QTest::addColumn<QString>("flag");
         const QString small = writeFile(m_dir, QStringLiteral("twice.yaml"), kSmall);
         for (const char *flag : { "--json", "--csv", "--trace", "--report" }) {
-            const QString ext = QLatin1String(flag) == QLatin1String("--report") ? QStringLiteral(".html")
-                                                                                   : QStringLiteral(".out");
+            const QString ext
+                = QLatin1String(flag) == QLatin1String("--report") ? QStringLiteral(".html") : QStringLiteral(".out");
             QTest::newRow(flag) << QStringList { QStringLiteral("run"), small, QString::fromLatin1(flag),
                 m_dir.filePath(QStringLiteral("a") + ext), QString::fromLatin1(flag),
-                m_dir.filePath(QStringLiteral("b") + ext) } << QString::fromLatin1(flag);
+                m_dir.filePath(QStringLiteral("b") + ext) }
+                                << QString::fromLatin1(flag);
         }
         QTest::newRow("--duration") << QStringList { QStringLiteral("run"), small, QStringLiteral("--duration"),
-            QStringLiteral("1s"), QStringLiteral("--duration"), QStringLiteral("2s") } << QStringLiteral("--duration");
+            QStringLiteral("1s"), QStringLiteral("--duration"), QStringLiteral("2s") }
+                                    << QStringLiteral("--duration");
         QTest::newRow("--drain") << QStringList { QStringLiteral("run"), small, QStringLiteral("--drain"),
-            QStringLiteral("1s"), QStringLiteral("--drain"), QStringLiteral("2s") } << QStringLiteral("--drain");
+            QStringLiteral("1s"), QStringLiteral("--drain"), QStringLiteral("2s") }
+                                 << QStringLiteral("--drain");
         QTest::newRow("report --report") << QStringList { QStringLiteral("report"), small, QStringLiteral("--report"),
-            m_dir.filePath(QStringLiteral("a.html")), QStringLiteral("--report"), m_dir.filePath(QStringLiteral("b.html")) }
+            m_dir.filePath(QStringLiteral("a.html")), QStringLiteral("--report"),
+            m_dir.filePath(QStringLiteral("b.html")) }
                                          << QStringLiteral("--report");
     }
 
@@ -423,10 +427,10 @@ classes:
                                        << fifo + QStringLiteral(": cannot read the scenario: a FIFO");
         QTest::newRow("run FIFO") << QStringList { QStringLiteral("run"), fifo } << QStringLiteral("a FIFO");
         QTest::newRow("list FIFO") << QStringList { QStringLiteral("list"), fifo } << QStringLiteral("a FIFO");
-        QTest::newRow("validate directory") << QStringList { QStringLiteral("validate"), dir }
-                                            << QStringLiteral("a directory");
-        QTest::newRow("validate /dev/zero") << QStringList { QStringLiteral("validate"), QStringLiteral("/dev/zero") }
-                                            << QStringLiteral("/dev/zero: cannot read the scenario: a character device");
+        QTest::newRow("validate directory")
+            << QStringList { QStringLiteral("validate"), dir } << QStringLiteral("a directory");
+        QTest::newRow("validate /dev/zero") << QStringList { QStringLiteral("validate"),
+            QStringLiteral("/dev/zero") } << QStringLiteral("/dev/zero: cannot read the scenario: a character device");
     }
 
     void scenarioThatIsNotAFile()
@@ -456,8 +460,9 @@ classes:
             ::dup2(writeEnd, STDERR_FILENO);
         });
         // Without --quiet: the progress line goes to stderr every second, the summary to stdout.
-        p.start(hs::test::appPath(), { QStringLiteral("run"), small, QStringLiteral("--duration"),
-            QStringLiteral("1500ms"), QStringLiteral("--json"), json });
+        p.start(hs::test::appPath(),
+            { QStringLiteral("run"), small, QStringLiteral("--duration"), QStringLiteral("1500ms"),
+                QStringLiteral("--json"), json });
         ::close(writeEnd);
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);

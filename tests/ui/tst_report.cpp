@@ -433,13 +433,14 @@ private Q_SLOTS:
                                              << QStringLiteral("3:11: frames: expected an array, found a string");
         QTest::newRow("absurd time") << kMinimalHead + R"("frames": [{"t": 0}, {"t": 1e300}]})"
                                      << QStringLiteral("3:28: frames[1].t: 1e+300 is out of range");
-        QTest::newRow("absurd workers")
-            << kMinimalHead + "\"frames\": [{\"t\": 0, \"domains\": {\"threads\":\n  {\"workers\": 1e12}}}]}"
-            << QStringLiteral("4:15: frames[0].domains.threads.workers: 1e+12 is out of range");
-        QTest::newRow("classes times frames") << blowUpReport(200, 25000)
-                                              << QStringLiteral("3:11: frames: 25000 frames of 200 classes");
-        QTest::newRow("too many classes") << blowUpReport(7000, 10)
-                                          << QStringLiteral("2:41: classes: 7000 classes; at most 200");
+        QTest::newRow("absurd workers") << kMinimalHead
+                + "\"frames\": [{\"t\": 0, \"domains\": {\"threads\":\n  {\"workers\": 1e12}}}]}"
+                                        << QStringLiteral(
+                                               "4:15: frames[0].domains.threads.workers: 1e+12 is out of range");
+        QTest::newRow("classes times frames")
+            << blowUpReport(200, 25000) << QStringLiteral("3:11: frames: 25000 frames of 200 classes");
+        QTest::newRow("too many classes")
+            << blowUpReport(7000, 10) << QStringLiteral("2:41: classes: 7000 classes; at most 200");
         QTest::newRow("missing frames") << kMinimalHead + R"("events": []})"
                                         << QStringLiteral("1:1: (the document): missing key \"frames\"");
     }
@@ -470,17 +471,19 @@ private Q_SLOTS:
             f[QStringLiteral("loop_lag_ms")] = RunJsonLimits::kMaxMs;
             QJsonObject doms = f[QStringLiteral("domains")].toObject();
             for (auto it = doms.begin(); it != doms.end(); ++it)
-                it.value() = QJsonObject { { QStringLiteral("queue"), INT_MAX }, { QStringLiteral("inflight"), INT_MAX },
-                    { QStringLiteral("busy"), INT_MAX }, { QStringLiteral("workers"), RunJsonLimits::kMaxWorkers },
-                    { QStringLiteral("done"), RunJsonLimits::kMaxCount }, { QStringLiteral("p99_ms"), RunJsonLimits::kMaxMs },
-                    { QStringLiteral("starved"), INT_MAX }, { QStringLiteral("utilization"), 100 },
-                    { QStringLiteral("throughput"), RunJsonLimits::kMaxRate } };
+                it.value() = QJsonObject { { QStringLiteral("queue"), INT_MAX },
+                    { QStringLiteral("inflight"), INT_MAX }, { QStringLiteral("busy"), INT_MAX },
+                    { QStringLiteral("workers"), RunJsonLimits::kMaxWorkers },
+                    { QStringLiteral("done"), RunJsonLimits::kMaxCount },
+                    { QStringLiteral("p99_ms"), RunJsonLimits::kMaxMs }, { QStringLiteral("starved"), INT_MAX },
+                    { QStringLiteral("utilization"), 100 }, { QStringLiteral("throughput"), RunJsonLimits::kMaxRate } };
             f[QStringLiteral("domains")] = doms;
             frames[i] = f;
         }
         run[QStringLiteral("frames")] = frames;
         run[QStringLiteral("duration_s")] = tMax;
-        run[QStringLiteral("events")] = QJsonArray { QJsonObject { { QStringLiteral("t"), tMax }, { QStringLiteral("label"), QStringLiteral("late") } } };
+        run[QStringLiteral("events")] = QJsonArray { QJsonObject {
+            { QStringLiteral("t"), tMax }, { QStringLiteral("label"), QStringLiteral("late") } } };
         // The most classes a report may have, each with an SLA line and a legend entry.
         QJsonObject classes;
         QJsonArray configClasses;
