@@ -50,7 +50,7 @@ bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QStr
         // A Qt resource (a built-in scenario) is compiled into the program: never a device or a FIFO.
         QFile f(path);
         if (!f.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("cannot read: %1").arg(f.errorString());
+            *error = f.errorString();
             return false;
         }
         if (f.size() > maxBytes) {
@@ -64,7 +64,7 @@ bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QStr
     // stat first: opening a FIFO for reading blocks until a writer comes, opening a tape rewinds it.
     struct stat st = {};
     if (::stat(native.constData(), &st) != 0) {
-        *error = QStringLiteral("cannot read: %1").arg(errnoText(errno));
+        *error = errnoText(errno);
         return false;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -74,7 +74,7 @@ bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QStr
     // The path may have been swapped since: open without blocking, then check what was opened.
     const int fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        *error = QStringLiteral("cannot read: %1").arg(errnoText(errno));
+        *error = errnoText(errno);
         return false;
     }
     const auto fail = [&](const QString &why) {
@@ -83,7 +83,7 @@ bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QStr
         return false;
     };
     if (::fstat(fd, &st) != 0)
-        return fail(QStringLiteral("cannot read: %1").arg(errnoText(errno)));
+        return fail(errnoText(errno));
     if (!S_ISREG(st.st_mode))
         return fail(notRegular(st.st_mode));
     const auto tooLarge = [&] {
@@ -105,7 +105,7 @@ bool readRegularFile(const QString &path, qint64 maxBytes, QByteArray *out, QStr
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return fail(QStringLiteral("cannot read: %1").arg(errnoText(errno)));
+            return fail(errnoText(errno));
         if (n == 0)
             break;
         total += n;
@@ -147,7 +147,7 @@ bool checkOutputPath(const QString &path, QString *error)
             return false;
         }
     } else if (errno != ENOENT) {
-        *error = QStringLiteral("cannot write: %1").arg(errnoText(errno));
+        *error = errnoText(errno);
         return false;
     }
     // The new file is made in the target's directory, then renamed over the target.

@@ -1617,7 +1617,7 @@ ParseResult ScenarioParser::parseFile(
     QString why;
     if (!readRegularFile(path, kMaxFileBytes + 1, &bytes, &why)) {
         ParseResult r;
-        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot read the scenario: ") + why });
+        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot open the scenario: ") + why });
         return r;
     }
     return parseText(bytes, path, sets, routes);

@@ -424,13 +424,13 @@ classes:
                                         << QStringLiteral("empty path");
         QTest::newRow("run empty") << QStringList { QStringLiteral("run"), QString() } << QStringLiteral("empty");
         QTest::newRow("validate FIFO") << QStringList { QStringLiteral("validate"), fifo }
-                                       << fifo + QStringLiteral(": cannot read the scenario: a FIFO");
+                                       << fifo + QStringLiteral(": cannot open the scenario: a FIFO");
         QTest::newRow("run FIFO") << QStringList { QStringLiteral("run"), fifo } << QStringLiteral("a FIFO");
         QTest::newRow("list FIFO") << QStringList { QStringLiteral("list"), fifo } << QStringLiteral("a FIFO");
         QTest::newRow("validate directory")
             << QStringList { QStringLiteral("validate"), dir } << QStringLiteral("a directory");
         QTest::newRow("validate /dev/zero") << QStringList { QStringLiteral("validate"),
-            QStringLiteral("/dev/zero") } << QStringLiteral("/dev/zero: cannot read the scenario: a character device");
+            QStringLiteral("/dev/zero") } << QStringLiteral("/dev/zero: cannot open the scenario: a character device");
     }
 
     void scenarioThatIsNotAFile()
