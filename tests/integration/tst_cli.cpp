@@ -360,6 +360,24 @@ classes:
         QVERIFY(isFifo(fifo));
     }
 
+    // Non-root only (root ignores permission bits): a read-only directory is refused before the run.
+    void readOnlyDirectoryIsRefused()
+    {
+        if (::geteuid() == 0)
+            QSKIP("running as root: permission bits do not apply");
+        const QString dir = m_dir.filePath(QStringLiteral("read-only"));
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        const QString json = dir + QStringLiteral("/r.json");
+        const Run r = runApp({ QStringLiteral("run"), writeFile(m_dir, QStringLiteral("ro.yaml"), kSmall),
+            QStringLiteral("--quiet"), QStringLiteral("--json"), json });
+        QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--json ") + json) && r.err.contains(QStringLiteral("not writable")),
+            qPrintable(r.err));
+        QVERIFY2(!r.out.contains(QStringLiteral("conservation")), qPrintable(r.out));
+    }
+
     // /dev/null must never be replaced (as root that breaks the machine). The scenario does not
     // exist, so even a build without the check stops before writing anything: the test cannot
     // harm /dev/null, and it fails there because the error is about the scenario, not --json.
