@@ -10,11 +10,16 @@
 #include <QApplication>
 #endif
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
 int main(int argc, char **argv)
 {
+    // A closed stdout or stderr (`hybridscope run … | head`, a GUI started from a terminal that is
+    // gone) must not kill the program mid-run: a write to it fails with EPIPE instead. Worker
+    // processes get the default action back when they are spawned (workerprocess.cpp).
+    std::signal(SIGPIPE, SIG_IGN);
     QStringList args;
     for (int i = 1; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);

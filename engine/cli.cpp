@@ -6,13 +6,16 @@
 #include "lesson.h"
 #include "report.h"
 #include "resources.h"
+#include "safefile.h"
 #include "scenarioparser.h"
 #include "traceexport.h"
 #include "units.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonDocument>
+#include <QSet>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -111,12 +114,19 @@ int cmdReport(const QStringList &args)
 {
     QStringList inputs;
     QString target;
+    bool haveTarget = false;
     for (int i = 0; i < args.size(); ++i) {
         if (args[i] == QLatin1String("--report")) {
-            if (i + 1 >= args.size()) {
+            if (i + 1 >= args.size() || args[i + 1].isEmpty()) {
                 err(QStringLiteral("hybridscope report: --report needs a value\n"));
                 return kExitBadInput;
             }
+            if (haveTarget) {
+                err(QStringLiteral("hybridscope report: --report given twice (%1 and %2); name one file\n")
+                        .arg(target, args[i + 1]));
+                return kExitBadInput;
+            }
+            haveTarget = true;
             target = args[++i];
         } else if (args[i].startsWith(QLatin1String("--"))) {
             err(QStringLiteral("hybridscope report: unknown option %1\n").arg(args[i]));
@@ -133,6 +143,10 @@ int cmdReport(const QStringList &args)
     QString error;
     if (!checkReportPath(QStringLiteral("report"), target, &error)) {
         err(error);
+        return kExitBadInput;
+    }
+    if (!checkOutputPath(target, &error)) {
+        err(QStringLiteral("hybridscope report: --report %1: %2\n").arg(target, error));
         return kExitBadInput;
     }
     std::vector<QJsonObject> runs(std::size_t(inputs.size()));
@@ -155,10 +169,26 @@ int cmdReport(const QStringList &args)
 // Parses `run` options; returns false after printing an error naming the flag.
 bool parseRunArgs(const QStringList &args, RunArgs *ra)
 {
+    // A flag that takes one value: given twice, which one was meant? Refuse rather than keep the last.
+    static const QSet<QString> kSingle { QStringLiteral("--duration"), QStringLiteral("--drain"),
+        QStringLiteral("--json"), QStringLiteral("--csv"), QStringLiteral("--report"), QStringLiteral("--trace") };
+    QHash<QString, QString> seen; // flag → its value
+    for (int i = 0; i < args.size(); ++i) {
+        if (!kSingle.contains(args[i]))
+            continue;
+        const QString value = i + 1 < args.size() ? args[i + 1] : QString();
+        if (seen.contains(args[i])) {
+            err(QStringLiteral("hybridscope run: %1 given twice (%2 and %3); give it once\n")
+                    .arg(args[i], seen.value(args[i]), value));
+            return false;
+        }
+        seen.insert(args[i], value);
+        ++i;
+    }
     for (int i = 0; i < args.size(); ++i) {
         const QString &a = args[i];
         auto value = [&](QString *v) {
-            if (i + 1 >= args.size() || args[i + 1].startsWith(QLatin1String("--"))) {
+            if (i + 1 >= args.size() || args[i + 1].startsWith(QLatin1String("--")) || args[i + 1].isEmpty()) {
                 err(QStringLiteral("hybridscope run: %1 needs a value\n").arg(a));
                 return false;
             }
@@ -199,11 +229,6 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
         } else if (a == QLatin1String("--report")) {
             if (!value(&ra->report))
                 return false;
-            QString e;
-            if (!checkReportPath(QStringLiteral("run"), ra->report, &e)) {
-                err(e);
-                return false;
-            }
         } else if (a == QLatin1String("--trace")) {
             if (!value(&ra->trace))
                 return false;
@@ -224,6 +249,9 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
             ra->quiet = true;
         } else if (a.startsWith(QLatin1String("--"))) {
             err(QStringLiteral("hybridscope run: unknown option %1\n").arg(a));
+            return false;
+        } else if (a.isEmpty()) {
+            err(QStringLiteral("hybridscope run: empty scenario path\n"));
             return false;
         } else if (ra->scenario.isEmpty()) {
             ra->scenario = a;
@@ -254,6 +282,11 @@ int cmdValidate(const QStringList &files)
     }
     bool ok = true;
     for (const QString &f : files) {
+        if (f.isEmpty()) {
+            err(QStringLiteral("hybridscope validate: empty path; name a scenario file\n"));
+            ok = false;
+            continue;
+        }
         const ParseResult r = ScenarioParser::parseFile(resolveScenarioPath(f));
         if (r.ok()) {
             out(QStringLiteral("%1: ok (%2: %3 classes)\n").arg(f, r.scenario->name).arg(r.scenario->classes.size()));
@@ -273,6 +306,11 @@ int cmdList(const QStringList &args)
         // `list NAME...`: the full lesson of each named scenario.
         int rc = kExitOk;
         for (const QString &a : args) {
+            if (a.isEmpty()) {
+                err(QStringLiteral("hybridscope list: empty name; name a built-in scenario or a file\n"));
+                rc = kExitBadInput;
+                continue;
+            }
             const ParseResult r = ScenarioParser::parseFile(resolveScenarioPath(a));
             if (!r.ok()) {
                 printErrors(r.errors);
@@ -312,6 +350,32 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         all.prepend(scenarioArg);
     if (!parseRunArgs(all, &ra))
         return kExitBadInput;
+    // Every output file is checked before the run: a run of minutes must not end in "cannot write",
+    // and a device or a FIFO named as an output must never be replaced by a regular file.
+    const std::pair<const char *, const QString *> outputs[]
+        = { { "--json", &ra.json }, { "--csv", &ra.csv }, { "--report", &ra.report }, { "--trace", &ra.trace } };
+    QHash<QString, QString> outputFlags; // absolute path → flag
+    for (const auto &[flag, path] : outputs) {
+        if (path->isEmpty())
+            continue;
+        QString why;
+        if (!checkOutputPath(*path, &why)) {
+            err(QStringLiteral("hybridscope run: %1 %2: %3\n").arg(QLatin1String(flag), *path, why));
+            return kExitBadInput;
+        }
+        const QString absolute = QFileInfo(*path).absoluteFilePath();
+        if (outputFlags.contains(absolute)) {
+            err(QStringLiteral("hybridscope run: %1 and %2 both name %3; give each its own file\n")
+                    .arg(outputFlags.value(absolute), QLatin1String(flag), *path));
+            return kExitBadInput;
+        }
+        outputFlags.insert(absolute, QLatin1String(flag));
+    }
+    QString reportError;
+    if (!ra.report.isEmpty() && !checkReportPath(QStringLiteral("run"), ra.report, &reportError)) {
+        err(reportError);
+        return kExitBadInput;
+    }
     const ParseResult pr = ScenarioParser::parseFile(resolveScenarioPath(ra.scenario), ra.sets, ra.routes);
     if (!pr.ok()) {
         printErrors(pr.errors);
@@ -439,6 +503,9 @@ std::optional<int> runCli(const QStringList &args)
 {
     if (args.isEmpty())
         return std::nullopt;
+    // `hybridscope run … | head`: a reader that goes away must not kill the run before it writes
+    // its files. Writes to the closed pipe fail with EPIPE instead, and are ignored.
+    std::signal(SIGPIPE, SIG_IGN);
     const QString cmd = args.first();
     const QStringList rest = args.mid(1);
     if (cmd == QLatin1String("run")) {

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "safefile.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -286,29 +288,13 @@ QJsonObject scenarioConfigJson(const Scenario &s)
 
 bool loadRunJson(const QString &path, QJsonObject *run, QString *error)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("%1: cannot read: %2").arg(path, f.errorString());
+    QByteArray bytes;
+    QString why;
+    if (!readRegularFile(path, RunJsonLimits::kMaxBytes, &bytes, &why)) {
+        *error = QStringLiteral("%1: %2").arg(path, why);
         return false;
     }
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
-    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-        *error
-            = QStringLiteral("%1: not a JSON report: %2 at offset %3")
-                  .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
-                  .arg(pe.offset);
-        return false;
-    }
-    const QString schema = doc.object().value(QStringLiteral("schema")).toString();
-    if (schema != QLatin1String("hybridscope.run/1")) {
-        *error = QStringLiteral(
-            "%1: schema is \"%2\", expected \"hybridscope.run/1\" (a file from hybridscope run --json)")
-                     .arg(path, schema);
-        return false;
-    }
-    *run = doc.object();
-    return true;
+    return parseRunJson(bytes, path, run, error);
 }
 
 QString runToCsv(const RunResult &r)
@@ -407,8 +393,28 @@ QString runSummary(const RunResult &r)
 
 bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error)
 {
+    // QSaveFile renames its temporary file over whatever is at `path`: a device or a FIFO there
+    // (as root, /dev/null) would be replaced by a regular file. Check before writing and again
+    // right before the rename, since the data may take long to write.
+    QString why;
+    if (!checkOutputPath(path, &why)) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, why);
+        return false;
+    }
     QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit()) {
+    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size()) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
+        return false; // the destructor removes the temporary file
+    }
+    if (!checkOutputPath(path, &why)) {
+        f.cancelWriting();
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(path, why);
+        return false;
+    }
+    if (!f.commit()) {
         if (error)
             *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
         return false;

@@ -1,6 +1,7 @@
 #include "scenarioparser.h"
 
 #include "lesson.h"
+#include "safefile.h"
 #include "units.h"
 
 #include <QFile>
@@ -1611,16 +1612,12 @@ bool sortsBefore(const ScenarioError &a, const ScenarioError &b)
 ParseResult ScenarioParser::parseFile(
     const QString &path, const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
+    // Only a regular file (or a built-in): a FIFO or a device given as the scenario must not block or flood.
+    QByteArray bytes;
+    QString why;
+    if (!readRegularFile(path, kMaxFileBytes + 1, &bytes, &why)) {
         ParseResult r;
-        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot open the scenario: ") + f.errorString() });
-        return r;
-    }
-    const QByteArray bytes = f.read(kMaxFileBytes + 1);
-    if (f.error() != QFileDevice::NoError) {
-        ParseResult r;
-        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot read the scenario: ") + f.errorString() });
+        r.errors.push_back({ path, 0, 0, QStringLiteral("cannot open the scenario: ") + why });
         return r;
     }
     return parseText(bytes, path, sets, routes);

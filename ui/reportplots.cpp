@@ -40,9 +40,49 @@ QString runLetter(int i)
 
 double lastT(const RunSeries &s)
 {
-    return s.frames.empty() ? 0.0 : s.frames.back().t;
+    return s.lastT();
 }
 } // namespace
+
+double RunSeries::lastT() const
+{
+    return frames.isEmpty() ? 0.0 : frames.last().toObject().value(QStringLiteral("t")).toDouble();
+}
+
+Frame RunSeries::frameAt(qsizetype index) const
+{
+    const QJsonObject fo = frames.at(index).toObject();
+    Frame f;
+    f.t = fo.value(QStringLiteral("t")).toDouble();
+    f.loopLagMs = fo.value(QStringLiteral("loop_lag_ms")).toDouble();
+    const QJsonObject doms = fo.value(QStringLiteral("domains")).toObject();
+    for (auto it = doms.begin(); it != doms.end(); ++it) {
+        const auto d = domainFromName(it.key());
+        if (!d)
+            continue;
+        const QJsonObject o = it.value().toObject();
+        DomainFrame &df = f.domains[std::size_t(*d)];
+        df.queue = o.value(QStringLiteral("queue")).toInt();
+        df.inflight = o.value(QStringLiteral("inflight")).toInt();
+        df.busy = o.value(QStringLiteral("busy")).toInt();
+        df.workers = o.value(QStringLiteral("workers")).toInt();
+        df.done = std::uint64_t(o.value(QStringLiteral("done")).toInteger());
+        df.p99Ms = o.value(QStringLiteral("p99_ms")).toDouble();
+        df.starved = o.value(QStringLiteral("starved")).toInt();
+        df.utilization = o.value(QStringLiteral("utilization")).toDouble();
+        df.throughput = o.value(QStringLiteral("throughput")).toDouble();
+    }
+    const QJsonObject cls = fo.value(QStringLiteral("classes")).toObject();
+    f.classes.resize(scenario.classes.size());
+    for (std::size_t i = 0; i < scenario.classes.size(); ++i) {
+        const QJsonObject o = cls.value(scenario.classes[i].name).toObject();
+        ClassFrame &cf = f.classes[i];
+        cf.completed = std::uint64_t(o.value(QStringLiteral("completed")).toInteger());
+        cf.p99Ms = o.value(QStringLiteral("p99_ms")).toDouble();
+        cf.throughput = o.value(QStringLiteral("throughput")).toDouble();
+    }
+    return f;
+}
 
 RunSeries runSeriesFromJson(const QJsonObject &run)
 {
@@ -70,39 +110,7 @@ RunSeries runSeriesFromJson(const QJsonObject &run)
             tc.slaP99 = sla.toDouble() / 1e3;
         s.classes.push_back(tc);
     }
-    for (const QJsonValue &v : run.value(QStringLiteral("frames")).toArray()) {
-        const QJsonObject fo = v.toObject();
-        Frame f;
-        f.t = fo.value(QStringLiteral("t")).toDouble();
-        f.loopLagMs = fo.value(QStringLiteral("loop_lag_ms")).toDouble();
-        const QJsonObject doms = fo.value(QStringLiteral("domains")).toObject();
-        for (auto it = doms.begin(); it != doms.end(); ++it) {
-            const auto d = domainFromName(it.key());
-            if (!d)
-                continue;
-            const QJsonObject o = it.value().toObject();
-            DomainFrame &df = f.domains[std::size_t(*d)];
-            df.queue = o.value(QStringLiteral("queue")).toInt();
-            df.inflight = o.value(QStringLiteral("inflight")).toInt();
-            df.busy = o.value(QStringLiteral("busy")).toInt();
-            df.workers = o.value(QStringLiteral("workers")).toInt();
-            df.done = std::uint64_t(o.value(QStringLiteral("done")).toInteger());
-            df.p99Ms = o.value(QStringLiteral("p99_ms")).toDouble();
-            df.starved = o.value(QStringLiteral("starved")).toInt();
-            df.utilization = o.value(QStringLiteral("utilization")).toDouble();
-            df.throughput = o.value(QStringLiteral("throughput")).toDouble();
-        }
-        const QJsonObject cls = fo.value(QStringLiteral("classes")).toObject();
-        f.classes.resize(names.size());
-        for (int i = 0; i < names.size(); ++i) {
-            const QJsonObject o = cls.value(names[i]).toObject();
-            ClassFrame &cf = f.classes[std::size_t(i)];
-            cf.completed = std::uint64_t(o.value(QStringLiteral("completed")).toInteger());
-            cf.p99Ms = o.value(QStringLiteral("p99_ms")).toDouble();
-            cf.throughput = o.value(QStringLiteral("throughput")).toDouble();
-        }
-        out.frames.push_back(std::move(f));
-    }
+    out.frames = run.value(QStringLiteral("frames")).toArray();
     for (const QJsonValue &v : run.value(QStringLiteral("events")).toArray())
         out.events.push_back(RunEvent { v.toObject().value(QStringLiteral("t")).toDouble(),
             v.toObject().value(QStringLiteral("label")).toString() });
@@ -117,8 +125,8 @@ std::vector<ReportPlot> ReportPlots::forRun(const QJsonObject &run, const Report
     LivePlots plots;
     plots.setPalette(reportPalette());
     plots.setScenario(series.scenario);
-    for (const Frame &f : series.frames)
-        plots.addFrame(f);
+    for (qsizetype i = 0; i < series.frames.size(); ++i)
+        plots.addFrame(series.frameAt(i));
     for (const RunEvent &e : series.events)
         plots.addEvent(e);
     const QString captions[kPlotCount] = {
@@ -190,7 +198,8 @@ std::vector<ReportPlot> ReportPlots::forComparison(
             if (tc.slaP99 && !slas[*tc.slaP99 * 1e3].contains(tc.name))
                 slas[*tc.slaP99 * 1e3] << tc.name;
         }
-        for (const Frame &f : s.frames) {
+        for (qsizetype fi = 0; fi < s.frames.size(); ++fi) {
+            const Frame f = s.frameAt(fi);
             for (DomainKind d : kAllDomains) {
                 const DomainFrame &df = f.domains[std::size_t(d)];
                 const auto i = std::size_t(d);

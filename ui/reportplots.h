@@ -4,6 +4,7 @@
 #include "scenario.h"
 
 #include <QImage>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
 
@@ -26,11 +27,15 @@ struct ReportPlot {
 
 /// What the GUI's plots need of a run, read back from its JSON report (runToJson): the
 /// scenario's classes with their SLAs and the starvation threshold, the frames and the events.
+/// Frames are converted one at a time (frameAt): a long run holds hundreds of thousands, and the
+/// plots keep only a bounded number of points of them.
 struct RunSeries {
     Scenario scenario;
-    std::vector<Frame> frames;
+    QJsonArray frames; ///< the report's frames (shared with the report, not copied)
     std::vector<RunEvent> events;
     double durationS = 0;
+    Frame frameAt(qsizetype i) const;
+    double lastT() const;
 };
 RunSeries runSeriesFromJson(const QJsonObject &run);
 

@@ -5,6 +5,7 @@
 #include "htmlreport.h"
 #include "pdfreport.h"
 #include "report.h"
+#include "safefile.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -33,10 +34,18 @@ bool write(const QByteArray &bytes, const QString &path, QString *error)
 
 bool checkFormat(ReportWriter::Format f, const QString &path, QString *error)
 {
-    if (f != ReportWriter::Format::Unknown)
-        return true;
-    *error = tr("%1: a report is .html or .pdf").arg(path);
-    return false;
+    if (f == ReportWriter::Format::Unknown) {
+        *error = tr("%1: a report is .html or .pdf").arg(path);
+        return false;
+    }
+    // Before rendering, which takes a while: a device, a FIFO or a directory is never replaced
+    // (writeFileAtomically checks again before it renames).
+    QString why;
+    if (!checkOutputPath(path, &why)) {
+        *error = tr("cannot write %1: %2").arg(path, why);
+        return false;
+    }
+    return true;
 }
 } // namespace
 

@@ -1,7 +1,9 @@
 // End to end: the hybridscope executable as a user runs it.
 #include "testutil.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -10,6 +12,9 @@
 #include <QTest>
 
 #include <csignal>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -43,6 +48,25 @@ QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArra
         return {};
     f.write(text);
     return path;
+}
+
+// A FIFO in `dir`: as an input it must not block, as an output it must not be replaced.
+QString makeFifo(const QTemporaryDir &dir, const QString &name)
+{
+    const QString path = dir.filePath(name);
+    return ::mkfifo(QFile::encodeName(path).constData(), 0600) == 0 ? path : QString();
+}
+
+bool isFifo(const QString &path)
+{
+    struct stat st = {};
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+bool isCharDevice(const char *path)
+{
+    struct stat st = {};
+    return ::lstat(path, &st) == 0 && S_ISCHR(st.st_mode);
 }
 
 const QByteArray kSmall = R"(name: CLI smoke
@@ -294,6 +318,177 @@ classes:
         const QString out = QString::fromUtf8(p.readAllStandardOutput());
         QVERIFY2(out.contains(QStringLiteral("✓")), qPrintable(out));
         QVERIFY2(!out.contains(QStringLiteral("cancelled 0 ")), qPrintable(out));
+    }
+
+    // Issue 11 #2: an output that is a device, a FIFO, a directory or a link to nothing is refused
+    // before the run starts (no summary printed), exit 2 naming the flag and the path; the FIFO
+    // stays a FIFO.
+    void outputThatIsNotAFileIsRefused_data()
+    {
+        QTest::addColumn<QString>("flag");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("why");
+        const QString fifo = makeFifo(m_dir, QStringLiteral("out-fifo.html"));
+        QVERIFY(!fifo.isEmpty());
+        const QString dir = m_dir.filePath(QStringLiteral("out-dir.json"));
+        QVERIFY(QDir().mkpath(dir));
+        const QString dangling = m_dir.filePath(QStringLiteral("dangling.json"));
+        QVERIFY(QFile::link(m_dir.filePath(QStringLiteral("nowhere/x.json")), dangling));
+        for (const char *flag : { "--json", "--csv", "--trace", "--report" })
+            QTest::newRow(qPrintable(QStringLiteral("%1 FIFO").arg(QLatin1String(flag))))
+                << QString::fromLatin1(flag) << fifo << QStringLiteral("FIFO");
+        QTest::newRow("--json directory") << QStringLiteral("--json") << dir << QStringLiteral("directory");
+        QTest::newRow("--csv dangling link") << QStringLiteral("--csv") << dangling << QStringLiteral("link");
+        QTest::newRow("--json missing directory")
+            << QStringLiteral("--json") << m_dir.filePath(QStringLiteral("no/such/dir/r.json"))
+            << QStringLiteral("does not exist");
+    }
+
+    void outputThatIsNotAFileIsRefused()
+    {
+        QFETCH(QString, flag);
+        QFETCH(QString, path);
+        QFETCH(QString, why);
+        const QString small = writeFile(m_dir, QStringLiteral("out.yaml"), kSmall);
+        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--duration"),
+            QStringLiteral("300ms"), flag, path });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(flag + QLatin1Char(' ') + path), qPrintable(r.err));
+        QVERIFY2(r.err.contains(why), qPrintable(r.err));
+        QVERIFY2(!r.out.contains(QStringLiteral("conservation")), qPrintable(r.out)); // refused before the run
+        const QString fifo = m_dir.filePath(QStringLiteral("out-fifo.html"));
+        QVERIFY(isFifo(fifo));
+    }
+
+    // Non-root only (root ignores permission bits): a read-only directory is refused before the run.
+    void readOnlyDirectoryIsRefused()
+    {
+        if (::geteuid() == 0)
+            QSKIP("running as root: permission bits do not apply");
+        const QString dir = m_dir.filePath(QStringLiteral("read-only"));
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        const QString json = dir + QStringLiteral("/r.json");
+        const Run r = runApp({ QStringLiteral("run"), writeFile(m_dir, QStringLiteral("ro.yaml"), kSmall),
+            QStringLiteral("--quiet"), QStringLiteral("--json"), json });
+        QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--json ") + json) && r.err.contains(QStringLiteral("not writable")),
+            qPrintable(r.err));
+        QVERIFY2(!r.out.contains(QStringLiteral("conservation")), qPrintable(r.out));
+    }
+
+    // /dev/null must never be replaced (as root that breaks the machine). The scenario does not
+    // exist, so even a build without the check stops before writing anything: the test cannot
+    // harm /dev/null, and it fails there because the error is about the scenario, not --json.
+    void devNullOutputIsRefused()
+    {
+        QVERIFY(isCharDevice("/dev/null"));
+        const Run r = runApp({ QStringLiteral("run"), m_dir.filePath(QStringLiteral("absent.yaml")),
+            QStringLiteral("--json"), QStringLiteral("/dev/null") });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--json /dev/null: a character device")), qPrintable(r.err));
+        QVERIFY(isCharDevice("/dev/null"));
+    }
+
+    // Issue 11 #13: a flag that takes one value, given twice, is refused, naming it.
+    void repeatedFlagIsRefused_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("flag");
+        const QString small = writeFile(m_dir, QStringLiteral("twice.yaml"), kSmall);
+        for (const char *flag : { "--json", "--csv", "--trace", "--report" }) {
+            const QString ext
+                = QLatin1String(flag) == QLatin1String("--report") ? QStringLiteral(".html") : QStringLiteral(".out");
+            QTest::newRow(flag) << QStringList { QStringLiteral("run"), small, QString::fromLatin1(flag),
+                m_dir.filePath(QStringLiteral("a") + ext), QString::fromLatin1(flag),
+                m_dir.filePath(QStringLiteral("b") + ext) }
+                                << QString::fromLatin1(flag);
+        }
+        QTest::newRow("--duration") << QStringList { QStringLiteral("run"), small, QStringLiteral("--duration"),
+            QStringLiteral("1s"), QStringLiteral("--duration"), QStringLiteral("2s") }
+                                    << QStringLiteral("--duration");
+        QTest::newRow("--drain") << QStringList { QStringLiteral("run"), small, QStringLiteral("--drain"),
+            QStringLiteral("1s"), QStringLiteral("--drain"), QStringLiteral("2s") }
+                                 << QStringLiteral("--drain");
+        QTest::newRow("report --report") << QStringList { QStringLiteral("report"), small, QStringLiteral("--report"),
+            m_dir.filePath(QStringLiteral("a.html")), QStringLiteral("--report"),
+            m_dir.filePath(QStringLiteral("b.html")) }
+                                         << QStringLiteral("--report");
+    }
+
+    void repeatedFlagIsRefused()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, flag);
+        const Run r = runApp(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(flag + QStringLiteral(" given twice")), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("a.html"))));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("b.html"))));
+    }
+
+    // Issue 11 #13: an empty path is a clean error, not a Qt warning; a FIFO, a directory or a
+    // device given as the scenario is an error naming it, and never blocks.
+    void scenarioThatIsNotAFile_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const QString fifo = makeFifo(m_dir, QStringLiteral("scenario-fifo.yaml"));
+        QVERIFY(!fifo.isEmpty());
+        const QString dir = m_dir.filePath(QStringLiteral("scenario-dir.yaml"));
+        QVERIFY(QDir().mkpath(dir));
+        QTest::newRow("validate empty") << QStringList { QStringLiteral("validate"), QString() }
+                                        << QStringLiteral("empty path");
+        QTest::newRow("run empty") << QStringList { QStringLiteral("run"), QString() } << QStringLiteral("empty");
+        QTest::newRow("validate FIFO") << QStringList { QStringLiteral("validate"), fifo }
+                                       << fifo + QStringLiteral(": cannot open the scenario: a FIFO");
+        QTest::newRow("run FIFO") << QStringList { QStringLiteral("run"), fifo } << QStringLiteral("a FIFO");
+        QTest::newRow("list FIFO") << QStringList { QStringLiteral("list"), fifo } << QStringLiteral("a FIFO");
+        QTest::newRow("validate directory")
+            << QStringList { QStringLiteral("validate"), dir } << QStringLiteral("a directory");
+        QTest::newRow("validate /dev/zero") << QStringList { QStringLiteral("validate"),
+            QStringLiteral("/dev/zero") } << QStringLiteral("/dev/zero: cannot open the scenario: a character device");
+    }
+
+    void scenarioThatIsNotAFile()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const Run r = runApp(args, 20000); // a FIFO opened for reading would block for ever
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("QFSFileEngine")) && !r.err.contains(QStringLiteral("QFile::")),
+            qPrintable(r.err));
+    }
+
+    // Issue 11 #11: stdout and stderr are a pipe whose reader has gone (`run … | head`): the run
+    // finishes, writes its files and exits 0 instead of dying of SIGPIPE (exit 141).
+    void closedOutputPipeFinishesTheRun()
+    {
+        const QString small = writeFile(m_dir, QStringLiteral("pipe.yaml"), kSmall);
+        const QString json = m_dir.filePath(QStringLiteral("pipe.json"));
+        int fds[2];
+        QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+        ::close(fds[0]); // no reader: every write to the pipe raises SIGPIPE
+        QProcess p;
+        const int writeEnd = fds[1];
+        p.setChildProcessModifier([writeEnd] {
+            ::dup2(writeEnd, STDOUT_FILENO);
+            ::dup2(writeEnd, STDERR_FILENO);
+        });
+        // Without --quiet: the progress line goes to stderr every second, the summary to stdout.
+        p.start(hs::test::appPath(),
+            { QStringLiteral("run"), small, QStringLiteral("--duration"), QStringLiteral("1500ms"),
+                QStringLiteral("--json"), json });
+        ::close(writeEnd);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 0);
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()[QStringLiteral("schema")].toString(),
+            QStringLiteral("hybridscope.run/1"));
     }
 
 private:

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,6 +23,9 @@
 #include <QTest>
 #include <QWidget>
 #include <QXmlStreamReader>
+
+#include <climits>
+#include <sys/stat.h>
 
 using namespace hs;
 
@@ -159,6 +163,24 @@ QString writeText(const QTemporaryDir &dir, const QString &name, const QByteArra
     f.write(data);
     return path;
 }
+
+// A report with the right schema and `classes` × `frames` of nothing: what drove `hybridscope
+// report` to 3.6 GB (every frame allocated and plotted a point for every class).
+QByteArray blowUpReport(int classes, int frames)
+{
+    QByteArray j = R"({"schema": "hybridscope.run/1", "scenario": {"name": "x"}, "duration_s": 1,
+"totals": {}, "domains": {}, "classes": {)";
+    for (int i = 0; i < classes; ++i)
+        j += (i ? ",\"c" : "\"c") + QByteArray::number(i) + "\":{}";
+    j += "},\n\"frames\": [";
+    for (int i = 0; i < frames; ++i)
+        j += i ? ",{}" : "{}";
+    return j + "]}\n";
+}
+
+const QByteArray kMinimalHead = R"({"schema": "hybridscope.run/1", "scenario": {"name": "x"},
+"duration_s": 1, "totals": {}, "classes": {}, "domains": {},
+)";
 } // namespace
 
 class TestReport : public QObject {
@@ -354,6 +376,158 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(out), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(out));
+    }
+
+    // Issue 11 #7: a report to read back must be a regular file: a FIFO is refused without
+    // blocking, a directory and a device without reading them.
+    void cliInputThatIsNotAFile_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("why");
+        const QString fifo = m_dir.filePath(QStringLiteral("in-fifo.json"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QTest::newRow("FIFO") << fifo << QStringLiteral("a FIFO");
+        QTest::newRow("directory") << m_dir.path() << QStringLiteral("a directory");
+    }
+
+    void cliInputThatIsNotAFile()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, why);
+        const QString out = m_dir.filePath(QStringLiteral("notafile.html"));
+        const Proc r = runApp({ QStringLiteral("report"), path, QStringLiteral("--report"), out }, 30000);
+        QCOMPARE(r.exitCode, 2); // -1: it hung reading the FIFO
+        QVERIFY2(r.err.contains(path + QStringLiteral(": ") + why), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(out));
+    }
+
+    void loadRefusesDevicesAndHugeFiles()
+    {
+        QJsonObject run;
+        QString error;
+        QVERIFY(!loadRunJson(QStringLiteral("/dev/zero"), &run, &error)); // never read: it has no end
+        QVERIFY2(error.contains(QStringLiteral("/dev/zero: a character device")), qPrintable(error));
+        QVERIFY(!loadRunJson(QString(), &run, &error));
+        QVERIFY2(error.contains(QStringLiteral("empty path")), qPrintable(error));
+        // Larger than the limit: refused from its size, before it is read.
+        const QString huge = m_dir.filePath(QStringLiteral("huge.json"));
+        QFile f(huge);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QVERIFY(f.resize(RunJsonLimits::kMaxBytes + 1)); // sparse: no disk used
+        f.close();
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY(!loadRunJson(huge, &run, &error));
+        QVERIFY2(error.contains(QStringLiteral("larger than 256 MiB")), qPrintable(error));
+        QVERIFY(timer.elapsed() < 5000);
+        QFile::remove(huge);
+    }
+
+    // Issue 11 #7: a JSON of the right schema but the wrong shape, or with numbers the plots
+    // cannot draw, is refused with the file, the line and column and the key; it is not rendered.
+    void cliWrongShapeIsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("json");
+        QTest::addColumn<QString>("message"); // after "FILE:"
+        QTest::newRow("frames not an array") << kMinimalHead + R"("frames": "many"})"
+                                             << QStringLiteral("3:11: frames: expected an array, found a string");
+        QTest::newRow("absurd time") << kMinimalHead + R"("frames": [{"t": 0}, {"t": 1e300}]})"
+                                     << QStringLiteral("3:28: frames[1].t: 1e+300 is out of range");
+        QTest::newRow("absurd workers") << kMinimalHead
+                + "\"frames\": [{\"t\": 0, \"domains\": {\"threads\":\n  {\"workers\": 1e12}}}]}"
+                                        << QStringLiteral(
+                                               "4:15: frames[0].domains.threads.workers: 1e+12 is out of range");
+        QTest::newRow("classes times frames")
+            << blowUpReport(200, 25000) << QStringLiteral("3:11: frames: 25000 frames of 200 classes");
+        QTest::newRow("too many classes")
+            << blowUpReport(7000, 10) << QStringLiteral("2:41: classes: 7000 classes; at most 200");
+        QTest::newRow("missing frames") << kMinimalHead + R"("events": []})"
+                                        << QStringLiteral("1:1: (the document): missing key \"frames\"");
+    }
+
+    void cliWrongShapeIsRefused()
+    {
+        QFETCH(QByteArray, json);
+        QFETCH(QString, message);
+        const QString path = writeText(m_dir, QStringLiteral("shape.json"), json);
+        const QString out = m_dir.filePath(QStringLiteral("shape.html"));
+        const Proc r = runApp({ QStringLiteral("report"), path, QStringLiteral("--report"), out }, 60000);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(path + QLatin1Char(':') + message), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(out));
+    }
+
+    // Every number the renderers use is range-checked: a report at the limits of every range
+    // (the longest times, the largest figures, the most classes) still renders, in bounded time.
+    void reportAtTheLimitsRendersInBoundedTime()
+    {
+        QJsonObject run = m_a;
+        const double tMax = RunJsonLimits::kMaxSeconds;
+        QJsonArray frames = run.value(QStringLiteral("frames")).toArray();
+        const qsizetype n = frames.size();
+        for (qsizetype i = 0; i < n; ++i) {
+            QJsonObject f = frames[i].toObject();
+            f[QStringLiteral("t")] = tMax * double(i + 1) / double(n);
+            f[QStringLiteral("loop_lag_ms")] = RunJsonLimits::kMaxMs;
+            QJsonObject doms = f[QStringLiteral("domains")].toObject();
+            for (auto it = doms.begin(); it != doms.end(); ++it)
+                it.value() = QJsonObject { { QStringLiteral("queue"), INT_MAX },
+                    { QStringLiteral("inflight"), INT_MAX }, { QStringLiteral("busy"), INT_MAX },
+                    { QStringLiteral("workers"), RunJsonLimits::kMaxWorkers },
+                    { QStringLiteral("done"), RunJsonLimits::kMaxCount },
+                    { QStringLiteral("p99_ms"), RunJsonLimits::kMaxMs }, { QStringLiteral("starved"), INT_MAX },
+                    { QStringLiteral("utilization"), 100 }, { QStringLiteral("throughput"), RunJsonLimits::kMaxRate } };
+            f[QStringLiteral("domains")] = doms;
+            frames[i] = f;
+        }
+        run[QStringLiteral("frames")] = frames;
+        run[QStringLiteral("duration_s")] = tMax;
+        run[QStringLiteral("events")] = QJsonArray { QJsonObject {
+            { QStringLiteral("t"), tMax }, { QStringLiteral("label"), QStringLiteral("late") } } };
+        // The most classes a report may have, each with an SLA line and a legend entry.
+        QJsonObject classes;
+        QJsonArray configClasses;
+        for (int i = 0; i < RunJsonLimits::kMaxClasses; ++i) {
+            const QString name = QStringLiteral("class%1").arg(i);
+            classes[name] = QJsonObject { { QStringLiteral("sla_p99_ms"), RunJsonLimits::kMaxMs - i },
+                { QStringLiteral("throughput"), RunJsonLimits::kMaxRate } };
+            configClasses.append(QJsonObject { { QStringLiteral("name"), name } });
+        }
+        run[QStringLiteral("classes")] = classes;
+        QJsonObject config = run[QStringLiteral("config")].toObject();
+        config[QStringLiteral("classes")] = configClasses;
+        run[QStringLiteral("config")] = config;
+
+        const QByteArray bytes = QJsonDocument(run).toJson();
+        QJsonObject checked;
+        QString error;
+        QVERIFY2(parseRunJson(bytes, QStringLiteral("limits.json"), &checked, &error), qPrintable(error));
+        QElapsedTimer timer;
+        timer.start();
+        const QByteArray html = ReportWriter::renderRun(checked, ReportWriter::Format::Html);
+        QVERIFY(!html.isEmpty());
+        QVERIFY(parseHtml(html).error.isEmpty());
+        const QByteArray diff = ReportWriter::renderComparison(checked, m_a, ReportWriter::Format::Html);
+        QVERIFY(!diff.isEmpty());
+        qInfo("rendered a report and a comparison at the limits in %lld ms", timer.elapsed());
+        QVERIFY(timer.elapsed() < 120000);
+    }
+
+    // Issue 11 #2, the GUI side: an export (or any report) into a FIFO fails cleanly and leaves it a FIFO.
+    void exportIntoAFifoFails()
+    {
+        const QString fifo = m_dir.filePath(QStringLiteral("export-fifo.html"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QString error;
+        QVERIFY(!ReportWriter::writeRun(m_a, fifo, &error));
+        QVERIFY2(error.contains(fifo) && error.contains(QStringLiteral("FIFO")), qPrintable(error));
+        QVERIFY(!writeFileAtomically(fifo, "{}", &error));
+        QVERIFY2(error.contains(QStringLiteral("FIFO")), qPrintable(error));
+        struct stat st = {};
+        QVERIFY(::lstat(QFile::encodeName(fifo).constData(), &st) == 0 && S_ISFIFO(st.st_mode));
+        // A directory is not replaced either.
+        QVERIFY(!writeFileAtomically(m_dir.path(), "{}", &error));
+        QVERIFY(QFileInfo(m_dir.path()).isDir());
     }
 
     void guiExportFinishedAndMidRun()
