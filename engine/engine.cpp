@@ -480,6 +480,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     Phase phase = Phase::Idle;
     bool stopRequested = false;
     bool cancelRequested = false;
+    ProcsDomain *startingProcs = nullptr; // while start() waits for the workers: a stop interrupts it
     std::int64_t t0 = 0;
     std::int64_t endNs = 0;
     std::int64_t endedNs = 0;
@@ -546,8 +547,17 @@ bool Engine::start(QString *error)
         for (const TaskClass &c : s.classes)
             for (const Stage &st : c.stages)
                 po.eager = po.eager || st.domain == DomainKind::Procs;
-        d->domains[std::size_t(DomainKind::Procs)]
-            = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+        auto procs = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+        // From here a stop (Ctrl+C while thousands of workers are born) interrupts the start-up.
+        bool stopped = false;
+        {
+            std::lock_guard lk(d->ctlMutex);
+            d->startingProcs = procs.get();
+            stopped = d->stopRequested;
+        }
+        if (stopped)
+            procs->abortStart();
+        d->domains[std::size_t(DomainKind::Procs)] = std::move(procs);
     }
     for (auto &dom : d->domains)
         if (dom)
@@ -566,29 +576,46 @@ bool Engine::start(QString *error)
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
-    d->phase = Phase::Running;
-    d->generator->start(d->t0, d->endNs);
+    bool stoppedEarly = false;
+    {
+        std::lock_guard lk(d->ctlMutex);
+        d->startingProcs = nullptr;
+        d->phase = Phase::Running;
+        stoppedEarly = d->stopRequested;
+    }
+    // Stopped during start-up: no arrival at all; the monitor ends the run at once.
+    if (!stoppedEarly)
+        d->generator->start(d->t0, d->endNs);
     d->monitorThread = std::thread([this] { d->monitor(); });
     return true;
 }
 
 void Engine::requestStop()
 {
+    ProcsDomain *starting = nullptr;
     {
         std::lock_guard lk(d->ctlMutex);
         d->stopRequested = true;
+        starting = d->phase == Phase::Idle ? d->startingProcs : nullptr;
     }
     d->ctlCv.notify_all();
+    // start() is still waiting for the worker processes (another thread: a signal handler's reader).
+    if (starting)
+        starting->abortStart();
 }
 
 void Engine::cancelNow()
 {
+    ProcsDomain *starting = nullptr;
     {
         std::lock_guard lk(d->ctlMutex);
         d->stopRequested = true;
         d->cancelRequested = true;
+        starting = d->phase == Phase::Idle ? d->startingProcs : nullptr;
     }
     d->ctlCv.notify_all();
+    if (starting)
+        starting->abortStart();
 }
 
 bool Engine::isRunning() const
