@@ -46,11 +46,33 @@ case "$mode" in
     exec "$build/app/hybridscope" "${@:-default}"
     ;;
   test)
-    # poppler-utils: the report test renders PDF pages with pdftoppm.
-    install_missing "${packages[@]}" poppler-utils
+    # poppler-utils: the report test renders PDF pages with pdftoppm. clang and its runtime
+    # (libclang-rt-14-dev: ASan, UBSan, libFuzzer) build the fuzz targets.
+    install_missing "${packages[@]}" poppler-utils clang libclang-rt-14-dev
+    # Three trees, each with every warning an error:
+    #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
+    #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz
+    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 45 s);
+    #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests.
+    # The sanitized trees skip tst_lessons, whose claims are timing figures a 2-15x slower build
+    # does not keep (the engine paths it uses are covered by the other engine tests).
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
-    cd "$build"
-    exec ctest --output-on-failure --timeout 600 -j 1
+    (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
+
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    cmake -S . -B "$build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+      -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_BUILD_GUI=OFF \
+      -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-45}" -DBUILD_TESTING=ON -DHS_WERROR=ON
+    cmake --build "$build-fuzz" -j "$jobs"
+    (cd "$build-fuzz" && ctest --output-on-failure --timeout 900 -j 1 -L 'engine|fuzzrun' -E '^tst_lessons$')
+
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
+    cmake -S . -B "$build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZER=tsan \
+      -DHS_BUILD_GUI=OFF -DBUILD_TESTING=ON -DHS_WERROR=ON
+    cmake --build "$build-tsan" -j "$jobs"
+    cd "$build-tsan"
+    exec ctest --output-on-failure --timeout 600 -j 1 -L engine -E '^(tst_lessons|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
