@@ -92,9 +92,9 @@ void ProcsDomain::initialSpawnDone()
 bool ProcsDomain::waitUntilStarted(std::int64_t timeoutNs)
 {
     std::unique_lock lk(m_startMu);
-    return m_startCv.wait_for(lk, std::chrono::nanoseconds(timeoutNs),
-               [this] { return m_startsPending <= 0 || m_launchAbort.load(std::memory_order_acquire); })
-        && m_startsPending <= 0;
+    return m_startCv.wait_for(lk, std::chrono::nanoseconds(timeoutNs), [this] {
+        return m_startsPending <= 0 || m_launchAbort.load(std::memory_order_acquire);
+    }) && m_startsPending <= 0;
 }
 
 void ProcsDomain::abortStart()

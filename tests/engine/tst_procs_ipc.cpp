@@ -526,7 +526,6 @@ void TestProcsIpc::shmSweepRemovesOnlyDeadOwners()
     QVERIFY(removed >= 1);
 }
 
-
 // The seed corpus of tests/fuzz/fuzz_ipc.cpp: valid frames of every type, whole and as bare fields,
 // and a stream of them. Compared here so that a change of the format cannot leave the fuzzer seeded
 // with frames it refuses at the first byte; HS_WRITE_FUZZ_CORPUS=1 rewrites them.
@@ -574,9 +573,11 @@ void TestProcsIpc::fuzzCorpusIsCurrent()
             QVERIFY2(f.open(QIODevice::WriteOnly) && f.write(data) == data.size(), qPrintable(f.fileName()));
             continue;
         }
-        QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName() + QStringLiteral(": run with HS_WRITE_FUZZ_CORPUS=1")));
+        QVERIFY2(f.open(QIODevice::ReadOnly),
+            qPrintable(f.fileName() + QStringLiteral(": run with HS_WRITE_FUZZ_CORPUS=1")));
         QVERIFY2(f.readAll() == data,
-            qPrintable(f.fileName() + QStringLiteral(" is not the current format: rewrite with HS_WRITE_FUZZ_CORPUS=1")));
+            qPrintable(
+                f.fileName() + QStringLiteral(" is not the current format: rewrite with HS_WRITE_FUZZ_CORPUS=1")));
     }
 }
 

@@ -488,7 +488,8 @@ void TestProcsWorker::mutatedFramesEndTheWorkerCleanly()
         WorkerProcess w;
         QString error;
         QVERIFY2(w.start(launchOf(), &error), qPrintable(error));
-        QCOMPARE(::send(w.socketFd(), bytes.constData(), std::size_t(bytes.size()), MSG_NOSIGNAL), ssize_t(bytes.size()));
+        QCOMPARE(
+            ::send(w.socketFd(), bytes.constData(), std::size_t(bytes.size()), MSG_NOSIGNAL), ssize_t(bytes.size()));
         ::shutdown(w.socketFd(), SHUT_WR);
         QVERIFY(waitReadable(w.socketFd(), 10000));
         const QString why = w.checkIdle();

@@ -99,8 +99,8 @@ void reply(const std::uint8_t *data, std::size_t size)
     StageReply m;
     if (decodeReply(data, size, &m) != FrameError::Ok)
         return;
-    require(m.workStartNs >= 0 && m.workEndNs >= m.workStartNs && m.gilWaitNs >= 0
-        && m.payloadOut <= kMaxPayloadBytes && std::size_t(m.reason.size()) <= kMaxTextBytes);
+    require(m.workStartNs >= 0 && m.workEndNs >= m.workStartNs && m.gilWaitNs >= 0 && m.payloadOut <= kMaxPayloadBytes
+        && std::size_t(m.reason.size()) <= kMaxTextBytes);
     const QByteArray e = encodeReply(m);
     require(sameBytes(e, data, size));
     StageReply again;
@@ -129,7 +129,8 @@ void stream(const std::uint8_t *data, std::size_t size)
         }
         case FrameType::Stage: {
             StageRequest m;
-            if (decodeStage(meta, h.metaBytes, &m) == FrameError::Ok && checkStageFrame(h, m, haveShm) == FrameError::Ok)
+            if (decodeStage(meta, h.metaBytes, &m) == FrameError::Ok
+                && checkStageFrame(h, m, haveShm) == FrameError::Ok)
                 require(h.payloadBytes == (m.shm ? 0 : m.payloadIn));
             break;
         }

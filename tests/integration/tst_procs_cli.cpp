@@ -210,8 +210,8 @@ void TestProcsCli::terminalCtrlCDrainsWorkers()
     const QString json = dir.filePath(QStringLiteral("report.json"));
     QProcess cli;
     startInOwnGroup(cli,
-        { QStringLiteral("run"), scenario, QStringLiteral("--duration"), QStringLiteral("60s"), QStringLiteral("--drain"),
-            QStringLiteral("60s"), QStringLiteral("--json"), json });
+        { QStringLiteral("run"), scenario, QStringLiteral("--duration"), QStringLiteral("60s"),
+            QStringLiteral("--drain"), QStringLiteral("60s"), QStringLiteral("--json"), json });
     QVERIFY(cli.waitForStarted(10000));
     const pid_t engine = pid_t(cli.processId());
     // The progress line at t=1 s: both workers have had stages in flight since the start.
