@@ -16,11 +16,16 @@
 #include <QHash>
 #include <QJsonDocument>
 #include <QSet>
-#include <QSocketNotifier>
 #include <QTimer>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <utility>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,13 +45,84 @@ void err(const QString &s)
     std::fflush(stderr);
 }
 
-int g_signalPipe[2] = { -1, -1 }; // written by the signal handler, read by the event loop
+int g_signalPipe[2] = { -1, -1 }; // written by the signal handler, read by a SignalWatcher
 
 void onSignal(int)
 {
+    const int saved = errno;
     const char c = 1;
     [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &c, 1);
+    errno = saved;
 }
+
+/**
+ * SIGINT/SIGTERM during `run`: the first stops gracefully (arrivals stop, in-flight tasks drain),
+ * every later one cancels at once. The handler only writes a byte; a thread of its own reads them,
+ * one signal a byte, so that a signal acts even while Engine::start() holds the main thread (the
+ * birth of thousands of worker processes takes seconds) and two quick signals count as two.
+ */
+class SignalWatcher {
+public:
+    explicit SignalWatcher(Engine &engine)
+        : m_engine(engine)
+    {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) != 0) {
+            err(QStringLiteral("hybridscope run: cannot watch for Ctrl+C: %1\n")
+                    .arg(QString::fromLocal8Bit(std::strerror(errno))));
+            return;
+        }
+        m_thread = std::thread([this] { watch(); });
+        struct sigaction sa = {};
+        sa.sa_handler = onSignal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+    }
+    ~SignalWatcher()
+    {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (m_thread.joinable()) {
+            const char quit = 0;
+            [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &quit, 1);
+            m_thread.join();
+        }
+        for (int &fd : g_signalPipe)
+            if (fd >= 0)
+                ::close(std::exchange(fd, -1));
+    }
+    SignalWatcher(const SignalWatcher &) = delete;
+    SignalWatcher &operator=(const SignalWatcher &) = delete;
+
+private:
+    void watch()
+    {
+        int count = 0;
+        for (;;) {
+            char buf[16];
+            const ssize_t n = ::read(g_signalPipe[0], buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return;
+            for (ssize_t i = 0; i < n; ++i) {
+                if (buf[i] == 0)
+                    return;
+                if (++count == 1) {
+                    err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
+                    m_engine.requestStop();
+                } else if (count == 2) {
+                    err(QStringLiteral("\ncancelling\n"));
+                    m_engine.cancelNow();
+                }
+            }
+        }
+    }
+
+    Engine &m_engine;
+    std::thread m_thread;
+};
 
 const char *kUsage = R"(usage:
   hybridscope [SCENARIO] [--run]        open the GUI (the built-in default scenario when none)
@@ -395,26 +471,9 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
     Engine engine(s, engineOptions);
     QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
 
-    // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once.
-    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe);
-    QSocketNotifier sn { qintptr(g_signalPipe[0]), QSocketNotifier::Read };
-    int signalCount = 0;
-    QObject::connect(&sn, &QSocketNotifier::activated, &engine, [&] {
-        char buf[16];
-        [[maybe_unused]] const auto n = ::read(g_signalPipe[0], buf, sizeof buf);
-        if (++signalCount == 1) {
-            err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
-            engine.requestStop();
-        } else {
-            err(QStringLiteral("\ncancelling\n"));
-            engine.cancelNow();
-        }
-    });
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once; also during start().
+    std::optional<SignalWatcher> signalWatch;
+    signalWatch.emplace(engine);
 
     QTimer progress;
     if (!ra.quiet) {
@@ -446,10 +505,7 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
     }
     QCoreApplication::exec();
     progress.stop();
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    ::close(g_signalPipe[0]);
-    ::close(g_signalPipe[1]);
+    signalWatch.reset();
     if (!ra.quiet)
         err(QStringLiteral("\n"));
 

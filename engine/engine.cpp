@@ -532,6 +532,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     Phase phase = Phase::Idle;
     bool stopRequested = false;
     bool cancelRequested = false;
+    ProcsDomain *startingProcs = nullptr; // while start() waits for the workers: a stop interrupts it
     std::int64_t t0 = 0;
     std::int64_t endNs = 0;
     std::int64_t endedNs = 0;
@@ -601,8 +602,17 @@ bool Engine::start(QString *error)
         po.verifyPayloads = d->options.verifyPayloads;
         // Worker processes start with the run when it uses them; otherwise at the first stage routed there.
         po.eager = procsUsed;
-        d->domains[std::size_t(DomainKind::Procs)]
-            = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+        auto procs = std::make_unique<ProcsDomain>(*d, *d, s.domain(DomainKind::Procs), threshold, std::move(po));
+        // From here a stop (Ctrl+C while thousands of workers are born) interrupts the start-up.
+        bool stopped = false;
+        {
+            std::lock_guard lk(d->ctlMutex);
+            d->startingProcs = procs.get();
+            stopped = d->stopRequested;
+        }
+        if (stopped)
+            procs->abortStart();
+        d->domains[std::size_t(DomainKind::Procs)] = std::move(procs);
     }
     for (auto &dom : d->domains)
         if (dom) {
@@ -626,50 +636,71 @@ bool Engine::start(QString *error)
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
-    try {
-        d->generator->start(d->t0, d->endNs);
-    } catch (const std::system_error &e) {
-        d->generator.reset();
-        stopAll();
-        if (error)
-            *error = QStringLiteral("cannot start the load generator's thread: ") + QString::fromUtf8(e.what());
-        return false;
+    bool stoppedEarly = false;
+    {
+        std::lock_guard lk(d->ctlMutex);
+        d->startingProcs = nullptr;
+        d->phase = Phase::Running;
+        stoppedEarly = d->stopRequested;
     }
-    d->phase = Phase::Running;
+    auto failStart = [this, error, &stopAll](const QString &what, const std::system_error &e) {
+        for (auto &dom : d->domains)
+            if (dom)
+                dom->cancelAll();
+        stopAll();
+        {
+            std::lock_guard lk(d->ctlMutex);
+            d->phase = Phase::Idle;
+        }
+        if (error)
+            *error = what + QString::fromUtf8(e.what());
+        return false;
+    };
+    // Stopped during start-up: no arrival at all; the monitor ends the run at once.
+    if (!stoppedEarly) {
+        try {
+            d->generator->start(d->t0, d->endNs);
+        } catch (const std::system_error &e) {
+            d->generator.reset();
+            return failStart(QStringLiteral("cannot start the load generator's thread: "), e);
+        }
+    }
     try {
         d->monitorThread = std::thread([this] { d->monitor(); });
     } catch (const std::system_error &e) {
         d->generator->stop();
         d->generator->join();
-        for (auto &dom : d->domains)
-            if (dom)
-                dom->cancelAll();
-        stopAll();
-        d->phase = Phase::Idle;
-        if (error)
-            *error = QStringLiteral("cannot start the engine's monitor thread: ") + QString::fromUtf8(e.what());
-        return false;
+        return failStart(QStringLiteral("cannot start the engine's monitor thread: "), e);
     }
     return true;
 }
 
 void Engine::requestStop()
 {
+    ProcsDomain *starting = nullptr;
     {
         std::lock_guard lk(d->ctlMutex);
         d->stopRequested = true;
+        starting = d->phase == Phase::Idle ? d->startingProcs : nullptr;
     }
     d->ctlCv.notify_all();
+    // start() is still waiting for the worker processes (another thread: a signal handler's reader).
+    if (starting)
+        starting->abortStart();
 }
 
 void Engine::cancelNow()
 {
+    ProcsDomain *starting = nullptr;
     {
         std::lock_guard lk(d->ctlMutex);
         d->stopRequested = true;
         d->cancelRequested = true;
+        starting = d->phase == Phase::Idle ? d->startingProcs : nullptr;
     }
     d->ctlCv.notify_all();
+    if (starting)
+        starting->abortStart();
 }
 
 bool Engine::isRunning() const

@@ -387,6 +387,13 @@ FrameError decodeReply(const unsigned char *p, std::size_t len, StageReply *out)
     return e;
 }
 
+FrameError checkStageFrame(const FrameHeader &h, const StageRequest &m, bool haveShm)
+{
+    if (h.type != FrameType::Stage || m.shm != haveShm || h.payloadBytes != (m.shm ? 0 : m.payloadIn))
+        return FrameError::BadValue;
+    return FrameError::Ok;
+}
+
 QByteArray frame(FrameType type, const QByteArray &meta, const QByteArray &payload)
 {
     QByteArray out(qsizetype(kHeaderSize), Qt::Uninitialized);

@@ -113,6 +113,10 @@ FrameError decodeHello(const unsigned char *p, std::size_t len, Hello *out);
 FrameError decodeStage(const unsigned char *p, std::size_t len, StageRequest *out);
 FrameError decodeReply(const unsigned char *p, std::size_t len, StageReply *out);
 
+/// The worker's check of a stage frame beyond its fields: it must be a Stage frame, travel the
+/// way the worker was started (`haveShm`), and carry exactly its payload in inline.
+FrameError checkStageFrame(const FrameHeader &h, const StageRequest &m, bool haveShm);
+
 /// A whole frame in one buffer (small frames, tests): header + meta + payload.
 QByteArray frame(FrameType type, const QByteArray &meta, const QByteArray &payload = {});
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -31,6 +32,7 @@ struct ProcsDomain::Slot {
     // Owner thread only:
     WorkerProcess proc;
     bool replace = false; // the process was lost: spawn a replacement
+    bool replaceLater = false; // lost while idle, unproven: the next stage spawns its replacement
     QString launchError;
 };
 
@@ -91,7 +93,43 @@ void ProcsDomain::initialSpawnDone()
 bool ProcsDomain::waitUntilStarted(std::int64_t timeoutNs)
 {
     std::unique_lock lk(m_startMu);
-    return m_startCv.wait_for(lk, std::chrono::nanoseconds(timeoutNs), [this] { return m_startsPending <= 0; });
+    return m_startCv.wait_for(lk, std::chrono::nanoseconds(timeoutNs), [this] {
+        return m_startsPending <= 0 || m_launchAbort.load(std::memory_order_acquire);
+    }) && m_startsPending <= 0;
+}
+
+void ProcsDomain::abortStart()
+{
+    {
+        // Under the lock: a waiter between its predicate and its sleep cannot miss the notify.
+        std::lock_guard lk(m_startMu);
+        m_launchAbort.store(true, std::memory_order_release);
+    }
+    m_startCv.notify_all();
+    m_ticketCv.notify_all();
+    // Owners waiting for a hello look at the flag when their eventfd is readable.
+    std::lock_guard lk(m_mu);
+    for (auto &s : m_slots)
+        wake(*s);
+}
+
+bool ProcsDomain::takeLaunchTicket()
+{
+    std::unique_lock lk(m_startMu);
+    m_ticketCv.wait(lk, [this] { return m_launchTickets > 0 || m_launchAbort.load(std::memory_order_acquire); });
+    if (m_launchAbort.load(std::memory_order_acquire))
+        return false;
+    --m_launchTickets;
+    return true;
+}
+
+void ProcsDomain::returnLaunchTicket()
+{
+    {
+        std::lock_guard lk(m_startMu);
+        ++m_launchTickets;
+    }
+    m_ticketCv.notify_one();
 }
 
 bool ProcsDomain::addSlotLocked(bool spawnNow)
@@ -131,6 +169,8 @@ void ProcsDomain::stop()
     }
     cancelAll();
     waitIdle(10 * kNsPerSec);
+    // Owners still waiting for a launch ticket or a hello (a pool growing by thousands) give up.
+    abortStart();
     std::vector<std::unique_ptr<Slot>> owners;
     {
         std::lock_guard lk(m_mu);
@@ -249,7 +289,7 @@ void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
     prepareEngineThread(name);
     setCurrentDomain(this);
     if (spawnNow && !isBroken())
-        spawn(s);
+        spawn(s, true);
     if (s.number < m_initialSlots)
         initialSpawnDone();
     for (;;) {
@@ -314,11 +354,18 @@ void ProcsDomain::idleWait(Slot &s)
     }
     if (n == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
         // Nothing was asked of it: the worker died while idle (or spoke out of turn). No stage fails.
+        // It said hello, so the binary works: its death is not a fault (killing idle workers must
+        // never break the pool for other stages). Speaking out of turn is.
+        const bool proven = s.proc.replies() > 0 || nowNs() - s.proc.readyNs() >= kProvenLifeNs;
         bool protocolError = false;
         const QString why = s.proc.checkIdle(&protocolError);
         if (!why.isEmpty()) {
             const bool requested = s.proc.lastEnd() && s.proc.lastEnd()->requested;
-            workerLost(s, why + QStringLiteral(" (while idle)"), !protocolError && !requested);
+            workerLost(s, why + QStringLiteral(" (while idle)"), !protocolError && !requested, protocolError);
+            if (!protocolError && !proven) {
+                s.replace = false;
+                s.replaceLater = true;
+            }
         }
     }
     settle(s);
@@ -342,34 +389,47 @@ std::optional<StageJob> ProcsDomain::runOne(Slot &s, StageJob job)
     return next;
 }
 
-bool ProcsDomain::spawn(Slot &s)
+bool ProcsDomain::spawn(Slot &s, bool initial)
 {
     WorkerLaunch launch;
     launch.program = m_opts.workerPath;
     launch.extraArgs = m_opts.workerArgs;
     launch.sharedMemory = m_shm;
     launch.helloTimeoutNs = m_opts.helloTimeoutNs;
+    launch.abort = &m_launchAbort;
+    launch.wakeFd = s.wakeFd;
+    // A pool born at once (start, or a resize by thousands) takes turns; a replacement or a stage's
+    // own launch does not wait behind it.
+    if (initial && !takeLaunchTicket()) {
+        s.launchError = QStringLiteral("launch cancelled");
+        return false;
+    }
     QString error;
     const bool ok = s.proc.start(launch, &error);
+    if (initial)
+        returnLaunchTicket();
     publishPid(s);
     if (ok) {
         s.launchError.clear();
         return true;
     }
     s.launchError = error;
+    if (m_launchAbort.load(std::memory_order_acquire))
+        return false; // interrupted, not failed
     m_remote.procsEvent(QStringLiteral("procs: ") + error);
     noteFault(error);
     return false;
 }
 
-void ProcsDomain::workerLost(Slot &s, const QString &reason, bool crashed)
+void ProcsDomain::workerLost(Slot &s, const QString &reason, bool crashed, bool fault)
 {
     publishPid(s);
     if (crashed)
         m_crashes.fetch_add(1, std::memory_order_relaxed);
     m_remote.procsEvent(QStringLiteral("procs: ") + reason);
     s.replace = true;
-    noteFault(reason);
+    if (fault)
+        noteFault(reason);
 }
 
 void ProcsDomain::noteFault(const QString &reason)
@@ -430,8 +490,12 @@ WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
 {
     if (isBroken())
         return WorkResult { WorkStatus::Failed, brokenReason() };
-    if (!s.proc.isRunning() && !spawn(s))
-        return WorkResult { WorkStatus::Failed, isBroken() ? brokenReason() : s.launchError };
+    if (!s.proc.isRunning()) {
+        if (!spawn(s))
+            return WorkResult { WorkStatus::Failed, isBroken() ? brokenReason() : s.launchError };
+        if (std::exchange(s.replaceLater, false))
+            m_restarts.fetch_add(1, std::memory_order_relaxed);
+    }
 
     RemoteStage rs = m_remote.remoteStage(job);
     ipc::StageRequest req;

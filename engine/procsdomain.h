@@ -73,8 +73,10 @@ struct ProcsOptions {
  * memory with `transfer: shm`) and waits for the reply without ever blocking on a dead or stuck
  * worker. A worker lost mid-stage fails only that stage, with a readable reason, and is replaced;
  * one lost while idle fails nothing. A stage past its timeout fails with "timeout" and its worker
- * gets SIGTERM, then SIGKILL after 500 ms. A fault is a worker that died on its own (counted in
- * `crashes`), one killed for a protocol error, or a launch that failed; a timeout is not. More than
+ * gets SIGTERM, then SIGKILL after 500 ms. A fault is a worker that died on its own mid-stage
+ * (counted in `crashes`), one killed for a protocol error, or a launch that failed; a timeout is
+ * not, and neither is the death of an idle worker (counted in `crashes` and replaced, but it had
+ * said hello: the binary works, and killing idle workers must not cost other stages). More than
  * five faults within ten seconds mark the pool broken: every stage then fails fast with "pool
  * unavailable: ..." (and the reason of the last fault). `restarts` counts replacements. stop()
  * drains, then terminates every worker: no child and no zombie remain.
@@ -95,9 +97,23 @@ public:
         ProcsOptions options);
     ~ProcsDomain() override;
 
+    /// Workers born at once: with thousands, the rest wait their turn, so an interrupted start-up
+    /// has only these few to finish or kill.
+    static constexpr int kConcurrentLaunches = 8;
+    /// A worker that dies while idle before it answered a stage and this soon after its hello is
+    /// replaced when a stage needs it, not at once: a binary that dies right after its hello
+    /// cannot make the pool respawn in a tight loop.
+    static constexpr std::int64_t kProvenLifeNs = 500'000'000;
+
     /// Waits, bounded, until the workers spawned by start() said hello or failed to launch, so a
-    /// run's clock does not start while the pool is still being born. True when all are settled.
+    /// run's clock does not start while the pool is still being born. True when all are settled;
+    /// returns early after abortStart().
     bool waitUntilStarted(std::int64_t timeoutNs);
+    /// Interrupts the start-up (any thread, also before start()): workers not yet spawned are not,
+    /// waits for hellos end and those workers are terminated, waitUntilStarted() returns. Not a
+    /// fault. Stages that need a worker afterwards fail with "launch cancelled": call it only when
+    /// no stage will come.
+    void abortStart();
     bool start(QString *error) override;
     void stop() override;
 
@@ -124,9 +140,11 @@ private:
     void idleWait(Slot &s);
     std::optional<StageJob> runOne(Slot &s, StageJob job);
     WorkResult runRemote(Slot &s, StageJob &job);
-    bool spawn(Slot &s);
+    bool spawn(Slot &s, bool initial = false);
+    bool takeLaunchTicket();
+    void returnLaunchTicket();
     void settle(Slot &s);
-    void workerLost(Slot &s, const QString &reason, bool crashed);
+    void workerLost(Slot &s, const QString &reason, bool crashed, bool fault = true);
     void noteFault(const QString &reason);
     bool isBroken() const;
     bool retiring(Slot &s);
@@ -152,6 +170,10 @@ private:
     std::mutex m_startMu;
     std::condition_variable m_startCv;
     int m_startsPending = 0; // workers spawned by start() that have not said hello or failed yet
+    int m_launchTickets = kConcurrentLaunches; // under m_startMu
+    std::condition_variable m_ticketCv;
+    // Set by abortStart() and stop(): launches are given up (owners wait for it on their wakeFd).
+    std::atomic<bool> m_launchAbort { false };
 };
 
 } // namespace hs

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include <sys/prctl.h>
@@ -31,6 +32,7 @@ QString workerExitCodeText(int code)
     case WorkerExitCode::ConnectionLost: return QStringLiteral("connection lost");
     case WorkerExitCode::SharedMemory: return QStringLiteral("shared memory unavailable");
     case WorkerExitCode::ParentGone: return QStringLiteral("engine gone");
+    case WorkerExitCode::OutOfMemory: return QStringLiteral("out of memory");
     }
     return {};
 }
@@ -204,10 +206,15 @@ WorkResult runWork(const ipc::StageRequest &req, double seconds, std::int64_t *g
 // A buffer that grows without zero-filling (a payload is overwritten right away).
 class Buffer {
 public:
+    /// Null when there is no memory for it (a tight ulimit): the worker then exits with a reason.
     unsigned char *ensure(std::size_t n)
     {
         if (n > m_cap) {
-            m_data.reset(new unsigned char[n]);
+            m_data.reset();
+            m_cap = 0;
+            m_data.reset(new (std::nothrow) unsigned char[n]);
+            if (!m_data)
+                return nullptr;
             m_cap = n;
         }
         return m_data.get();
@@ -250,6 +257,9 @@ int workerMain(int argc, char **argv)
     if (opt.parent > 0 && ::getppid() != pid_t(opt.parent))
         return exitWith(WorkerExitCode::ParentGone);
     std::signal(SIGPIPE, SIG_IGN);
+    // The worker has a process group of its own, in the background of the engine's terminal: a
+    // message on stderr must not stop it there (SIGTTOU, when the terminal has `stty tostop`).
+    std::signal(SIGTTOU, SIG_IGN);
     if (opt.ignoreSigterm)
         std::signal(SIGTERM, SIG_IGN);
     prepareEngineThread("hs-worker");
@@ -295,8 +305,8 @@ int workerMain(int argc, char **argv)
             return exitWith(WorkerExitCode::ConnectionLost);
         ipc::StageRequest req;
         e = ipc::decodeStage(meta.data(), meta.size(), &req);
-        if (e == ipc::FrameError::Ok && (req.shm != bool(shm) || hdr.payloadBytes != (req.shm ? 0 : req.payloadIn)))
-            e = ipc::FrameError::BadValue;
+        if (e == ipc::FrameError::Ok)
+            e = ipc::checkStageFrame(hdr, req, bool(shm));
         if (e != ipc::FrameError::Ok) {
             std::fprintf(stderr, "hybridscope-worker: protocol error: %s\n", qPrintable(ipc::frameErrorText(e)));
             return exitWith(WorkerExitCode::ProtocolError);
@@ -312,6 +322,11 @@ int workerMain(int argc, char **argv)
             payload = shm->data();
         } else if (req.payloadIn) {
             unsigned char *buf = in.ensure(std::size_t(req.payloadIn));
+            if (!buf) {
+                std::fprintf(stderr, "hybridscope-worker: no memory for a payload of %llu bytes\n",
+                    static_cast<unsigned long long>(req.payloadIn));
+                return exitWith(WorkerExitCode::OutOfMemory);
+            }
             if (readExactly(fd, buf, std::size_t(req.payloadIn)) != ReadStatus::Ok)
                 return exitWith(WorkerExitCode::ConnectionLost);
             payload = buf;
@@ -349,6 +364,11 @@ int workerMain(int argc, char **argv)
                 dst = shm->data(); // mapped to at least shmSize >= payloadOut (checked by decodeStage)
             } else {
                 dst = out.ensure(std::size_t(req.payloadOut));
+                if (!dst) {
+                    std::fprintf(stderr, "hybridscope-worker: no memory for a payload of %llu bytes\n",
+                        static_cast<unsigned long long>(req.payloadOut));
+                    return exitWith(WorkerExitCode::OutOfMemory);
+                }
             }
             std::memset(dst, req.outFill, std::size_t(req.payloadOut));
             outData = dst;

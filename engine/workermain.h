@@ -12,6 +12,7 @@ enum class WorkerExitCode : int {
     ConnectionLost = 66, ///< the connection broke mid-frame
     SharedMemory = 67, ///< the shared-memory segment could not be opened or mapped
     ParentGone = 68, ///< the engine died before the worker was up
+    OutOfMemory = 69, ///< no memory for a stage's payload
 };
 
 /// "protocol error" for 65 and so on; empty for codes that are not WorkerExitCode values.

@@ -140,6 +140,13 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     m_end.reset();
     m_termSentNs = 0;
     m_requested = false;
+    m_readyNs = 0;
+    m_replies = 0;
+    if (launch.abort && launch.abort->load(std::memory_order_acquire)) {
+        if (error)
+            *error = QStringLiteral("launch cancelled");
+        return false;
+    }
 
     if (launch.sharedMemory) {
         QString shmError;
@@ -178,7 +185,10 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
 
     // Every fd of the engine is close-on-exec; only the child's end is placed at fd 3. Signal
     // dispositions and the mask are reset: an engine thread's blocked or ignored signals must not
-    // make the worker immune to SIGTERM.
+    // make the worker immune to SIGTERM. The worker gets a process group of its own: a terminal's
+    // Ctrl+C (SIGINT to the whole foreground group) is the engine's to handle, by draining the
+    // stages in flight in these workers, not a signal that kills them mid-stage. It still dies
+    // with the engine (PR_SET_PDEATHSIG in workerMain) and is reaped here like any child.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, childEnd, kChildFd);
@@ -193,7 +203,8 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
              SIGBUS, SIGFPE })
         sigaddset(&defaults, sig);
     posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
     pid_t pid = -1;
     const int rc = ::posix_spawn(&pid, program.constData(), &actions, &attr, argv.data(), environ);
@@ -212,7 +223,7 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     m_pidFd = openPidFd(pid);
 
     // Ready means: the hello frame arrived, not that posix_spawn returned.
-    const CallControl ctl { -1, nullptr, nowNs() + launch.helloTimeoutNs };
+    const CallControl ctl { launch.abort ? launch.wakeFd : -1, launch.abort, nowNs() + launch.helloTimeoutNs };
     unsigned char head[ipc::kHeaderSize];
     Io io = recvExact(head, sizeof head, ctl);
     QString why;
@@ -236,11 +247,17 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
             why = QStringLiteral("protocol error in the hello: ") + ipc::frameErrorText(e);
         }
     }
+    bool cancelled = false;
     if (io == Io::TimedOut) {
         terminate();
         why = QStringLiteral("no hello from %1 within %2 ms")
                   .arg(launch.program)
                   .arg(launch.helloTimeoutNs / 1'000'000);
+    } else if (io == Io::Cancelled) {
+        // Start-up was interrupted (Ctrl+C while thousands of workers are born): not a fault.
+        terminate();
+        cancelled = true;
+        why = QStringLiteral("launch cancelled");
     } else if (io != Io::Ok) {
         const ProcessEnd end = reapLost(kTermGraceNs);
         why = end.reason() + QStringLiteral(" before it was ready");
@@ -248,8 +265,14 @@ bool WorkerProcess::start(const WorkerLaunch &launch, QString *error)
     if (!why.isEmpty()) {
         closeFds();
         m_shm.reset();
+        if (cancelled) {
+            if (error)
+                *error = why;
+            return false;
+        }
         return failLaunch(why);
     }
+    m_readyNs = nowNs();
     // Both sides hold the segment now: its name can go, so nothing is left behind even if the engine
     // is killed later.
     if (m_shm)
@@ -575,6 +598,7 @@ CallResult WorkerProcess::call(ipc::StageRequest req, const QByteArray &payloadI
     if (req.verify && r.reply.status == WorkStatus::Ok
         && ipc::checksum(r.payloadOut.constData(), std::size_t(r.payloadOut.size())) != r.reply.outChecksum)
         return protocolError(QStringLiteral("payload out checksum mismatch"));
+    ++m_replies;
     r.sendNs = std::max<std::int64_t>(0, r.reply.workStartNs - t0);
     r.ipcNs = r.sendNs + std::max<std::int64_t>(0, end - r.reply.workEndNs);
     return r;

@@ -38,6 +38,10 @@ struct WorkerLaunch {
     QStringList extraArgs; ///< appended to the command line (tests: --selftest-*)
     bool sharedMemory = false; ///< give the worker a segment for `transfer: shm`
     std::int64_t helloTimeoutNs = 10'000'000'000; ///< ready means: its hello frame arrived
+    /// Gives up (nothing left running, "launch cancelled") once this is true: checked before the
+    /// spawn, and during the wait for the hello whenever `wakeFd` (an eventfd, drained) is readable.
+    const std::atomic<bool> *abort = nullptr;
+    int wakeFd = -1;
 };
 
 /// What a call waits on besides the worker. A readable `wakeFd` (an eventfd, drained by the call)
@@ -94,8 +98,12 @@ public:
     WorkerProcess &operator=(const WorkerProcess &) = delete;
 
     /// Spawns the worker and waits (bounded) for its hello. On failure nothing is left running and
-    /// `error` starts with "launch failed: ".
+    /// `error` starts with "launch failed: " ("launch cancelled" when launch.abort was set).
     bool start(const WorkerLaunch &launch, QString *error);
+    /// CLOCK_MONOTONIC when the running process said hello.
+    std::int64_t readyNs() const { return m_readyNs; }
+    /// Stages the running process answered (any status): it has proved it works.
+    std::uint64_t replies() const { return m_replies; }
     /// Spawned and not yet reaped.
     bool isRunning() const { return m_pid > 0; }
     pid_t pid() const { return m_pid; }
@@ -140,6 +148,8 @@ private:
     std::int64_t m_termSentNs = 0;
     bool m_requested = false;
     std::uint64_t m_seq = 0;
+    std::int64_t m_readyNs = 0;
+    std::uint64_t m_replies = 0;
     std::unique_ptr<ShmSegment> m_shm;
     std::optional<ProcessEnd> m_end;
     QByteArray m_meta; // receive buffer for frame fields, at most ipc::kMaxMetaBytes

@@ -102,6 +102,7 @@ private slots:
     void crashes_data();
     void crashes();
     void deathWhileIdleFailsNothing();
+    void idleDeathsNeverBreakThePool();
     void badReplies_data();
     void badReplies();
     void crashLoopMarksPoolUnavailable();
@@ -298,6 +299,55 @@ void TestProcs::deathWhileIdleFailsNothing()
     QVERIFY2(r.failed() == 0 && r.classes.front().completed >= 3, qPrintable(describe(r)));
     QCOMPARE(procs(r).crashes, std::uint64_t(2));
     QCOMPARE(procs(r).restarts, std::uint64_t(2));
+}
+
+void TestProcs::idleDeathsNeverBreakThePool()
+{
+    // One stage every 1.5 s; in between, all eight workers are idle and get killed, twice: sixteen
+    // deaths with no stage served between them within a second. Each costs a restart, never a stage:
+    // the crash-loop breaker is for workers that fail stages or cannot start, not for idle ones.
+    const auto s = parse("name: idle deaths\n"
+                         "duration: 4s\n"
+                         "seed: 19\n"
+                         "domains:\n"
+                         "  procs: { workers: 8 }\n"
+                         "classes:\n"
+                         "  - name: slow\n"
+                         "    arrival: { process: closed, clients: 1, think: 1.5s }\n"
+                         "    stages:\n"
+                         "      - { name: tick, work: block, time: 5ms, domain: procs }\n");
+    QVERIFY(s);
+    EngineRun run(*s);
+    QVERIFY2(run.start(), qPrintable(run.error()));
+    auto ended = [&] {
+        const ClassResult c = run.engine().result().classes.front();
+        return c.completed + c.failed;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return ended() >= 1; }, kStepBoundMs));
+    std::uint64_t killed = 0;
+    for (int round = 0; round < 2; ++round) {
+        const auto kids = childPids();
+        for (pid_t p : kids)
+            killed += ::kill(p, SIGKILL) == 0 ? 1 : 0;
+        // Every death seen (a worker killed while idle is counted as a crash).
+        QVERIFY2(QTest::qWaitFor([&] { return procs(run.engine().result()).crashes == killed; }, kStepBoundMs),
+            qPrintable(describe(run.engine().result())));
+        // The one that had served a stage is replaced at once (the others when a stage needs them);
+        // the next round kills that replacement too, once it said hello.
+        if (round == 0)
+            QVERIFY2(QTest::qWaitFor([&] { return procs(run.engine().result()).restarts >= 1; }, kStepBoundMs),
+                qPrintable(describe(run.engine().result())));
+    }
+    QVERIFY(killed >= 9);
+    QVERIFY(run.waitFinished(kFinishBoundMs));
+    const RunResult r = run.engine().result();
+    VERIFY_CONSERVED(r);
+    // The stages after the kills ran in new workers: none failed, the pool never became unavailable.
+    QVERIFY2(r.failed() == 0 && r.classes.front().completed >= 3, qPrintable(describe(r)));
+    const bool broke = std::any_of(r.events.begin(), r.events.end(),
+        [](const RunEvent &e) { return e.label.contains(QLatin1String("pool unavailable")); });
+    QVERIFY2(!broke, qPrintable(describe(r)));
+    QVERIFY2(procs(r).restarts >= 2, qPrintable(describe(r)));
 }
 
 void TestProcs::badReplies_data()

@@ -3,6 +3,7 @@
 
 #include "ipc.h"
 #include "shmsegment.h"
+#include "testutil.h"
 #include "workermain.h"
 #include "workerprocess.h"
 
@@ -135,6 +136,7 @@ private slots:
     void shmOwnerOf_data();
     void shmOwnerOf();
     void shmSweepRemovesOnlyDeadOwners();
+    void fuzzCorpusIsCurrent();
 };
 
 void TestProcsIpc::headerRoundTrip()
@@ -416,6 +418,8 @@ void TestProcsIpc::exitReasons_data()
     QTest::newRow("exit 65") << int(W_EXITCODE(int(WorkerExitCode::ProtocolError), 0))
                              << QStringLiteral("worker exited with code 65 (protocol error)");
     QTest::newRow("exit 0") << int(W_EXITCODE(0, 0)) << QStringLiteral("worker exited with code 0 (clean exit)");
+    QTest::newRow("exit 69") << int(W_EXITCODE(int(WorkerExitCode::OutOfMemory), 0))
+                             << QStringLiteral("worker exited with code 69 (out of memory)");
 }
 
 void TestProcsIpc::exitReasons()
@@ -520,6 +524,61 @@ void TestProcsIpc::shmSweepRemovesOnlyDeadOwners()
     QVERIFY(aliveKept);
     QVERIFY(foreignKept);
     QVERIFY(removed >= 1);
+}
+
+// The seed corpus of tests/fuzz/fuzz_ipc.cpp: valid frames of every type, whole and as bare fields,
+// and a stream of them. Compared here so that a change of the format cannot leave the fuzzer seeded
+// with frames it refuses at the first byte; HS_WRITE_FUZZ_CORPUS=1 rewrites them.
+void TestProcsIpc::fuzzCorpusIsCurrent()
+{
+    StageRequest copy;
+    copy.seq = 1;
+    copy.work = WorkKind::Cpu;
+    copy.kernel = CpuKernel::Sha256;
+    copy.verify = true;
+    copy.timeNs = 2'000'000;
+    copy.payloadIn = 16;
+    copy.payloadOut = 8;
+    copy.inChecksum = checksum("0123456789abcdef", 16);
+    copy.tempDir = QByteArrayLiteral("/tmp/hybridscope-seed");
+    StageReply ok;
+    ok.seq = 1;
+    ok.workStartNs = 5'000;
+    ok.workEndNs = 2'005'000;
+    ok.payloadOut = 8;
+    ok.outChecksum = checksum("xxxxxxxx", 8);
+    ok.gilWaitNs = 1'000;
+    const QByteArray hello = encodeHello(Hello { 4242 });
+    const QByteArray helloFrame = frame(FrameType::Hello, hello);
+    const QByteArray stageFrame = frame(FrameType::Stage, encodeStage(copy), QByteArrayLiteral("0123456789abcdef"));
+    const QByteArray replyFrame = frame(FrameType::Result, encodeReply(ok), QByteArrayLiteral("xxxxxxxx"));
+    const std::vector<std::pair<QString, QByteArray>> seeds {
+        { QStringLiteral("hello.bin"), helloFrame },
+        { QStringLiteral("hello-fields.bin"), hello },
+        { QStringLiteral("stage-copy.bin"), stageFrame },
+        { QStringLiteral("stage-shm.bin"), frame(FrameType::Stage, encodeStage(sampleStage())) },
+        { QStringLiteral("stage-fields.bin"), encodeStage(sampleStage()) },
+        { QStringLiteral("reply-ok.bin"), replyFrame },
+        { QStringLiteral("reply-failed.bin"), frame(FrameType::Result, encodeReply(sampleReply())) },
+        { QStringLiteral("reply-fields.bin"), encodeReply(sampleReply()) },
+        { QStringLiteral("stream.bin"), helloFrame + stageFrame + replyFrame },
+    };
+    const QDir dir(test::sourceDir() + QStringLiteral("/tests/fuzz/corpus/ipc"));
+    const bool write = qEnvironmentVariableIntValue("HS_WRITE_FUZZ_CORPUS") == 1;
+    if (write)
+        QVERIFY(dir.mkpath(QStringLiteral(".")));
+    for (const auto &[name, data] : seeds) {
+        QFile f(dir.filePath(name));
+        if (write) {
+            QVERIFY2(f.open(QIODevice::WriteOnly) && f.write(data) == data.size(), qPrintable(f.fileName()));
+            continue;
+        }
+        QVERIFY2(f.open(QIODevice::ReadOnly),
+            qPrintable(f.fileName() + QStringLiteral(": run with HS_WRITE_FUZZ_CORPUS=1")));
+        QVERIFY2(f.readAll() == data,
+            qPrintable(
+                f.fileName() + QStringLiteral(" is not the current format: rewrite with HS_WRITE_FUZZ_CORPUS=1")));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestProcsIpc)

@@ -137,6 +137,7 @@ private slots:
     void garbageFromWorker();
     void garbageFromEngine_data();
     void garbageFromEngine();
+    void mutatedFramesEndTheWorkerCleanly();
     void launchFailures_data();
     void launchFailures();
     void timeoutEscalation_data();
@@ -451,6 +452,52 @@ void TestProcsWorker::garbageFromEngine()
     QCOMPARE(::send(w.socketFd(), bytes.constData(), std::size_t(bytes.size()), MSG_NOSIGNAL), ssize_t(bytes.size()));
     QVERIFY(waitReadable(w.socketFd(), 10000));
     QCOMPARE(w.checkIdle(), QStringLiteral("worker exited with code 65 (protocol error)"));
+}
+
+void TestProcsWorker::mutatedFramesEndTheWorkerCleanly()
+{
+    // A few bytes of a valid stage frame changed, then the connection closed: whatever the change,
+    // the worker refuses the frame (65) or finds it cut short (66). It never crashes, and never
+    // runs what it could not decode. Mutations that still decode to a valid stage are skipped.
+    ipc::StageRequest req = blockStage(0.001);
+    req.seq = 1;
+    req.payloadIn = 8;
+    req.verify = true;
+    req.inChecksum = ipc::checksum("payload!", 8);
+    const QByteArray valid = ipc::frame(ipc::FrameType::Stage, ipc::encodeStage(req), QByteArrayLiteral("payload!"));
+    std::mt19937_64 rng(20261206);
+    int sent = 0;
+    for (int i = 0; i < 300 && sent < 24; ++i) {
+        QByteArray bytes = valid;
+        const int changes = 1 + int(rng() % 3);
+        for (int c = 0; c < changes; ++c)
+            bytes[qsizetype(rng() % std::uint64_t(bytes.size()))] = char(rng());
+        if (rng() % 4 == 0)
+            bytes.truncate(1 + qsizetype(rng() % std::uint64_t(bytes.size() - 1))); // empty would be a clean end
+        // Would the worker take it? Then it is a stage, not a malformed frame: skip it.
+        const auto *p = reinterpret_cast<const unsigned char *>(bytes.constData());
+        ipc::FrameHeader h;
+        ipc::StageRequest m;
+        if (bytes.size() >= qsizetype(ipc::kHeaderSize)
+            && ipc::decodeHeader(p, &h, ipc::kMaxPayloadBytes) == ipc::FrameError::Ok
+            && std::size_t(bytes.size()) >= ipc::kHeaderSize + h.metaBytes
+            && ipc::decodeStage(p + ipc::kHeaderSize, h.metaBytes, &m) == ipc::FrameError::Ok
+            && ipc::checkStageFrame(h, m, false) == ipc::FrameError::Ok)
+            continue;
+        ++sent;
+        WorkerProcess w;
+        QString error;
+        QVERIFY2(w.start(launchOf(), &error), qPrintable(error));
+        QCOMPARE(
+            ::send(w.socketFd(), bytes.constData(), std::size_t(bytes.size()), MSG_NOSIGNAL), ssize_t(bytes.size()));
+        ::shutdown(w.socketFd(), SHUT_WR);
+        QVERIFY(waitReadable(w.socketFd(), 10000));
+        const QString why = w.checkIdle();
+        QVERIFY2(why == QLatin1String("worker exited with code 65 (protocol error)")
+                || why == QLatin1String("worker exited with code 66 (connection lost)"),
+            qPrintable(QStringLiteral("%1 for %2").arg(why, QString::fromLatin1(bytes.toHex()))));
+    }
+    QVERIFY(sent >= 20);
 }
 
 void TestProcsWorker::launchFailures_data()
