@@ -1039,7 +1039,9 @@ Scenario Validator::validate(const YNode &root, bool withLesson)
     s.source = m_file;
     s.domain(DomainKind::Loop).workers = 1;
     s.domain(DomainKind::Threads).workers = 8;
-    s.domain(DomainKind::Tbb).workers = std::clamp(QThread::idealThreadCount(), 1, 4096);
+    // Asked once: it is a system call with a buffer, and lesson checks validate a scenario per step.
+    static const int cores = std::clamp(QThread::idealThreadCount(), 1, 4096);
+    s.domain(DomainKind::Tbb).workers = cores;
     s.domain(DomainKind::Procs).workers = 2;
 
     if (root.type != YNode::Type::Map) {

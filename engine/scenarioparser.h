@@ -50,7 +50,7 @@ public:
     static constexpr int kMaxLessonSteps = 1000;
     /// Lesson steps × YAML nodes of the scenario (without its lesson): each step is checked against
     /// the whole scenario, and this keeps that well under a second.
-    static constexpr qint64 kMaxLessonWork = 2000000;
+    static constexpr qint64 kMaxLessonWork = 300000;
     /// Characters of text that aliases may copy, in all.
     static constexpr qint64 kMaxAliasText = 1024 * 1024;
 
