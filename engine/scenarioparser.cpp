@@ -5,8 +5,8 @@
 
 #include <QFile>
 #include <QHash>
-#include <QSet>
 #include <QRegularExpression>
+#include <QSet>
 #include <QThread>
 
 #include <yaml-cpp/depthguard.h>
@@ -308,8 +308,8 @@ private:
         if (seen != top.keyLines.cend()) {
             if (int(problems.size()) < kMaxErrors)
                 problems.push_back({ e.line, e.column,
-                QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
-                    + QString::number(*seen) + QLatin1Char(')') });
+                    QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
+                        + QString::number(*seen) + QLatin1Char(')') });
             return;
         }
         top.keyLines.insert(e.key, e.line);
@@ -715,14 +715,16 @@ public:
     void error(const YEntry &at, const YNode &cause, const QString &message)
     {
         if (cause.origin > 0 && at.origin == 0)
-            error(0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
+            error(
+                0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
         else
             error(at, message);
     }
     void error(const YNode &at, const YNode &cause, const QString &message)
     {
         if (cause.origin > 0 && at.origin == 0)
-            error(0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
+            error(
+                0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
         else
             error(at, message);
     }
@@ -743,7 +745,8 @@ public:
         } else {
             where = QStringLiteral("first at line ") + QString::number(first.line);
         }
-        error(second, QStringLiteral("duplicate ") + what + QStringLiteral(" (") + where + QStringLiteral("); ") + rule);
+        error(
+            second, QStringLiteral("duplicate ") + what + QStringLiteral(" (") + where + QStringLiteral("); ") + rule);
     }
     void error(const YEntry &e, const QString &message) { error(e.line, e.column, e.origin, message); }
 
@@ -900,7 +903,9 @@ private:
         if (r.zeroAllowed && value == 0)
             return true;
         if (r.leaf == Leaf::Duration && value > 0 && value < kMinPositiveDuration) {
-            error(n, key + QStringLiteral(": ") + quoted(n.text.trimmed()) + QStringLiteral(" is below 1ns, the resolution of the clock; use 0 or at least 1ns"));
+            error(n,
+                key + QStringLiteral(": ") + quoted(n.text.trimmed())
+                    + QStringLiteral(" is below 1ns, the resolution of the clock; use 0 or at least 1ns"));
             return false;
         }
         const QString note = r.note.isEmpty() ? QString() : QStringLiteral(" (") + r.note + QLatin1Char(')');
@@ -1020,7 +1025,8 @@ private:
     void readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step);
     void readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames);
     void readArrival(const YNode &n, const QString &className, Arrival &a);
-    void readStage(const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, const YNode *> &stageNames);
+    void readStage(
+        const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, const YNode *> &stageNames);
 };
 
 void Validator::readSla(const YNode &parent, const QString &rulePath, std::optional<double> &out)
@@ -1830,16 +1836,17 @@ void checkLessonSteps(YNode &root, const QString &sourceName, std::vector<Overri
             QStringLiteral("lesson.steps: ") + message });
     };
     if (steps.size() > std::size_t(ScenarioParser::kMaxLessonSteps)) {
-        limitError(QStringLiteral("%1 steps; a lesson has at most %2").arg(steps.size()).arg(ScenarioParser::kMaxLessonSteps));
+        limitError(
+            QStringLiteral("%1 steps; a lesson has at most %2").arg(steps.size()).arg(ScenarioParser::kMaxLessonSteps));
         return;
     }
     const qint64 nodes = countNodes(root, true);
     if (qint64(steps.size()) * nodes > ScenarioParser::kMaxLessonWork) {
         limitError(QStringLiteral("%1 steps on a scenario of %2 YAML nodes are too many to check (steps × nodes "
                                   "must stay within %3); use fewer steps or a smaller scenario")
-                .arg(steps.size())
-                .arg(nodes)
-                .arg(ScenarioParser::kMaxLessonWork));
+                       .arg(steps.size())
+                       .arg(nodes)
+                       .arg(ScenarioParser::kMaxLessonWork));
         return;
     }
     std::vector<RouteOverride> cumulativeRoutes = routes;

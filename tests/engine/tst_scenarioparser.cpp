@@ -1173,8 +1173,8 @@ void TestScenarioParser::droppedAnchoredValueStaysValid_data()
     QTest::addColumn<int>("line");
     QTest::addColumn<QString>("fragment");
     QTest::newRow("duplicate key's value")
-        << QByteArray("name: x\nname: &c {k0: [v0, {x: y0}], k1: [v1, {x: y1}]}\n\ndescription: *c\nclasses: []\n")
-        << 2 << QStringLiteral("duplicate key \"name\"");
+        << QByteArray("name: x\nname: &c {k0: [v0, {x: y0}], k1: [v1, {x: y1}]}\n\ndescription: *c\nclasses: []\n") << 2
+        << QStringLiteral("duplicate key \"name\"");
     QTest::newRow("anchored key") << QByteArray("&k name: x\ndescription: *k\nclasses: []\n") << 3
                                   << QStringLiteral("classes: expected a list of at least one task class");
     QTest::newRow("anchor inside a dropped complex key")
@@ -1255,13 +1255,15 @@ void TestScenarioParser::multiLineValuesKeepTheirLocation_data()
     QTest::newRow("flow map over lines") << withTop("gil: { enabled: maybe\n  ,\n  switch_interval: \"5\n\n ms\" }\n")
                                          << 7;
     QTest::newRow("quoted key with a break") << withTop("\"sla\\nx\": 1\n") << 7;
-    QTest::newRow("multi-line class name") << QByteArray("name: t\nclasses:\n  - name: \"a\n\n    b\"\n"
-                                                         "    arrival: { process: poisson, rate: 10/s }\n"
-                                                         "    stages: [ { name: s, work: cpu, time: 1ms, domain: threads } ]\n")
-                                           << 3;
-    QTest::newRow("lesson step title") << withTop("lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n"
-                                                  "  steps:\n    - title: |\n        two\n        lines\n"
-                                                  "      set: { domains.threads.workers: 0 }\n")
+    QTest::newRow("multi-line class name")
+        << QByteArray("name: t\nclasses:\n  - name: \"a\n\n    b\"\n"
+                      "    arrival: { process: poisson, rate: 10/s }\n"
+                      "    stages: [ { name: s, work: cpu, time: 1ms, domain: threads } ]\n")
+        << 3;
+    QTest::newRow("lesson step title") << withTop(
+        "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n"
+        "  steps:\n    - title: |\n        two\n        lines\n"
+        "      set: { domains.threads.workers: 0 }\n")
                                        << 14;
 }
 
@@ -1276,7 +1278,8 @@ void TestScenarioParser::multiLineValuesKeepTheirLocation()
         const QString text = e.toString();
         QVERIFY2(!text.contains(QLatin1Char('\n')), qPrintable(text));
         QVERIFY2(e.line > 0 && e.column > 0, qPrintable(text));
-        QVERIFY2(text.startsWith(kSource + QLatin1Char(':') + QString::number(e.line) + QLatin1Char(':')), qPrintable(text));
+        QVERIFY2(
+            text.startsWith(kSource + QLatin1Char(':') + QString::number(e.line) + QLatin1Char(':')), qPrintable(text));
         atLine = atLine || e.line >= line;
     }
     QVERIFY2(atLine, qPrintable(allErrors(r)));
@@ -1290,15 +1293,15 @@ void TestScenarioParser::overrideConsequencesNameTheSet_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<QString>("value");
     QTest::addColumn<QString>("fragment");
-    QTest::newRow("work changed to disk") << QStringLiteral("classes.pipeline.stages.fetch.work")
-                                          << QStringLiteral("disk")
-                                          << QStringLiteral("\"time\" does not apply to a disk stage; a disk stage is sized by bytes (line 9)");
-    QTest::newRow("work changed to block") << QStringLiteral("classes.pipeline.stages.store.work")
-                                           << QStringLiteral("block")
-                                           << QStringLiteral("\"bytes\" does not apply to a block stage");
-    QTest::newRow("process changed to closed") << QStringLiteral("classes.pipeline.arrival.process")
-                                               << QStringLiteral("closed")
-                                               << QStringLiteral("a closed arrival needs \"clients\"");
+    QTest::newRow("work changed to disk")
+        << QStringLiteral("classes.pipeline.stages.fetch.work") << QStringLiteral("disk")
+        << QStringLiteral("\"time\" does not apply to a disk stage; a disk stage is sized by bytes (line 9)");
+    QTest::newRow("work changed to block")
+        << QStringLiteral("classes.pipeline.stages.store.work") << QStringLiteral("block")
+        << QStringLiteral("\"bytes\" does not apply to a block stage");
+    QTest::newRow("process changed to closed")
+        << QStringLiteral("classes.pipeline.arrival.process") << QStringLiteral("closed")
+        << QStringLiteral("a closed arrival needs \"clients\"");
 }
 
 void TestScenarioParser::overrideConsequencesNameTheSet()
@@ -1314,7 +1317,8 @@ void TestScenarioParser::overrideConsequencesNameTheSet()
             continue;
         found = true;
         QCOMPARE(e.file, QStringLiteral("--set"));
-        QVERIFY2(e.message.startsWith(QStringLiteral("--set ") + path + QLatin1Char('=') + value), qPrintable(e.message));
+        QVERIFY2(
+            e.message.startsWith(QStringLiteral("--set ") + path + QLatin1Char('=') + value), qPrintable(e.message));
     }
     QVERIFY2(found, qPrintable(allErrors(r)));
 
@@ -1348,9 +1352,9 @@ void TestScenarioParser::valuesBeyondTheEngineAreRefused_data()
     QTest::newRow("huge duration") << withTop("duration: 1e10s\n") << 7 << QStringLiteral("is too large; at most 24h");
     QTest::newRow("duration below a ns") << withTop("sla: { p99: 1e-12s }\n") << 7
                                          << QStringLiteral("below 1ns, the resolution of the clock");
-    QTest::newRow("timeout below a ns")
-        << withStage("{ name: s, work: cpu, time: 1ms, timeout: 0.5ns, domain: threads }") << 6
-        << QStringLiteral("timeout: \"0.5ns\" is below 1ns");
+    QTest::newRow("timeout below a ns") << withStage(
+        "{ name: s, work: cpu, time: 1ms, timeout: 0.5ns, domain: threads }")
+                                        << 6 << QStringLiteral("timeout: \"0.5ns\" is below 1ns");
     QTest::newRow("time distribution below a ns")
         << withStage("{ name: s, work: cpu, time: exp(1e-3ns), domain: threads }") << 6
         << QStringLiteral("has a value below 1ns");
@@ -1358,9 +1362,9 @@ void TestScenarioParser::valuesBeyondTheEngineAreRefused_data()
                                      << QStringLiteral("values must be at most 1h");
     QTest::newRow("huge payload") << withStage("{ name: s, work: cpu, time: 1ms, payload_in: 2GiB, domain: threads }")
                                   << 6 << QStringLiteral("values must be at most 1GiB");
-    QTest::newRow("huge normal sd")
-        << withStage("{ name: s, work: cpu, time: \"normal(1ms, 1e300s)\", domain: threads }") << 6
-        << QStringLiteral("values must be at most 1h");
+    QTest::newRow("huge normal sd") << withStage(
+        "{ name: s, work: cpu, time: \"normal(1ms, 1e300s)\", domain: threads }")
+                                    << 6 << QStringLiteral("values must be at most 1h");
 }
 
 void TestScenarioParser::valuesBeyondTheEngineAreRefused()
@@ -1397,8 +1401,9 @@ void TestScenarioParser::samplesStayWithinTheField()
     // exp, normal and lognormal have tails beyond any bound: a sample past 1 h of stage time or
     // 1 GiB of payload is what the engine cannot carry (the worker protocol refuses it, the clock
     // overflows), so samples are cut at the field's maximum.
-    const ParseResult r = parse(withStage("{ name: s, work: cpu, time: \"lognormal(1h, 3)\", "
-                                          "payload_in: exp(1GiB), payload_out: \"normal(1GiB, 1GiB)\", domain: procs }"));
+    const ParseResult r
+        = parse(withStage("{ name: s, work: cpu, time: \"lognormal(1h, 3)\", "
+                          "payload_in: exp(1GiB), payload_out: \"normal(1GiB, 1GiB)\", domain: procs }"));
     QVERIFY2(r.ok(), qPrintable(allErrors(r)));
     const hs::Stage &st = r.scenario->classes.at(0).stages.at(0);
     std::mt19937_64 rng(7);
@@ -1450,7 +1455,8 @@ void TestScenarioParser::manyLessonStepsAreLinear()
     // Ten times the steps: about ten times the time (quadratic work would be a hundred times);
     // the slack absorbs a loaded machine and timer granularity.
     QVERIFY2(largeMs < 40 * smallMs + 200,
-        qPrintable(QStringLiteral("%1 steps: %2 ms; %3 steps: %4 ms").arg(most).arg(largeMs).arg(most / 10).arg(smallMs)));
+        qPrintable(
+            QStringLiteral("%1 steps: %2 ms; %3 steps: %4 ms").arg(most).arg(largeMs).arg(most / 10).arg(smallMs)));
 }
 
 void TestScenarioParser::lessonStepLimits()
@@ -1467,7 +1473,8 @@ void TestScenarioParser::lessonStepLimits()
     QByteArray big = "name: big\nclasses:\n";
     for (int c = 0; c < 1500; ++c)
         big += "  - { name: c" + QByteArray::number(c)
-            + ", arrival: { process: poisson, rate: 1/s }, stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } ] }\n";
+            + ", arrival: { process: poisson, rate: 1/s }, stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } ] "
+              "}\n";
     big += "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps:\n";
     QByteArray few = big, many = big;
     for (int i = 0; i < 9; ++i) // 9 × 30005 nodes: close to the budget of 300000

@@ -395,7 +395,6 @@ void TestUnits::toStringParsesBack()
     QVERIFY(near(again->b, d->b));
 }
 
-
 // Issue 11, defect 13: 100 * 1e-6 is 9.999999999999999e-05, so `heartbeat: 100us` fell just below
 // the documented minimum of 100us. Sub-units now divide by a whole number: exact where it matters.
 void TestUnits::subUnitsAreExact_data()
@@ -435,7 +434,8 @@ void TestUnits::quotedValuesStayOnOneLine_data()
     QTest::newRow("cr tab") << QStringLiteral("a\r\tb") << QStringLiteral("\"a\\r\\tb\"");
     QTest::newRow("control") << QStringLiteral("a\x01z") << QStringLiteral("\"a\\x{1}z\"");
     QTest::newRow("line separator") << QStringLiteral("a\u2028b") << QStringLiteral("\"a\\x{2028}b\"");
-    QTest::newRow("long") << QString(100, QLatin1Char('x')) << QLatin1Char('"') + QString(80, QLatin1Char('x')) + QStringLiteral("…\"");
+    QTest::newRow("long") << QString(100, QLatin1Char('x'))
+                          << QLatin1Char('"') + QString(80, QLatin1Char('x')) + QStringLiteral("…\"");
 }
 
 void TestUnits::quotedValuesStayOnOneLine()
