@@ -275,6 +275,11 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
         if (a == QLatin1String("--duration")) {
             if (!value(&v))
                 return false;
+            // Checked here so that the error names this flag rather than an equivalent --set.
+            if (const QString e = ScenarioParser::checkField(QStringLiteral("duration"), v); !e.isEmpty()) {
+                err(QStringLiteral("hybridscope run: --duration %1: %2\n").arg(v, e));
+                return false;
+            }
             ra->sets.push_back(Override { QStringLiteral("duration"), v });
         } else if (a == QLatin1String("--set")) {
             if (!value(&v))
@@ -313,7 +318,11 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
                 return false;
             QString e;
             const auto d = parseDuration(v, &e);
-            if (!d || *d < 0) {
+            // The engine counts the drain in nanoseconds from now: 24 h is far inside that range.
+            constexpr double kMaxDrain = 24 * 3600.0;
+            if (d && (*d > kMaxDrain || (*d > 0 && *d < 1e-9)))
+                e = QStringLiteral("must be from 0 to 24h (and 0 or at least 1ns); got \"%1\"").arg(v);
+            if (!d || *d < 0 || !e.isEmpty()) {
                 err(QStringLiteral("hybridscope run: --drain %1: %2\n")
                         .arg(v, e.isEmpty() ? QStringLiteral("expected a duration like 5s") : e));
                 return false;

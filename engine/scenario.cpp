@@ -83,6 +83,12 @@ QString arrivalName(ArrivalProcess a)
 
 double Distribution::sample(std::mt19937_64 &rng) const
 {
+    const double v = sampleUncapped(rng);
+    return v < cap ? v : cap; // also for a NaN or an infinity, never expected
+}
+
+double Distribution::sampleUncapped(std::mt19937_64 &rng) const
+{
     switch (kind) {
     case Kind::Fixed: return a;
     case Kind::Exp: return a <= 0 ? 0.0 : std::exponential_distribution<double>(1.0 / a)(rng);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <random>
 #include <vector>
@@ -54,17 +55,25 @@ struct Distribution {
     Kind kind = Kind::Fixed;
     double a = 0; ///< fixed value, mean (exp, normal), lo (uniform), median (lognormal)
     double b = 0; ///< hi (uniform), sd (normal), sigma (lognormal)
+    /// Samples never exceed this: the largest value the field accepts and the engine can carry
+    /// (1 h of stage time, 1 GiB of payload). The tail of exp, normal and lognormal is cut here
+    /// rather than overflowing a clock or an allocation. Set by the parser; not part of ==.
+    double cap = std::numeric_limits<double>::infinity();
 
     static Distribution fixed(double v) { return { Kind::Fixed, v, 0 }; }
     static Distribution exp(double mean) { return { Kind::Exp, mean, 0 }; }
 
+    /// A value from 0 to `cap`.
     double sample(std::mt19937_64 &rng) const;
     double mean() const;
     bool isZero() const { return kind == Kind::Fixed && a == 0; }
     /// Human-readable form, e.g. "exp(5ms)"; `unit` is "s" for durations or "B" for sizes.
     QString toString(const QString &unit) const;
 
-    bool operator==(const Distribution &) const = default;
+    bool operator==(const Distribution &o) const { return kind == o.kind && a == o.a && b == o.b; }
+
+private:
+    double sampleUncapped(std::mt19937_64 &rng) const;
 };
 
 /// One step of a task class's pipeline (DESIGN §3).

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QHash>
 #include <QRegularExpression>
+#include <QSet>
 #include <QThread>
 
 #include <yaml-cpp/depthguard.h>
@@ -27,6 +28,10 @@ namespace hs {
 
 QString ScenarioError::toString() const
 {
+    // One error, one line: a line break inside a message (a multi-line title or --set value) would
+    // print a line without the file:line:column that every error line starts with.
+    QString text = message;
+    text.replace(QLatin1Char('\r'), QStringLiteral("\\r")).replace(QLatin1Char('\n'), QStringLiteral("\\n"));
     QString where = file;
     if (line > 0) {
         where += QLatin1Char(':') + QString::number(line);
@@ -34,8 +39,8 @@ QString ScenarioError::toString() const
             where += QLatin1Char(':') + QString::number(column);
     }
     if (where.isEmpty())
-        return message;
-    return where + QStringLiteral(": ") + message;
+        return text;
+    return where + QStringLiteral(": ") + text;
 }
 
 namespace {
@@ -43,11 +48,16 @@ namespace {
 constexpr int kMaxErrors = 50;
 constexpr double kHour = 3600.0;
 constexpr double kMaxRate = 1e6;
+// Below one arrival a day a rate means a gap between arrivals far beyond any run (24 h at most):
+// such tiny rates overflowed the arrival clock. 0 stays allowed where it means "none" (ramp ends).
+constexpr double kMinRate = 1.0 / (24 * kHour);
+// The engine's clock counts whole nanoseconds: a positive duration below 1 ns would become 0.
+constexpr double kMinPositiveDuration = 1e-9;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 QString quoted(const QString &text)
 {
-    return QLatin1Char('"') + text + QLatin1Char('"');
+    return quotedValue(text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -55,7 +65,9 @@ QString quoted(const QString &text)
 // kept visible, aliases expanded under a node budget, and a record of which --set made a node.
 
 struct YNode;
-using YNodePtr = std::unique_ptr<YNode>;
+// Shared so that the anchor table can own what it refers to: a node an anchor names may be
+// dropped from the tree (a duplicate key's value) while a later alias still copies it.
+using YNodePtr = std::shared_ptr<YNode>;
 
 struct YEntry {
     QString key;
@@ -193,8 +205,9 @@ private:
     };
 
     std::vector<Frame> m_stack;
-    std::map<YAML::anchor_t, const YNode *> m_anchors;
+    std::map<YAML::anchor_t, std::shared_ptr<const YNode>> m_anchors;
     int m_nodes = 0;
+    qint64 m_aliasText = 0; ///< characters copied by aliases
 
     [[noreturn]] void fail(const YAML::Mark &mark, const QString &message)
     {
@@ -216,7 +229,7 @@ private:
     {
         if (fatal || !spend(mark))
             return nullptr;
-        auto n = std::make_unique<YNode>();
+        auto n = std::make_shared<YNode>();
         n->type = type;
         n->line = mark.line + 1;
         n->column = mark.column + 1;
@@ -227,7 +240,14 @@ private:
     {
         if (!spend(mark))
             return nullptr;
-        auto n = std::make_unique<YNode>();
+        // Copies of a text are cheap (shared), but every later look at them is not: a long scalar
+        // used as a key by many aliases would be hashed and compared once per use.
+        m_aliasText += src.text.size();
+        if (m_aliasText > ScenarioParser::kMaxAliasText)
+            fail(mark,
+                QStringLiteral("aliases repeat more than ") + QString::number(ScenarioParser::kMaxAliasText)
+                    + QStringLiteral(" characters of text; refusing it"));
+        auto n = std::make_shared<YNode>();
         n->type = src.type;
         n->text = src.text;
         n->line = src.line;
@@ -259,7 +279,7 @@ private:
     void finish(YNodePtr n, YAML::anchor_t anchor)
     {
         if (anchor != YAML::NullAnchor)
-            m_anchors[anchor] = n.get();
+            m_anchors[anchor] = n;
         if (m_stack.empty()) {
             root = std::move(n);
             return;
@@ -273,8 +293,9 @@ private:
             top.haveKey = true;
             top.pendingKey = YEntry { n->text, n->line, n->column, 0, nullptr };
             if (n->type != YNode::Type::Scalar) {
-                problems.push_back(
-                    { n->line, n->column, QStringLiteral("a key must be a plain word; got ") + nodeKind(*n) });
+                if (int(problems.size()) < kMaxErrors)
+                    problems.push_back(
+                        { n->line, n->column, QStringLiteral("a key must be a plain word; got ") + nodeKind(*n) });
                 top.pendingKey.key.clear();
                 top.pendingKey.line = -1; // marks the entry to drop
             }
@@ -286,9 +307,10 @@ private:
             return;
         const auto seen = top.keyLines.constFind(e.key);
         if (seen != top.keyLines.cend()) {
-            problems.push_back({ e.line, e.column,
-                QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
-                    + QString::number(*seen) + QLatin1Char(')') });
+            if (int(problems.size()) < kMaxErrors)
+                problems.push_back({ e.line, e.column,
+                    QStringLiteral("duplicate key ") + quoted(e.key) + QStringLiteral(" (first at line ")
+                        + QString::number(*seen) + QLatin1Char(')') });
             return;
         }
         top.keyLines.insert(e.key, e.line);
@@ -453,6 +475,7 @@ struct Rule {
     bool minExclusive = false; ///< the value must be above `min`
     QStringList choices;
     QString note; ///< why a limit exists, appended to range errors
+    bool zeroAllowed = false; ///< 0 is accepted as well (it means "none"), though below `min`
 };
 
 struct LeafValue {
@@ -512,11 +535,14 @@ const QHash<QString, Rule> &rules()
         t.insert(QStringLiteral("classes.*.arrival.process"),
             choice({ QStringLiteral("poisson"), QStringLiteral("constant"), QStringLiteral("burst"),
                 QStringLiteral("ramp"), QStringLiteral("closed") }));
-        t.insert(QStringLiteral("classes.*.arrival.rate"), Rule { Leaf::Rate, 0, kMaxRate, true, {}, {} });
+        const QString perDay = QStringLiteral("one a day");
+        t.insert(QStringLiteral("classes.*.arrival.rate"), Rule { Leaf::Rate, kMinRate, kMaxRate, false, {}, perDay });
         t.insert(QStringLiteral("classes.*.arrival.on"), duration(0, true, kHour));
         t.insert(QStringLiteral("classes.*.arrival.off"), duration(0, true, kHour));
-        t.insert(QStringLiteral("classes.*.arrival.from"), Rule { Leaf::Rate, 0, kMaxRate, false, {}, {} });
-        t.insert(QStringLiteral("classes.*.arrival.to"), Rule { Leaf::Rate, 0, kMaxRate, false, {}, {} });
+        t.insert(QStringLiteral("classes.*.arrival.from"),
+            Rule { Leaf::Rate, kMinRate, kMaxRate, false, {}, perDay + QStringLiteral(", or 0"), true });
+        t.insert(QStringLiteral("classes.*.arrival.to"),
+            Rule { Leaf::Rate, kMinRate, kMaxRate, false, {}, perDay + QStringLiteral(", or 0"), true });
         t.insert(QStringLiteral("classes.*.arrival.over"),
             Rule { Leaf::Duration, 0, 24 * kHour, false, {}, QStringLiteral("0 means the run's duration") });
         t.insert(QStringLiteral("classes.*.arrival.clients"), integer(1, 100000));
@@ -685,6 +711,44 @@ public:
         errors.push_back({ m_file, line, column, message });
     }
     void error(const YNode &n, const QString &message) { error(n.line, n.column, n.origin, message); }
+    /// An error at the file's `at` that a --set caused by changing `cause` (a stage's work, an
+    /// arrival's process): it names that --set, and the file's line, rather than blaming the file.
+    void error(const YEntry &at, const YNode &cause, const QString &message)
+    {
+        if (cause.origin > 0 && at.origin == 0)
+            error(
+                0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
+        else
+            error(at, message);
+    }
+    void error(const YNode &at, const YNode &cause, const QString &message)
+    {
+        if (cause.origin > 0 && at.origin == 0)
+            error(
+                0, 0, cause.origin, message + QStringLiteral(" (line ") + QString::number(at.line) + QLatin1Char(')'));
+        else
+            error(at, message);
+    }
+    /// A name used twice: blamed on the second use, unless only the first came from a --set (a
+    /// rename onto a name the file uses later), which is then the one to blame.
+    void duplicateName(const YNode &first, const YNode &second, const QString &what, const QString &rule)
+    {
+        if (first.origin > 0 && second.origin == 0) {
+            error(0, 0, first.origin,
+                QStringLiteral("duplicate ") + what + QStringLiteral(" (the file uses it at line ")
+                    + QString::number(second.line) + QStringLiteral("); ") + rule);
+            return;
+        }
+        QString where;
+        if (first.origin > 0 && std::size_t(first.origin) <= m_sets.size()) {
+            const Override &o = m_sets[std::size_t(first.origin - 1)];
+            where = QStringLiteral("first set by --set ") + o.path + QLatin1Char('=') + o.value;
+        } else {
+            where = QStringLiteral("first at line ") + QString::number(first.line);
+        }
+        error(
+            second, QStringLiteral("duplicate ") + what + QStringLiteral(" (") + where + QStringLiteral("); ") + rule);
+    }
     void error(const YEntry &e, const QString &message) { error(e.line, e.column, e.origin, message); }
 
     bool truncated() const { return m_truncated; }
@@ -807,6 +871,7 @@ public:
             if (!checkDistribution(n, key, *d, r, isDuration ? formatDuration : formatSize))
                 return std::nullopt;
             v.dist = *d;
+            v.dist.cap = r.max;
             return v;
         }
         case Leaf::Choice:
@@ -825,7 +890,9 @@ public:
         return std::nullopt;
     }
 
-    Scenario validate(const YNode &root);
+    /// The scenario in `root`; with `withLesson` false the lesson block is skipped (lesson steps
+    /// are checked against the rest of the scenario, each in turn).
+    Scenario validate(const YNode &root, bool withLesson = true);
 
 private:
     QString m_file;
@@ -834,6 +901,19 @@ private:
 
     bool checkRange(const YNode &n, const QString &key, double value, const Rule &r, QString (*format)(double))
     {
+        if (r.zeroAllowed && value == 0)
+            return true;
+        if (r.leaf == Leaf::Duration && value > 0 && value < kMinPositiveDuration) {
+            error(n,
+                key + QStringLiteral(": ") + quoted(n.text.trimmed())
+                    + QStringLiteral(" is below 1ns, the resolution of the clock; use 0 or at least 1ns"));
+            return false;
+        }
+        const QString note = r.note.isEmpty() ? QString() : QStringLiteral(" (") + r.note + QLatin1Char(')');
+        if (r.leaf == Leaf::Rate && value <= 0 && !r.zeroAllowed) {
+            error(n, key + QStringLiteral(": must be above 0/s; got ") + quoted(n.text.trimmed()));
+            return false;
+        }
         if (r.minExclusive && value <= r.min) {
             error(n,
                 key + QStringLiteral(": must be above ") + format(r.min) + QStringLiteral("; got ")
@@ -842,7 +922,7 @@ private:
         }
         if (value < r.min) {
             error(n,
-                key + QStringLiteral(": must be at least ") + format(r.min) + QStringLiteral("; got ")
+                key + QStringLiteral(": must be at least ") + format(r.min) + note + QStringLiteral("; got ")
                     + quoted(n.text.trimmed()));
             return false;
         }
@@ -860,6 +940,14 @@ private:
     {
         using K = Distribution::Kind;
         const bool twoValues = d.kind == K::Uniform || d.kind == K::Normal;
+        const bool isDuration = r.leaf == Leaf::DurationDist;
+        const auto tooFine = [](double x) { return x > 0 && x < kMinPositiveDuration; };
+        if (isDuration && (tooFine(d.a) || (twoValues && tooFine(d.b)))) {
+            error(n,
+                key + QStringLiteral(": ") + quoted(n.text.trimmed())
+                    + QStringLiteral(" has a value below 1ns, the resolution of the clock; use 0 or at least 1ns"));
+            return false;
+        }
         if (d.a > r.max || (twoValues && d.b > r.max)) {
             error(n,
                 key + QStringLiteral(": ") + quoted(n.text.trimmed())
@@ -899,6 +987,10 @@ private:
         for (const YEntry &e : map.entries) {
             if (known.contains(e.key))
                 continue;
+            if (int(errors.size()) >= kMaxErrors) {
+                m_truncated = true; // and no suggestions worked out for errors nobody sees
+                return;
+            }
             if (e.key == QLatin1String("<<")) {
                 error(e, QStringLiteral("YAML merge keys (<<) are not supported; write the keys out"));
                 continue;
@@ -932,9 +1024,10 @@ private:
     void readDomains(const YNode &n, Scenario &s);
     void readLesson(const YNode &n, Scenario &s);
     void readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step);
-    void readClass(const YNode &n, int index, Scenario &s, QHash<QString, int> &classLines);
+    void readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames);
     void readArrival(const YNode &n, const QString &className, Arrival &a);
-    void readStage(const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, int> &stageLines);
+    void readStage(
+        const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, const YNode *> &stageNames);
 };
 
 void Validator::readSla(const YNode &parent, const QString &rulePath, std::optional<double> &out)
@@ -947,13 +1040,15 @@ void Validator::readSla(const YNode &parent, const QString &rulePath, std::optio
         out = v->number;
 }
 
-Scenario Validator::validate(const YNode &root)
+Scenario Validator::validate(const YNode &root, bool withLesson)
 {
     Scenario s;
     s.source = m_file;
     s.domain(DomainKind::Loop).workers = 1;
     s.domain(DomainKind::Threads).workers = 8;
-    s.domain(DomainKind::Tbb).workers = std::clamp(QThread::idealThreadCount(), 1, 4096);
+    // Asked once: it is a system call with a buffer, and lesson checks validate a scenario per step.
+    static const int cores = std::clamp(QThread::idealThreadCount(), 1, 4096);
+    s.domain(DomainKind::Tbb).workers = cores;
     s.domain(DomainKind::Procs).workers = 2;
 
     if (root.type != YNode::Type::Map) {
@@ -1009,10 +1104,10 @@ Scenario Validator::validate(const YNode &root)
                 + (classes->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*classes)));
         return s;
     }
-    QHash<QString, int> classLines;
+    QHash<QString, const YNode *> classNames;
     for (std::size_t i = 0; i < classes->items.size(); ++i)
-        readClass(*classes->items[i], int(i), s, classLines);
-    if (const YNode *lesson = root.value(QStringLiteral("lesson")))
+        readClass(*classes->items[i], int(i), s, classNames);
+    if (const YNode *lesson = root.value(QStringLiteral("lesson")); lesson && withLesson)
         readLesson(*lesson, s);
     return s;
 }
@@ -1231,7 +1326,7 @@ void Validator::readDomains(const YNode &n, Scenario &s)
     }
 }
 
-void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString, int> &classLines)
+void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames)
 {
     const QString fallbackLabel = QStringLiteral("classes[") + QString::number(index) + QLatin1Char(']');
     if (n.type != YNode::Type::Map) {
@@ -1248,13 +1343,12 @@ void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString,
     require(n, QStringLiteral("name"), fallbackLabel, QStringLiteral("name: fetch"));
     if (auto v = field(n, QStringLiteral("name"), QStringLiteral("classes.*.name"))) {
         c.name = v->text;
-        const auto seen = classLines.constFind(c.name);
-        if (seen != classLines.cend()) {
-            error(*n.value(QStringLiteral("name")),
-                QStringLiteral("duplicate class name ") + quoted(c.name) + QStringLiteral(" (first at line ")
-                    + QString::number(*seen) + QStringLiteral("); class names must be unique"));
+        const auto seen = classNames.constFind(c.name);
+        if (seen != classNames.cend()) {
+            duplicateName(**seen, *n.value(QStringLiteral("name")), QStringLiteral("class name ") + quoted(c.name),
+                QStringLiteral("class names must be unique"));
         } else {
-            classLines.insert(c.name, n.value(QStringLiteral("name"))->line);
+            classNames.insert(c.name, n.value(QStringLiteral("name")));
         }
     }
     const QString label = c.name.isEmpty() ? fallbackLabel : QStringLiteral("class ") + quoted(c.name);
@@ -1276,9 +1370,9 @@ void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString,
             label + QStringLiteral(" has no stages; expected a list of at least one stage; got ")
                 + (stages->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*stages)));
     } else {
-        QHash<QString, int> stageLines;
+        QHash<QString, const YNode *> stageNames;
         for (std::size_t i = 0; i < stages->items.size(); ++i)
-            readStage(*stages->items[i], int(i), label, c, stageLines);
+            readStage(*stages->items[i], int(i), label, c, stageNames);
     }
     s.classes.push_back(std::move(c));
 }
@@ -1327,12 +1421,14 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
     const Shape shape = shapes.value(process);
     a.process = shape.kind;
 
+    // When a --set changed the process, the file's keys that no longer fit are its doing.
+    const YNode &cause = n.value(QStringLiteral("process")) ? *n.value(QStringLiteral("process")) : n;
     bool complete = true;
     for (const YEntry &e : n.entries) {
         if (e.key == QLatin1String("process") || !all.contains(e.key))
             continue;
         if (!shape.required.contains(e.key) && !shape.optional.contains(e.key)) {
-            error(e,
+            error(e, cause,
                 quoted(e.key) + QStringLiteral(" does not apply to ") + process + QStringLiteral(" arrivals; ")
                     + process + QStringLiteral(" takes ")
                     + (shape.required + shape.optional).join(QStringLiteral(", ")));
@@ -1341,7 +1437,7 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
     }
     for (const QString &key : shape.required) {
         if (!n.entry(key)) {
-            error(n,
+            error(n, cause,
                 where + QStringLiteral(": a ") + process + QStringLiteral(" arrival needs ") + quoted(key)
                     + QStringLiteral(", like ") + shape.example);
             complete = false;
@@ -1373,7 +1469,7 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
 }
 
 void Validator::readStage(
-    const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, int> &stageLines)
+    const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, const YNode *> &stageNames)
 {
     const QString fallbackLabel
         = QStringLiteral("stage ") + QString::number(index + 1) + QStringLiteral(" of ") + className;
@@ -1398,14 +1494,13 @@ void Validator::readStage(
     require(n, QStringLiteral("name"), fallbackLabel, QStringLiteral("name: fetch"));
     if (auto v = field(n, QStringLiteral("name"), p + QStringLiteral("name"))) {
         st.name = v->text;
-        const auto seen = stageLines.constFind(st.name);
-        if (seen != stageLines.cend()) {
-            error(*n.value(QStringLiteral("name")),
-                QStringLiteral("duplicate stage name ") + quoted(st.name) + QStringLiteral(" in ") + className
-                    + QStringLiteral(" (first at line ") + QString::number(*seen)
-                    + QStringLiteral("); stage names must be unique in a class"));
+        const auto seen = stageNames.constFind(st.name);
+        if (seen != stageNames.cend()) {
+            duplicateName(**seen, *n.value(QStringLiteral("name")),
+                QStringLiteral("stage name ") + quoted(st.name) + QStringLiteral(" in ") + className,
+                QStringLiteral("stage names must be unique in a class"));
         } else {
-            stageLines.insert(st.name, n.value(QStringLiteral("name"))->line);
+            stageNames.insert(st.name, n.value(QStringLiteral("name")));
         }
     }
     const QString label = st.name.isEmpty() ? fallbackLabel : QStringLiteral("stage ") + quoted(st.name);
@@ -1424,10 +1519,12 @@ void Validator::readStage(
     if (auto v = field(n, QStringLiteral("domain"), p + QStringLiteral("domain")))
         st.domain = domainFromName(v->text).value_or(DomainKind::Threads);
 
-    // Keys that make sense only for some kinds of work: report them at the key.
+    // Keys that make sense only for some kinds of work: report them at the key (or at the --set
+    // that changed the work).
+    const YNode &workNode = n.value(QStringLiteral("work")) ? *n.value(QStringLiteral("work")) : n;
     const auto onlyFor = [&](const QString &key, bool allowed, const QString &why) {
         if (const YEntry *e = n.entry(key); e && work && !allowed) {
-            error(*e,
+            error(*e, workNode,
                 quoted(key) + QStringLiteral(" does not apply to a ") + workName(*work) + QStringLiteral(" stage; ")
                     + why);
             return false;
@@ -1439,7 +1536,7 @@ void Validator::readStage(
         if (auto v = field(n, QStringLiteral("time"), p + QStringLiteral("time")))
             st.time = v->dist;
         else if (work && !isDisk && !n.entry(QStringLiteral("time")))
-            error(n,
+            error(n, workNode,
                 label + QStringLiteral(": a ") + workName(*work)
                     + QStringLiteral(" stage needs \"time\", like time: 5ms"));
     }
@@ -1451,7 +1548,7 @@ void Validator::readStage(
                 error(*n.value(QStringLiteral("bytes")),
                     QStringLiteral("bytes: a disk stage must write more than 0 bytes"));
         } else if (isDisk && !n.entry(QStringLiteral("bytes"))) {
-            error(n, label + QStringLiteral(": a disk stage needs \"bytes\", like bytes: 64KiB"));
+            error(n, workNode, label + QStringLiteral(": a disk stage needs \"bytes\", like bytes: 64KiB"));
         }
     }
     if (onlyFor(QStringLiteral("kernel"), work == WorkKind::Cpu, QStringLiteral("kernels are for cpu stages"))) {
@@ -1500,7 +1597,7 @@ YNodePtr overrideValue(const QString &value, int origin, QString *why)
         }
         node = std::move(b.root);
     } else {
-        node = std::make_unique<YNode>();
+        node = std::make_shared<YNode>();
         if (!t.isEmpty()) {
             node->type = YNode::Type::Scalar;
             node->text = t;
@@ -1547,7 +1644,7 @@ void applyOverride(YNode &root, const Override &o, int origin, Validator &v)
                 return;
             }
             if (!e) {
-                auto section = std::make_unique<YNode>();
+                auto section = std::make_shared<YNode>();
                 section->type = YNode::Type::Map;
                 section->origin = origin;
                 cur->entries.push_back(YEntry { seg, 0, 0, origin, std::move(section) });
@@ -1626,7 +1723,7 @@ ParseResult ScenarioParser::parseFile(
 namespace {
 // The scenario with its overrides, without checking a lesson's steps (parseText does that with this).
 ParseResult parseScenarioText(const QByteArray &yaml, const QString &sourceName, const std::vector<Override> &sets,
-    const std::vector<RouteOverride> &routes)
+    const std::vector<RouteOverride> &routes, YNodePtr *treeOut)
 {
     ParseResult result;
     const auto fail = [&](int line, int column, const QString &message) {
@@ -1699,33 +1796,110 @@ ParseResult parseScenarioText(const QByteArray &yaml, const QString &sourceName,
         result.errors.push_back({ sourceName, 0, 0,
             QStringLiteral("too many errors; only the first ") + QString::number(kMaxErrors)
                 + QStringLiteral(" are shown") });
-    if (result.errors.empty())
+    if (result.errors.empty()) {
         result.scenario = std::move(s);
+        *treeOut = std::move(tree.root);
+    }
     return result;
+}
+
+/// `node` and everything under it, without the root's lesson block.
+qint64 countNodes(const YNode &node, bool isRoot)
+{
+    qint64 n = 1;
+    for (const auto &item : node.items)
+        n += countNodes(*item, false);
+    for (const YEntry &e : node.entries)
+        if (!(isRoot && e.key == QLatin1String("lesson")))
+            n += 1 + countNodes(*e.value, false);
+    return n;
+}
+
+/**
+ * Checks that each lesson step applies cleanly on top of the ones before it, as the GUI and the
+ * lesson tests apply them (the file's overrides, then steps 0..i). One tree takes the steps' changes
+ * in turn and is validated after each, without its lesson block: the work is steps × the size of
+ * the scenario, not steps² × the size of the file. Checking stops at the first step that fails,
+ * since every later one builds on it.
+ */
+void checkLessonSteps(YNode &root, const QString &sourceName, std::vector<Override> &sets,
+    const std::vector<RouteOverride> &routes, ParseResult &result)
+{
+    const std::vector<LessonStep> &steps = result.scenario->lesson->steps;
+    const YNode *lesson = root.value(QStringLiteral("lesson"));
+    const YNode *stepsNode = lesson ? lesson->value(QStringLiteral("steps")) : nullptr;
+    const auto limitError = [&](const QString &message) {
+        result.errors.push_back({ sourceName, stepsNode ? stepsNode->line : 0, stepsNode ? stepsNode->column : 0,
+            QStringLiteral("lesson.steps: ") + message });
+    };
+    if (steps.size() > std::size_t(ScenarioParser::kMaxLessonSteps)) {
+        limitError(
+            QStringLiteral("%1 steps; a lesson has at most %2").arg(steps.size()).arg(ScenarioParser::kMaxLessonSteps));
+        return;
+    }
+    const qint64 nodes = countNodes(root, true);
+    if (qint64(steps.size()) * nodes > ScenarioParser::kMaxLessonWork) {
+        limitError(QStringLiteral("%1 steps on a scenario of %2 YAML nodes are too many to check (steps × nodes "
+                                  "must stay within %3); use fewer steps or a smaller scenario")
+                       .arg(steps.size())
+                       .arg(nodes)
+                       .arg(ScenarioParser::kMaxLessonWork));
+        return;
+    }
+    std::vector<RouteOverride> cumulativeRoutes = routes;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const LessonStep &step = steps[i];
+        Validator v(sourceName, sets);
+        for (const Override &o : step.sets) {
+            sets.push_back(o);
+            const int origin = int(sets.size());
+            if (o.path == QLatin1String("lesson") || o.path.startsWith(QLatin1String("lesson.")))
+                v.error(0, 0, origin, QStringLiteral("a step changes the scenario, not the lesson"));
+            else
+                applyOverride(root, o, origin, v);
+        }
+        const Scenario s = v.validate(root, false);
+        std::vector<ScenarioError> errors = v.errors;
+        cumulativeRoutes.insert(cumulativeRoutes.end(), step.routes.begin(), step.routes.end());
+        if (errors.empty()) {
+            const QStringList keyList = s.routingKeys();
+            const QSet<QString> keys(keyList.begin(), keyList.end());
+            for (const RouteOverride &route : cumulativeRoutes) {
+                if (keys.contains(route.key))
+                    continue;
+                errors.push_back({ QStringLiteral("--route"), 0, 0,
+                    QStringLiteral("--route ") + route.key + QLatin1Char('=') + route.domain
+                        + QStringLiteral(": no stage ") + quoted(route.key) + QStringLiteral("; routing keys are: ")
+                        + keyList.join(QStringLiteral(", ")) });
+            }
+        }
+        std::stable_sort(errors.begin(), errors.end(), sortsBefore);
+        for (const ScenarioError &e : errors) {
+            // The step's changes were applied as --set/--route; say "set"/"route" as the file does.
+            const QString what = e.message.startsWith(QLatin1String("--")) ? e.message.mid(2) : e.message;
+            result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
+                QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title) + what });
+        }
+        if (v.truncated())
+            result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
+                QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title)
+                    + QStringLiteral("too many errors; only the first %1 are shown").arg(kMaxErrors) });
+        if (!errors.empty())
+            return; // the steps after it build on a step that does not apply
+    }
 }
 } // namespace
 
 ParseResult ScenarioParser::parseText(const QByteArray &yaml, const QString &sourceName,
     const std::vector<Override> &sets, const std::vector<RouteOverride> &routes)
 {
-    ParseResult result = parseScenarioText(yaml, sourceName, sets, routes);
+    YNodePtr tree;
+    ParseResult result = parseScenarioText(yaml, sourceName, sets, routes, &tree);
     if (!result.ok() || !result.scenario->lesson)
         return result;
-    // Each step must apply cleanly on top of the ones before it: parse with them as overrides.
-    std::vector<Override> cumulativeSets = sets;
-    std::vector<RouteOverride> cumulativeRoutes = routes;
-    const std::vector<LessonStep> &steps = result.scenario->lesson->steps;
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-        const LessonStep &step = steps[i];
-        cumulativeSets.insert(cumulativeSets.end(), step.sets.begin(), step.sets.end());
-        cumulativeRoutes.insert(cumulativeRoutes.end(), step.routes.begin(), step.routes.end());
-        for (const ScenarioError &e : parseScenarioText(yaml, sourceName, cumulativeSets, cumulativeRoutes).errors) {
-            // The step's changes were passed as --set/--route; say "set"/"route" as the file does.
-            const QString what = e.message.startsWith(QLatin1String("--")) ? e.message.mid(2) : e.message;
-            result.errors.push_back({ sourceName, step.loc.line, step.loc.column,
-                QStringLiteral("lesson.steps[%1] (%2): ").arg(i).arg(step.title) + what });
-        }
-    }
+    // Each step must apply cleanly on top of the ones before it.
+    std::vector<Override> allSets = sets;
+    checkLessonSteps(*tree, sourceName, allSets, routes, result);
     if (!result.errors.empty())
         result.scenario.reset();
     return result;

@@ -46,6 +46,13 @@ public:
     static constexpr qint64 kMaxFileBytes = 1024 * 1024;
     /// YAML nodes a document may expand to, counting every use of an alias.
     static constexpr int kMaxNodes = 100000;
+    /// Steps a lesson may have.
+    static constexpr int kMaxLessonSteps = 1000;
+    /// Lesson steps × YAML nodes of the scenario (without its lesson): each step is checked against
+    /// the whole scenario, and this keeps that well under a second.
+    static constexpr qint64 kMaxLessonWork = 300000;
+    /// Characters of text that aliases may copy, in all.
+    static constexpr qint64 kMaxAliasText = 1024 * 1024;
 
     static ParseResult parseFile(
         const QString &path, const std::vector<Override> &sets = {}, const std::vector<RouteOverride> &routes = {});

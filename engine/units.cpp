@@ -1,5 +1,6 @@
 #include "units.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace hs {
@@ -8,8 +9,16 @@ namespace {
 
 struct Unit {
     const char16_t *name;
-    double factor;
+    double factor; ///< multiplier to the base unit, or when below 1 the reciprocal of its divisor
 };
+
+/// `value` in the base unit. Sub-units divide by a whole number (100us is 100 / 1e6 s) rather than
+/// multiply by an inexact fraction (100 * 1e-6 is 9.999999999999999e-05, just below 100e-6, the
+/// smallest heartbeat allowed).
+double inBaseUnit(double value, double factor)
+{
+    return factor < 1 ? value / std::round(1.0 / factor) : value * factor;
+}
 
 // µ typed as MICRO SIGN (U+00B5) or GREEK SMALL LETTER MU (U+03BC) both mean micro.
 constexpr Unit kDurationUnits[] = { { u"ns", 1e-9 }, { u"us", 1e-6 }, { u"\u00b5s", 1e-6 }, { u"\u03bcs", 1e-6 },
@@ -21,7 +30,7 @@ constexpr Unit kRateUnits[] = { { u"us", 1e-6 }, { u"\u00b5s", 1e-6 }, { u"\u03b
 
 QString quoted(QStringView text)
 {
-    return QLatin1Char('"') + text.toString() + QLatin1Char('"');
+    return quotedValue(text);
 }
 
 void setError(QString *error, const QString &message)
@@ -124,6 +133,39 @@ const QString &rateExpectation()
 
 } // namespace
 
+QString quotedValue(QStringView text)
+{
+    constexpr qsizetype kMaxShown = 80;
+    QString out;
+    out.reserve(std::min(text.size(), kMaxShown) + 8);
+    out += QLatin1Char('"');
+    qsizetype shown = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (shown == kMaxShown) {
+            out += QStringLiteral("…");
+            break;
+        }
+        const QChar c = text[i];
+        ++shown;
+        if (c.isHighSurrogate() && i + 1 < text.size() && text[i + 1].isLowSurrogate()) {
+            out += c;
+            out += text[++i];
+        } else if (c == u'\n')
+            out += QStringLiteral("\\n");
+        else if (c == u'\r')
+            out += QStringLiteral("\\r");
+        else if (c == u'\t')
+            out += QStringLiteral("\\t");
+        else if (c.unicode() < 0x20 || c.unicode() == 0x7f || c == QChar::LineSeparator
+            || c == QChar::ParagraphSeparator || c.unicode() == 0x85)
+            out += QStringLiteral("\\x{%1}").arg(c.unicode(), 0, 16);
+        else
+            out += c;
+    }
+    out += QLatin1Char('"');
+    return out;
+}
+
 std::optional<double> parseDuration(const QString &text, QString *error)
 {
     const QStringView t = QStringView(text).trimmed();
@@ -151,7 +193,7 @@ std::optional<double> parseDuration(const QString &text, QString *error)
                 + QStringLiteral(" (units: ns, us, ms, s, m, h)") + caseHint(kDurationUnits, t.first(n->end), unit));
         return std::nullopt;
     }
-    return n->value * *factor;
+    return inBaseUnit(n->value, *factor);
 }
 
 std::optional<double> parseSize(const QString &text, QString *error)
@@ -218,7 +260,8 @@ std::optional<double> parseRate(const QString &text, QString *error)
             rateExpectation() + QStringLiteral("; got ") + quoted(t) + QStringLiteral(" (per us, ms, s, m or h)"));
         return std::nullopt;
     }
-    return n->value / *factor;
+    // Per sub-unit: multiply by the whole number of them in a second (1000/ms is exactly 1e6/s).
+    return *factor < 1 ? n->value * std::round(1.0 / *factor) : n->value / *factor;
 }
 
 std::optional<double> parseProbability(const QString &text, QString *error)

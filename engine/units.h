@@ -39,6 +39,13 @@ std::optional<double> parseProbability(const QString &text, QString *error = nul
  */
 std::optional<Distribution> parseDistribution(const QString &text, Quantity q, QString *error = nullptr);
 
+/**
+ * `text` in double quotes for an error message, on one line and short: line breaks, tabs and other
+ * control characters are written as escapes (\\n, \\t), and a text longer than 80 characters is cut
+ * with "…". Every error line then starts with its file:line:column.
+ */
+QString quotedValue(QStringView text);
+
 /// The largest lognormal sigma accepted: beyond it the tail is absurd (P99.9 over 10^4 × median).
 inline constexpr double kMaxLogNormalSigma = 3.0;
 

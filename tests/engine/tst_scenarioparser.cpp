@@ -8,6 +8,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <random>
 
 using hs::Distribution;
@@ -184,6 +185,24 @@ private Q_SLOTS:
     void checkField_data();
     void checkField();
     void errorToString();
+
+    // Issue 11
+    void droppedAnchoredValueStaysValid_data();
+    void droppedAnchoredValueStaysValid();
+    void aliasTextBudget();
+    void heartbeatMinimumIsAccepted_data();
+    void heartbeatMinimumIsAccepted();
+    void multiLineValuesKeepTheirLocation_data();
+    void multiLineValuesKeepTheirLocation();
+    void overrideConsequencesNameTheSet_data();
+    void overrideConsequencesNameTheSet();
+    void valuesBeyondTheEngineAreRefused_data();
+    void valuesBeyondTheEngineAreRefused();
+    void edgeValuesAreAccepted();
+    void samplesStayWithinTheField();
+    void manyLessonStepsAreLinear();
+    void lessonStepLimits();
+    void lessonStopsAtTheFirstFailingStep();
 };
 
 void TestScenarioParser::designExample()
@@ -1144,6 +1163,353 @@ void TestScenarioParser::errorToString()
         QStringLiteral("a.yaml: empty"));
     QCOMPARE((ScenarioError { QStringLiteral("--set"), 0, 0, QStringLiteral("--set seed=-1: no") }).toString(),
         QStringLiteral("--set: --set seed=-1: no"));
+}
+
+// Issue 11, defect 1: a duplicate key dropped an anchored value (or an anchored key was dropped
+// after use), and a later alias read freed memory (exit 139, or an ASan report).
+void TestScenarioParser::droppedAnchoredValueStaysValid_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("duplicate key's value")
+        << QByteArray("name: x\nname: &c {k0: [v0, {x: y0}], k1: [v1, {x: y1}]}\n\ndescription: *c\nclasses: []\n") << 2
+        << QStringLiteral("duplicate key \"name\"");
+    QTest::newRow("anchored key") << QByteArray("&k name: x\ndescription: *k\nclasses: []\n") << 3
+                                  << QStringLiteral("classes: expected a list of at least one task class");
+    QTest::newRow("anchor inside a dropped complex key")
+        << QByteArray("name: x\n? [a, &m {b: c}]\n: 1\ndescription: *m\nclasses: []\n") << 2
+        << QStringLiteral("a key must be a plain word");
+    QTest::newRow("duplicate key's nested anchor")
+        << withTop("seed: 1\nseed: [ &n { deep: [1, 2, 3] } ]\ndescription: *n\n") << 8
+        << QStringLiteral("duplicate key \"seed\"");
+}
+
+void TestScenarioParser::droppedAnchoredValueStaysValid()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    QFETCH(QString, fragment);
+    for (int round = 0; round < 20; ++round) { // freed memory is reused sooner or later
+        const ParseResult r = parse(yaml);
+        QVERIFY(!r.ok());
+        bool found = false;
+        for (const ScenarioError &e : r.errors)
+            found = found || (e.line == line && e.message.contains(fragment));
+        QVERIFY2(found, qPrintable(allErrors(r)));
+    }
+}
+
+void TestScenarioParser::aliasTextBudget()
+{
+    // A long text used as a key by many aliases: every use would be hashed and compared.
+    QByteArray yaml = "name: t\nlong: &l " + QByteArray(200000, 'x') + "\nmany: {";
+    for (int i = 0; i < 2000; ++i)
+        yaml += (i ? ", " : "") + QByteArray("*l : ") + QByteArray::number(i);
+    yaml += "}\n";
+    QElapsedTimer timer;
+    timer.start();
+    const ParseResult r = parse(yaml);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), std::size_t(1));
+    QVERIFY2(r.errors[0].message.contains(QStringLiteral("aliases repeat more than")), qPrintable(allErrors(r)));
+    QCOMPARE(r.errors[0].line, 3);
+    QVERIFY2(timer.elapsed() < 1000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+}
+
+// Issue 11, defect 13: 100 * 1e-6 is just below 100e-6, so the documented minimum was refused.
+void TestScenarioParser::heartbeatMinimumIsAccepted_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("100us") << QStringLiteral("100us") << true;
+    QTest::newRow("100µs") << QStringLiteral("100µs") << true;
+    QTest::newRow("0.1ms") << QStringLiteral("0.1ms") << true;
+    QTest::newRow("100000ns") << QStringLiteral("100000ns") << true;
+    QTest::newRow("99us") << QStringLiteral("99us") << false;
+    QTest::newRow("99999ns") << QStringLiteral("99999ns") << false;
+}
+
+void TestScenarioParser::heartbeatMinimumIsAccepted()
+{
+    QFETCH(QString, value);
+    QFETCH(bool, accepted);
+    const QByteArray yaml = withTop(QByteArray("starvation: { heartbeat: " + value.toUtf8() + " }\n").constData());
+    const ParseResult r = parse(yaml);
+    QCOMPARE(r.ok(), accepted);
+    if (accepted)
+        QCOMPARE(r.scenario->heartbeat, 100e-6);
+    else
+        QVERIFY2(r.errors[0].message.contains(QStringLiteral("must be at least 100us")), qPrintable(allErrors(r)));
+    QCOMPARE(ScenarioParser::checkField(QStringLiteral("starvation.heartbeat"), value).isEmpty(), accepted);
+}
+
+// Issue 11, defect 13: a value spanning lines put its line breaks into the message, so the
+// printed error continued on lines without a file:line:column.
+void TestScenarioParser::multiLineValuesKeepTheirLocation_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::newRow("block scalar") << withTop("duration: |\n  5\n  parsecs\n") << 7;
+    QTest::newRow("folded key") << withTop("? |\n  not\n  a key\n: 1\n") << 7;
+    QTest::newRow("flow map over lines") << withTop("gil: { enabled: maybe\n  ,\n  switch_interval: \"5\n\n ms\" }\n")
+                                         << 7;
+    QTest::newRow("quoted key with a break") << withTop("\"sla\\nx\": 1\n") << 7;
+    QTest::newRow("multi-line class name")
+        << QByteArray("name: t\nclasses:\n  - name: \"a\n\n    b\"\n"
+                      "    arrival: { process: poisson, rate: 10/s }\n"
+                      "    stages: [ { name: s, work: cpu, time: 1ms, domain: threads } ]\n")
+        << 3;
+    QTest::newRow("lesson step title") << withTop(
+        "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n"
+        "  steps:\n    - title: |\n        two\n        lines\n"
+        "      set: { domains.threads.workers: 0 }\n")
+                                       << 14;
+}
+
+void TestScenarioParser::multiLineValuesKeepTheirLocation()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    const ParseResult r = parse(yaml);
+    QVERIFY(!r.ok());
+    bool atLine = false;
+    for (const ScenarioError &e : r.errors) {
+        const QString text = e.toString();
+        QVERIFY2(!text.contains(QLatin1Char('\n')), qPrintable(text));
+        QVERIFY2(e.line > 0 && e.column > 0, qPrintable(text));
+        QVERIFY2(
+            text.startsWith(kSource + QLatin1Char(':') + QString::number(e.line) + QLatin1Char(':')), qPrintable(text));
+        atLine = atLine || e.line >= line;
+    }
+    QVERIFY2(atLine, qPrintable(allErrors(r)));
+}
+
+// Issue 11, defect 13: an error that a --set causes in a key of the file (a stage's work or an
+// arrival's process changed under it) blamed the file; a duplicate made by a --set said "first at
+// line 0".
+void TestScenarioParser::overrideConsequencesNameTheSet_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("work changed to disk")
+        << QStringLiteral("classes.pipeline.stages.fetch.work") << QStringLiteral("disk")
+        << QStringLiteral("\"time\" does not apply to a disk stage; a disk stage is sized by bytes (line 9)");
+    QTest::newRow("work changed to block")
+        << QStringLiteral("classes.pipeline.stages.store.work") << QStringLiteral("block")
+        << QStringLiteral("\"bytes\" does not apply to a block stage");
+    QTest::newRow("process changed to closed")
+        << QStringLiteral("classes.pipeline.arrival.process") << QStringLiteral("closed")
+        << QStringLiteral("a closed arrival needs \"clients\"");
+}
+
+void TestScenarioParser::overrideConsequencesNameTheSet()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, value);
+    QFETCH(QString, fragment);
+    const ParseResult r = parse(kOverrideBase, { { path, value } });
+    QVERIFY(!r.ok());
+    bool found = false;
+    for (const ScenarioError &e : r.errors) {
+        if (!e.message.contains(fragment))
+            continue;
+        found = true;
+        QCOMPARE(e.file, QStringLiteral("--set"));
+        QVERIFY2(
+            e.message.startsWith(QStringLiteral("--set ") + path + QLatin1Char('=') + value), qPrintable(e.message));
+    }
+    QVERIFY2(found, qPrintable(allErrors(r)));
+
+    // A class renamed onto a name that the file uses further down: it said "(first at line 0)" at
+    // the file's class, which is not at fault.
+    const QByteArray two = withTop("") + "  - name: d\n" + kLine4 + kLine5 + kLine6;
+    const ParseResult rd = parse(two, { { QStringLiteral("classes.c.name"), QStringLiteral("d") } });
+    QVERIFY(!rd.ok());
+    QVERIFY2(rd.errors.size() == 1, qPrintable(allErrors(rd)));
+    QVERIFY2(rd.errors[0].file == QStringLiteral("--set"), qPrintable(allErrors(rd)));
+    QCOMPARE(rd.errors[0].message,
+        QStringLiteral("--set classes.c.name=d: duplicate class name \"d\" (the file uses it at line 7); class names "
+                       "must be unique"));
+}
+
+// Issue 11, defect 6: values the engine cannot represent were accepted (a rate of 1e-10/s gave
+// 1.3 million arrivals in 2 s: its gaps overflowed the nanosecond clock).
+void TestScenarioParser::valuesBeyondTheEngineAreRefused_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<QString>("fragment");
+    QTest::newRow("tiny rate") << withArrival("{ process: poisson, rate: 1e-10/s }") << 4
+                               << QStringLiteral("rate: must be at least 1.157407e-05/s (one a day); got \"1e-10/s\"");
+    QTest::newRow("tiny constant rate") << withArrival("{ process: constant, rate: 0.01/h }") << 4
+                                        << QStringLiteral("rate: must be at least");
+    QTest::newRow("tiny burst rate") << withArrival("{ process: burst, rate: 1e-300/s, on: 1s, off: 1s }") << 4
+                                     << QStringLiteral("rate: must be at least");
+    QTest::newRow("tiny ramp end") << withArrival("{ process: ramp, from: 0, to: 1e-9/s }") << 4
+                                   << QStringLiteral("to: must be at least 1.157407e-05/s (one a day, or 0)");
+    QTest::newRow("huge duration") << withTop("duration: 1e10s\n") << 7 << QStringLiteral("is too large; at most 24h");
+    QTest::newRow("duration below a ns") << withTop("sla: { p99: 1e-12s }\n") << 7
+                                         << QStringLiteral("below 1ns, the resolution of the clock");
+    QTest::newRow("timeout below a ns") << withStage(
+        "{ name: s, work: cpu, time: 1ms, timeout: 0.5ns, domain: threads }")
+                                        << 6 << QStringLiteral("timeout: \"0.5ns\" is below 1ns");
+    QTest::newRow("time distribution below a ns")
+        << withStage("{ name: s, work: cpu, time: exp(1e-3ns), domain: threads }") << 6
+        << QStringLiteral("has a value below 1ns");
+    QTest::newRow("huge stage time") << withStage("{ name: s, work: cpu, time: exp(2h), domain: threads }") << 6
+                                     << QStringLiteral("values must be at most 1h");
+    QTest::newRow("huge payload") << withStage("{ name: s, work: cpu, time: 1ms, payload_in: 2GiB, domain: threads }")
+                                  << 6 << QStringLiteral("values must be at most 1GiB");
+    QTest::newRow("huge normal sd") << withStage(
+        "{ name: s, work: cpu, time: \"normal(1ms, 1e300s)\", domain: threads }")
+                                    << 6 << QStringLiteral("values must be at most 1h");
+}
+
+void TestScenarioParser::valuesBeyondTheEngineAreRefused()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(int, line);
+    QFETCH(QString, fragment);
+    const ParseResult r = parse(yaml);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), std::size_t(1));
+    QVERIFY2(r.errors[0].message.contains(fragment), qPrintable(allErrors(r)));
+    QCOMPARE(r.errors[0].line, line);
+    QVERIFY(r.errors[0].column > 0);
+}
+
+void TestScenarioParser::edgeValuesAreAccepted()
+{
+    const ParseResult perHour = parse(withArrival("{ process: poisson, rate: 1/h }"));
+    QVERIFY2(perHour.ok(), qPrintable(allErrors(perHour)));
+    const ParseResult perDay = parse(withArrival("{ process: constant, rate: 1/24h }"));
+    QVERIFY2(!perDay.ok(), "24h is not a rate unit"); // the unit is one of us, ms, s, m, h
+    const ParseResult ramp = parse(withArrival("{ process: ramp, from: 0, to: 1/h }"));
+    QVERIFY2(ramp.ok(), qPrintable(allErrors(ramp)));
+    const ParseResult nanos = parse(withStage("{ name: s, work: cpu, time: 1ns, timeout: 1ns, domain: threads }"));
+    QVERIFY2(nanos.ok(), qPrintable(allErrors(nanos)));
+    const ParseResult longest = parse(withTop("duration: 24h\n"));
+    QVERIFY2(longest.ok(), qPrintable(allErrors(longest)));
+    const ParseResult fastest = parse(withArrival("{ process: constant, rate: 1000/ms }"));
+    QVERIFY2(fastest.ok(), qPrintable(allErrors(fastest)));
+}
+
+void TestScenarioParser::samplesStayWithinTheField()
+{
+    // exp, normal and lognormal have tails beyond any bound: a sample past 1 h of stage time or
+    // 1 GiB of payload is what the engine cannot carry (the worker protocol refuses it, the clock
+    // overflows), so samples are cut at the field's maximum.
+    const ParseResult r
+        = parse(withStage("{ name: s, work: cpu, time: \"lognormal(1h, 3)\", "
+                          "payload_in: exp(1GiB), payload_out: \"normal(1GiB, 1GiB)\", domain: procs }"));
+    QVERIFY2(r.ok(), qPrintable(allErrors(r)));
+    const hs::Stage &st = r.scenario->classes.at(0).stages.at(0);
+    std::mt19937_64 rng(7);
+    double maxTime = 0, maxIn = 0, maxOut = 0;
+    for (int i = 0; i < 20000; ++i) {
+        maxTime = std::max(maxTime, st.time.sample(rng));
+        maxIn = std::max(maxIn, st.payloadIn.sample(rng));
+        maxOut = std::max(maxOut, st.payloadOut.sample(rng));
+    }
+    QCOMPARE(maxTime, 3600.0); // half of all samples are above the median, 1 h
+    QCOMPARE(maxIn, 1024.0 * 1024 * 1024); // exp(1GiB) passes 1 GiB in 37 % of samples
+    QCOMPARE(maxOut, 1024.0 * 1024 * 1024);
+}
+
+namespace {
+// A valid scenario whose lesson has `steps` steps, each changing a setting and a route.
+QByteArray lessonWithSteps(int steps)
+{
+    QByteArray yaml = "name: many\nclasses:\n  - name: a\n    arrival: { process: poisson, rate: 10/s }\n"
+                      "    stages:\n      - { name: s, work: cpu, time: 1ms, domain: threads }\n"
+                      "      - { name: t, work: block, time: 1ms, domain: threads }\n"
+                      "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps:\n";
+    const char *const domains[] = { "tbb", "threads", "procs", "loop" };
+    for (int i = 0; i < steps; ++i)
+        yaml += "    - { title: step " + QByteArray::number(i) + ", route: a.s=" + domains[i % 4]
+            + ", set: { domains.threads.workers: " + QByteArray::number(1 + i % 64) + " } }\n";
+    return yaml;
+}
+} // namespace
+
+// Issue 11, defect 5: each step re-parsed the whole file with all the steps before it (800 steps
+// took 5.8 s, 3200 steps 67 s).
+void TestScenarioParser::manyLessonStepsAreLinear()
+{
+    const int most = ScenarioParser::kMaxLessonSteps;
+    const QByteArray small = lessonWithSteps(most / 10);
+    const QByteArray large = lessonWithSteps(most);
+    QElapsedTimer timer;
+    timer.start();
+    const ParseResult rs = parse(small);
+    const qint64 smallMs = std::max<qint64>(timer.restart(), 1);
+    const ParseResult rl = parse(large);
+    const qint64 largeMs = timer.elapsed();
+    QVERIFY2(rs.ok(), qPrintable(allErrors(rs)));
+    QVERIFY2(rl.ok(), qPrintable(allErrors(rl)));
+    QCOMPARE(rl.scenario->lesson->steps.size(), std::size_t(most));
+    // The unfixed parser took about 13 s for 1000 steps; linear, it is tens of milliseconds.
+    QVERIFY2(largeMs < 3000, qPrintable(QStringLiteral("%1 steps took %2 ms").arg(most).arg(largeMs)));
+    // Ten times the steps: about ten times the time (quadratic work would be a hundred times);
+    // the slack absorbs a loaded machine and timer granularity.
+    QVERIFY2(largeMs < 40 * smallMs + 200,
+        qPrintable(
+            QStringLiteral("%1 steps: %2 ms; %3 steps: %4 ms").arg(most).arg(largeMs).arg(most / 10).arg(smallMs)));
+}
+
+void TestScenarioParser::lessonStepLimits()
+{
+    const int most = ScenarioParser::kMaxLessonSteps;
+    const ParseResult tooMany = parse(lessonWithSteps(most + 1));
+    QVERIFY(!tooMany.ok());
+    QCOMPARE(tooMany.errors.size(), std::size_t(1));
+    QCOMPARE(tooMany.errors[0].message,
+        QStringLiteral("lesson.steps: %1 steps; a lesson has at most %2").arg(most + 1).arg(most));
+    QCOMPARE(tooMany.errors[0].line, 15);
+
+    // Few steps on a huge scenario are fine; many steps on it are refused; both quickly.
+    QByteArray big = "name: big\nclasses:\n";
+    for (int c = 0; c < 1500; ++c)
+        big += "  - { name: c" + QByteArray::number(c)
+            + ", arrival: { process: poisson, rate: 1/s }, stages: [ { name: s, work: cpu, time: 1ms, domain: tbb } ] "
+              "}\n";
+    big += "lesson:\n  title: t\n  goal: g\n  watch: w\n  expected: e\n  why: y\n  steps:\n";
+    QByteArray few = big, many = big;
+    for (int i = 0; i < 9; ++i) // 9 × 30005 nodes: close to the budget of 300000
+        few += "    - { title: s" + QByteArray::number(i) + ", route: c7.s=threads }\n";
+    for (int i = 0; i < 500; ++i)
+        many += "    - { title: s" + QByteArray::number(i) + ", route: c7.s=threads }\n";
+    QElapsedTimer timer;
+    timer.start();
+    const ParseResult rf = parse(few);
+    QVERIFY2(rf.ok(), qPrintable(allErrors(rf)));
+    const ParseResult rm = parse(many);
+    QVERIFY(!rm.ok());
+    QVERIFY2(rm.errors[0].message.contains(QStringLiteral("too many to check")), qPrintable(allErrors(rm)));
+    QVERIFY2(timer.elapsed() < 3000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+}
+
+void TestScenarioParser::lessonStopsAtTheFirstFailingStep()
+{
+    QByteArray yaml = lessonWithSteps(3);
+    yaml += "    - { title: bad, set: { domains.threads.workers: 0 } }\n"
+            "    - { title: later, set: { domains.tbb.workers: 99999 } }\n";
+    const ParseResult r = parse(yaml);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.errors.size(), std::size_t(1));
+    QCOMPARE(r.errors[0].message,
+        QStringLiteral("lesson.steps[3] (bad): set domains.threads.workers=0: workers: 0 is out of range; expected 1 "
+                       "to 4096"));
+    QCOMPARE(r.errors[0].line, 18);
+
+    // Steps cannot edit the lesson itself.
+    const ParseResult own = parse(lessonWithSteps(1) + "    - { title: meta, set: { lesson.title: x } }\n");
+    QVERIFY(!own.ok());
+    QVERIFY2(own.errors[0].message.contains(QStringLiteral("lesson.steps[1] (meta): set lesson.title=x: a step "
+                                                           "changes the scenario, not the lesson")),
+        qPrintable(allErrors(own)));
 }
 
 QTEST_GUILESS_MAIN(TestScenarioParser)

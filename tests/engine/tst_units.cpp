@@ -2,6 +2,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -38,6 +39,13 @@ private Q_SLOTS:
     void sampleMeans();
     void toStringParsesBack_data();
     void toStringParsesBack();
+
+    // Issue 11
+    void subUnitsAreExact_data();
+    void subUnitsAreExact();
+    void quotedValuesStayOnOneLine_data();
+    void quotedValuesStayOnOneLine();
+    void samplesAreCapped();
 };
 
 static bool near(double actual, double expected)
@@ -385,6 +393,80 @@ void TestUnits::toStringParsesBack()
     QCOMPARE(again->kind, d->kind);
     QVERIFY(near(again->a, d->a));
     QVERIFY(near(again->b, d->b));
+}
+
+// Issue 11, defect 13: 100 * 1e-6 is 9.999999999999999e-05, so `heartbeat: 100us` fell just below
+// the documented minimum of 100us. Sub-units now divide by a whole number: exact where it matters.
+void TestUnits::subUnitsAreExact_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("isRate");
+    QTest::addColumn<double>("expected");
+    QTest::newRow("100us") << QStringLiteral("100us") << false << 100e-6;
+    QTest::newRow("0.1ms") << QStringLiteral("0.1ms") << false << 100e-6;
+    QTest::newRow("100000ns") << QStringLiteral("100000ns") << false << 100e-6;
+    QTest::newRow("1us") << QStringLiteral("1us") << false << 1e-6;
+    QTest::newRow("3ms") << QStringLiteral("3ms") << false << 0.003;
+    QTest::newRow("1ns") << QStringLiteral("1ns") << false << 1e-9;
+    QTest::newRow("1000/ms") << QStringLiteral("1000/ms") << true << 1e6;
+    QTest::newRow("1/us") << QStringLiteral("1/us") << true << 1e6;
+    QTest::newRow("5/ms") << QStringLiteral("5/ms") << true << 5000.0;
+}
+
+void TestUnits::subUnitsAreExact()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, isRate);
+    QFETCH(double, expected);
+    const auto v = isRate ? hs::parseRate(text) : hs::parseDuration(text);
+    QVERIFY(v.has_value());
+    QCOMPARE(*v, expected); // exactly, not nearly: range checks compare with these very doubles
+}
+
+// Issue 11, defect 13: a value quoted in an error kept its line breaks, so the error continued on
+// lines without a location.
+void TestUnits::quotedValuesStayOnOneLine_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("quoted");
+    QTest::newRow("plain") << QStringLiteral("5 parsecs") << QStringLiteral("\"5 parsecs\"");
+    QTest::newRow("newline") << QStringLiteral("5\nparsecs") << QStringLiteral("\"5\\nparsecs\"");
+    QTest::newRow("cr tab") << QStringLiteral("a\r\tb") << QStringLiteral("\"a\\r\\tb\"");
+    QTest::newRow("control") << QStringLiteral("a\x01z") << QStringLiteral("\"a\\x{1}z\"");
+    QTest::newRow("line separator") << QStringLiteral("a\u2028b") << QStringLiteral("\"a\\x{2028}b\"");
+    QTest::newRow("long") << QString(100, QLatin1Char('x'))
+                          << QLatin1Char('"') + QString(80, QLatin1Char('x')) + QStringLiteral("…\"");
+}
+
+void TestUnits::quotedValuesStayOnOneLine()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, quoted);
+    QCOMPARE(hs::quotedValue(text), quoted);
+    QString error;
+    QVERIFY(!hs::parseDuration(text, &error));
+    QVERIFY2(!error.contains(QLatin1Char('\n')) && !error.contains(QLatin1Char('\r')), qPrintable(error));
+}
+
+// Issue 11, defect 6: the tail of a distribution is cut at its cap (the field's maximum, which
+// the parser sets), so no sample overflows the clock or an allocation.
+void TestUnits::samplesAreCapped()
+{
+    auto d = hs::parseDistribution(QStringLiteral("lognormal(1s, 3)"), Quantity::Duration);
+    QVERIFY(d.has_value());
+    QVERIFY(std::isinf(d->cap)); // parsing alone does not know the field
+    d->cap = 10.0;
+    std::mt19937_64 rng(3);
+    double most = 0;
+    for (int i = 0; i < 10000; ++i) {
+        const double v = d->sample(rng);
+        QVERIFY(v >= 0 && v <= 10.0);
+        most = std::max(most, v);
+    }
+    QCOMPARE(most, 10.0);
+    Distribution capped = Distribution::exp(1.0);
+    capped.cap = 2.0;
+    QVERIFY(capped == Distribution::exp(1.0)); // the cap is not part of the value
 }
 
 QTEST_GUILESS_MAIN(TestUnits)

@@ -147,6 +147,13 @@ private Q_SLOTS:
             QStringLiteral("io.get=gpu") } << QStringLiteral("gpu");
         QTest::newRow("bad --duration") << QStringList { QStringLiteral("run"), small, QStringLiteral("--duration"),
             QStringLiteral("soon") } << QStringLiteral("duration");
+        // Issue 11: a drain of 1e10 s overflowed the engine's nanosecond deadline and acted as none.
+        QTest::newRow("--drain beyond the clock")
+            << QStringList { QStringLiteral("run"), small, QStringLiteral("--drain"), QStringLiteral("1e10s") }
+            << QStringLiteral("--drain 1e10s: must be from 0 to 24h");
+        QTest::newRow("--duration too long names the flag")
+            << QStringList { QStringLiteral("run"), small, QStringLiteral("--duration"), QStringLiteral("1e10s") }
+            << QStringLiteral("--duration 1e10s: duration: \"1e10s\" is too large; at most 24h");
         QTest::newRow("unknown flag") << QStringList { QStringLiteral("run"), small, QStringLiteral("--fast") }
                                       << QStringLiteral("--fast");
         QTest::newRow("flag without value")
