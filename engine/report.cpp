@@ -316,9 +316,12 @@ QString runToCsv(const RunResult &r)
 }
 
 namespace {
+// A value wider than its column still gets a space before it, so large counts never run together.
 QString pad(const QString &s, int w)
 {
-    return w < 0 ? s.leftJustified(-w) : s.rightJustified(w);
+    if (w < 0)
+        return s.leftJustified(-w);
+    return s.size() >= w ? QLatin1Char(' ') + s : s.rightJustified(w);
 }
 QString num(double v, int prec = 1)
 {

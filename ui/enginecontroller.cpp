@@ -25,6 +25,7 @@ EngineController::EngineController(QObject *parent)
 
 EngineController::~EngineController()
 {
+    interruptStart(true);
     post([](Worker &w) {
         if (w.engine) {
             w.engine->cancelNow();
@@ -98,7 +99,16 @@ bool EngineController::start(const Scenario &scenario)
             Qt::QueuedConnection);
 
         QString error;
-        if (!e->start(&error)) {
+        {
+            std::lock_guard lk(m_startingMutex);
+            m_starting = e;
+        }
+        const bool ok = e->start(&error);
+        {
+            std::lock_guard lk(m_startingMutex);
+            m_starting = nullptr;
+        }
+        if (!ok) {
             engine.reset();
             QMetaObject::invokeMethod(
                 this,
@@ -126,11 +136,23 @@ bool EngineController::start(const Scenario &scenario)
     return true;
 }
 
+void EngineController::interruptStart(bool cancel)
+{
+    std::lock_guard lk(m_startingMutex);
+    if (!m_starting)
+        return;
+    if (cancel)
+        m_starting->cancelNow();
+    else
+        m_starting->requestStop();
+}
+
 void EngineController::requestStop()
 {
     if (m_state == State::Idle)
         return;
     m_state = State::Stopping;
+    interruptStart(false);
     post([](Worker &w) {
         if (w.engine)
             w.engine->requestStop();
@@ -142,6 +164,7 @@ void EngineController::cancelNow()
     if (m_state == State::Idle)
         return;
     m_state = State::Stopping;
+    interruptStart(true);
     post([](Worker &w) {
         if (w.engine)
             w.engine->cancelNow();

@@ -10,10 +10,13 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 
 class QThread;
 
 namespace hs {
+
+class Engine;
 
 /**
  * Owns the Engine of the GUI on a dedicated control thread, so that the GUI thread never calls
@@ -81,11 +84,17 @@ Q_SIGNALS:
 private:
     class Worker;
     void post(std::function<void(Worker &)> fn);
+    /// Stops (or cancels) an engine whose start-up is still under way; thread-safe.
+    void interruptStart(bool cancel);
 
     QThread *m_thread = nullptr;
     Worker *m_worker = nullptr;
     State m_state = State::Idle;
     quint64 m_runId = 0;
+    // The engine whose start() is under way on the control thread (start-up can take seconds with
+    // many worker processes): Stop reaches it directly, since the control thread is busy.
+    std::mutex m_startingMutex;
+    Engine *m_starting = nullptr;
     RunResult m_result;
     bool m_hasResult = false;
 };
