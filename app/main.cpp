@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <QCoreApplication>
+#include <QDir>
 
 #ifdef HS_WITH_GUI
 #include "guimain.h"
@@ -10,9 +11,13 @@
 #include <QApplication>
 #endif
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <memory>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -37,8 +42,20 @@ int main(int argc, char **argv)
     // Reports render the GUI's plots, which needs a QApplication; without a display it draws offscreen.
     const bool reports = !subcommand || args.first() == QLatin1String("report")
         || (args.first() == QLatin1String("run") && args.contains(QStringLiteral("--report")));
-    if (reports && !hs::guiAvailable())
+    if (reports && !hs::guiAvailable()) {
         qputenv("QT_QPA_PLATFORM", "offscreen");
+        // Without a session (a server, cron, CI) XDG_RUNTIME_DIR is unset and Qt warns on every
+        // report; give it the private directory it would fall back to, made as it expects (0700).
+        if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+            const QByteArray dir = QDir::tempPath().toLocal8Bit() + "/runtime-" + QByteArray::number(::getuid());
+            if (::mkdir(dir.constData(), 0700) == 0 || errno == EEXIST) {
+                struct stat st = {};
+                if (::lstat(dir.constData(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid()
+                    && (st.st_mode & 0777) == 0700)
+                    qputenv("XDG_RUNTIME_DIR", dir);
+            }
+        }
+    }
     const std::unique_ptr<QCoreApplication> app
         = reports ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
     hs::ReportWriter::registerWithCli();
