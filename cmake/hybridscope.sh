@@ -52,29 +52,41 @@ case "$mode" in
     # Three trees, each with every warning an error:
     #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
     #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz
-    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 45 s);
-    #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests.
-    # The sanitized trees skip tst_lessons, whose claims are timing figures a 2-15x slower build
-    # does not keep (the engine paths it uses are covered by the other engine tests); the TSan tree
-    # also skips tst_queueing, whose measured waits are compared with queueing theory and so with
-    # the engine's own overhead, which TSan multiplies (its engine paths are tst_engine's).
+    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 30 s);
+    #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests that run threads.
+    # The sanitized trees build only what their tests need, and skip tst_lessons, whose claims are
+    # timing figures a 2-15x slower build does not keep (the engine paths it uses are covered by
+    # the other engine tests). The TSan tree also skips tst_queueing, whose measured waits are
+    # compared with queueing theory and so with the engine's own overhead, which TSan multiplies
+    # (its engine paths are tst_engine's), and the single-threaded tests (arrival schedules, units,
+    # IPC frames, fuzz replays), which ASan+UBSan already cover.
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
+    # sanitized_tree DIR CTEST_ARGS...: configure with the remaining cmake arguments in $cfg, build the
+    # executables of the tests CTEST_ARGS select (and the worker they start), run those tests.
+    sanitized_tree() {
+      local dir=$1
+      shift
+      cmake -S . -B "$dir" -G Ninja -DBUILD_TESTING=ON -DHS_WERROR=ON -DHS_BUILD_GUI=OFF "${cfg[@]}"
+      local targets
+      targets=$(cd "$dir" && ctest -N "$@" | sed -n 's/^ *Test *#[0-9]*: *//p' \
+        | sed -e 's/^fuzz_replay_/replay_/' -e 's/^fuzz_run_/fuzz_/')
+      # shellcheck disable=SC2086 # one word per target
+      cmake --build "$dir" -j "$jobs" --target hybridscope-worker $targets
+      (cd "$dir" && ctest --output-on-failure --timeout 900 -j 1 "$@")
+    }
+
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    cmake -S . -B "$build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-      -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_BUILD_GUI=OFF \
-      -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-45}" -DBUILD_TESTING=ON -DHS_WERROR=ON
-    cmake --build "$build-fuzz" -j "$jobs"
-    (cd "$build-fuzz" && ctest --output-on-failure --timeout 900 -j 1 -L 'engine|fuzzrun' -E '^tst_lessons$')
+    cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+         -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-30}")
+    sanitized_tree "$build-fuzz" -L 'engine|fuzzrun' -E '^tst_lessons$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
-    cmake -S . -B "$build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZER=tsan \
-      -DHS_BUILD_GUI=OFF -DBUILD_TESTING=ON -DHS_WERROR=ON
-    cmake --build "$build-tsan" -j "$jobs"
-    cd "$build-tsan"
-    exec ctest --output-on-failure --timeout 600 -j 1 -L engine -E '^(tst_lessons|tst_queueing|fuzz_replay_.*)$'
+    cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZER=tsan)
+    sanitized_tree "$build-tsan" -L engine \
+      -E '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
