@@ -56,10 +56,10 @@ case "$mode" in
     #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests that run threads.
     # The sanitized trees build only what their tests need, and skip tst_lessons, whose claims are
     # timing figures a 2-15x slower build does not keep (the engine paths it uses are covered by
-    # the other engine tests). The TSan tree also skips tst_queueing, whose measured waits are
-    # compared with queueing theory and so with the engine's own overhead, which TSan multiplies
-    # (its engine paths are tst_engine's), and the single-threaded tests (arrival schedules, units,
-    # IPC frames, fuzz replays), which ASan+UBSan already cover.
+    # the other engine tests), and tst_queueing, whose measured waits are compared with queueing
+    # theory and so with the engine's own overhead, which a sanitizer multiplies (its engine paths
+    # are tst_engine's). The TSan tree also skips the single-threaded tests (arrival schedules,
+    # units, IPC frames, fuzz replays), which ASan+UBSan already cover.
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
@@ -81,7 +81,7 @@ case "$mode" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
          -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-30}")
-    sanitized_tree "$build-fuzz" -L 'engine|fuzzrun' -E '^tst_lessons$'
+    sanitized_tree "$build-fuzz" -L 'engine|fuzzrun' -E '^(tst_lessons|tst_queueing)$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZER=tsan)
