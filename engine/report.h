@@ -44,7 +44,8 @@ bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run
 /// Reads a JSON report written by runToJson: a regular file (never a FIFO or a device) of at most
 /// RunJsonLimits::kMaxBytes, checked by parseRunJson; false with *error naming the file otherwise.
 bool loadRunJson(const QString &path, QJsonObject *run, QString *error);
-/// One row per frame and domain: t, domain, queue, inflight, busy, workers, done, p99_ms, starved, utilization, loop_lag_ms.
+/// One row per frame and domain: t, domain, queue, inflight, busy, workers, done, p99_ms, starved, utilization,
+/// loop_lag_ms.
 QString runToCsv(const RunResult &r);
 /// The readable summary table printed by `hybridscope run`.
 QString runSummary(const RunResult &r);

@@ -87,7 +87,8 @@ void ScenarioPanel::showErrors(const QString &path, const std::vector<ScenarioEr
         QString where;
         if (e.line > 0)
             where = e.column > 0 ? tr("line %1, column %2").arg(e.line).arg(e.column) : tr("line %1").arg(e.line);
-        auto *item = new QListWidgetItem(where.isEmpty() ? e.message : where + QStringLiteral(": ") + e.message, m_errors);
+        auto *item
+            = new QListWidgetItem(where.isEmpty() ? e.message : where + QStringLiteral(": ") + e.message, m_errors);
         item->setToolTip(e.toString());
         item->setData(Qt::UserRole, e.line);
         item->setData(Qt::UserRole + 1, e.column);
@@ -96,7 +97,7 @@ void ScenarioPanel::showErrors(const QString &path, const std::vector<ScenarioEr
     m_errorHeading->setText(
         tr("<b>%1</b> was not loaded: %n error(s). %2", nullptr, int(errors.size()))
             .arg(QFileInfo(path).fileName().toHtmlEscaped(),
-                 current.isEmpty() ? QString() : tr("Still showing “%1”.").arg(current.toHtmlEscaped())));
+                current.isEmpty() ? QString() : tr("Still showing “%1”.").arg(current.toHtmlEscaped())));
     m_errorHeading->setToolTip(path);
     m_errorBox->show();
 }

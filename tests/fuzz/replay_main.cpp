@@ -74,6 +74,6 @@ int main(int argc, char **argv)
         }
     }
     std::printf("replay: %zu inputs, slowest %.3f s (%s), %d over the bound\n", inputs.size(), slowest,
-                slowestName.c_str(), slow);
+        slowestName.c_str(), slow);
     return slow ? 1 : 0;
 }

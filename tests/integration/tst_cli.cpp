@@ -235,8 +235,8 @@ private Q_SLOTS:
         const QString small = writeFile(m_dir, QStringLiteral("trace.yaml"), kSmall);
         const QString trace = m_dir.filePath(QStringLiteral("t.json"));
         const QString json = m_dir.filePath(QStringLiteral("t-report.json"));
-        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--trace"), trace,
-            QStringLiteral("--json"), json });
+        const Run r = runApp({ QStringLiteral("run"), small, QStringLiteral("--quiet"), QStringLiteral("--trace"),
+            trace, QStringLiteral("--json"), json });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains(QStringLiteral("wrote ") + trace), qPrintable(r.out));
         QFile f(trace);
