@@ -1,5 +1,5 @@
-#include "builtins.h"
 #include "cli.h"
+#include "scenario/builtins.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "workermain.h"
+#include "procs/workermain.h"
 
 // hybridscope-worker: a process of the `procs` pool, started by the engine (never by hand).
 int main(int argc, char **argv)

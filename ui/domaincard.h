@@ -1,8 +1,8 @@
 #pragma once
 
-#include "domain.h"
-#include "frame.h"
-#include "scenario.h"
+#include "core/frame.h"
+#include "domains/domain.h"
+#include "scenario/scenario.h"
 
 #include <QFrame>
 #include <QTimer>

@@ -1,6 +1,6 @@
 #include "enginecontroller.h"
 
-#include "engine.h"
+#include "run/engine.h"
 
 #include <QDeadlineTimer>
 #include <QThread>

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "domain.h"
-#include "frame.h"
-#include "runresult.h"
-#include "scenario.h"
+#include "core/frame.h"
+#include "domains/domain.h"
+#include "results/runresult.h"
+#include "scenario/scenario.h"
 
 #include <QObject>
 #include <QString>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "diagnostics.h"
+#include "results/diagnostics.h"
 
 #include <QWidget>
 

@@ -1,6 +1,6 @@
 #include "lagmonitor.h"
 
-#include "clock.h"
+#include "core/clock.h"
 
 #include <cstdio>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "latencyhistogram.h"
+#include "core/latencyhistogram.h"
 
 #include <QObject>
 #include <QTimer>

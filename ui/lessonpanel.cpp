@@ -1,6 +1,6 @@
 #include "lessonpanel.h"
 
-#include "lesson.h"
+#include "scenario/lesson.h"
 
 #include <QFrame>
 #include <QHBoxLayout>

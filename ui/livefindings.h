@@ -1,8 +1,8 @@
 #pragma once
 
-#include "diagnostics.h"
-#include "frame.h"
-#include "scenario.h"
+#include "core/frame.h"
+#include "results/diagnostics.h"
+#include "scenario/scenario.h"
 
 #include <vector>
 

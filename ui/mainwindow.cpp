@@ -1,23 +1,23 @@
 #include "mainwindow.h"
 
-#include "lesson.h"
 #include "lessonpanel.h"
+#include "scenario/lesson.h"
 
-#include "builtins.h"
 #include "domaincard.h"
+#include "domains/resources.h"
 #include "domainstyle.h"
 #include "enginecontroller.h"
 #include "findingspanel.h"
 #include "lagmonitor.h"
-#include "lesson.h"
 #include "lessonpanel.h"
 #include "liveplots.h"
 #include "reportexporter.h"
-#include "resources.h"
 #include "routingmodel.h"
 #include "routingtable.h"
+#include "scenario/builtins.h"
+#include "scenario/lesson.h"
+#include "scenario/scenarioparser.h"
 #include "scenariopanel.h"
-#include "scenarioparser.h"
 
 #include <QAction>
 #include <QApplication>

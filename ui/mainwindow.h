@@ -1,9 +1,9 @@
 #pragma once
 
-#include "domain.h"
-#include "frame.h"
+#include "core/frame.h"
+#include "domains/domain.h"
 #include "livefindings.h"
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>

@@ -1,12 +1,12 @@
 #include "reportexporter.h"
 
-#include "traceexport.h"
+#include "results/traceexport.h"
 
-#include "diagnostics.h"
 #include "enginecontroller.h"
-#include "report.h"
 #include "reportwriter.h"
-#include "traceexport.h"
+#include "results/diagnostics.h"
+#include "results/report.h"
+#include "results/traceexport.h"
 
 #include <QEventLoop>
 #include <QFileDialog>

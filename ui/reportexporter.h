@@ -1,8 +1,8 @@
 #pragma once
 
-#include "frame.h"
-#include "runresult.h"
-#include "scenario.h"
+#include "core/frame.h"
+#include "results/runresult.h"
+#include "scenario/scenario.h"
 
 #include <QObject>
 #include <QString>

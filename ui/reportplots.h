@@ -1,7 +1,7 @@
 #pragma once
 
-#include "frame.h"
-#include "scenario.h"
+#include "core/frame.h"
+#include "scenario/scenario.h"
 
 #include <QImage>
 #include <QJsonArray>

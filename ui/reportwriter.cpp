@@ -2,10 +2,10 @@
 
 #include "cli.h"
 #include "comparereport.h"
+#include "core/safefile.h"
 #include "htmlreport.h"
 #include "pdfreport.h"
-#include "report.h"
-#include "safefile.h"
+#include "results/report.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>

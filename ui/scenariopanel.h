@@ -1,7 +1,7 @@
 #pragma once
 
-#include "scenario.h"
-#include "scenarioparser.h"
+#include "scenario/scenario.h"
+#include "scenario/scenarioparser.h"
 
 #include <QWidget>
 

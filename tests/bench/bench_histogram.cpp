@@ -3,8 +3,8 @@
 //
 //     bench_histogram [records per thread, default 5000000]
 
-#include "clock.h"
-#include "latencyhistogram.h"
+#include "core/clock.h"
+#include "core/latencyhistogram.h"
 
 #include <barrier>
 #include <cmath>

@@ -19,13 +19,13 @@
 // "eng/blk0" the same with a `block` stage of 0 s, which is just as empty but reads no thread
 // CPU clock.
 
-#include "clock.h"
-#include "domain.h"
-#include "engine.h"
-#include "runresult.h"
-#include "scenario.h"
-#include "tbbdomain.h"
-#include "threadsdomain.h"
+#include "core/clock.h"
+#include "domains/domain.h"
+#include "domains/tbbdomain.h"
+#include "domains/threadsdomain.h"
+#include "results/runresult.h"
+#include "run/engine.h"
+#include "scenario/scenario.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -11,12 +11,12 @@
 //
 //   bench_procs [--seconds S] [--pings N]      (finds the worker through $HS_WORKER, else ../../app)
 
-#include "clock.h"
-#include "engine.h"
-#include "ipc.h"
-#include "runresult.h"
-#include "scenarioparser.h"
-#include "workerprocess.h"
+#include "core/clock.h"
+#include "procs/ipc.h"
+#include "procs/workerprocess.h"
+#include "results/runresult.h"
+#include "run/engine.h"
+#include "scenario/scenarioparser.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,6 +1,6 @@
 #include "enginetest.h"
 
-#include "scenarioparser.h"
+#include "scenario/scenarioparser.h"
 
 #include <QDebug>
 #include <QStringList>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "engine.h"
-#include "runresult.h"
-#include "scenario.h"
+#include "results/runresult.h"
+#include "run/engine.h"
+#include "scenario/scenario.h"
 
 #include <QByteArray>
 #include <QSignalSpy>

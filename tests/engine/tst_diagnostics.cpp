@@ -1,8 +1,8 @@
 // The findings rules (DESIGN §6): the Diagnoser fed synthetic frames for the edge cases (sustain,
 // merge, blame, bounds), then real engine runs: each rule fires on a scenario built to trigger it,
 // naming the domain, class and stage, and stays silent on a healthy neighbour.
-#include "diagnostics.h"
 #include "enginetest.h"
+#include "results/diagnostics.h"
 
 #include <QTest>
 

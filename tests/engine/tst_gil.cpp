@@ -3,10 +3,10 @@
 // `threads` under the GIL gains nothing from more threads, without it threads scale, and on `procs`
 // (one GIL per worker process) it scales too. Every engine run checks conservation.
 
-#include "clock.h"
+#include "core/clock.h"
+#include "domains/gil.h"
+#include "domains/work.h"
 #include "enginetest.h"
-#include "gil.h"
-#include "work.h"
 
 #include <QTest>
 #include <QThread>

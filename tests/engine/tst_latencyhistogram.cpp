@@ -1,4 +1,4 @@
-#include "latencyhistogram.h"
+#include "core/latencyhistogram.h"
 
 #include <QList>
 #include <QTest>

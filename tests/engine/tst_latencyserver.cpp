@@ -1,7 +1,7 @@
-#include "clock.h"
-#include "latencyserver.h"
-#include "netclient.h"
-#include "work.h"
+#include "core/clock.h"
+#include "domains/latencyserver.h"
+#include "domains/netclient.h"
+#include "domains/work.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,11 +1,11 @@
 // The built-in lessons (issue 6): every lesson's claim, checked by running its scenario before
 // and after each step on this engine, and the lesson block's parsing and live application.
 
-#include "builtins.h"
 #include "enginetest.h"
-#include "lesson.h"
-#include "report.h"
-#include "scenarioparser.h"
+#include "results/report.h"
+#include "scenario/builtins.h"
+#include "scenario/lesson.h"
+#include "scenario/scenarioparser.h"
 
 #include <QJsonObject>
 #include <QTest>

@@ -1,10 +1,10 @@
 // The engine against the machine's limits: a cap on queued stages that keeps memory bounded, the
 // budget of file descriptors that stages draw from, and the estimate `validate` warns with.
 // (The real binary under `ulimit -n` / `ulimit -u` is tests/integration/tst_limits_cli.cpp.)
-#include "builtins.h"
+#include "domains/resources.h"
 #include "enginetest.h"
-#include "resources.h"
-#include "scenarioparser.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
 
 #include <QTest>
 

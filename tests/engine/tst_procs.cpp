@@ -2,10 +2,10 @@
 // resize and shutdown. Each test is bounded, checks conservation, and (in cleanup) that no worker
 // process, zombie or shared-memory segment is left.
 
-#include "builtins.h"
 #include "enginetest.h"
-#include "report.h"
-#include "scenarioparser.h"
+#include "results/report.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
 #include "testutil.h"
 
 #include <QDir>

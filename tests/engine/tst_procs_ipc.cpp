@@ -1,11 +1,11 @@
 // The procs domain's building blocks without processes: the frame codec, the checksum, exit
 // reasons, and shared-memory segments with their stale-segment sweep.
 
-#include "ipc.h"
-#include "shmsegment.h"
+#include "procs/ipc.h"
+#include "procs/shmsegment.h"
+#include "procs/workermain.h"
+#include "procs/workerprocess.h"
 #include "testutil.h"
-#include "workermain.h"
-#include "workerprocess.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,11 +2,11 @@
 // under both transfers with checksums on both sides, every fault the engine must survive, and
 // no child process or shared-memory segment left behind by any test.
 
-#include "clock.h"
-#include "ipc.h"
-#include "latencyserver.h"
+#include "core/clock.h"
+#include "domains/latencyserver.h"
+#include "procs/ipc.h"
+#include "procs/workerprocess.h"
 #include "testutil.h"
-#include "workerprocess.h"
 
 #include <QDir>
 #include <QElapsedTimer>

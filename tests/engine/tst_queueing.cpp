@@ -1,5 +1,5 @@
-#include "arrivalschedule.h"
 #include "enginetest.h"
+#include "run/arrivalschedule.h"
 
 #include <QTest>
 #include <QtNumeric>

@@ -1,4 +1,4 @@
-#include "scenarioparser.h"
+#include "scenario/scenarioparser.h"
 #include "testutil.h"
 
 #include <QDir>

@@ -1,6 +1,6 @@
+#include "domains/trace.h"
 #include "enginetest.h"
-#include "trace.h"
-#include "traceexport.h"
+#include "results/traceexport.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,5 +1,5 @@
-#include "clock.h"
-#include "work.h"
+#include "core/clock.h"
+#include "domains/work.h"
 
 #include <QCryptographicHash>
 #include <QDir>

@@ -5,7 +5,7 @@
 // Whatever decodes must encode back to exactly the bytes it came from and decode again to the same
 // message: the format has no slack, so any difference is a bug, reported by abort().
 
-#include "ipc.h"
+#include "procs/ipc.h"
 
 #include <QByteArray>
 

@@ -2,7 +2,7 @@
 // Any bytes must be either accepted, within RunJsonLimits so that rendering is bounded, or
 // refused with "NAME:LINE:COLUMN: …" pointing inside the input; never a crash or a hang.
 
-#include "report.h"
+#include "results/report.h"
 
 #include <QByteArray>
 #include <QJsonArray>

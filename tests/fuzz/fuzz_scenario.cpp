@@ -3,8 +3,8 @@
 // also applied as the GUI and the lesson tests apply it (every step's overrides on top of the
 // file) and rendered as `list` shows it. Whatever the input: no crash, no leak, no hang, an
 // answer that is either a scenario or errors, and every error on one line with a message.
-#include "lesson.h"
-#include "scenarioparser.h"
+#include "scenario/lesson.h"
+#include "scenario/scenarioparser.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -4,8 +4,8 @@
 // through the CLI's own checks (ScenarioParser::parseSetArgument/parseRouteArgument), then into
 // ScenarioParser::parseText as `run` passes them. No crash, no hang, consistent answers, every
 // error on one line and, for an override, naming the flag.
-#include "builtins.h"
-#include "scenarioparser.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
 
 #include <QFile>
 

@@ -2,7 +2,7 @@
 // probabilities, distributions). Whatever is accepted must be finite, non-negative, and sample
 // to finite non-negative values; the human-readable form of an accepted distribution must parse
 // back.
-#include "units.h"
+#include "scenario/units.h"
 
 #include <cmath>
 #include <cstdint>

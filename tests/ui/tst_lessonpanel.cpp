@@ -2,14 +2,14 @@
 // opening one shows it next to the plots, a live step acts on the running engine and marks the
 // plots, and a step the engine cannot take live goes into the next run's configuration.
 
-#include "builtins.h"
 #include "enginecontroller.h"
 #include "lessonpanel.h"
 #include "liveplot.h"
 #include "liveplots.h"
 #include "mainwindow.h"
 #include "routingmodel.h"
-#include "scenarioparser.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
 
 #include <QDockWidget>
 #include <QMenu>

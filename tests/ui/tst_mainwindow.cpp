@@ -3,7 +3,6 @@
 // receive data; resizing and rerouting act on the running engine and mark every plot; closing
 // mid-run (or SIGTERM to the application) leaves no worker process and no engine thread.
 
-#include "builtins.h"
 #include "domaincard.h"
 #include "enginecontroller.h"
 #include "enginetest.h"
@@ -14,8 +13,9 @@
 #include "mainwindow.h"
 #include "routingmodel.h"
 #include "routingtable.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
 #include "scenariopanel.h"
-#include "scenarioparser.h"
 #include "testutil.h"
 
 #include <QComboBox>

@@ -6,9 +6,9 @@
 #include "enginecontroller.h"
 #include "enginetest.h"
 #include "htmlreport.h"
-#include "report.h"
 #include "reportexporter.h"
 #include "reportwriter.h"
+#include "results/report.h"
 #include "testutil.h"
 
 #include <QDir>

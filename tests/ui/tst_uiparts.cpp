@@ -3,6 +3,7 @@
 // coalescing, the lag monitor and the scenario panel.
 
 #include "domaincard.h"
+#include "domains/resources.h"
 #include "domainstyle.h"
 #include "enginetest.h"
 #include "findingsmodel.h"
@@ -10,11 +11,10 @@
 #include "livefindings.h"
 #include "liveplot.h"
 #include "liveplots.h"
-#include "resources.h"
 #include "routingmodel.h"
 #include "scenariopanel.h"
 
-#include "clock.h"
+#include "core/clock.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>

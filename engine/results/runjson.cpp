@@ -1,0 +1,757 @@
+// Reading a JSON report back (`hybridscope report`, the GUI, the fuzz target): the shape check
+// that bounds what the renderers do with it, and the scanner that turns the key path of a
+// problem into a line and column (QJsonDocument keeps no positions).
+
+#include "results/report.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <climits>
+#include <cmath>
+#include <vector>
+
+namespace hs {
+
+namespace {
+
+using L = RunJsonLimits;
+
+// One step of a key path: a key of an object, or (index >= 0) an element of an array.
+struct Step {
+    QString key;
+    int index = -1;
+};
+using Path = std::vector<Step>;
+
+bool plainKey(const QString &key)
+{
+    if (key.isEmpty())
+        return false;
+    for (const QChar c : key)
+        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('_') && c != QLatin1Char('-'))
+            return false;
+    return true;
+}
+
+// frames[3].domains.tbb.queue; a key that is not a plain word is quoted: classes["a b"].
+QString pathText(const Path &path)
+{
+    QString s;
+    for (const Step &st : path) {
+        if (st.index >= 0) {
+            s += QLatin1Char('[') + QString::number(st.index) + QLatin1Char(']');
+        } else if (plainKey(st.key)) {
+            if (!s.isEmpty())
+                s += QLatin1Char('.');
+            s += st.key;
+        } else {
+            QString k = st.key.left(60);
+            k.replace(QLatin1Char('\\'), QLatin1String("\\\\")).replace(QLatin1Char('"'), QLatin1String("\\\""));
+            s += QStringLiteral("[\"%1%2\"]").arg(k, st.key.size() > 60 ? QStringLiteral("…") : QString());
+        }
+    }
+    return s.isEmpty() ? QStringLiteral("(the document)") : s;
+}
+
+// Finds where a key path's value starts in JSON text that QJsonDocument accepted. One pass down
+// the path: each level scans its object or array once (skipping the other values without
+// recursion), so the cost is linear in the text times the (short) path's depth.
+class JsonLocator {
+public:
+    explicit JsonLocator(const QByteArray &text)
+        : m_begin(text.constData())
+        , m_end(text.constData() + text.size())
+    { }
+
+    // The offset of the value at `path`, or of the deepest enclosing value that exists.
+    qsizetype offsetOf(const Path &path) const
+    {
+        const char *p = m_begin;
+        skipSpace(p);
+        for (const Step &st : path) {
+            const char *found = st.index >= 0 ? element(p, st.index) : member(p, st.key.toUtf8());
+            if (!found)
+                break;
+            p = found;
+        }
+        return p - m_begin;
+    }
+
+private:
+    const char *m_begin;
+    const char *m_end;
+
+    void skipSpace(const char *&p) const
+    {
+        while (p < m_end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            ++p;
+    }
+
+    static int hexValue(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    }
+
+    // \uXXXX at p (after the backslash and 'u'); -1 when malformed.
+    int codeUnit(const char *&p) const
+    {
+        if (m_end - p < 4)
+            return -1;
+        int v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int h = hexValue(p[i]);
+            if (h < 0)
+                return -1;
+            v = v * 16 + h;
+        }
+        p += 4;
+        return v;
+    }
+
+    static void appendUtf8(QByteArray *out, char32_t cp)
+    {
+        const QString s = QString::fromUcs4(&cp, 1);
+        out->append(s.toUtf8());
+    }
+
+    // p at the opening quote: moves past the closing one; decodes the string into *out if given.
+    void string(const char *&p, QByteArray *out) const
+    {
+        ++p;
+        while (p < m_end && *p != '"') {
+            if (*p != '\\') {
+                if (out)
+                    out->append(*p);
+                ++p;
+                continue;
+            }
+            if (p + 1 >= m_end) {
+                p = m_end;
+                return;
+            }
+            const char e = p[1];
+            p += 2;
+            if (!out)
+                continue; // the escaped character is never a quote that ends the string
+            switch (e) {
+            case 'b': out->append('\b'); break;
+            case 'f': out->append('\f'); break;
+            case 'n': out->append('\n'); break;
+            case 'r': out->append('\r'); break;
+            case 't': out->append('\t'); break;
+            case 'u': {
+                int cu = codeUnit(p);
+                if (cu < 0)
+                    break;
+                char32_t cp = char32_t(cu);
+                if (cu >= 0xD800 && cu < 0xDC00 && m_end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+                    const char *q = p + 2;
+                    const int low = codeUnit(q);
+                    if (low >= 0xDC00 && low < 0xE000) {
+                        cp = 0x10000 + ((char32_t(cu) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
+                        p = q;
+                    }
+                }
+                appendUtf8(out, cp);
+                break;
+            }
+            default: out->append(e); break; // \" \\ \/
+            }
+        }
+        if (p < m_end)
+            ++p;
+    }
+
+    void skipValue(const char *&p) const
+    {
+        if (p >= m_end)
+            return;
+        if (*p == '"') {
+            string(p, nullptr);
+            return;
+        }
+        if (*p == '{' || *p == '[') {
+            int depth = 0;
+            while (p < m_end) {
+                const char c = *p;
+                if (c == '"') {
+                    string(p, nullptr);
+                    continue;
+                }
+                ++p;
+                if (c == '{' || c == '[')
+                    ++depth;
+                else if ((c == '}' || c == ']') && --depth == 0)
+                    return;
+            }
+            return;
+        }
+        while (p < m_end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            ++p;
+    }
+
+    // The value of `key` in the object at p (the last one when the key repeats, as QJsonDocument keeps).
+    const char *member(const char *p, const QByteArray &key) const
+    {
+        if (p >= m_end || *p != '{')
+            return nullptr;
+        ++p;
+        const char *found = nullptr;
+        QByteArray k;
+        for (;;) {
+            skipSpace(p);
+            if (p >= m_end || *p != '"')
+                return found;
+            k.clear();
+            string(p, &k);
+            skipSpace(p);
+            if (p < m_end && *p == ':')
+                ++p;
+            skipSpace(p);
+            if (k == key)
+                found = p;
+            skipValue(p);
+            skipSpace(p);
+            if (p >= m_end || *p != ',')
+                return found;
+            ++p;
+        }
+    }
+
+    const char *element(const char *p, int index) const
+    {
+        if (p >= m_end || *p != '[')
+            return nullptr;
+        ++p;
+        for (int i = 0;; ++i) {
+            skipSpace(p);
+            if (p >= m_end || *p == ']')
+                return nullptr;
+            if (i == index)
+                return p;
+            skipValue(p);
+            skipSpace(p);
+            if (p >= m_end || *p != ',')
+                return nullptr;
+            ++p;
+        }
+    }
+};
+
+// 1-based line and column (in characters) of a byte offset.
+QString lineColumn(const QByteArray &text, qsizetype offset)
+{
+    offset = std::clamp<qsizetype>(offset, 0, text.size());
+    int line = 1;
+    qsizetype lineStart = 0;
+    for (qsizetype i = 0; i < offset; ++i)
+        if (text[i] == '\n') {
+            ++line;
+            lineStart = i + 1;
+        }
+    qsizetype column = 1;
+    for (qsizetype i = lineStart; i < offset; ++i)
+        column += (uchar(text[i]) & 0xC0) != 0x80 ? 1 : 0; // count UTF-8 lead bytes only
+    return QStringLiteral("%1:%2").arg(line).arg(column);
+}
+
+QString typeName(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return QStringLiteral("true or false");
+    case QJsonValue::Double: return QStringLiteral("a number");
+    case QJsonValue::String: return QStringLiteral("a string");
+    case QJsonValue::Array: return QStringLiteral("an array");
+    case QJsonValue::Object: return QStringLiteral("an object");
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("nothing");
+}
+
+QString numberText(double v)
+{
+    return QString::number(v, 'g', 10);
+}
+
+enum class Num { Real, Integer };
+
+// A key to look up: a literal of the format, or a name read from the report.
+struct Key {
+    QString s;
+    Key(const char *k)
+        : s(QLatin1String(k))
+    { }
+    Key(const QString &k)
+        : s(k)
+    { }
+};
+
+// Walks a report, remembering the key path, and keeps the first problem with its path.
+class Checker {
+public:
+    Path path;
+    Path failedPath;
+    QString problem;
+
+    bool failed() const { return !problem.isEmpty(); }
+
+    void fail(const QString &what)
+    {
+        if (failed())
+            return;
+        problem = what;
+        failedPath = path;
+    }
+
+    // Enters a key or an element for the lifetime of the guard.
+    struct Enter {
+        Checker &c;
+        Enter(Checker &checker, const QString &key)
+            : c(checker)
+        {
+            c.path.push_back(Step { key, -1 });
+        }
+        Enter(Checker &checker, int index)
+            : c(checker)
+        {
+            c.path.push_back(Step { QString(), index });
+        }
+        ~Enter() { c.path.pop_back(); }
+        Enter(const Enter &) = delete;
+        Enter &operator=(const Enter &) = delete;
+    };
+
+    // The value of `key`, checked to be of `type` (or absent unless required; null counts as absent
+    // when `nullable`). Undefined when absent or wrong (then a problem is recorded).
+    QJsonValue get(const QJsonObject &o, const Key &key, QJsonValue::Type type, bool required, bool nullable = false)
+    {
+        const QString &k = key.s;
+        const auto it = o.constFind(k);
+        if (it == o.constEnd()) {
+            if (required)
+                fail(QStringLiteral("missing key \"%1\"").arg(k));
+            return QJsonValue(QJsonValue::Undefined);
+        }
+        const QJsonValue v = it.value();
+        if (v.type() == type)
+            return v;
+        if (nullable && v.isNull())
+            return QJsonValue(QJsonValue::Undefined);
+        Enter e(*this, k);
+        fail(QStringLiteral("expected %1, found %2").arg(typeName(QJsonValue(type)), typeName(v)));
+        return QJsonValue(QJsonValue::Undefined);
+    }
+
+    QJsonObject object(const QJsonObject &o, const Key &key, bool required = false)
+    {
+        return get(o, key, QJsonValue::Object, required).toObject();
+    }
+
+    QJsonArray array(const QJsonObject &o, const Key &key, bool required = false)
+    {
+        return get(o, key, QJsonValue::Array, required).toArray();
+    }
+
+    void boolean(const QJsonObject &o, const Key &key) { get(o, key, QJsonValue::Bool, false, true); }
+
+    void string(const QJsonObject &o, const Key &key, bool required = false)
+    {
+        const QJsonValue v = get(o, key, QJsonValue::String, required, !required);
+        if (v.isString() && v.toString().size() > L::kMaxStringChars) {
+            Enter e(*this, key.s);
+            fail(QStringLiteral("a string of %1 characters; at most %2")
+                     .arg(v.toString().size())
+                     .arg(L::kMaxStringChars));
+        }
+    }
+
+    // A number in [min, max] (an integer when kind is Integer); null is allowed unless required
+    // (the renderers read it as 0; a run writes null for a figure it could not compute).
+    double number(
+        const QJsonObject &o, const Key &key, double min, double max, Num kind = Num::Real, bool required = false)
+    {
+        const QJsonValue v = get(o, key, QJsonValue::Double, required, !required);
+        if (!v.isDouble())
+            return 0;
+        const double d = v.toDouble();
+        Enter e(*this, key.s);
+        if (!std::isfinite(d) || d < min || d > max)
+            fail(QStringLiteral("%1 is out of range; expected %2 to %3")
+                     .arg(numberText(d), numberText(min), numberText(max)));
+        else if (kind == Num::Integer && d != std::floor(d))
+            fail(QStringLiteral("%1 is not a whole number").arg(numberText(d)));
+        return d;
+    }
+
+    void count(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxCount, Num::Integer); }
+    void ms(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxMs); }
+    void seconds(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxSeconds); }
+    void rate(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxRate); }
+    // A figure the plots read into an int.
+    void smallCount(const QJsonObject &o, const Key &key) { number(o, key, 0, INT_MAX, Num::Integer); }
+    void workers(const QJsonObject &o, const Key &key) { number(o, key, 0, L::kMaxWorkers, Num::Integer); }
+
+    // Each entry of an object of at most `limit` entries is an object, checked by `f`.
+    template<typename F>
+    void objectsOf(
+        const QJsonObject &o, const Key &key, qsizetype limit, const QString &what, F f, bool required = false)
+    {
+        const QJsonObject map = object(o, key, required);
+        Enter e(*this, key.s);
+        if (map.size() > limit) {
+            fail(QStringLiteral("%1 %2; at most %3").arg(map.size()).arg(what).arg(limit));
+            return;
+        }
+        for (auto it = map.constBegin(); it != map.constEnd() && !failed(); ++it) {
+            if (it.key().size() > L::kMaxStringChars) {
+                fail(QStringLiteral("a key of %1 characters; at most %2").arg(it.key().size()).arg(L::kMaxStringChars));
+                return;
+            }
+            Enter k(*this, it.key());
+            if (!it.value().isObject()) {
+                fail(QStringLiteral("expected an object, found %1").arg(typeName(it.value())));
+                return;
+            }
+            f(it.key(), it.value().toObject());
+        }
+    }
+
+    // Each element of an array of at most `limit` elements is an object, checked by `f`.
+    template<typename F>
+    void arrayOf(const QJsonObject &o, const Key &key, qsizetype limit, const QString &what, F f, bool required = false)
+    {
+        const QJsonArray arr = array(o, key, required);
+        Enter e(*this, key.s);
+        if (arr.size() > limit) {
+            fail(QStringLiteral("%1 %2; at most %3").arg(arr.size()).arg(what).arg(limit));
+            return;
+        }
+        for (qsizetype i = 0; i < arr.size() && !failed(); ++i) {
+            Enter k(*this, int(i));
+            const QJsonValue v = arr.at(i);
+            if (!v.isObject()) {
+                fail(QStringLiteral("expected an object, found %1").arg(typeName(v)));
+                return;
+            }
+            f(int(i), v.toObject());
+        }
+    }
+
+    void knownDomain(const QString &name)
+    {
+        if (!domainFromName(name))
+            fail(QStringLiteral("unknown domain \"%1\"; expected loop, threads, tbb or procs").arg(name.left(60)));
+    }
+
+    void stats(const QJsonObject &o, const Key &key)
+    {
+        const QJsonObject s = object(o, key);
+        Enter e(*this, key.s);
+        for (const char *k : { "mean", "p50", "p90", "p99", "p999", "max" })
+            ms(s, k);
+    }
+
+    // Counts the leaves of a configuration value (each one a row of a comparison).
+    void countLeaves(const QJsonValue &v, int depth, int *leaves)
+    {
+        if (failed())
+            return;
+        if (depth > 16) {
+            fail(QStringLiteral("nested more than 16 levels deep"));
+            return;
+        }
+        if (v.isObject()) {
+            const QJsonObject o = v.toObject();
+            for (auto it = o.constBegin(); it != o.constEnd() && !failed(); ++it) {
+                Enter e(*this, it.key());
+                countLeaves(it.value(), depth + 1, leaves);
+            }
+        } else if (v.isArray()) {
+            const QJsonArray a = v.toArray();
+            for (qsizetype i = 0; i < a.size() && !failed(); ++i) {
+                Enter e(*this, int(i));
+                countLeaves(a.at(i), depth + 1, leaves);
+            }
+        } else if (++*leaves > L::kMaxConfigValues) {
+            fail(QStringLiteral("more than %1 settings in the configuration").arg(L::kMaxConfigValues));
+        } else if (v.isString() && v.toString().size() > L::kMaxStringChars) {
+            fail(QStringLiteral("a string of %1 characters; at most %2")
+                     .arg(v.toString().size())
+                     .arg(L::kMaxStringChars));
+        }
+    }
+};
+
+void checkConfig(Checker &c, const QJsonObject &run)
+{
+    const QJsonValue value = run.value(QStringLiteral("config"));
+    const QJsonObject config = c.object(run, "config");
+    if (c.failed() || config.isEmpty())
+        return; // reports of older runs have no configuration record
+    Checker::Enter e(c, QStringLiteral("config"));
+    int leaves = 0;
+    c.countLeaves(value, 0, &leaves);
+    c.seconds(config, "duration_s");
+    c.number(config, "seed", -18446744073709551616.0, 18446744073709551616.0, Num::Integer);
+    const QJsonObject sla = c.get(config, "sla", QJsonValue::Object, false, true).toObject();
+    {
+        Checker::Enter s(c, QStringLiteral("sla"));
+        c.ms(sla, "p99_ms");
+    }
+    const QJsonObject starvation = c.object(config, "starvation");
+    {
+        Checker::Enter s(c, QStringLiteral("starvation"));
+        c.ms(starvation, "threshold_ms");
+        c.ms(starvation, "heartbeat_ms");
+    }
+    const QJsonObject gil = c.object(config, "gil");
+    {
+        Checker::Enter s(c, QStringLiteral("gil"));
+        c.boolean(gil, "enabled");
+        c.ms(gil, "switch_interval_ms");
+    }
+    c.objectsOf(config, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
+        c.knownDomain(name);
+        c.boolean(d, "declared");
+        c.workers(d, "workers");
+        c.count(d, "queue");
+        c.count(d, "max_inflight");
+        c.string(d, "on_full");
+        c.string(d, "transfer");
+    });
+    int stages = 0;
+    c.arrayOf(config, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](int, const QJsonObject &cl) {
+        c.string(cl, "name");
+        c.number(cl, "sla_p99_ms", 0, L::kMaxMs);
+        const QJsonObject arrival = c.object(cl, "arrival");
+        {
+            Checker::Enter a(c, QStringLiteral("arrival"));
+            c.string(arrival, "process");
+            for (const char *k : { "rate", "from", "to" })
+                c.rate(arrival, k);
+            for (const char *k : { "on_s", "off_s", "over_s" })
+                c.seconds(arrival, k);
+            c.count(arrival, "clients");
+            c.string(arrival, "think");
+        }
+        c.arrayOf(cl, "stages", L::kMaxStages, QStringLiteral("stages"), [&](int, const QJsonObject &st) {
+            if (++stages > L::kMaxStages) {
+                c.fail(QStringLiteral("more than %1 stages in all classes").arg(L::kMaxStages));
+                return;
+            }
+            for (const char *k : { "name", "work", "domain", "time", "kernel", "bytes", "payload_in", "payload_out" })
+                c.string(st, k);
+            c.boolean(st, "fsync");
+            c.ms(st, "timeout_ms");
+            c.number(st, "fail", 0, 1);
+            c.number(st, "crash", 0, 1);
+        });
+    });
+}
+
+void checkRun(Checker &c, const QJsonObject &run)
+{
+    c.boolean(run, "snapshot");
+    const QJsonObject scenario = c.object(run, "scenario", true);
+    {
+        Checker::Enter e(c, QStringLiteral("scenario"));
+        for (const char *k : { "name", "source", "description" })
+            c.string(scenario, k);
+    }
+    checkConfig(c, run);
+    c.number(run, "duration_s", 0, L::kMaxSeconds, Num::Real, true);
+    const QJsonObject env = c.object(run, "environment");
+    {
+        Checker::Enter e(c, QStringLiteral("environment"));
+        c.workers(env, "cores");
+        for (const char *k : { "cpu", "os", "kernel", "qt", "tbb" })
+            c.string(env, k);
+    }
+    const QJsonObject totals = c.object(run, "totals", true);
+    {
+        Checker::Enter e(c, QStringLiteral("totals"));
+        for (const char *k : { "submitted", "completed", "failed", "rejected", "cancelled" })
+            c.count(totals, k);
+        c.boolean(totals, "conserved");
+    }
+    c.objectsOf(
+        run, "classes", L::kMaxClasses, QStringLiteral("classes"),
+        [&](const QString &, const QJsonObject &cl) {
+            for (const char *k : { "submitted", "completed", "failed", "rejected", "cancelled" })
+                c.count(cl, k);
+            c.rate(cl, "throughput");
+            for (const char *k : { "latency_ms", "hop_ms", "ipc_ms", "gil_wait_ms" })
+                c.stats(cl, k);
+            c.ms(cl, "sla_p99_ms");
+            c.boolean(cl, "sla_met");
+            const QJsonObject reasons = c.object(cl, "reasons");
+            Checker::Enter r(c, QStringLiteral("reasons"));
+            if (reasons.size() > L::kMaxFindings) {
+                c.fail(QStringLiteral("%1 reasons; at most %2").arg(reasons.size()).arg(L::kMaxFindings));
+                return;
+            }
+            for (auto it = reasons.constBegin(); it != reasons.constEnd() && !c.failed(); ++it) {
+                if (it.key().size() > L::kMaxStringChars) {
+                    c.fail(QStringLiteral("a reason of %1 characters; at most %2")
+                               .arg(it.key().size())
+                               .arg(L::kMaxStringChars));
+                    return;
+                }
+                c.count(reasons, it.key());
+            }
+        },
+        true);
+    const QJsonObject gil = c.object(run, "gil");
+    {
+        Checker::Enter e(c, QStringLiteral("gil"));
+        c.boolean(gil, "enabled");
+        c.boolean(gil, "used");
+        c.ms(gil, "switch_interval_ms");
+        for (const char *k : { "acquisitions", "contended", "switches" })
+            c.count(gil, k);
+        c.ms(gil, "wait_ms");
+    }
+    c.objectsOf(
+        run, "domains", 4, QStringLiteral("domains"),
+        [&](const QString &name, const QJsonObject &d) {
+            c.knownDomain(name);
+            c.workers(d, "workers");
+            for (const char *k : { "completed", "starved", "crashes", "restarts" })
+                c.count(d, k);
+            c.number(d, "utilization", 0, 100);
+            c.number(d, "p_wait", 0, 1);
+            c.ms(d, "starved_ms");
+            c.stats(d, "wait_ms");
+            c.stats(d, "service_ms");
+            const QJsonObject q = c.object(d, "queue_depth");
+            Checker::Enter e(c, QStringLiteral("queue_depth"));
+            c.number(q, "mean", 0, L::kMaxCount);
+            c.count(q, "max");
+        },
+        true);
+    const QJsonObject loop = c.object(run, "loop");
+    {
+        Checker::Enter e(c, QStringLiteral("loop"));
+        const QJsonObject lag = c.object(loop, "lag_ms");
+        Checker::Enter f(c, QStringLiteral("lag_ms"));
+        for (const char *k : { "p50", "p99", "max" })
+            c.ms(lag, k);
+    }
+    c.arrayOf(run, "findings", L::kMaxFindings, QStringLiteral("findings"), [&](int, const QJsonObject &f) {
+        for (const char *k : { "rule", "severity", "domain", "class", "message", "advice" })
+            c.string(f, k);
+        c.seconds(f, "from_s");
+        c.seconds(f, "to_s");
+    });
+    c.arrayOf(run, "events", L::kMaxEvents, QStringLiteral("events"), [&](int, const QJsonObject &ev) {
+        c.number(ev, "t", 0, L::kMaxSeconds, Num::Real, true);
+        c.string(ev, "label");
+    });
+    if (c.failed())
+        return;
+
+    // The plots hold a point per frame and class: bound their product, not only each.
+    const QJsonArray frames = c.array(run, "frames", true);
+    if (c.failed())
+        return;
+    qsizetype classCount
+        = run.value(QStringLiteral("config")).toObject().value(QStringLiteral("classes")).toArray().size();
+    if (classCount == 0)
+        classCount = run.value(QStringLiteral("classes")).toObject().size();
+    {
+        Checker::Enter e(c, QStringLiteral("frames"));
+        if (frames.size() > L::kMaxFrames) {
+            c.fail(QStringLiteral("%1 frames; at most %2").arg(frames.size()).arg(L::kMaxFrames));
+            return;
+        }
+        if (qint64(frames.size()) * qint64(std::max<qsizetype>(classCount, 1)) > L::kMaxFrameCells) {
+            c.fail(QStringLiteral("%1 frames of %2 classes: more than %3 points per plot")
+                       .arg(frames.size())
+                       .arg(classCount)
+                       .arg(L::kMaxFrameCells));
+            return;
+        }
+    }
+    double previous = 0;
+    c.arrayOf(run, "frames", L::kMaxFrames, QStringLiteral("frames"), [&](int, const QJsonObject &f) {
+        const double t = c.number(f, "t", 0, L::kMaxSeconds, Num::Real, true);
+        if (!c.failed() && t < previous) {
+            Checker::Enter e(c, QStringLiteral("t"));
+            c.fail(QStringLiteral("%1 is before the previous frame's %2; frames are in time order")
+                       .arg(numberText(t), numberText(previous)));
+        }
+        previous = t;
+        c.ms(f, "loop_lag_ms");
+        c.boolean(f, "gil");
+        c.smallCount(f, "gil_waiting");
+        c.objectsOf(f, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
+            c.knownDomain(name);
+            for (const char *k : { "queue", "inflight", "busy", "starved" })
+                c.smallCount(d, k);
+            c.workers(d, "workers");
+            c.count(d, "done");
+            c.ms(d, "p99_ms");
+            c.number(d, "utilization", 0, 100);
+            c.rate(d, "throughput");
+        });
+        c.objectsOf(
+            f, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &cl) {
+                c.count(cl, "completed");
+                c.ms(cl, "p99_ms");
+                c.rate(cl, "throughput");
+                c.ms(cl, "gil_wait_p99_ms");
+            });
+    });
+}
+
+} // namespace
+
+bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run, QString *error)
+{
+    if (bytes.size() > L::kMaxBytes) {
+        *error = QStringLiteral("%1: larger than %2 MiB, the limit for a report").arg(name).arg(L::kMaxBytes >> 20);
+        return false;
+    }
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        *error
+            = QStringLiteral("%1:%2: not a JSON report: %3").arg(name, lineColumn(bytes, pe.offset), pe.errorString());
+        return false;
+    }
+    if (!doc.isObject()) {
+        *error = QStringLiteral("%1:%2: not a JSON report: expected an object, found %3")
+                     .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf({})),
+                         doc.isArray() ? QStringLiteral("an array") : QStringLiteral("nothing"));
+        return false;
+    }
+    const QJsonObject root = doc.object();
+    const QJsonValue schema = root.value(QStringLiteral("schema"));
+    if (schema.toString() != QLatin1String("hybridscope.run/1")) {
+        const Path at = schema.isUndefined() ? Path {} : Path { Step { QStringLiteral("schema"), -1 } };
+        *error = QStringLiteral("%1:%2: schema is \"%3\", expected \"hybridscope.run/1\" (a file from hybridscope run "
+                                "--json)")
+                     .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf(at)), schema.toString().left(60));
+        return false;
+    }
+    Checker c;
+    checkRun(c, root);
+    if (c.failed()) {
+        *error = QStringLiteral("%1:%2: %3: %4")
+                     .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf(c.failedPath)), pathText(c.failedPath),
+                         c.problem);
+        return false;
+    }
+    *run = root;
+    return true;
+}
+
+} // namespace hs

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "core/frame.h"
+#include "core/latencyhistogram.h"
+#include "domains/domain.h"
+#include "domains/gil.h"
+#include "domains/trace.h"
+#include "results/diagnostics.h"
+#include "scenario/scenario.h"
+
+#include <QMap>
+#include <QString>
+
+#include <array>
+#include <vector>
+
+namespace hs {
+
+struct ClassResult {
+    QString name;
+    std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+    double throughput = 0; ///< completions per second over the run
+    HistogramSnapshot latency; ///< end-to-end, from the intended arrival (completed tasks)
+    HistogramSnapshot hop; ///< stage-to-stage hop cost, queueing excluded
+    HistogramSnapshot ipc; ///< procs stages: serialization + transfer time, both ways
+    HistogramSnapshot gilWait; ///< cpu stages under the GIL (loop, threads, procs): time waiting for it
+    std::optional<double> slaP99Ms;
+    QMap<QString, std::uint64_t> failureReasons; ///< reason -> count (failed, rejected, cancelled)
+    bool slaMet() const;
+};
+
+struct DomainResult {
+    DomainKind kind = DomainKind::Threads;
+    bool used = false; ///< started in this run
+    DomainTotals totals;
+};
+
+/**
+ * Everything a finished run measured: the input of every report (summary table, JSON, CSV).
+ *
+ *     RunResult r = engine.result();
+ *     bool ok = r.conserved();
+ */
+struct RunResult {
+    Scenario scenario;
+    double durationS = 0;
+    std::vector<ClassResult> classes;
+    std::array<DomainResult, kDomainCount> domains;
+    HistogramSnapshot loopLag;
+    std::vector<Frame> frames;
+    std::vector<RunEvent> events;
+    std::vector<Finding> findings;
+    std::uint64_t doubleEnds = 0; ///< tasks that tried to end twice (must stay 0)
+    bool gilUsed = false; ///< GIL emulation was on at some point of the run
+    bool gilEnabled = false; ///< ... and at its end
+    GilStats gil; ///< the engine's GIL (loop and threads; worker processes have their own)
+    /// The stage spans for the trace export (writeChromeTrace); set once the run finished, null
+    /// before or when EngineOptions::trace was off.
+    std::shared_ptr<const TraceLog> trace;
+
+    std::uint64_t submitted() const;
+    std::uint64_t completed() const;
+    std::uint64_t failed() const;
+    std::uint64_t rejected() const;
+    std::uint64_t cancelled() const;
+    /// submitted = completed + failed + rejected + cancelled, per class and in total.
+    bool conserved() const;
+    bool allSlasMet() const;
+};
+
+} // namespace hs

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "core/frame.h"
+#include "domains/domain.h"
+#include "results/runresult.h"
+#include "scenario/scenario.h"
+
+#include <QObject>
+#include <QStringList>
+
+#include <memory>
+
+namespace hs {
+
+struct EngineOptions {
+    EngineOptions() = default;
+    explicit EngineOptions(double drain)
+        : drainSeconds(drain)
+    { }
+
+    double drainSeconds = 5.0; ///< after arrivals stop, how long in-flight tasks may finish
+    /// procs: the hybridscope-worker to run; empty: $HS_WORKER, else the one next to the executable.
+    QString workerPath;
+    /// procs: extra worker arguments (tests inject faults with the worker's hidden --selftest-* modes).
+    QStringList workerArgs;
+    /// procs: checksum every payload on both sides of the transfer (tests).
+    bool verifyPayloads = false;
+    /// Record a span per stage for the trace export (RunResult::trace); bounded, see TraceRecorder.
+    bool trace = true;
+    /// Cap on stages queued across all domains (beyond it: rejected); -1: derived from memory
+    /// (defaultQueueCap), 0: none.
+    std::int64_t queueCap = -1;
+};
+
+/**
+ * Runs a scenario for real: starts the domains, the router, the load generator, the latency
+ * server and a monitor thread that takes a Frame 20 times a second. Every task ends exactly
+ * once. Commands (resize, reassign, backpressure, stop) never block on the engine's work.
+ * Frames and events arrive through queued signals; finished() fires once, after shutdown.
+ *
+ *     Engine e(scenario);
+ *     QObject::connect(&e, &Engine::finished, &app, &QCoreApplication::quit);
+ *     e.start(&error);
+ *     app.exec();
+ *     RunResult r = e.result();
+ */
+class Engine : public QObject {
+    Q_OBJECT
+public:
+    explicit Engine(Scenario scenario, EngineOptions options = {}, QObject *parent = nullptr);
+    ~Engine() override;
+
+    bool start(QString *error);
+    /// Graceful: stop arrivals, drain (bounded by drainSeconds), cancel the rest.
+    void requestStop();
+    /// Skip the drain: cancel everything in flight now.
+    void cancelNow();
+    bool isRunning() const;
+    bool isFinished() const;
+
+    bool resize(DomainKind d, int workers, QString *error = nullptr);
+    bool setBackpressure(DomainKind d, const Backpressure &bp, QString *error = nullptr);
+    bool reassign(const QString &key, DomainKind d, QString *error = nullptr);
+    DomainKind routeOf(const QString &key) const;
+    /// GIL emulation on or off (DESIGN §3), also while running: cpu stages that start afterwards follow it,
+    /// in every worker process too. Adds a run event when it changes.
+    void setGil(bool enabled);
+    bool gilEnabled() const;
+
+    const Scenario &scenario() const;
+    /// Seconds since start.
+    double elapsed() const;
+    /// Frames so far (a copy).
+    std::vector<Frame> frames() const;
+    /// The whole run's figures; complete once finished() was emitted.
+    RunResult result() const;
+
+Q_SIGNALS:
+    void frameReady(const hs::Frame &frame);
+    void eventAdded(const hs::RunEvent &event);
+    void finished();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace hs

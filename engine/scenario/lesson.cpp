@@ -1,0 +1,175 @@
+#include "scenario/lesson.h"
+
+#include "run/engine.h"
+
+#include <QJsonValue>
+#include <QRegularExpression>
+
+namespace hs {
+
+bool Condition::holds(double x) const
+{
+    switch (op) {
+    case Op::Less: return x < value;
+    case Op::LessEqual: return x <= value;
+    case Op::Greater: return x > value;
+    case Op::GreaterEqual: return x >= value;
+    }
+    return false;
+}
+
+QString Condition::toString() const
+{
+    static const char *const ops[] = { "<", "<=", ">", ">=" };
+    return QLatin1String(ops[int(op)]) + QLatin1Char(' ') + QString::number(value, 'g', 6);
+}
+
+std::optional<Condition> parseCondition(const QString &text)
+{
+    static const QRegularExpression re(
+        QStringLiteral("^\\s*(<=|>=|<|>)\\s*([-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?)\\s*$"));
+    const auto m = re.match(text);
+    if (!m.hasMatch())
+        return std::nullopt;
+    Condition c;
+    const QString op = m.captured(1);
+    c.op = op == QLatin1String("<") ? Condition::Op::Less
+        : op == QLatin1String("<=") ? Condition::Op::LessEqual
+        : op == QLatin1String(">")  ? Condition::Op::Greater
+                                    : Condition::Op::GreaterEqual;
+    c.value = m.captured(2).toDouble();
+    return c;
+}
+
+std::optional<double> reportValue(const QJsonObject &report, const QString &path)
+{
+    QJsonValue v = report;
+    for (const QString &part : path.split(QLatin1Char('.'))) {
+        if (!v.isObject())
+            return std::nullopt;
+        v = v.toObject().value(part);
+    }
+    if (v.isBool())
+        return v.toBool() ? 1.0 : 0.0;
+    if (!v.isDouble())
+        return std::nullopt;
+    return v.toDouble();
+}
+
+bool isLiveSetting(const QString &path)
+{
+    static const QRegularExpression re(
+        QStringLiteral("^domains\\.(loop|threads|tbb|procs)\\.(workers|queue|max_inflight|on_full)$"));
+    return path == QLatin1String("gil.enabled") || re.match(path).hasMatch();
+}
+
+bool isLiveStep(const LessonStep &step)
+{
+    return std::all_of(step.sets.begin(), step.sets.end(), [](const Override &o) { return isLiveSetting(o.path); });
+}
+
+void lessonOverrides(
+    const Lesson &lesson, int stepsApplied, std::vector<Override> *sets, std::vector<RouteOverride> *routes)
+{
+    for (int i = 0; i < stepsApplied && i < int(lesson.steps.size()); ++i) {
+        const LessonStep &s = lesson.steps[std::size_t(i)];
+        sets->insert(sets->end(), s.sets.begin(), s.sets.end());
+        routes->insert(routes->end(), s.routes.begin(), s.routes.end());
+    }
+}
+
+bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &target, QString *error)
+{
+    for (const RouteOverride &r : step.routes) {
+        const auto d = domainFromName(r.domain);
+        QString why;
+        if (!d || !engine.reassign(r.key, *d, &why)) {
+            if (error)
+                *error = QStringLiteral("route %1=%2: %3")
+                             .arg(r.key, r.domain, d ? why : QStringLiteral("unknown domain"));
+            return false;
+        }
+    }
+    std::array<bool, kDomainCount> sized {}, bounded {};
+    for (const Override &o : step.sets) {
+        if (!isLiveSetting(o.path)) {
+            if (error)
+                *error = QStringLiteral("%1 cannot change while running; restart the run with it").arg(o.path);
+            return false;
+        }
+        if (o.path == QLatin1String("gil.enabled")) {
+            engine.setGil(target.gilEnabled);
+            continue;
+        }
+        const QStringList parts = o.path.split(QLatin1Char('.'));
+        const auto d = domainFromName(parts[1]);
+        if (!d)
+            continue;
+        (parts[2] == QLatin1String("workers") ? sized : bounded)[std::size_t(*d)] = true;
+    }
+    for (DomainKind d : kAllDomains) {
+        const DomainConfig &cfg = target.domain(d);
+        QString why;
+        if (sized[std::size_t(d)] && !engine.resize(d, cfg.workers, &why)) {
+            if (error)
+                *error = QStringLiteral("domains.%1.workers=%2: %3").arg(domainName(d)).arg(cfg.workers).arg(why);
+            return false;
+        }
+        if (bounded[std::size_t(d)]
+            && !engine.setBackpressure(d, Backpressure { cfg.queue, cfg.maxInflight, cfg.onFull }, &why)) {
+            if (error)
+                *error = QStringLiteral("domains.%1 backpressure: %2").arg(domainName(d), why);
+            return false;
+        }
+    }
+    return true;
+}
+
+CheckOutcome evaluateCheck(const LessonCheck &check, const QJsonObject &before, const QJsonObject &after)
+{
+    CheckOutcome out { true, check.metric + QLatin1Char(':') };
+    const auto b = reportValue(before, check.metric);
+    const auto a = reportValue(after, check.metric);
+    const auto part = [&](const QString &label, std::optional<double> v, const std::optional<Condition> &c) {
+        if (!c)
+            return;
+        const bool ok = v && c->holds(*v);
+        out.ok = out.ok && ok;
+        out.text += QStringLiteral(" %1 %2 (%3 %4)")
+                        .arg(label, v ? QString::number(*v, 'g', 4) : QStringLiteral("missing"), c->toString(),
+                            ok ? QStringLiteral("ok") : QStringLiteral("FAILED"));
+    };
+    part(QStringLiteral("before"), b, check.before);
+    part(QStringLiteral("after"), a, check.after);
+    std::optional<double> ratio;
+    if (a && b && *b != 0)
+        ratio = *a / *b;
+    part(QStringLiteral("after/before"), ratio, check.ratio);
+    return out;
+}
+
+QString lessonText(const Lesson &lesson)
+{
+    QString t = lesson.title + QLatin1Char('\n');
+    t += QStringLiteral("  goal: ") + lesson.goal + QLatin1Char('\n');
+    t += QStringLiteral("  watch: ") + lesson.watch + QLatin1Char('\n');
+    for (std::size_t i = 0; i < lesson.steps.size(); ++i) {
+        const LessonStep &s = lesson.steps[i];
+        QStringList changes;
+        for (const RouteOverride &r : s.routes)
+            changes << QStringLiteral("route %1=%2").arg(r.key, r.domain);
+        for (const Override &o : s.sets)
+            changes << QStringLiteral("set %1=%2").arg(o.path, o.value);
+        t += QStringLiteral("  step %1: %2 [%3%4]\n")
+                 .arg(i + 1)
+                 .arg(s.title, changes.join(QStringLiteral(", ")),
+                     isLiveStep(s) ? QString() : QStringLiteral("; restarts the run"));
+        if (!s.expect.isEmpty())
+            t += QStringLiteral("          expect: ") + s.expect + QLatin1Char('\n');
+    }
+    t += QStringLiteral("  expected: ") + lesson.expected + QLatin1Char('\n');
+    t += QStringLiteral("  why: ") + lesson.why + QLatin1Char('\n');
+    return t;
+}
+
+} // namespace hs
