@@ -1,6 +1,6 @@
 #pragma once
 
-#include "scenario/scenario.h"
+#include "core/kinds.h"
 
 #include <QMetaType>
 #include <QString>

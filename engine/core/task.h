@@ -1,6 +1,6 @@
 #pragma once
 
-#include "scenario/scenario.h"
+#include "core/kinds.h"
 
 #include <QByteArray>
 
@@ -13,7 +13,6 @@ namespace hs {
 
 /// How a task ended: exactly one of these, exactly once (the conservation law).
 enum class Outcome { Completed, Failed, Rejected, Cancelled };
-QString outcomeName(Outcome o);
 
 /// The sizes and faults of one stage, drawn when the task is created (so a seed fixes them).
 struct StagePlan {

@@ -10,8 +10,6 @@
 
 namespace hs {
 
-class Engine;
-
 /// "< 10", ">= 1.4": a comparison for a lesson check; nullopt when malformed.
 std::optional<Condition> parseCondition(const QString &text);
 
@@ -27,17 +25,6 @@ bool isLiveStep(const LessonStep &step);
 /// The overrides that reproduce the first `stepsApplied` steps of a lesson, in order.
 void lessonOverrides(
     const Lesson &lesson, int stepsApplied, std::vector<Override> *sets, std::vector<RouteOverride> *routes);
-
-/**
- * Applies a live step to a running engine: its routes, the GIL switch, and the pool sizes and
- * backpressure of the domains it touches, taken from `target` (the scenario parsed with every step
- * up to this one).
- * Returns false with *error naming the change that the engine refused.
- *
- *     const ParseResult target = ScenarioParser::parseFile(path, sets, routes);
- *     applyLiveStep(engine, lesson.steps[i], *target.scenario, &error);
- */
-bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &target, QString *error);
 
 /// The outcome of one lesson check on two reports (before the step, after it).
 struct CheckOutcome {

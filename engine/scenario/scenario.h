@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/kinds.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -11,18 +13,6 @@
 #include <vector>
 
 namespace hs {
-
-/// The four execution domains of DESIGN §2, in a fixed order used as an index everywhere.
-enum class DomainKind : int { Loop = 0, Threads = 1, Tbb = 2, Procs = 3 };
-inline constexpr int kDomainCount = 4;
-inline constexpr std::array<DomainKind, kDomainCount> kAllDomains { DomainKind::Loop, DomainKind::Threads,
-    DomainKind::Tbb, DomainKind::Procs };
-
-QString domainName(DomainKind d);
-std::optional<DomainKind> domainFromName(const QString &name);
-
-enum class WorkKind { Cpu, Block, Async, Net, Disk };
-QString workName(WorkKind w);
 
 enum class CpuKernel { Spin, Sha256, Matmul, Sort };
 QString kernelName(CpuKernel k);

@@ -3,6 +3,7 @@
 
 #include "enginetest.h"
 #include "results/report.h"
+#include "run/lessonstep.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
