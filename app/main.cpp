@@ -6,7 +6,6 @@
 
 #ifdef HS_WITH_GUI
 #include "guimain.h"
-#include "reportwriter.h"
 
 #include <QApplication>
 #endif
@@ -58,7 +57,6 @@ int main(int argc, char **argv)
     }
     const std::unique_ptr<QCoreApplication> app
         = reports ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
-    hs::ReportWriter::registerWithCli();
 #else
     const auto app = std::make_unique<QCoreApplication>(argc, argv);
 #endif

@@ -1,6 +1,5 @@
 #include "reportwriter.h"
 
-#include "cli.h"
 #include "comparereport.h"
 #include "core/safefile.h"
 #include "htmlreport.h"
@@ -92,15 +91,6 @@ bool ReportWriter::writeComparison(
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderComparison(a, b, f, progress), path, error);
-}
-
-void ReportWriter::registerWithCli()
-{
-    setReportRenderer(
-        [](const QJsonObject &run, const QString &path, QString *error) { return writeRun(run, path, error); });
-    setComparisonRenderer([](const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error) {
-        return writeComparison(a, b, path, error);
-    });
 }
 
 } // namespace hs

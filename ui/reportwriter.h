@@ -14,7 +14,6 @@ namespace hs {
  * failure there is no file (and an existing one is left as it was). `progress` (optional) is
  * told of each step and may cancel; a cancelled write sets *error to "cancelled".
  *
- *     ReportWriter::registerWithCli();       // `run --report` and `hybridscope report` use these
  *     QString error;
  *     if (!ReportWriter::writeRun(runToJson(result), QStringLiteral("r.pdf"), &error)) ...
  */
@@ -33,8 +32,6 @@ public:
         const QJsonObject &a, const QJsonObject &b, Format format, const ReportProgress &progress = {});
     /// Steps reported through `progress`: the plots, then the document.
     static constexpr int kSteps = ReportPlots::kPlotCount + 1;
-    /// Registers writeRun and writeComparison as the CLI's report renderers (engine/cli.h).
-    static void registerWithCli();
 };
 
 } // namespace hs

@@ -1,15 +1,19 @@
 #include "cli.h"
 
-#include "builtins.h"
-#include "clock.h"
-#include "engine.h"
-#include "lesson.h"
-#include "report.h"
-#include "resources.h"
-#include "safefile.h"
-#include "scenarioparser.h"
-#include "traceexport.h"
-#include "units.h"
+#include "core/clock.h"
+#include "core/safefile.h"
+#include "domains/resources.h"
+#include "results/report.h"
+#include "results/traceexport.h"
+#include "run/engine.h"
+#include "scenario/builtins.h"
+#include "scenario/lesson.h"
+#include "scenario/scenarioparser.h"
+#include "scenario/units.h"
+
+#ifdef HS_WITH_GUI
+#include "reportwriter.h"
+#endif
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -156,16 +160,32 @@ struct RunArgs {
     bool quiet = false;
 };
 
-ReportRenderer &reportRenderer()
+// Reports draw the GUI's plots (ui's ReportWriter); a build without the GUI cannot write them.
+#ifdef HS_WITH_GUI
+constexpr bool kHaveReports = true;
+#else
+constexpr bool kHaveReports = false;
+#endif
+
+bool writeRunReport([[maybe_unused]] const QJsonObject &run, [[maybe_unused]] const QString &path, QString *error)
 {
-    static ReportRenderer r;
-    return r;
+#ifdef HS_WITH_GUI
+    return ReportWriter::writeRun(run, path, error);
+#else
+    *error = QStringLiteral("this build has no report renderer (built without the GUI)");
+    return false;
+#endif
 }
 
-ComparisonRenderer &comparisonRenderer()
+bool writeComparisonReport([[maybe_unused]] const QJsonObject &a, [[maybe_unused]] const QJsonObject &b,
+    [[maybe_unused]] const QString &path, QString *error)
 {
-    static ComparisonRenderer r;
-    return r;
+#ifdef HS_WITH_GUI
+    return ReportWriter::writeComparison(a, b, path, error);
+#else
+    *error = QStringLiteral("this build has no report renderer (built without the GUI)");
+    return false;
+#endif
 }
 
 // A report's format comes from its extension; anything else is an error naming the flag.
@@ -177,7 +197,7 @@ bool checkReportPath(const QString &cmd, const QString &path, QString *error)
             = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
         return false;
     }
-    if (!reportRenderer()) {
+    if (!kHaveReports) {
         *error = QStringLiteral("hybridscope %1: --report: this build has no report renderer (built without the GUI)\n")
                      .arg(cmd);
         return false;
@@ -231,11 +251,10 @@ int cmdReport(const QStringList &args)
             err(QStringLiteral("hybridscope report: %1\n").arg(error));
             return kExitBadInput;
         }
-    const bool ok = runs.size() == 1 ? reportRenderer()(runs[0], target, &error)
-                                     : comparisonRenderer() && comparisonRenderer()(runs[0], runs[1], target, &error);
+    const bool ok = runs.size() == 1 ? writeRunReport(runs[0], target, &error)
+                                     : writeComparisonReport(runs[0], runs[1], target, &error);
     if (!ok) {
-        err(QStringLiteral("hybridscope report: %1\n")
-                .arg(error.isEmpty() ? QStringLiteral("no comparison renderer") : error));
+        err(QStringLiteral("hybridscope report: %1\n").arg(error));
         return kExitBadInput;
     }
     out(QStringLiteral("wrote %1\n").arg(target));
@@ -534,7 +553,7 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
             wrote = false, err(error + QLatin1Char('\n'));
     }
     if (!ra.report.isEmpty()) {
-        if (reportRenderer()(runToJson(r), ra.report, &error))
+        if (writeRunReport(runToJson(r), ra.report, &error))
             out(QStringLiteral("wrote %1\n").arg(ra.report));
         else
             wrote = false, err(QStringLiteral("hybridscope run: --report: %1\n").arg(error));
@@ -552,16 +571,6 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         return kExitSlaMissed;
     }
     return ra.strict && !r.allSlasMet() ? kExitSlaMissed : kExitOk;
-}
-
-void setReportRenderer(ReportRenderer renderer)
-{
-    reportRenderer() = std::move(renderer);
-}
-
-void setComparisonRenderer(ComparisonRenderer renderer)
-{
-    comparisonRenderer() = std::move(renderer);
 }
 
 std::optional<int> runCli(const QStringList &args)
