@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 {
     // A closed stdout or stderr (`hybridscope run … | head`, a GUI started from a terminal that is
     // gone) must not kill the program mid-run: a write to it fails with EPIPE instead. Worker
-    // processes get the default action back when they are spawned (workerprocess.cpp).
+    // processes get the default action back when they are spawned (engine/procs/workerprocess.cpp).
     std::signal(SIGPIPE, SIG_IGN);
     QStringList args;
     for (int i = 1; i < argc; ++i)

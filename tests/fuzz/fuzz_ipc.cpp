@@ -1,4 +1,4 @@
-// libFuzzer target: the IPC frame decoder between the engine and hybridscope-worker (engine/ipc.h)
+// libFuzzer target: the IPC frame decoder between the engine and hybridscope-worker (engine/procs/ipc.h)
 // on arbitrary bytes. Every decoder sees the input whole and after a header's worth of bytes; an
 // input is also read as a stream of frames the way both ends read their socket (header checked
 // before anything is sized from it, then the fields, then the worker's own checks of a stage).
