@@ -6,6 +6,7 @@
 #include "results/report.h"
 #include "results/traceexport.h"
 #include "run/engine.h"
+#include "run/lessonstep.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
@@ -134,6 +135,10 @@ const char *kUsage = R"(usage:
       --duration D        override the scenario's duration (e.g. 10s)
       --set PATH=VALUE    override a value (e.g. domains.threads.workers=16); repeatable
       --route CLASS.STAGE=DOMAIN        start a stage on another domain; repeatable
+      --change T:PATH=VALUE             at T into the run, change a live setting (pool size,
+                          queue, max_inflight, on_full, gil.enabled); repeatable
+      --change T:route:CLASS.STAGE=DOMAIN
+                          at T, move a stage to another domain; each change starts a phase
       --drain D           how long in-flight tasks may finish after arrivals stop (default 5s)
       --json FILE         write the JSON report (schema hybridscope.run/1)
       --csv FILE          write one row per frame and domain
@@ -150,10 +155,19 @@ SCENARIO is a file path or the name of a built-in scenario (see `hybridscope lis
 exit codes: 0 done, 1 an SLA was missed under --strict, 2 bad input
 )";
 
+// `--change T:...`: a live change at T seconds into the run, as a one-change lesson step.
+struct ScheduledChange {
+    double t = 0;
+    QString arg; ///< as given, for messages
+    LessonStep step;
+    Scenario target; ///< the scenario with every change up to this one (the values applyLiveStep reads)
+};
+
 struct RunArgs {
     QString scenario;
     std::vector<Override> sets;
     std::vector<RouteOverride> routes;
+    std::vector<ScheduledChange> changes;
     QString json, csv, report, trace;
     double drain = 5.0;
     bool strict = false;
@@ -262,6 +276,58 @@ int cmdReport(const QStringList &args)
 }
 
 // Parses `run` options; returns false after printing an error naming the flag.
+// "6s:domains.threads.workers=2" or "9s:route:pipeline.transform=tbb".
+std::optional<ScheduledChange> parseChangeArgument(const QString &arg, QString *error)
+{
+    const qsizetype colon = arg.indexOf(QLatin1Char(':'));
+    if (colon <= 0) {
+        *error
+            = QStringLiteral("expected T:PATH=VALUE or T:route:CLASS.STAGE=DOMAIN, like 6s:domains.threads.workers=2");
+        return std::nullopt;
+    }
+    ScheduledChange c;
+    c.arg = arg;
+    QString why;
+    const auto t = parseDuration(arg.left(colon), &why);
+    if (!t) {
+        *error = QStringLiteral("the time: ") + why;
+        return std::nullopt;
+    }
+    if (*t <= 0 || *t > 24 * 3600.0) {
+        *error = QStringLiteral("the time must be after the start and at most 24h; got \"%1\"").arg(arg.left(colon));
+        return std::nullopt;
+    }
+    c.t = *t;
+    const QString rest = arg.mid(colon + 1);
+    if (rest.startsWith(QLatin1String("route:"))) {
+        auto r = ScenarioParser::parseRouteArgument(rest.mid(6), &why);
+        if (!r) {
+            *error = why;
+            return std::nullopt;
+        }
+        c.step.routes.push_back(*r);
+    } else {
+        auto o = ScenarioParser::parseSetArgument(rest, &why);
+        if (!o) {
+            *error = why;
+            return std::nullopt;
+        }
+        if (!isLiveSetting(o->path)) {
+            *error = QStringLiteral("%1 cannot change while running (live: domains.D.workers, queue, max_inflight, "
+                                    "on_full, gil.enabled, and routes); use --set for its starting value")
+                         .arg(o->path);
+            return std::nullopt;
+        }
+        if (const QString e = ScenarioParser::checkField(o->path, o->value); !e.isEmpty()) {
+            *error = e;
+            return std::nullopt;
+        }
+        c.step.sets.push_back(*o);
+    }
+    c.step.title = arg;
+    return c;
+}
+
 bool parseRunArgs(const QStringList &args, RunArgs *ra)
 {
     // A flag that takes one value: given twice, which one was meant? Refuse rather than keep the last.
@@ -320,6 +386,16 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
                 return false;
             }
             ra->routes.push_back(*r);
+        } else if (a == QLatin1String("--change")) {
+            if (!value(&v))
+                return false;
+            QString e;
+            auto c = parseChangeArgument(v, &e);
+            if (!c) {
+                err(QStringLiteral("hybridscope run: --change %1: %2\n").arg(v, e));
+                return false;
+            }
+            ra->changes.push_back(std::move(*c));
         } else if (a == QLatin1String("--json")) {
             if (!value(&ra->json))
                 return false;
@@ -486,6 +562,31 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         return kExitBadInput;
     }
     Scenario s = *pr.scenario;
+    // Each change applies on top of the ones before it: its target is the scenario with all of them.
+    std::stable_sort(ra.changes.begin(), ra.changes.end(),
+        [](const ScheduledChange &a, const ScheduledChange &b) { return a.t < b.t; });
+    {
+        std::vector<Override> sets = ra.sets;
+        std::vector<RouteOverride> routes = ra.routes;
+        for (ScheduledChange &c : ra.changes) {
+            if (s.duration > 0 && c.t >= s.duration) {
+                err(QStringLiteral("hybridscope run: --change %1: at %2 s, not before the run ends (duration %3 s)\n")
+                        .arg(c.arg)
+                        .arg(c.t)
+                        .arg(s.duration));
+                return kExitBadInput;
+            }
+            sets.insert(sets.end(), c.step.sets.begin(), c.step.sets.end());
+            routes.insert(routes.end(), c.step.routes.begin(), c.step.routes.end());
+            const ParseResult target = ScenarioParser::parseFile(resolveScenarioPath(ra.scenario), sets, routes);
+            if (!target.ok()) {
+                err(QStringLiteral("hybridscope run: --change %1 does not apply to %2:\n").arg(c.arg, ra.scenario));
+                printErrors(target.errors);
+                return kExitBadInput;
+            }
+            c.target = *target.scenario;
+        }
+    }
     if (s.duration <= 0) {
         err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n")
                 .arg(ra.scenario));
@@ -531,7 +632,24 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         err(QStringLiteral("hybridscope run: cannot start: %1\n").arg(error));
         return kExitBadInput;
     }
+    // Live changes at their times, through the path the GUI and lesson steps use.
+    std::vector<std::unique_ptr<QTimer>> changeTimers;
+    for (const ScheduledChange &c : ra.changes) {
+        auto timer = std::make_unique<QTimer>();
+        timer->setSingleShot(true);
+        timer->setTimerType(Qt::PreciseTimer);
+        QObject::connect(timer.get(), &QTimer::timeout, &engine, [&engine, &c] {
+            if (!engine.isRunning())
+                return;
+            QString why;
+            if (!applyLiveStep(engine, c.step, c.target, &why))
+                err(QStringLiteral("\nhybridscope run: --change %1: refused: %2\n").arg(c.arg, why));
+        });
+        timer->start(std::max(0, int(std::lround((c.t - engine.elapsed()) * 1e3))));
+        changeTimers.push_back(std::move(timer));
+    }
     QCoreApplication::exec();
+    changeTimers.clear();
     progress.stop();
     signalWatch.reset();
     if (!ra.quiet)

@@ -113,7 +113,8 @@ RunSeries runSeriesFromJson(const QJsonObject &run)
     out.frames = run.value(QStringLiteral("frames")).toArray();
     for (const QJsonValue &v : run.value(QStringLiteral("events")).toArray())
         out.events.push_back(RunEvent { v.toObject().value(QStringLiteral("t")).toDouble(),
-            v.toObject().value(QStringLiteral("label")).toString() });
+            v.toObject().value(QStringLiteral("label")).toString(),
+            v.toObject().value(QStringLiteral("kind")).toString() });
     return out;
 }
 

@@ -68,6 +68,10 @@ struct Frame {
 struct RunEvent {
     double t = 0;
     QString label;
+    /// "resize", "backpressure", "route", "gil" (live changes: each starts a phase) or "procs"
+    /// (worker restarts and the like: not a change of configuration).
+    QString kind;
+    bool isChange() const { return kind != QLatin1String("procs"); }
 };
 
 } // namespace hs

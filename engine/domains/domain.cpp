@@ -395,6 +395,12 @@ DomainTotals Domain::totals(std::int64_t now) const
         t.queueMean = now > m_startNs ? queue / double(now - m_startNs) : 0.0;
         t.queueMax = m_queueMax;
         t.pWait = m_admitted ? double(m_waited) / double(m_admitted) : 0.0;
+        t.busyNs = busy;
+        t.capacityNs = cap;
+        t.queueNs = queue;
+        t.spanNs = double(std::max<std::int64_t>(0, now - m_startNs));
+        t.admitted = m_admitted;
+        t.waited = m_waited;
     }
     t.completed = m_done.load(std::memory_order_relaxed);
     t.wait = m_waitHist.snapshot();

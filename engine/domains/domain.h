@@ -66,6 +66,14 @@ struct DomainTotals {
     double starvedMs = 0; ///< total time spent past it
     std::uint64_t crashes = 0;
     std::uint64_t restarts = 0;
+    // The raw sums behind the figures above, so that two totals of one run give the figures of
+    // the time between them (phases): worker-ns busy and available, queue-ns, ns since start.
+    double busyNs = 0;
+    double capacityNs = 0;
+    double queueNs = 0;
+    double spanNs = 0;
+    std::uint64_t admitted = 0;
+    std::uint64_t waited = 0;
 };
 
 /**

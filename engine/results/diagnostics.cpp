@@ -1,6 +1,7 @@
 #include "results/diagnostics.h"
 
 #include "results/diagnostics_p.h"
+#include "results/phases.h"
 #include "results/runresult.h"
 
 #include <QThread>
@@ -216,9 +217,11 @@ void Diagnoser::finish(const RunResult &r)
     const double end = std::max(r.durationS, r.frames.empty() ? 0.0 : r.frames.back().t);
     Track detached; // findings of the whole run: no frame extends them
 
-    // sla: the whole run's P99 against the SLA.
+    // sla: with live changes, per phase (the whole run mixes configurations); else the whole run.
+    for (std::size_t ci = 0; r.phases.size() > 1 && ci < r.classes.size(); ++ci)
+        slaByPhase(r, ci, end, detached);
     for (const ClassResult &c : r.classes) {
-        if (c.slaMet() || !c.slaP99Ms)
+        if (c.slaMet() || !c.slaP99Ms || r.phases.size() > 1)
             continue;
         const QString whole = QStringLiteral("%1: P99 %2 ms over the whole run is above its SLA of %3 ms")
                                   .arg(c.name, num(c.latency.percentile(0.99) / 1e6, 1), num(*c.slaP99Ms, 1));
@@ -271,6 +274,8 @@ void Diagnoser::finish(const RunResult &r)
             live.back()->className = victim;
     }
 
+    annotatePhases(r);
+
     // serialization: the whole run's share, for runs too short or too uneven for the live window.
     if (!r.frames.empty())
         for (std::size_t c = 0; c < r.frames.back().classes.size() && c < m_scenario.classes.size(); ++c) {
@@ -290,6 +295,81 @@ void Diagnoser::finish(const RunResult &r)
                 ? QStringLiteral("set domains.procs.transfer: shm, or shrink the payloads of %1").arg(name)
                 : QStringLiteral("shrink the payloads of %1, or run the stage in-process (tbb)").arg(name);
         }
+}
+
+namespace {
+QString phaseSpan(const PhaseResult &p)
+{
+    return QStringLiteral("%1–%2 s").arg(num(p.fromS, 1), num(p.toS, 1));
+}
+} // namespace
+
+void Diagnoser::slaByPhase(const RunResult &r, std::size_t ci, double end, Track &detached)
+{
+    const ClassResult &whole = r.classes[ci];
+    if (!whole.slaP99Ms)
+        return;
+    QStringList missed;
+    int lastSettled = -1;
+    for (std::size_t i = 0; i < r.phases.size(); ++i) {
+        const PhaseResult &p = r.phases[i];
+        if (!p.settled || ci >= p.classes.size() || p.classes[ci].latency.isEmpty())
+            continue;
+        lastSettled = int(i);
+        if (slaVerdict(p.classes[ci]) == QLatin1String("missed"))
+            missed << QStringLiteral("phase %1 (%2, %3): P99 %4 ms")
+                          .arg(i + 1)
+                          .arg(phaseSpan(p), p.change, num(p.classes[ci].latency.percentile(0.99) / 1e6, 1));
+    }
+    // The live window findings of this class stay as they are; this one says which configuration missed.
+    for (Finding &f : m_findings)
+        if (f.rule == QLatin1String("sla") && f.className == whole.name)
+            f.severity = Severity::Warning;
+    if (missed.isEmpty())
+        return;
+    const PhaseResult &last = r.phases.back();
+    const bool lastMissed
+        = lastSettled == int(r.phases.size()) - 1 && slaVerdict(last.classes[ci]) == QLatin1String("missed");
+    QString tail;
+    if (lastMissed)
+        tail = QStringLiteral("; the last configuration misses it too");
+    else if (!last.settled)
+        tail = QStringLiteral("; the last phase (from %1 s, %2) had not settled, so its P99 is unknown")
+                   .arg(num(last.fromS, 1), last.change);
+    else if (lastSettled >= 0 && ci < r.phases[std::size_t(lastSettled)].classes.size())
+        tail = QStringLiteral("; after the change at %1 s (%2) it meets it (P99 %3 ms)")
+                   .arg(num(last.fromS, 1), last.change,
+                       num(r.phases[std::size_t(lastSettled)].classes[ci].latency.percentile(0.99) / 1e6, 1));
+    push(Finding { QStringLiteral("sla"), lastMissed ? Severity::Error : Severity::Warning, std::nullopt, whole.name, 0,
+             lastMissed ? end : r.phases[std::size_t(std::max(0, lastSettled))].fromS,
+             QStringLiteral("%1: above its P99 SLA of %2 ms in %3%4")
+                 .arg(whole.name, num(*whole.slaP99Ms, 1), missed.join(QStringLiteral(", ")), tail),
+             QStringLiteral("find the stage of %1 that waits (the domains' queue depth and wait P99) and move it or "
+                            "add workers there; or relax sla.p99 if that latency is acceptable")
+                 .arg(whole.name) },
+        detached);
+}
+
+void Diagnoser::annotatePhases(const RunResult &r)
+{
+    if (r.phases.size() < 2)
+        return;
+    for (Finding &f : m_findings) {
+        if (f.rule == QLatin1String("sla") && f.fromS == 0 && f.message.contains(QLatin1String(" in phase ")))
+            continue; // the per-phase SLA finding says it already
+        // The phase the finding ended in.
+        std::size_t i = 0;
+        while (i + 1 < r.phases.size() && f.toS > r.phases[i].toS)
+            ++i;
+        const PhaseResult &p = r.phases[i];
+        // Ended while that phase settled (or about a second later): the change that started it ended it.
+        if (i > 0 && f.toS <= p.fromS + std::max(p.settleS, kSettleMinS) + kMergeGapS && f.fromS < p.fromS) {
+            f.message += QStringLiteral(" (until the change at %1 s: %2)").arg(num(p.fromS, 1), p.change);
+            continue;
+        }
+        if (i + 1 < r.phases.size())
+            f.message += QStringLiteral(" (in phase %1, before the change at %2 s)").arg(i + 1).arg(num(p.toS, 1));
+    }
 }
 
 std::vector<Finding> diagnose(const RunResult &r, int cores)

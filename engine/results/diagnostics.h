@@ -121,6 +121,10 @@ private:
     void oversubscription(const Frame &f, bool &changed);
     void gilContention(const Frame &f, bool &changed);
     void classRules(const Frame &f, std::size_t c, bool &changed);
+    /// finish(): the SLA per phase when live changes split the run (results/phases.h).
+    void slaByPhase(const RunResult &r, std::size_t classIndex, double end, Track &detached);
+    /// finish(): a finding that ended in an earlier phase says which change ended it.
+    void annotatePhases(const RunResult &r);
     bool carriesPayload(std::size_t c) const;
 
     QString keyName(int cls, int stage) const;

@@ -1,6 +1,7 @@
 #include "results/report.h"
 
 #include "core/safefile.h"
+#include "results/phases.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -35,6 +36,54 @@ QJsonObject stats(const HistogramSnapshot &h)
     o[QStringLiteral("p999")] = round3(ms(h.percentile(0.999)));
     o[QStringLiteral("max")] = round3(ms(double(h.max())));
     return o;
+}
+
+QJsonObject classJson(const ClassResult &c)
+{
+    QJsonObject o;
+    o[QStringLiteral("submitted")] = qint64(c.submitted);
+    o[QStringLiteral("completed")] = qint64(c.completed);
+    o[QStringLiteral("failed")] = qint64(c.failed);
+    o[QStringLiteral("rejected")] = qint64(c.rejected);
+    o[QStringLiteral("cancelled")] = qint64(c.cancelled);
+    o[QStringLiteral("throughput")] = round3(c.throughput);
+    o[QStringLiteral("latency_ms")] = stats(c.latency);
+    o[QStringLiteral("hop_ms")] = stats(c.hop);
+    o[QStringLiteral("ipc_ms")] = stats(c.ipc);
+    o[QStringLiteral("gil_wait_ms")] = stats(c.gilWait);
+    o[QStringLiteral("sla_p99_ms")] = c.slaP99Ms ? QJsonValue(round3(*c.slaP99Ms)) : QJsonValue();
+    o[QStringLiteral("sla_met")] = c.slaMet();
+    QJsonObject reasons;
+    for (auto it = c.failureReasons.begin(); it != c.failureReasons.end(); ++it)
+        reasons[it.key()] = qint64(it.value());
+    o[QStringLiteral("reasons")] = reasons;
+    return o;
+}
+
+QJsonObject domainJson(const DomainTotals &t)
+{
+    QJsonObject o;
+    o[QStringLiteral("workers")] = t.workers;
+    o[QStringLiteral("completed")] = qint64(t.completed);
+    o[QStringLiteral("utilization")] = round3(t.utilization);
+    o[QStringLiteral("queue_depth")]
+        = QJsonObject { { QStringLiteral("mean"), round3(t.queueMean) }, { QStringLiteral("max"), t.queueMax } };
+    o[QStringLiteral("wait_ms")] = stats(t.wait);
+    o[QStringLiteral("service_ms")] = stats(t.service);
+    o[QStringLiteral("p_wait")] = round3(t.pWait);
+    o[QStringLiteral("starved")] = qint64(t.starved);
+    o[QStringLiteral("starved_ms")] = round3(t.starvedMs);
+    o[QStringLiteral("crashes")] = qint64(t.crashes);
+    o[QStringLiteral("restarts")] = qint64(t.restarts);
+    return o;
+}
+
+QJsonObject loopJson(const HistogramSnapshot &lag)
+{
+    return QJsonObject { { QStringLiteral("lag_ms"),
+        QJsonObject { { QStringLiteral("p50"), round3(ms(lag.percentile(0.5))) },
+            { QStringLiteral("p99"), round3(ms(lag.percentile(0.99))) },
+            { QStringLiteral("max"), round3(ms(double(lag.max()))) } } } };
 }
 
 QString cpuModel()
@@ -78,26 +127,8 @@ QJsonObject runToJson(const RunResult &r)
         { QStringLiteral("rejected"), qint64(r.rejected()) }, { QStringLiteral("cancelled"), qint64(r.cancelled()) },
         { QStringLiteral("conserved"), r.conserved() } };
     QJsonObject classes;
-    for (const ClassResult &c : r.classes) {
-        QJsonObject o;
-        o[QStringLiteral("submitted")] = qint64(c.submitted);
-        o[QStringLiteral("completed")] = qint64(c.completed);
-        o[QStringLiteral("failed")] = qint64(c.failed);
-        o[QStringLiteral("rejected")] = qint64(c.rejected);
-        o[QStringLiteral("cancelled")] = qint64(c.cancelled);
-        o[QStringLiteral("throughput")] = round3(c.throughput);
-        o[QStringLiteral("latency_ms")] = stats(c.latency);
-        o[QStringLiteral("hop_ms")] = stats(c.hop);
-        o[QStringLiteral("ipc_ms")] = stats(c.ipc);
-        o[QStringLiteral("gil_wait_ms")] = stats(c.gilWait);
-        o[QStringLiteral("sla_p99_ms")] = c.slaP99Ms ? QJsonValue(round3(*c.slaP99Ms)) : QJsonValue();
-        o[QStringLiteral("sla_met")] = c.slaMet();
-        QJsonObject reasons;
-        for (auto it = c.failureReasons.begin(); it != c.failureReasons.end(); ++it)
-            reasons[it.key()] = qint64(it.value());
-        o[QStringLiteral("reasons")] = reasons;
-        classes[c.name] = o;
-    }
+    for (const ClassResult &c : r.classes)
+        classes[c.name] = classJson(c);
     root[QStringLiteral("classes")] = classes;
     root[QStringLiteral("gil")]
         = QJsonObject { { QStringLiteral("enabled"), r.scenario.gilEnabled }, { QStringLiteral("used"), r.gilUsed },
@@ -107,30 +138,11 @@ QJsonObject runToJson(const RunResult &r)
               { QStringLiteral("switches"), qint64(r.gil.forcedSwitches) },
               { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
     QJsonObject domains;
-    for (const DomainResult &d : r.domains) {
-        if (!d.used)
-            continue;
-        const DomainTotals &t = d.totals;
-        QJsonObject o;
-        o[QStringLiteral("workers")] = t.workers;
-        o[QStringLiteral("completed")] = qint64(t.completed);
-        o[QStringLiteral("utilization")] = round3(t.utilization);
-        o[QStringLiteral("queue_depth")]
-            = QJsonObject { { QStringLiteral("mean"), round3(t.queueMean) }, { QStringLiteral("max"), t.queueMax } };
-        o[QStringLiteral("wait_ms")] = stats(t.wait);
-        o[QStringLiteral("service_ms")] = stats(t.service);
-        o[QStringLiteral("p_wait")] = round3(t.pWait);
-        o[QStringLiteral("starved")] = qint64(t.starved);
-        o[QStringLiteral("starved_ms")] = round3(t.starvedMs);
-        o[QStringLiteral("crashes")] = qint64(t.crashes);
-        o[QStringLiteral("restarts")] = qint64(t.restarts);
-        domains[domainName(d.kind)] = o;
-    }
+    for (const DomainResult &d : r.domains)
+        if (d.used)
+            domains[domainName(d.kind)] = domainJson(d.totals);
     root[QStringLiteral("domains")] = domains;
-    root[QStringLiteral("loop")] = QJsonObject { { QStringLiteral("lag_ms"),
-        QJsonObject { { QStringLiteral("p50"), round3(ms(r.loopLag.percentile(0.5))) },
-            { QStringLiteral("p99"), round3(ms(r.loopLag.percentile(0.99))) },
-            { QStringLiteral("max"), round3(ms(double(r.loopLag.max()))) } } } };
+    root[QStringLiteral("loop")] = loopJson(r.loopLag);
     QJsonArray findings;
     for (const Finding &f : r.findings) {
         QJsonObject o;
@@ -184,8 +196,80 @@ QJsonObject runToJson(const RunResult &r)
     root[QStringLiteral("frames")] = frames;
     QJsonArray events;
     for (const RunEvent &e : r.events)
-        events.append(QJsonObject { { QStringLiteral("t"), round3(e.t) }, { QStringLiteral("label"), e.label } });
+        events.append(QJsonObject { { QStringLiteral("t"), round3(e.t) }, { QStringLiteral("kind"), e.kind },
+            { QStringLiteral("text"), e.label }, { QStringLiteral("label"), e.label } });
     root[QStringLiteral("events")] = events;
+    QJsonArray phases;
+    for (const PhaseResult &p : r.phases)
+        phases.append(phaseJson(p));
+    root[QStringLiteral("phases")] = phases;
+    return root;
+}
+
+QJsonObject phaseJson(const PhaseResult &p)
+{
+    QJsonObject o;
+    o[QStringLiteral("from_s")] = round3(p.fromS);
+    o[QStringLiteral("to_s")] = round3(p.toS);
+    o[QStringLiteral("settle_s")] = round3(p.settleS);
+    o[QStringLiteral("measured_s")] = round3(p.measuredS());
+    o[QStringLiteral("settled")] = p.settled;
+    o[QStringLiteral("change")] = p.change;
+    QJsonObject classes;
+    QJsonObject domains;
+    if (p.settled) {
+        for (const ClassResult &c : p.classes) {
+            QJsonObject co;
+            co[QStringLiteral("throughput")] = round3(p.measuredS() > 0 ? double(c.completed) / p.measuredS() : 0.0);
+            co[QStringLiteral("completed")] = qint64(c.completed);
+            co[QStringLiteral("failed")] = qint64(c.failed);
+            co[QStringLiteral("rejected")] = qint64(c.rejected);
+            co[QStringLiteral("samples")] = qint64(c.latency.count());
+            const bool any = !c.latency.isEmpty();
+            co[QStringLiteral("p50_ms")] = any ? QJsonValue(round3(ms(c.latency.percentile(0.5)))) : QJsonValue();
+            co[QStringLiteral("p99_ms")] = any ? QJsonValue(round3(ms(c.latency.percentile(0.99)))) : QJsonValue();
+            const auto ci = quantileInterval(c.latency, 0.99);
+            co[QStringLiteral("p99_ci_ms")] = ci
+                ? QJsonArray { round3(ms(ci->lo)), ci->hi ? QJsonValue(round3(ms(*ci->hi))) : QJsonValue() }
+                : QJsonValue();
+            co[QStringLiteral("sla_p99_ms")] = c.slaP99Ms ? QJsonValue(round3(*c.slaP99Ms)) : QJsonValue();
+            const QString verdict = slaVerdict(c);
+            co[QStringLiteral("sla_met")] = verdict == QLatin1String("none") ? QJsonValue() : QJsonValue(c.slaMet());
+            co[QStringLiteral("sla_verdict")] = verdict;
+            classes[c.name] = co;
+        }
+        for (const DomainResult &d : p.domains) {
+            if (!d.used)
+                continue;
+            const DomainTotals &t = d.totals;
+            domains[domainName(d.kind)] = QJsonObject { { QStringLiteral("workers"), t.workers },
+                { QStringLiteral("utilization"), round3(t.utilization) },
+                { QStringLiteral("queue_mean"), round3(t.queueMean) }, { QStringLiteral("queue_max"), t.queueMax },
+                { QStringLiteral("wait_mean_ms"), round3(ms(t.wait.mean())) },
+                { QStringLiteral("p_wait"), round3(t.pWait) } };
+        }
+        o[QStringLiteral("loop")] = loopJson(p.loopLag);
+    }
+    o[QStringLiteral("classes")] = classes;
+    o[QStringLiteral("domains")] = domains;
+    return o;
+}
+
+QJsonObject phaseReport(const PhaseResult &p)
+{
+    QJsonObject root;
+    QJsonObject classes;
+    for (ClassResult c : p.classes) {
+        c.throughput = p.measuredS() > 0 ? double(c.completed) / p.measuredS() : 0.0;
+        classes[c.name] = classJson(c);
+    }
+    root[QStringLiteral("classes")] = classes;
+    QJsonObject domains;
+    for (const DomainResult &d : p.domains)
+        if (d.used)
+            domains[domainName(d.kind)] = domainJson(d.totals);
+    root[QStringLiteral("domains")] = domains;
+    root[QStringLiteral("loop")] = loopJson(p.loopLag);
     return root;
 }
 
@@ -378,6 +462,44 @@ QString runSummary(const RunResult &r)
         s << "GIL (switch interval " << num(r.scenario.gilSwitchInterval * 1e3, 1) << " ms): " << r.gil.acquisitions
           << " acquisitions, " << r.gil.contended << " waited, " << r.gil.forcedSwitches << " forced switches, "
           << num(ms(double(r.gil.waitNs)), 1) << " ms waiting in total\n";
+    if (r.phases.size() > 1) {
+        // One line per phase and class: the figures of each configuration on its own.
+        s << "\nphases (figures after each change settled; P99 with its 95 % interval):\n";
+        for (std::size_t i = 0; i < r.phases.size(); ++i) {
+            const PhaseResult &p = r.phases[i];
+            s << "  " << (i + 1) << ". " << num(p.fromS, 1) << "–" << num(p.toS, 1) << " s  " << p.change;
+            if (!p.settled) {
+                s << "  (not settled: the previous backlog had not drained; no figures)\n";
+                continue;
+            }
+            s << "  (settled after " << num(p.settleS, 1) << " s, measured " << num(p.measuredS(), 1) << " s)\n";
+            for (const ClassResult &c : p.classes) {
+                s << "       " << pad(c.name.left(13), -14) << pad(num(c.throughput, 1) + QStringLiteral("/s"), 10);
+                if (c.latency.isEmpty()) {
+                    s << "  no completions\n";
+                    continue;
+                }
+                const auto ci = quantileInterval(c.latency, 0.99);
+                s << "  P99 " << num(ms(c.latency.percentile(0.99)), 2) << " ms";
+                if (ci)
+                    s << " [" << num(ms(ci->lo), 2) << ", " << (ci->hi ? num(ms(*ci->hi), 2) : QStringLiteral("?"))
+                      << "]";
+                const QString verdict = slaVerdict(c);
+                if (verdict != QLatin1String("none"))
+                    s << "  SLA " << num(*c.slaP99Ms, 0) << " ms " << verdict;
+                s << '\n';
+            }
+            QStringList doms;
+            for (const DomainResult &d : p.domains)
+                if (d.used && d.totals.completed > 0)
+                    doms << QStringLiteral("%1 %2 workers %3% busy queue %4")
+                                .arg(domainName(d.kind))
+                                .arg(d.totals.workers)
+                                .arg(num(d.totals.utilization * 100, 0), num(d.totals.queueMean, 1));
+            if (!doms.isEmpty())
+                s << "       " << doms.join(QStringLiteral("; ")) << '\n';
+        }
+    }
     if (!r.findings.empty()) {
         s << "\nfindings:\n";
         for (const Finding &f : r.findings)

@@ -12,6 +12,14 @@ QJsonObject environmentJson();
 
 /// The JSON report of DESIGN §9 (schema "hybridscope.run/1").
 QJsonObject runToJson(const RunResult &r);
+
+/// One phase as a `phases` entry of the run JSON (DESIGN §9, docs/metrics.md): its span, settle
+/// time and change, and per class and domain the figures measured after it settled.
+QJsonObject phaseJson(const PhaseResult &p);
+/// One phase's figures in the shape of a whole run's report (`classes`, `domains`, `loop` with the
+/// keys of runToJson), so that lesson checks (`classes.ticker.latency_ms.p99`) read a phase as
+/// they read a run.
+QJsonObject phaseReport(const PhaseResult &p);
 /// The scenario's full starting configuration (the report's `config` key): duration_s, seed, sla,
 /// starvation, gil, domains {NAME: {declared, workers, queue, max_inflight, on_full, transfer}} and
 /// classes [{name, arrival, sla_p99_ms, stages [{name, work, time, …, domain}]}] in file order.

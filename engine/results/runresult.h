@@ -9,8 +9,10 @@
 #include "scenario/scenario.h"
 
 #include <QMap>
+#include <QMetaType>
 #include <QString>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -36,6 +38,26 @@ struct DomainResult {
 };
 
 /**
+ * The figures of one phase: the stretch of a run between two live changes (resize, route,
+ * backpressure, GIL, lesson step), so that each configuration is measured on its own. The figures
+ * cover [fromS + settleS, toS]: the settle time lets the backlog of the previous configuration
+ * drain first (results/phases.h says how long it is). A phase that ended before it settled has
+ * no figures (settled false).
+ */
+struct PhaseResult {
+    double fromS = 0; ///< the change that started it; 0 for the first phase
+    double toS = 0; ///< the next change, the end of arrivals, or now while the phase is open
+    double settleS = 0; ///< from fromS until the figures start
+    bool settled = false;
+    bool open = false; ///< still going on (live figures)
+    QString change; ///< what started it: "start", or the changes' labels joined with "; "
+    std::vector<ClassResult> classes; ///< counts, throughput and histograms over the measured span
+    std::array<DomainResult, kDomainCount> domains;
+    HistogramSnapshot loopLag;
+    double measuredS() const { return settled ? std::max(0.0, toS - fromS - settleS) : 0.0; }
+};
+
+/**
  * Everything a finished run measured: the input of every report (summary table, JSON, CSV).
  *
  *     RunResult r = engine.result();
@@ -50,6 +72,8 @@ struct RunResult {
     std::vector<Frame> frames;
     std::vector<RunEvent> events;
     std::vector<Finding> findings;
+    /// One entry per configuration: the first from the start, a new one at every live change.
+    std::vector<PhaseResult> phases;
     std::uint64_t doubleEnds = 0; ///< tasks that tried to end twice (must stay 0)
     bool gilUsed = false; ///< GIL emulation was on at some point of the run
     bool gilEnabled = false; ///< ... and at its end
@@ -69,3 +93,5 @@ struct RunResult {
 };
 
 } // namespace hs
+
+Q_DECLARE_METATYPE(std::vector<hs::PhaseResult>)

@@ -10,6 +10,7 @@
 #include "domains/trace.h"
 #include "domains/work.h"
 #include "procs/procsdomain.h"
+#include "results/phases.h"
 #include "run/generator.h"
 #include "run/router.h"
 
@@ -195,7 +196,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             c.hop.record(job.enqueuedNs - t.lastEndNs + sendNs);
     }
 
-    void procsEvent(const QString &label) override { addEvent(label); }
+    void procsEvent(const QString &label) override { addEvent(label, QStringLiteral("procs")); }
 
     void recordGilWait(const StageJob &job, std::int64_t waitNs) override
     {
@@ -404,6 +405,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             const std::int64_t now = nowNs();
             if (now >= next) {
                 publish(sampleFrame(now));
+                trackPhases(now);
                 next += kFrameNs;
                 if (next <= now) // fell behind (a stalled machine): keep the grid, skip missed frames
                     next += ((now - next) / kFrameNs + 1) * kFrameNs;
@@ -411,12 +413,14 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             bool stopArrivals = false;
             bool cancel = false;
             bool done = false;
+            bool arrivalsEnded = false;
             // A task the generator created but has not handed over is not counted in `live` yet.
             const bool generatorQuiet = generator->quiescent();
             {
                 std::lock_guard lk(ctlMutex);
                 if (phase == Phase::Running && (stopRequested || cancelRequested || (endNs && now >= endNs))) {
                     phase = Phase::Draining;
+                    arrivalsEnded = true;
                     phaseDeadline = now + secondsToNs(options.drainSeconds);
                 }
                 // At the natural end the generator still hands over arrivals that were due before
@@ -436,6 +440,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                     done = true;
                 }
             }
+            if (arrivalsEnded)
+                closePhases(now);
             // Never with ctlMutex held: cancelling ends tasks, and ending a task notifies under it.
             if (stopArrivals || cancel)
                 generator->stop();
@@ -491,14 +497,155 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             &q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
     }
 
-    void addEvent(const QString &label)
+    void addEvent(const QString &label, const QString &kind)
     {
-        RunEvent e { double(nowNs() - t0) / 1e9, label };
+        const std::int64_t now = nowNs();
+        RunEvent e { double(now - t0) / 1e9, label, kind };
         {
             std::lock_guard lk(framesMutex);
             events.push_back(e);
         }
         Q_EMIT q.eventAdded(e);
+        if (e.isChange())
+            phaseChange(label, now);
+    }
+
+    // --- phases (results/phases.h) ---------------------------------------------------
+    // The engine's counters and histograms since the start, at `now`.
+    RunCumulative cumulative(std::int64_t now) const
+    {
+        RunCumulative c;
+        c.t = double(now - t0) / 1e9;
+        for (std::size_t i = 0; i < classes.size(); ++i) {
+            const ClassStats &cs = *classes[i];
+            ClassResult cr;
+            cr.name = scenario.classes[i].name;
+            cr.submitted = cs.submitted.load();
+            cr.completed = cs.completed.load();
+            cr.failed = cs.failed.load();
+            cr.rejected = cs.rejected.load();
+            cr.cancelled = cs.cancelled.load();
+            cr.latency = cs.latency.snapshot();
+            cr.hop = cs.hop.snapshot();
+            cr.ipc = cs.ipc.snapshot();
+            cr.gilWait = cs.gilWait.snapshot();
+            if (auto sla = scenario.slaFor(int(i)))
+                cr.slaP99Ms = *sla * 1e3;
+            {
+                std::lock_guard lk(reasonsMutex);
+                cr.failureReasons = reasons[i];
+            }
+            c.classes.push_back(std::move(cr));
+        }
+        for (DomainKind dk : kAllDomains) {
+            DomainResult &dr = c.domains[std::size_t(dk)];
+            dr.kind = dk;
+            if (const auto &dom = domains[std::size_t(dk)]) {
+                dr.used = true;
+                dr.totals = dom->totals(now);
+            }
+        }
+        if (loop)
+            c.loopLag = loop->lag();
+        return c;
+    }
+
+    std::uint64_t endedTasks() const
+    {
+        std::uint64_t n = 0;
+        for (const auto &c : classes)
+            n += c->completed.load() + c->failed.load() + c->rejected.load() + c->cancelled.load();
+        return n;
+    }
+
+    // Each domain's largest queue in the frames from `fromS` on.
+    std::array<int, kDomainCount> queueMaxSince(double fromS) const
+    {
+        std::array<int, kDomainCount> out {};
+        std::lock_guard lk(framesMutex);
+        for (auto it = frames.rbegin(); it != frames.rend() && it->t >= fromS; ++it)
+            for (std::size_t k = 0; k < out.size(); ++k)
+                out[k] = std::max(out[k], it->domains[k].queue);
+        return out;
+    }
+
+    // The open phase's figures up to `now` (under phaseMutex).
+    PhaseResult phaseUntil(std::int64_t now) const
+    {
+        const double t = double(now - t0) / 1e9;
+        PhaseResult p;
+        if (openPhase.start) {
+            p = phaseFigures(*openPhase.start, cumulative(now), queueMaxSince(openPhase.start->t));
+            p.settleS = openPhase.start->t - openPhase.fromS;
+        } else {
+            p.settleS = std::max(0.0, t - openPhase.fromS);
+        }
+        p.fromS = openPhase.fromS;
+        p.toS = t;
+        p.change = openPhase.change;
+        return p;
+    }
+
+    std::vector<PhaseResult> phasesUntil(std::int64_t now) const
+    {
+        std::vector<PhaseResult> out = closedPhases;
+        if (!phasesClosed && t0) {
+            out.push_back(phaseUntil(now));
+            out.back().open = true;
+        }
+        return out;
+    }
+
+    void publishPhases(std::int64_t now)
+    {
+        const std::vector<PhaseResult> list = phasesUntil(now);
+        Q_EMIT q.phasesUpdated(list);
+    }
+
+    // A live change at `now`: the open phase ends and a new one starts, unless the open phase
+    // began with a change less than kJoinS ago (the parts of one lesson step make one phase).
+    void phaseChange(const QString &label, std::int64_t now)
+    {
+        std::lock_guard lk(phaseMutex);
+        if (phasesClosed || !t0)
+            return;
+        const double t = double(now - t0) / 1e9;
+        const std::uint64_t arrived = cumulative(now).submitted();
+        if (openPhase.fromS > 0 && !openPhase.start && t - openPhase.lastChangeS < kJoinS) {
+            openPhase.change += QStringLiteral("; ") + label;
+            openPhase.lastChangeS = t;
+            openPhase.backlog = arrived;
+        } else {
+            closedPhases.push_back(phaseUntil(now));
+            openPhase = OpenPhase { t, t, label, arrived, std::nullopt };
+        }
+        publishPhases(now);
+    }
+
+    // Each frame: starts the open phase's figures once it has settled; publishes twice a second.
+    void trackPhases(std::int64_t now)
+    {
+        std::lock_guard lk(phaseMutex);
+        if (phasesClosed)
+            return;
+        const double t = double(now - t0) / 1e9;
+        if (!openPhase.start && t >= openPhase.lastChangeS + kSettleMinS && endedTasks() >= openPhase.backlog)
+            openPhase.start = cumulative(now);
+        if (++framesSincePhases >= 10) {
+            framesSincePhases = 0;
+            publishPhases(now);
+        }
+    }
+
+    // The end of arrivals ends the last phase: the drain that follows is no configuration's.
+    void closePhases(std::int64_t now)
+    {
+        std::lock_guard lk(phaseMutex);
+        if (phasesClosed || !t0)
+            return;
+        closedPhases.push_back(phaseUntil(now));
+        phasesClosed = true;
+        publishPhases(now);
     }
 
     Engine &q;
@@ -524,7 +671,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
 
     std::atomic<std::int64_t> live { 0 };
     std::atomic<std::uint64_t> doubleEnds { 0 };
-    std::mutex reasonsMutex;
+    mutable std::mutex reasonsMutex;
     std::vector<QMap<QString, std::uint64_t>> reasons;
 
     mutable std::mutex ctlMutex;
@@ -536,6 +683,20 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     std::int64_t t0 = 0;
     std::int64_t endNs = 0;
     std::int64_t endedNs = 0;
+
+    // Phases: taken before framesMutex or a domain's lock, never after them.
+    struct OpenPhase {
+        double fromS = 0;
+        double lastChangeS = 0; // the settle time counts from the last change joined into it
+        QString change;
+        std::uint64_t backlog = 0; // tasks that had arrived at the change
+        std::optional<RunCumulative> start; // set once settled
+    };
+    mutable std::mutex phaseMutex;
+    std::vector<PhaseResult> closedPhases;
+    OpenPhase openPhase;
+    bool phasesClosed = false;
+    int framesSincePhases = 0;
 
     mutable std::mutex framesMutex;
     std::vector<Frame> frames;
@@ -552,6 +713,7 @@ Engine::Engine(Scenario scenario, EngineOptions options, QObject *parent)
     static const int registered = [] {
         qRegisterMetaType<hs::Frame>();
         qRegisterMetaType<hs::RunEvent>();
+        qRegisterMetaType<std::vector<hs::PhaseResult>>();
         return 0;
     }();
     (void)registered;
@@ -636,6 +798,10 @@ bool Engine::start(QString *error)
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
+    {
+        std::lock_guard lk(d->phaseMutex);
+        d->openPhase = Impl::OpenPhase { 0, 0, QStringLiteral("start"), 0, d->cumulative(d->t0) };
+    }
     bool stoppedEarly = false;
     {
         std::lock_guard lk(d->ctlMutex);
@@ -725,6 +891,8 @@ bool Engine::resize(DomainKind dk, int workers, QString *error)
                                             : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
         return false;
     }
+    if (workers == dom->workers())
+        return true; // nothing changes: no event, no phase
     // Growing needs threads (and processes, descriptors) that may not be there: check first, a
     // failed thread start mid-run is fatal in oneTBB and loses the task in QThreadPool.
     const int delta = workers - dom->workers();
@@ -749,7 +917,7 @@ bool Engine::resize(DomainKind dk, int workers, QString *error)
         StageFds::setLimit(d->fdLimit - d->fdOpenAtStart - d->fdReserve);
     }
     dom->resize(workers);
-    d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers));
+    d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers), QStringLiteral("resize"));
     return true;
 }
 
@@ -762,12 +930,16 @@ bool Engine::setBackpressure(DomainKind dk, const Backpressure &bp, QString *err
                           : QStringLiteral("queue and max_inflight must be 0 (unbounded) or positive");
         return false;
     }
+    const Backpressure was = dom->backpressure();
+    if (was.queue == bp.queue && was.maxInflight == bp.maxInflight && was.onFull == bp.onFull)
+        return true; // nothing changes: no event, no phase
     dom->setBackpressure(bp);
     d->addEvent(QStringLiteral("%1 queue %2, max_inflight %3, on_full %4")
                     .arg(domainName(dk))
                     .arg(bp.queue)
                     .arg(bp.maxInflight)
-                    .arg(onFullName(bp.onFull)));
+                    .arg(onFullName(bp.onFull)),
+        QStringLiteral("backpressure"));
     return true;
 }
 
@@ -784,8 +956,10 @@ bool Engine::reassign(const QString &key, DomainKind dk, QString *error)
             *error = QStringLiteral("domain %1 is not available").arg(domainName(dk));
         return false;
     }
+    if (d->router.route(where->first, where->second) == dk)
+        return true; // nothing changes: no event, no phase
     d->router.reassign(where->first, where->second, dk);
-    d->addEvent(QStringLiteral("%1 → %2").arg(key, domainName(dk)));
+    d->addEvent(QStringLiteral("%1 → %2").arg(key, domainName(dk)), QStringLiteral("route"));
     return true;
 }
 
@@ -796,7 +970,7 @@ void Engine::setGil(bool enabled)
     if (enabled)
         d->gilUsed = true;
     // Stages already burning keep what they started with: the lock works the same either way.
-    d->addEvent(enabled ? QStringLiteral("GIL on") : QStringLiteral("GIL off"));
+    d->addEvent(enabled ? QStringLiteral("GIL on") : QStringLiteral("GIL off"), QStringLiteral("gil"));
 }
 
 bool Engine::gilEnabled() const
@@ -818,6 +992,12 @@ const Scenario &Engine::scenario() const
 double Engine::elapsed() const
 {
     return d->t0 ? double(nowNs() - d->t0) / 1e9 : 0.0;
+}
+
+std::vector<PhaseResult> Engine::phases() const
+{
+    std::lock_guard lk(d->phaseMutex);
+    return d->phasesUntil(nowNs());
 }
 
 std::vector<Frame> Engine::frames() const
@@ -884,6 +1064,10 @@ RunResult Engine::result() const
     r.gilUsed = d->gilUsed.load();
     r.gilEnabled = d->gilOn.load();
     r.gil = d->gil.stats();
+    {
+        std::lock_guard lk(d->phaseMutex);
+        r.phases = d->phasesUntil(end);
+    }
     r.findings = diagnose(r);
     return r;
 }

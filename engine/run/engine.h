@@ -74,10 +74,14 @@ public:
     std::vector<Frame> frames() const;
     /// The whole run's figures; complete once finished() was emitted.
     RunResult result() const;
+    /// The phases so far (results/phases.h): closed ones, and the open one up to now.
+    std::vector<PhaseResult> phases() const;
 
 Q_SIGNALS:
     void frameReady(const hs::Frame &frame);
     void eventAdded(const hs::RunEvent &event);
+    /// Every phase so far, twice a second and at every change (closed ones final, the last open).
+    void phasesUpdated(const std::vector<hs::PhaseResult> &phases);
     void finished();
 
 private:
