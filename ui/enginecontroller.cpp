@@ -75,6 +75,13 @@ bool EngineController::start(const Scenario &scenario)
                     Q_EMIT eventAdded(ev);
             },
             Qt::QueuedConnection);
+        connect(
+            e, &Engine::phasesUpdated, this,
+            [this, id](const std::vector<PhaseResult> &phases) {
+                if (id == m_runId)
+                    Q_EMIT phasesUpdated(phases);
+            },
+            Qt::QueuedConnection);
         // Queued so that the engine is not destroyed inside its own signal.
         connect(
             e, &Engine::finished, &w,

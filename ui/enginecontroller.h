@@ -72,6 +72,8 @@ Q_SIGNALS:
     void startFailed(const QString &error);
     void frameReady(const hs::Frame &frame);
     void eventAdded(const hs::RunEvent &event);
+    /// Every phase of the run so far (results/phases.h), twice a second and at every change.
+    void phasesUpdated(const std::vector<hs::PhaseResult> &phases);
     /// A resize or backpressure change was refused, e.g. the domain is not running.
     void domainCommandFailed(hs::DomainKind domain, const QString &error);
     /// A reassignment was refused; `previous` is the route the engine still uses.

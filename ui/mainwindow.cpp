@@ -11,6 +11,7 @@
 #include "lagmonitor.h"
 #include "lessonpanel.h"
 #include "liveplots.h"
+#include "phasetable.h"
 #include "reportexporter.h"
 #include "routingmodel.h"
 #include "routingtable.h"
@@ -302,6 +303,15 @@ void MainWindow::buildDocks()
     findingsDock->setWidget(m_findings);
     addDockWidget(Qt::BottomDockWidgetArea, findingsDock);
 
+    // Phases: one row per configuration, beside the findings under the plots.
+    m_phaseTable = new PhaseTable;
+    auto *phasesDock = new QDockWidget(tr("Phases"), this);
+    phasesDock->setObjectName(QStringLiteral("phasesDock"));
+    phasesDock->setWidget(m_phaseTable);
+    addDockWidget(Qt::BottomDockWidgetArea, phasesDock);
+    tabifyDockWidget(findingsDock, phasesDock);
+    findingsDock->raise();
+
     m_lessonPanel = new LessonPanel;
     connect(m_lessonPanel, &LessonPanel::stepRequested, this, &MainWindow::applyLessonStep);
     m_lessonDock = new QDockWidget(tr("Lesson"), this);
@@ -314,6 +324,7 @@ void MainWindow::buildDocks()
     view->addAction(domainsDock->toggleViewAction());
     view->addAction(routingDock->toggleViewAction());
     view->addAction(findingsDock->toggleViewAction());
+    view->addAction(phasesDock->toggleViewAction());
 
     // The right column (domains, routing) runs the full height; findings sit under the plots.
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
@@ -344,6 +355,8 @@ void MainWindow::connectController()
     });
     connect(m_controller, &EngineController::frameReady, this, &MainWindow::onFrame);
     connect(m_controller, &EngineController::eventAdded, this, &MainWindow::onEvent);
+    connect(m_controller, &EngineController::phasesUpdated, this,
+        [this](const std::vector<PhaseResult> &phases) { m_phaseTable->setPhases(phases); });
     connect(m_controller, &EngineController::finished, this, &MainWindow::onFinished);
     connect(m_controller, &EngineController::engineReleased, this, &MainWindow::onReleased);
     connect(m_controller, &EngineController::domainCommandFailed, this, [this](DomainKind d, const QString &error) {
@@ -414,6 +427,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     }
     m_plots->setScenario(scenario);
     m_findings->clear();
+    m_phaseTable->clear();
     m_live.reset(scenario);
     m_finishedAfter = -1;
     m_lastFrameT = 0;
@@ -663,6 +677,7 @@ void MainWindow::onFinished()
     for (DomainCard *card : m_cards)
         card->setFinished();
     m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
+    m_phaseTable->setPhases(r.phases);
     showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
         r.conserved() && r.doubleEnds == 0);
     statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);

@@ -22,6 +22,7 @@ namespace hs {
 class DomainCard;
 class EngineController;
 class FindingsPanel;
+class PhaseTable;
 class LessonPanel;
 class LagMonitor;
 class LivePlots;
@@ -72,6 +73,7 @@ public:
     RoutingTable *routingTable() const { return m_routingTable; }
     DomainCard *domainCard(DomainKind d) const { return m_cards[std::size_t(d)]; }
     FindingsPanel *findingsPanel() const { return m_findings; }
+    PhaseTable *phaseTable() const { return m_phaseTable; }
     ScenarioPanel *scenarioPanel() const { return m_scenarioPanel; }
     LessonPanel *lessonPanel() const { return m_lessonPanel; }
     LagMonitor *lagMonitor() const { return m_lag; }
@@ -136,6 +138,7 @@ private:
     RoutingModel *m_routing = nullptr;
     RoutingTable *m_routingTable = nullptr;
     FindingsPanel *m_findings = nullptr;
+    PhaseTable *m_phaseTable = nullptr;
     LessonPanel *m_lessonPanel = nullptr;
     QDockWidget *m_lessonDock = nullptr;
     QString m_scenarioPath; ///< what m_loaded was parsed from (lesson steps re-parse it)
