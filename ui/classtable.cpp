@@ -71,7 +71,8 @@ QSize ClassTable::sizeHint() const
 
 QSize ClassTable::minimumSizeHint() const
 {
-    return { QTableView::minimumSizeHint().width(), heightForRows(1) };
+    // Every class up to kVisibleRows stays in view: the splitter above may not squeeze it away.
+    return { QTableView::minimumSizeHint().width(), sizeHint().height() };
 }
 
 } // namespace hs

@@ -18,7 +18,8 @@ class ClassTableModel;
 class ClassTable : public QTableView {
     Q_OBJECT
 public:
-    /// Rows shown without scrolling; more classes scroll.
+    /// Rows always shown (the splitter keeps room for them); more classes scroll, or the splitter
+    /// above the table gives them room.
     static constexpr int kVisibleRows = 4;
 
     explicit ClassTable(QWidget *parent = nullptr);
