@@ -154,10 +154,13 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
 
 void settingRows(H &h, const QList<ComparisonReport::Setting> &settings)
 {
-    for (const auto &s : settings)
-        h.row({ QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a), H::esc(s.b),
-                  s.changed() ? QStringLiteral("<span class=\"marker\">≠ changed</span>") : QString() },
-            s.changed() ? QStringLiteral("changed") : QString());
+    for (const auto &s : settings) {
+        QStringList cells { QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a),
+            H::esc(s.b) };
+        if (s.changed())
+            cells << QStringLiteral("<span class=\"marker\">≠ changed</span>");
+        h.row(cells, s.changed() ? QStringLiteral("changed") : QString());
+    }
 }
 
 void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
@@ -186,7 +189,7 @@ void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
         // Collapsed; a click shows them.
         h.raw(QStringLiteral("<details class=\"equal-settings\"><summary>")
             + H::esc(tr("Show the %1 settings that are the same").arg(equal.size())) + QStringLiteral("</summary>\n"));
-        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B"), tr("") }, 4);
+        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B") }, 3);
         settingRows(h, equal);
         h.tableEnd();
         h.raw(QStringLiteral("</details>\n"));
