@@ -201,7 +201,7 @@ void MainWindow::buildActions()
     }
     connect(m_builtins, &QComboBox::activated, this, [this](int i) { openScenario(m_builtins->itemText(i)); });
     m_saveAsAction = file->addAction(tr("&Save Scenario As…"), this, &MainWindow::saveScenarioAsDialog);
-    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)); // SaveAs is empty on some platforms
     m_saveAsAction->setToolTip(tr("Write the scenario with the current pool sizes, backpressure, routes, GIL "
                                   "and duration as a scenario file"));
     file->addSeparator();
