@@ -13,15 +13,65 @@ QString tr(const char *text)
 
 using H = HtmlBuilder;
 
-QString valueText(const QJsonValue &v)
+QString numberText(double v)
 {
+    return QString::number(v, 'g', 10);
+}
+
+// A setting as people read it: units on numbers, ∞ for an unbounded queue or unlimited in-flight
+// count (the JSON's 0), "until stopped" for a duration of 0.
+QString valueText(const QString &key, const QJsonValue &v)
+{
+    const QString leaf = key.section(QLatin1Char('.'), -1);
     switch (v.type()) {
     case QJsonValue::Bool: return v.toBool() ? QStringLiteral("yes") : QStringLiteral("no");
-    case QJsonValue::Double: return QString::number(v.toDouble(), 'g', 10);
+    case QJsonValue::Double: {
+        const double x = v.toDouble();
+        if (leaf == QLatin1String("queue"))
+            return x == 0 ? tr("∞ (unbounded)") : numberText(x);
+        if (leaf == QLatin1String("max_inflight"))
+            return x == 0 ? tr("∞ (unlimited)") : numberText(x);
+        if (key == QLatin1String("duration_s"))
+            return x == 0 ? tr("until stopped") : numberText(x) + QStringLiteral(" s");
+        if (leaf == QLatin1String("rate") || leaf == QLatin1String("from") || leaf == QLatin1String("to"))
+            return numberText(x) + QStringLiteral("/s");
+        if (leaf.endsWith(QLatin1String("_ms")))
+            return numberText(x) + QStringLiteral(" ms");
+        if (leaf.endsWith(QLatin1String("_s")))
+            return numberText(x) + QStringLiteral(" s");
+        return numberText(x);
+    }
     case QJsonValue::String: return v.toString();
-    case QJsonValue::Null: return QStringLiteral("none");
+    case QJsonValue::Null: return tr("none");
     default: return QString();
     }
+}
+
+// The key without the unit suffix its value now carries ("sla_p99_ms" → "sla_p99").
+QString keyText(const QString &key)
+{
+    QString k = key;
+    for (const char *suffix : { "_ms", "_s" })
+        if (k.endsWith(QLatin1String(suffix)) && k != QLatin1String("duration_s")) {
+            k.chop(int(qstrlen(suffix)));
+            break;
+        }
+    return k == QLatin1String("duration_s") ? QStringLiteral("duration") : k;
+}
+
+// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
+QString sourceText(const QString &source)
+{
+    static const QString resource = QStringLiteral(":/scenarios/");
+    static const QString marker = QStringLiteral("<builtin:");
+    QString name;
+    if (source.startsWith(resource))
+        name = source.mid(resource.size()).section(QLatin1Char('.'), 0, 0);
+    else if (source.startsWith(marker) && source.endsWith(QLatin1Char('>')))
+        name = source.mid(marker.size(), source.size() - marker.size() - 1);
+    if (!name.isEmpty())
+        return HtmlBuilder::esc(tr("built-in %1").arg(name));
+    return QStringLiteral("<code>") + HtmlBuilder::esc(source) + QStringLiteral("</code>");
 }
 
 // Objects nest with '.', arrays of named objects (classes, stages) by their name, so that the same
@@ -40,7 +90,7 @@ void flatten(const QJsonValue &v, const QString &prefix, QList<QPair<QString, QS
             flatten(arr[i], prefix + QLatin1Char('.') + (name.isEmpty() ? QString::number(i) : name), out);
         }
     } else {
-        out->append({ prefix, valueText(v) });
+        out->append({ keyText(prefix), valueText(prefix, v) });
     }
 }
 
@@ -77,9 +127,7 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
     row(tr("Scenario"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "name")); });
     row(tr("Description"),
         [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
-    row(tr("Source"), [](const QJsonObject &r) -> QString {
-        return QStringLiteral("<code>") + H::esc(str(obj(r, "scenario"), "source")) + QStringLiteral("</code>");
-    });
+    row(tr("Source"), [](const QJsonObject &r) -> QString { return sourceText(str(obj(r, "scenario"), "source")); });
     row(tr("Ran for"), [](const QJsonObject &r) -> QString {
         return H::esc(QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s"));
     });
@@ -104,31 +152,52 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
     h.tableEnd();
 }
 
+void settingRows(H &h, const QList<ComparisonReport::Setting> &settings)
+{
+    for (const auto &s : settings) {
+        QStringList cells { QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a),
+            H::esc(s.b) };
+        if (s.changed())
+            cells << QStringLiteral("<span class=\"marker\">≠ changed</span>");
+        h.row(cells, s.changed() ? QStringLiteral("changed") : QString());
+    }
+}
+
 void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
 {
     h.heading(2, QStringLiteral("config-diff"), tr("Configuration"));
     const QList<ComparisonReport::Setting> settings = ComparisonReport::settings(a, b);
-    int changed = 0;
+    QList<ComparisonReport::Setting> changed, equal;
     for (const auto &s : settings)
-        changed += s.changed() ? 1 : 0;
-    h.paragraph(changed == 0 ? H::esc(tr("Both runs started with the same configuration."))
-                             : QStringLiteral("<span class=\"marker\">≠</span> ")
-                + H::esc(changed == 1 ? tr("1 setting differs; it is highlighted below.")
-                                      : tr("%1 settings differ; they are highlighted below.").arg(changed)));
-    h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B"), tr("") }, 4);
-    // The changed settings first: in a list of fifty they are what the reader looks for.
-    QList<ComparisonReport::Setting> ordered;
-    for (const auto &s : settings)
-        if (s.changed())
-            ordered.append(s);
-    for (const auto &s : settings)
-        if (!s.changed())
-            ordered.append(s);
-    for (const auto &s : ordered)
-        h.row({ QStringLiteral("<code>") + H::esc(s.key) + QStringLiteral("</code>"), H::esc(s.a), H::esc(s.b),
-                  s.changed() ? QStringLiteral("<span class=\"marker\">≠ changed</span>") : QString() },
-            s.changed() ? QStringLiteral("changed") : QString());
-    h.tableEnd();
+        (s.changed() ? changed : equal).append(s);
+    // Only the differences by default: in a list of fifty settings they are what the reader wants.
+    const QString equalLine = equal.size() == 1 ? tr("1 setting is the same in both runs")
+                                                : tr("%1 settings are the same in both runs").arg(equal.size());
+    if (changed.isEmpty()) {
+        h.paragraph(H::esc(tr("Both runs started with the same configuration (%1 settings).").arg(equal.size())));
+    } else {
+        h.paragraph(QStringLiteral("<span class=\"marker\">≠</span> ")
+            + H::esc((changed.size() == 1 ? tr("1 setting differs") : tr("%1 settings differ").arg(changed.size()))
+                + QStringLiteral("; ") + equalLine + QLatin1Char('.')));
+        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B"), tr("") }, 4);
+        settingRows(h, changed);
+        h.tableEnd();
+    }
+    if (equal.isEmpty())
+        return;
+    if (h.medium() == ReportMedium::Browser) {
+        // Collapsed; a click shows them.
+        h.raw(QStringLiteral("<details class=\"equal-settings\"><summary>")
+            + H::esc(tr("Show the %1 settings that are the same").arg(equal.size())) + QStringLiteral("</summary>\n"));
+        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B") }, 3);
+        settingRows(h, equal);
+        h.tableEnd();
+        h.raw(QStringLiteral("</details>\n"));
+    } else if (!changed.isEmpty()) {
+        h.paragraph(H::esc(tr("The %1 settings that are the same are not listed; the HTML report shows them.")
+                              .arg(equal.size())),
+            QStringLiteral("muted"));
+    }
 }
 
 void classesSection(H &h, const QJsonObject &a, const QJsonObject &b)

@@ -3,9 +3,12 @@
 #include "lessonpanel.h"
 #include "scenario/lesson.h"
 
+#include "classtable.h"
+#include "classtablemodel.h"
 #include "domaincard.h"
 #include "domains/resources.h"
 #include "domainstyle.h"
+#include "durationfield.h"
 #include "enginecontroller.h"
 #include "findingspanel.h"
 #include "lagmonitor.h"
@@ -17,7 +20,9 @@
 #include "routingtable.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
+#include "results/report.h"
 #include "scenario/scenarioparser.h"
+#include "scenario/scenariowriter.h"
 #include "scenariopanel.h"
 
 #include <QAction>
@@ -35,8 +40,10 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -81,13 +88,26 @@ MainWindow::MainWindow(QWidget *parent)
     v->setSpacing(4);
     m_scenarioPanel = new ScenarioPanel(central);
     v->addWidget(m_scenarioPanel);
-    m_plots = new LivePlots(central);
-    v->addWidget(m_plots, 1);
+    // The class table sits under the plots, where the eye already is; the splitter lets a user
+    // with many classes give it more room.
+    auto *split = new QSplitter(Qt::Vertical, central);
+    split->setObjectName(QStringLiteral("plotsSplitter"));
+    split->setChildrenCollapsible(false);
+    m_plots = new LivePlots(split);
+    m_classTable = new ClassTable(split);
+    split->addWidget(m_plots);
+    split->addWidget(m_classTable);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 0);
+    v->addWidget(split, 1);
     setCentralWidget(central);
 
     buildActions();
     buildDocks();
     connectController();
+    connect(m_controller, &EngineController::started, this,
+        [this] { m_classTable->classModel()->setScenario(m_working); });
+    connect(m_controller, &EngineController::frameReady, m_classTable->classModel(), &ClassTableModel::addFrame);
 
     // Fixed sizes: these labels change with every frame, and a label whose size may change asks
     // the whole window to lay out again.
@@ -181,6 +201,10 @@ void MainWindow::buildActions()
         m_builtins->addItem(name);
     }
     connect(m_builtins, &QComboBox::activated, this, [this](int i) { openScenario(m_builtins->itemText(i)); });
+    m_saveAsAction = file->addAction(tr("&Save Scenario As…"), this, &MainWindow::saveScenarioAsDialog);
+    m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)); // SaveAs is empty on some platforms
+    m_saveAsAction->setToolTip(tr("Write the scenario with the current pool sizes, backpressure, routes, GIL "
+                                  "and duration as a scenario file"));
     file->addSeparator();
     m_exporter = new ReportExporter(
         m_controller, [this] { return m_working; }, this);
@@ -231,6 +255,12 @@ void MainWindow::buildActions()
     bar->addWidget(m_builtins);
     bar->addSeparator();
     bar->addAction(m_runAction);
+    m_duration = new DurationField(this);
+    connect(m_duration, &DurationField::secondsChanged, this, [this](double seconds) {
+        m_working.duration = seconds;
+        updateClock();
+    });
+    bar->addWidget(m_duration);
     bar->addAction(m_stopAction);
     bar->addAction(m_restartAction);
     bar->addAction(m_gilAction);
@@ -426,6 +456,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
         card->clearFigures();
     }
     m_plots->setScenario(scenario);
+    m_classTable->classModel()->setScenario(scenario);
     m_findings->clear();
     m_phaseTable->clear();
     m_live.reset(scenario);
@@ -534,6 +565,7 @@ void MainWindow::showWorkingConfig()
     m_routing->setScenario(m_working);
     for (DomainKind d : kAllDomains)
         m_cards[std::size_t(d)]->setConfig(m_working.domain(d));
+    m_duration->setSeconds(m_working.duration);
     const QSignalBlocker block(m_gilAction);
     m_gilAction->setChecked(m_working.gilEnabled);
 }
@@ -764,6 +796,44 @@ void MainWindow::updateActions()
     m_stopAction->setEnabled(engine);
     m_restartAction->setEnabled(m_hasScenario);
     m_revertAction->setEnabled(m_hasScenario && !engine);
+    m_saveAsAction->setEnabled(m_hasScenario);
+    // A run's length is fixed when it starts: the field is for the next run.
+    m_duration->setEnabled(!engine);
+}
+
+void MainWindow::saveScenarioAsDialog()
+{
+    if (!m_hasScenario)
+        return;
+    QSettings settings;
+    const QString dir = settings.value(QStringLiteral("scenario/dir"), QDir::homePath()).toString();
+    QString base = m_working.name.toLower();
+    base.replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+    base = base.isEmpty() ? QStringLiteral("scenario") : base;
+    QString path = QFileDialog::getSaveFileName(this, tr("Save scenario as"),
+        QDir(dir).filePath(base + QStringLiteral(".yaml")), tr("Scenarios (*.yaml *.yml)"));
+    if (path.isEmpty())
+        return;
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != QLatin1String("yaml") && suffix != QLatin1String("yml"))
+        path += QStringLiteral(".yaml");
+    settings.setValue(QStringLiteral("scenario/dir"), QFileInfo(path).absolutePath());
+    QString error;
+    if (!saveScenarioAs(path, &error))
+        QMessageBox::warning(this, tr("Save scenario"), tr("The scenario was not saved: %1").arg(error));
+}
+
+bool MainWindow::saveScenarioAs(const QString &path, QString *error)
+{
+    if (!m_hasScenario) {
+        *error = tr("no scenario is loaded");
+        return false;
+    }
+    if (!writeFileAtomically(path, ScenarioWriter::toYaml(m_working), error))
+        return false;
+    addRecentFile(QFileInfo(path).absoluteFilePath());
+    statusBar()->showMessage(tr("Scenario saved to %1").arg(QDir::toNativeSeparators(path)), 8000);
+    return true;
 }
 
 void MainWindow::addRecentFile(const QString &path)

@@ -19,7 +19,9 @@ class QMenu;
 
 namespace hs {
 
+class ClassTable;
 class DomainCard;
+class DurationField;
 class EngineController;
 class FindingsPanel;
 class PhaseTable;
@@ -77,6 +79,12 @@ public:
     ScenarioPanel *scenarioPanel() const { return m_scenarioPanel; }
     LessonPanel *lessonPanel() const { return m_lessonPanel; }
     LagMonitor *lagMonitor() const { return m_lag; }
+    ClassTable *classTable() const { return m_classTable; }
+    DurationField *durationField() const { return m_duration; }
+    QAction *saveAsAction() const { return m_saveAsAction; }
+    /// Writes the current configuration (m_working: the controls' pool sizes, backpressure, routes,
+    /// GIL and duration) as a scenario file; false with *error.
+    bool saveScenarioAs(const QString &path, QString *error);
     QAction *runAction() const { return m_runAction; }
     QAction *stopAction() const { return m_stopAction; }
     QAction *restartAction() const { return m_restartAction; }
@@ -97,6 +105,8 @@ public Q_SLOTS:
     void openDialog();
     /// Puts the pool sizes, backpressure and routes back to the scenario as loaded (between runs).
     void revertControls();
+    /// File ▸ Save Scenario As…: asks for a file, then saveScenarioAs().
+    void saveScenarioAsDialog();
     /// Applies step `index` of the scenario's lesson: live on the running engine when the engine
     /// can change it (routes, pool sizes, backpressure), else by restarting the run with it.
     void applyLessonStep(int index);
@@ -135,6 +145,9 @@ private:
     LagMonitor *m_lag = nullptr;
     ScenarioPanel *m_scenarioPanel = nullptr;
     LivePlots *m_plots = nullptr;
+    ClassTable *m_classTable = nullptr;
+    DurationField *m_duration = nullptr;
+    QAction *m_saveAsAction = nullptr;
     RoutingModel *m_routing = nullptr;
     RoutingTable *m_routingTable = nullptr;
     FindingsPanel *m_findings = nullptr;

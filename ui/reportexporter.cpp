@@ -8,19 +8,41 @@
 #include "results/report.h"
 #include "results/traceexport.h"
 
+#include <QDir>
 #include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QJsonDocument>
+#include <QMainWindow>
 #include <QMessageBox>
 #include <QProgressDialog>
 #include <QRegularExpression>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include <optional>
 
 namespace hs {
 
 namespace {
+const QString kDirKey = QStringLiteral("export/dir");
+const QString kFormatKey = QStringLiteral("export/format");
+
+QString formatKey(ReportExporter::Format f)
+{
+    switch (f) {
+    case ReportExporter::Format::Html: return QStringLiteral("html");
+    case ReportExporter::Format::Pdf: return QStringLiteral("pdf");
+    case ReportExporter::Format::Json: return QStringLiteral("json");
+    case ReportExporter::Format::Csv: return QStringLiteral("csv");
+    case ReportExporter::Format::Trace: return QStringLiteral("trace");
+    }
+    return {};
+}
+
 // Runs `fn` on a pool thread while the GUI's event loop keeps turning (the dialog stays live).
 template<typename T> T offGuiThread(std::function<T()> fn)
 {
@@ -95,6 +117,34 @@ std::vector<ReportExporter::FormatEntry> ReportExporter::formats()
         { Format::Csv, tr("CSV, one row per frame and domain (*.csv)"), QStringLiteral("csv") },
         { Format::Trace, tr("Chrome trace for Perfetto, a span per stage (*.json)"), QStringLiteral("json") },
     };
+}
+
+ReportExporter::FormatEntry ReportExporter::entry(Format format)
+{
+    for (const FormatEntry &f : formats())
+        if (f.format == format)
+            return f;
+    return formats().front();
+}
+
+QString ReportExporter::resolvePath(const QString &typed, Format selected, Format *format)
+{
+    const QString suffix = QFileInfo(typed).suffix().toLower();
+    std::optional<Format> byName;
+    if (suffix == QLatin1String("html") || suffix == QLatin1String("htm"))
+        byName = Format::Html;
+    else if (suffix == QLatin1String("pdf"))
+        byName = Format::Pdf;
+    else if (suffix == QLatin1String("csv"))
+        byName = Format::Csv;
+    else if (suffix == QLatin1String("json")) // two formats end in .json: the filter tells which
+        byName = selected == Format::Trace ? Format::Trace : Format::Json;
+    if (byName) {
+        *format = *byName;
+        return typed;
+    }
+    *format = selected;
+    return typed + QLatin1Char('.') + entry(selected).suffix;
 }
 
 ReportExporter::ReportExporter(EngineController *controller, std::function<Scenario()> scenario, QWidget *window)
@@ -204,24 +254,48 @@ void ReportExporter::exportDialog()
     QStringList filters;
     for (const FormatEntry &f : all)
         filters << f.filter;
-    QString selected = filters.first();
+    // Where the last export went, in the format last chosen.
+    QSettings settings;
+    const QString lastKey = settings.value(kFormatKey).toString();
+    FormatEntry last = all.front();
+    for (const FormatEntry &f : all)
+        if (formatKey(f.format) == lastKey)
+            last = f;
+    QString dir = settings.value(kDirKey).toString();
+    if (dir.isEmpty() || !QFileInfo(dir).isDir())
+        dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (dir.isEmpty())
+        dir = QDir::homePath();
+    QString selected = last.filter;
     const QString base = (m_runScenario.name.isEmpty() ? QStringLiteral("hybridscope") : m_runScenario.name)
                              .toLower()
                              .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
-    QString path = QFileDialog::getSaveFileName(m_window, tr("Export the run"), base + QStringLiteral("-report.html"),
-        filters.join(QStringLiteral(";;")), &selected);
-    if (path.isEmpty())
+    const QString suggested = QDir(dir).filePath(
+        base + (last.format == Format::Trace ? QStringLiteral("-trace.") : QStringLiteral("-report.")) + last.suffix);
+    const QString typed = m_chooser ? m_chooser(suggested, filters, &selected)
+                                    : QFileDialog::getSaveFileName(m_window, tr("Export the run"), suggested,
+                                        filters.join(QStringLiteral(";;")), &selected);
+    if (typed.isEmpty())
         return;
-    const FormatEntry *entry = &all.front();
+    Format selectedFormat = all.front().format;
     for (const FormatEntry &f : all)
         if (f.filter == selected)
-            entry = &f;
-    // The filter decides the format; a file name without its extension gets it.
-    if (QFileInfo(path).suffix().compare(entry->suffix, Qt::CaseInsensitive) != 0)
-        path += QLatin1Char('.') + entry->suffix;
+            selectedFormat = f.format;
+    Format format = selectedFormat;
+    const QString path = resolvePath(typed, selectedFormat, &format);
+    settings.setValue(kDirKey, QFileInfo(path).absolutePath());
+    settings.setValue(kFormatKey, formatKey(format));
     QString error;
-    if (!exportTo(path, entry->format, &error) && error != tr("cancelled"))
-        QMessageBox::warning(m_window, tr("Export"), tr("The export failed: %1").arg(error));
+    if (!exportTo(path, format, &error)) {
+        if (error != tr("cancelled"))
+            QMessageBox::warning(m_window, tr("Export"), tr("The export failed: %1").arg(error));
+        return;
+    }
+    if (auto *main = qobject_cast<QMainWindow *>(m_window))
+        main->statusBar()->showMessage(
+            tr("Exported %1 to %2").arg(entry(format).filter.section(QLatin1Char(','), 0, 0).section(QLatin1String(" ("), 0, 0),
+                QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())),
+            10000);
 }
 
 } // namespace hs

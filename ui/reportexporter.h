@@ -19,8 +19,10 @@ class EngineController;
 /**
  * File ▸ Export… of the GUI: the current run, finished or still going (then a snapshot of the
  * frames so far), as an HTML or PDF report, the JSON report, the CSV of frames or (once the run has
- * finished) the Chrome trace of its stages, the format picked
- * by the file dialog's filter. A progress dialog follows the steps (collect, render each plot,
+ * finished) the Chrome trace of its stages. The format follows the extension typed ("run-a.pdf" is
+ * a PDF whatever filter is selected); a name without a known extension gets the selected filter's.
+ * The dialog opens where the last export went, with the last format selected (QSettings), and the
+ * status bar says where the file went. A progress dialog follows the steps (collect, render each plot,
  * write) and can cancel; serialization and the file write run on a worker thread, plot rendering
  * stays on the GUI thread, one plot per step so the window keeps responding. Files are written
  * atomically; a cancelled or failed export leaves no file.
@@ -39,6 +41,17 @@ public:
         QString suffix; ///< without the dot
     };
     static std::vector<FormatEntry> formats();
+    static FormatEntry entry(Format format);
+    /**
+     * The file and format an export writes for a name typed in the dialog with filter `selected`:
+     * a known extension decides (.html/.htm, .pdf, .csv, .json: the JSON report, or the trace when
+     * the trace filter is selected); any other name gets the selected format's extension appended.
+     */
+    static QString resolvePath(const QString &typed, Format selected, Format *format);
+    /// Asks for a file: (suggested path, filters, in/out selected filter) → the path, empty to cancel.
+    using FileChooser = std::function<QString(const QString &suggested, const QStringList &filters, QString *selected)>;
+    /// Replaces the file dialog (tests).
+    void setFileChooser(FileChooser chooser) { m_chooser = std::move(chooser); }
 
     ReportExporter(EngineController *controller, std::function<Scenario()> scenario, QWidget *window);
 
@@ -60,6 +73,7 @@ private:
     EngineController *m_controller;
     std::function<Scenario()> m_scenario;
     QWidget *m_window;
+    FileChooser m_chooser;
     Scenario m_runScenario;
     std::vector<Frame> m_frames;
     std::vector<RunEvent> m_events;

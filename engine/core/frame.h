@@ -41,6 +41,7 @@ struct DomainFrame {
 /// One class's figures in a frame.
 struct ClassFrame {
     std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+    double p50Ms = 0; ///< end-to-end latency P50 over the sliding 1 s window
     double p99Ms = 0; ///< end-to-end latency P99 over the sliding 1 s window
     double throughput = 0; ///< completions per second over the sliding window
     double gilWaitP99Ms = 0; ///< P99 of a cpu stage's GIL wait over the sliding 1 s window (GIL emulation)

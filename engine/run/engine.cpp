@@ -354,7 +354,9 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             cf.rejected = c.rejected.load(std::memory_order_relaxed);
             cf.cancelled = c.cancelled.load(std::memory_order_relaxed);
             c.window.tick(now, c.latency.snapshot());
-            cf.p99Ms = c.window.window().percentile(0.99) / 1e6;
+            const HistogramSnapshot latencyWindow = c.window.window();
+            cf.p50Ms = latencyWindow.percentile(0.50) / 1e6;
+            cf.p99Ms = latencyWindow.percentile(0.99) / 1e6;
             c.doneHistory.emplace_back(now, cf.completed);
             while (c.doneHistory.size() > 2 && now - c.doneHistory[1].first >= kNsPerSec)
                 c.doneHistory.pop_front();

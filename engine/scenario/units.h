@@ -46,6 +46,26 @@ std::optional<Distribution> parseDistribution(const QString &text, Quantity q, Q
  */
 QString quotedValue(QStringView text);
 
+/**
+ * The other way: text that the parser above reads back as exactly `value` (same double), in the
+ * unit that keeps it shortest ("5ms", "1.5s", "250us", "64KiB", "300/s", "1/h"). Used to write a
+ * scenario file (ScenarioWriter) and wherever a setting is shown as a person would type it.
+ *
+ *     formatDuration(0.005);                                  // "5ms"
+ *     formatDistribution(Distribution::exp(0.005), Quantity::Duration); // "exp(5ms)"
+ */
+QString formatDuration(double seconds);
+/// Whole bytes ("512B", "64KiB", "1.5MiB").
+QString formatSize(double bytes);
+/// Events per second ("300/s", "5/ms", "1/h").
+QString formatRate(double perSecond);
+/// A plain number from 0 to 1 ("0.01").
+QString formatProbability(double p);
+/// A fixed value or `exp(…)`, `uniform(…, …)`, `normal(…, …)`, `lognormal(median, sigma)`.
+QString formatDistribution(const Distribution &d, Quantity q);
+/// The shortest decimal text of `v` that reads back as `v` (no exponent for everyday sizes).
+QString formatNumber(double v);
+
 /// The largest lognormal sigma accepted: beyond it the tail is absurd (P99.9 over 10^4 × median).
 inline constexpr double kMaxLogNormalSigma = 3.0;
 
