@@ -358,11 +358,10 @@ void LessonPanel::setParallelCores(double effectiveCores, int threads)
         m_parallelNote->setText(
             QStringLiteral("<div style='background:#fff3bf; color:#5c3c00; padding:4px'><b>⚠ %1</b> %2</div>")
                 .arg(tr("The effect may not show on this machine.").toHtmlEscaped(),
-                    tr("This lesson's claim needs about %1 cores working in parallel; here %2 (about %3 "
-                       "effective cores). Other load on the machine, or a VM whose host is busy, takes the rest.")
+                    tr("This lesson's claim needs about %1 cores working in parallel; here %2. Other load on "
+                       "the machine, or a VM whose host is busy, takes the rest.")
                         .arg(kParallelCoresForLessons, 0, 'f', 1)
                         .arg(measured)
-                        .arg(effectiveCores, 0, 'f', 1)
                         .toHtmlEscaped()));
     } else {
         m_parallelNote->setText(tr("This lesson needs parallel CPU: %1, enough for its effect to show.")
