@@ -232,7 +232,13 @@ void LessonPanel::renderClaim(int step, int claim)
         colour = QLatin1String(kFailColour);
         break;
     }
-    QStringList lines { c.text.toHtmlEscaped() };
+    // The metric on a line of its own, breakable after each dot: a narrow panel must not clip it.
+    const int colon = c.text.indexOf(QStringLiteral(": "));
+    QString metric = (colon > 0 ? c.text.left(colon + 1) : c.text).toHtmlEscaped();
+    metric.replace(QLatin1Char('.'), QStringLiteral(".\u200b"));
+    QStringList lines { metric };
+    if (colon > 0)
+        lines << c.text.mid(colon + 2).toHtmlEscaped();
     if (!c.detail.isEmpty())
         lines << QStringLiteral("<span style='font-family:monospace'>%1</span>").arg(c.detail.toHtmlEscaped());
     if (!note.isEmpty())

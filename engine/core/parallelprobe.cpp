@@ -74,15 +74,16 @@ ParallelProbeResult measureParallelCores(int threads, int budgetMs)
     threads = std::clamp(threads, 1, 64);
     budgetMs = std::clamp(budgetMs, 30, 300);
     const std::int64_t t0 = nowNs();
-    // One thread before and after the parallel run: a burst of other load then weighs on both sides.
-    const std::int64_t single = std::int64_t(budgetMs) * 1'000'000 / 4;
-    const double one = workRate(1, single);
-    const double many = workRate(threads, 2 * single);
-    const double oneAgain = workRate(1, single);
+    // Alternating slices (one, k, one, k, one): a burst of other load then weighs on both sides.
+    const std::int64_t slice = std::int64_t(budgetMs) * 1'000'000 / 5;
+    double one = 0, many = 0;
+    for (int i = 0; i < 5; ++i)
+        (i % 2 == 0 ? one : many) += workRate(i % 2 == 0 ? 1 : threads, slice) / (i % 2 == 0 ? 3 : 2);
     ParallelProbeResult r;
     r.threads = threads;
-    const double base = (one + oneAgain) / 2;
-    r.effectiveCores = base > 0 ? std::clamp(many / base, 0.01, double(threads)) : 1.0;
+    // k threads never do less than one thread's work except through noise (the load changed
+    // between slices): the floor is one core.
+    r.effectiveCores = one > 0 ? std::clamp(many / one, 1.0, double(threads)) : 1.0;
     r.wallMs = double(nowNs() - t0) / 1e6;
     return r;
 }

@@ -13,7 +13,7 @@ namespace hs {
  */
 struct ParallelProbeResult {
     int threads = 1; ///< busy threads run in parallel (the reported core count)
-    double effectiveCores = 1; ///< work rate of `threads` threads / that of one; in (0, threads]
+    double effectiveCores = 1; ///< work rate of `threads` threads / that of one; in [1, threads]
     double wallMs = 0; ///< how long the measurement took
 };
 
@@ -22,7 +22,8 @@ struct ParallelProbeResult {
 /// 1.5 cores of work (oversubscription), so they need about 1.7 cores with the engine's own threads.
 inline constexpr double kParallelCoresForLessons = 1.7;
 
-/// Measures now: one thread, `threads` threads, one thread again, within `budgetMs` in total.
+/// Measures now, within `budgetMs` in total (at most 300): one thread and `threads` threads in
+/// alternating slices.
 /// `threads` 0 means the reported core count (at most 64).
 ParallelProbeResult measureParallelCores(int threads = 0, int budgetMs = 240);
 

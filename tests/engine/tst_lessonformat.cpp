@@ -120,13 +120,13 @@ private Q_SLOTS:
         const ParallelProbeResult p = measureParallelCores(0, 240);
         QVERIFY2(t.elapsed() < 2000, qPrintable(QString::number(t.elapsed()))); // 240 ms plus thread start-up
         QCOMPARE(p.threads, cores);
-        QVERIFY2(p.effectiveCores > 0 && p.effectiveCores <= cores, qPrintable(QString::number(p.effectiveCores)));
+        QVERIFY2(p.effectiveCores >= 1 && p.effectiveCores <= cores, qPrintable(QString::number(p.effectiveCores)));
         qInfo("%d threads: %.2f effective cores in %.0f ms", p.threads, p.effectiveCores, p.wallMs);
 
-        // One thread against one thread: about 1 (never more than the threads it ran).
+        // One thread against one thread: 1 (never more than the threads it ran).
         const ParallelProbeResult one = measureParallelCores(1, 60);
         QCOMPARE(one.threads, 1);
-        QVERIFY2(one.effectiveCores > 0 && one.effectiveCores <= 1.0, qPrintable(QString::number(one.effectiveCores)));
+        QCOMPARE(one.effectiveCores, 1.0);
         // Budgets beyond 300 ms are cut to it.
         QVERIFY(measureParallelCores(1, 100000).wallMs < 1500);
     }
