@@ -5,6 +5,7 @@
 
 #include "classtable.h"
 #include "classtablemodel.h"
+#include "core/parallelprobe.h"
 #include "domaincard.h"
 #include "domains/resources.h"
 #include "domainstyle.h"
@@ -46,6 +47,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -177,11 +179,23 @@ void MainWindow::buildActions()
 
     m_restartAction = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("R&estart"), this);
     m_restartAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
-    m_restartAction->setToolTip(tr("Cancel the run and start again with the current settings (Ctrl+Shift+R)"));
+    m_restartAction->setToolTip(tr("Restart with the current controls (Ctrl+Shift+R): cancel the run and start "
+                                   "again with the pool sizes, backpressure, routes, GIL switch and lesson steps "
+                                   "you set, not the file's. Run ▸ Restart from File starts from the file."));
+    m_restartAction->setStatusTip(tr("Restart with the current controls"));
     connect(m_restartAction, &QAction::triggered, this, &MainWindow::restart);
 
-    m_revertAction = new QAction(tr("Re&vert Controls"), this);
-    m_revertAction->setToolTip(tr("Put pool sizes, backpressure and routes back as the scenario file has them"));
+    m_restartFileAction = new QAction(tr("Restart from &File"), this);
+    m_restartFileAction->setToolTip(tr("Put every control back as the scenario file has it, clear the lesson's "
+                                       "steps, and start the run again"));
+    m_restartFileAction->setStatusTip(m_restartFileAction->toolTip());
+    connect(m_restartFileAction, &QAction::triggered, this, &MainWindow::restartFromFile);
+
+    m_revertAction = new QAction(st->standardIcon(QStyle::SP_DialogResetButton), tr("Re&vert Controls"), this);
+    m_revertAction->setToolTip(tr("Revert Controls: put pool sizes, backpressure, routes and the GIL switch back as "
+                                  "the scenario file has them and clear the lesson's steps (between runs; while "
+                                  "running, use Run ▸ Restart from File)"));
+    m_revertAction->setStatusTip(m_revertAction->toolTip());
     connect(m_revertAction, &QAction::triggered, this, &MainWindow::revertControls);
 
     auto *quit = new QAction(tr("&Quit"), this);
@@ -214,12 +228,14 @@ void MainWindow::buildActions()
     file->addSeparator();
     file->addAction(quit);
 
+    // The README's teaching order, each under its command-line name (`hybridscope run blocking-loop`).
     QMenu *lessons = menuBar()->addMenu(tr("&Lessons"));
-    for (const QString &name : builtinScenarioNames()) {
+    lessons->setToolTipsVisible(true);
+    for (const QString &name : builtinLessonNames()) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
         if (!r.ok() || !r.scenario->lesson)
             continue;
-        QAction *a = lessons->addAction(r.scenario->lesson->title, this, [this, name] {
+        QAction *a = lessons->addAction(QStringLiteral("%1 — %2").arg(name, r.scenario->lesson->title), this, [this, name] {
             if (openScenario(name) && m_lessonDock) {
                 m_lessonDock->show();
                 m_lessonDock->raise();
@@ -233,6 +249,7 @@ void MainWindow::buildActions()
     runMenu->addAction(m_runAction);
     runMenu->addAction(m_stopAction);
     runMenu->addAction(m_restartAction);
+    runMenu->addAction(m_restartFileAction);
     runMenu->addSeparator();
     runMenu->addAction(m_revertAction);
     runMenu->addSeparator();
@@ -263,6 +280,7 @@ void MainWindow::buildActions()
     bar->addWidget(m_duration);
     bar->addAction(m_stopAction);
     bar->addAction(m_restartAction);
+    bar->addAction(m_revertAction);
     bar->addAction(m_gilAction);
     bar->addSeparator();
     m_clock = new QLabel(this);
@@ -344,6 +362,7 @@ void MainWindow::buildDocks()
 
     m_lessonPanel = new LessonPanel;
     connect(m_lessonPanel, &LessonPanel::stepRequested, this, &MainWindow::applyLessonStep);
+    connect(m_lessonPanel, &LessonPanel::resetRequested, this, &MainWindow::resetLesson);
     m_lessonDock = new QDockWidget(tr("Lesson"), this);
     m_lessonDock->setObjectName(QStringLiteral("lessonDock"));
     m_lessonDock->setWidget(m_lessonPanel);
@@ -446,6 +465,8 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_lessonPanel->setLesson(scenario.lesson);
     // The dock is for lessons; a scenario without one leaves its room to the plots (View shows it).
     m_lessonDock->setVisible(scenario.lesson.has_value());
+    if (scenario.lesson && scenario.lesson->needsParallelCpu)
+        probeParallelCpu();
     m_scenarioPanel->showScenario(scenario, originText(path));
     m_scenarioPanel->showWarnings(resourceWarnings(scenario));
     resetControls();
@@ -478,9 +499,65 @@ void MainWindow::revertControls()
     statusBar()->showMessage(tr("Controls back to the scenario file"), 3000);
 }
 
+void MainWindow::resetLesson()
+{
+    if (!m_hasScenario)
+        return;
+    resetControls();
+    m_lessonPanel->clearApplied();
+    if (isRunning()) {
+        // The running engine has the steps in it: the lesson starts over in a new run.
+        restart();
+        statusBar()->showMessage(tr("Lesson reset: the run restarted with the scenario's starting configuration"), 5000);
+    } else {
+        statusBar()->showMessage(tr("Lesson reset: the controls are the scenario's starting configuration"), 5000);
+    }
+}
+
+void MainWindow::restartFromFile()
+{
+    if (!m_hasScenario)
+        return;
+    resetControls();
+    m_lessonPanel->clearApplied();
+    restart();
+    statusBar()->showMessage(tr("Restarted with the scenario file's configuration"), 5000);
+}
+
+void MainWindow::probeParallelCpu()
+{
+    if (m_parallelCores > 0) {
+        m_lessonPanel->setParallelCores(m_parallelCores, m_parallelThreads);
+        return;
+    }
+    if (m_probing)
+        return; // its result goes to whichever lesson is open then
+    m_probing = true;
+    // Up to 300 ms of busy threads: off the GUI thread. The thread outlives a closed window safely
+    // (the result's connection dies with the window), and sessionParallelCores() runs it once.
+    QThread *probe = QThread::create([] { sessionParallelCores(); });
+    probe->setObjectName(QStringLiteral("hs-cpuprobe"));
+    connect(probe, &QThread::finished, probe, &QObject::deleteLater);
+    connect(probe, &QThread::finished, this, [this] {
+        m_probing = false;
+        const ParallelProbeResult &p = sessionParallelCores();
+        m_parallelCores = p.effectiveCores;
+        m_parallelThreads = p.threads;
+        if (m_verbose)
+            std::fprintf(stderr, "hybridscope: %d threads gave %.2f effective cores (%.0f ms)\n", p.threads,
+                p.effectiveCores, p.wallMs);
+        if (m_loaded.lesson && m_loaded.lesson->needsParallelCpu)
+            m_lessonPanel->setParallelCores(p.effectiveCores, p.threads);
+    });
+    probe->start(QThread::LowPriority);
+}
+
 void MainWindow::moveStage(const QString &key, DomainKind d)
 {
-    if (Stage *st = findStage(m_working, key))
+    Stage *st = findStage(m_working, key);
+    if (st && st->domain == d)
+        return; // changes nothing: no command, no marker on the plots
+    if (st)
         st->domain = d;
     if (isRunning()) {
         m_controller->reassign(key, d);
@@ -492,6 +569,16 @@ void MainWindow::applyLessonStep(int index)
 {
     if (!m_hasScenario || !m_loaded.lesson || index < 0 || index >= int(m_loaded.lesson->steps.size()))
         return;
+    // Steps build on each other: each once, in order (the panel enables only the next one).
+    if (m_lessonPanel->isApplied(index)) {
+        statusBar()->showMessage(tr("Step %1 is already applied; Reset lesson starts over").arg(index + 1), 5000);
+        return;
+    }
+    if (index != m_lessonPanel->nextStep()) {
+        statusBar()->showMessage(
+            tr("Apply step %1 first: step %2 builds on it").arg(m_lessonPanel->nextStep() + 1).arg(index + 1), 5000);
+        return;
+    }
     const LessonStep &step = m_loaded.lesson->steps[std::size_t(index)];
     // The lesson's settings up to this step, on top of the file (the parser checked they apply).
     std::vector<Override> sets;
@@ -507,7 +594,7 @@ void MainWindow::applyLessonStep(int index)
         for (const RouteOverride &r : step.routes) {
             const DomainKind d = *domainFromName(r.domain);
             m_routing->setRoute(r.key, d);
-            moveStage(r.key, d);
+            moveStage(r.key, d); // nothing when the stage is there already
         }
         std::array<bool, kDomainCount> touched {};
         for (const Override &o : step.sets) {
@@ -540,6 +627,8 @@ void MainWindow::applyLessonStep(int index)
         statusBar()->showMessage(isRunning() ? tr("Step %1 applied to the running engine").arg(index + 1)
                                              : tr("Step %1 applied; press Run to see it").arg(index + 1),
             5000);
+        m_lessonPanel->markApplied(index, isRunning() ? m_lastFrameT : -1);
+        return;
     } else {
         // A setting the engine cannot change while running: the next run starts with it.
         m_working = *target.scenario;
@@ -639,6 +728,7 @@ void MainWindow::restart()
 {
     if (!m_hasScenario)
         return;
+    statusBar()->showMessage(tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
     if (m_controller->hasEngine()) {
         m_restartPending = true;
         m_controller->discard(); // its last frames and totals would only flicker by
@@ -796,6 +886,7 @@ void MainWindow::updateActions()
     m_stopAction->setEnabled(engine);
     m_restartAction->setEnabled(m_hasScenario);
     m_revertAction->setEnabled(m_hasScenario && !engine);
+    m_restartFileAction->setEnabled(m_hasScenario);
     m_saveAsAction->setEnabled(m_hasScenario);
     // A run's length is fixed when it starts: the field is for the next run.
     m_duration->setEnabled(!engine);

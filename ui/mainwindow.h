@@ -90,6 +90,7 @@ public:
     QAction *restartAction() const { return m_restartAction; }
     QAction *openAction() const { return m_openAction; }
     QAction *revertAction() const { return m_revertAction; }
+    QAction *restartFromFileAction() const { return m_restartFileAction; }
     QAction *gilAction() const { return m_gilAction; }
     QAction *exportAction() const { return m_exportAction; }
     ReportExporter *exporter() const { return m_exporter; }
@@ -101,7 +102,10 @@ public:
 public Q_SLOTS:
     void run();
     void stop();
+    /// Restarts with the current controls (the cards, routes, GIL switch and lesson steps as set).
     void restart();
+    /// Puts the controls back to the scenario file, clears the lesson's steps, and restarts.
+    void restartFromFile();
     void openDialog();
     /// Puts the pool sizes, backpressure and routes back to the scenario as loaded (between runs).
     void revertControls();
@@ -109,7 +113,10 @@ public Q_SLOTS:
     void saveScenarioAsDialog();
     /// Applies step `index` of the scenario's lesson: live on the running engine when the engine
     /// can change it (routes, pool sizes, backpressure), else by restarting the run with it.
+    /// Steps apply in order, each once; a step that changes nothing sends no command.
     void applyLessonStep(int index);
+    /// Back to the scenario's starting configuration with no step applied; a run restarts with it.
+    void resetLesson();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -125,6 +132,8 @@ private:
     /// A stage's new route: into the next run's configuration, and to the running engine.
     void moveStage(const QString &key, DomainKind d);
     void resetControls();
+    /// Measures parallel CPU once per session (off the GUI thread) for a lesson that needs it.
+    void probeParallelCpu();
     /// Shows m_working in the routing table, the domain cards and the GIL switch (no engine command).
     void showWorkingConfig();
     void updateActions();
@@ -162,6 +171,7 @@ private:
     QAction *m_stopAction = nullptr;
     QAction *m_restartAction = nullptr;
     QAction *m_revertAction = nullptr;
+    QAction *m_restartFileAction = nullptr;
     QAction *m_gilAction = nullptr;
     QAction *m_exportAction = nullptr;
     ReportExporter *m_exporter = nullptr;
@@ -186,6 +196,9 @@ private:
     bool m_closePending = false;
     bool m_forceClose = false;
     bool m_verbose = false;
+    bool m_probing = false;
+    double m_parallelCores = 0; ///< effective parallel cores measured this session; 0: not yet
+    int m_parallelThreads = 0;
 };
 
 } // namespace hs

@@ -1,7 +1,11 @@
 #include "scenario/builtins.h"
 
+#include "scenario/scenarioparser.h"
+
 #include <QDir>
 #include <QFileInfo>
+
+#include <algorithm>
 
 static void initScenarioResources()
 {
@@ -23,6 +27,24 @@ QStringList builtinScenarioNames()
     if (names.removeOne(QStringLiteral("default")))
         names.prepend(QStringLiteral("default"));
     return names;
+}
+
+QStringList builtinLessonNames()
+{
+    static const QStringList kTeachingOrder = { QStringLiteral("blocking-loop"), QStringLiteral("littles-law"),
+        QStringLiteral("oversubscription"), QStringLiteral("serialization"), QStringLiteral("backpressure"),
+        QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"),
+        QStringLiteral("bursts") };
+    QStringList ordered, rest;
+    for (const QString &name : builtinScenarioNames()) {
+        const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
+        if (!r.ok() || !r.scenario->lesson)
+            continue;
+        (kTeachingOrder.contains(name) ? ordered : rest) << name;
+    }
+    std::sort(ordered.begin(), ordered.end(),
+        [](const QString &a, const QString &b) { return kTeachingOrder.indexOf(a) < kTeachingOrder.indexOf(b); });
+    return ordered + rest;
 }
 
 QString builtinScenarioPath(const QString &name)

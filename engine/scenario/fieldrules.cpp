@@ -94,7 +94,9 @@ const QHash<QString, Rule> &rules()
             t.insert(QStringLiteral("lesson.") + QLatin1String(k), Rule { Leaf::Text, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("lesson.check_duration"), duration(0.2, false, 120));
         t.insert(QStringLiteral("lesson.steps.*.title"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("lesson.needs_parallel_cpu"), Rule { Leaf::Bool, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("lesson.steps.*.expect"), Rule { Leaf::Text, 0, 0, false, {}, {} });
+        t.insert(QStringLiteral("lesson.steps.*.when"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
         t.insert(QStringLiteral("lesson.steps.*.check.*.metric"), Rule { Leaf::NonEmptyText, 0, 0, false, {}, {} });
         for (const char *k : { "before", "after", "ratio" })
             t.insert(QStringLiteral("lesson.steps.*.check.*.") + QLatin1String(k),

@@ -104,6 +104,8 @@ QString lessonText(const Lesson &lesson)
     QString t = lesson.title + QLatin1Char('\n');
     t += QStringLiteral("  goal: ") + lesson.goal + QLatin1Char('\n');
     t += QStringLiteral("  watch: ") + lesson.watch + QLatin1Char('\n');
+    if (lesson.needsParallelCpu)
+        t += QStringLiteral("  needs parallel CPU: a claim needs two cores computing at once\n");
     for (std::size_t i = 0; i < lesson.steps.size(); ++i) {
         const LessonStep &s = lesson.steps[i];
         QStringList changes;
@@ -115,6 +117,8 @@ QString lessonText(const Lesson &lesson)
                  .arg(i + 1)
                  .arg(s.title, changes.join(QStringLiteral(", ")),
                      isLiveStep(s) ? QString() : QStringLiteral("; restarts the run"));
+        if (!s.when.isEmpty())
+            t += QStringLiteral("          when: ") + s.when + QLatin1Char('\n');
         if (!s.expect.isEmpty())
             t += QStringLiteral("          expect: ") + s.expect + QLatin1Char('\n');
     }

@@ -150,6 +150,7 @@ struct LessonStep {
     std::vector<RouteOverride> routes;
     std::vector<Override> sets;
     QString expect; ///< what should happen, in words
+    QString when; ///< when to apply it ("once the queue passes 200"); empty: any time
     std::vector<LessonCheck> checks;
     SourceLoc loc;
 };
@@ -162,6 +163,8 @@ struct Lesson {
     QString expected; ///< the overall effect
     QString why;
     double checkDuration = 3.0; ///< seconds each run of a lesson test lasts
+    /// A claim compares CPU throughput that needs more than one core at once (`needs_parallel_cpu`).
+    bool needsParallelCpu = false;
     std::vector<LessonStep> steps;
 };
 

@@ -101,7 +101,8 @@ void Validator::readLesson(const YNode &n, Scenario &s)
         return;
     checkKeys(n,
         { QStringLiteral("title"), QStringLiteral("goal"), QStringLiteral("watch"), QStringLiteral("steps"),
-            QStringLiteral("expected"), QStringLiteral("why"), QStringLiteral("check_duration") },
+            QStringLiteral("expected"), QStringLiteral("why"), QStringLiteral("check_duration"),
+            QStringLiteral("needs_parallel_cpu") },
         QStringLiteral("lesson"));
     Lesson l;
     const auto text = [&](const char *key, QString &out) {
@@ -117,6 +118,8 @@ void Validator::readLesson(const YNode &n, Scenario &s)
     text("why", l.why);
     if (auto v = field(n, QStringLiteral("check_duration"), QStringLiteral("lesson.check_duration")))
         l.checkDuration = v->number;
+    if (auto v = field(n, QStringLiteral("needs_parallel_cpu"), QStringLiteral("lesson.needs_parallel_cpu")))
+        l.needsParallelCpu = v->flag;
 
     const YNode *steps = n.value(QStringLiteral("steps"));
     if (!steps || steps->type != YNode::Type::Sequence || steps->items.empty()) {
@@ -136,7 +139,7 @@ void Validator::readLesson(const YNode &n, Scenario &s)
         }
         checkKeys(st,
             { QStringLiteral("title"), QStringLiteral("route"), QStringLiteral("set"), QStringLiteral("expect"),
-                QStringLiteral("check") },
+                QStringLiteral("when"), QStringLiteral("check") },
             where);
         LessonStep step;
         step.loc = { st.line, st.column };
@@ -145,6 +148,8 @@ void Validator::readLesson(const YNode &n, Scenario &s)
             step.title = v->text;
         if (auto v = field(st, QStringLiteral("expect"), QStringLiteral("lesson.steps.*.expect")))
             step.expect = v->text.trimmed();
+        if (auto v = field(st, QStringLiteral("when"), QStringLiteral("lesson.steps.*.when")))
+            step.when = v->text.trimmed();
         if (const YNode *route = st.value(QStringLiteral("route"))) {
             std::vector<const YNode *> items;
             if (route->type == YNode::Type::Sequence)
