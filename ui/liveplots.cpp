@@ -231,7 +231,7 @@ EventText LivePlots::describeEvent(const RunEvent &event)
             const QString key = r.captured(1);
             auto it = std::find_if(m_routes.begin(), m_routes.end(), [&](const auto &kv) { return kv.first == key; });
             if (it != m_routes.end()) {
-                out.label = tr("%1: %2 → %3").arg(key, domainName(it->second), domainName(*d));
+                out.label = event.label; // "web.fetch → tbb" reads well as it is
                 out.detail = tr("stage %1 moved from %2 to %3").arg(key, domainName(it->second), domainName(*d));
                 it->second = *d;
             }

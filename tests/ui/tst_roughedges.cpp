@@ -330,7 +330,7 @@ private Q_SLOTS:
                                    << QStringLiteral("threads: max in flight 100 → ∞");
         QTest::newRow("bounded") << QStringLiteral("tbb queue 50, max_inflight 0, on_full block")
                                  << QStringLiteral("tbb: queue ∞ → 50, when full reject → block");
-        QTest::newRow("route") << QStringLiteral("web.fetch → tbb") << QStringLiteral("web.fetch: threads → tbb");
+        QTest::newRow("route") << QStringLiteral("web.fetch → tbb") << QStringLiteral("web.fetch → tbb");
         QTest::newRow("gil") << QStringLiteral("GIL on") << QStringLiteral("GIL on");
     }
     void markerLabelsAreHuman()
@@ -343,6 +343,8 @@ private Q_SLOTS:
         QCOMPARE(text.label, label);
         QVERIFY(!text.label.contains(QStringLiteral("max_inflight")));
         QVERIFY(!text.detail.isEmpty());
+        if (event.contains(QStringLiteral("fetch")))
+            QCOMPARE(text.detail, QStringLiteral("stage web.fetch moved from threads to tbb"));
     }
 
     void longMarkerLabelsAreCutWithTheFullTextOnHover()
