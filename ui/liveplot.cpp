@@ -91,7 +91,7 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     canvas->afterLayout = [this] { placeMarkerLabels(); };
     m_plot = canvas;
     // Below this the tick labels of both axes and the legend leave no room for data.
-    m_plot->setMinimumSize(260, 170);
+    m_plot->setMinimumSize(260, 150);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
@@ -344,6 +344,12 @@ void LivePlot::placeMarkerLabels()
     // label (marker or reference line), right of its line, or left of it near the right edge. A
     // label with no free row is not drawn; hovering its line still tells it.
     const QRect area = m_plot->axisRect()->rect();
+    // A reference label sits above its line, or below it when the line runs near the top.
+    for (const Reference &r : m_references) {
+        const double y = valueAxis(m_plot, r.axis)->coordToPixel(r.value);
+        const double h = QFontMetricsF(r.text->font()).height();
+        r.text->setPositionAlignment(Qt::AlignRight | (y - h < area.top() ? Qt::AlignTop : Qt::AlignBottom));
+    }
     std::vector<QRectF> taken;
     for (const Reference &r : m_references)
         if (r.text->visible())

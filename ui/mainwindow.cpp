@@ -35,6 +35,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QRegularExpression>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -357,11 +358,16 @@ void MainWindow::buildDocks()
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
     const auto defaultLayout = [this, domainsDock, routingDock, findingsDock] {
+        // 1500×950, or what the screen has room for (a 1366×768 laptop), frame included.
+        QSize size(1500, 950);
+        if (const QScreen *sc = screen())
+            size = size.boundedTo(sc->availableGeometry().size() - QSize(16, 48));
         if (!isMaximized() && !isFullScreen())
-            resize(1500, 950);
+            resize(size);
         resizeDocks({ domainsDock }, { 450 }, Qt::Horizontal);
         resizeDocks({ domainsDock, routingDock }, { 640, 230 }, Qt::Vertical);
-        resizeDocks({ findingsDock }, { 140 }, Qt::Vertical);
+        // On a short screen the findings give the plots room (they scroll; the plots would clip).
+        resizeDocks({ findingsDock }, { size.height() < 800 ? 100 : 140 }, Qt::Vertical);
     };
     defaultLayout();
 

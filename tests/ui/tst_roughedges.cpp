@@ -19,6 +19,7 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QLabel>
+#include <QScreen>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
@@ -205,8 +206,11 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         for (LivePlot *p : w.plots()->plots()) {
             waitForReplot(p);
-            // Room for data between the tick labels: at least 80 px of plot area, 170 px in all.
-            QVERIFY2(p->customPlot()->height() >= 170, qPrintable(p->title()));
+            // Room for data between the tick labels: at least 80 px of plot area, 150 px in all,
+            // and nothing cut off at the bottom (the x axis' tick labels).
+            QVERIFY2(p->customPlot()->height() >= 150, qPrintable(p->title()));
+            QVERIFY2(p->customPlot()->visibleRegion().boundingRect().height() >= p->customPlot()->height(),
+                     qPrintable(p->title()));
             QVERIFY2(p->axisRectGeometry().height() >= 80,
                      qPrintable(QStringLiteral("%1: %2 px").arg(p->title()).arg(p->axisRectGeometry().height())));
             // ... and across: an empty legend once squeezed the axes to a sliver.
@@ -306,6 +310,7 @@ private Q_SLOTS:
         const QRect area = plot.axisRectGeometry();
         const QRectF sla = plot.referenceLabelRect(0);
         QVERIFY(!sla.isEmpty());
+        QVERIFY(QRectF(area).contains(sla)); // a line near the top has its label under it
         int shown = 0;
         for (int i = 0; i < 6; ++i) {
             const QRectF r = plot.markerLabelRect(i);
@@ -535,7 +540,10 @@ private Q_SLOTS:
         auto *reset = w.findChild<QAction *>(QStringLiteral("resetLayoutAction"));
         QVERIFY(domains && routing && findings && reset);
         const QSize window = w.size();
-        QTRY_VERIFY_WITH_TIMEOUT(domains->width() > 300, 2000);
+        // The default fits the screen (the offscreen one is 800×600), frame included.
+        QVERIFY(w.frameGeometry().width() <= w.screen()->availableGeometry().width());
+        QVERIFY(window.height() <= w.screen()->availableGeometry().height());
+        QTRY_VERIFY_WITH_TIMEOUT(domains->isVisible() && domains->width() > 100, 2000);
         const QRect domainsGeometry = domains->geometry();
         const QRect findingsGeometry = findings->geometry();
 
