@@ -248,6 +248,13 @@ private Q_SLOTS:
                 if (!item)
                     continue;
                 ++items;
+                // Squeezed below its text's width is clipped too.
+                QVERIFY2(item->outerRect().width() >= item->minimumOuterSizeHint().width(),
+                         qPrintable(QStringLiteral("%1: legend item %2 is %3 px of %4")
+                                        .arg(p->title())
+                                        .arg(i)
+                                        .arg(item->outerRect().width())
+                                        .arg(item->minimumOuterSizeHint().width())));
                 const QRect r = item->outerRect();
                 QVERIFY2(cp->rect().contains(r),
                          qPrintable(QStringLiteral("%1: legend item %2 at %3,%4 %5x%6 outside %7x%8")
