@@ -321,12 +321,12 @@ void DomainCard::updateChangedMarks()
 {
     const QStringList changed = changedFromFile();
     markChanged(m_workersLabel, tr("Workers"), changed.contains(QStringLiteral("workers")),
-                QString::number(m_fileConfig.workers));
+        QString::number(m_fileConfig.workers));
     markChanged(m_queueLabel, tr("Queue"), changed.contains(QStringLiteral("queue")), limitText(m_fileConfig.queue));
     markChanged(m_maxInflightLabel, tr("Max in flight"), changed.contains(QStringLiteral("max_inflight")),
-                limitText(m_fileConfig.maxInflight));
-    markChanged(m_onFullLabel, tr("When full"), changed.contains(QStringLiteral("on_full")),
-                onFullName(m_fileConfig.onFull));
+        limitText(m_fileConfig.maxInflight));
+    markChanged(
+        m_onFullLabel, tr("When full"), changed.contains(QStringLiteral("on_full")), onFullName(m_fileConfig.onFull));
 }
 
 void DomainCard::setUsed(bool used)

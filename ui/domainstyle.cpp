@@ -26,7 +26,7 @@ constexpr std::array<QRgb, kDomainCount> kDomainRgb{
 // their order, then four picked to stay apart from them. The first colours are the most distinct:
 // most scenarios have two to four classes. Every pair stays >= 15 CIEDE2000 apart for normal vision
 // and >= 8 under simulated protanopia and deuteranopia (tst_roughedges checks it).
-constexpr std::array<QRgb, kClassColorCount> kClassRgb{
+constexpr std::array<QRgb, kClassColorCount> kClassRgb {
     0x0072b2, // blue
     0xe69f00, // orange
     0x009e73, // bluish green

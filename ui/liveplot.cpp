@@ -373,8 +373,8 @@ void LivePlot::placeMarkerLabels()
             continue; // wider than the plot
         for (double top = area.top() + 2; top + h <= area.bottom() - 2; top += h + 2) {
             const QRectF rect(left, top, w, h);
-            const bool free = std::none_of(taken.begin(), taken.end(),
-                                           [&](const QRectF &o) { return o.adjusted(-2, -1, 2, 1).intersects(rect); });
+            const bool free = std::none_of(
+                taken.begin(), taken.end(), [&](const QRectF &o) { return o.adjusted(-2, -1, 2, 1).intersects(rect); });
             if (!free)
                 continue;
             m.rect = rect;

@@ -199,8 +199,9 @@ EventText LivePlots::describeEvent(const RunEvent &event)
         if (const auto d = domainFromName(m.captured(1))) {
             DomainConfig &c = m_settings[std::size_t(*d)];
             const int workers = m.captured(2).toInt();
-            out.label = tr("%1: %2 workers").arg(m.captured(1), change({}, QString::number(c.workers),
-                                                                       QString::number(workers)).trimmed());
+            out.label
+                = tr("%1: %2 workers")
+                      .arg(m.captured(1), change({}, QString::number(c.workers), QString::number(workers)).trimmed());
             out.detail = tr("%1 pool resized from %2 to %3 workers").arg(m.captured(1)).arg(c.workers).arg(workers);
             c.workers = workers;
         }
@@ -217,9 +218,10 @@ EventText LivePlots::describeEvent(const RunEvent &event)
                 changed << change(tr("max in flight"), limitText(c.maxInflight), limitText(inflight));
             if (onFull != onFullName(c.onFull))
                 changed << change(tr("when full"), onFullName(c.onFull), onFull);
-            const QString all = tr("queue %1, max in flight %2, when full %3")
-                                    .arg(limitText(queue), limitText(inflight), onFull);
-            out.label = b.captured(1) + QStringLiteral(": ") + (changed.isEmpty() ? all : changed.join(QStringLiteral(", ")));
+            const QString all
+                = tr("queue %1, max in flight %2, when full %3").arg(limitText(queue), limitText(inflight), onFull);
+            out.label
+                = b.captured(1) + QStringLiteral(": ") + (changed.isEmpty() ? all : changed.join(QStringLiteral(", ")));
             out.detail = tr("%1 backpressure: %2").arg(b.captured(1), all);
             c.queue = queue;
             c.maxInflight = inflight;

@@ -91,7 +91,7 @@ private:
     std::vector<int> m_gilSeries; // empty until the GIL is on
     int m_frames = 0;
     // The settings the events change, as of the last event (for "before → after" labels).
-    std::array<DomainConfig, kDomainCount> m_settings{};
+    std::array<DomainConfig, kDomainCount> m_settings {};
     std::vector<std::pair<QString, DomainKind>> m_routes;
     static constexpr std::size_t kUtilizationFrames = 20; // 1 s of frames
     std::array<std::deque<double>, kDomainCount> m_recentUtilization;

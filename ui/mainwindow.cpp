@@ -290,15 +290,15 @@ void MainWindow::buildDocks()
         });
         connect(card, &DomainCard::backpressureRequested, this,
             [this, refreshWarnings](DomainKind dk, const Backpressure &bp) {
-            DomainConfig &c = m_working.domain(dk);
-            c.queue = bp.queue;
-            c.maxInflight = bp.maxInflight;
-            c.onFull = bp.onFull;
-            c.declared = true;
-            if (isRunning())
-                m_controller->setBackpressure(dk, bp);
-            refreshWarnings(true);
-        });
+                DomainConfig &c = m_working.domain(dk);
+                c.queue = bp.queue;
+                c.maxInflight = bp.maxInflight;
+                c.onFull = bp.onFull;
+                c.declared = true;
+                if (isRunning())
+                    m_controller->setBackpressure(dk, bp);
+                refreshWarnings(true);
+            });
     }
     cards->addStretch(1);
     // Cards never clip: a dock narrower or shorter than they need scrolls.
@@ -377,9 +377,9 @@ void MainWindow::buildDocks()
     reset->setToolTip(tr("Put the docks back where they start, at their first size, and forget the saved layout"));
     connect(reset, &QAction::triggered, this, [this, domainsDock, routingDock, findingsDock, defaultLayout] {
         // Take every dock out and put it back in the order the window first added them.
-        const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[] = { { domainsDock, Qt::RightDockWidgetArea },
-            { routingDock, Qt::RightDockWidgetArea }, { findingsDock, Qt::BottomDockWidgetArea },
-            { m_lessonDock, Qt::LeftDockWidgetArea } };
+        const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[]
+            = { { domainsDock, Qt::RightDockWidgetArea }, { routingDock, Qt::RightDockWidgetArea },
+                  { findingsDock, Qt::BottomDockWidgetArea }, { m_lessonDock, Qt::LeftDockWidgetArea } };
         for (const auto &[dock, area] : docks) {
             dock->setFloating(false);
             removeDockWidget(dock);

@@ -138,8 +138,8 @@ QVariant RoutingModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &r = m_rows[std::size_t(index.row())];
     const bool changed = isChangedFromFile(index.row());
-    const QString fileText = changed ? tr("Changed from the scenario file (file: %1)").arg(domainName(*fileRouteOf(r.key)))
-                                     : QString();
+    const QString fileText
+        = changed ? tr("Changed from the scenario file (file: %1)").arg(domainName(*fileRouteOf(r.key))) : QString();
     switch (index.column()) {
     case StageColumn:
         if (role == Qt::DisplayRole || role == Qt::EditRole)

@@ -113,9 +113,9 @@ void waitForReplot(LivePlot *p)
 // 2009, severity 1.0, on linear RGB) ---
 using Vec3 = std::array<double, 3>;
 using Mat3 = std::array<Vec3, 3>;
-const Mat3 kProtanopia{ { { 0.152286, 1.052583, -0.204868 }, { 0.114503, 0.786281, 0.099216 },
+const Mat3 kProtanopia { { { 0.152286, 1.052583, -0.204868 }, { 0.114503, 0.786281, 0.099216 },
     { -0.003882, -0.048116, 1.051998 } } };
-const Mat3 kDeuteranopia{ { { 0.367322, 0.860646, -0.227968 }, { 0.280085, 0.672501, 0.047413 },
+const Mat3 kDeuteranopia { { { 0.367322, 0.860646, -0.227968 }, { 0.280085, 0.672501, 0.047413 },
     { -0.011820, 0.042940, 0.968881 } } };
 
 Vec3 linearRgb(const QColor &c)
@@ -128,7 +128,7 @@ Vec3 simulate(const Mat3 *m, const Vec3 &rgb)
 {
     if (!m)
         return rgb;
-    Vec3 out{};
+    Vec3 out {};
     for (std::size_t i = 0; i < 3; ++i)
         out[i] = std::clamp((*m)[i][0] * rgb[0] + (*m)[i][1] * rgb[1] + (*m)[i][2] * rgb[2], 0.0, 1.0);
     return out;
@@ -210,15 +210,15 @@ private Q_SLOTS:
             // and nothing cut off at the bottom (the x axis' tick labels).
             QVERIFY2(p->customPlot()->height() >= 150, qPrintable(p->title()));
             QVERIFY2(p->customPlot()->visibleRegion().boundingRect().height() >= p->customPlot()->height(),
-                     qPrintable(p->title()));
+                qPrintable(p->title()));
             QVERIFY2(p->axisRectGeometry().height() >= 80,
-                     qPrintable(QStringLiteral("%1: %2 px").arg(p->title()).arg(p->axisRectGeometry().height())));
+                qPrintable(QStringLiteral("%1: %2 px").arg(p->title()).arg(p->axisRectGeometry().height())));
             // ... and across: an empty legend once squeezed the axes to a sliver.
             QVERIFY2(p->axisRectGeometry().width() >= p->customPlot()->width() / 2,
-                     qPrintable(QStringLiteral("%1: %2 of %3 px")
-                                    .arg(p->title())
-                                    .arg(p->axisRectGeometry().width())
-                                    .arg(p->customPlot()->width())));
+                qPrintable(QStringLiteral("%1: %2 of %3 px")
+                               .arg(p->title())
+                               .arg(p->axisRectGeometry().width())
+                               .arg(p->customPlot()->width())));
             const QCPRange y = p->customPlot()->yAxis->range();
             QVERIFY2(y.upper > y.lower && y.upper >= 1, qPrintable(p->title()));
             const QCPRange x = p->customPlot()->xAxis->range();
@@ -250,22 +250,22 @@ private Q_SLOTS:
                 ++items;
                 // Squeezed below its text's width is clipped too.
                 QVERIFY2(item->outerRect().width() >= item->minimumOuterSizeHint().width(),
-                         qPrintable(QStringLiteral("%1: legend item %2 is %3 px of %4")
-                                        .arg(p->title())
-                                        .arg(i)
-                                        .arg(item->outerRect().width())
-                                        .arg(item->minimumOuterSizeHint().width())));
+                    qPrintable(QStringLiteral("%1: legend item %2 is %3 px of %4")
+                                   .arg(p->title())
+                                   .arg(i)
+                                   .arg(item->outerRect().width())
+                                   .arg(item->minimumOuterSizeHint().width())));
                 const QRect r = item->outerRect();
                 QVERIFY2(cp->rect().contains(r),
-                         qPrintable(QStringLiteral("%1: legend item %2 at %3,%4 %5x%6 outside %7x%8")
-                                        .arg(p->title())
-                                        .arg(i)
-                                        .arg(r.x())
-                                        .arg(r.y())
-                                        .arg(r.width())
-                                        .arg(r.height())
-                                        .arg(cp->width())
-                                        .arg(cp->height())));
+                    qPrintable(QStringLiteral("%1: legend item %2 at %3,%4 %5x%6 outside %7x%8")
+                                   .arg(p->title())
+                                   .arg(i)
+                                   .arg(r.x())
+                                   .arg(r.y())
+                                   .arg(r.width())
+                                   .arg(r.height())
+                                   .arg(cp->width())
+                                   .arg(cp->height())));
             }
             QVERIFY(items > 0);
         }
@@ -309,7 +309,7 @@ private Q_SLOTS:
         // Crowded at the right edge, where the SLA label is.
         for (int i = 0; i < 6; ++i)
             plot.addMarker(9.0 + i * 0.15, QStringLiteral("threads: 8 → %1 workers").arg(i + 2),
-                           QStringLiteral("threads pool resized (%1)").arg(i));
+                QStringLiteral("threads pool resized (%1)").arg(i));
         plot.setNow(10.0);
         plot.show();
         QVERIFY(QTest::qWaitForWindowExposed(&plot));
@@ -328,7 +328,8 @@ private Q_SLOTS:
             QVERIFY2(QRectF(area).contains(r), qPrintable(QStringLiteral("label %1 leaves the plot").arg(i)));
             QVERIFY2(!r.intersects(sla), qPrintable(QStringLiteral("label %1 covers the SLA label").arg(i)));
             for (int j = 0; j < i; ++j)
-                QVERIFY2(!r.intersects(plot.markerLabelRect(j)), qPrintable(QStringLiteral("labels %1 and %2").arg(j).arg(i)));
+                QVERIFY2(!r.intersects(plot.markerLabelRect(j)),
+                    qPrintable(QStringLiteral("labels %1 and %2").arg(j).arg(i)));
         }
         QVERIFY2(shown >= 4, qPrintable(QString::number(shown)));
     }
@@ -370,9 +371,9 @@ private Q_SLOTS:
         QCOMPARE(text.detail, raw);
         // Later events read the settings as the earlier ones left them.
         QCOMPARE(plots.describeEvent(RunEvent { 2.0, QStringLiteral("threads workers → 4") }).label,
-                 QStringLiteral("threads: 8 → 4 workers"));
+            QStringLiteral("threads: 8 → 4 workers"));
         QCOMPARE(plots.describeEvent(RunEvent { 3.0, QStringLiteral("threads workers → 6") }).label,
-                 QStringLiteral("threads: 4 → 6 workers"));
+            QStringLiteral("threads: 4 → 6 workers"));
     }
 
     // --- 3. Domain cards --------------------------------------------------------------------
@@ -392,8 +393,8 @@ private Q_SLOTS:
         // Routing a stage there makes it used; its controls worked all along.
         QVERIFY(w.domainCard(DomainKind::Procs)->workersSpinBox()->isEnabled());
         RoutingModel *m = w.routingTable()->routingModel();
-        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("batch.crunch")), RoutingModel::DomainColumn),
-                           int(DomainKind::Procs)));
+        QVERIFY(m->setData(
+            m->index(m->rowOf(QStringLiteral("batch.crunch")), RoutingModel::DomainColumn), int(DomainKind::Procs)));
         QVERIFY(w.domainCard(DomainKind::Procs)->isUsed());
         QVERIFY(w.domainCard(DomainKind::Procs)->statusText().isEmpty());
     }
@@ -456,8 +457,8 @@ private Q_SLOTS:
         QCOMPARE(card.changedFromFile(), (QStringList { QStringLiteral("workers"), QStringLiteral("queue") }));
         bool workersMarked = false, queueMarked = false;
         for (QLabel *l : card.findChildren<QLabel *>()) {
-            workersMarked |= l->text() == QStringLiteral("Workers ●") && l->toolTip().contains(QStringLiteral("file: 4"))
-                && l->font().bold();
+            workersMarked |= l->text() == QStringLiteral("Workers ●")
+                && l->toolTip().contains(QStringLiteral("file: 4")) && l->font().bold();
             queueMarked |= l->text() == QStringLiteral("Queue ●") && l->toolTip().contains(QStringLiteral("file: ∞"));
         }
         QVERIFY(workersMarked);
@@ -496,9 +497,9 @@ private Q_SLOTS:
         const QStringList threads = w.domainCard(DomainKind::Threads)->warnings();
         const QStringList procs = w.domainCard(DomainKind::Procs)->warnings();
         QVERIFY2(!threads.isEmpty() && threads.join(QLatin1Char(' ')).contains(QStringLiteral("in all")),
-                 qPrintable(threads.join(QLatin1Char('|'))));
+            qPrintable(threads.join(QLatin1Char('|'))));
         QVERIFY2(!procs.isEmpty() && procs.join(QLatin1Char(' ')).contains(QStringLiteral("cores")),
-                 qPrintable(procs.join(QLatin1Char('|'))));
+            qPrintable(procs.join(QLatin1Char('|'))));
         // Back to sane sizes: the warnings go.
         for (DomainKind d : { DomainKind::Threads, DomainKind::Procs }) {
             w.domainCard(d)->workersSpinBox()->setValue(2);
@@ -528,8 +529,8 @@ private Q_SLOTS:
             QVERIFY(card->width() >= card->minimumSizeHint().width());
         }
         // What does not fit the viewport can be scrolled to.
-        QTRY_VERIFY_WITH_TIMEOUT(host->width() <= scroll->viewport()->width() || scroll->horizontalScrollBar()->isVisible(),
-                                 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            host->width() <= scroll->viewport()->width() || scroll->horizontalScrollBar()->isVisible(), 2000);
         QVERIFY(host->width() - scroll->viewport()->width() <= scroll->horizontalScrollBar()->maximum());
         QVERIFY(host->height() - scroll->viewport()->height() <= scroll->verticalScrollBar()->maximum());
     }
@@ -672,13 +673,14 @@ private Q_SLOTS:
         for (int i = 0; i < kClassColorCount; ++i)
             for (int j = 0; j < i; ++j) {
                 const double d = deltaE2000(lab(simulate(m, linearRgb(classColor(i, light)))),
-                                            lab(simulate(m, linearRgb(classColor(j, light)))));
-                QVERIFY2(d >= minimum, qPrintable(QStringLiteral("classes %1 (%2) and %3 (%4): ΔE2000 %5")
-                                                      .arg(j)
-                                                      .arg(classColor(j, light).name())
-                                                      .arg(i)
-                                                      .arg(classColor(i, light).name())
-                                                      .arg(d, 0, 'f', 1)));
+                    lab(simulate(m, linearRgb(classColor(j, light)))));
+                QVERIFY2(d >= minimum,
+                    qPrintable(QStringLiteral("classes %1 (%2) and %3 (%4): ΔE2000 %5")
+                                   .arg(j)
+                                   .arg(classColor(j, light).name())
+                                   .arg(i)
+                                   .arg(classColor(i, light).name())
+                                   .arg(d, 0, 'f', 1)));
             }
         // And the plots use it.
         LivePlots plots;
