@@ -2,6 +2,7 @@
 
 #include "domainstyle.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QEvent>
 #include <QGridLayout>
@@ -28,14 +29,36 @@ QString caption(DomainKind d)
     return {};
 }
 
+// The format's range of queue and max_inflight (engine/scenario/fieldrules.cpp); 0 is "unlimited",
+// chosen with the check box only: the spin box starts at 1 while the check box is off.
+constexpr int kLimitMax = 10000000;
+constexpr int kLimitSuggestion = 100; // what an unticked "unlimited" offers first
+constexpr int kWorkersMax = 4096; // fieldrules.cpp: domains.*.workers
+
 QSpinBox *limitSpinBox(QWidget *parent, const QString &tip)
 {
     auto *s = new QSpinBox(parent);
-    s->setRange(0, 1000000);
+    s->setRange(1, kLimitMax);
     s->setSpecialValueText(QStringLiteral("∞"));
     s->setToolTip(tip);
     s->setAccelerated(true);
+    s->setGroupSeparatorShown(true);
     return s;
+}
+
+QString limitText(int v)
+{
+    return v == 0 ? QStringLiteral("∞") : QString::number(v);
+}
+
+// A control's label: bold with a dot when its value differs from the file, the file's value as tooltip.
+void markChanged(QLabel *label, const QString &text, bool changed, const QString &fileValue)
+{
+    QFont f = label->font();
+    f.setBold(changed);
+    label->setFont(f);
+    label->setText(changed ? text + QStringLiteral(" ●") : text);
+    label->setToolTip(changed ? DomainCard::tr("Changed from the scenario file (file: %1)").arg(fileValue) : QString());
 }
 
 QString figureName(DomainKind d, int i)
@@ -72,35 +95,44 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     auto *header = new QHBoxLayout;
     m_swatch = new QLabel(this);
     header->addWidget(m_swatch);
-    auto *name = new QLabel(domainName(domain), this);
-    QFont bold = name->font();
+    m_name = new QLabel(domainName(domain), this);
+    QFont bold = m_name->font();
     bold.setBold(true);
-    name->setFont(bold);
-    header->addWidget(name);
-    auto *cap = new QLabel(caption(domain), this);
-    cap->setForegroundRole(QPalette::PlaceholderText);
-    header->addWidget(cap);
+    m_name->setFont(bold);
+    header->addWidget(m_name);
+    m_caption = new QLabel(caption(domain), this);
+    m_caption->setForegroundRole(QPalette::PlaceholderText);
+    header->addWidget(m_caption);
     header->addStretch(1);
     m_status = new QLabel(this);
     m_status->setForegroundRole(QPalette::PlaceholderText);
     m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_status->setFixedSize(
-        std::max(fontMetrics().horizontalAdvance(tr("unavailable")), fontMetrics().horizontalAdvance(tr("finished")))
-            + 4,
-        fontMetrics().height());
+    int statusWidth = 0;
+    for (const QString &t : { tr("unavailable"), tr("finished"), tr("running") })
+        statusWidth = std::max(statusWidth, fontMetrics().horizontalAdvance(t));
+    m_status->setFixedSize(statusWidth + 4, fontMetrics().height());
     header->addWidget(m_status);
     v->addLayout(header);
+    m_unusedNote = new QLabel(tr("not used by this scenario: route a stage here (Routing) to use it"), this);
+    m_unusedNote->setWordWrap(true);
+    m_unusedNote->setForegroundRole(QPalette::PlaceholderText);
+    QFont italic = m_unusedNote->font();
+    italic.setItalic(true);
+    m_unusedNote->setFont(italic);
+    m_unusedNote->setVisible(false);
+    v->addWidget(m_unusedNote);
 
     auto *grid = new QGridLayout;
     grid->setHorizontalSpacing(6);
     grid->setVerticalSpacing(3);
     m_workers = new QSpinBox(this);
-    m_workers->setRange(1, 4096);
+    m_workers->setRange(1, kWorkersMax);
     m_workers->setAccelerated(true);
     m_slider = new QSlider(Qt::Horizontal, this);
     m_slider->setRange(1, kSliderMax);
     m_slider->setPageStep(4);
-    grid->addWidget(new QLabel(tr("Workers"), this), 0, 0);
+    m_workersLabel = new QLabel(tr("Workers"), this);
+    grid->addWidget(m_workersLabel, 0, 0);
     grid->addWidget(m_workers, 0, 1);
     grid->addWidget(m_slider, 0, 2, 1, 2);
     if (domain == DomainKind::Loop) {
@@ -112,24 +144,43 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
         m_workers->setToolTip(tip);
         m_slider->setToolTip(tip);
     }
-    m_queue = limitSpinBox(this, tr("Capacity of the waiting queue (∞: unbounded)"));
-    m_maxInflight = limitSpinBox(this, tr("Most stages queued and running at once (∞: unlimited)"));
-    grid->addWidget(new QLabel(tr("Queue"), this), 1, 0);
+    m_queue = limitSpinBox(this, tr("Capacity of the waiting queue"));
+    m_maxInflight = limitSpinBox(this, tr("Most stages queued and running at once"));
+    m_queueUnlimited = new QCheckBox(tr("unlimited"), this);
+    m_queueUnlimited->setToolTip(tr("No bound on the waiting queue (queue: 0 in the scenario file)"));
+    m_maxInflightUnlimited = new QCheckBox(tr("unlimited"), this);
+    m_maxInflightUnlimited->setToolTip(tr("No bound on stages queued and running (max_inflight: 0 in the file)"));
+    m_queue->setValue(kLimitSuggestion);
+    m_maxInflight->setValue(kLimitSuggestion);
+    m_queueUnlimited->setChecked(true); // a DomainConfig's default
+    m_maxInflightUnlimited->setChecked(true);
+    setUnlimited(m_queue, m_queueUnlimited, true);
+    setUnlimited(m_maxInflight, m_maxInflightUnlimited, true);
+    m_queueLabel = new QLabel(tr("Queue"), this);
+    m_maxInflightLabel = new QLabel(tr("Max in flight"), this);
+    grid->addWidget(m_queueLabel, 1, 0);
     grid->addWidget(m_queue, 1, 1);
-    grid->addWidget(new QLabel(tr("Max in flight"), this), 1, 2, Qt::AlignRight);
-    grid->addWidget(m_maxInflight, 1, 3);
+    grid->addWidget(m_queueUnlimited, 1, 2, 1, 2);
+    grid->addWidget(m_maxInflightLabel, 2, 0);
+    grid->addWidget(m_maxInflight, 2, 1);
+    grid->addWidget(m_maxInflightUnlimited, 2, 2, 1, 2);
     m_onFull = new QComboBox(this);
     for (OnFull p : { OnFull::Reject, OnFull::Block, OnFull::DropOldest })
         m_onFull->addItem(onFullName(p), int(p));
     m_onFull->setToolTip(tr("What happens to a stage that arrives when the domain is full"));
-    grid->addWidget(new QLabel(tr("When full"), this), 2, 0);
-    grid->addWidget(m_onFull, 2, 1);
+    m_onFullLabel = new QLabel(tr("When full"), this);
+    grid->addWidget(m_onFullLabel, 3, 0);
+    grid->addWidget(m_onFull, 3, 1);
     if (domain == DomainKind::Procs) {
         m_transfer = new QLabel(this);
         m_transfer->setToolTip(tr("How payloads reach the worker processes (set in the scenario file)"));
-        grid->addWidget(new QLabel(tr("Transfer"), this), 2, 2, Qt::AlignRight);
-        grid->addWidget(m_transfer, 2, 3);
+        grid->addWidget(new QLabel(tr("Transfer"), this), 3, 2, Qt::AlignRight);
+        grid->addWidget(m_transfer, 3, 3);
     }
+    // Wide enough for the largest value the format allows, so no digit is ever cut.
+    const int spinWidth = std::max(m_queue->sizeHint().width(), m_workers->sizeHint().width());
+    for (QSpinBox *sb : { m_workers, m_queue, m_maxInflight })
+        sb->setMinimumWidth(spinWidth);
     grid->setColumnStretch(2, 1);
     v->addLayout(grid);
 
@@ -162,6 +213,12 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
         figures->setColumnStretch(c, 1);
     v->addLayout(figures);
 
+    m_warning = new QLabel(this);
+    m_warning->setWordWrap(true);
+    m_warning->setTextFormat(Qt::PlainText);
+    m_warning->setVisible(false);
+    v->addWidget(m_warning);
+
     m_workersTimer.setSingleShot(true);
     m_workersTimer.setInterval(kCoalesceMs);
     m_backpressureTimer.setSingleShot(true);
@@ -175,26 +232,143 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     connect(m_queue, &QSpinBox::valueChanged, this, &DomainCard::onBackpressureEdited);
     connect(m_maxInflight, &QSpinBox::valueChanged, this, &DomainCard::onBackpressureEdited);
     connect(m_onFull, &QComboBox::currentIndexChanged, this, &DomainCard::onBackpressureEdited);
+    connect(m_queueUnlimited, &QCheckBox::toggled, this, [this](bool on) {
+        setUnlimited(m_queue, m_queueUnlimited, on);
+        onBackpressureEdited();
+    });
+    connect(m_maxInflightUnlimited, &QCheckBox::toggled, this, [this](bool on) {
+        setUnlimited(m_maxInflight, m_maxInflightUnlimited, on);
+        onBackpressureEdited();
+    });
     updateSwatch();
     clearFigures();
 }
 
 void DomainCard::setConfig(const DomainConfig &config)
 {
-    const QSignalBlocker b1(m_workers), b2(m_slider), b3(m_queue), b4(m_maxInflight), b5(m_onFull);
+    const QSignalBlocker b1(m_workers), b2(m_slider), b3(m_queue), b4(m_maxInflight), b5(m_onFull),
+        b6(m_queueUnlimited), b7(m_maxInflightUnlimited);
     m_workersTimer.stop();
     m_backpressureTimer.stop();
     const int workers = m_domain == DomainKind::Loop ? 1 : config.workers;
     m_workers->setValue(workers);
     m_slider->setValue(std::min(workers, m_slider->maximum()));
-    m_queue->setValue(config.queue);
-    m_maxInflight->setValue(config.maxInflight);
+    m_queueUnlimited->setChecked(config.queue <= 0);
+    setUnlimited(m_queue, m_queueUnlimited, config.queue <= 0);
+    if (config.queue > 0)
+        m_queue->setValue(config.queue);
+    m_maxInflightUnlimited->setChecked(config.maxInflight <= 0);
+    setUnlimited(m_maxInflight, m_maxInflightUnlimited, config.maxInflight <= 0);
+    if (config.maxInflight > 0)
+        m_maxInflight->setValue(config.maxInflight);
     m_onFull->setCurrentIndex(m_onFull->findData(int(config.onFull)));
     m_transferMode = config.transfer;
     if (m_transfer)
         m_transfer->setText(transferName(config.transfer));
     m_announcedWorkers = workers;
     m_announcedBackpressure = backpressure();
+    updateChangedMarks();
+}
+
+void DomainCard::setUnlimited(QSpinBox *spin, QCheckBox *check, bool unlimited)
+{
+    // Unlimited shows "∞" (the spin box's 0) in a disabled box; a bound starts at 1, so typing 0
+    // can no longer mean "unlimited" by accident.
+    const QSignalBlocker block(spin);
+    if (unlimited) {
+        if (spin->value() > 0)
+            spin->setProperty("hsLastBound", spin->value());
+        spin->setMinimum(0);
+        spin->setValue(0);
+    } else {
+        spin->setMinimum(1);
+        const int last = spin->property("hsLastBound").toInt();
+        if (spin->value() < 1 || last > 0)
+            spin->setValue(last > 0 ? last : kLimitSuggestion);
+    }
+    spin->setEnabled(!unlimited && (m_available));
+    if (check->isChecked() != unlimited) {
+        const QSignalBlocker b(check);
+        check->setChecked(unlimited);
+    }
+}
+
+void DomainCard::setFileConfig(const DomainConfig &config)
+{
+    m_fileConfig = config;
+    m_hasFileConfig = true;
+    updateChangedMarks();
+}
+
+QStringList DomainCard::changedFromFile() const
+{
+    QStringList out;
+    if (!m_hasFileConfig)
+        return out;
+    const DomainConfig now = config();
+    if (m_domain != DomainKind::Loop && now.workers != m_fileConfig.workers)
+        out << QStringLiteral("workers");
+    if (now.queue != m_fileConfig.queue)
+        out << QStringLiteral("queue");
+    if (now.maxInflight != m_fileConfig.maxInflight)
+        out << QStringLiteral("max_inflight");
+    if (now.onFull != m_fileConfig.onFull)
+        out << QStringLiteral("on_full");
+    return out;
+}
+
+void DomainCard::updateChangedMarks()
+{
+    const QStringList changed = changedFromFile();
+    markChanged(m_workersLabel, tr("Workers"), changed.contains(QStringLiteral("workers")),
+        QString::number(m_fileConfig.workers));
+    markChanged(m_queueLabel, tr("Queue"), changed.contains(QStringLiteral("queue")), limitText(m_fileConfig.queue));
+    markChanged(m_maxInflightLabel, tr("Max in flight"), changed.contains(QStringLiteral("max_inflight")),
+        limitText(m_fileConfig.maxInflight));
+    markChanged(
+        m_onFullLabel, tr("When full"), changed.contains(QStringLiteral("on_full")), onFullName(m_fileConfig.onFull));
+}
+
+void DomainCard::setUsed(bool used)
+{
+    if (m_used == used)
+        return;
+    m_used = used;
+    updateLook();
+}
+
+void DomainCard::setWarnings(const QStringList &warnings)
+{
+    if (warnings == m_warningLines)
+        return;
+    m_warningLines = warnings;
+    QStringList lines;
+    for (const QString &w : warnings)
+        lines << QStringLiteral("⚠ ") + w;
+    m_warning->setText(lines.join(QLatin1Char('\n')));
+    m_warning->setVisible(!warnings.isEmpty());
+}
+
+QString DomainCard::statusText() const
+{
+    return m_available && !m_used ? tr("not used by this scenario") : m_status->text();
+}
+
+void DomainCard::updateLook()
+{
+    // Unused and unavailable cards read as such: greyed name, figures and colour bar.
+    const bool active = m_available && m_used;
+    m_name->setForegroundRole(active ? QPalette::WindowText : QPalette::PlaceholderText);
+    for (QLabel *l : m_figures)
+        l->setEnabled(active);
+    for (QLabel *l : m_figureNames)
+        l->setEnabled(active);
+    if (!m_available)
+        m_status->setText(tr("unavailable"));
+    else if (!m_used || m_status->text() == tr("unavailable"))
+        m_status->setText(QString());
+    m_unusedNote->setVisible(m_available && !m_used);
+    update();
 }
 
 DomainConfig DomainCard::config() const
@@ -226,11 +400,18 @@ void DomainCard::onWorkersEdited(int workers)
         m_workers->setValue(workers);
         m_slider->setValue(std::min(workers, m_slider->maximum()));
     }
+    updateChangedMarks();
     m_workersTimer.start(); // restarts: only a still control is announced
 }
 
 void DomainCard::onBackpressureEdited()
 {
+    // A bound set while "unlimited" is ticked (by a program: the box is disabled) unticks it.
+    if (m_queue->value() > 0 && m_queueUnlimited->isChecked())
+        setUnlimited(m_queue, m_queueUnlimited, false);
+    if (m_maxInflight->value() > 0 && m_maxInflightUnlimited->isChecked())
+        setUnlimited(m_maxInflight, m_maxInflightUnlimited, false);
+    updateChangedMarks();
     m_backpressureTimer.start();
 }
 
@@ -268,18 +449,20 @@ void DomainCard::announceBackpressure()
 void DomainCard::setAvailable(bool available, const QString &reason)
 {
     m_available = available;
-    for (QWidget *w : std::initializer_list<QWidget *> { m_queue, m_maxInflight, m_onFull })
+    for (QWidget *w : std::initializer_list<QWidget *> { m_onFull, m_queueUnlimited, m_maxInflightUnlimited })
         w->setEnabled(available);
+    m_queue->setEnabled(available && !m_queueUnlimited->isChecked());
+    m_maxInflight->setEnabled(available && !m_maxInflightUnlimited->isChecked());
     if (m_domain != DomainKind::Loop) {
         m_workers->setEnabled(available);
         m_slider->setEnabled(available);
     }
-    m_status->setText(available ? QString() : tr("unavailable"));
+    m_status->setText(QString());
     m_status->setToolTip(reason);
     setToolTip(available ? QString() : tr("%1 is not running: %2").arg(domainName(m_domain), reason));
     if (!available)
         clearFigures();
-    update();
+    updateLook();
 }
 
 void DomainCard::setFigure(int index, const QString &text)
@@ -291,7 +474,7 @@ void DomainCard::setFigure(int index, const QString &text)
 
 void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
 {
-    if (m_available && m_status->text() != tr("running"))
+    if (m_available && m_used && m_status->text() != tr("running"))
         m_status->setText(tr("running"));
     setFigure(FQueue, QString::number(f.queue));
     setFigure(FInflight, QString::number(f.inflight));
@@ -305,7 +488,7 @@ void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
 
 void DomainCard::setFinished()
 {
-    if (m_available)
+    if (m_available && m_used)
         m_status->setText(tr("finished"));
 }
 
@@ -313,7 +496,7 @@ void DomainCard::clearFigures()
 {
     for (int i = 0; i < FCount; ++i)
         setFigure(i, QStringLiteral("–"));
-    if (m_available)
+    if (m_available && m_used)
         m_status->setText(QString());
 }
 
@@ -336,7 +519,7 @@ void DomainCard::paintEvent(QPaintEvent *event)
     // The domain's colour as a bar down the left edge, the same colour as its plot series.
     QPainter p(this);
     QColor c = domainColor(m_domain, palette());
-    if (!m_available)
+    if (!m_available || !m_used)
         c.setAlpha(70);
     p.fillRect(QRect(1, 1, 4, height() - 2), c);
 }

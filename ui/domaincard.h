@@ -9,6 +9,7 @@
 
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QSlider;
@@ -22,7 +23,10 @@ namespace hs {
  * busy workers, utilization, throughput, P99 and starved stages. A change is announced once the
  * control has been still for kCoalesceMs (or at once when the slider is released), so dragging
  * the slider resizes the engine once, not once per step. A domain the engine does not run is
- * shown as unavailable.
+ * shown as unavailable; one no stage of the scenario uses is greyed and says so (its controls stay
+ * live, so it can be set up before a stage is routed to it). "Unlimited" queue and max in flight
+ * are a check box each (the format's 0); a control that differs from the scenario file shows a
+ * dot, a bold label and the file's value as its tooltip.
  *
  *     DomainCard card(DomainKind::Threads);
  *     card.setConfig(scenario.domain(DomainKind::Threads));
@@ -43,6 +47,19 @@ public:
     DomainConfig config() const;
     Backpressure backpressure() const;
 
+    /// The scenario file's configuration of this domain: controls that differ from it are marked.
+    void setFileConfig(const DomainConfig &config);
+    /// Names of the controls that differ from the file ("workers", "queue", "max_inflight", "on_full").
+    QStringList changedFromFile() const;
+    /// Used: some stage is routed to this domain. An unused card is greyed, "not used by this scenario".
+    void setUsed(bool used);
+    bool isUsed() const { return m_used; }
+    /// Resource warnings that concern this domain (empty: none), shown on the card.
+    void setWarnings(const QStringList &warnings);
+    QStringList warnings() const { return m_warningLines; }
+    /// The status shown at the top right ("running", "not used by this scenario", ...).
+    QString statusText() const;
+
     /// Available: the engine runs this domain (or no run yet). Unavailable greys the card out.
     void setAvailable(bool available, const QString &reason = {});
     bool isAvailable() const { return m_available; }
@@ -61,6 +78,8 @@ public:
     QSpinBox *queueSpinBox() const { return m_queue; }
     QSpinBox *maxInflightSpinBox() const { return m_maxInflight; }
     QComboBox *onFullComboBox() const { return m_onFull; }
+    QCheckBox *queueUnlimitedCheckBox() const { return m_queueUnlimited; }
+    QCheckBox *maxInflightUnlimitedCheckBox() const { return m_maxInflightUnlimited; }
 
 Q_SIGNALS:
     void workersRequested(hs::DomainKind domain, int workers);
@@ -76,6 +95,9 @@ private:
     void announceWorkers();
     void announceBackpressure();
     void updateSwatch();
+    void updateLook();
+    void updateChangedMarks();
+    void setUnlimited(QSpinBox *spin, QCheckBox *check, bool unlimited);
     void setFigure(int index, const QString &text);
 
     const DomainKind m_domain;
@@ -86,6 +108,16 @@ private:
     QSpinBox *m_queue = nullptr;
     QSpinBox *m_maxInflight = nullptr;
     QComboBox *m_onFull = nullptr;
+    QCheckBox *m_queueUnlimited = nullptr;
+    QCheckBox *m_maxInflightUnlimited = nullptr;
+    QLabel *m_name = nullptr;
+    QLabel *m_caption = nullptr;
+    QLabel *m_workersLabel = nullptr;
+    QLabel *m_queueLabel = nullptr;
+    QLabel *m_maxInflightLabel = nullptr;
+    QLabel *m_onFullLabel = nullptr;
+    QLabel *m_warning = nullptr;
+    QLabel *m_unusedNote = nullptr;
     QLabel *m_transfer = nullptr;
     std::vector<QLabel *> m_figureNames;
     std::vector<QLabel *> m_figures;
@@ -95,6 +127,10 @@ private:
     Backpressure m_announcedBackpressure;
     Transfer m_transferMode = Transfer::Copy;
     bool m_available = true;
+    bool m_used = true;
+    bool m_hasFileConfig = false;
+    DomainConfig m_fileConfig;
+    QStringList m_warningLines;
 };
 
 } // namespace hs

@@ -22,15 +22,21 @@ constexpr std::array<QRgb, kDomainCount> kDomainRgb{
     0x2f9e44, // tbb: green
     0xae3ec9, // procs: purple
 };
-constexpr std::array<QRgb, 8> kClassRgb{
-    0xd6336c, // pink
-    0x0c8599, // teal
-    0x8d6e63, // brown
-    0x5c7cfa, // indigo
-    0xc99700, // ochre
-    0x495057, // slate
-    0x74b816, // lime
-    0xf06595, // rose
+// Task classes: Okabe & Ito's colour-blind safe set (without its yellow, too pale on white) in
+// their order, then four picked to stay apart from them. The first colours are the most distinct:
+// most scenarios have two to four classes. Every pair stays >= 15 CIEDE2000 apart for normal vision
+// and >= 8 under simulated protanopia and deuteranopia (tst_roughedges checks it).
+constexpr std::array<QRgb, kClassColorCount> kClassRgb {
+    0x0072b2, // blue
+    0xe69f00, // orange
+    0x009e73, // bluish green
+    0xcc79a7, // reddish purple
+    0xd55e00, // vermillion
+    0x56b4e9, // sky blue
+    0x000000, // black
+    0x0000ee, // ultramarine
+    0x006622, // dark green
+    0x664466, // plum
 };
 
 QColor adjusted(QRgb rgb, const QPalette &palette)
@@ -55,7 +61,10 @@ QColor domainColor(DomainKind d, const QPalette &palette)
 QColor classColor(int classIndex, const QPalette &palette)
 {
     const auto i = std::size_t(std::max(0, classIndex)) % kClassRgb.size();
-    return adjusted(kClassRgb[i], palette);
+    QColor c(kClassRgb[i]);
+    if (isDarkPalette(palette)) // black and the dark ones would vanish on a dark theme
+        c = c.lightness() < 60 ? QColor::fromHsl(c.hslHue(), c.hslSaturation(), 170) : c.lighter(135);
+    return c;
 }
 
 QIcon colorSwatch(const QColor &color, int size)

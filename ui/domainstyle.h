@@ -16,7 +16,10 @@ namespace hs {
  *     pen.setColor(domainColor(DomainKind::Tbb, widget->palette()));
  */
 QColor domainColor(DomainKind d, const QPalette &palette = {});
-/// Colour of the i-th task class of a scenario (cycles through a palette distinct from the domains').
+/// Task classes with colours of their own; more classes reuse them from the first.
+constexpr int kClassColorCount = 10;
+/// Colour of the i-th task class of a scenario: a colour-blind safe palette (Okabe–Ito + 3),
+/// distinct for up to kClassColorCount classes, then cycling.
 QColor classColor(int classIndex, const QPalette &palette = {});
 /// A small filled swatch of `color`, for combo boxes, legends and headings.
 QIcon colorSwatch(const QColor &color, int size = 12);

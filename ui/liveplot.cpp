@@ -8,6 +8,9 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <functional>
+
 namespace hs {
 
 namespace {
@@ -24,6 +27,25 @@ QPen seriesPen(const QColor &color, Qt::PenStyle style)
     pen.setCosmetic(true);
     return pen;
 }
+
+// QCustomPlot computes where everything goes in updateLayout(), for the widget and for images
+// alike; marker labels are placed in pixels right after it, so they are placed for the size drawn.
+class PlotCanvas : public QCustomPlot {
+public:
+    using QCustomPlot::QCustomPlot;
+    std::function<void()> beforeLayout;
+    std::function<void()> afterLayout;
+
+protected:
+    void updateLayout() override
+    {
+        if (beforeLayout)
+            beforeLayout();
+        QCustomPlot::updateLayout();
+        if (afterLayout)
+            afterLayout();
+    }
+};
 
 QString formatValue(double v)
 {
@@ -43,12 +65,17 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     layout->setSpacing(0);
     auto *header = new QHBoxLayout;
     header->setContentsMargins(6, 2, 2, 0);
+    m_fullTitle = title;
     m_title = new QLabel(title, this);
     QFont bold = m_title->font();
     bold.setBold(true);
     m_title->setFont(bold);
-    header->addWidget(m_title);
-    header->addStretch(1);
+    // A narrow plot elides its title (whole in the tooltip) rather than cutting it under "Live".
+    m_title->setMinimumWidth(40);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_title->setToolTip(title);
+    m_title->installEventFilter(this);
+    header->addWidget(m_title, 1);
     m_liveButton = new QToolButton(this);
     m_liveButton->setText(tr("Live"));
     m_liveButton->setCheckable(true);
@@ -59,8 +86,12 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     header->addWidget(m_liveButton);
     layout->addLayout(header);
 
-    m_plot = new QCustomPlot(this);
-    m_plot->setMinimumSize(280, 150);
+    auto *canvas = new PlotCanvas(this);
+    canvas->beforeLayout = [this] { fitLegend(); };
+    canvas->afterLayout = [this] { placeMarkerLabels(); };
+    m_plot = canvas;
+    // Below this the tick labels of both axes and the legend leave no room for data.
+    m_plot->setMinimumSize(260, 150);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
@@ -115,7 +146,7 @@ LivePlot::~LivePlot() = default;
 
 QString LivePlot::title() const
 {
-    return m_title->text();
+    return m_fullTitle;
 }
 
 void LivePlot::setRightAxisLabel(const QString &label)
@@ -149,6 +180,11 @@ void LivePlot::setLogScale(Axis axis, double floor)
     m_settingRange = true;
     a->setRange(floor, std::max(floor * 10, f.minimumUpper));
     m_settingRange = false;
+}
+
+void LivePlot::setHeadroom(Axis axis, double factor)
+{
+    m_fit[int(axis)].headroom = std::max(1.0, factor);
 }
 
 void LivePlot::setMinimumUpper(Axis axis, double upper)
@@ -190,7 +226,12 @@ void LivePlot::setSeriesColor(int series, const QColor &color)
         return;
     Series &s = m_series[std::size_t(series)];
     s.color = color;
-    s.graph->setPen(seriesPen(color, s.style));
+    s.graph->setPen(s.steps ? QPen(Qt::NoPen) : seriesPen(color, s.style));
+    if (s.steps) {
+        QColor fill = color;
+        fill.setAlpha(70);
+        s.graph->setBrush(fill);
+    }
     requestReplot();
 }
 
@@ -267,7 +308,7 @@ double LivePlot::referenceValue(int i) const
     return i >= 0 && i < referenceLineCount() ? m_references[std::size_t(i)].value : 0.0;
 }
 
-void LivePlot::addMarker(double t, const QString &label)
+void LivePlot::addMarker(double t, const QString &label, const QString &detail)
 {
     if (int(m_markers.size()) >= kMaxMarkers) {
         m_plot->removeItem(m_markers.front().line);
@@ -277,14 +318,15 @@ void LivePlot::addMarker(double t, const QString &label)
     Marker m;
     m.t = t;
     m.label = label;
+    m.detail = detail;
     m.line = new QCPItemStraightLine(m_plot);
     m.line->setSelectable(false);
     m.line->point1->setCoords(t, 0);
     m.line->point2->setCoords(t, 1);
     m.text = new QCPItemText(m_plot);
     m.text->setSelectable(false);
-    m.text->position->setTypeX(QCPItemPosition::ptPlotCoords);
-    m.text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    m.text->position->setType(QCPItemPosition::ptAbsolute); // placed in pixels at each layout
+    m.text->setVisible(false);
     m.text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
     m.text->setText(label);
     m.text->setPadding(QMargins(2, 0, 2, 0));
@@ -292,16 +334,151 @@ void LivePlot::addMarker(double t, const QString &label)
     small.setPointSizeF(font().pointSizeF() * 0.8);
     m.text->setFont(small);
     m_markers.push_back(m);
-    placeMarkerLabels();
     applyPalette();
     requestReplot();
 }
 
 void LivePlot::placeMarkerLabels()
 {
-    // Markers close in time would print over each other: stagger their labels down the plot.
-    for (std::size_t i = 0; i < m_markers.size(); ++i)
-        m_markers[i].text->position->setCoords(m_markers[i].t, 0.02 + double(i % 4) * 0.1);
+    // Labels go in rows from the top of the plot: each in the first row where it overlaps no other
+    // label (marker or reference line), right of its line, or left of it near the right edge. A
+    // label with no free row is not drawn; hovering its line still tells it.
+    const QRect area = m_plot->axisRect()->rect();
+    // A reference label sits above its line, or below it when the line runs near the top.
+    for (const Reference &r : m_references) {
+        const double y = valueAxis(m_plot, r.axis)->coordToPixel(r.value);
+        const double h = QFontMetricsF(r.text->font()).height();
+        r.text->setPositionAlignment(Qt::AlignRight | (y - h < area.top() ? Qt::AlignTop : Qt::AlignBottom));
+    }
+    std::vector<QRectF> taken;
+    for (const Reference &r : m_references)
+        if (r.text->visible())
+            taken.push_back(QRectF(r.text->topLeft->pixelPosition(), r.text->bottomRight->pixelPosition()));
+    const QCPRange keys = m_plot->xAxis->range();
+    for (Marker &m : m_markers) {
+        m.rect = {};
+        m.text->setVisible(false);
+        if (!keys.contains(m.t) || area.isEmpty())
+            continue;
+        const QFontMetricsF fm(m.text->font());
+        const QMargins pad = m.text->padding();
+        const double w = fm.horizontalAdvance(m.label) + pad.left() + pad.right() + 1;
+        const double h = fm.height() + pad.top() + pad.bottom();
+        const double x = m_plot->xAxis->coordToPixel(m.t);
+        double left = x + 2;
+        if (left + w > area.right() - 1)
+            left = x - 2 - w;
+        left = std::max(left, double(area.left()) + 1);
+        if (left + w > area.right() - 1)
+            continue; // wider than the plot
+        for (double top = area.top() + 2; top + h <= area.bottom() - 2; top += h + 2) {
+            const QRectF rect(left, top, w, h);
+            const bool free = std::none_of(
+                taken.begin(), taken.end(), [&](const QRectF &o) { return o.adjusted(-2, -1, 2, 1).intersects(rect); });
+            if (!free)
+                continue;
+            m.rect = rect;
+            taken.push_back(rect);
+            m.text->position->setCoords(rect.topLeft());
+            m.text->setVisible(true);
+            break;
+        }
+    }
+}
+
+void LivePlot::fitLegend()
+{
+    // As many legend columns as the width takes, so that a narrow plot wraps its legend to more
+    // rows instead of clipping it.
+    QCPLegend *legend = m_plot->legend;
+    std::vector<int> widths;
+    for (int i = 0; i < legend->elementCount(); ++i) // a wrapped grid has empty cells
+        if (QCPLayoutElement *e = legend->elementAt(i))
+            widths.push_back(e->minimumOuterSizeHint().width());
+    const int n = int(widths.size());
+    // An empty legend grid reports a maximum width of its margins, and QCustomPlot 2.1 narrows the
+    // whole column to it: the axes shrink to a sliver. Out of the layout until it lists something.
+    QCPLayoutGrid *layout = m_plot->plotLayout();
+    const bool inLayout = layout->hasElement(1, 0) && layout->element(1, 0) == legend;
+    if (n == 0 && inLayout) {
+        layout->take(legend);
+        layout->simplify();
+        legend->setVisible(false);
+    } else if (n > 0 && !inLayout) {
+        layout->addElement(1, 0, legend);
+        layout->setRowStretchFactor(1, 0.001);
+        legend->setVisible(true);
+    }
+    if (n == 0)
+        return;
+    const int available = m_plot->viewport().width() - legend->margins().left() - legend->margins().right() - 4;
+    int columns = 1;
+    for (int c = n; c >= 1; --c) {
+        int total = (c - 1) * legend->columnSpacing();
+        for (int col = 0; col < c; ++col) {
+            int widest = 0;
+            for (int i = col; i < n; i += c)
+                widest = std::max(widest, widths[std::size_t(i)]);
+            total += widest;
+        }
+        if (total <= available) {
+            columns = c;
+            break;
+        }
+    }
+    if (columns != m_legendColumns || legend->columnCount() > columns) {
+        m_legendColumns = columns;
+        legend->setWrap(columns);
+        legend->setFillOrder(legend->fillOrder(), true);
+    }
+}
+
+QString LivePlot::markerToolTip(int i) const
+{
+    if (i < 0 || i >= int(m_markers.size()))
+        return {};
+    const Marker &m = m_markers[std::size_t(i)];
+    return tr("%1 s: %2").arg(m.t, 0, 'f', 2).arg(m.detail.isEmpty() ? m.label : m.detail);
+}
+
+QRectF LivePlot::markerLabelRect(int i) const
+{
+    return i >= 0 && i < int(m_markers.size()) ? m_markers[std::size_t(i)].rect : QRectF();
+}
+
+QRectF LivePlot::referenceLabelRect(int i) const
+{
+    if (i < 0 || i >= referenceLineCount())
+        return {};
+    const QCPItemText *text = m_references[std::size_t(i)].text;
+    return QRectF(text->topLeft->pixelPosition(), text->bottomRight->pixelPosition());
+}
+
+QRect LivePlot::axisRectGeometry() const
+{
+    return m_plot->axisRect()->rect();
+}
+
+void LivePlot::setSeriesSteps(int series)
+{
+    if (series < 0 || series >= seriesCount())
+        return;
+    Series &s = m_series[std::size_t(series)];
+    s.steps = true;
+    s.graph->setLineStyle(QCPGraph::lsStepLeft);
+    s.graph->setPen(Qt::NoPen); // shaded areas, no outline: nothing to mistake for a line
+    QColor fill = s.color;
+    fill.setAlpha(70);
+    s.graph->setBrush(fill);
+    requestReplot();
+}
+
+void LivePlot::setIntegerTicks(Axis axis)
+{
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    valueAxis(m_plot, axis)->setTicker(ticker);
 }
 
 QStringList LivePlot::markerLabels() const
@@ -469,7 +646,7 @@ void LivePlot::fitValueAxes()
         if (f.log) // a decade of headroom would waste the plot; a factor 2 reads well on a log axis
             valueAxis(m_plot, axis)->setRange(f.floor, std::max({upper * 2.0, f.minimumUpper, f.floor * 10}));
         else
-            valueAxis(m_plot, axis)->setRange(0, std::max(upper * 1.12, f.minimumUpper));
+            valueAxis(m_plot, axis)->setRange(0, std::max(upper * f.headroom, f.minimumUpper));
         m_settingRange = false;
     }
 }
@@ -493,13 +670,16 @@ QImage LivePlot::renderImage(const QSize &size, double scale)
     const QString xLabel = m_plot->xAxis->label();
     m_plot->xAxis->setLabel(tr("time since the run started (s)"));
     for (const Series &s : m_series) {
+        if (s.steps)
+            continue;
         QPen pen(s.color, 1.4, s.style);
         pen.setCosmetic(false);
         s.graph->setPen(pen);
     }
     const QImage image = m_plot->toPixmap(size.width(), size.height(), scale).toImage();
     for (const Series &s : m_series)
-        s.graph->setPen(seriesPen(s.color, s.style));
+        if (!s.steps)
+            s.graph->setPen(seriesPen(s.color, s.style));
     m_plot->xAxis->setLabel(xLabel);
     return image;
 }
@@ -515,6 +695,11 @@ void LivePlot::onMouseMove(QMouseEvent *event)
         QToolTip::hideText();
         return;
     }
+    for (int i = int(m_markers.size()) - 1; i >= 0; --i)
+        if (m_markers[std::size_t(i)].rect.contains(pos)) {
+            QToolTip::showText(event->globalPosition().toPoint(), markerToolTip(i), m_plot);
+            return;
+        }
     const double t = m_plot->xAxis->pixelToCoord(pos.x());
     m_cursor->point1->setCoords(t, 0);
     m_cursor->point2->setCoords(t, 1);
@@ -525,6 +710,11 @@ void LivePlot::onMouseMove(QMouseEvent *event)
 
 bool LivePlot::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_title && event->type() == QEvent::Resize) {
+        const QString shown = m_title->fontMetrics().elidedText(m_fullTitle, Qt::ElideRight, m_title->width());
+        if (shown != m_title->text())
+            m_title->setText(shown);
+    }
     if (watched == m_plot && event->type() == QEvent::Leave && m_cursor->visible()) {
         m_cursor->setVisible(false);
         m_plot->replot(QCustomPlot::rpQueuedReplot);

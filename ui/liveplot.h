@@ -54,6 +54,9 @@ public:
     void setFixedRange(Axis axis, double lower, double upper);
     /// The smallest upper bound of an auto-fitted axis (so that an idle series does not fill the plot with noise).
     void setMinimumUpper(Axis axis, double upper);
+    /// Room above the largest value of a linear axis, as a factor (default 1.12). A large factor keeps a
+    /// series in the lower part of the plot (a count under a log-scale lag line).
+    void setHeadroom(Axis axis, double factor);
     /// A logarithmic axis from `floor` up (latency and lag span decades); smaller values are drawn at the floor.
     void setLogScale(Axis axis, double floor);
     /// The time span shown while live, in seconds.
@@ -66,8 +69,13 @@ public:
     void addPoint(int series, double t, double value);
     /// A horizontal line across the plot, labelled at its right end.
     void addReferenceLine(double value, const QColor &color, const QString &label, Axis axis = Axis::Left);
-    /// A labelled vertical marker at time `t` (a change made while running).
-    void addMarker(double t, const QString &label);
+    /// A labelled vertical marker at time `t` (a change made while running). `label` is short (it is
+    /// drawn, staggered so that labels never overlap); `detail`, if any, is the hover text.
+    void addMarker(double t, const QString &label, const QString &detail = {});
+    /// Draws a series as filled steps (counts, such as starved stages) instead of a line.
+    void setSeriesSteps(int series);
+    /// Ticks at whole numbers only on this axis (counts).
+    void setIntegerTicks(Axis axis);
     /// The run's clock: while live the time axis follows it.
     void setNow(double t);
     /// Removes every series, point, reference line and marker (a new run or scenario).
@@ -100,6 +108,15 @@ public:
     int referenceLineCount() const { return int(m_references.size()); }
     double referenceValue(int i) const;
     QStringList markerLabels() const;
+    /// Hover text of marker i (its detail, or its label).
+    QString markerToolTip(int i) const;
+    /// Where marker i's label was drawn at the last layout, in plot-widget pixels; empty when it
+    /// was not drawn (its time is out of view, or no free row was left: the hover still tells it).
+    QRectF markerLabelRect(int i) const;
+    /// Where reference line i's label was drawn at the last layout.
+    QRectF referenceLabelRect(int i) const;
+    /// The area inside the axes at the last layout, in plot-widget pixels.
+    QRect axisRectGeometry() const;
     /// Times of the markers, in the order they were added.
     std::vector<double> markerTimes() const;
     /// "t 12.30 s" then one "name: value" line per series, at time t (the hover text).
@@ -127,6 +144,7 @@ private:
         QColor color;
         Qt::PenStyle style = Qt::SolidLine;
         Axis axis = Axis::Left;
+        bool steps = false;
     };
     struct Reference {
         QCPItemStraightLine *line = nullptr;
@@ -140,12 +158,15 @@ private:
         QCPItemText *text = nullptr;
         double t = 0;
         QString label;
+        QString detail;
+        QRectF rect; ///< drawn label, empty when hidden
     };
     struct AxisFit {
         bool fixed = false;
         bool log = false;
         double lower = 0, upper = 1, minimumUpper = 1;
         double floor = 0; ///< log axes only
+        double headroom = 1.12;
     };
 
     void replotNow();
@@ -154,9 +175,11 @@ private:
     void compact(Series &s);
     void applyPalette();
     void placeMarkerLabels();
+    void fitLegend();
     void onMouseMove(QMouseEvent *event);
 
     QLabel *m_title = nullptr;
+    QString m_fullTitle;
     QToolButton *m_liveButton = nullptr;
     QCustomPlot *m_plot = nullptr;
     QCPItemStraightLine *m_cursor = nullptr;
@@ -170,6 +193,7 @@ private:
     bool m_live = true;
     bool m_settingRange = false; // our own range changes are not the user's
     bool m_rightAxis = false;
+    int m_legendColumns = 5;
     int m_replots = 0;
 };
 

@@ -6,7 +6,9 @@
 #include <QEvent>
 #include <QGridLayout>
 #include <QMap>
+#include <QRegularExpression>
 
+#include <algorithm>
 #include <limits>
 
 namespace hs {
@@ -15,6 +17,17 @@ namespace {
 // While live, a run of known length up to this is shown whole; longer ones scroll.
 constexpr double kMaxWholeRunS = 120.0;
 constexpr double kScrollWindowS = 60.0;
+
+QString limitText(int v)
+{
+    return v <= 0 ? QStringLiteral("∞") : QString::number(v);
+}
+
+QString change(const QString &what, const QString &before, const QString &after)
+{
+    return before == after ? QStringLiteral("%1 %2").arg(what, after)
+                           : QStringLiteral("%1 %2 → %3").arg(what, before, after);
+}
 } // namespace
 
 LivePlots::LivePlots(QWidget *parent)
@@ -23,16 +36,20 @@ LivePlots::LivePlots(QWidget *parent)
     m_queue = new LivePlot(tr("Queue depth"), tr("stages waiting"), this);
     m_queue->setMinimumUpper(LivePlot::Axis::Left, 4);
     m_starvation = new LivePlot(tr("Starvation: loop lag and starved stages"), tr("loop lag (ms, log)"), this);
-    m_starvation->setRightAxisLabel(tr("starved stages (dashed)"));
+    // Starved stages are a count, not a lag: shaded steps on a linear right axis of whole numbers,
+    // kept in the lower part of the plot, so they never read as more lag.
+    m_starvation->setRightAxisLabel(tr("starved (shaded)"));
+    m_starvation->setIntegerTicks(LivePlot::Axis::Right);
     // Lag and latency span decades (an idle loop lags 0.05 ms, a blocked one 100 ms): log axes.
     m_starvation->setLogScale(LivePlot::Axis::Left, 0.01);
     m_starvation->setMinimumUpper(LivePlot::Axis::Left, 1);
     m_starvation->setMinimumUpper(LivePlot::Axis::Right, 4);
+    m_starvation->setHeadroom(LivePlot::Axis::Right, 2.5);
     m_latency = new LivePlot(tr("P99 latency per class (sliding 1 s)"), tr("P99 (ms, log)"), this);
     m_latency->setLogScale(LivePlot::Axis::Left, 0.1);
     m_latency->setMinimumUpper(LivePlot::Axis::Left, 10);
     m_throughput = new LivePlot(tr("Throughput and utilization"), tr("stages/s"), this);
-    m_throughput->setRightAxisLabel(tr("utilization %, 1 s mean (dashed)"));
+    m_throughput->setRightAxisLabel(tr("util % (dashed)"));
     m_throughput->setFixedRange(LivePlot::Axis::Right, 0, 105);
     m_throughput->setMinimumUpper(LivePlot::Axis::Left, 10);
 
@@ -60,6 +77,11 @@ void LivePlots::setScenario(const Scenario &scenario)
 {
     m_scenario = scenario;
     m_frames = 0;
+    m_settings = scenario.domains;
+    m_routes.clear();
+    for (const TaskClass &c : scenario.classes)
+        for (const Stage &st : c.stages)
+            m_routes.emplace_back(c.name + QLatin1Char('.') + st.name, st.domain);
     m_queueSeries.fill(-1);
     m_throughputSeries.fill(-1);
     m_utilizationSeries.fill(-1);
@@ -113,8 +135,8 @@ void LivePlots::addDomainSeries(DomainKind d)
     m_queueSeries[i] = m_queue->addSeries(name, c);
     m_throughputSeries[i] = m_throughput->addSeries(name, c);
     m_utilizationSeries[i] = m_throughput->addSeries(name + tr(" util"), c, LivePlot::Axis::Right, Qt::DashLine, false);
-    m_starvedSeries[i] =
-        m_starvation->addSeries(tr("%1 starved").arg(name), c, LivePlot::Axis::Right, Qt::DashLine);
+    m_starvedSeries[i] = m_starvation->addSeries(tr("%1 starved").arg(name), c, LivePlot::Axis::Right);
+    m_starvation->setSeriesSteps(m_starvedSeries[i]);
 }
 
 void LivePlots::addFrame(const Frame &frame)
@@ -160,8 +182,70 @@ void LivePlots::addFrame(const Frame &frame)
 
 void LivePlots::addEvent(const RunEvent &event)
 {
+    const EventText text = describeEvent(event);
     for (LivePlot *p : plots())
-        p->addMarker(event.t, event.label);
+        p->addMarker(event.t, text.label, text.detail);
+}
+
+EventText LivePlots::describeEvent(const RunEvent &event)
+{
+    // The engine's labels (engine/run/engine.cpp) use the file's keys; people read these.
+    static const QRegularExpression workersRe(QStringLiteral("^(\\w+) workers → (\\d+)$"));
+    static const QRegularExpression backpressureRe(
+        QStringLiteral("^(\\w+) queue (\\d+), max_inflight (\\d+), on_full (\\S+)$"));
+    static const QRegularExpression routeRe(QStringLiteral("^(\\S+\\.\\S+) → (\\w+)$"));
+    EventText out;
+    if (const auto m = workersRe.match(event.label); m.hasMatch()) {
+        if (const auto d = domainFromName(m.captured(1))) {
+            DomainConfig &c = m_settings[std::size_t(*d)];
+            const int workers = m.captured(2).toInt();
+            out.label
+                = tr("%1: %2 workers")
+                      .arg(m.captured(1), change({}, QString::number(c.workers), QString::number(workers)).trimmed());
+            out.detail = tr("%1 pool resized from %2 to %3 workers").arg(m.captured(1)).arg(c.workers).arg(workers);
+            c.workers = workers;
+        }
+    } else if (const auto b = backpressureRe.match(event.label); b.hasMatch()) {
+        if (const auto d = domainFromName(b.captured(1))) {
+            DomainConfig &c = m_settings[std::size_t(*d)];
+            const int queue = b.captured(2).toInt();
+            const int inflight = b.captured(3).toInt();
+            const QString onFull = b.captured(4);
+            QStringList changed;
+            if (queue != c.queue)
+                changed << change(tr("queue"), limitText(c.queue), limitText(queue));
+            if (inflight != c.maxInflight)
+                changed << change(tr("max in flight"), limitText(c.maxInflight), limitText(inflight));
+            if (onFull != onFullName(c.onFull))
+                changed << change(tr("when full"), onFullName(c.onFull), onFull);
+            const QString all
+                = tr("queue %1, max in flight %2, when full %3").arg(limitText(queue), limitText(inflight), onFull);
+            out.label
+                = b.captured(1) + QStringLiteral(": ") + (changed.isEmpty() ? all : changed.join(QStringLiteral(", ")));
+            out.detail = tr("%1 backpressure: %2").arg(b.captured(1), all);
+            c.queue = queue;
+            c.maxInflight = inflight;
+            if (const auto p = onFullFromName(onFull))
+                c.onFull = *p;
+        }
+    } else if (const auto r = routeRe.match(event.label); r.hasMatch()) {
+        if (const auto d = domainFromName(r.captured(2))) {
+            const QString key = r.captured(1);
+            auto it = std::find_if(m_routes.begin(), m_routes.end(), [&](const auto &kv) { return kv.first == key; });
+            if (it != m_routes.end()) {
+                out.label = event.label; // "web.fetch → tbb" reads well as it is
+                out.detail = tr("stage %1 moved from %2 to %3").arg(key, domainName(it->second), domainName(*d));
+                it->second = *d;
+            }
+        }
+    }
+    if (out.label.isEmpty()) {
+        out.label = event.label;
+        out.detail = event.label;
+    }
+    if (out.label.size() > kMaxLabelChars)
+        out.label = out.label.left(kMaxLabelChars - 1) + QStringLiteral("…");
+    return out;
 }
 
 void LivePlots::recolor()

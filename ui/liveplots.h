@@ -7,11 +7,18 @@
 
 #include <array>
 #include <deque>
+#include <utility>
 #include <vector>
 
 namespace hs {
 
 class LivePlot;
+
+/// A run event as a plot shows it: a short label people read, and the full text for the hover.
+struct EventText {
+    QString label;
+    QString detail;
+};
 
 /**
  * The four live plots of a run, fed by frames: queue depth per domain; starvation (loop lag
@@ -52,6 +59,13 @@ public:
     int latencySeries(int classIndex) const;
     int framesSeen() const { return m_frames; }
 
+    /// The short label and hover text of an engine event, as the plots show it: "threads: 8 → 2
+    /// workers", "threads: max in flight 100 → ∞". Reads the settings before the change from the
+    /// scenario and the earlier events, and remembers this one's (call once per event, in order).
+    EventText describeEvent(const RunEvent &event);
+    /// Labels longer than this are cut with "…" (the hover has the whole text).
+    static constexpr int kMaxLabelChars = 44;
+
 public Q_SLOTS:
     void addFrame(const hs::Frame &frame);
     void addEvent(const hs::RunEvent &event);
@@ -76,6 +90,9 @@ private:
     std::vector<int> m_latencySeries;
     std::vector<int> m_gilSeries; // empty until the GIL is on
     int m_frames = 0;
+    // The settings the events change, as of the last event (for "before → after" labels).
+    std::array<DomainConfig, kDomainCount> m_settings {};
+    std::vector<std::pair<QString, DomainKind>> m_routes;
     static constexpr std::size_t kUtilizationFrames = 20; // 1 s of frames
     std::array<std::deque<double>, kDomainCount> m_recentUtilization;
 };

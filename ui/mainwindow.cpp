@@ -42,6 +42,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QRegularExpression>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
@@ -52,6 +53,7 @@
 #include <QVBoxLayout>
 
 #include <cstdio>
+#include <memory>
 
 namespace hs {
 
@@ -297,6 +299,25 @@ void MainWindow::buildActions()
 
 void MainWindow::buildDocks()
 {
+    // Settings beyond this machine (resourceWarnings): in the scenario panel as at loading, on the
+    // cards they concern, and once on the status line when a control has just made them appear.
+    const auto refreshWarnings = [this, shown = std::make_shared<QStringList>()](bool announce) {
+        const QStringList warnings = resourceWarnings(m_working);
+        m_scenarioPanel->showWarnings(warnings);
+        for (DomainKind d : kAllDomains) {
+            const QRegularExpression mentions(
+                QStringLiteral("(^%1:|\\b[1-9]\\d* %1\\b)").arg(QRegularExpression::escape(domainName(d))));
+            QStringList mine;
+            for (const QString &w : warnings)
+                if (mentions.match(w).hasMatch())
+                    mine << w;
+            m_cards[std::size_t(d)]->setWarnings(mine);
+        }
+        if (announce && !warnings.isEmpty() && warnings != *shown)
+            statusBar()->showMessage(tr("Warning: %1").arg(warnings.front()), 10000);
+        *shown = warnings;
+    };
+
     // Domains: one card per domain of the engine, whatever their number.
     auto *cardsHost = new QWidget;
     auto *cards = new QVBoxLayout(cardsHost);
@@ -306,30 +327,36 @@ void MainWindow::buildDocks()
         auto *card = new DomainCard(d, cardsHost);
         m_cards[std::size_t(d)] = card;
         cards->addWidget(card);
-        connect(card, &DomainCard::workersRequested, this, [this](DomainKind dk, int workers) {
+        connect(card, &DomainCard::workersRequested, this, [this, refreshWarnings](DomainKind dk, int workers) {
             m_working.domain(dk).workers = workers;
             m_working.domain(dk).declared = true;
             if (isRunning()) {
                 m_controller->resize(dk, workers);
                 statusBar()->showMessage(tr("%1: %2 workers").arg(domainName(dk)).arg(workers), 3000);
             }
+            refreshWarnings(true);
         });
-        connect(card, &DomainCard::backpressureRequested, this, [this](DomainKind dk, const Backpressure &bp) {
-            DomainConfig &c = m_working.domain(dk);
-            c.queue = bp.queue;
-            c.maxInflight = bp.maxInflight;
-            c.onFull = bp.onFull;
-            c.declared = true;
-            if (isRunning())
-                m_controller->setBackpressure(dk, bp);
-        });
+        connect(card, &DomainCard::backpressureRequested, this,
+            [this, refreshWarnings](DomainKind dk, const Backpressure &bp) {
+                DomainConfig &c = m_working.domain(dk);
+                c.queue = bp.queue;
+                c.maxInflight = bp.maxInflight;
+                c.onFull = bp.onFull;
+                c.declared = true;
+                if (isRunning())
+                    m_controller->setBackpressure(dk, bp);
+                refreshWarnings(true);
+            });
     }
     cards->addStretch(1);
+    // Cards never clip: a dock narrower or shorter than they need scrolls.
     auto *scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("domainsScroll"));
     scroll->setWidget(cardsHost);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    scroll->setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     auto *domainsDock = new QDockWidget(tr("Domains"), this);
     domainsDock->setObjectName(QStringLiteral("domainsDock"));
     domainsDock->setWidget(scroll);
@@ -340,6 +367,17 @@ void MainWindow::buildDocks()
     m_routingTable->setRoutingModel(m_routing);
     connect(m_routing, &RoutingModel::routeChanged, this,
         [this](const QString &key, DomainKind d, DomainKind) { moveStage(key, d); });
+    // Cards of domains no stage is routed to read "not used by this scenario".
+    const auto showUsed = [this] {
+        for (DomainKind d : kAllDomains)
+            m_cards[std::size_t(d)]->setUsed(m_routing->usesDomain(d));
+    };
+    connect(m_routing, &QAbstractItemModel::modelReset, this, [showUsed, refreshWarnings] {
+        showUsed();
+        refreshWarnings(false);
+    });
+    connect(m_routing, &QAbstractItemModel::dataChanged, this, showUsed);
+    connect(m_routing, &RoutingModel::routeChanged, this, [refreshWarnings] { refreshWarnings(true); });
     auto *routingDock = new QDockWidget(tr("Routing"), this);
     routingDock->setObjectName(QStringLiteral("routingDock"));
     routingDock->setWidget(m_routingTable);
@@ -378,10 +416,43 @@ void MainWindow::buildDocks()
     // The right column (domains, routing) runs the full height; findings sit under the plots.
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
-    resize(1500, 950);
-    resizeDocks({ domainsDock }, { 450 }, Qt::Horizontal);
-    resizeDocks({ domainsDock, routingDock }, { 640, 230 }, Qt::Vertical);
-    resizeDocks({ findingsDock }, { 140 }, Qt::Vertical);
+    const auto defaultLayout = [this, domainsDock, routingDock, findingsDock] {
+        // 1500×950, or what the screen has room for (a 1366×768 laptop), frame included.
+        QSize size(1500, 950);
+        if (const QScreen *sc = screen())
+            size = size.boundedTo(sc->availableGeometry().size() - QSize(16, 48));
+        if (!isMaximized() && !isFullScreen())
+            resize(size);
+        resizeDocks({ domainsDock }, { 450 }, Qt::Horizontal);
+        resizeDocks({ domainsDock, routingDock }, { 640, 230 }, Qt::Vertical);
+        // On a short screen the findings give the plots room (they scroll; the plots would clip).
+        resizeDocks({ findingsDock }, { size.height() < 800 ? 100 : 140 }, Qt::Vertical);
+    };
+    defaultLayout();
+
+    view->addSeparator();
+    auto *reset = view->addAction(tr("&Reset Layout"));
+    reset->setObjectName(QStringLiteral("resetLayoutAction"));
+    reset->setToolTip(tr("Put the docks back where they start, at their first size, and forget the saved layout"));
+    connect(reset, &QAction::triggered, this, [this, domainsDock, routingDock, findingsDock, defaultLayout] {
+        // Take every dock out and put it back in the order the window first added them.
+        const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[]
+            = { { domainsDock, Qt::RightDockWidgetArea }, { routingDock, Qt::RightDockWidgetArea },
+                  { findingsDock, Qt::BottomDockWidgetArea }, { m_lessonDock, Qt::LeftDockWidgetArea } };
+        for (const auto &[dock, area] : docks) {
+            dock->setFloating(false);
+            removeDockWidget(dock);
+        }
+        for (const auto &[dock, area] : docks) {
+            addDockWidget(area, dock);
+            dock->setVisible(dock != m_lessonDock || (m_hasScenario && m_loaded.lesson.has_value()));
+        }
+        defaultLayout();
+        QSettings settings;
+        settings.remove(QStringLiteral("window/state"));
+        settings.remove(QStringLiteral("window/geometry"));
+        statusBar()->showMessage(tr("Layout reset"), 3000);
+    });
 }
 
 void MainWindow::connectController()
@@ -469,6 +540,9 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
         probeParallelCpu();
     m_scenarioPanel->showScenario(scenario, originText(path));
     m_scenarioPanel->showWarnings(resourceWarnings(scenario));
+    for (DomainKind d : kAllDomains) // "changed from the file" compares with these
+        m_cards[std::size_t(d)]->setFileConfig(scenario.domain(d));
+    m_routing->setFileScenario(scenario);
     resetControls();
     m_routing->setAvailableDomains({ true, true, true, true });
     for (DomainKind d : kAllDomains) {

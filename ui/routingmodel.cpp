@@ -1,5 +1,11 @@
 #include "routingmodel.h"
 
+#include "domainstyle.h"
+
+#include <QFont>
+#include <QPalette>
+
+#include <algorithm>
 
 namespace hs {
 
@@ -37,6 +43,43 @@ void RoutingModel::setScenario(const Scenario &scenario)
     endResetModel();
 }
 
+void RoutingModel::setFileScenario(const Scenario &scenario)
+{
+    m_fileRoutes.clear();
+    for (const TaskClass &c : scenario.classes)
+        for (const Stage &st : c.stages)
+            m_fileRoutes.emplace_back(c.name + QLatin1Char('.') + st.name, st.domain);
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+}
+
+std::optional<DomainKind> RoutingModel::fileRouteOf(const QString &key) const
+{
+    for (const auto &[k, d] : m_fileRoutes)
+        if (k == key)
+            return d;
+    return std::nullopt;
+}
+
+bool RoutingModel::isChangedFromFile(int row) const
+{
+    if (row < 0 || row >= int(m_rows.size()))
+        return false;
+    const Row &r = m_rows[std::size_t(row)];
+    const auto file = fileRouteOf(r.key);
+    return file && *file != r.domain;
+}
+
+bool RoutingModel::usesDomain(DomainKind d) const
+{
+    return std::any_of(m_rows.begin(), m_rows.end(), [d](const Row &r) { return r.domain == d; });
+}
+
+void RoutingModel::rowChanged(int row)
+{
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
 bool RoutingModel::setRoute(const QString &key, DomainKind domain)
 {
     const int row = rowOf(key);
@@ -44,8 +87,7 @@ bool RoutingModel::setRoute(const QString &key, DomainKind domain)
         return false;
     if (m_rows[std::size_t(row)].domain != domain) {
         m_rows[std::size_t(row)].domain = domain;
-        const QModelIndex i = index(row, DomainColumn);
-        Q_EMIT dataChanged(i, i);
+        rowChanged(row);
     }
     return true;
 }
@@ -95,10 +137,22 @@ QVariant RoutingModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &r = m_rows[std::size_t(index.row())];
+    const bool changed = isChangedFromFile(index.row());
+    const QString fileText
+        = changed ? tr("Changed from the scenario file (file: %1)").arg(domainName(*fileRouteOf(r.key))) : QString();
     switch (index.column()) {
     case StageColumn:
         if (role == Qt::DisplayRole || role == Qt::EditRole)
             return r.key;
+        if (role == Qt::FontRole && changed) {
+            QFont f;
+            f.setBold(true);
+            return f;
+        }
+        if (role == Qt::DecorationRole && changed) // the dot of "changed from the file"
+            return colorSwatch(QPalette().color(QPalette::Highlight), 8);
+        if (role == Qt::ToolTipRole && changed)
+            return fileText;
         break;
     case WorkColumn:
         if (role == Qt::DisplayRole || role == Qt::EditRole)
@@ -109,9 +163,13 @@ QVariant RoutingModel::data(const QModelIndex &index, int role) const
             return domainName(r.domain);
         if (role == Qt::EditRole)
             return int(r.domain);
-        if (role == Qt::ToolTipRole)
-            return tr("%1 runs on %2; pick another domain to move it (applies at once while running)")
-                .arg(r.key, domainName(r.domain));
+        if (role == Qt::ToolTipRole) {
+            const QString tip = tr("%1 runs on %2; pick another domain to move it (applies at once while running)")
+                                    .arg(r.key, domainName(r.domain));
+            return changed ? fileText + QLatin1Char('\n') + tip : tip;
+        }
+        if (role == FileDomainRole && changed)
+            return int(*fileRouteOf(r.key));
         break;
     default: break;
     }
@@ -153,7 +211,7 @@ bool RoutingModel::setData(const QModelIndex &index, const QVariant &value, int 
     if (next == previous)
         return true;
     r.domain = next;
-    Q_EMIT dataChanged(index, index);
+    rowChanged(index.row());
     Q_EMIT routeChanged(r.key, next, previous);
     return true;
 }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace hs {
@@ -25,10 +26,19 @@ class RoutingModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column { StageColumn, WorkColumn, DomainColumn, ColumnCount };
+    /// Data role of the domain column: the file's domain of the row (an int), when it differs.
+    static constexpr int FileDomainRole = Qt::UserRole + 1;
 
     explicit RoutingModel(QObject *parent = nullptr);
 
     void setScenario(const Scenario &scenario);
+    /// The scenario file's routes: rows routed elsewhere are marked "changed from the file".
+    void setFileScenario(const Scenario &scenario);
+    /// The file's domain of a key, if the file routes it.
+    std::optional<DomainKind> fileRouteOf(const QString &key) const;
+    bool isChangedFromFile(int row) const;
+    /// True when some stage is routed to `d` now.
+    bool usesDomain(DomainKind d) const;
     /// Sets a route without announcing it; false for an unknown key.
     bool setRoute(const QString &key, DomainKind domain);
     std::optional<DomainKind> routeOf(const QString &key) const;
@@ -54,7 +64,10 @@ private:
         QString work;
         DomainKind domain = DomainKind::Threads;
     };
+    void rowChanged(int row);
+
     std::vector<Row> m_rows;
+    std::vector<std::pair<QString, DomainKind>> m_fileRoutes;
     std::array<bool, kDomainCount> m_available{true, true, true, true};
 };
 

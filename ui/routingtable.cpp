@@ -48,6 +48,12 @@ public:
             for (int i = 0; i < combo->count(); ++i)
                 items->item(i)->setEnabled(model->isDomainAvailable(DomainKind(combo->itemData(i).toInt())));
         combo->setCurrentIndex(combo->findData(index.data(Qt::EditRole).toInt()));
+        // "Changed from the file": bold, with the file's domain in the tooltip.
+        const bool changed = index.data(RoutingModel::FileDomainRole).isValid();
+        QFont f = combo->font();
+        f.setBold(changed);
+        combo->setFont(f);
+        combo->setToolTip(index.data(Qt::ToolTipRole).toString());
         combo->setProperty("hsSettingData", false);
     }
 
@@ -68,15 +74,35 @@ RoutingTable::RoutingTable(QWidget *parent)
     setAlternatingRowColors(true);
     setWordWrap(false);
     verticalHeader()->setVisible(false);
-    horizontalHeader()->setStretchLastSection(true);
-    // The domain column is the last: it takes the room left by the stage and work columns.
-    horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Stage keys and domain names are never elided: the work column gives way (its text elides)
+    // and, narrower still, the table scrolls sideways.
+    horizontalHeader()->setStretchLastSection(false);
+    horizontalHeader()->setMinimumSectionSize(40);
+}
+
+int RoutingTable::domainColumnWidth() const
+{
+    // The widest domain name in a combo box, bold (a changed route), with swatch and arrow.
+    QComboBox probe;
+    QFont f = probe.font();
+    f.setBold(true);
+    probe.setFont(f);
+    probe.setFrame(false);
+    probe.setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    for (DomainKind d : kAllDomains)
+        probe.addItem(colorSwatch(domainColor(d)), domainName(d));
+    return probe.sizeHint().width() + 8;
 }
 
 void RoutingTable::setRoutingModel(RoutingModel *model)
 {
     m_model = model;
     setModel(model);
+    QHeaderView *h = horizontalHeader();
+    h->setSectionResizeMode(RoutingModel::StageColumn, QHeaderView::ResizeToContents);
+    h->setSectionResizeMode(RoutingModel::WorkColumn, QHeaderView::Stretch);
+    h->setSectionResizeMode(RoutingModel::DomainColumn, QHeaderView::Fixed);
+    setColumnWidth(RoutingModel::DomainColumn, domainColumnWidth());
     connect(model, &QAbstractItemModel::modelReset, this, &RoutingTable::openEditors);
     connect(model, &QAbstractItemModel::rowsInserted, this, &RoutingTable::openEditors);
     openEditors();
@@ -91,12 +117,7 @@ void RoutingTable::openEditors()
         if (!isPersistentEditorOpen(i))
             openPersistentEditor(i);
     }
-    resizeColumnsToContents();
-    // Leave the domain column room for its combo box (name and swatch) whatever the stage names.
-    if (m_model->rowCount() > 0)
-        if (QWidget *combo = indexWidget(m_model->index(0, RoutingModel::DomainColumn)))
-            setColumnWidth(RoutingModel::DomainColumn, std::max(columnWidth(RoutingModel::DomainColumn),
-                                                                combo->sizeHint().width() + 4));
+    setColumnWidth(RoutingModel::DomainColumn, domainColumnWidth());
 }
 
 QComboBox *RoutingTable::comboBox(int row) const

@@ -27,6 +27,8 @@ public:
     RoutingModel *routingModel() const { return m_model; }
     /// The domain combo box of a row (for tests and accessibility).
     QComboBox *comboBox(int row) const;
+    /// Width of the domain column: the widest domain name never elides.
+    int domainColumnWidth() const;
 
 private:
     void openEditors();

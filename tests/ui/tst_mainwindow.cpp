@@ -372,7 +372,7 @@ private Q_SLOTS:
         QVERIFY2(label(0).contains(QStringLiteral("threads")) && label(0).contains(QStringLiteral("5")),
             qPrintable(label(0)));
         for (LivePlot *plot : w.plots()->plots())
-            QCOMPARE(plot->markerLabels(), QStringList({ label(0) }));
+            QCOMPARE(plot->markerLabels(), QStringList({ QStringLiteral("threads: 2 → 5 workers") })); // human form
         QCOMPARE(w.scenario().domain(DomainKind::Threads).workers, 5);
 
         // A slider drag resizes once, to where it was released.
