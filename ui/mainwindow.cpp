@@ -17,11 +17,12 @@
 #include "liveplots.h"
 #include "phasetable.h"
 #include "reportexporter.h"
+#include "results/phases.h"
+#include "results/report.h"
 #include "routingmodel.h"
 #include "routingtable.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
-#include "results/report.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/scenariowriter.h"
 #include "scenariopanel.h"
@@ -475,8 +476,7 @@ void MainWindow::connectController()
     });
     connect(m_controller, &EngineController::frameReady, this, &MainWindow::onFrame);
     connect(m_controller, &EngineController::eventAdded, this, &MainWindow::onEvent);
-    connect(m_controller, &EngineController::phasesUpdated, this,
-        [this](const std::vector<PhaseResult> &phases) { m_phaseTable->setPhases(phases); });
+    connect(m_controller, &EngineController::phasesUpdated, this, &MainWindow::onPhases);
     connect(m_controller, &EngineController::finished, this, &MainWindow::onFinished);
     connect(m_controller, &EngineController::engineReleased, this, &MainWindow::onReleased);
     connect(m_controller, &EngineController::domainCommandFailed, this, [this](DomainKind d, const QString &error) {
@@ -554,6 +554,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_classTable->classModel()->setScenario(scenario);
     m_findings->clear();
     m_phaseTable->clear();
+    m_stepAppliedAt.clear();
     m_live.reset(scenario);
     m_finishedAfter = -1;
     m_lastFrameT = 0;
@@ -577,6 +578,7 @@ void MainWindow::resetLesson()
 {
     if (!m_hasScenario)
         return;
+    m_stepAppliedAt.clear();
     resetControls();
     m_lessonPanel->clearApplied();
     if (isRunning()) {
@@ -585,6 +587,78 @@ void MainWindow::resetLesson()
         statusBar()->showMessage(tr("Lesson reset: the run restarted with the scenario's starting configuration"), 5000);
     } else {
         statusBar()->showMessage(tr("Lesson reset: the controls are the scenario's starting configuration"), 5000);
+    }
+}
+
+void MainWindow::onPhases(const std::vector<PhaseResult> &phases)
+{
+    m_phaseTable->setPhases(phases);
+    if (phases.empty())
+        return;
+    // The class table: figures over the current (last) phase, once it has any.
+    const PhaseResult &now = phases.back();
+    std::vector<std::optional<ClassTableModel::PhaseFigures>> figures(now.classes.size());
+    if (now.settled)
+        for (std::size_t i = 0; i < now.classes.size(); ++i) {
+            const ClassResult &c = now.classes[i];
+            if (c.latency.isEmpty())
+                continue;
+            ClassTableModel::PhaseFigures f;
+            f.throughput = c.throughput;
+            f.p50Ms = c.latency.percentile(0.5) / 1e6;
+            f.p99Ms = c.latency.percentile(0.99) / 1e6;
+            if (c.slaP99Ms)
+                f.slaMet = c.slaMet();
+            figures[i] = f;
+        }
+    if (phases.size() > 1 || now.settled)
+        m_classTable->classModel()->setPhaseFigures(phases.size() == 1
+                ? tr("since the start")
+                : tr("since the change at %1 s (%2)").arg(now.fromS, 0, 'f', 1).arg(now.change),
+            figures);
+
+    // Lesson claims: each applied step on the phase before it and the phase it started, once both
+    // measured the lesson's check_duration (what its test runs for).
+    if (!m_loaded.lesson)
+        return;
+    const double need = m_loaded.lesson->checkDuration;
+    for (const auto &[index, at] : m_stepAppliedAt) {
+        if (index < 0 || index >= int(m_loaded.lesson->steps.size()))
+            continue;
+        std::size_t after = 0;
+        for (std::size_t i = 1; i < phases.size(); ++i)
+            if (std::abs(phases[i].fromS - at) < 0.6) {
+                after = i;
+                break;
+            }
+        if (after == 0)
+            continue; // the phase has not arrived yet
+        const PhaseResult &b = phases[after - 1];
+        const PhaseResult &a = phases[after];
+        QList<ClaimState> claims;
+        for (const LessonCheck &check : m_loaded.lesson->steps[std::size_t(index)].checks) {
+            ClaimState c;
+            if (b.measuredS() < need) {
+                c.state = ClaimState::State::Failed;
+                c.detail = tr("the phase before the step measured %1 s, it needs %2 s: Reset lesson and apply "
+                              "the step later")
+                               .arg(b.measuredS(), 0, 'f', 1)
+                               .arg(need, 0, 'f', 1);
+            } else if (a.measuredS() < need) {
+                c.state = a.open || a.settled ? ClaimState::State::NotYet : ClaimState::State::Failed;
+                c.secondsNeeded = need - a.measuredS() + (a.settled ? 0.0 : std::max(0.0, kSettleMinS - a.settleS));
+                if (!a.open)
+                    c.detail = tr("the phase after the step ended after %1 s measured").arg(a.measuredS(), 0, 'f', 1);
+                else if (!a.settled)
+                    c.detail = tr("settling: the backlog of the previous configuration drains first");
+            } else {
+                const CheckOutcome o = evaluateCheck(check, phaseReport(b), phaseReport(a));
+                c.state = o.ok ? ClaimState::State::Ok : ClaimState::State::Failed;
+                c.detail = o.text.section(QLatin1Char(':'), 1).trimmed();
+            }
+            claims << c;
+        }
+        m_lessonPanel->showCheckResults(index, claims);
     }
 }
 
@@ -702,6 +776,8 @@ void MainWindow::applyLessonStep(int index)
                                              : tr("Step %1 applied; press Run to see it").arg(index + 1),
             5000);
         m_lessonPanel->markApplied(index, isRunning() ? m_lastFrameT : -1);
+        if (isRunning())
+            m_stepAppliedAt[index] = m_lastFrameT;
         return;
     } else {
         // A setting the engine cannot change while running: the next run starts with it.
@@ -873,7 +949,7 @@ void MainWindow::onFinished()
     for (DomainCard *card : m_cards)
         card->setFinished();
     m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
-    m_phaseTable->setPhases(r.phases);
+    onPhases(r.phases);
     showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
         r.conserved() && r.doubleEnds == 0);
     statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);

@@ -3,6 +3,7 @@
 #include "core/frame.h"
 #include "domains/domain.h"
 #include "livefindings.h"
+#include "results/runresult.h"
 #include "scenario/scenario.h"
 
 #include <QElapsedTimer>
@@ -10,6 +11,8 @@
 #include <QTimer>
 
 #include <array>
+#include <map>
+#include <vector>
 
 class QAction;
 class QComboBox;
@@ -125,6 +128,9 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    /// A run's phases arrived (live or final): the class table's phase columns and the lesson
+    /// steps' claims, each judged on the phase before the step and the phase it started.
+    void onPhases(const std::vector<PhaseResult> &phases);
     void buildActions();
     void buildDocks();
     void connectController();
@@ -161,6 +167,7 @@ private:
     RoutingTable *m_routingTable = nullptr;
     FindingsPanel *m_findings = nullptr;
     PhaseTable *m_phaseTable = nullptr;
+    std::map<int, double> m_stepAppliedAt; ///< live lesson step -> run time it was applied
     LessonPanel *m_lessonPanel = nullptr;
     QDockWidget *m_lessonDock = nullptr;
     QString m_scenarioPath; ///< what m_loaded was parsed from (lesson steps re-parse it)
