@@ -155,6 +155,74 @@ void changesSection(H &b, const QJsonObject &run)
     b.tableEnd();
 }
 
+QStringList classOrder(const QJsonObject &run);
+
+// One row per configuration (a phase per live change, DESIGN §9 `phases`, docs/metrics.md).
+void phasesSection(H &b, const QJsonObject &run, const QStringList &classes)
+{
+    b.heading(2, QStringLiteral("phases"), tr("Phases"));
+    const QJsonArray phases = run.value(QStringLiteral("phases")).toArray();
+    if (phases.size() <= 1) {
+        b.paragraph(H::esc(tr("One phase: the run kept one configuration, so its figures are the whole run's below.")),
+            QStringLiteral("muted"));
+        return;
+    }
+    b.paragraph(H::esc(tr("A phase starts at every live change. Its figures are measured after it settled (1 s, "
+                          "and until the backlog of the previous configuration drained), so each row describes one "
+                          "configuration. P99 with its 95 % interval; ✓ the interval lies under the SLA, ✗ above "
+                          "it, ? it straddles the SLA or is too wide to tell.")),
+        QStringLiteral("muted"));
+    QStringList headers { tr("#"), tr("Time (s)"), tr("Change"), tr("Settled after") };
+    for (const QString &c : classes)
+        headers << tr("%1 P99 [95 % CI]").arg(c) << tr("%1 throughput").arg(c);
+    headers << tr("Domains");
+    b.tableBegin(headers, 3);
+    for (int i = 0; i < phases.size(); ++i) {
+        const QJsonObject p = phases[i].toObject();
+        QStringList cells { QString::number(i + 1),
+            H::esc(tr("%1–%2").arg(H::number(dbl(p, "from_s"), 1), H::number(dbl(p, "to_s"), 1))),
+            H::esc(str(p, "change") == QLatin1String("start") ? tr("start of the run") : str(p, "change")) };
+        const bool settled = p.value(QStringLiteral("settled")).toBool();
+        cells << H::esc(settled
+                ? tr("%1 s (measured %2 s)").arg(H::number(dbl(p, "settle_s"), 1), H::number(dbl(p, "measured_s"), 1))
+                : tr("did not settle: no figures"));
+        const QJsonObject pc = obj(p, "classes");
+        for (const QString &name : classes) {
+            const QJsonObject k = pc.value(name).toObject();
+            if (!settled || k.isEmpty() || !k.value(QStringLiteral("p99_ms")).isDouble()) {
+                cells << QStringLiteral("—") << QStringLiteral("—");
+                continue;
+            }
+            const QJsonArray ci = k.value(QStringLiteral("p99_ci_ms")).toArray();
+            QString cell = msValue(k.value(QStringLiteral("p99_ms")));
+            if (ci.size() == 2)
+                cell += QStringLiteral(" [%1, %2]")
+                            .arg(H::number(ci[0].toDouble(), 2),
+                                ci[1].isDouble() ? H::number(ci[1].toDouble(), 2) : tr("?"));
+            const QString verdict = str(k, "sla_verdict");
+            cell += verdict == QLatin1String("met")     ? QStringLiteral(" ✓")
+                : verdict == QLatin1String("missed")    ? QStringLiteral(" ✗")
+                : verdict == QLatin1String("uncertain") ? QStringLiteral(" ?")
+                                                        : QString();
+            cells << H::esc(cell) << H::esc(rate(dbl(k, "throughput")));
+        }
+        QStringList doms;
+        const QJsonObject pd = obj(p, "domains");
+        for (auto it = pd.constBegin(); it != pd.constEnd(); ++it) {
+            const QJsonObject d = it.value().toObject();
+            if (dbl(d, "utilization") <= 0 && dbl(d, "queue_mean") <= 0)
+                continue;
+            doms << tr("%1 %2 workers, %3 busy, queue %4")
+                        .arg(it.key())
+                        .arg(cnt(d, "workers"))
+                        .arg(H::percent(dbl(d, "utilization")), H::number(dbl(d, "queue_mean"), 1));
+        }
+        cells << H::esc(doms.join(QStringLiteral("; ")));
+        b.row(cells);
+    }
+    b.tableEnd();
+}
+
 void totalsSection(H &b, const QJsonObject &run)
 {
     const QJsonObject t = obj(run, "totals");
@@ -391,8 +459,8 @@ QString HtmlReport::workText(const QJsonObject &st)
 QStringList HtmlReport::sectionIds()
 {
     return { QStringLiteral("scenario"), QStringLiteral("environment"), QStringLiteral("configuration"),
-        QStringLiteral("changes"), QStringLiteral("totals"), QStringLiteral("classes"), QStringLiteral("domains"),
-        QStringLiteral("findings"), QStringLiteral("plots") };
+        QStringLiteral("changes"), QStringLiteral("phases"), QStringLiteral("totals"), QStringLiteral("classes"),
+        QStringLiteral("domains"), QStringLiteral("findings"), QStringLiteral("plots") };
 }
 
 ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium)
@@ -403,6 +471,7 @@ ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlo
     environmentSection(b, run);
     configurationSection(b, run);
     changesSection(b, run);
+    phasesSection(b, run, classOrder(run));
     totalsSection(b, run);
     classesSection(b, run, classOrder(run));
     domainsSection(b, run);

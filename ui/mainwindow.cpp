@@ -435,25 +435,28 @@ void MainWindow::buildDocks()
     auto *reset = view->addAction(tr("&Reset Layout"));
     reset->setObjectName(QStringLiteral("resetLayoutAction"));
     reset->setToolTip(tr("Put the docks back where they start, at their first size, and forget the saved layout"));
-    connect(reset, &QAction::triggered, this, [this, domainsDock, routingDock, findingsDock, defaultLayout] {
-        // Take every dock out and put it back in the order the window first added them.
-        const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[]
-            = { { domainsDock, Qt::RightDockWidgetArea }, { routingDock, Qt::RightDockWidgetArea },
-                  { findingsDock, Qt::BottomDockWidgetArea }, { m_lessonDock, Qt::LeftDockWidgetArea } };
-        for (const auto &[dock, area] : docks) {
-            dock->setFloating(false);
-            removeDockWidget(dock);
-        }
-        for (const auto &[dock, area] : docks) {
-            addDockWidget(area, dock);
-            dock->setVisible(dock != m_lessonDock || (m_hasScenario && m_loaded.lesson.has_value()));
-        }
-        defaultLayout();
-        QSettings settings;
-        settings.remove(QStringLiteral("window/state"));
-        settings.remove(QStringLiteral("window/geometry"));
-        statusBar()->showMessage(tr("Layout reset"), 3000);
-    });
+    connect(
+        reset, &QAction::triggered, this, [this, domainsDock, routingDock, findingsDock, phasesDock, defaultLayout] {
+            // Take every dock out and put it back in the order the window first added them.
+            const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[] = { { domainsDock, Qt::RightDockWidgetArea },
+                { routingDock, Qt::RightDockWidgetArea }, { findingsDock, Qt::BottomDockWidgetArea },
+                { phasesDock, Qt::BottomDockWidgetArea }, { m_lessonDock, Qt::LeftDockWidgetArea } };
+            for (const auto &[dock, area] : docks) {
+                dock->setFloating(false);
+                removeDockWidget(dock);
+            }
+            for (const auto &[dock, area] : docks) {
+                addDockWidget(area, dock);
+                dock->setVisible(dock != m_lessonDock || (m_hasScenario && m_loaded.lesson.has_value()));
+            }
+            tabifyDockWidget(findingsDock, phasesDock);
+            findingsDock->raise();
+            defaultLayout();
+            QSettings settings;
+            settings.remove(QStringLiteral("window/state"));
+            settings.remove(QStringLiteral("window/geometry"));
+            statusBar()->showMessage(tr("Layout reset"), 3000);
+        });
 }
 
 void MainWindow::connectController()

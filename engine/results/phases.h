@@ -17,10 +17,13 @@ namespace hs {
  * Settle time: a phase's figures start once both
  *   - kSettleMinS has passed since the change: the live P99 window is 1 s long, so from then on
  *     the live figures and the phase's figures describe the same configuration; and
- *   - as many tasks have ended as had arrived before the change: the backlog left by the previous
- *     configuration (queued under a small pool, say) has drained, and does not count against the
- *     new one. Queues are FIFO per domain, so this is when the old tasks are out, to within the
- *     few that overtake each other across classes.
+ *   - the backlog of the previous configuration has drained, measured in drain rounds. A round
+ *     ends when every task that had arrived when it began has ended (queues are FIFO per domain,
+ *     so this is when they are out, to within the few that overtake each other across classes).
+ *     While a backlog drains, each round is shorter than the one before; once the queue is at the
+ *     new configuration's own level a round lasts about one sojourn time and stops shrinking
+ *     (or grows, when the new configuration cannot keep up: that queue is its own doing). Rounds
+ *     go on while each is below kSettleRoundShrink times the previous one.
  * Changes closer together than kJoinS (the parts of one lesson step) start one phase.
  *
  *     RunCumulative a = ..., b = ...;           // the engine's counters at two moments
@@ -29,6 +32,7 @@ namespace hs {
  */
 inline constexpr double kSettleMinS = 1.0;
 inline constexpr double kJoinS = 0.25;
+inline constexpr double kSettleRoundShrink = 0.8;
 
 /// The counters and histograms of a running engine at one moment, all since the start.
 struct RunCumulative {

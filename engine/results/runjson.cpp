@@ -654,6 +654,41 @@ void checkRun(Checker &c, const QJsonObject &run)
     c.arrayOf(run, "events", L::kMaxEvents, QStringLiteral("events"), [&](int, const QJsonObject &ev) {
         c.number(ev, "t", 0, L::kMaxSeconds, Num::Real, true);
         c.string(ev, "label");
+        c.string(ev, "kind");
+        c.string(ev, "text");
+    });
+    // One phase per configuration: at most one more than the changes.
+    c.arrayOf(run, "phases", L::kMaxEvents + 1, QStringLiteral("phases"), [&](int, const QJsonObject &ph) {
+        for (const char *k : { "from_s", "to_s", "settle_s", "measured_s" })
+            c.seconds(ph, k);
+        c.boolean(ph, "settled");
+        c.string(ph, "change");
+        c.objectsOf(
+            ph, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &k) {
+                c.rate(k, "throughput");
+                for (const char *n : { "completed", "failed", "rejected", "samples" })
+                    c.count(k, n);
+                for (const char *n : { "p50_ms", "p99_ms", "sla_p99_ms" })
+                    c.ms(k, n);
+                c.boolean(k, "sla_met");
+                c.string(k, "sla_verdict");
+                const QJsonArray ci = c.array(k, "p99_ci_ms");
+                Checker::Enter e(c, QStringLiteral("p99_ci_ms"));
+                if (ci.size() > 2)
+                    c.fail(QStringLiteral("%1 values; expected [low, high]").arg(ci.size()));
+                for (const QJsonValue &v : ci)
+                    if (!c.failed() && !v.isNull() && (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > L::kMaxMs))
+                        c.fail(QStringLiteral("expected a time in ms or null"));
+            });
+        c.objectsOf(ph, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
+            c.knownDomain(name);
+            c.workers(d, "workers");
+            c.number(d, "utilization", 0, 100);
+            c.number(d, "queue_mean", 0, L::kMaxCount);
+            c.count(d, "queue_max");
+            c.ms(d, "wait_mean_ms");
+            c.number(d, "p_wait", 0, 1);
+        });
     });
     if (c.failed())
         return;

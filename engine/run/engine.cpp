@@ -552,6 +552,14 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         return c;
     }
 
+    std::uint64_t submittedTasks() const
+    {
+        std::uint64_t n = 0;
+        for (const auto &c : classes)
+            n += c->submitted.load();
+        return n;
+    }
+
     std::uint64_t endedTasks() const
     {
         std::uint64_t n = 0;
@@ -612,15 +620,20 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         if (phasesClosed || !t0)
             return;
         const double t = double(now - t0) / 1e9;
-        const std::uint64_t arrived = cumulative(now).submitted();
+        const std::uint64_t arrived = submittedTasks();
         if (openPhase.fromS > 0 && !openPhase.start && t - openPhase.lastChangeS < kJoinS) {
             openPhase.change += QStringLiteral("; ") + label;
             openPhase.lastChangeS = t;
-            openPhase.backlog = arrived;
         } else {
             closedPhases.push_back(phaseUntil(now));
-            openPhase = OpenPhase { t, t, label, arrived, std::nullopt };
+            openPhase = OpenPhase {};
+            openPhase.fromS = t;
+            openPhase.change = label;
         }
+        openPhase.lastChangeS = t;
+        openPhase.backlog = arrived;
+        openPhase.roundFromS = t;
+        openPhase.lastRoundS = -1;
         publishPhases(now);
     }
 
@@ -631,7 +644,20 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         if (phasesClosed)
             return;
         const double t = double(now - t0) / 1e9;
-        if (!openPhase.start && t >= openPhase.lastChangeS + kSettleMinS && endedTasks() >= openPhase.backlog)
+        // Drain rounds (results/phases.h): a round ends when every task that had arrived at its start
+        // has ended; rounds go on while each is clearly shorter than the one before (a backlog
+        // draining), and stop when one is not (the queue is at its own level, steady or growing).
+        if (!openPhase.start && !openPhase.drained && endedTasks() >= openPhase.backlog) {
+            const double round = t - openPhase.roundFromS;
+            if (openPhase.lastRoundS < 0 || round < kSettleRoundShrink * openPhase.lastRoundS) {
+                openPhase.lastRoundS = round;
+                openPhase.roundFromS = t;
+                openPhase.backlog = submittedTasks();
+            } else {
+                openPhase.drained = true;
+            }
+        }
+        if (!openPhase.start && openPhase.drained && t >= openPhase.lastChangeS + kSettleMinS)
             openPhase.start = cumulative(now);
         if (++framesSincePhases >= 10) {
             framesSincePhases = 0;
@@ -691,7 +717,10 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         double fromS = 0;
         double lastChangeS = 0; // the settle time counts from the last change joined into it
         QString change;
-        std::uint64_t backlog = 0; // tasks that had arrived at the change
+        std::uint64_t backlog = 0; // tasks that had arrived when the current drain round began
+        double roundFromS = 0;
+        double lastRoundS = -1; // the previous drain round's length; -1: none yet
+        bool drained = false;
         std::optional<RunCumulative> start; // set once settled
     };
     mutable std::mutex phaseMutex;
@@ -802,7 +831,10 @@ bool Engine::start(QString *error)
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
     {
         std::lock_guard lk(d->phaseMutex);
-        d->openPhase = Impl::OpenPhase { 0, 0, QStringLiteral("start"), 0, d->cumulative(d->t0) };
+        d->openPhase = Impl::OpenPhase {};
+        d->openPhase.change = QStringLiteral("start");
+        d->openPhase.drained = true; // nothing came before the start
+        d->openPhase.start = d->cumulative(d->t0);
     }
     bool stoppedEarly = false;
     {
