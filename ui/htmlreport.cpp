@@ -204,7 +204,7 @@ void phasesSection(H &b, const QJsonObject &run, const QStringList &classes)
                 : verdict == QLatin1String("missed")    ? QStringLiteral(" ✗")
                 : verdict == QLatin1String("uncertain") ? QStringLiteral(" ?")
                                                         : QString();
-            cells << H::esc(cell) << H::esc(rate(dbl(k, "throughput")));
+            cells << H::esc(cell) << H::esc(H::number(dbl(k, "throughput"), 1) + QStringLiteral("/s"));
         }
         QStringList doms;
         const QJsonObject pd = obj(p, "domains");
