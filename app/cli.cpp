@@ -508,7 +508,15 @@ int cmdList(const QStringList &args)
         return rc;
     }
     out(QStringLiteral("Built-in scenarios (hybridscope list NAME shows a lesson in full):\n"));
-    for (const QString &name : builtinScenarioNames()) {
+    // The scenarios without a lesson, then the lessons in the README's teaching order (as the GUI's
+    // Lessons menu lists them).
+    const QStringList lessons = builtinLessonNames();
+    QStringList names;
+    for (const QString &name : builtinScenarioNames())
+        if (!lessons.contains(name))
+            names << name;
+    names << lessons;
+    for (const QString &name : names) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
         QString line = QStringLiteral("  %1  %2")
                            .arg(name.leftJustified(18), r.ok() ? r.scenario->name : QStringLiteral("(invalid)"));

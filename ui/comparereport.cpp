@@ -1,5 +1,7 @@
 #include "comparereport.h"
 
+#include "htmlreport.h"
+
 #include <QCoreApplication>
 #include <QJsonArray>
 
@@ -59,21 +61,6 @@ QString keyText(const QString &key)
     return k == QLatin1String("duration_s") ? QStringLiteral("duration") : k;
 }
 
-// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
-QString sourceText(const QString &source)
-{
-    static const QString resource = QStringLiteral(":/scenarios/");
-    static const QString marker = QStringLiteral("<builtin:");
-    QString name;
-    if (source.startsWith(resource))
-        name = source.mid(resource.size()).section(QLatin1Char('.'), 0, 0);
-    else if (source.startsWith(marker) && source.endsWith(QLatin1Char('>')))
-        name = source.mid(marker.size(), source.size() - marker.size() - 1);
-    if (!name.isEmpty())
-        return HtmlBuilder::esc(tr("built-in %1").arg(name));
-    return QStringLiteral("<code>") + HtmlBuilder::esc(source) + QStringLiteral("</code>");
-}
-
 // Objects nest with '.', arrays of named objects (classes, stages) by their name, so that the same
 // setting has the same key in both runs whatever the order.
 void flatten(const QJsonValue &v, const QString &prefix, QList<QPair<QString, QString>> *out)
@@ -127,7 +114,8 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
     row(tr("Scenario"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "name")); });
     row(tr("Description"),
         [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
-    row(tr("Source"), [](const QJsonObject &r) -> QString { return sourceText(str(obj(r, "scenario"), "source")); });
+    row(tr("Source"),
+        [](const QJsonObject &r) -> QString { return HtmlReport::sourceHtml(str(obj(r, "scenario"), "source")); });
     row(tr("Ran for"), [](const QJsonObject &r) -> QString {
         return H::esc(QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s"));
     });

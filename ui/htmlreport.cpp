@@ -58,7 +58,7 @@ void scenarioSection(H &b, const QJsonObject &run)
         b.paragraph(H::esc(str(sc, "description")), QStringLiteral("lead"));
     QList<QPair<QString, QString>> rows {
         { tr("Name"), H::esc(str(sc, "name")) },
-        { tr("Source"), QStringLiteral("<code>") + H::esc(str(sc, "source")) + QStringLiteral("</code>") },
+        { tr("Source"), HtmlReport::sourceHtml(str(sc, "source")) },
         { tr("Ran for"), H::esc(seconds(dbl(run, "duration_s"))) },
     };
     if (run.value(QStringLiteral("snapshot")).toBool())
@@ -416,6 +416,21 @@ QStringList classOrder(const QJsonObject &run)
     return names;
 }
 } // namespace
+
+// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
+QString HtmlReport::sourceHtml(const QString &source)
+{
+    static const QString resource = QStringLiteral(":/scenarios/");
+    static const QString marker = QStringLiteral("<builtin:");
+    QString name;
+    if (source.startsWith(resource))
+        name = source.mid(resource.size()).section(QLatin1Char('.'), 0, 0);
+    else if (source.startsWith(marker) && source.endsWith(QLatin1Char('>')))
+        name = source.mid(marker.size(), source.size() - marker.size() - 1);
+    if (!name.isEmpty())
+        return HtmlBuilder::esc(tr("built-in %1").arg(name));
+    return QStringLiteral("<code>") + HtmlBuilder::esc(source) + QStringLiteral("</code>");
+}
 
 QString HtmlReport::arrivalText(const QJsonObject &a)
 {

@@ -23,6 +23,8 @@ public:
     static ReportHtml build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium);
     /// The ids of the sections, in order (tests check each is present).
     static QStringList sectionIds();
+    /// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
+    static QString sourceHtml(const QString &source);
     /// "poisson 300/s", "ramp 10/s → 500/s over 20 s", … from a config class's `arrival`.
     static QString arrivalText(const QJsonObject &arrival);
     /// "block exp(5ms)", "net 2ms, 4KiB", … from a config stage (work and its sizes, no domain).

@@ -504,8 +504,38 @@ void LivePlot::setNow(double t)
         requestReplot();
 }
 
+void LivePlot::setPhaseStarts(const std::vector<double> &starts)
+{
+    if (starts == m_phaseStarts)
+        return;
+    m_phaseStarts = starts;
+    for (QCPItemRect *r : m_phaseShades)
+        m_plot->removeItem(r);
+    m_phaseShades.clear();
+    // Phases 2, 4, ...: from their start to the next phase's (or far right while open). Full height
+    // whatever the value axis does: x in plot coordinates, y as a share of the axis rect.
+    for (std::size_t i = 0; i < starts.size(); i += 2) {
+        auto *r = new QCPItemRect(m_plot);
+        r->setSelectable(false);
+        r->setLayer(QStringLiteral("background"));
+        r->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+        r->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        r->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+        r->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        r->topLeft->setCoords(starts[i], 0);
+        r->bottomRight->setCoords(i + 1 < starts.size() ? starts[i + 1] : 1e9, 1);
+        r->setPen(Qt::NoPen);
+        QColor shade = palette().color(QPalette::Text);
+        shade.setAlpha(14);
+        r->setBrush(shade);
+        m_phaseShades.push_back(r);
+    }
+    requestReplot();
+}
+
 void LivePlot::clear()
 {
+    setPhaseStarts({});
     m_plot->clearGraphs();
     m_series.clear();
     for (const Reference &r : m_references) {

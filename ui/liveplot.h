@@ -8,6 +8,7 @@
 #include <vector>
 
 class QCPGraph;
+class QCPItemRect;
 class QCPItemStraightLine;
 class QCPItemText;
 class QCustomPlot;
@@ -72,6 +73,10 @@ public:
     /// A labelled vertical marker at time `t` (a change made while running). `label` is short (it is
     /// drawn, staggered so that labels never overlap); `detail`, if any, is the hover text.
     void addMarker(double t, const QString &label, const QString &detail = {});
+    /// The start times of the run's phases after the first (results/phases.h): every other phase
+    /// is shaded lightly, so the plots show which configuration each stretch belongs to.
+    void setPhaseStarts(const std::vector<double> &starts);
+    int shadedPhaseCount() const { return int(m_phaseShades.size()); }
     /// Draws a series as filled steps (counts, such as starved stages) instead of a line.
     void setSeriesSteps(int series);
     /// Ticks at whole numbers only on this axis (counts).
@@ -186,6 +191,8 @@ private:
     std::vector<Series> m_series;
     std::vector<Reference> m_references;
     std::vector<Marker> m_markers;
+    std::vector<double> m_phaseStarts;
+    std::vector<QCPItemRect *> m_phaseShades;
     AxisFit m_fit[2];
     QTimer m_replotTimer;
     double m_now = 0;

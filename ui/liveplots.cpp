@@ -187,6 +187,12 @@ void LivePlots::addEvent(const RunEvent &event)
         p->addMarker(event.t, text.label, text.detail);
 }
 
+void LivePlots::setPhaseStarts(const std::vector<double> &starts)
+{
+    for (LivePlot *p : plots())
+        p->setPhaseStarts(starts);
+}
+
 EventText LivePlots::describeEvent(const RunEvent &event)
 {
     // The engine's labels (engine/run/engine.cpp) use the file's keys; people read these.

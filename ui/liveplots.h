@@ -69,6 +69,8 @@ public:
 public Q_SLOTS:
     void addFrame(const hs::Frame &frame);
     void addEvent(const hs::RunEvent &event);
+    /// Shades every other phase on all plots (`starts`: the phases' start times after the first).
+    void setPhaseStarts(const std::vector<double> &starts);
 
 protected:
     void changeEvent(QEvent *event) override;

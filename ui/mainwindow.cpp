@@ -598,6 +598,10 @@ void MainWindow::onPhases(const std::vector<PhaseResult> &phases)
     m_phaseTable->setPhases(phases);
     if (phases.empty())
         return;
+    std::vector<double> starts;
+    for (std::size_t i = 1; i < phases.size(); ++i)
+        starts.push_back(phases[i].fromS);
+    m_plots->setPhaseStarts(starts);
     // The class table: figures over the current (last) phase, once it has any.
     const PhaseResult &now = phases.back();
     std::vector<std::optional<ClassTableModel::PhaseFigures>> figures(now.classes.size());

@@ -179,6 +179,7 @@ QJsonObject runToJson(const RunResult &r)
         QJsonObject cls;
         for (std::size_t i = 0; i < f.classes.size() && i < r.classes.size(); ++i) {
             QJsonObject co { { QStringLiteral("completed"), qint64(f.classes[i].completed) },
+                { QStringLiteral("p50_ms"), round3(f.classes[i].p50Ms) },
                 { QStringLiteral("p99_ms"), round3(f.classes[i].p99Ms) },
                 { QStringLiteral("throughput"), round3(f.classes[i].throughput) } };
             if (r.gilUsed)

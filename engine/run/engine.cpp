@@ -534,8 +534,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             if (auto sla = scenario.slaFor(int(i)))
                 cr.slaP99Ms = *sla * 1e3;
             {
+                // A copy of its own: QMap shares its data and detaches on a write after checking its
+                // reference count with a relaxed load, which orders nothing with this thread's reads.
                 std::lock_guard lk(reasonsMutex);
-                cr.failureReasons = reasons[i];
+                for (auto it = reasons[i].cbegin(); it != reasons[i].cend(); ++it)
+                    cr.failureReasons.insert(it.key(), it.value());
             }
             c.classes.push_back(std::move(cr));
         }

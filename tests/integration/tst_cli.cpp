@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -106,6 +107,27 @@ private Q_SLOTS:
         QVERIFY(r.out.contains(QStringLiteral("default")));
         QVERIFY(r.out.contains(QStringLiteral("mm2")));
         QVERIFY(!r.out.contains(QStringLiteral("(invalid)")));
+    }
+
+    // The lessons come in the README's teaching order (its table of lessons), as in the GUI's menu.
+    void listFollowsTeachingOrder()
+    {
+        QFile readme(hs::test::sourceDir() + QStringLiteral("/README.md"));
+        QVERIFY(readme.open(QIODevice::ReadOnly));
+        QStringList order;
+        const QRegularExpression row(QStringLiteral("^\\| `([a-z0-9-]+)` \\| "));
+        for (const QString &line : QString::fromUtf8(readme.readAll()).split(QLatin1Char('\n')))
+            if (const auto m = row.match(line); m.hasMatch())
+                order << m.captured(1);
+        QVERIFY2(order.size() >= 9, qPrintable(order.join(QLatin1Char(','))));
+        const Run r = runApp({ QStringLiteral("list") });
+        QCOMPARE(r.exitCode, 0);
+        qsizetype previous = -1;
+        for (const QString &name : order) {
+            const qsizetype at = r.out.indexOf(QStringLiteral("\n  %1 ").arg(name));
+            QVERIFY2(at > previous, qPrintable(name + QStringLiteral(" out of order in:\n") + r.out));
+            previous = at;
+        }
     }
 
     void validateBuiltinFiles()

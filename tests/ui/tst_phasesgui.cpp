@@ -7,6 +7,8 @@
 #include "domaincard.h"
 #include "enginecontroller.h"
 #include "lessonpanel.h"
+#include "liveplot.h"
+#include "liveplots.h"
 #include "mainwindow.h"
 #include "phasetable.h"
 
@@ -95,6 +97,9 @@ void TestPhasesGui::liveResizeMakesAPhaseRow()
     QTRY_VERIFY_WITH_TIMEOUT(
         model->data(model->index(1, PhaseTableModel::kFirstClassColumn)).toString().contains(QStringLiteral(" ms")),
         kStartBoundMs);
+    // The second phase is shaded on every plot.
+    for (LivePlot *plot : w.plots()->plots())
+        QCOMPARE(plot->shadedPhaseCount(), 1);
     // The class table shows the current phase's figures in columns of their own.
     QTRY_VERIFY_WITH_TIMEOUT(w.classTable()->classModel()->hasPhaseColumns(), kStartBoundMs);
     w.controller()->requestStop();
