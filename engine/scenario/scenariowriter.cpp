@@ -94,7 +94,8 @@ QString prose(const QString &text, int indent)
 
 QString flow(const QStringList &pairs)
 {
-    return pairs.isEmpty() ? QStringLiteral("{}") : QStringLiteral("{ ") + pairs.join(QStringLiteral(", ")) + QStringLiteral(" }");
+    return pairs.isEmpty() ? QStringLiteral("{}")
+                           : QStringLiteral("{ ") + pairs.join(QStringLiteral(", ")) + QStringLiteral(" }");
 }
 
 QString pair(const char *key, const QString &value)

@@ -17,8 +17,8 @@ struct OutUnit {
     double factor; ///< base units per unit; below 1 the parser divides by round(1 / factor)
 };
 
-constexpr OutUnit kDurations[] = { { "h", 3600.0 }, { "m", 60.0 }, { "s", 1.0 }, { "ms", 1e-3 }, { "us", 1e-6 },
-    { "ns", 1e-9 } };
+constexpr OutUnit kDurations[]
+    = { { "h", 3600.0 }, { "m", 60.0 }, { "s", 1.0 }, { "ms", 1e-3 }, { "us", 1e-6 }, { "ns", 1e-9 } };
 constexpr OutUnit kSizes[] = { { "GiB", 1073741824.0 }, { "MiB", 1048576.0 }, { "KiB", 1024.0 }, { "B", 1.0 } };
 // For rates the factor is the unit's length in seconds: 60/m is 1/s.
 constexpr OutUnit kRates[] = { { "s", 1.0 }, { "m", 60.0 }, { "h", 3600.0 }, { "ms", 1e-3 }, { "us", 1e-6 } };

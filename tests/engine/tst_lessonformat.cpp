@@ -8,9 +8,9 @@
 #include "scenario/scenarioparser.h"
 
 #include <QElapsedTimer>
-#include <algorithm>
 #include <QTest>
 #include <QThread>
+#include <algorithm>
 
 using namespace hs;
 
@@ -58,8 +58,7 @@ class TestLessonFormat : public QObject {
 private Q_SLOTS:
     void whenAndParallelAreRead()
     {
-        const ParseResult r = parse(lesson("  needs_parallel_cpu: true\n",
-            "      when: once the queue passes 200\n"));
+        const ParseResult r = parse(lesson("  needs_parallel_cpu: true\n", "      when: once the queue passes 200\n"));
         QVERIFY2(r.ok(), qPrintable(allErrors(r)));
         QVERIFY(r.scenario->lesson->needsParallelCpu);
         QCOMPARE(r.scenario->lesson->steps[0].when, QStringLiteral("once the queue passes 200"));

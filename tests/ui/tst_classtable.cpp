@@ -88,8 +88,8 @@ private Q_SLOTS:
 
         // web: P99 45 ms against the scenario's 40 ms → missed; batch: 150 ms against its own 200 ms
         // → met; idle: nothing completed in the window → no latency, no verdict.
-        m.addFrame(frameAt(2.0,
-            { classFrame(98.5, 3.25, 45.0, 7, 2), classFrame(10, 120, 150, 0, 0), classFrame(0, 0, 0, 0, 1) }));
+        m.addFrame(frameAt(
+            2.0, { classFrame(98.5, 3.25, 45.0, 7, 2), classFrame(10, 120, 150, 0, 0), classFrame(0, 0, 0, 0, 1) }));
         m.flush();
         QCOMPARE(m.updates(), 1);
         QCOMPARE(m.shownTime(), 2.0);
@@ -114,8 +114,8 @@ private Q_SLOTS:
         QCOMPARE(cell(m, 2, ClassTableModel::FailedColumn), QStringLiteral("1"));
 
         // The window moves on: web recovers.
-        m.addFrame(frameAt(2.05,
-            { classFrame(101, 2.0, 12.5, 7, 2), classFrame(10, 120, 250, 0, 0), classFrame(1, 1.5, 1.5, 0, 1) }));
+        m.addFrame(frameAt(
+            2.05, { classFrame(101, 2.0, 12.5, 7, 2), classFrame(10, 120, 250, 0, 0), classFrame(1, 1.5, 1.5, 0, 1) }));
         m.flush();
         QCOMPARE(cell(m, 0, ClassTableModel::SlaColumn), QStringLiteral("✓ met"));
         QCOMPARE(cell(m, 1, ClassTableModel::SlaColumn), QStringLiteral("✗ missed"));
@@ -135,7 +135,8 @@ private Q_SLOTS:
         ClassTableModel m;
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         m.setScenario(s);
-        m.addFrame(frameAt(1, { classFrame(1, 1, 999, 0, 0), classFrame(1, 1, 999, 0, 0), classFrame(1, 1, 999, 0, 0) }));
+        m.addFrame(
+            frameAt(1, { classFrame(1, 1, 999, 0, 0), classFrame(1, 1, 999, 0, 0), classFrame(1, 1, 999, 0, 0) }));
         m.flush();
         QCOMPARE(cell(m, 0, ClassTableModel::SlaColumn), QStringLiteral("–")); // no SLA at all
         QCOMPARE(cell(m, 1, ClassTableModel::SlaColumn), QStringLiteral("✗ missed")); // its own 200 ms
@@ -149,7 +150,8 @@ private Q_SLOTS:
         m.setScenario(threeClasses());
         QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
         for (int i = 1; i <= 50; ++i)
-            m.addFrame(frameAt(i * 0.001, { classFrame(i, 1, i, 0, 0), classFrame(1, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0) }));
+            m.addFrame(frameAt(
+                i * 0.001, { classFrame(i, 1, i, 0, 0), classFrame(1, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0) }));
         QCOMPARE(m.updates(), 0); // nothing applied synchronously
         QVERIFY(changed.wait(2000));
         QCOMPARE(m.updates(), 1);
@@ -166,7 +168,8 @@ private Q_SLOTS:
         int fed = 0;
         connect(&feeder, &QTimer::timeout, &m, [&] {
             ++fed;
-            m.addFrame(frameAt(1 + fed * 0.002, { classFrame(fed, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0) }));
+            m.addFrame(frameAt(1 + fed * 0.002,
+                { classFrame(fed, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0), classFrame(1, 1, 1, 0, 0) }));
         });
         feeder.start();
         QVERIFY(QTest::qWaitFor([&] { return clock.elapsed() >= 400; }, 5000));
@@ -229,8 +232,8 @@ private Q_SLOTS:
             qPrintable(QStringLiteral("%1 < %2").arg(table.sizeHint().height()).arg(rowsHeight)));
         QCOMPARE(table.horizontalHeader()->count(), int(ClassTableModel::kWindowColumns));
         for (int c = 0; c < ClassTableModel::kWindowColumns; ++c)
-            QVERIFY(table.columnWidth(c) > table.fontMetrics().horizontalAdvance(
-                        table.model()->headerData(c, Qt::Horizontal).toString()));
+            QVERIFY(table.columnWidth(c)
+                > table.fontMetrics().horizontalAdvance(table.model()->headerData(c, Qt::Horizontal).toString()));
         table.classModel()->setPhaseFigures(QString(), { ClassTableModel::PhaseFigures { 1, 1, 1, true } });
         QCOMPARE(table.horizontalHeader()->count(), int(ClassTableModel::ColumnCount));
         QVERIFY(table.columnWidth(ClassTableModel::PhaseP99Column) > 20);

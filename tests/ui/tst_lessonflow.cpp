@@ -162,8 +162,8 @@ private Q_SLOTS:
         QVERIFY(runUntil(w, frames, 0.3));
         // The learner moves hog.burn to tbb by hand before pressing the step that does the same.
         RoutingModel *m = w.routingModel();
-        QVERIFY(m->setData(m->index(m->rowOf(QStringLiteral("hog.burn")), RoutingModel::DomainColumn),
-            int(DomainKind::Tbb)));
+        QVERIFY(m->setData(
+            m->index(m->rowOf(QStringLiteral("hog.burn")), RoutingModel::DomainColumn), int(DomainKind::Tbb)));
         QTRY_COMPARE_WITH_TIMEOUT(countEvents(events, QStringLiteral("hog.burn → tbb")), 1, kStartBoundMs);
         w.lessonPanel()->stepButton(0)->click();
         QVERIFY(w.lessonPanel()->isApplied(0)); // the step holds: it just had nothing left to change
@@ -272,8 +272,8 @@ private Q_SLOTS:
         QVERIFY2(failed.contains(QStringLiteral("✗")) && !failed.contains(QStringLiteral("✓"))
                 && failed.contains(QStringLiteral("needs &gt; 30")),
             qPrintable(failed));
-        QVERIFY2(notYet.contains(QStringLiteral("not yet: needs 2.5 more seconds")) && !notYet.contains(QStringLiteral("✓"))
-                && !notYet.contains(QStringLiteral("✗")),
+        QVERIFY2(notYet.contains(QStringLiteral("not yet: needs 2.5 more seconds"))
+                && !notYet.contains(QStringLiteral("✓")) && !notYet.contains(QStringLiteral("✗")),
             qPrintable(notYet));
         QCOMPARE(p.claims(0).size(), 3);
         QCOMPARE(p.claims(0)[1].state, ClaimState::State::Failed);
@@ -306,7 +306,8 @@ private Q_SLOTS:
                 QVERIFY2(!l.steps[std::size_t(i)].when.isEmpty(), qPrintable(name));
                 QCOMPARE(p.whenText(i), l.steps[std::size_t(i)].when);
                 auto *label = p.findChild<QLabel *>(QStringLiteral("when%1").arg(i));
-                QVERIFY2(label && label->text().contains(l.steps[std::size_t(i)].when.toHtmlEscaped()), qPrintable(name));
+                QVERIFY2(
+                    label && label->text().contains(l.steps[std::size_t(i)].when.toHtmlEscaped()), qPrintable(name));
             }
         }
     }
@@ -387,7 +388,8 @@ private Q_SLOTS:
         const int table = text.indexOf(QStringLiteral("| name | lesson | what to change |"));
         QVERIFY(table >= 0);
         QStringList readmeOrder;
-        static const QRegularExpression row(QStringLiteral("^\\| `([a-z0-9-]+)` \\|"), QRegularExpression::MultilineOption);
+        static const QRegularExpression row(
+            QStringLiteral("^\\| `([a-z0-9-]+)` \\|"), QRegularExpression::MultilineOption);
         auto it = row.globalMatch(text.mid(table, text.indexOf(QStringLiteral("\n\n"), table) - table));
         while (it.hasNext())
             readmeOrder << it.next().captured(1);

@@ -98,7 +98,8 @@ private Q_SLOTS:
         QMainWindow window;
         EngineController controller;
         const Scenario scenario = oneClass();
-        ReportExporter exporter(&controller, [scenario] { return scenario; }, &window);
+        ReportExporter exporter(
+            &controller, [scenario] { return scenario; }, &window);
         // A run as the controller relays it: started, then frames.
         Q_EMIT controller.started();
         for (int i = 1; i <= 5; ++i) {
@@ -155,7 +156,8 @@ private Q_SLOTS:
         QCOMPARE(head(QDir(folder).filePath(QStringLiteral("frames.csv")), 2), QByteArray("t,"));
 
         // Remembered across windows (QSettings): a new exporter starts there with CSV selected.
-        ReportExporter second(&controller, [scenario] { return scenario; }, &window);
+        ReportExporter second(
+            &controller, [scenario] { return scenario; }, &window);
         Q_EMIT controller.started();
         Q_EMIT controller.frameReady(Frame {});
         second.setFileChooser([&](const QString &suggested, const QStringList &, QString *selected) {

@@ -97,12 +97,12 @@ private Q_SLOTS:
         Q_EMIT threads->backpressureRequested(DomainKind::Threads, Backpressure { 0, 12, OnFull::DropOldest });
         DomainCard *tbb = w.domainCard(DomainKind::Tbb);
         Q_EMIT tbb->workersRequested(DomainKind::Tbb, 3);
-        Q_EMIT w.domainCard(DomainKind::Procs)->backpressureRequested(
-            DomainKind::Procs, Backpressure { 0, 0, OnFull::Reject });
+        Q_EMIT w.domainCard(DomainKind::Procs)
+            ->backpressureRequested(DomainKind::Procs, Backpressure { 0, 0, OnFull::Reject });
         const QString key = QStringLiteral("fetch.get");
         RoutingModel *routing = w.routingModel();
-        QVERIFY(routing->setData(routing->index(routing->rowOf(key), RoutingModel::DomainColumn),
-            int(DomainKind::Tbb)));
+        QVERIFY(
+            routing->setData(routing->index(routing->rowOf(key), RoutingModel::DomainColumn), int(DomainKind::Tbb)));
         w.gilAction()->setChecked(true);
         QVERIFY(w.durationField()->setText(QStringLiteral("45s")));
         QCOMPARE(w.scenario().duration, 45.0);
