@@ -149,6 +149,8 @@ const char *kUsage = R"(usage:
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side
+      --phases A,B        compare phases A and B of one run instead (numbered from 1, as in
+                          the summary's phase list)
   hybridscope validate SCENARIO...      check scenario files, print their errors
   hybridscope list [NAME...]            list the built-in scenarios and their lessons
 SCENARIO is a file path or the name of a built-in scenario (see `hybridscope list`).
@@ -191,6 +193,17 @@ bool writeRunReport([[maybe_unused]] const QJsonObject &run, [[maybe_unused]] co
 #endif
 }
 
+bool writePhaseComparisonReport([[maybe_unused]] const QJsonObject &run, [[maybe_unused]] int a, [[maybe_unused]] int b,
+    [[maybe_unused]] const QString &path, QString *error)
+{
+#ifdef HS_WITH_GUI
+    return ReportWriter::writePhaseComparison(run, a, b, path, error);
+#else
+    *error = QStringLiteral("this build has no report renderer (built without the GUI)");
+    return false;
+#endif
+}
+
 bool writeComparisonReport([[maybe_unused]] const QJsonObject &a, [[maybe_unused]] const QJsonObject &b,
     [[maybe_unused]] const QString &path, QString *error)
 {
@@ -219,14 +232,52 @@ bool checkReportPath(const QString &cmd, const QString &path, QString *error)
     return true;
 }
 
-// `hybridscope report A.json [B.json] --report F`: one run's report, or two runs compared.
+// "1,3" → {0, 2}: two different phase numbers, from 1.
+std::optional<std::pair<int, int>> parsePhasePair(const QString &text, QString *error)
+{
+    const QStringList parts = text.split(QLatin1Char(','));
+    std::array<int, 2> n {};
+    bool ok = parts.size() == 2;
+    for (int i = 0; ok && i < 2; ++i) {
+        n[std::size_t(i)] = parts[i].trimmed().toInt(&ok);
+        ok = ok && n[std::size_t(i)] >= 1;
+    }
+    if (!ok) {
+        *error = QStringLiteral("expected two phase numbers from 1, like 1,2; got \"%1\"").arg(text);
+        return std::nullopt;
+    }
+    if (n[0] == n[1]) {
+        *error = QStringLiteral("two different phases, please; got %1 twice").arg(n[0]);
+        return std::nullopt;
+    }
+    return std::pair { n[0] - 1, n[1] - 1 };
+}
+
+// `hybridscope report A.json [B.json] --report F [--phases A,B]`: one run's report, two runs
+// compared, or two phases of one run compared.
 int cmdReport(const QStringList &args)
 {
     QStringList inputs;
     QString target;
     bool haveTarget = false;
+    std::optional<std::pair<int, int>> phases;
     for (int i = 0; i < args.size(); ++i) {
-        if (args[i] == QLatin1String("--report")) {
+        if (args[i] == QLatin1String("--phases")) {
+            if (i + 1 >= args.size() || args[i + 1].isEmpty()) {
+                err(QStringLiteral("hybridscope report: --phases needs a value, like --phases 1,2\n"));
+                return kExitBadInput;
+            }
+            if (phases) {
+                err(QStringLiteral("hybridscope report: --phases given twice\n"));
+                return kExitBadInput;
+            }
+            QString why;
+            phases = parsePhasePair(args[++i], &why);
+            if (!phases) {
+                err(QStringLiteral("hybridscope report: --phases: %1\n").arg(why));
+                return kExitBadInput;
+            }
+        } else if (args[i] == QLatin1String("--report")) {
             if (i + 1 >= args.size() || args[i + 1].isEmpty()) {
                 err(QStringLiteral("hybridscope report: --report needs a value\n"));
                 return kExitBadInput;
@@ -246,8 +297,12 @@ int cmdReport(const QStringList &args)
         }
     }
     if (inputs.isEmpty() || inputs.size() > 2 || target.isEmpty()) {
-        err(QStringLiteral(
-            "hybridscope report: usage: hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf\n"));
+        err(QStringLiteral("hybridscope report: usage: hybridscope report RUN.json [RUN2.json] --report "
+                           "FILE.html|FILE.pdf [--phases A,B]\n"));
+        return kExitBadInput;
+    }
+    if (phases && inputs.size() != 1) {
+        err(QStringLiteral("hybridscope report: --phases compares two phases of one run; give one RUN.json\n"));
         return kExitBadInput;
     }
     QString error;
@@ -265,8 +320,13 @@ int cmdReport(const QStringList &args)
             err(QStringLiteral("hybridscope report: %1\n").arg(error));
             return kExitBadInput;
         }
-    const bool ok = runs.size() == 1 ? writeRunReport(runs[0], target, &error)
-                                     : writeComparisonReport(runs[0], runs[1], target, &error);
+    const bool ok = phases ? writePhaseComparisonReport(runs[0], phases->first, phases->second, target, &error)
+        : runs.size() == 1 ? writeRunReport(runs[0], target, &error)
+                           : writeComparisonReport(runs[0], runs[1], target, &error);
+    if (!ok && phases) {
+        err(QStringLiteral("hybridscope report: --phases: %1: %2\n").arg(inputs[0], error));
+        return kExitBadInput;
+    }
     if (!ok) {
         err(QStringLiteral("hybridscope report: %1\n").arg(error));
         return kExitBadInput;

@@ -15,6 +15,13 @@ QString tr(const char *text)
 
 using H = HtmlBuilder;
 
+// What is compared: two runs, or two phases of one run (then each side is a run-shaped object
+// made by ComparisonReport::phaseAsRun).
+struct Sides {
+    QString a = tr("Run A"), b = tr("Run B");
+    bool phases = false;
+};
+
 QString numberText(double v)
 {
     return QString::number(v, 'g', 10);
@@ -103,36 +110,58 @@ QString str(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toString();
 }
 
-void runsSection(H &h, const QJsonObject &a, const QJsonObject &b)
+void runsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
-    h.heading(2, QStringLiteral("runs"), tr("The two runs"));
-    h.tableBegin({ tr(""), tr("Run A"), tr("Run B") }, 3);
+    h.heading(2, QStringLiteral("runs"), sides.phases ? tr("The two phases") : tr("The two runs"));
+    h.tableBegin({ tr(""), sides.a, sides.b }, 3);
     const QJsonObject runs[2] = { a, b };
     auto row = [&](const QString &label, const std::function<QString(const QJsonObject &)> &value) {
         h.row({ QStringLiteral("<b>") + H::esc(label) + QStringLiteral("</b>"), value(runs[0]), value(runs[1]) });
     };
     row(tr("Scenario"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "name")); });
-    row(tr("Description"),
-        [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
+    if (!sides.phases)
+        row(tr("Description"),
+            [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
     row(tr("Source"),
         [](const QJsonObject &r) -> QString { return HtmlReport::sourceHtml(str(obj(r, "scenario"), "source")); });
-    row(tr("Ran for"), [](const QJsonObject &r) -> QString {
-        return H::esc(QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s"));
-    });
+    if (sides.phases) {
+        row(tr("Span"), [](const QJsonObject &r) -> QString {
+            const QJsonObject p = obj(r, "phase");
+            return H::esc(tr("%1–%2 s into the run")
+                              .arg(p.value(QStringLiteral("from_s")).toDouble(), 0, 'f', 1)
+                              .arg(p.value(QStringLiteral("to_s")).toDouble(), 0, 'f', 1));
+        });
+        row(tr("Started by"), [](const QJsonObject &r) -> QString {
+            const QString change = str(obj(r, "phase"), "change");
+            return H::esc(change == QLatin1String("start") ? tr("the start of the run") : change);
+        });
+        row(tr("Measured"), [](const QJsonObject &r) -> QString {
+            const QJsonObject p = obj(r, "phase");
+            return H::esc(tr("%1 s, after %2 s of settling")
+                              .arg(p.value(QStringLiteral("measured_s")).toDouble(), 0, 'f', 1)
+                              .arg(p.value(QStringLiteral("settle_s")).toDouble(), 0, 'f', 1));
+        });
+    } else {
+        row(tr("Ran for"), [](const QJsonObject &r) -> QString {
+            return H::esc(
+                QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s"));
+        });
+    }
     row(tr("Machine"), [](const QJsonObject &r) -> QString {
         const QJsonObject e = obj(r, "environment");
         return H::esc(
             tr("%1, %2 cores, %3").arg(str(e, "cpu")).arg(e.value(QStringLiteral("cores")).toInt()).arg(str(e, "os")));
     });
-    row(tr("Live changes"), [](const QJsonObject &r) -> QString {
-        QStringList lines;
-        for (const QJsonValue &v : r.value(QStringLiteral("events")).toArray())
-            lines << H::esc(tr("%1 s: %2")
-                                .arg(v.toObject().value(QStringLiteral("t")).toDouble(), 0, 'f', 2)
-                                .arg(v.toObject().value(QStringLiteral("label")).toString()));
-        return lines.isEmpty() ? H::esc(tr("none")) : lines.join(QStringLiteral("<br/>"));
-    });
-    row(tr("Conservation"), [](const QJsonObject &r) -> QString {
+    if (!sides.phases)
+        row(tr("Live changes"), [](const QJsonObject &r) -> QString {
+            QStringList lines;
+            for (const QJsonValue &v : r.value(QStringLiteral("events")).toArray())
+                lines << H::esc(tr("%1 s: %2")
+                                    .arg(v.toObject().value(QStringLiteral("t")).toDouble(), 0, 'f', 2)
+                                    .arg(v.toObject().value(QStringLiteral("label")).toString()));
+            return lines.isEmpty() ? H::esc(tr("none")) : lines.join(QStringLiteral("<br/>"));
+        });
+    row(sides.phases ? tr("Conservation (whole run)") : tr("Conservation"), [](const QJsonObject &r) -> QString {
         return obj(r, "totals").value(QStringLiteral("conserved")).toBool()
             ? QStringLiteral("<span class=\"ok\">✓ holds</span>")
             : QStringLiteral("<span class=\"bad\">✗ violated</span>");
@@ -151,48 +180,149 @@ void settingRows(H &h, const QList<ComparisonReport::Setting> &settings)
     }
 }
 
-void configSection(H &h, const QJsonObject &a, const QJsonObject &b)
+// A run whose live changes moved its configuration: the settings that changed, one column per
+// phase, so the reader sees what was in effect when (the starting configuration alone misleads).
+void phaseConfigTable(H &h, const QJsonObject &run, const QString &who)
 {
-    h.heading(2, QStringLiteral("config-diff"), tr("Configuration"));
+    const QJsonArray phases = run.value(QStringLiteral("phases")).toArray();
+    if (phases.size() < 2)
+        return;
+    std::vector<QList<QPair<QString, QString>>> flat;
+    for (const QJsonValue &v : phases) {
+        const QJsonValue config = v.toObject().value(QStringLiteral("config"));
+        if (!config.isObject())
+            return; // a report written before phases recorded their configuration
+        flat.emplace_back();
+        flatten(config, QString(), &flat.back());
+    }
+    QStringList keys; // the settings that differ between any two phases, in the first phase's order
+    QList<QHash<QString, QString>> values;
+    for (const auto &f : flat) {
+        QHash<QString, QString> m;
+        for (const auto &p : f)
+            m.insert(p.first, p.second);
+        values << m;
+    }
+    for (const auto &p : flat.front())
+        for (const auto &m : values)
+            if (m.value(p.first) != p.second) {
+                keys << p.first;
+                break;
+            }
+    if (keys.isEmpty())
+        return;
+    h.heading(3, {}, tr("%1: the configuration in effect per phase").arg(who));
+    h.paragraph(H::esc((keys.size() == 1 ? tr("Live changes moved 1 setting during the run")
+                                         : tr("Live changes moved %1 settings during the run").arg(keys.size()))
+                    + tr("; the others stayed as it started.")),
+        QStringLiteral("muted"));
+    QStringList header { tr("Setting") };
+    for (int i = 0; i < phases.size(); ++i) {
+        const QJsonObject p = phases[i].toObject();
+        header << tr("Phase %1 (from %2 s)").arg(i + 1).arg(p.value(QStringLiteral("from_s")).toDouble(), 0, 'f', 1);
+    }
+    h.tableBegin(header, 1, QStringLiteral("wide"));
+    for (const QString &k : keys) {
+        QStringList cells { QStringLiteral("<code>") + H::esc(k) + QStringLiteral("</code>") };
+        QString previous;
+        for (int i = 0; i < values.size(); ++i) {
+            const QString v = values[i].value(k, QStringLiteral("—"));
+            cells << (i > 0 && v != previous ? QStringLiteral("<b>") + H::esc(v) + QStringLiteral("</b>") : H::esc(v));
+            previous = v;
+        }
+        h.row(cells);
+    }
+    h.tableEnd();
+}
+
+void configSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
+{
+    h.heading(2, QStringLiteral("config-diff"), sides.phases ? tr("Configuration in effect") : tr("Configuration"));
     const QList<ComparisonReport::Setting> settings = ComparisonReport::settings(a, b);
     QList<ComparisonReport::Setting> changed, equal;
     for (const auto &s : settings)
         (s.changed() ? changed : equal).append(s);
+    const QString both = sides.phases ? tr("both phases") : tr("both runs");
     // Only the differences by default: in a list of fifty settings they are what the reader wants.
-    const QString equalLine = equal.size() == 1 ? tr("1 setting is the same in both runs")
-                                                : tr("%1 settings are the same in both runs").arg(equal.size());
+    const QString equalLine = equal.size() == 1 ? tr("1 setting is the same in %1").arg(both)
+                                                : tr("%1 settings are the same in %2").arg(equal.size()).arg(both);
     if (changed.isEmpty()) {
-        h.paragraph(H::esc(tr("Both runs started with the same configuration (%1 settings).").arg(equal.size())));
+        h.paragraph(H::esc(sides.phases
+                ? tr("Both phases ran with the same configuration (%1 settings).").arg(equal.size())
+                : tr("Both runs started with the same configuration (%1 settings).").arg(equal.size())));
     } else {
         h.paragraph(QStringLiteral("<span class=\"marker\">≠</span> ")
             + H::esc((changed.size() == 1 ? tr("1 setting differs") : tr("%1 settings differ").arg(changed.size()))
                 + QStringLiteral("; ") + equalLine + QLatin1Char('.')));
-        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B"), tr("") }, 4);
+        h.tableBegin({ tr("Setting"), sides.a, sides.b, tr("") }, 4);
         settingRows(h, changed);
         h.tableEnd();
     }
-    if (equal.isEmpty())
-        return;
-    if (h.medium() == ReportMedium::Browser) {
-        // Collapsed; a click shows them.
-        h.raw(QStringLiteral("<details class=\"equal-settings\"><summary>")
-            + H::esc(tr("Show the %1 settings that are the same").arg(equal.size())) + QStringLiteral("</summary>\n"));
-        h.tableBegin({ tr("Setting"), tr("Run A"), tr("Run B") }, 3);
-        settingRows(h, equal);
-        h.tableEnd();
-        h.raw(QStringLiteral("</details>\n"));
-    } else if (!changed.isEmpty()) {
-        h.paragraph(H::esc(tr("The %1 settings that are the same are not listed; the HTML report shows them.")
-                              .arg(equal.size())),
-            QStringLiteral("muted"));
+    if (!equal.isEmpty()) {
+        if (h.medium() == ReportMedium::Browser) {
+            // Collapsed; a click shows them.
+            h.raw(QStringLiteral("<details class=\"equal-settings\"><summary>")
+                + H::esc(tr("Show the %1 settings that are the same").arg(equal.size()))
+                + QStringLiteral("</summary>\n"));
+            h.tableBegin({ tr("Setting"), sides.a, sides.b }, 3);
+            settingRows(h, equal);
+            h.tableEnd();
+            h.raw(QStringLiteral("</details>\n"));
+        } else if (!changed.isEmpty()) {
+            h.paragraph(H::esc(tr("The %1 settings that are the same are not listed; the HTML report shows them.")
+                                   .arg(equal.size())),
+                QStringLiteral("muted"));
+        }
+    }
+    if (!sides.phases) {
+        if (a.value(QStringLiteral("phases")).toArray().size() > 1
+            || b.value(QStringLiteral("phases")).toArray().size() > 1)
+            h.paragraph(H::esc(tr("The table above compares the configurations the runs started with; live changes "
+                                  "moved them as listed below.")),
+                QStringLiteral("muted"));
+        phaseConfigTable(h, a, sides.a);
+        phaseConfigTable(h, b, sides.b);
     }
 }
 
-void classesSection(H &h, const QJsonObject &a, const QJsonObject &b)
+// P99 with its 95 % interval when the figures carry one (phases do): "12.3 ms (95 %: 11.0–14.2)".
+QString p99Cell(const QJsonObject &c)
+{
+    const QJsonValue p99 = obj(c, "latency_ms").value(QStringLiteral("p99"));
+    if (!p99.isDouble())
+        return QStringLiteral("—");
+    QString cell = H::ms(p99.toDouble());
+    const QJsonArray ci = c.value(QStringLiteral("p99_ci_ms")).toArray();
+    if (ci.size() == 2 && ci[0].isDouble())
+        cell += QStringLiteral("<br/><small>")
+            + H::esc(tr("95 %: %1–%2")
+                         .arg(ci[0].toDouble(), 0, 'g', 4)
+                         .arg(ci[1].isDouble() ? QString::number(ci[1].toDouble(), 'g', 4) : tr("unknown")))
+            + QStringLiteral("</small>");
+    return cell;
+}
+
+QString slaCell(const QJsonObject &c)
+{
+    if (c.isEmpty() || !c.value(QStringLiteral("sla_p99_ms")).isDouble())
+        return QStringLiteral("—");
+    const QString verdict = str(c, "sla_verdict");
+    if (verdict == QLatin1String("uncertain"))
+        return QStringLiteral("<span class=\"muted\">%1</span>").arg(H::esc(tr("uncertain")));
+    const bool met = verdict.isEmpty() ? c.value(QStringLiteral("sla_met")).toBool() : verdict == QLatin1String("met");
+    return met ? QStringLiteral("<span class=\"ok\">met</span>") : QStringLiteral("<span class=\"bad\">missed</span>");
+}
+
+void classesSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
     h.heading(2, QStringLiteral("classes-delta"), tr("Classes: P99 latency and throughput"));
-    h.paragraph(H::esc(tr("Δ is B − A; % relative to A. P99 is end to end, in ms; throughput in completions per "
-                          "second.")),
+    h.paragraph(H::esc((sides.phases ? tr("Each phase measured after it settled. ") : QString())
+                    + tr("Δ is B − A; % relative to A. P99 is end to end, in ms; throughput in completions per "
+                         "second.")
+                    + (sides.phases ? tr(" The P99's 95 % interval is distribution-free (order statistics); "
+                                         "\"unknown\" when too few tasks finished to bound it; an SLA is met or "
+                                         "missed only when the whole interval is on one side of it.")
+                                    : QString())),
         QStringLiteral("muted"));
     const QJsonObject ca = obj(a, "classes"), cb = obj(b, "classes");
     QStringList names = ca.keys();
@@ -202,35 +332,33 @@ void classesSection(H &h, const QJsonObject &a, const QJsonObject &b)
     h.tableBegin({ tr("Class"), tr("P99 A"), tr("P99 B"), tr("Δ ms"), tr("Δ %"), tr("Thru A"), tr("Thru B"), tr("Δ /s"),
                      tr("Δ %"), tr("SLA A"), tr("SLA B") },
         1, QStringLiteral("wide"));
-    auto sla = [](const QJsonObject &c) -> QString {
-        if (c.isEmpty() || !c.value(QStringLiteral("sla_p99_ms")).isDouble())
-            return QStringLiteral("—");
-        return c.value(QStringLiteral("sla_met")).toBool() ? QStringLiteral("<span class=\"ok\">met</span>")
-                                                           : QStringLiteral("<span class=\"bad\">missed</span>");
-    };
     for (const QString &n : names) {
         const QJsonObject x = ca.value(n).toObject(), y = cb.value(n).toObject();
+        const QJsonValue pa = obj(x, "latency_ms").value(QStringLiteral("p99"));
+        const QJsonValue pb = obj(y, "latency_ms").value(QStringLiteral("p99"));
+        const bool bothP99 = pa.isDouble() && pb.isDouble();
         const bool both = !x.isEmpty() && !y.isEmpty();
-        const double pa = obj(x, "latency_ms").value(QStringLiteral("p99")).toDouble();
-        const double pb = obj(y, "latency_ms").value(QStringLiteral("p99")).toDouble();
         const double ta = x.value(QStringLiteral("throughput")).toDouble();
         const double tb = y.value(QStringLiteral("throughput")).toDouble();
         const QString dash = QStringLiteral("—");
-        h.row({ H::esc(n), x.isEmpty() ? dash : H::ms(pa), y.isEmpty() ? dash : H::ms(pb),
-            both ? signedNumber(pb - pa, 2) : dash, both ? deltaPercent(pa, pb) : dash,
-            x.isEmpty() ? dash : H::number(ta), y.isEmpty() ? dash : H::number(tb),
-            both ? signedNumber(tb - ta, 1) : dash, both ? deltaPercent(ta, tb) : dash, sla(x), sla(y) });
+        h.row({ H::esc(n), x.isEmpty() ? dash : p99Cell(x), y.isEmpty() ? dash : p99Cell(y),
+            bothP99 ? signedNumber(pb.toDouble() - pa.toDouble(), 2) : dash,
+            bothP99 ? deltaPercent(pa.toDouble(), pb.toDouble()) : dash, x.isEmpty() ? dash : H::number(ta),
+            y.isEmpty() ? dash : H::number(tb), both ? signedNumber(tb - ta, 1) : dash,
+            both ? deltaPercent(ta, tb) : dash, slaCell(x), slaCell(y) });
     }
     h.tableEnd();
 }
 
-void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b)
+void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
     h.heading(2, QStringLiteral("domains-delta"), tr("Domains"));
     const QJsonObject da = obj(a, "domains"), db = obj(b, "domains");
-    h.tableBegin({ tr("Domain"), tr("Workers A"), tr("Workers B"), tr("Util A"), tr("Util B"), tr("Queue max A"),
-                     tr("Queue max B"), tr("Wait P99 A"), tr("Wait P99 B"), tr("Starved A"), tr("Starved B") },
-        1, QStringLiteral("wide"));
+    QStringList header { tr("Domain"), tr("Workers A"), tr("Workers B"), tr("Util A"), tr("Util B"), tr("Queue max A"),
+        tr("Queue max B"), tr("Wait mean A"), tr("Wait mean B") };
+    if (!sides.phases) // phases do not count starvation
+        header << tr("Starved A") << tr("Starved B");
+    h.tableBegin(header, 1, QStringLiteral("wide"));
     for (const char *name : { "loop", "threads", "tbb", "procs" }) {
         const QJsonObject x = obj(da, name), y = obj(db, name);
         if (x.isEmpty() && y.isEmpty())
@@ -247,23 +375,34 @@ void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b)
             return H::count(obj(d, "queue_depth").value(QStringLiteral("max")).toInteger());
         };
         auto wait = [](const QJsonObject &d) -> QString {
-            return H::ms(obj(d, "wait_ms").value(QStringLiteral("p99")).toDouble());
+            return H::ms(obj(d, "wait_ms").value(QStringLiteral("mean")).toDouble());
         };
-        auto starved
-            = [](const QJsonObject &d) -> QString { return H::count(d.value(QStringLiteral("starved")).toInteger()); };
-        h.row({ H::esc(QString::fromLatin1(name)), get(x, workers), get(y, workers), get(x, util), get(y, util),
-            get(x, qmax), get(y, qmax), get(x, wait), get(y, wait), get(x, starved), get(y, starved) });
+        auto starved = [](const QJsonObject &d) -> QString {
+            const QJsonValue v = d.value(QStringLiteral("starved"));
+            return v.isDouble() ? H::count(v.toInteger()) : QStringLiteral("—");
+        };
+        QStringList cells { H::esc(QString::fromLatin1(name)), get(x, workers), get(y, workers), get(x, util),
+            get(y, util), get(x, qmax), get(y, qmax), get(x, wait), get(y, wait) };
+        if (!sides.phases)
+            cells << get(x, starved) << get(y, starved);
+        h.row(cells);
     }
     h.tableEnd();
 }
 
-void findingsSection(H &h, const QJsonObject &a, const QJsonObject &b)
+void findingsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
     h.heading(2, QStringLiteral("findings"), tr("Findings"));
+    if (sides.phases)
+        h.paragraph(
+            H::esc(
+                tr("The run's findings that held while each phase was measured (after it settled); times are seconds "
+                   "into the run.")),
+            QStringLiteral("muted"));
     const QJsonObject runs[2] = { a, b };
     for (int r = 0; r < 2; ++r) {
         const QJsonArray findings = runs[r].value(QStringLiteral("findings")).toArray();
-        h.heading(3, {}, r == 0 ? tr("Run A") : tr("Run B"));
+        h.heading(3, {}, r == 0 ? sides.a : sides.b);
         if (findings.isEmpty()) {
             h.paragraph(H::esc(tr("No findings.")), QStringLiteral("muted"));
             continue;
@@ -318,29 +457,157 @@ QStringList ComparisonReport::sectionIds()
         QStringLiteral("domains-delta"), QStringLiteral("findings"), QStringLiteral("plots") };
 }
 
-ReportHtml ComparisonReport::build(
-    const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium)
+namespace {
+ReportHtml buildReport(const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots,
+    ReportMedium medium, const QString &title, const Sides &sides)
 {
     H h(medium);
-    const QString na = str(obj(a, "scenario"), "name"), nb = str(obj(b, "scenario"), "name");
-    const QString title = na == nb ? tr("Hybridscope comparison: %1, run A vs run B").arg(na)
-                                   : tr("Hybridscope comparison: %1 (A) vs %2 (B)").arg(na, nb);
     h.begin(title);
     h.heading(1, {}, title);
-    runsSection(h, a, b);
-    configSection(h, a, b);
-    classesSection(h, a, b);
-    domainsSection(h, a, b);
-    findingsSection(h, a, b);
+    runsSection(h, a, b, sides);
+    configSection(h, a, b, sides);
+    classesSection(h, a, b, sides);
+    domainsSection(h, a, b, sides);
+    findingsSection(h, a, b, sides);
     if (medium == ReportMedium::Print)
         h.raw(QStringLiteral("<div style=\"page-break-before: always\"></div>\n"));
     h.heading(2, QStringLiteral("plots"), tr("Plots: A solid, B dashed"));
-    h.paragraph(H::esc(tr("Time in seconds since each run started; the same colour per domain or class in both runs. "
-                          "Vertical dashed lines mark live changes, labelled A or B.")),
+    h.paragraph(
+        H::esc(sides.phases
+                ? tr("Time in seconds since each phase started (its change at 0, the settle time included); the same "
+                     "colour per domain or class in both phases.")
+                : tr("Time in seconds since each run started; the same colour per domain or class in both runs. "
+                     "Vertical dashed lines mark live changes, labelled A or B.")),
         QStringLiteral("muted"));
     for (const ReportPlot &p : plots)
         h.figure(p);
     return h.finish();
+}
+} // namespace
+
+ReportHtml ComparisonReport::build(
+    const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium)
+{
+    const QString na = str(obj(a, "scenario"), "name"), nb = str(obj(b, "scenario"), "name");
+    const QString title = na == nb ? tr("Hybridscope comparison: %1, run A vs run B").arg(na)
+                                   : tr("Hybridscope comparison: %1 (A) vs %2 (B)").arg(na, nb);
+    return buildReport(a, b, plots, medium, title, Sides {});
+}
+
+ReportHtml ComparisonReport::buildPhases(
+    const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium)
+{
+    const int ia = obj(a, "phase").value(QStringLiteral("index")).toInt() + 1;
+    const int ib = obj(b, "phase").value(QStringLiteral("index")).toInt() + 1;
+    Sides sides;
+    sides.phases = true;
+    sides.a = tr("Phase %1 (A)").arg(ia);
+    sides.b = tr("Phase %1 (B)").arg(ib);
+    const QString title
+        = tr("Hybridscope comparison: %1, phase %2 vs phase %3").arg(str(obj(a, "scenario"), "name")).arg(ia).arg(ib);
+    return buildReport(a, b, plots, medium, title, sides);
+}
+
+std::optional<QJsonObject> ComparisonReport::phaseAsRun(const QJsonObject &run, int index, QString *error)
+{
+    const QJsonArray phases = run.value(QStringLiteral("phases")).toArray();
+    if (index < 0 || index >= phases.size()) {
+        *error = phases.isEmpty()
+            ? tr("the run has no phases (a report written before phases were recorded)")
+            : tr("no phase %1: the run has %2 phase(s), numbered from 1").arg(index + 1).arg(phases.size());
+        return std::nullopt;
+    }
+    const QJsonObject p = phases[index].toObject();
+    const double from = p.value(QStringLiteral("from_s")).toDouble(), to = p.value(QStringLiteral("to_s")).toDouble();
+    if (!p.value(QStringLiteral("settled")).toBool()) {
+        *error = tr("phase %1 (%2–%3 s) ended before it settled, so it has no figures of its own")
+                     .arg(index + 1)
+                     .arg(from, 0, 'f', 1)
+                     .arg(to, 0, 'f', 1);
+        return std::nullopt;
+    }
+    QJsonObject out;
+    for (const char *k : { "schema", "mode", "scenario", "environment", "totals", "loop", "gil" })
+        if (run.contains(QLatin1String(k)))
+            out[QLatin1String(k)] = run.value(QLatin1String(k));
+    out[QStringLiteral("config")] = p.value(QStringLiteral("config")).isObject() ? p.value(QStringLiteral("config"))
+                                                                                 : run.value(QStringLiteral("config"));
+    out[QStringLiteral("duration_s")] = to - from;
+    QJsonObject phase = p;
+    phase.remove(QStringLiteral("config"));
+    phase.remove(QStringLiteral("classes"));
+    phase.remove(QStringLiteral("domains"));
+    phase[QStringLiteral("index")] = index;
+    out[QStringLiteral("phase")] = phase;
+
+    // The phase's figures in the run's shape, so the report's sections read them as they read a run's.
+    QJsonObject classes;
+    const QJsonObject pc = obj(p, "classes");
+    for (auto it = pc.begin(); it != pc.end(); ++it) {
+        const QJsonObject c = it.value().toObject();
+        QJsonObject latency;
+        if (c.value(QStringLiteral("p50_ms")).isDouble())
+            latency[QStringLiteral("p50")] = c.value(QStringLiteral("p50_ms"));
+        if (c.value(QStringLiteral("p99_ms")).isDouble())
+            latency[QStringLiteral("p99")] = c.value(QStringLiteral("p99_ms"));
+        QJsonObject k;
+        for (const char *key : { "throughput", "completed", "failed", "rejected", "samples", "p99_ci_ms", "sla_p99_ms",
+                 "sla_met", "sla_verdict" })
+            if (c.contains(QLatin1String(key)))
+                k[QLatin1String(key)] = c.value(QLatin1String(key));
+        k[QStringLiteral("latency_ms")] = latency;
+        classes[it.key()] = k;
+    }
+    out[QStringLiteral("classes")] = classes;
+    QJsonObject domains;
+    const QJsonObject pd = obj(p, "domains");
+    for (auto it = pd.begin(); it != pd.end(); ++it) {
+        const QJsonObject d = it.value().toObject();
+        domains[it.key()] = QJsonObject { { QStringLiteral("workers"), d.value(QStringLiteral("workers")) },
+            { QStringLiteral("utilization"), d.value(QStringLiteral("utilization")) },
+            { QStringLiteral("queue_depth"),
+                QJsonObject { { QStringLiteral("mean"), d.value(QStringLiteral("queue_mean")) },
+                    { QStringLiteral("max"), d.value(QStringLiteral("queue_max")) } } },
+            { QStringLiteral("wait_ms"),
+                QJsonObject { { QStringLiteral("mean"), d.value(QStringLiteral("wait_mean_ms")) } } },
+            { QStringLiteral("p_wait"), d.value(QStringLiteral("p_wait")) } };
+    }
+    out[QStringLiteral("domains")] = domains;
+
+    // The findings that held while the phase was measured (not those that ended while the backlog
+    // of the previous configuration drained).
+    const double measuredFrom = from + p.value(QStringLiteral("settle_s")).toDouble();
+    QJsonArray findings;
+    for (const QJsonValue &v : run.value(QStringLiteral("findings")).toArray()) {
+        const QJsonObject f = v.toObject();
+        if (f.value(QStringLiteral("from_s")).toDouble() < to
+            && f.value(QStringLiteral("to_s")).toDouble() > measuredFrom)
+            findings.append(f);
+    }
+    out[QStringLiteral("findings")] = findings;
+    // Frames and events of the span, on the phase's own clock (its change at 0), so the plots of
+    // two phases overlay.
+    QJsonArray frames;
+    for (const QJsonValue &v : run.value(QStringLiteral("frames")).toArray()) {
+        QJsonObject f = v.toObject();
+        const double t = f.value(QStringLiteral("t")).toDouble();
+        if (t < from || t > to)
+            continue;
+        f[QStringLiteral("t")] = t - from;
+        frames.append(f);
+    }
+    out[QStringLiteral("frames")] = frames;
+    QJsonArray events;
+    for (const QJsonValue &v : run.value(QStringLiteral("events")).toArray()) {
+        QJsonObject e = v.toObject();
+        const double t = e.value(QStringLiteral("t")).toDouble();
+        if (t <= from || t >= to)
+            continue; // the change that started the phase is its t = 0
+        e[QStringLiteral("t")] = t - from;
+        events.append(e);
+    }
+    out[QStringLiteral("events")] = events;
+    return out;
 }
 
 } // namespace hs

@@ -7,12 +7,13 @@
 #include <QList>
 #include <QStringList>
 
+#include <optional>
 #include <vector>
 
 namespace hs {
 
 /**
- * Two runs side by side, from their JSON reports: what each was (scenario, source, duration,
+ * Two runs, or two phases of one run, side by side, from their JSON reports: what each was (scenario, source, duration,
  * live changes), the configuration diff (every setting of both, the changed ones in rows of
  * class "changed" with a visible "≠ changed" marker), per-class P99 and throughput with their
  * deltas (absolute and %), per-domain figures, the plots with A and B overlaid, and both runs'
@@ -30,6 +31,16 @@ public:
 
     static ReportHtml build(
         const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium);
+    /// Two phases of one run, each given as phaseAsRun() made it: the configuration in effect in
+    /// each, per-class P99 (with its interval) and throughput, per-domain figures, the findings
+    /// that overlap each phase, and plots of the two spans overlaid from their changes.
+    static ReportHtml buildPhases(
+        const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium);
+    /// Phase `index` (from 0) of a run's JSON in the shape of a run: its figures as `classes` and
+    /// `domains`, the configuration in effect as `config`, its frames and events on its own clock
+    /// (the change at t = 0), the findings overlapping it, and `phase` (span, change, settle,
+    /// index). Nothing when there is no such phase or it has no figures (*error says which).
+    static std::optional<QJsonObject> phaseAsRun(const QJsonObject &run, int index, QString *error);
     /// Every setting of both runs' `config`, in the order of A then B's additions.
     static QList<Setting> settings(const QJsonObject &a, const QJsonObject &b);
     /// The keys of the settings that differ.

@@ -392,6 +392,7 @@ void MainWindow::buildDocks()
 
     // Phases: one row per configuration, beside the findings under the plots.
     m_phaseTable = new PhaseTable;
+    connect(m_phaseTable, &PhaseTable::compareRequested, m_exporter, &ReportExporter::comparePhasesDialog);
     auto *phasesDock = new QDockWidget(tr("Phases"), this);
     phasesDock->setObjectName(QStringLiteral("phasesDock"));
     phasesDock->setWidget(m_phaseTable);

@@ -4,8 +4,11 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QItemSelectionModel>
 #include <QLabel>
+#include <QPushButton>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -177,6 +180,7 @@ PhaseTable::PhaseTable(QWidget *parent)
     : QWidget(parent)
     , m_model(new PhaseTableModel(this))
     , m_view(new QTableView)
+    , m_compare(new QPushButton(tr("Compare two phases…")))
     , m_note(new QLabel)
 {
     m_note->setText(tr("A new phase starts at every live change; each row holds the figures of one "
@@ -185,13 +189,46 @@ PhaseTable::PhaseTable(QWidget *parent)
     m_view->setModel(m_model);
     m_view->verticalHeader()->hide();
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_view->setWordWrap(false);
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->horizontalHeader()->setStretchLastSection(true);
+    m_compare->setToolTip(tr("Select two settled phases (Ctrl+click) and write a report comparing them: the "
+                             "configuration in effect in each, P99 with its interval, throughput, the domains"));
+    m_compare->setEnabled(false);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &PhaseTable::updateCompare);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &PhaseTable::updateCompare);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, &PhaseTable::updateCompare);
+    connect(m_compare, &QPushButton::clicked, this, [this] {
+        if (const auto pair = selectedPair())
+            Q_EMIT compareRequested(pair->first, pair->second);
+    });
+    auto *top = new QHBoxLayout;
+    top->addWidget(m_note, 1);
+    top->addWidget(m_compare, 0, Qt::AlignTop);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(m_note);
+    layout->addLayout(top);
     layout->addWidget(m_view, 1);
+}
+
+std::optional<std::pair<int, int>> PhaseTable::selectedPair() const
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.size() != 2)
+        return std::nullopt;
+    int a = rows[0].row(), b = rows[1].row();
+    if (a > b)
+        std::swap(a, b);
+    const auto &phases = m_model->phases();
+    if (b >= int(phases.size()) || !phases[std::size_t(a)].settled || !phases[std::size_t(b)].settled)
+        return std::nullopt;
+    return std::pair { a, b };
+}
+
+void PhaseTable::updateCompare()
+{
+    m_compare->setEnabled(selectedPair().has_value());
 }
 
 void PhaseTable::setPhases(const std::vector<PhaseResult> &phases)

@@ -6,9 +6,12 @@
 #include <QStringList>
 #include <QWidget>
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 class QLabel;
+class QPushButton;
 class QTableView;
 
 namespace hs {
@@ -48,21 +51,32 @@ private:
     QStringList m_classes;
 };
 
-/// The phase table with a one-line explanation above it.
+/// The phase table with a one-line explanation above it, and a button that compares the two
+/// selected phases in a report (enabled when exactly two settled phases are selected).
 class PhaseTable : public QWidget {
     Q_OBJECT
 public:
     explicit PhaseTable(QWidget *parent = nullptr);
     PhaseTableModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
+    QPushButton *compareButton() const { return m_compare; }
+    /// The selected rows when they are two settled phases, earlier first.
+    std::optional<std::pair<int, int>> selectedPair() const;
 
 public Q_SLOTS:
     void setPhases(const std::vector<hs::PhaseResult> &phases);
     void clear();
 
+Q_SIGNALS:
+    /// Compare phases `a` and `b` (rows, from 0) in a report.
+    void compareRequested(int a, int b);
+
 private:
+    void updateCompare();
+
     PhaseTableModel *m_model;
     QTableView *m_view;
+    QPushButton *m_compare;
     QLabel *m_note;
 };
 

@@ -56,12 +56,14 @@ template<typename T> T offGuiThread(std::function<T()> fn)
 }
 
 // A snapshot of a run still going: the totals of the last frame, the domains' load over the frames.
-RunResult snapshot(const Scenario &scenario, const std::vector<Frame> &frames, const std::vector<RunEvent> &events)
+RunResult snapshot(const Scenario &scenario, const std::vector<Frame> &frames, const std::vector<RunEvent> &events,
+    const std::vector<PhaseResult> &phases)
 {
     RunResult r;
     r.scenario = scenario;
     r.frames = frames;
     r.events = events;
+    r.phases = phases;
     r.durationS = frames.empty() ? 0.0 : frames.back().t;
     const Frame last = frames.empty() ? Frame {} : frames.back();
     for (int i = 0; i < int(scenario.classes.size()); ++i) {
@@ -157,8 +159,11 @@ ReportExporter::ReportExporter(EngineController *controller, std::function<Scena
         m_runScenario = m_scenario();
         m_frames.clear();
         m_events.clear();
+        m_phases.clear();
         m_finished = false;
     });
+    connect(controller, &EngineController::phasesUpdated, this,
+        [this](const std::vector<PhaseResult> &phases) { m_phases = phases; });
     connect(controller, &EngineController::frameReady, this, [this](const Frame &f) { m_frames.push_back(f); });
     connect(controller, &EngineController::eventAdded, this, [this](const RunEvent &e) { m_events.push_back(e); });
     connect(controller, &EngineController::finished, this, [this] { m_finished = true; });
@@ -173,12 +178,17 @@ RunResult ReportExporter::currentRun() const
 {
     if (m_finished && m_controller->hasResult())
         return m_controller->lastResult();
-    return snapshot(m_runScenario, m_frames, m_events);
+    return snapshot(m_runScenario, m_frames, m_events, m_phases);
 }
 
-bool ReportExporter::exportTo(const QString &path, Format format, QString *error)
+bool ReportExporter::exportTo(
+    const QString &path, Format format, QString *error, std::optional<std::pair<int, int>> phases)
 {
     const bool report = format == Format::Html || format == Format::Pdf;
+    if (phases && !report) {
+        *error = tr("a comparison of phases is an HTML or PDF report");
+        return false;
+    }
     const int steps = 1 + (report ? ReportWriter::kSteps : 0) + 1;
     QProgressDialog progress(tr("Collecting the run…"), tr("Cancel"), 0, steps, m_window);
     progress.setWindowTitle(tr("Export"));
@@ -219,15 +229,18 @@ bool ReportExporter::exportTo(const QString &path, Format format, QString *error
 
     if (report) {
         // Render: on the GUI thread, one plot per step; the dialog's setValue lets events through.
-        bytes = ReportWriter::renderRun(json,
-            format == Format::Pdf ? ReportWriter::Format::Pdf : ReportWriter::Format::Html,
-            [&progress](int done, int, const QString &step) {
-                progress.setLabelText(step);
-                progress.setValue(1 + done);
-                return !progress.wasCanceled();
-            });
+        const auto reportFormat = format == Format::Pdf ? ReportWriter::Format::Pdf : ReportWriter::Format::Html;
+        const ReportProgress step = [&progress](int done, int, const QString &label) {
+            progress.setLabelText(label);
+            progress.setValue(1 + done);
+            return !progress.wasCanceled();
+        };
+        QString why = tr("cancelled");
+        bytes = phases
+            ? ReportWriter::renderPhaseComparison(json, phases->first, phases->second, reportFormat, &why, step)
+            : ReportWriter::renderRun(json, reportFormat, step);
         if (bytes.isEmpty() || progress.wasCanceled()) {
-            *error = tr("cancelled");
+            *error = progress.wasCanceled() ? tr("cancelled") : why;
             return false;
         }
     }
@@ -295,6 +308,54 @@ void ReportExporter::exportDialog()
         main->statusBar()->showMessage(
             tr("Exported %1 to %2").arg(entry(format).filter.section(QLatin1Char(','), 0, 0).section(QLatin1String(" ("), 0, 0),
                 QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())),
+            10000);
+}
+
+void ReportExporter::comparePhasesDialog(int a, int b)
+{
+    if (!hasRun())
+        return;
+    QSettings settings;
+    QString dir = settings.value(kDirKey).toString();
+    if (dir.isEmpty() || !QFileInfo(dir).isDir())
+        dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (dir.isEmpty())
+        dir = QDir::homePath();
+    const FormatEntry html = entry(Format::Html), pdf = entry(Format::Pdf);
+    const QStringList filters { html.filter, pdf.filter };
+    QString selected = settings.value(kFormatKey).toString() == formatKey(Format::Pdf) ? pdf.filter : html.filter;
+    const QString base = (m_runScenario.name.isEmpty() ? QStringLiteral("hybridscope") : m_runScenario.name)
+                             .toLower()
+                             .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+    const QString suggested = QDir(dir).filePath(QStringLiteral("%1-phases-%2-%3.%4")
+                                                     .arg(base)
+                                                     .arg(a + 1)
+                                                     .arg(b + 1)
+                                                     .arg(selected == pdf.filter ? pdf.suffix : html.suffix));
+    const QString typed = m_chooser
+        ? m_chooser(suggested, filters, &selected)
+        : QFileDialog::getSaveFileName(m_window, tr("Compare phases %1 and %2").arg(a + 1).arg(b + 1), suggested,
+            filters.join(QStringLiteral(";;")), &selected);
+    if (typed.isEmpty())
+        return;
+    Format format = selected == pdf.filter ? Format::Pdf : Format::Html;
+    QString path = resolvePath(typed, format, &format);
+    if (format != Format::Html && format != Format::Pdf) { // a .json or .csv name: the report's own extension
+        format = selected == pdf.filter ? Format::Pdf : Format::Html;
+        path = typed + QLatin1Char('.') + entry(format).suffix;
+    }
+    settings.setValue(kDirKey, QFileInfo(path).absolutePath());
+    QString error;
+    if (!exportTo(path, format, &error, std::pair { a, b })) {
+        if (error != tr("cancelled"))
+            QMessageBox::warning(m_window, tr("Compare phases"), tr("The comparison failed: %1").arg(error));
+        return;
+    }
+    if (auto *main = qobject_cast<QMainWindow *>(m_window))
+        main->statusBar()->showMessage(tr("Compared phases %1 and %2 in %3")
+                                           .arg(a + 1)
+                                           .arg(b + 1)
+                                           .arg(QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())),
             10000);
 }
 

@@ -8,6 +8,8 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
+#include <utility>
 #include <vector>
 
 class QWidget;
@@ -60,11 +62,15 @@ public:
     /// The run as a RunResult: the finished run's, or a snapshot of the frames received so far.
     RunResult currentRun() const;
     /// Exports to `path` in `format` with the progress dialog; false with *error (or "cancelled").
-    bool exportTo(const QString &path, Format format, QString *error);
+    /// With `phases` (rows from 0; Html or Pdf only) the report compares those two phases of the run.
+    bool exportTo(
+        const QString &path, Format format, QString *error, std::optional<std::pair<int, int>> phases = std::nullopt);
 
 public Q_SLOTS:
     /// Asks for a file and a format, then exports (errors in a message box).
     void exportDialog();
+    /// Asks for an HTML or PDF file, then writes the comparison of phases `a` and `b` (from 0).
+    void comparePhasesDialog(int a, int b);
 
 Q_SIGNALS:
     void exported(const QString &path);
@@ -77,6 +83,7 @@ private:
     Scenario m_runScenario;
     std::vector<Frame> m_frames;
     std::vector<RunEvent> m_events;
+    std::vector<PhaseResult> m_phases; ///< the latest phasesUpdated of the run going
     bool m_finished = false;
 };
 

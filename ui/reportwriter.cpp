@@ -80,6 +80,30 @@ QByteArray ReportWriter::renderComparison(
     return toBytes(ComparisonReport::build(a, b, plots, medium), format, tr("Hybridscope comparison"));
 }
 
+QByteArray ReportWriter::renderPhaseComparison(
+    const QJsonObject &run, int a, int b, Format format, QString *error, const ReportProgress &progress)
+{
+    if (a == b) {
+        *error = tr("compare two different phases (both are phase %1)").arg(a + 1);
+        return {};
+    }
+    const auto pa = ComparisonReport::phaseAsRun(run, a, error);
+    if (!pa)
+        return {};
+    const auto pb = ComparisonReport::phaseAsRun(run, b, error);
+    if (!pb)
+        return {};
+    bool cancelled = false;
+    const std::vector<ReportPlot> plots = ReportPlots::forComparison(*pa, *pb, progress, &cancelled);
+    if (cancelled || (progress && !progress(ReportPlots::kPlotCount, kSteps, tr("Writing the document")))) {
+        *error = tr("cancelled");
+        return {};
+    }
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    return toBytes(
+        ComparisonReport::buildPhases(*pa, *pb, plots, medium), format, tr("Hybridscope comparison of two phases"));
+}
+
 bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)
 {
     const Format f = formatOf(path);
@@ -91,6 +115,16 @@ bool ReportWriter::writeComparison(
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderComparison(a, b, f, progress), path, error);
+}
+
+bool ReportWriter::writePhaseComparison(
+    const QJsonObject &run, int a, int b, const QString &path, QString *error, const ReportProgress &progress)
+{
+    const Format f = formatOf(path);
+    if (!checkFormat(f, path, error))
+        return false;
+    const QByteArray bytes = renderPhaseComparison(run, a, b, f, error, progress);
+    return !bytes.isEmpty() && writeFileAtomically(path, bytes, error);
 }
 
 } // namespace hs

@@ -9,10 +9,10 @@ namespace hs {
 
 /**
  * Writes reports to files, the format from the extension (.html/.htm or .pdf): one run's
- * report, or two runs compared. Plots are rendered on the calling thread (the GUI thread; a
- * QApplication must exist, the offscreen platform will do). Files are written atomically: on any
- * failure there is no file (and an existing one is left as it was). `progress` (optional) is
- * told of each step and may cancel; a cancelled write sets *error to "cancelled".
+ * report, two runs compared, or two phases of one run compared. Plots are rendered on the calling thread (the GUI
+ * thread; a QApplication must exist, the offscreen platform will do). Files are written atomically: on any failure
+ * there is no file (and an existing one is left as it was). `progress` (optional) is told of each step and may cancel;
+ * a cancelled write sets *error to "cancelled".
  *
  *     QString error;
  *     if (!ReportWriter::writeRun(runToJson(result), QStringLiteral("r.pdf"), &error)) ...
@@ -26,10 +26,16 @@ public:
         const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress = {});
     static bool writeComparison(const QJsonObject &a, const QJsonObject &b, const QString &path, QString *error,
         const ReportProgress &progress = {});
+    /// Phases `a` and `b` (from 0) of one run compared; *error names a missing or unsettled phase.
+    static bool writePhaseComparison(
+        const QJsonObject &run, int a, int b, const QString &path, QString *error, const ReportProgress &progress = {});
     /// The HTML or PDF bytes of a run's report (no file); empty when cancelled.
     static QByteArray renderRun(const QJsonObject &run, Format format, const ReportProgress &progress = {});
     static QByteArray renderComparison(
         const QJsonObject &a, const QJsonObject &b, Format format, const ReportProgress &progress = {});
+    /// Empty with *error set when a phase is missing or has no figures, or when cancelled.
+    static QByteArray renderPhaseComparison(
+        const QJsonObject &run, int a, int b, Format format, QString *error, const ReportProgress &progress = {});
     /// Steps reported through `progress`: the plots, then the document.
     static constexpr int kSteps = ReportPlots::kPlotCount + 1;
 };

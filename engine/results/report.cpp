@@ -216,6 +216,8 @@ QJsonObject phaseJson(const PhaseResult &p)
     o[QStringLiteral("measured_s")] = round3(p.measuredS());
     o[QStringLiteral("settled")] = p.settled;
     o[QStringLiteral("change")] = p.change;
+    if (p.config)
+        o[QStringLiteral("config")] = scenarioConfigJson(*p.config);
     QJsonObject classes;
     QJsonObject domains;
     if (p.settled) {

@@ -663,6 +663,7 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.seconds(ph, k);
         c.boolean(ph, "settled");
         c.string(ph, "change");
+        checkConfig(c, ph); // the configuration in effect during the phase
         c.objectsOf(
             ph, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &k) {
                 c.rate(k, "throughput");

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <vector>
 
 namespace hs {
@@ -51,6 +52,9 @@ struct PhaseResult {
     bool settled = false;
     bool open = false; ///< still going on (live figures)
     QString change; ///< what started it: "start", or the changes' labels joined with "; "
+    /// The configuration in effect during the phase: the run's scenario with every live change up
+    /// to this phase applied (workers, backpressure, routes, GIL). Shared, never modified.
+    std::shared_ptr<const Scenario> config;
     std::vector<ClassResult> classes; ///< counts, throughput and histograms over the measured span
     std::array<DomainResult, kDomainCount> domains;
     HistogramSnapshot loopLag;

@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -499,7 +500,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             &q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
     }
 
-    void addEvent(const QString &label, const QString &kind)
+    // `apply` records the change in the configuration the next phase runs with.
+    void addEvent(const QString &label, const QString &kind, const std::function<void(Scenario &)> &apply = {})
     {
         const std::int64_t now = nowNs();
         RunEvent e { double(now - t0) / 1e9, label, kind };
@@ -509,7 +511,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         }
         Q_EMIT q.eventAdded(e);
         if (e.isChange())
-            phaseChange(label, now);
+            phaseChange(label, now, apply);
     }
 
     // --- phases (results/phases.h) ---------------------------------------------------
@@ -596,6 +598,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         p.fromS = openPhase.fromS;
         p.toS = t;
         p.change = openPhase.change;
+        p.config = openPhase.config;
         return p;
     }
 
@@ -617,9 +620,14 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
 
     // A live change at `now`: the open phase ends and a new one starts, unless the open phase
     // began with a change less than kJoinS ago (the parts of one lesson step make one phase).
-    void phaseChange(const QString &label, std::int64_t now)
+    void phaseChange(const QString &label, std::int64_t now, const std::function<void(Scenario &)> &apply)
     {
         std::lock_guard lk(phaseMutex);
+        if (apply && liveConfig) {
+            auto next = std::make_shared<Scenario>(*liveConfig);
+            apply(*next);
+            liveConfig = std::move(next);
+        }
         if (phasesClosed || !t0)
             return;
         const double t = double(now - t0) / 1e9;
@@ -633,6 +641,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             openPhase.fromS = t;
             openPhase.change = label;
         }
+        openPhase.config = liveConfig;
         openPhase.lastChangeS = t;
         openPhase.backlog = arrived;
         openPhase.roundFromS = t;
@@ -725,10 +734,12 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         double lastRoundS = -1; // the previous drain round's length; -1: none yet
         bool drained = false;
         std::optional<RunCumulative> start; // set once settled
+        std::shared_ptr<const Scenario> config;
     };
     mutable std::mutex phaseMutex;
     std::vector<PhaseResult> closedPhases;
     OpenPhase openPhase;
+    std::shared_ptr<const Scenario> liveConfig; // the scenario with the live changes so far
     bool phasesClosed = false;
     int framesSincePhases = 0;
 
@@ -836,6 +847,8 @@ bool Engine::start(QString *error)
         std::lock_guard lk(d->phaseMutex);
         d->openPhase = Impl::OpenPhase {};
         d->openPhase.change = QStringLiteral("start");
+        d->liveConfig = std::make_shared<const Scenario>(d->scenario);
+        d->openPhase.config = d->liveConfig;
         d->openPhase.drained = true; // nothing came before the start
         d->openPhase.start = d->cumulative(d->t0);
     }
@@ -954,7 +967,8 @@ bool Engine::resize(DomainKind dk, int workers, QString *error)
         StageFds::setLimit(d->fdLimit - d->fdOpenAtStart - d->fdReserve);
     }
     dom->resize(workers);
-    d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers), QStringLiteral("resize"));
+    d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers), QStringLiteral("resize"),
+        [dk, workers](Scenario &s) { s.domain(dk).workers = workers; });
     return true;
 }
 
@@ -976,7 +990,12 @@ bool Engine::setBackpressure(DomainKind dk, const Backpressure &bp, QString *err
                     .arg(bp.queue)
                     .arg(bp.maxInflight)
                     .arg(onFullName(bp.onFull)),
-        QStringLiteral("backpressure"));
+        QStringLiteral("backpressure"), [dk, bp](Scenario &s) {
+            DomainConfig &c = s.domain(dk);
+            c.queue = bp.queue;
+            c.maxInflight = bp.maxInflight;
+            c.onFull = bp.onFull;
+        });
     return true;
 }
 
@@ -996,7 +1015,9 @@ bool Engine::reassign(const QString &key, DomainKind dk, QString *error)
     if (d->router.route(where->first, where->second) == dk)
         return true; // nothing changes: no event, no phase
     d->router.reassign(where->first, where->second, dk);
-    d->addEvent(QStringLiteral("%1 → %2").arg(key, domainName(dk)), QStringLiteral("route"));
+    d->addEvent(QStringLiteral("%1 → %2").arg(key, domainName(dk)), QStringLiteral("route"),
+        [cls = where->first, stage = where->second, dk](
+            Scenario &s) { s.classes[std::size_t(cls)].stages[std::size_t(stage)].domain = dk; });
     return true;
 }
 
@@ -1007,7 +1028,8 @@ void Engine::setGil(bool enabled)
     if (enabled)
         d->gilUsed = true;
     // Stages already burning keep what they started with: the lock works the same either way.
-    d->addEvent(enabled ? QStringLiteral("GIL on") : QStringLiteral("GIL off"), QStringLiteral("gil"));
+    d->addEvent(enabled ? QStringLiteral("GIL on") : QStringLiteral("GIL off"), QStringLiteral("gil"),
+        [enabled](Scenario &s) { s.gilEnabled = enabled; });
 }
 
 bool Engine::gilEnabled() const

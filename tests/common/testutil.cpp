@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 
 namespace hs::test {
 
@@ -15,6 +16,36 @@ QString sourceDir()
 QString appPath()
 {
     return qEnvironmentVariable("HS_APP");
+}
+
+QString AppRun::describe() const
+{
+    return QStringLiteral("finished %1, crashed %2, exit %3\nstdout:\n%4\nstderr:\n%5")
+        .arg(finished)
+        .arg(crashed)
+        .arg(exitCode)
+        .arg(out.right(3000), err.right(3000));
+}
+
+AppRun runApp(const QStringList &args, int timeoutMs, const std::function<void()> &setup)
+{
+    QProcess p;
+    if (setup)
+        p.setChildProcessModifier(setup);
+    p.start(appPath(), args);
+    AppRun r;
+    r.finished = p.waitForFinished(timeoutMs);
+    if (!r.finished) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.crashed = p.exitStatus() == QProcess::CrashExit;
+    r.exitCode = r.finished && !r.crashed ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    if (!r.finished)
+        r.err += QStringLiteral("\ntimed out");
+    return r;
 }
 
 std::vector<pid_t> childPids(pid_t parent)

@@ -4,6 +4,8 @@
 #include <QStringList>
 
 #include <sys/types.h>
+
+#include <functional>
 #include <vector>
 
 namespace hs::test {
@@ -12,6 +14,18 @@ namespace hs::test {
 QString sourceDir();
 /// Path of the hybridscope executable under test.
 QString appPath();
+
+/// What a run of the hybridscope executable did.
+struct AppRun {
+    bool finished = false; ///< ended within the bound (else killed; err says "timed out")
+    bool crashed = false; ///< ended by a signal (SIGTRAP, SIGABRT, SIGSEGV...)
+    int exitCode = -1; ///< -1 unless it exited normally
+    QString out, err;
+    QString describe() const;
+};
+/// Runs hybridscope with `args`, killed after `timeoutMs`. `setup` runs in the child between fork
+/// and exec: async-signal-safe calls only (setrlimit, setuid).
+AppRun runApp(const QStringList &args, int timeoutMs = 60000, const std::function<void()> &setup = {});
 
 /// Processes whose parent is `parent`, zombies included (an unreaped child is still left over).
 std::vector<pid_t> childPids(pid_t parent);

@@ -11,27 +11,8 @@
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run runApp(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(hs::test::appPath(), args);
-    Run r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = QStringLiteral("timed out");
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = hs::test::AppRun;
+using hs::test::runApp;
 
 // Two threads at 20 ms a stage: 80/s keeps them 80 % busy; after the change to 8, 20 %.
 const char *kScenario = "name: change\n"
@@ -50,15 +31,17 @@ const char *kScenario = "name: change\n"
 
 class TestChangeCli : public QObject {
     Q_OBJECT
+    QTemporaryDir m_dir; ///< changesMakePhases leaves its run.json here for the report tests
 private Q_SLOTS:
     void changesMakePhases();
+    void reportComparesTwoPhases();
     void badChanges_data();
     void badChanges();
 };
 
 void TestChangeCli::changesMakePhases()
 {
-    QTemporaryDir dir;
+    QTemporaryDir &dir = m_dir;
     QVERIFY(dir.isValid());
     const QString scenario = dir.filePath(QStringLiteral("change.yaml"));
     {
@@ -103,6 +86,35 @@ void TestChangeCli::changesMakePhases()
     QCOMPARE(workers(p0, "threads"), 2);
     QVERIFY(p1.value(QStringLiteral("settled")).toBool());
     QCOMPARE(workers(p1, "threads"), 8);
+    // Each phase records the configuration in effect: the changes accumulate.
+    const auto config = [](const QJsonObject &p) { return p.value(QStringLiteral("config")).toObject(); };
+    const auto configWorkers = [&](const QJsonObject &p) {
+        return config(p)
+            .value(QStringLiteral("domains"))
+            .toObject()
+            .value(QStringLiteral("threads"))
+            .toObject()
+            .value(QStringLiteral("workers"))
+            .toInt();
+    };
+    const auto stageDomain = [&](const QJsonObject &p) {
+        return config(p)
+            .value(QStringLiteral("classes"))
+            .toArray()[0]
+            .toObject()
+            .value(QStringLiteral("stages"))
+            .toArray()[0]
+            .toObject()
+            .value(QStringLiteral("domain"))
+            .toString();
+    };
+    QCOMPARE(configWorkers(p0), 2);
+    QCOMPARE(stageDomain(p0), QStringLiteral("threads"));
+    QCOMPARE(configWorkers(p1), 8);
+    QCOMPARE(stageDomain(p1), QStringLiteral("threads"));
+    QCOMPARE(configWorkers(p2), 8);
+    QCOMPARE(stageDomain(p2), QStringLiteral("tbb"));
+    QCOMPARE(config(p0), run.value(QStringLiteral("config")).toObject()); // the first phase runs the start's
     for (const QJsonValue &v : phases) {
         const QJsonObject p = v.toObject();
         QVERIFY(p.contains(QStringLiteral("settle_s")));
@@ -112,6 +124,65 @@ void TestChangeCli::changesMakePhases()
         for (const char *key : { "throughput", "p50_ms", "p99_ms", "p99_ci_ms", "sla_met", "sla_verdict" })
             QVERIFY2(io.contains(QLatin1String(key)), key);
     }
+}
+
+// `report RUN.json --phases 1,2`: the two configurations side by side, the changed setting marked;
+// a phase that does not exist, the same phase twice, or two files are refused and write nothing.
+void TestChangeCli::reportComparesTwoPhases()
+{
+    const QString json = m_dir.filePath(QStringLiteral("run.json"));
+    if (!QFile::exists(json))
+        QSKIP("needs changesMakePhases' run");
+    const QString html = m_dir.filePath(QStringLiteral("phases.html"));
+    const Run r = runApp({ QStringLiteral("report"), json, QStringLiteral("--phases"), QStringLiteral("1,2"),
+        QStringLiteral("--report"), html });
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QFile f(html);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(f.readAll());
+    QVERIFY(text.contains(QStringLiteral("phase 1 vs phase 2")));
+    QVERIFY(text.contains(QStringLiteral("Configuration in effect")));
+    // The one setting that differs is the resize, in a row marked changed.
+    const qsizetype row = text.indexOf(QStringLiteral("<code>domains.threads.workers</code></td>"));
+    QVERIFY2(row >= 0
+            && text.lastIndexOf(QStringLiteral("<tr"), row)
+                == text.lastIndexOf(QStringLiteral("<tr class=\"changed\">"), row),
+        "the resize is a changed row");
+    QCOMPARE(text.count(QStringLiteral("<tr class=\"changed\">")), 1);
+    QVERIFY(text.contains(QStringLiteral("95 %:"))); // the P99 carries its interval
+
+    // Two runs compared: the run with live changes shows its configuration per phase.
+    const QString both = m_dir.filePath(QStringLiteral("both.html"));
+    const Run c = runApp({ QStringLiteral("report"), json, json, QStringLiteral("--report"), both });
+    QVERIFY2(c.exitCode == 0, qPrintable(c.describe()));
+    QFile g(both);
+    QVERIFY(g.open(QIODevice::ReadOnly));
+    const QString cmp = QString::fromUtf8(g.readAll());
+    QVERIFY(cmp.contains(QStringLiteral("the configuration in effect per phase")));
+    QVERIFY(cmp.contains(QStringLiteral("classes.io.stages.call.domain")));
+
+    const struct {
+        QStringList args;
+        const char *message;
+    } bad[] = {
+        { { QStringLiteral("--phases"), QStringLiteral("1,9") }, "no phase 9: the run has 3 phase(s)" },
+        { { QStringLiteral("--phases"), QStringLiteral("2,2") }, "two different phases" },
+        { { QStringLiteral("--phases"), QStringLiteral("one,two") }, "expected two phase numbers" },
+        { { QStringLiteral("--phases"), QStringLiteral("0,1") }, "expected two phase numbers" },
+    };
+    const QString none = m_dir.filePath(QStringLiteral("none.html"));
+    for (const auto &b : bad) {
+        const Run e = runApp(
+            QStringList { QStringLiteral("report"), json } + b.args + QStringList { QStringLiteral("--report"), none });
+        QCOMPARE(e.exitCode, 2);
+        QVERIFY2(e.err.contains(QLatin1String(b.message)), qPrintable(e.err));
+        QVERIFY(!QFile::exists(none));
+    }
+    const Run two = runApp({ QStringLiteral("report"), json, json, QStringLiteral("--phases"), QStringLiteral("1,2"),
+        QStringLiteral("--report"), none });
+    QCOMPARE(two.exitCode, 2);
+    QVERIFY2(two.err.contains(QStringLiteral("one RUN.json")), qPrintable(two.err));
+    QVERIFY(!QFile::exists(none));
 }
 
 void TestChangeCli::badChanges_data()

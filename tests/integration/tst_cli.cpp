@@ -19,27 +19,8 @@
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Run runApp(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(hs::test::appPath(), args);
-    Run r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = QStringLiteral("timed out");
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+using Run = hs::test::AppRun;
+using hs::test::runApp;
 
 QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text)
 {

@@ -16,39 +16,11 @@
 
 namespace {
 
-struct Run {
-    bool finished = false; ///< ended within the bound
-    bool crashed = false; ///< ended by a signal (SIGTRAP, SIGABRT, SIGSEGV...)
-    int exitCode = -1;
-    QString out, err;
-    QString describe() const
-    {
-        return QStringLiteral("finished %1, crashed %2, exit %3\nstdout:\n%4\nstderr:\n%5")
-            .arg(finished)
-            .arg(crashed)
-            .arg(exitCode)
-            .arg(out.right(3000), err.right(3000));
-    }
-};
+using Run = hs::test::AppRun;
 
-// `setup` runs in the child between fork and exec: async-signal-safe calls only (setrlimit, setuid).
 Run runApp(const QStringList &args, const std::function<void()> &setup, int timeoutMs)
 {
-    QProcess p;
-    if (setup)
-        p.setChildProcessModifier(setup);
-    p.start(hs::test::appPath(), args);
-    Run r;
-    r.finished = p.waitForFinished(timeoutMs);
-    if (!r.finished) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.crashed = p.exitStatus() == QProcess::CrashExit;
-    r.exitCode = p.exitCode();
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return hs::test::runApp(args, timeoutMs, setup);
 }
 
 std::function<void()> fileLimit(rlim_t n)

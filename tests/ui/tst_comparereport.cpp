@@ -10,6 +10,7 @@
 #include "scenario/builtins.h"
 #include "scenario/scenarioparser.h"
 
+#include <QJsonArray>
 #include <QTest>
 #include <QXmlStreamReader>
 
@@ -145,6 +146,90 @@ private Q_SLOTS:
         QVERIFY(c.wellFormed);
         QCOMPARE(c.changedRows, 0);
         QVERIFY(c.visible.contains(QStringLiteral("same configuration")));
+    }
+
+    // A phase as a run: its figures in the run's shape, its configuration, its frames on its own
+    // clock, only the findings that held while it was measured; an unsettled or missing phase is
+    // refused by name.
+    void phaseAsRunTakesThePhasesOwn()
+    {
+        Scenario s = builtin(QStringLiteral("default"));
+        RunResult r;
+        r.scenario = s;
+        r.durationS = 10;
+        for (int i = 0; i < 100; ++i) {
+            Frame f;
+            f.t = i * 0.1;
+            r.frames.push_back(f);
+        }
+        r.events.push_back(RunEvent { 4.0, QStringLiteral("threads workers → 2"), QStringLiteral("resize") });
+        r.events.push_back(RunEvent { 8.0, QStringLiteral("GIL on"), QStringLiteral("gil") });
+        Scenario second = s;
+        second.domain(DomainKind::Threads).workers = 2;
+        Scenario third = second;
+        third.gilEnabled = true;
+        const Scenario *configs[3] = { &s, &second, &third };
+        const double bounds[4] = { 0, 4, 8, 8.5 };
+        for (int i = 0; i < 3; ++i) {
+            PhaseResult p;
+            p.fromS = bounds[i];
+            p.toS = bounds[i + 1];
+            p.settleS = 1;
+            p.settled = i < 2; // the last lasted 0.5 s: too short to settle
+            p.change = i == 0 ? QStringLiteral("start") : r.events[std::size_t(i - 1)].label;
+            p.config = std::make_shared<const Scenario>(*configs[i]);
+            r.phases.push_back(p);
+        }
+        const QJsonObject run = runToJson(r);
+        QJsonObject withFindings = run;
+        QJsonArray findings;
+        // Held from 0.5 s until 4.6 s: while phase 2 settled (4–5 s), not while it was measured.
+        findings.append(QJsonObject { { QStringLiteral("rule"), QStringLiteral("loop_lag") },
+            { QStringLiteral("from_s"), 0.5 }, { QStringLiteral("to_s"), 4.6 } });
+        findings.append(QJsonObject { { QStringLiteral("rule"), QStringLiteral("queue_depth") },
+            { QStringLiteral("from_s"), 6.0 }, { QStringLiteral("to_s"), 7.0 } });
+        withFindings[QStringLiteral("findings")] = findings;
+
+        QString error;
+        const auto p1 = ComparisonReport::phaseAsRun(withFindings, 1, &error);
+        QVERIFY2(p1, qPrintable(error));
+        const QJsonObject config = p1->value(QStringLiteral("config")).toObject();
+        QCOMPARE(config.value(QStringLiteral("domains"))
+                     .toObject()
+                     .value(QStringLiteral("threads"))
+                     .toObject()
+                     .value(QStringLiteral("workers"))
+                     .toInt(),
+            2);
+        const QJsonArray frames = p1->value(QStringLiteral("frames")).toArray();
+        QVERIFY(frames.size() >= 40 && frames.size() <= 41);
+        QCOMPARE(frames.first().toObject().value(QStringLiteral("t")).toDouble(), 0.0);
+        const QJsonArray kept = p1->value(QStringLiteral("findings")).toArray();
+        QCOMPARE(kept.size(), 1);
+        QCOMPARE(kept[0].toObject().value(QStringLiteral("rule")).toString(), QStringLiteral("queue_depth"));
+        QVERIFY(p1->value(QStringLiteral("events")).toArray().isEmpty()); // its own change is its t = 0
+
+        const auto p0 = ComparisonReport::phaseAsRun(withFindings, 0, &error);
+        QVERIFY(p0);
+        QCOMPARE(p0->value(QStringLiteral("findings")).toArray().size(), 1);
+        QCOMPARE(
+            ComparisonReport::changedSettings(*p0, *p1), QStringList { QStringLiteral("domains.threads.workers") });
+        const QString html = ComparisonReport::buildPhases(*p0, *p1, {}, ReportMedium::Browser).html;
+        QVERIFY(html.contains(QStringLiteral("phase 1 vs phase 2")));
+        const ConfigSection c = configSection(html);
+        QVERIFY(c.wellFormed);
+        QCOMPARE(c.changedRows, 1);
+
+        QVERIFY(!ComparisonReport::phaseAsRun(run, 2, &error));
+        QVERIFY2(
+            error.contains(QStringLiteral("phase 3")) && error.contains(QStringLiteral("settled")), qPrintable(error));
+        QVERIFY(!ComparisonReport::phaseAsRun(run, 3, &error));
+        QVERIFY2(error.contains(QStringLiteral("no phase 4")), qPrintable(error));
+
+        // The two-run comparison shows each run's configuration per phase.
+        const QString both = ComparisonReport::build(run, run, {}, ReportMedium::Browser).html;
+        QVERIFY(both.contains(QStringLiteral("Run A: the configuration in effect per phase")));
+        QVERIFY(both.contains(QStringLiteral("<code>gil.enabled</code>")));
     }
 };
 

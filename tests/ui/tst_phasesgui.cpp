@@ -11,11 +11,14 @@
 #include "liveplots.h"
 #include "mainwindow.h"
 #include "phasetable.h"
+#include "reportexporter.h"
 
 #include <QFile>
+#include <QItemSelectionModel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -106,6 +109,28 @@ void TestPhasesGui::liveResizeMakesAPhaseRow()
     QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->hasEngine(), kFinishBoundMs);
     QCOMPARE(model->rowCount(), 2);
     QVERIFY(!model->phases().back().open);
+
+    // Two phases selected: the button compares them in a report, the format from the name typed.
+    PhaseTable *table = w.phaseTable();
+    QVERIFY(!table->compareButton()->isEnabled());
+    table->view()->selectRow(0);
+    QVERIFY(!table->compareButton()->isEnabled()); // one row is not a pair
+    table->view()->selectionModel()->select(
+        model->index(1, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QVERIFY(table->compareButton()->isEnabled());
+    const QString report = dir.filePath(QStringLiteral("compare.html"));
+    QString offered;
+    w.exporter()->setFileChooser([&](const QString &suggested, const QStringList &, QString *) {
+        offered = suggested;
+        return report;
+    });
+    QTest::mouseClick(table->compareButton(), Qt::LeftButton);
+    QVERIFY2(offered.endsWith(QStringLiteral("phases-phases-1-2.html")), qPrintable(offered));
+    QFile f(report);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString html = QString::fromUtf8(f.readAll());
+    QVERIFY(html.contains(QStringLiteral("phase 1 vs phase 2")));
+    QVERIFY(html.contains(QStringLiteral("<code>domains.threads.workers</code>")));
 }
 
 // The blocking-loop lesson: before the step the loop lags, after it the loop is on time; the panel
