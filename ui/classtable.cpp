@@ -71,8 +71,10 @@ QSize ClassTable::sizeHint() const
 
 QSize ClassTable::minimumSizeHint() const
 {
-    // Every class up to kVisibleRows stays in view: the splitter above may not squeeze it away.
-    return { QTableView::minimumSizeHint().width(), sizeHint().height() };
+    // Two classes stay in view (the rest scroll) so that the window fits a 1280×720 screen; the
+    // splitter starts it at sizeHint(), every class up to kVisibleRows.
+    const int rows = std::clamp(m_model->rowCount(), 1, 2);
+    return { QTableView::minimumSizeHint().width(), heightForRows(rows) };
 }
 
 } // namespace hs

@@ -91,7 +91,7 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     canvas->afterLayout = [this] { placeMarkerLabels(); };
     m_plot = canvas;
     // Below this the tick labels of both axes and the legend leave no room for data.
-    m_plot->setMinimumSize(260, 150);
+    m_plot->setMinimumSize(260, 120);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
@@ -344,16 +344,32 @@ void LivePlot::placeMarkerLabels()
     // label (marker or reference line), right of its line, or left of it near the right edge. A
     // label with no free row is not drawn; hovering its line still tells it.
     const QRect area = m_plot->axisRect()->rect();
-    // A reference label sits above its line, or below it when the line runs near the top.
+    // A reference label sits above its line, or below it when the line runs near the top or when
+    // above it would cover an earlier reference's label; with no room either side it is not drawn.
+    std::vector<QRectF> taken;
+    const auto textRect = [](const QCPItemText *t) {
+        return QRectF(t->topLeft->pixelPosition(), t->bottomRight->pixelPosition()).normalized();
+    };
     for (const Reference &r : m_references) {
         const double y = valueAxis(m_plot, r.axis)->coordToPixel(r.value);
         const double h = QFontMetricsF(r.text->font()).height();
-        r.text->setPositionAlignment(Qt::AlignRight | (y - h < area.top() ? Qt::AlignTop : Qt::AlignBottom));
+        r.text->setVisible(y >= area.top() && y <= area.bottom());
+        if (!r.text->visible())
+            continue;
+        bool placed = false;
+        for (const Qt::Alignment side : { y - h < area.top() ? Qt::AlignTop : Qt::AlignBottom, Qt::AlignTop }) {
+            r.text->setPositionAlignment(Qt::AlignRight | side);
+            const QRectF rect = textRect(r.text);
+            const bool inside = rect.top() >= area.top() - 1 && rect.bottom() <= area.bottom() + 1;
+            if (inside
+                && std::none_of(taken.begin(), taken.end(), [&](const QRectF &o) { return o.intersects(rect); })) {
+                taken.push_back(rect);
+                placed = true;
+                break;
+            }
+        }
+        r.text->setVisible(placed);
     }
-    std::vector<QRectF> taken;
-    for (const Reference &r : m_references)
-        if (r.text->visible())
-            taken.push_back(QRectF(r.text->topLeft->pixelPosition(), r.text->bottomRight->pixelPosition()));
     const QCPRange keys = m_plot->xAxis->range();
     for (Marker &m : m_markers) {
         m.rect = {};
@@ -389,28 +405,18 @@ void LivePlot::placeMarkerLabels()
 void LivePlot::fitLegend()
 {
     // As many legend columns as the width takes, so that a narrow plot wraps its legend to more
-    // rows instead of clipping it.
+    // rows instead of clipping it; a plot too short for the legend's rows drops the legend (the
+    // class table and the domain cards carry the same colours) rather than cutting it off.
     QCPLegend *legend = m_plot->legend;
     std::vector<int> widths;
+    int rowHeight = 0;
     for (int i = 0; i < legend->elementCount(); ++i) // a wrapped grid has empty cells
-        if (QCPLayoutElement *e = legend->elementAt(i))
-            widths.push_back(e->minimumOuterSizeHint().width());
+        if (QCPLayoutElement *e = legend->elementAt(i)) {
+            const QSize hint = e->minimumOuterSizeHint();
+            widths.push_back(hint.width());
+            rowHeight = std::max(rowHeight, hint.height());
+        }
     const int n = int(widths.size());
-    // An empty legend grid reports a maximum width of its margins, and QCustomPlot 2.1 narrows the
-    // whole column to it: the axes shrink to a sliver. Out of the layout until it lists something.
-    QCPLayoutGrid *layout = m_plot->plotLayout();
-    const bool inLayout = layout->hasElement(1, 0) && layout->element(1, 0) == legend;
-    if (n == 0 && inLayout) {
-        layout->take(legend);
-        layout->simplify();
-        legend->setVisible(false);
-    } else if (n > 0 && !inLayout) {
-        layout->addElement(1, 0, legend);
-        layout->setRowStretchFactor(1, 0.001);
-        legend->setVisible(true);
-    }
-    if (n == 0)
-        return;
     const int available = m_plot->viewport().width() - legend->margins().left() - legend->margins().right() - 4;
     int columns = 1;
     for (int c = n; c >= 1; --c) {
@@ -426,6 +432,27 @@ void LivePlot::fitLegend()
             break;
         }
     }
+    const int rows = n == 0 ? 0 : (n + columns - 1) / columns;
+    const int legendHeight
+        = rows * rowHeight + (rows - 1) * legend->rowSpacing() + legend->margins().top() + legend->margins().bottom();
+    // The axis rect keeps 80 px of data and its tick labels (about 40 px) before the legend gets any.
+    constexpr int kAxisRoom = 120;
+    const bool show = n > 0 && m_plot->viewport().height() - legendHeight >= kAxisRoom;
+    // An empty legend grid reports a maximum width of its margins, and QCustomPlot 2.1 narrows the
+    // whole column to it: the axes shrink to a sliver. Out of the layout unless it is shown.
+    QCPLayoutGrid *layout = m_plot->plotLayout();
+    const bool inLayout = layout->hasElement(1, 0) && layout->element(1, 0) == legend;
+    if (!show && inLayout) {
+        layout->take(legend);
+        layout->simplify();
+        legend->setVisible(false);
+    } else if (show && !inLayout) {
+        layout->addElement(1, 0, legend);
+        layout->setRowStretchFactor(1, 0.001);
+        legend->setVisible(true);
+    }
+    if (!show)
+        return;
     if (columns != m_legendColumns || legend->columnCount() > columns) {
         m_legendColumns = columns;
         legend->setWrap(columns);
@@ -451,6 +478,8 @@ QRectF LivePlot::referenceLabelRect(int i) const
     if (i < 0 || i >= referenceLineCount())
         return {};
     const QCPItemText *text = m_references[std::size_t(i)].text;
+    if (!text->visible())
+        return {}; // no room for it
     return QRectF(text->topLeft->pixelPosition(), text->bottomRight->pixelPosition());
 }
 

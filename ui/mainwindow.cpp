@@ -428,9 +428,23 @@ void MainWindow::buildDocks()
         resizeDocks({ domainsDock }, { 450 }, Qt::Horizontal);
         resizeDocks({ domainsDock, routingDock }, { 640, 230 }, Qt::Vertical);
         // On a short screen the findings give the plots room (they scroll; the plots would clip).
-        resizeDocks({ findingsDock }, { size.height() < 800 ? 100 : 140 }, Qt::Vertical);
+        resizeDocks({ findingsDock }, { size.height() < 800 ? 60 : 140 }, Qt::Vertical); // at least its minimum
+        // The class table at its full height (every class up to four) when the plots keep their
+        // minimum beside it; else what is left (it scrolls). Once the layout has taken the new size.
+        QTimer::singleShot(0, this, [this] {
+            auto *split = centralWidget()->findChild<QSplitter *>(QStringLiteral("plotsSplitter"));
+            if (!split)
+                return;
+            const int total = split->height() - split->handleWidth();
+            const int table = std::clamp(m_classTable->sizeHint().height(), m_classTable->minimumSizeHint().height(),
+                std::max(m_classTable->minimumSizeHint().height(), total - m_plots->minimumSizeHint().height()));
+            split->setSizes({ total - table, table });
+        });
     };
     defaultLayout();
+    // Dock sizes set before the window is shown give way to the docks' size hints; once shown,
+    // a window with no saved layout lays them out again (restoreSettings()).
+    m_defaultLayout = defaultLayout;
 
     view->addSeparator();
     auto *reset = view->addAction(tr("&Reset Layout"));
@@ -1124,7 +1138,8 @@ void MainWindow::restoreSettings()
 {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray()))
+        QTimer::singleShot(0, this, [this] { m_defaultLayout(); });
 }
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)

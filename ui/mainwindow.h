@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 #include <QTimer>
+#include <functional>
 
 #include <array>
 #include <map>
@@ -148,6 +149,7 @@ private:
     void addRecentFile(const QString &path);
     void saveSettings();
     void restoreSettings();
+    std::function<void()> m_defaultLayout; ///< window size and dock sizes of a fresh layout
     void onFrame(const Frame &frame);
     void onEvent(const RunEvent &event);
     void onFinished();

@@ -201,14 +201,20 @@ private Q_SLOTS:
         QTemporaryDir dir;
         MainWindow w;
         QVERIFY(w.openScenario(writeScenario(dir, kTwoDomainsYaml)));
-        w.resize(size);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QCoreApplication::processEvents(); // the first layout, sized for the offscreen platform's screen
+        w.resize(size);
+        QCoreApplication::processEvents();
+        // The whole window fits the screen, with room for a panel or taskbar (48 px).
+        QVERIFY2(w.minimumSizeHint().height() <= size.height() - 48,
+            qPrintable(QStringLiteral("needs %1 px").arg(w.minimumSizeHint().height())));
+        QVERIFY2(w.height() <= size.height(), qPrintable(QStringLiteral("%1 px high").arg(w.height())));
         for (LivePlot *p : w.plots()->plots()) {
             waitForReplot(p);
-            // Room for data between the tick labels: at least 80 px of plot area, 150 px in all,
+            // Room for data between the tick labels: at least 80 px of plot area, 120 px in all,
             // and nothing cut off at the bottom (the x axis' tick labels).
-            QVERIFY2(p->customPlot()->height() >= 150, qPrintable(p->title()));
+            QVERIFY2(p->customPlot()->height() >= 120, qPrintable(p->title()));
             QVERIFY2(p->customPlot()->visibleRegion().boundingRect().height() >= p->customPlot()->height(),
                 qPrintable(p->title()));
             QVERIFY2(p->axisRectGeometry().height() >= 80,
@@ -294,6 +300,41 @@ private Q_SLOTS:
         waitForReplot(plots.starvationPlot());
         // 3 starved stages stay in the lower half of the plot, under the lag.
         QVERIFY(cp->yAxis2->range().upper >= 2 * 3);
+    }
+
+    // Two SLA lines close together on a short log-scale plot (the P99 plot at 1280×720): their
+    // labels never cover each other, and a label with no room is not drawn rather than clipped.
+    void referenceLabelsNeverOverlap()
+    {
+        LivePlot plot(QStringLiteral("p"), QStringLiteral("v"));
+        plot.resize(380, 140);
+        plot.setTimeWindow(10);
+        plot.setLogScale(LivePlot::Axis::Left, 0.1);
+        plot.setMinimumUpper(LivePlot::Axis::Left, 10);
+        const int s = plot.addSeries(QStringLiteral("a"), Qt::red);
+        for (int i = 0; i <= 100; ++i)
+            plot.addPoint(s, i * 0.1, 20);
+        plot.addReferenceLine(250, Qt::black, QStringLiteral("SLA 250 ms: fetch, ticker"));
+        plot.addReferenceLine(50, Qt::black, QStringLiteral("SLA 50 ms: crunch, pipeline"));
+        plot.addReferenceLine(40, Qt::black, QStringLiteral("SLA 40 ms: web"));
+        plot.setNow(10.0);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        waitForReplot(&plot);
+        const QRectF area = plot.axisRectGeometry();
+        int shown = 0;
+        for (int i = 0; i < 3; ++i) {
+            const QRectF r = plot.referenceLabelRect(i);
+            if (r.isEmpty())
+                continue;
+            ++shown;
+            QVERIFY2(
+                area.adjusted(-1, -1, 1, 1).contains(r), qPrintable(QStringLiteral("label %1 leaves the plot").arg(i)));
+            for (int j = 0; j < i; ++j)
+                QVERIFY2(!r.intersects(plot.referenceLabelRect(j)),
+                    qPrintable(QStringLiteral("labels %1 and %2").arg(j).arg(i)));
+        }
+        QVERIFY2(shown >= 2, qPrintable(QString::number(shown)));
     }
 
     // --- 2. Marker labels -------------------------------------------------------------------
