@@ -5,6 +5,8 @@
 #include <QHeaderView>
 #include <QScrollBar>
 
+#include <algorithm>
+
 namespace hs {
 
 ClassTable::ClassTable(QWidget *parent)
@@ -44,12 +46,25 @@ ClassTable::ClassTable(QWidget *parent)
         const QString header = m_model->headerData(column, Qt::Horizontal).toString();
         h->resizeSection(column, std::max(fm.horizontalAdvance(widest), fm.horizontalAdvance(header)) + 18);
     };
-    const auto fitAll = [this, fit] {
+    const auto fitAll = [this, fit, h] {
         for (int c = 0; c < m_model->columnCount(); ++c)
             fit(c);
+        // The class column stretches, but never below its longest name (up to 160 px) and colour
+        // swatch: a narrow window scrolls sideways rather than eliding "pipeline" to "…".
+        int names = fontMetrics().horizontalAdvance(tr("Class"));
+        for (int r = 0; r < m_model->rowCount(); ++r)
+            names = std::max(names,
+                fontMetrics().horizontalAdvance(
+                    m_model->index(r, ClassTableModel::ClassColumn).data(Qt::DisplayRole).toString()));
+        h->setMinimumSectionSize(std::min(names + iconSize().width() + 28, 160));
+        if (const bool sideways = scrollsSideways(); sideways != m_scrolledSideways) {
+            m_scrolledSideways = sideways;
+            Q_EMIT heightWanted();
+        }
         updateGeometry();
     };
     connect(m_model, &QAbstractItemModel::columnsInserted, this, fitAll);
+    connect(m_model, &QAbstractItemModel::columnsRemoved, this, fitAll);
     connect(m_model, &QAbstractItemModel::modelReset, this, fitAll);
     fitAll();
     setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
@@ -57,10 +72,17 @@ ClassTable::ClassTable(QWidget *parent)
                   "whether the P99 meets the class's SLA; rejected and failed tasks since the run started"));
 }
 
+bool ClassTable::scrollsSideways() const
+{
+    return horizontalHeader()->length() > viewport()->width();
+}
+
 int ClassTable::heightForRows(int rows) const
 {
+    // The sideways scroll bar (phase columns in a narrow window) takes its height from the rows.
+    const int scrollBar = scrollsSideways() ? horizontalScrollBar()->sizeHint().height() : 0;
     return horizontalHeader()->sizeHint().height() + rows * verticalHeader()->defaultSectionSize() + 2 * frameWidth()
-        + 2;
+        + 2 + scrollBar;
 }
 
 QSize ClassTable::sizeHint() const
@@ -71,10 +93,21 @@ QSize ClassTable::sizeHint() const
 
 QSize ClassTable::minimumSizeHint() const
 {
-    // Two classes stay in view (the rest scroll) so that the window fits a 1280×720 screen; the
-    // splitter starts it at sizeHint(), every class up to kVisibleRows.
-    const int rows = std::clamp(m_model->rowCount(), 1, 2);
+    // Two classes stay in view (the rest scroll) so that the window fits a 1280×720 screen, one
+    // when a sideways scroll bar needs the room; the splitter starts it at sizeHint(), every class
+    // up to kVisibleRows.
+    const int rows = std::clamp(m_model->rowCount(), 1, scrollsSideways() ? 1 : 2);
     return { QTableView::minimumSizeHint().width(), heightForRows(rows) };
+}
+
+void ClassTable::resizeEvent(QResizeEvent *event)
+{
+    QTableView::resizeEvent(event);
+    if (const bool sideways = scrollsSideways(); sideways != m_scrolledSideways) {
+        m_scrolledSideways = sideways;
+        updateGeometry();
+        Q_EMIT heightWanted(); // room for the scroll bar
+    }
 }
 
 } // namespace hs

@@ -28,9 +28,18 @@ public:
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 
+Q_SIGNALS:
+    /// Its sizeHint() grew or shrank (a sideways scroll bar came or went): a splitter may resize it.
+    void heightWanted();
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    bool scrollsSideways() const;
     int heightForRows(int rows) const;
     ClassTableModel *m_model;
+    bool m_scrolledSideways = false;
 };
 
 } // namespace hs

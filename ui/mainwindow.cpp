@@ -100,6 +100,7 @@ MainWindow::MainWindow(QWidget *parent)
     split->setChildrenCollapsible(false);
     m_plots = new LivePlots(split);
     m_classTable = new ClassTable(split);
+    connect(m_classTable, &ClassTable::heightWanted, this, &MainWindow::fitClassTable, Qt::QueuedConnection);
     split->addWidget(m_plots);
     split->addWidget(m_classTable);
     split->setStretchFactor(0, 1);
@@ -431,15 +432,7 @@ void MainWindow::buildDocks()
         resizeDocks({ findingsDock }, { size.height() < 800 ? 60 : 140 }, Qt::Vertical); // at least its minimum
         // The class table at its full height (every class up to four) when the plots keep their
         // minimum beside it; else what is left (it scrolls). Once the layout has taken the new size.
-        QTimer::singleShot(0, this, [this] {
-            auto *split = centralWidget()->findChild<QSplitter *>(QStringLiteral("plotsSplitter"));
-            if (!split)
-                return;
-            const int total = split->height() - split->handleWidth();
-            const int table = std::clamp(m_classTable->sizeHint().height(), m_classTable->minimumSizeHint().height(),
-                std::max(m_classTable->minimumSizeHint().height(), total - m_plots->minimumSizeHint().height()));
-            split->setSizes({ total - table, table });
-        });
+        QTimer::singleShot(0, this, &MainWindow::fitClassTable);
     };
     defaultLayout();
     // Dock sizes set before the window is shown give way to the docks' size hints; once shown,
@@ -1132,6 +1125,20 @@ void MainWindow::saveSettings()
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
+}
+
+void MainWindow::fitClassTable()
+{
+    // The class table at its full height (every class up to four, and the sideways scroll bar when
+    // it has one) when the plots keep their minimum beside it; else what is left (it scrolls).
+    auto *split = centralWidget()->findChild<QSplitter *>(QStringLiteral("plotsSplitter"));
+    if (!split)
+        return;
+    const int total = split->height() - split->handleWidth();
+    const int low = m_classTable->minimumSizeHint().height();
+    const int table = std::clamp(
+        m_classTable->sizeHint().height(), low, std::max(low, total - m_plots->minimumSizeHint().height()));
+    split->setSizes({ total - table, table });
 }
 
 void MainWindow::restoreSettings()

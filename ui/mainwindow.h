@@ -149,6 +149,7 @@ private:
     void addRecentFile(const QString &path);
     void saveSettings();
     void restoreSettings();
+    void fitClassTable();
     std::function<void()> m_defaultLayout; ///< window size and dock sizes of a fresh layout
     void onFrame(const Frame &frame);
     void onEvent(const RunEvent &event);

@@ -14,10 +14,12 @@
 #include "reportexporter.h"
 
 #include <QFile>
+#include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -161,6 +163,26 @@ void TestPhasesGui::lessonStepClaimsTick()
             QTest::qWait(600); // let a frame or two and the phases arrive at the new size
             w.grab().save(QStringLiteral("%1/lesson-step-%2x%3.png").arg(shots).arg(size.width()).arg(size.height()));
         }
+        // The phase table and the class table on their own, each wide and tall enough for all of it.
+        PhaseTable phases;
+        phases.setPhases(w.phaseTable()->model()->phases());
+        phases.resize(1200, 150);
+        phases.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&phases));
+        phases.grab().save(QStringLiteral("%1/phase-table.png").arg(shots));
+        QTableView *classes = w.classTable();
+        QWidget *parent = classes->parentWidget();
+        const QSize was = classes->size();
+        classes->setParent(nullptr); // out of the splitter for a moment, at the size that shows it all
+        classes->resize(classes->horizontalHeader()->length() + 4, classes->sizeHint().height());
+        classes->show();
+        QVERIFY(QTest::qWaitForWindowExposed(classes));
+        classes->grab().save(QStringLiteral("%1/class-table.png").arg(shots));
+        classes->hide();
+        classes->setParent(parent);
+        if (auto *split = qobject_cast<QSplitter *>(parent))
+            split->addWidget(classes);
+        classes->resize(was);
     }
     w.controller()->requestStop();
     QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->hasEngine(), kFinishBoundMs);
