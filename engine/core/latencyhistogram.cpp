@@ -51,6 +51,21 @@ double HistogramSnapshot::mean() const
     return std::clamp(double(m_sum) / double(m_count), double(m_min), double(m_max));
 }
 
+double HistogramSnapshot::scv() const
+{
+    if (m_count == 0)
+        return 0;
+    double sum = 0, sum2 = 0;
+    for (const Bin &b : m_bins) {
+        const double v = std::clamp(HistogramLayout::bucketRepresentative(b.index), double(m_min), double(m_max));
+        sum += v * double(b.count);
+        sum2 += v * v * double(b.count);
+    }
+    const double n = double(m_count);
+    const double mean = sum / n;
+    return mean > 0 ? std::max(0.0, sum2 / n - mean * mean) / (mean * mean) : 0.0;
+}
+
 void HistogramSnapshot::merge(const HistogramSnapshot &other)
 {
     if (other.isEmpty())

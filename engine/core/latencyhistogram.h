@@ -72,6 +72,9 @@ public:
     double percentile(double q) const;
     /// Mean in ns; 0 when empty.
     double mean() const;
+    /// Squared coefficient of variation (variance / mean²) from the buckets' representative values
+    /// (within the 0.4 % resolution); 0 when empty or the mean is 0. Queueing models read it.
+    double scv() const;
     /// Exact extremes when read from a histogram; 0 when empty.
     std::int64_t min() const { return m_min; }
     std::int64_t max() const { return m_max; }
