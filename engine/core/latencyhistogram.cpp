@@ -51,19 +51,19 @@ double HistogramSnapshot::mean() const
     return std::clamp(double(m_sum) / double(m_count), double(m_min), double(m_max));
 }
 
-double HistogramSnapshot::scv() const
+double HistogramSnapshot::variance() const
 {
-    if (m_count == 0)
+    if (m_count < 2)
         return 0;
-    double sum = 0, sum2 = 0;
+    const double m = mean();
+    double sum = 0;
     for (const Bin &b : m_bins) {
+        // Clamped like the percentiles: the representative of the extreme buckets can lie past the
+        // exact min/max.
         const double v = std::clamp(HistogramLayout::bucketRepresentative(b.index), double(m_min), double(m_max));
-        sum += v * double(b.count);
-        sum2 += v * v * double(b.count);
+        sum += double(b.count) * (v - m) * (v - m);
     }
-    const double n = double(m_count);
-    const double mean = sum / n;
-    return mean > 0 ? std::max(0.0, sum2 / n - mean * mean) / (mean * mean) : 0.0;
+    return sum / double(m_count);
 }
 
 void HistogramSnapshot::merge(const HistogramSnapshot &other)

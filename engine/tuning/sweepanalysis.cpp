@@ -101,7 +101,7 @@ void findKnees(SweepResult &r)
     for (std::size_t ci = 0; r.points.size() && ci < r.points.front().classes.size(); ++ci) {
         std::vector<std::pair<double, double>> curve;
         for (const SweepPointResult &p : r.points) {
-            const auto x = kneeAbscissa(axis, valueOf(p.values, axis.path));
+            const auto x = numeric(valueOf(p.values, axis.path)); // findKnee takes falling curves too
             if (x && p.classes[ci].p99Ms)
                 curve.emplace_back(*x, *p.classes[ci].p99Ms);
         }
@@ -115,7 +115,7 @@ void findKnees(SweepResult &r)
         SweepKnee k;
         k.path = axis.path;
         k.className = name;
-        k.value = axis.poolDomain() ? 1.0 / knee->x : knee->x;
+        k.value = knee->x;
         k.method = knee->method;
         r.knees.push_back(k);
         // The first knee on the way to overload: the smallest x.
@@ -287,16 +287,6 @@ void recommend(SweepResult &r)
 }
 
 } // namespace
-
-std::optional<double> kneeAbscissa(const VaryAxis &axis, const QString &value)
-{
-    const auto v = numeric(value);
-    if (!v)
-        return std::nullopt;
-    if (axis.poolDomain())
-        return *v > 0 ? std::optional<double>(1.0 / *v) : std::nullopt;
-    return v;
-}
 
 void analyzeSweep(SweepResult &r)
 {

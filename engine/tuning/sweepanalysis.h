@@ -71,8 +71,4 @@ inline constexpr int kUslMinPoints = 5;
 /// Fills knees/knee, usl and recommendation from the points.
 void analyzeSweep(SweepResult &r);
 
-/// The x findKnee sees for a value of `axis`: rising with the strain on the system (1/workers for
-/// a pool, the value itself otherwise); nullopt when not a positive number.
-std::optional<double> kneeAbscissa(const VaryAxis &axis, const QString &value);
-
 } // namespace hs
