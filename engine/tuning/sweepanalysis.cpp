@@ -281,6 +281,12 @@ void recommend(SweepResult &r)
     }
     if (!limits.isEmpty())
         rec.reason += QStringLiteral(" No oversubscription:") + limits;
+    // The SLA is on the P99 of completed tasks: say so when the point keeps it by turning work away.
+    const SweepPointResult &chosen = best ? *best : *closest;
+    for (const SweepClassFigures &c : chosen.classes)
+        if (c.submitted > 0 && double(c.lost) > kLostNotice * double(c.submitted))
+            rec.reason += QStringLiteral(" Note: %1 % of %2's tasks were rejected or failed there.")
+                              .arg(num(100.0 * double(c.lost) / double(c.submitted)), c.name);
     if (excluded > 0)
         rec.reason += QStringLiteral(" (%1 point(s) that met the SLAs above that limit were left out.)").arg(excluded);
     r.recommendation = rec;

@@ -65,6 +65,8 @@ struct SweepResult {
 
 /// Share of the highest throughput from which more workers of a CPU pool count as "not rising".
 inline constexpr double kThroughputPlateau = 0.95;
+/// Share of a class's tasks rejected or failed above which the recommendation's reason says so.
+inline constexpr double kLostNotice = 0.01;
 /// Points a USL fit needs (DESIGN §11).
 inline constexpr int kUslMinPoints = 5;
 

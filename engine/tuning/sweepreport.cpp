@@ -87,6 +87,8 @@ QJsonObject sweepPointToJson(const SweepPointResult &p)
         QJsonObject j;
         j[QStringLiteral("throughput")] = round3(c.throughput);
         j[QStringLiteral("samples")] = qint64(c.samples);
+        j[QStringLiteral("submitted")] = qint64(c.submitted);
+        j[QStringLiteral("lost")] = qint64(c.lost);
         j[QStringLiteral("p50_ms")] = optMs(c.p50Ms);
         j[QStringLiteral("p99_ms")] = optMs(c.p99Ms);
         j[QStringLiteral("p99_ci_ms")] = QJsonArray { optMs(c.ciLoMs), optMs(c.ciHiMs) };

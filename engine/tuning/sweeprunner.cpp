@@ -180,6 +180,8 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
         for (const PhaseResult &ph : measured) {
             const ClassResult &cr = ph.classes[i];
             tput.push_back(cr.throughput);
+            c.submitted += cr.submitted;
+            c.lost += cr.rejected + cr.failed;
             all.merge(cr.latency);
             if (!cr.latency.isEmpty())
                 c.repP99Ms.push_back(cr.latency.percentile(0.99) / 1e6);

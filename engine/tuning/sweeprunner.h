@@ -22,6 +22,8 @@ struct SweepClassFigures {
     QString name;
     double throughput = 0; ///< completions per second over the measured span (mean over the reps)
     std::uint64_t samples = 0; ///< completed tasks measured, all reps together
+    std::uint64_t submitted = 0; ///< tasks that arrived while measured, all reps together
+    std::uint64_t lost = 0; ///< of those, rejected or failed (the P99 covers completed tasks only)
     std::optional<double> p50Ms; ///< of all reps' latencies together; none without samples
     std::optional<double> p99Ms; ///< reps >= 2: the mean of the reps' P99s (the interval's centre)
     /// The 95 % interval of the P99 (docs/tuning.md "Sweeps"): replications (Student t over the
