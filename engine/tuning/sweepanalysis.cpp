@@ -1,5 +1,7 @@
 #include "tuning/sweepanalysis.h"
 
+#include <QThread>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -189,6 +191,13 @@ std::vector<bool> oversubscribed(SweepResult &r)
                     cap = uslCap;
                 text += QStringLiteral("; the USL peaks at N* = %1").arg(num(r.usl->fit.nStar));
             }
+            // Up to the cores a pool cannot oversubscribe them; an open-loop class the pool keeps up
+            // with has flat throughput for a reason that is no limit of the CPU.
+            const int cores = r.cores > 0 ? r.cores : std::max(1, QThread::idealThreadCount());
+            if (cap < cores) {
+                cap = cores;
+                text += QStringLiteral("; %1 cores").arg(cores);
+            }
             for (std::size_t i : members)
                 if (numeric(valueOf(r.points[i].values, axis.path)).value_or(0) > cap)
                     out[i] = true;
@@ -287,6 +296,12 @@ void recommend(SweepResult &r)
         if (c.submitted > 0 && double(c.lost) > kLostNotice * double(c.submitted))
             rec.reason += QStringLiteral(" Note: %1 % of %2's tasks were rejected or failed there.")
                               .arg(num(100.0 * double(c.lost) / double(c.submitted)), c.name);
+    bool unbounded = false;
+    for (const SweepClassFigures &c : (best ? *best : *closest).classes)
+        unbounded = unbounded || (c.slaP99Ms && !c.ciHiMs);
+    if (!best && unbounded)
+        rec.reason += QStringLiteral(" Some P99s have no upper end: too few samples to bound them (at least 367 "
+                                     "per class with one run a point); use a longer --duration or --reps 3.");
     if (excluded > 0)
         rec.reason += QStringLiteral(" (%1 point(s) that met the SLAs above that limit were left out.)").arg(excluded);
     r.recommendation = rec;

@@ -48,6 +48,7 @@ struct SweepResult {
     bool interrupted = false; ///< stopped (Ctrl+C) before the last point
     double durationS = 0, warmupS = 0;
     int reps = 1;
+    int cores = 0; ///< the machine's (0: QThread::idealThreadCount()); a CPU pool up to it never oversubscribes
     double wallS = 0;
     std::vector<SweepPointResult> points;
 
@@ -56,15 +57,16 @@ struct SweepResult {
     QString kneeWhy; ///< when none
     std::optional<SweepUsl> usl;
     QString uslWhy; ///< when none
-    /// CPU pools: the most workers that still help (throughput and the USL's N*); above it is
-    /// oversubscription and never recommended. Per pool path, with its reason.
+    /// CPU pools: the most workers that still help: the cores, or more while throughput still
+    /// rises and the USL's N* allows; above it is oversubscription and never recommended. Per pool
+    /// path, with its reason.
     std::vector<std::pair<QString, QString>> cpuLimits;
     std::optional<SweepRecommendation> recommendation;
     QString recommendationWhy; ///< when none
 };
 
 /// Share of the highest throughput from which more workers of a CPU pool count as "not rising".
-inline constexpr double kThroughputPlateau = 0.95;
+inline constexpr double kThroughputPlateau = 0.90;
 /// Share of a class's tasks rejected or failed above which the recommendation's reason says so.
 inline constexpr double kLostNotice = 0.01;
 /// Points a USL fit needs (DESIGN §11).
