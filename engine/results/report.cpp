@@ -384,6 +384,17 @@ bool loadRunJson(const QString &path, QJsonObject *run, QString *error)
     return parseRunJson(bytes, path, run, error);
 }
 
+bool loadReportJson(const QString &path, QJsonObject *doc, QString *schema, QString *error)
+{
+    QByteArray bytes;
+    QString why;
+    if (!readRegularFile(path, RunJsonLimits::kMaxBytes, &bytes, &why)) {
+        *error = QStringLiteral("%1: %2").arg(path, why);
+        return false;
+    }
+    return parseReportJson(bytes, path, doc, schema, error);
+}
+
 QString runToCsv(const RunResult &r)
 {
     QString out;

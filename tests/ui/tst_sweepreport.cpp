@@ -3,9 +3,12 @@
 // interval; well-formed HTML; a PDF that renders.
 
 #include "reportwriter.h"
+#include "results/report.h"
 #include "sweepreport.h"
+#include "testutil.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QXmlStreamReader>
@@ -177,6 +180,56 @@ private Q_SLOTS:
         QVERIFY(f.read(5) == "%PDF-");
         QVERIFY(!ReportWriter::writeSweep(oneDimensional(), dir.filePath(QStringLiteral("s.txt")), &error));
         QVERIFY(error.contains(QStringLiteral(".html or .pdf")));
+    }
+
+    // `hybridscope report SWEEP.json --report F` writes the sweep's report; a malformed sweep is
+    // refused with the file, line, column and key path, and no file is written.
+    void reportCommandReadsASweep()
+    {
+        QTemporaryDir dir;
+        const QString json = dir.filePath(QStringLiteral("sweep.json"));
+        {
+            QFile f(json);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QJsonDocument(oneDimensional()).toJson());
+        }
+        const QString html = dir.filePath(QStringLiteral("sweep.html"));
+        const test::AppRun ok = test::runApp({ QStringLiteral("report"), json, QStringLiteral("--report"), html });
+        QVERIFY2(ok.exitCode == 0, qPrintable(ok.describe()));
+        QFile out(html);
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        QVERIFY(out.readAll().contains("Hybridscope sweep: tuning"));
+
+        QJsonObject bad = oneDimensional();
+        QJsonArray points = bad.value(QStringLiteral("points")).toArray();
+        QJsonObject p = points[1].toObject();
+        p[QStringLiteral("values")]
+            = QJsonObject { { QStringLiteral("domains.threads.workers"), QStringLiteral("two") } };
+        points[1] = p;
+        bad[QStringLiteral("points")] = points;
+        const QByteArray bytes = QJsonDocument(bad).toJson();
+        QJsonObject parsed;
+        QString error;
+        QVERIFY(!parseSweepJson(bytes, QStringLiteral("s.json"), &parsed, &error));
+        QVERIFY2(
+            error.contains(QStringLiteral("points[1].values")) && error.contains(QStringLiteral("expected a number")),
+            qPrintable(error));
+        QVERIFY2(error.startsWith(QStringLiteral("s.json:")), qPrintable(error));
+        {
+            QFile f(json);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(bytes);
+        }
+        const QString none = dir.filePath(QStringLiteral("none.html"));
+        const test::AppRun refused = test::runApp({ QStringLiteral("report"), json, QStringLiteral("--report"), none });
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains(QStringLiteral("points[1].values")), qPrintable(refused.err));
+        QVERIFY(!QFile::exists(none));
+        // A run's report reader names both schemas when given something else.
+        QVERIFY(!parseReportJson(R"({"schema": "other/1"})", QStringLiteral("x.json"), &parsed, nullptr, &error));
+        QVERIFY2(error.contains(QStringLiteral("hybridscope.run/1"))
+                && error.contains(QStringLiteral("hybridscope.sweep/1")),
+            qPrintable(error));
     }
 
     void noPoints()
