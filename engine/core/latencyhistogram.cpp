@@ -51,6 +51,21 @@ double HistogramSnapshot::mean() const
     return std::clamp(double(m_sum) / double(m_count), double(m_min), double(m_max));
 }
 
+double HistogramSnapshot::variance() const
+{
+    if (m_count < 2)
+        return 0;
+    const double m = mean();
+    double sum = 0;
+    for (const Bin &b : m_bins) {
+        // Clamped like the percentiles: the representative of the extreme buckets can lie past the
+        // exact min/max.
+        const double v = std::clamp(HistogramLayout::bucketRepresentative(b.index), double(m_min), double(m_max));
+        sum += double(b.count) * (v - m) * (v - m);
+    }
+    return sum / double(m_count);
+}
+
 void HistogramSnapshot::merge(const HistogramSnapshot &other)
 {
     if (other.isEmpty())

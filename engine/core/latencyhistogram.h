@@ -72,6 +72,10 @@ public:
     double percentile(double q) const;
     /// Mean in ns; 0 when empty.
     double mean() const;
+    /// Population variance in ns² around mean(), each value taken at its bucket's representative
+    /// (within 0.39 %); 0 with fewer than two values. var / mean² is the squared coefficient of
+    /// variation the queueing models use (1 for exponential times).
+    double variance() const;
     /// Exact extremes when read from a histogram; 0 when empty.
     std::int64_t min() const { return m_min; }
     std::int64_t max() const { return m_max; }

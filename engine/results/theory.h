@@ -65,6 +65,11 @@ struct DomainMeasure {
     bool gilContended = false; ///< cpu stages under the GIL
     bool closedLoop = false; ///< some class feeding it has closed-loop arrivals
 };
+/// Service or arrival SCVs within this of 1 count as exponential (Erlang C); beyond it the
+/// variability is corrected (Allen–Cunneen). The sample SCV of n exponential times has a standard
+/// error of about √(8/n): 0.09 at n = 1000, so 0.25 is about three of those.
+inline constexpr double kScvTolerance = 0.25;
+
 /// The model for the domain (P-K for the loop, M/M/c/K for a bounded queue with reject,
 /// Allen–Cunneen when the service or arrivals are not exponential, else Erlang C), or why none
 /// applies (oversubscribed CPU, GIL contention, closed-loop arrivals, U >= 1, too few samples).
@@ -84,13 +89,21 @@ struct UslFit {
 };
 std::optional<UslFit> fitUsl(const std::vector<std::pair<double, double>> &points);
 
-/// The knee of a rising curve (P99 against load, or against fewer workers): the x after which y
-/// grows fastest relative to before it. Robust on short (4+ points) and log-spaced sweeps; the
-/// method is named in `method` (docs/tuning.md says why not Kneedle).
+/// The knee of a curve, rising (P99 against load) or falling (P99 against workers): the measured x
+/// farthest from the chord between the curve's ends, with both axes scaled to [0, 1] (y on a log
+/// axis when it is positive, x on a log axis when the sweep steps geometrically). Every x it can
+/// answer is a point that was measured, there is no sensitivity parameter and no smoothing, so
+/// short (4+ points) and log-spaced sweeps give a stable answer (docs/tuning.md says why not
+/// Kneedle). nullopt for a curve with one regime: fewer than 4 points, flat (y varies by less than
+/// kKneeMinRelativeRange of its size), or straight on linear or logarithmic axes (no point farther
+/// than kKneeMinDistance from the chord on some pair of axes: a line, a power law, an
+/// exponential). `method` names the method and its axes.
 struct Knee {
     double x = 0;
     QString method;
 };
+inline constexpr double kKneeMinRelativeRange = 0.10;
+inline constexpr double kKneeMinDistance = 0.10;
 std::optional<Knee> findKnee(const std::vector<std::pair<double, double>> &points);
 
 } // namespace hs::theory

@@ -125,6 +125,7 @@ private Q_SLOTS:
     void slidingWindow_data();
     void slidingWindow();
     void mergeEqualsRecordingBoth();
+    void varianceMatchesTheSamples();
 };
 
 void LatencyHistogramTest::layoutBoundsTheError()
@@ -583,6 +584,40 @@ void LatencyHistogramTest::mergeEqualsRecordingBoth()
     HistogramSnapshot withEmpty = merged;
     withEmpty.merge(HistogramSnapshot {});
     QVERIFY(withEmpty == merged);
+}
+
+// variance(): each value v is read at its bucket's representative r, |r − v| <= kLayoutError·v, around
+// the exact mean m; (r − m)² − (v − m)² = (r − v)(r + v − 2m), so the variance moves by at most
+// ε·((2 + ε)·E[v²] + 2m·E[v]) with ε = kLayoutError. A fixed value has none.
+void LatencyHistogramTest::varianceMatchesTheSamples()
+{
+    LatencyHistogram fixed;
+    for (int i = 0; i < 1000; ++i)
+        fixed.record(3 * kMs);
+    QCOMPARE(fixed.snapshot().variance(), 0.0);
+
+    LatencyHistogram one;
+    one.record(5 * kMs);
+    QCOMPARE(one.snapshot().variance(), 0.0);
+    QCOMPARE(HistogramSnapshot().variance(), 0.0);
+
+    for (Shape shape : { Shape::Exponential, Shape::LogNormal, Shape::Uniform }) {
+        const auto values = draw(shape, double(2 * kMs), shape == Shape::LogNormal ? 1.0 : double(6 * kMs), 100'000, 7);
+        LatencyHistogram h;
+        double sum = 0, sum2 = 0;
+        for (std::int64_t v : values) {
+            h.record(v);
+            sum += double(v);
+            sum2 += double(v) * double(v);
+        }
+        const double n = double(values.size());
+        const double mean = sum / n;
+        const double exact = sum2 / n - mean * mean;
+        const double bound = kLayoutError * ((2 + kLayoutError) * (sum2 / n) + 2 * mean * mean);
+        QVERIFY2(std::abs(h.snapshot().variance() - exact) <= bound,
+            qPrintable(
+                QStringLiteral("variance %1 vs %2 (bound %3)").arg(h.snapshot().variance()).arg(exact).arg(bound)));
+    }
 }
 
 QTEST_GUILESS_MAIN(LatencyHistogramTest)
