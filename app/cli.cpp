@@ -1,5 +1,8 @@
 #include "cli.h"
 
+#include "signalwatcher.h"
+#include "sweep.h"
+
 #include "core/clock.h"
 #include "core/safefile.h"
 #include "domains/resources.h"
@@ -50,85 +53,6 @@ void err(const QString &s)
     std::fflush(stderr);
 }
 
-int g_signalPipe[2] = { -1, -1 }; // written by the signal handler, read by a SignalWatcher
-
-void onSignal(int)
-{
-    const int saved = errno;
-    const char c = 1;
-    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &c, 1);
-    errno = saved;
-}
-
-/**
- * SIGINT/SIGTERM during `run`: the first stops gracefully (arrivals stop, in-flight tasks drain),
- * every later one cancels at once. The handler only writes a byte; a thread of its own reads them,
- * one signal a byte, so that a signal acts even while Engine::start() holds the main thread (the
- * birth of thousands of worker processes takes seconds) and two quick signals count as two.
- */
-class SignalWatcher {
-public:
-    explicit SignalWatcher(Engine &engine)
-        : m_engine(engine)
-    {
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) != 0) {
-            err(QStringLiteral("hybridscope run: cannot watch for Ctrl+C: %1\n")
-                    .arg(QString::fromLocal8Bit(std::strerror(errno))));
-            return;
-        }
-        m_thread = std::thread([this] { watch(); });
-        struct sigaction sa = {};
-        sa.sa_handler = onSignal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        sigaction(SIGINT, &sa, nullptr);
-        sigaction(SIGTERM, &sa, nullptr);
-    }
-    ~SignalWatcher()
-    {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        if (m_thread.joinable()) {
-            const char quit = 0;
-            [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &quit, 1);
-            m_thread.join();
-        }
-        for (int &fd : g_signalPipe)
-            if (fd >= 0)
-                ::close(std::exchange(fd, -1));
-    }
-    SignalWatcher(const SignalWatcher &) = delete;
-    SignalWatcher &operator=(const SignalWatcher &) = delete;
-
-private:
-    void watch()
-    {
-        int count = 0;
-        for (;;) {
-            char buf[16];
-            const ssize_t n = ::read(g_signalPipe[0], buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return;
-            for (ssize_t i = 0; i < n; ++i) {
-                if (buf[i] == 0)
-                    return;
-                if (++count == 1) {
-                    err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
-                    m_engine.requestStop();
-                } else if (count == 2) {
-                    err(QStringLiteral("\ncancelling\n"));
-                    m_engine.cancelNow();
-                }
-            }
-        }
-    }
-
-    Engine &m_engine;
-    std::thread m_thread;
-};
-
 const char *kUsage = R"(usage:
   hybridscope [SCENARIO] [--run]        open the GUI (the built-in default scenario when none)
   hybridscope run SCENARIO [options]    run headless and print a summary
@@ -146,6 +70,18 @@ const char *kUsage = R"(usage:
       --trace FILE        write a Chrome trace (open it in ui.perfetto.dev): a span per stage
       --strict            exit 1 when a class misses its P99 SLA
       --quiet             no progress line while running
+  hybridscope sweep SCENARIO --vary PATH=VALUES [--vary ...] [options]
+                                        run the scenario once per point and compare (a grid
+                                        with two --vary); P99 with 95 % intervals, knee, USL fit,
+                                        the cheapest point that meets every SLA
+      --vary PATH=VALUES  a --set path or `load` (scales arrival rates and closed-loop clients);
+                          VALUES: 1,2,4,8 | 1..16 | 1..64x2 (geometric) | 0.5..2:0.25 (step);
+                          at most 200 points in all
+      --duration D        each run (default 5s)     --warmup D   discarded first (default 1s)
+      --reps N            runs per point, seeds seed, seed+1, ... (default 1)
+      --set, --route      as for run                --quiet      no progress line
+      --json FILE         write the sweep (schema hybridscope.sweep/1)
+      --csv FILE          one row per point and class
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side; given a
@@ -690,7 +626,15 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
 
     // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once; also during start().
     std::optional<SignalWatcher> signalWatch;
-    signalWatch.emplace(engine);
+    signalWatch.emplace("run", [&engine](int count) {
+        if (count == 1) {
+            err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
+            engine.requestStop();
+        } else if (count == 2) {
+            err(QStringLiteral("\ncancelling\n"));
+            engine.cancelNow();
+        }
+    });
 
     QTimer progress;
     if (!ra.quiet) {
@@ -796,6 +740,8 @@ std::optional<int> runCli(const QStringList &args)
         // The scenario may come anywhere among the options; parseRunArgs finds it.
         return runHeadless(QString(), rest);
     }
+    if (cmd == QLatin1String("sweep"))
+        return runSweep(rest);
     if (cmd == QLatin1String("validate"))
         return cmdValidate(rest);
     if (cmd == QLatin1String("report"))

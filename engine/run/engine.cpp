@@ -669,7 +669,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 openPhase.drained = true;
             }
         }
-        if (!openPhase.start && openPhase.drained && t >= openPhase.lastChangeS + kSettleMinS)
+        if (!openPhase.start && openPhase.drained && t >= openPhase.lastChangeS + openPhase.settleMinS)
             openPhase.start = cumulative(now);
         if (++framesSincePhases >= 10) {
             framesSincePhases = 0;
@@ -733,6 +733,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         double roundFromS = 0;
         double lastRoundS = -1; // the previous drain round's length; -1: none yet
         bool drained = false;
+        double settleMinS = kSettleMinS; // the first phase: EngineOptions::warmupSeconds
         std::optional<RunCumulative> start; // set once settled
         std::shared_ptr<const Scenario> config;
     };
@@ -850,7 +851,10 @@ bool Engine::start(QString *error)
         d->liveConfig = std::make_shared<const Scenario>(d->scenario);
         d->openPhase.config = d->liveConfig;
         d->openPhase.drained = true; // nothing came before the start
-        d->openPhase.start = d->cumulative(d->t0);
+        if (d->options.warmupSeconds > 0)
+            d->openPhase.settleMinS = d->options.warmupSeconds; // taken by trackPhases at the first frame after it
+        else
+            d->openPhase.start = d->cumulative(d->t0);
     }
     bool stoppedEarly = false;
     {

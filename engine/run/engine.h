@@ -30,6 +30,9 @@ struct EngineOptions {
     /// Cap on stages queued across all domains (beyond it: rejected); -1: derived from memory
     /// (defaultQueueCap), 0: none.
     std::int64_t queueCap = -1;
+    /// The first phase's figures start this many seconds into the run instead of at the start
+    /// (a sweep's warm-up: RunResult::phases[0] then covers [warmup, end of arrivals]). 0: none.
+    double warmupSeconds = 0;
 };
 
 /**

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "results/theory.h"
+#include "tuning/sweepplan.h"
+#include "tuning/sweeprunner.h"
+
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace hs {
+
+/// The knee of one class's P99 curve against the varied value (theory::findKnee).
+struct SweepKnee {
+    QString path;
+    QString className;
+    double value = 0; ///< in the varied path's own terms (workers, load factor, ...)
+    QString method;
+};
+
+struct SweepUsl {
+    QString path;
+    theory::UslFit fit;
+};
+
+/// The cheapest point whose classes all meet their SLA (DESIGN §10 `recommendation`).
+struct SweepRecommendation {
+    SweepValues values;
+    std::optional<double> cost; ///< workers over the varied pools; the load factor for a load sweep
+    bool allSlaMet = false;
+    QString reason;
+};
+
+/**
+ * A whole sweep: its plan, the points measured (in plan order; fewer than planned when stopped)
+ * and what analyzeSweep() found in them.
+ *
+ *     SweepResult r = ...;   // axes, points, run settings
+ *     analyzeSweep(r);       // knee, usl, recommendation
+ *     QJsonObject json = sweepToJson(r);   // tuning/sweepreport.h
+ */
+struct SweepResult {
+    QString scenarioName, scenarioSource;
+    QString mode = QStringLiteral("engine");
+    std::vector<VaryAxis> axes;
+    int plannedPoints = 0;
+    bool interrupted = false; ///< stopped (Ctrl+C) before the last point
+    double durationS = 0, warmupS = 0;
+    int reps = 1;
+    double wallS = 0;
+    std::vector<SweepPointResult> points;
+
+    std::vector<SweepKnee> knees; ///< per class, where one was found (1-D sweeps)
+    std::optional<SweepKnee> knee; ///< the first on the way to overload: the most workers, the least load
+    QString kneeWhy; ///< when none
+    std::optional<SweepUsl> usl;
+    QString uslWhy; ///< when none
+    /// CPU pools: the most workers that still help (throughput and the USL's N*); above it is
+    /// oversubscription and never recommended. Per pool path, with its reason.
+    std::vector<std::pair<QString, QString>> cpuLimits;
+    std::optional<SweepRecommendation> recommendation;
+    QString recommendationWhy; ///< when none
+};
+
+/// Share of the highest throughput from which more workers of a CPU pool count as "not rising".
+inline constexpr double kThroughputPlateau = 0.95;
+/// Points a USL fit needs (DESIGN §11).
+inline constexpr int kUslMinPoints = 5;
+
+/// Fills knees/knee, usl and recommendation from the points.
+void analyzeSweep(SweepResult &r);
+
+/// The x findKnee sees for a value of `axis`: rising with the strain on the system (1/workers for
+/// a pool, the value itself otherwise); nullopt when not a positive number.
+std::optional<double> kneeAbscissa(const VaryAxis &axis, const QString &value);
+
+} // namespace hs
