@@ -4,7 +4,7 @@
 // than an exhaustive sweep; a budget, a cancel and an SLA nothing can meet stop it with a reason.
 
 #include "results/theory.h"
-#include "run/tunesearch.h"
+#include "tuning/tunesearch.h"
 
 #include <QTest>
 

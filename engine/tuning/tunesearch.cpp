@@ -1,4 +1,4 @@
-#include "run/tunesearch.h"
+#include "tuning/tunesearch.h"
 
 #include <algorithm>
 #include <map>
