@@ -109,6 +109,15 @@ DomainTheory domainTheory(const RunResult &r, DomainKind d, int cores)
     // Superposed flows: the rate-weighted mean of their SCVs (the asymptotic method of Whitt's QNA).
     m.arrivalScv = rate > 0 ? weighted / rate : 1;
     m.cpuBound = cpuHere;
+    // Every domain that runs cpu stages competes for the same cores.
+    for (DomainKind k : kAllDomains) {
+        bool cpu = false;
+        for (const TaskClass &c : cfg.classes)
+            for (const Stage &s : c.stages)
+                cpu = cpu || (s.domain == k && s.work == WorkKind::Cpu);
+        if (cpu)
+            m.cpuWorkers += k == DomainKind::Loop ? 1 : std::max(1, r.domains[std::size_t(k)].totals.workers);
+    }
     // The engine's GIL serializes cpu stages on the loop and the threads pool (procs workers each
     // have their own): contended when two threads can want it at once and the run saw it contended.
     const bool gilOn = cfg.gilEnabled || r.gilUsed;

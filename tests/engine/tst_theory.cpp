@@ -545,23 +545,29 @@ void TheoryTest::predictDomainChoosesTheModel()
 void TheoryTest::predictDomainSaysWhyNot_data()
 {
     QTest::addColumn<int>("workers");
+    QTest::addColumn<int>("cpuElsewhere"); // cpu workers in other domains
     QTest::addColumn<double>("rate");
     QTest::addColumn<bool>("cpuBound");
     QTest::addColumn<bool>("gil");
     QTest::addColumn<bool>("closed");
     QTest::addColumn<QString>("why");
-    QTest::newRow("overloaded") << 2 << 130.0 << false << false << false << QStringLiteral("overloaded: U = 1.30");
-    QTest::newRow("oversubscribed") << 8 << 10.0 << true << false << false
+    QTest::newRow("overloaded") << 2 << 0 << 130.0 << false << false << false << QStringLiteral("overloaded: U = 1.30");
+    QTest::newRow("oversubscribed") << 8 << 0 << 10.0 << true << false << false
                                     << QStringLiteral("CPU oversubscribed: 8 workers on 2 cores");
-    QTest::newRow("io pool larger than the cores") << 8 << 10.0 << false << false << false << QString();
-    QTest::newRow("gil") << 2 << 10.0 << true << true << false << QStringLiteral("GIL contention");
-    QTest::newRow("closed loop") << 2 << 10.0 << false << false << true << QStringLiteral("closed-loop arrivals");
-    QTest::newRow("no samples") << 2 << 0.0 << false << false << false << QStringLiteral("too few samples");
+    QTest::newRow("cpu pools together above the cores")
+        << 2 << 1 << 10.0 << true << false << false
+        << QStringLiteral("CPU oversubscribed: 3 cpu workers across the domains on 2 cores");
+    QTest::newRow("cpu pools together within the cores") << 1 << 1 << 10.0 << true << false << false << QString();
+    QTest::newRow("io pool larger than the cores") << 8 << 2 << 10.0 << false << false << false << QString();
+    QTest::newRow("gil") << 2 << 0 << 10.0 << true << true << false << QStringLiteral("GIL contention");
+    QTest::newRow("closed loop") << 2 << 0 << 10.0 << false << false << true << QStringLiteral("closed-loop arrivals");
+    QTest::newRow("no samples") << 2 << 0 << 0.0 << false << false << false << QStringLiteral("too few samples");
 }
 
 void TheoryTest::predictDomainSaysWhyNot()
 {
     QFETCH(int, workers);
+    QFETCH(int, cpuElsewhere);
     QFETCH(double, rate);
     QFETCH(bool, cpuBound);
     QFETCH(bool, gil);
@@ -576,6 +582,7 @@ void TheoryTest::predictDomainSaysWhyNot()
     m.cpuBound = cpuBound;
     m.gilContended = gil;
     m.closedLoop = closed;
+    m.cpuWorkers = (cpuBound ? workers : 0) + cpuElsewhere;
     const Prediction p = predictDomain(m);
     if (why.isEmpty()) {
         QVERIFY2(p.applies, qPrintable(p.why));
