@@ -1,6 +1,7 @@
 #include "results/report.h"
 
 #include "core/safefile.h"
+#include "results/domaintheory.h"
 #include "results/phases.h"
 
 #include <QFile>
@@ -139,8 +140,11 @@ QJsonObject runToJson(const RunResult &r)
               { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
     QJsonObject domains;
     for (const DomainResult &d : r.domains)
-        if (d.used)
-            domains[domainName(d.kind)] = domainJson(d.totals);
+        if (d.used) {
+            QJsonObject o = domainJson(d.totals);
+            o[QStringLiteral("theory")] = domainTheoryJson(domainTheory(r, d.kind, QThread::idealThreadCount()));
+            domains[domainName(d.kind)] = o;
+        }
     root[QStringLiteral("domains")] = domains;
     root[QStringLiteral("loop")] = loopJson(r.loopLag);
     QJsonArray findings;

@@ -631,10 +631,49 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.ms(d, "starved_ms");
             c.stats(d, "wait_ms");
             c.stats(d, "service_ms");
-            const QJsonObject q = c.object(d, "queue_depth");
-            Checker::Enter e(c, QStringLiteral("queue_depth"));
-            c.number(q, "mean", 0, L::kMaxCount);
-            c.count(q, "max");
+            {
+                const QJsonObject q = c.object(d, "queue_depth");
+                Checker::Enter e(c, QStringLiteral("queue_depth"));
+                c.number(q, "mean", 0, L::kMaxCount);
+                c.count(q, "max");
+            }
+            // The theory overlay (DESIGN §11); reports written before it have none.
+            const QJsonObject th = c.object(d, "theory");
+            if (th.isEmpty())
+                return;
+            Checker::Enter e(c, QStringLiteral("theory"));
+            c.string(th, "model", true);
+            c.get(th, "applies", QJsonValue::Bool, true);
+            c.string(th, "why");
+            const auto figures = [&](const QJsonObject &f, const char *key) {
+                Checker::Enter k(c, QString::fromLatin1(key));
+                c.number(f, "utilization", 0, 100);
+                c.number(f, "p_wait", 0, 1);
+                c.ms(f, "wait_mean_ms");
+                c.number(f, "queue_mean", 0, L::kMaxCount);
+            };
+            const QJsonObject predicted = c.get(th, "predicted", QJsonValue::Object, true, true).toObject();
+            if (!predicted.isEmpty()) {
+                figures(predicted, "predicted");
+                Checker::Enter k(c, QStringLiteral("predicted"));
+                c.number(predicted, "p_block", 0, 1);
+            }
+            figures(c.object(th, "measured", true), "measured");
+            {
+                const QJsonObject in = c.object(th, "inputs");
+                Checker::Enter k(c, QStringLiteral("inputs"));
+                c.rate(in, "arrival_rate");
+                c.ms(in, "service_mean_ms");
+                c.number(in, "service_scv", 0, L::kMaxCount);
+                c.number(in, "arrival_scv", 0, L::kMaxCount);
+                c.workers(in, "workers");
+                c.workers(in, "cores");
+            }
+            const QJsonObject little = c.object(th, "little", true);
+            Checker::Enter k(c, QStringLiteral("little"));
+            c.number(little, "l", 0, L::kMaxCount);
+            c.number(little, "lambda_w", 0, L::kMaxCount);
+            c.number(little, "mismatch", 0, 1);
         },
         true);
     const QJsonObject loop = c.object(run, "loop");
