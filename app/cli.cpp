@@ -84,7 +84,8 @@ const char *kUsage = R"(usage:
       --csv FILE          one row per point and class
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
-                                        comparison of two runs side by side
+                                        comparison of two runs side by side; given a
+                                        sweep's JSON, the sweep's report
       --phases A,B        compare phases A and B of one run instead (numbered from 1, as in
                           the summary's phase list)
   hybridscope validate SCENARIO...      check scenario files, print their errors
@@ -251,11 +252,30 @@ int cmdReport(const QStringList &args)
         return kExitBadInput;
     }
     std::vector<QJsonObject> runs(std::size_t(inputs.size()));
-    for (int i = 0; i < inputs.size(); ++i)
-        if (!loadRunJson(inputs[i], &runs[std::size_t(i)], &error)) {
+    QStringList schemas;
+    for (int i = 0; i < inputs.size(); ++i) {
+        QString schema;
+        if (!loadReportJson(inputs[i], &runs[std::size_t(i)], &schema, &error)) {
             err(QStringLiteral("hybridscope report: %1\n").arg(error));
             return kExitBadInput;
         }
+        schemas << schema;
+    }
+    if (schemas.contains(QStringLiteral("hybridscope.sweep/1"))) {
+        if (inputs.size() != 1 || phases) {
+            err(QStringLiteral("hybridscope report: a sweep's report takes one SWEEP.json (no second file, no "
+                               "--phases)\n"));
+            return kExitBadInput;
+        }
+#ifdef HS_WITH_GUI
+        if (!ReportWriter::writeSweep(runs[0], target, &error)) {
+            err(QStringLiteral("hybridscope report: %1\n").arg(error));
+            return kExitBadInput;
+        }
+        out(QStringLiteral("wrote %1\n").arg(target));
+        return kExitOk;
+#endif
+    }
     const bool ok = phases ? writePhaseComparisonReport(runs[0], phases->first, phases->second, target, &error)
         : runs.size() == 1 ? writeRunReport(runs[0], target, &error)
                            : writeComparisonReport(runs[0], runs[1], target, &error);

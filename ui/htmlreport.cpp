@@ -314,6 +314,48 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
         b.paragraph(H::esc(tr("Not completed, by reason: ")) + reasons.join(QStringLiteral("; ")));
 }
 
+// Measured against predicted per domain (DESIGN §11, docs/tuning.md); older reports have no theory.
+void theorySubsection(H &b, const QJsonObject &domains, const QStringList &names)
+{
+    QStringList withTheory;
+    for (const QString &n : names)
+        if (domains.value(n).toObject().value(QLatin1String("theory")).isObject())
+            withTheory << n;
+    if (withTheory.isEmpty())
+        return;
+    b.heading(3, {}, tr("Theory: measured / predicted"));
+    b.tableBegin({ tr("Domain"), tr("Model"), tr("Utilization"), tr("P(wait)"), tr("Mean wait ms"), tr("Mean queue"),
+                     tr("Little: L / λW") },
+        2, QStringLiteral("wide"));
+    QStringList notes;
+    for (const QString &n : withTheory) {
+        const QJsonObject th = obj(domains.value(n).toObject(), "theory");
+        const QJsonObject m = obj(th, "measured"), l = obj(th, "little");
+        const bool applies
+            = th.value(QLatin1String("applies")).toBool() && th.value(QLatin1String("predicted")).isObject();
+        const QJsonObject p = obj(th, "predicted");
+        const auto pair = [&](const QString &measured, const QString &predicted) {
+            return H::esc(measured + QStringLiteral(" / ") + (applies ? predicted : QStringLiteral("—")));
+        };
+        b.row({ H::esc(n), H::esc(str(th, "model") + (applies ? QString() : tr(" (does not apply)"))),
+            pair(H::percent(dbl(m, "utilization")), H::percent(dbl(p, "utilization"))),
+            pair(H::number(dbl(m, "p_wait"), 2), H::number(dbl(p, "p_wait"), 2)),
+            pair(H::ms(dbl(m, "wait_mean_ms")), H::ms(dbl(p, "wait_mean_ms"))),
+            pair(H::number(dbl(m, "queue_mean"), 2), H::number(dbl(p, "queue_mean"), 2)),
+            H::esc(QStringLiteral("%1 / %2 (%3 % apart)")
+                       .arg(H::number(dbl(l, "l"), 2), H::number(dbl(l, "lambda_w"), 2),
+                           H::number(100 * dbl(l, "mismatch"), 0))) });
+        if (!applies)
+            notes << tr("%1: %2 does not apply: %3.").arg(n, str(th, "model"), str(th, "why"));
+        else if (dbl(p, "p_block") >= 0.001) // a share that rounds to 0.00 % says nothing
+            notes << tr("%1: the model rejects %2 % of arrivals (bounded queue, on_full: reject).")
+                         .arg(n, H::number(100 * dbl(p, "p_block"), 2));
+    }
+    b.tableEnd();
+    for (const QString &note : notes)
+        b.paragraph(H::esc(note), QStringLiteral("muted"));
+}
+
 void domainsSection(H &b, const QJsonObject &run)
 {
     b.heading(2, QStringLiteral("domains"), tr("Domains"));
@@ -357,6 +399,7 @@ void domainsSection(H &b, const QJsonObject &run)
     const QJsonObject lag = obj(obj(run, "loop"), "lag_ms");
     b.paragraph(H::esc(tr("Event-loop lag (heartbeat lateness): P50 %1 ms, P99 %2 ms, max %3 ms.")
                            .arg(H::ms(dbl(lag, "p50")), H::ms(dbl(lag, "p99")), H::ms(dbl(lag, "max")))));
+    theorySubsection(b, domains, names);
 }
 
 void plotsSection(H &b, const std::vector<ReportPlot> &plots)

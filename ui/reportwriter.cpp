@@ -5,6 +5,7 @@
 #include "htmlreport.h"
 #include "pdfreport.h"
 #include "results/report.h"
+#include "sweepreport.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -102,6 +103,19 @@ QByteArray ReportWriter::renderPhaseComparison(
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
     return toBytes(
         ComparisonReport::buildPhases(*pa, *pb, plots, medium), format, tr("Hybridscope comparison of two phases"));
+}
+
+QByteArray ReportWriter::renderSweep(const QJsonObject &sweep, Format format)
+{
+    const std::vector<ReportPlot> plots = SweepReport::plots(sweep);
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    return toBytes(SweepReport::build(sweep, plots, medium), format, tr("Hybridscope sweep"));
+}
+
+bool ReportWriter::writeSweep(const QJsonObject &sweep, const QString &path, QString *error)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderSweep(sweep, f), path, error);
 }
 
 bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)

@@ -33,6 +33,9 @@ public:
     static QByteArray renderRun(const QJsonObject &run, Format format, const ReportProgress &progress = {});
     static QByteArray renderComparison(
         const QJsonObject &a, const QJsonObject &b, Format format, const ReportProgress &progress = {});
+    /// The report of a sweep (`hybridscope.sweep/1`, SweepReport).
+    static bool writeSweep(const QJsonObject &sweep, const QString &path, QString *error);
+    static QByteArray renderSweep(const QJsonObject &sweep, Format format);
     /// Empty with *error set when a phase is missing or has no figures, or when cancelled.
     static QByteArray renderPhaseComparison(
         const QJsonObject &run, int a, int b, Format format, QString *error, const ReportProgress &progress = {});

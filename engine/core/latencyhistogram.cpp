@@ -66,6 +66,12 @@ double HistogramSnapshot::variance() const
     return sum / double(m_count);
 }
 
+double HistogramSnapshot::scv() const
+{
+    const double m = mean();
+    return m > 0 ? variance() / (m * m) : 0.0;
+}
+
 void HistogramSnapshot::merge(const HistogramSnapshot &other)
 {
     if (other.isEmpty())

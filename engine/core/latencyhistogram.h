@@ -76,6 +76,8 @@ public:
     /// (within 0.39 %); 0 with fewer than two values. var / mean² is the squared coefficient of
     /// variation the queueing models use (1 for exponential times).
     double variance() const;
+    /// Squared coefficient of variation, variance() / mean()²; 0 when empty or the mean is 0.
+    double scv() const;
     /// Exact extremes when read from a histogram; 0 when empty.
     std::int64_t min() const { return m_min; }
     std::int64_t max() const { return m_max; }

@@ -274,6 +274,7 @@ void Diagnoser::finish(const RunResult &r)
             live.back()->className = victim;
     }
 
+    little(r, end, detached);
     annotatePhases(r);
 
     // serialization: the whole run's share, for runs too short or too uneven for the live window.

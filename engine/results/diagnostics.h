@@ -37,7 +37,8 @@ struct Finding {
  * than the rule's merge gap continues it); the oldest are dropped beyond kMaxFindings.
  *
  * Rules (lower_snake names): queue_depth, loop_lag, oversubscription, serialization,
- * unbounded_queue, sla, worker_crash, rejected — thresholds are the constants below.
+ * unbounded_queue, sla, worker_crash, rejected, gil_contention, little — thresholds are the
+ * constants below.
  *
  *     Diagnoser d;
  *     d.reset(scenario);                 // cores: QThread::idealThreadCount()
@@ -75,6 +76,16 @@ public:
     static constexpr double kGilWaiters = 0.5;
     /// loop_lag: a stage is blamed when it held the loop at least this share of the threshold.
     static constexpr double kBlameShare = 0.5;
+    /// little: L and λW (per domain, whole run) further apart than this share of the larger...
+    static constexpr double kLittleMismatch = 0.10;
+    /// ...on a domain that started at least this many stages...
+    static constexpr std::uint64_t kLittleMinStages = 500;
+    /// ...whose queue held at least this many on average (L or λW): below it the queue is mostly
+    /// empty, and λW is dominated by the dispatch time every wait includes and L does not count...
+    static constexpr double kLittleMinQueue = 1.0;
+    /// ...and whose admitted stages nearly all left the queue to start (a stage dropped or
+    /// cancelled while queued adds to L but has no wait).
+    static constexpr double kLittleMaxUnstarted = 0.01;
 
     /// Starts over for a run of `scenario`; `cores` <= 0 means QThread::idealThreadCount().
     void reset(const Scenario &scenario, int cores = 0);
@@ -123,6 +134,8 @@ private:
     void classRules(const Frame &f, std::size_t c, bool &changed);
     /// finish(): the SLA per phase when live changes split the run (results/phases.h).
     void slaByPhase(const RunResult &r, std::size_t classIndex, double end, Track &detached);
+    /// finish(): Little's law L = λW on each domain's measured figures.
+    void little(const RunResult &r, double end, Track &detached);
     /// finish(): a finding that ended in an earlier phase says which change ended it.
     void annotatePhases(const RunResult &r);
     bool carriesPayload(std::size_t c) const;

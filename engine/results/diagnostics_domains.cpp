@@ -1,6 +1,8 @@
 // The rules on one domain's queue and workers: queue_depth, unbounded_queue, rejected, worker_crash.
 #include "results/diagnostics.h"
 #include "results/diagnostics_p.h"
+#include "results/domaintheory.h"
+#include "results/runresult.h"
 
 #include <algorithm>
 #include <cmath>
@@ -153,6 +155,34 @@ void Diagnoser::workerCrash(const Frame &f, DomainKind d, bool &changed)
                        .arg(domainName(d), num(m_crash[i].count));
     out->advice = QStringLiteral("a worker process died mid-stage and was replaced: fix the fault (see the failure "
                                  "reasons) or lower the injected crash: probability");
+}
+
+// little: Little's law, L = λW, on the domain's own measured figures over the whole run. The time-
+// averaged queue length and the admitted rate times the mean wait are two measurements of one
+// quantity; when they disagree the engine's bookkeeping (queue integral, timestamps) is broken.
+void Diagnoser::little(const RunResult &r, double end, Track &detached)
+{
+    for (const DomainResult &d : r.domains) {
+        if (!d.used)
+            continue;
+        const DomainTheory t = domainTheory(r, d.kind, m_cores);
+        const bool enough = t.started >= kLittleMinStages && std::max(t.littleL, t.littleLambdaW) >= kLittleMinQueue
+            && double(t.admitted - std::min(t.admitted, t.started)) <= kLittleMaxUnstarted * double(t.admitted);
+        if (!enough || t.littleMismatch <= kLittleMismatch)
+            continue;
+        push(proto("little", Severity::Error, d.kind), detached);
+        Finding *f = at(detached);
+        f->toS = end;
+        f->message = QStringLiteral("%1: Little's law does not hold on the measured figures: mean queue L = %2 but "
+                                    "arrival rate × mean wait λW = %3/s × %4 ms = %5 (%6 % apart); the measurement "
+                                    "is broken")
+                         .arg(domainName(d.kind), num(t.littleL, 2), num(t.input.arrivalRate, 1),
+                             num(t.measuredWaitMeanS * 1e3, 2), num(t.littleLambdaW, 2), num(100 * t.littleMismatch));
+        f->advice = QStringLiteral("the queue figures of %1 are not to be trusted: check that every admitted stage is "
+                                   "timed from its admission and counted in the queue until it starts (the queue "
+                                   "integral and the wait histogram), and report it as a bug")
+                        .arg(domainName(d.kind));
+    }
 }
 
 } // namespace hs

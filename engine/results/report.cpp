@@ -1,6 +1,7 @@
 #include "results/report.h"
 
 #include "core/safefile.h"
+#include "results/domaintheory.h"
 #include "results/phases.h"
 
 #include <QFile>
@@ -139,8 +140,11 @@ QJsonObject runToJson(const RunResult &r)
               { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
     QJsonObject domains;
     for (const DomainResult &d : r.domains)
-        if (d.used)
-            domains[domainName(d.kind)] = domainJson(d.totals);
+        if (d.used) {
+            QJsonObject o = domainJson(d.totals);
+            o[QStringLiteral("theory")] = domainTheoryJson(domainTheory(r, d.kind, QThread::idealThreadCount()));
+            domains[domainName(d.kind)] = o;
+        }
     root[QStringLiteral("domains")] = domains;
     root[QStringLiteral("loop")] = loopJson(r.loopLag);
     QJsonArray findings;
@@ -382,6 +386,17 @@ bool loadRunJson(const QString &path, QJsonObject *run, QString *error)
         return false;
     }
     return parseRunJson(bytes, path, run, error);
+}
+
+bool loadReportJson(const QString &path, QJsonObject *doc, QString *schema, QString *error)
+{
+    QByteArray bytes;
+    QString why;
+    if (!readRegularFile(path, RunJsonLimits::kMaxBytes, &bytes, &why)) {
+        *error = QStringLiteral("%1: %2").arg(path, why);
+        return false;
+    }
+    return parseReportJson(bytes, path, doc, schema, error);
 }
 
 QString runToCsv(const RunResult &r)

@@ -49,6 +49,16 @@ struct RunJsonLimits {
 /// memory. False with *error "NAME:LINE:COLUMN: PATH: what is wrong" otherwise (NAME names the
 /// input, PATH the key, e.g. frames[12].t). Needs no GUI (the fuzz target calls it).
 bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run, QString *error);
+/// The same for a sweep's JSON (`hybridscope.sweep/1`, DESIGN §10): every key the sweep report
+/// reads, within bounds (at most 2 varied settings, 1000 values each, 10 000 points).
+bool parseSweepJson(const QByteArray &bytes, const QString &name, QJsonObject *sweep, QString *error);
+/// A run's or a sweep's JSON, checked by its schema (*schema: "hybridscope.run/1" or
+/// "hybridscope.sweep/1").
+bool parseReportJson(const QByteArray &bytes, const QString &name, QJsonObject *doc, QString *schema, QString *error);
+/// Reads a JSON document for `hybridscope report`: a regular file of at most
+/// RunJsonLimits::kMaxBytes holding a run (hybridscope.run/1) or a sweep (hybridscope.sweep/1),
+/// checked by parseRunJson or parseSweepJson by its schema; *schema says which.
+bool loadReportJson(const QString &path, QJsonObject *doc, QString *schema, QString *error);
 /// Reads a JSON report written by runToJson: a regular file (never a FIFO or a device) of at most
 /// RunJsonLimits::kMaxBytes, checked by parseRunJson; false with *error naming the file otherwise.
 bool loadRunJson(const QString &path, QJsonObject *run, QString *error);

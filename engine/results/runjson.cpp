@@ -631,10 +631,49 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.ms(d, "starved_ms");
             c.stats(d, "wait_ms");
             c.stats(d, "service_ms");
-            const QJsonObject q = c.object(d, "queue_depth");
-            Checker::Enter e(c, QStringLiteral("queue_depth"));
-            c.number(q, "mean", 0, L::kMaxCount);
-            c.count(q, "max");
+            {
+                const QJsonObject q = c.object(d, "queue_depth");
+                Checker::Enter e(c, QStringLiteral("queue_depth"));
+                c.number(q, "mean", 0, L::kMaxCount);
+                c.count(q, "max");
+            }
+            // The theory overlay (DESIGN §11); reports written before it have none.
+            const QJsonObject th = c.object(d, "theory");
+            if (th.isEmpty())
+                return;
+            Checker::Enter e(c, QStringLiteral("theory"));
+            c.string(th, "model", true);
+            c.get(th, "applies", QJsonValue::Bool, true);
+            c.string(th, "why");
+            const auto figures = [&](const QJsonObject &f, const char *key) {
+                Checker::Enter k(c, QString::fromLatin1(key));
+                c.number(f, "utilization", 0, 100);
+                c.number(f, "p_wait", 0, 1);
+                c.ms(f, "wait_mean_ms");
+                c.number(f, "queue_mean", 0, L::kMaxCount);
+            };
+            const QJsonObject predicted = c.get(th, "predicted", QJsonValue::Object, true, true).toObject();
+            if (!predicted.isEmpty()) {
+                figures(predicted, "predicted");
+                Checker::Enter k(c, QStringLiteral("predicted"));
+                c.number(predicted, "p_block", 0, 1);
+            }
+            figures(c.object(th, "measured", true), "measured");
+            {
+                const QJsonObject in = c.object(th, "inputs");
+                Checker::Enter k(c, QStringLiteral("inputs"));
+                c.rate(in, "arrival_rate");
+                c.ms(in, "service_mean_ms");
+                c.number(in, "service_scv", 0, L::kMaxCount);
+                c.number(in, "arrival_scv", 0, L::kMaxCount);
+                c.workers(in, "workers");
+                c.workers(in, "cores");
+            }
+            const QJsonObject little = c.object(th, "little", true);
+            Checker::Enter k(c, QStringLiteral("little"));
+            c.number(little, "l", 0, L::kMaxCount);
+            c.number(little, "lambda_w", 0, L::kMaxCount);
+            c.number(little, "mismatch", 0, 1);
         },
         true);
     const QJsonObject loop = c.object(run, "loop");
@@ -750,7 +789,151 @@ void checkRun(Checker &c, const QJsonObject &run)
 
 } // namespace
 
-bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run, QString *error)
+namespace {
+// hybridscope.sweep/1 (DESIGN §10), as the sweep report reads it.
+void checkSweep(Checker &c, const QJsonObject &sweep)
+{
+    constexpr int kMaxVary = 2;
+    constexpr int kMaxValues = 1000;
+    constexpr int kMaxPoints = 10'000;
+    const QJsonValue scenario = sweep.value(QStringLiteral("scenario"));
+    if (scenario.isObject()) {
+        Checker::Enter e(c, QStringLiteral("scenario"));
+        for (const char *k : { "name", "source", "description" })
+            c.string(scenario.toObject(), k);
+    } else {
+        c.string(sweep, "scenario");
+    }
+    c.string(sweep, "mode");
+    c.seconds(sweep, "wall_s");
+    QStringList paths;
+    c.arrayOf(
+        sweep, "vary", kMaxVary, QStringLiteral("varied settings"),
+        [&](int, const QJsonObject &v) {
+            c.string(v, "path", true);
+            paths << v.value(QStringLiteral("path")).toString();
+            const QJsonArray values = c.array(v, "values", true);
+            Checker::Enter e(c, QStringLiteral("values"));
+            if (values.size() > kMaxValues)
+                c.fail(QStringLiteral("%1 values; at most %2").arg(values.size()).arg(kMaxValues));
+            for (qsizetype i = 0; i < values.size() && !c.failed(); ++i) {
+                Checker::Enter k(c, int(i));
+                if (!values[i].isDouble() || !std::isfinite(values[i].toDouble())
+                    || std::abs(values[i].toDouble()) > 1e12)
+                    c.fail(QStringLiteral("expected a number, found %1").arg(typeName(values[i])));
+            }
+        },
+        true);
+    if (c.failed())
+        return;
+    const auto valuesOf = [&](const QJsonObject &o) {
+        const QJsonObject values = c.object(o, "values", true);
+        Checker::Enter e(c, QStringLiteral("values"));
+        for (const QString &p : paths)
+            c.number(values, p, -1e12, 1e12, Num::Real, true);
+    };
+    c.arrayOf(sweep, "points", kMaxPoints, QStringLiteral("points"), [&](int, const QJsonObject &p) {
+        valuesOf(p);
+        c.seconds(p, "duration_s");
+        c.count(p, "reps");
+        c.boolean(p, "conserved");
+        c.objectsOf(
+            p, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &k) {
+                c.rate(k, "throughput");
+                for (const char *n : { "p50_ms", "p99_ms", "sla_p99_ms" })
+                    c.ms(k, n);
+                c.boolean(k, "sla_met");
+                const QJsonArray ci = c.array(k, "p99_ci_ms");
+                Checker::Enter e(c, QStringLiteral("p99_ci_ms"));
+                if (ci.size() > 2)
+                    c.fail(QStringLiteral("%1 values; expected [low, high]").arg(ci.size()));
+                for (const QJsonValue &v : ci)
+                    if (!c.failed() && !v.isNull() && (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > L::kMaxMs))
+                        c.fail(QStringLiteral("expected a time in ms or null"));
+            });
+        c.objectsOf(p, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
+            c.knownDomain(name);
+            c.workers(d, "workers");
+            c.number(d, "utilization", 0, 100);
+            c.number(d, "queue_mean", 0, L::kMaxCount);
+            c.ms(d, "wait_mean_ms");
+            c.number(d, "p_wait", 0, 1);
+            const QJsonObject predicted = c.get(d, "predicted", QJsonValue::Object, false, true).toObject();
+            Checker::Enter e(c, QStringLiteral("predicted"));
+            c.string(predicted, "model");
+            c.number(predicted, "utilization", 0, 100);
+            c.number(predicted, "p_wait", 0, 1);
+            c.ms(predicted, "wait_mean_ms");
+        });
+        const QJsonArray findings = c.array(p, "findings");
+        Checker::Enter e(c, QStringLiteral("findings"));
+        if (findings.size() > L::kMaxFindings)
+            c.fail(QStringLiteral("%1 findings; at most %2").arg(findings.size()).arg(L::kMaxFindings));
+    });
+    if (c.failed())
+        return;
+    // knee: {path, value, method}, or one per class (an object by class or an array).
+    const QJsonValue knee = sweep.value(QStringLiteral("knee"));
+    const auto checkKnee = [&](const QJsonObject &k) {
+        c.string(k, "path");
+        c.string(k, "method");
+        c.string(k, "class");
+        c.number(k, "value", -1e12, 1e12);
+    };
+    if (knee.isObject()) {
+        Checker::Enter e(c, QStringLiteral("knee"));
+        const QJsonObject k = knee.toObject();
+        if (k.contains(QStringLiteral("value")) || k.contains(QStringLiteral("path")))
+            checkKnee(k);
+        else if (k.size() > L::kMaxClasses)
+            c.fail(QStringLiteral("%1 knees; at most %2").arg(k.size()).arg(L::kMaxClasses));
+        else
+            for (auto it = k.begin(); it != k.end() && !c.failed(); ++it) {
+                Checker::Enter n(c, it.key());
+                if (!it.value().isObject())
+                    c.fail(QStringLiteral("expected an object, found %1").arg(typeName(it.value())));
+                else
+                    checkKnee(it.value().toObject());
+            }
+    } else if (knee.isArray()) {
+        c.arrayOf(
+            sweep, "knee", L::kMaxClasses, QStringLiteral("knees"), [&](int, const QJsonObject &k) { checkKnee(k); });
+    } else if (!knee.isNull() && !knee.isUndefined()) {
+        Checker::Enter e(c, QStringLiteral("knee"));
+        c.fail(QStringLiteral("expected an object, an array or null, found %1").arg(typeName(knee)));
+    }
+    const QJsonObject usl = c.get(sweep, "usl", QJsonValue::Object, false, true).toObject();
+    {
+        Checker::Enter e(c, QStringLiteral("usl"));
+        c.string(usl, "path");
+        for (const char *k : { "sigma", "kappa", "n_star" })
+            c.number(usl, k, 0, 1e12);
+        c.number(usl, "lambda", 0, L::kMaxRate);
+        c.number(usl, "r2", -1e6, 1);
+    }
+    const QJsonObject rec = c.get(sweep, "recommendation", QJsonValue::Object, false, true).toObject();
+    {
+        Checker::Enter e(c, QStringLiteral("recommendation"));
+        if (!rec.isEmpty())
+            valuesOf(rec);
+        c.number(rec, "cost", 0, 1e12);
+        c.boolean(rec, "all_sla_met");
+        c.string(rec, "reason");
+    }
+}
+
+using CheckFn = void (*)(Checker &, const QJsonObject &);
+struct Schema {
+    const char *name;
+    const char *writtenBy;
+    CheckFn check;
+};
+const Schema kRunSchema { "hybridscope.run/1", "hybridscope run --json", checkRun };
+const Schema kSweepSchema { "hybridscope.sweep/1", "hybridscope sweep --json", checkSweep };
+
+// The document of `bytes` when it is an object of one of `schemas`, checked by its check.
+bool parseDocument(const QByteArray &bytes, const QString &name, std::initializer_list<Schema> schemas,
+    QJsonObject *out, QString *schemaFound, QString *error)
 {
     if (bytes.size() > L::kMaxBytes) {
         *error = QStringLiteral("%1: larger than %2 MiB, the limit for a report").arg(name).arg(L::kMaxBytes >> 20);
@@ -770,24 +953,49 @@ bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run
         return false;
     }
     const QJsonObject root = doc.object();
-    const QJsonValue schema = root.value(QStringLiteral("schema"));
-    if (schema.toString() != QLatin1String("hybridscope.run/1")) {
-        const Path at = schema.isUndefined() ? Path {} : Path { Step { QStringLiteral("schema"), -1 } };
-        *error = QStringLiteral("%1:%2: schema is \"%3\", expected \"hybridscope.run/1\" (a file from hybridscope run "
-                                "--json)")
-                     .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf(at)), schema.toString().left(60));
+    const QJsonValue found = root.value(QStringLiteral("schema"));
+    const Schema *schema = nullptr;
+    QStringList expected;
+    for (const Schema &s : schemas) {
+        if (found.toString() == QLatin1String(s.name))
+            schema = &s;
+        expected << QStringLiteral("\"%1\" (a file from %2)").arg(QLatin1String(s.name), QLatin1String(s.writtenBy));
+    }
+    if (!schema) {
+        const Path at = found.isUndefined() ? Path {} : Path { Step { QStringLiteral("schema"), -1 } };
+        *error = QStringLiteral("%1:%2: schema is \"%3\", expected %4")
+                     .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf(at)), found.toString().left(60),
+                         expected.join(QStringLiteral(" or ")));
         return false;
     }
     Checker c;
-    checkRun(c, root);
+    schema->check(c, root);
     if (c.failed()) {
         *error = QStringLiteral("%1:%2: %3: %4")
                      .arg(name, lineColumn(bytes, JsonLocator(bytes).offsetOf(c.failedPath)), pathText(c.failedPath),
                          c.problem);
         return false;
     }
-    *run = root;
+    *out = root;
+    if (schemaFound)
+        *schemaFound = QLatin1String(schema->name);
     return true;
+}
+} // namespace
+
+bool parseRunJson(const QByteArray &bytes, const QString &name, QJsonObject *run, QString *error)
+{
+    return parseDocument(bytes, name, { kRunSchema }, run, nullptr, error);
+}
+
+bool parseSweepJson(const QByteArray &bytes, const QString &name, QJsonObject *sweep, QString *error)
+{
+    return parseDocument(bytes, name, { kSweepSchema }, sweep, nullptr, error);
+}
+
+bool parseReportJson(const QByteArray &bytes, const QString &name, QJsonObject *doc, QString *schema, QString *error)
+{
+    return parseDocument(bytes, name, { kRunSchema, kSweepSchema }, doc, schema, error);
 }
 
 } // namespace hs

@@ -267,12 +267,16 @@ Prediction predictDomain(const DomainMeasure &m)
         return notApplicable(model, offered,
             QStringLiteral("GIL contention: the cpu stages take turns on one emulated interpreter lock, so the "
                            "workers are not independent servers"));
-    if (m.cpuBound && !loop && c > m.cores)
+    const int cpuWorkers = std::max(loop ? 1 : c, m.cpuWorkers);
+    if (m.cpuBound && cpuWorkers > m.cores)
         return notApplicable(model, offered,
-            QStringLiteral("CPU oversubscribed: %1 workers on %2 cores share the CPU, so a stage's service time "
-                           "grows with the load instead of staying independent of it")
-                .arg(c)
-                .arg(m.cores));
+            (cpuWorkers > (loop ? 1 : c)
+                    ? QStringLiteral("CPU oversubscribed: %1 cpu workers across the domains on %2 cores")
+                    : QStringLiteral("CPU oversubscribed: %1 workers on %2 cores"))
+                    .arg(cpuWorkers)
+                    .arg(m.cores)
+                + QStringLiteral(" share the CPU, so a stage's service time grows with the load instead of staying "
+                                 "independent of it"));
     if (loop)
         return pollaczekKhinchine(m.arrivalRate, m.serviceMeanS, m.serviceScv);
     if (bounded)

@@ -62,6 +62,9 @@ struct DomainMeasure {
     bool rejectWhenFull = false;
     bool cpuBound = false; ///< the domain runs cpu stages
     int cores = 1; ///< the machine's
+    /// Workers that can run cpu stages at once across every domain (loop 1, pools their workers);
+    /// 0: only this domain's. More than `cores` oversubscribes every CPU-bound domain.
+    int cpuWorkers = 0;
     bool gilContended = false; ///< cpu stages under the GIL
     bool closedLoop = false; ///< some class feeding it has closed-loop arrivals
 };

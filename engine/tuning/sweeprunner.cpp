@@ -247,7 +247,7 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
         d.pWait = admitted ? double(waited) / double(admitted) : 0.0;
         d.arrivalRate = span > 0 ? double(admitted) / span : 0.0;
         d.serviceMeanMs = service.mean() / 1e6;
-        d.serviceScv = service.mean() > 0 ? service.variance() / (service.mean() * service.mean()) : 0.0;
+        d.serviceScv = service.scv();
 
         theory::DomainMeasure m;
         m.kind = dk;

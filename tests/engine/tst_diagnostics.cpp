@@ -3,6 +3,7 @@
 // naming the domain, class and stage, and stays silent on a healthy neighbour.
 #include "enginetest.h"
 #include "results/diagnostics.h"
+#include "results/domaintheory.h"
 
 #include <QTest>
 
@@ -403,6 +404,95 @@ private Q_SLOTS:
         QVERIFY2(f.front().message.contains(QLatin1String("2 worker crashes")), qPrintable(f.front().message));
     }
 
+    // little: a domain whose mean queue (L) and arrival rate × mean wait (λW) disagree by more than
+    // 10 % is an error; it needs enough stages, a queue that held something, and nearly every
+    // admitted stage started (the ones dropped while queued have no wait).
+    void littleFlagsABrokenMeasurement_data()
+    {
+        QTest::addColumn<double>("queueMean");
+        QTest::addColumn<int>("admitted");
+        QTest::addColumn<int>("started");
+        QTest::addColumn<bool>("fires");
+        // 2000 stages over 10 s waiting 5 ms each: λW = 200/s × 5 ms = 1.0.
+        QTest::newRow("L = 4 against λW = 1") << 4.0 << 2000 << 2000 << true;
+        QTest::newRow("L = 0.8 against λW = 1: 20 % apart") << 0.8 << 2000 << 2000 << true;
+        QTest::newRow("L = 1.05: 5 % apart") << 1.05 << 2000 << 2000 << false;
+        QTest::newRow("L = 1: consistent") << 1.0 << 2000 << 2000 << false;
+        QTest::newRow("too few stages") << 4.0 << 400 << 400 << false;
+        QTest::newRow("10 % never started") << 4.0 << 2200 << 2000 << false;
+    }
+    void littleFlagsABrokenMeasurement()
+    {
+        QFETCH(double, queueMean);
+        QFETCH(int, admitted);
+        QFETCH(int, started);
+        QFETCH(bool, fires);
+        RunResult r;
+        r.scenario = syntheticScenario();
+        r.durationS = 10.0;
+        DomainResult &threads = r.domains[std::size_t(DomainKind::Threads)];
+        threads.kind = DomainKind::Threads;
+        threads.used = true;
+        DomainTotals &t = threads.totals;
+        t.workers = 2;
+        t.spanNs = 10e9;
+        t.admitted = std::uint64_t(admitted);
+        t.queueMean = queueMean;
+        t.queueNs = queueMean * t.spanNs;
+        LatencyHistogram wait, service;
+        const double perStage = 1.0 / 200; // λW = 1 when 2000 stages arrive over 10 s
+        for (int i = 0; i < started; ++i) {
+            wait.record(std::int64_t(perStage * 1e9 * 2000 / admitted));
+            service.record(4'000'000);
+        }
+        t.wait = wait.snapshot();
+        t.service = service.snapshot();
+        const std::vector<Finding> f = diagnose(r, 4);
+        const Finding *little = find(f, QStringLiteral("little"));
+        QCOMPARE(bool(little), fires);
+        if (!little)
+            return;
+        QCOMPARE(little->severity, Severity::Error);
+        QCOMPARE(little->domain, std::optional<DomainKind>(DomainKind::Threads));
+        QVERIFY2(little->message.contains(QLatin1String("measurement is broken")), qPrintable(little->message));
+        QVERIFY(!little->advice.isEmpty());
+    }
+
+    // On a real run Little's law holds whatever the machine does to the service times: it is the
+    // engine's own bookkeeping. M/M/2 at U ≈ 0.85 keeps a queue of about 4, so the check is made.
+    void littleHoldsOnARealRun()
+    {
+        const auto scenario = test::scenarioFromYaml(R"(
+name: little
+duration: 2.5s
+seed: 3
+domains:
+  threads: { workers: 2 }
+classes:
+  - name: req
+    arrival: { process: poisson, rate: 340/s }
+    stages:
+      - { name: call, work: block, time: exp(5ms), domain: threads }
+)");
+        QVERIFY(scenario);
+        EngineRun run(*scenario);
+        QVERIFY2(run.start(), qPrintable(run.error()));
+        QVERIFY(run.waitFinished(kFinishBoundMs));
+        const RunResult r = run.engine().result();
+        const DomainTheory t = domainTheory(r, DomainKind::Threads, 2);
+        const QString figures = QStringLiteral("L %1, λW %2 (λ %3/s, W %4 ms), started %5 of %6")
+                                    .arg(t.littleL)
+                                    .arg(t.littleLambdaW)
+                                    .arg(t.input.arrivalRate)
+                                    .arg(t.measuredWaitMeanS * 1e3)
+                                    .arg(t.started)
+                                    .arg(t.admitted);
+        QVERIFY2(t.started >= Diagnoser::kLittleMinStages, qPrintable(figures));
+        QVERIFY2(std::max(t.littleL, t.littleLambdaW) >= Diagnoser::kLittleMinQueue, qPrintable(figures));
+        QVERIFY2(t.littleMismatch <= Diagnoser::kLittleMismatch, qPrintable(figures));
+        QVERIFY2(!find(diagnose(r, 2), QStringLiteral("little")), qPrintable(describe(diagnose(r, 2))));
+    }
+
     // --- real runs ------------------------------------------------------------------
     void rulesOnRealRuns_data();
     void rulesOnRealRuns();
@@ -418,7 +508,7 @@ void TestDiagnostics::rulesOnRealRuns_data()
     const QStringList allRules { QStringLiteral("queue_depth"), QStringLiteral("unbounded_queue"),
         QStringLiteral("rejected"), QStringLiteral("loop_lag"), QStringLiteral("oversubscription"),
         QStringLiteral("serialization"), QStringLiteral("sla"), QStringLiteral("worker_crash"),
-        QStringLiteral("gil_contention") };
+        QStringLiteral("gil_contention"), QStringLiteral("little") };
 
     // Blocking waits on a one-slot tbb arena at 3× its capacity, no backpressure.
     QTest::newRow("misrouted blocking class")

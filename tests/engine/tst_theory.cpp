@@ -1,4 +1,11 @@
+#include "core/latencyhistogram.h"
+#include "results/domaintheory.h"
+#include "results/report.h"
+#include "results/runresult.h"
 #include "results/theory.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <QTest>
 
@@ -84,6 +91,7 @@ private slots:
     void predictDomainChoosesTheModel();
     void predictDomainSaysWhyNot_data();
     void predictDomainSaysWhyNot();
+    void runJsonCarriesTheTheory();
 };
 
 // Erlang C, C(c, a) with a = λ·E[S] Erlangs. Published values:
@@ -537,23 +545,29 @@ void TheoryTest::predictDomainChoosesTheModel()
 void TheoryTest::predictDomainSaysWhyNot_data()
 {
     QTest::addColumn<int>("workers");
+    QTest::addColumn<int>("cpuElsewhere"); // cpu workers in other domains
     QTest::addColumn<double>("rate");
     QTest::addColumn<bool>("cpuBound");
     QTest::addColumn<bool>("gil");
     QTest::addColumn<bool>("closed");
     QTest::addColumn<QString>("why");
-    QTest::newRow("overloaded") << 2 << 130.0 << false << false << false << QStringLiteral("overloaded: U = 1.30");
-    QTest::newRow("oversubscribed") << 8 << 10.0 << true << false << false
+    QTest::newRow("overloaded") << 2 << 0 << 130.0 << false << false << false << QStringLiteral("overloaded: U = 1.30");
+    QTest::newRow("oversubscribed") << 8 << 0 << 10.0 << true << false << false
                                     << QStringLiteral("CPU oversubscribed: 8 workers on 2 cores");
-    QTest::newRow("io pool larger than the cores") << 8 << 10.0 << false << false << false << QString();
-    QTest::newRow("gil") << 2 << 10.0 << true << true << false << QStringLiteral("GIL contention");
-    QTest::newRow("closed loop") << 2 << 10.0 << false << false << true << QStringLiteral("closed-loop arrivals");
-    QTest::newRow("no samples") << 2 << 0.0 << false << false << false << QStringLiteral("too few samples");
+    QTest::newRow("cpu pools together above the cores")
+        << 2 << 1 << 10.0 << true << false << false
+        << QStringLiteral("CPU oversubscribed: 3 cpu workers across the domains on 2 cores");
+    QTest::newRow("cpu pools together within the cores") << 1 << 1 << 10.0 << true << false << false << QString();
+    QTest::newRow("io pool larger than the cores") << 8 << 2 << 10.0 << false << false << false << QString();
+    QTest::newRow("gil") << 2 << 0 << 10.0 << true << true << false << QStringLiteral("GIL contention");
+    QTest::newRow("closed loop") << 2 << 0 << 10.0 << false << false << true << QStringLiteral("closed-loop arrivals");
+    QTest::newRow("no samples") << 2 << 0 << 0.0 << false << false << false << QStringLiteral("too few samples");
 }
 
 void TheoryTest::predictDomainSaysWhyNot()
 {
     QFETCH(int, workers);
+    QFETCH(int, cpuElsewhere);
     QFETCH(double, rate);
     QFETCH(bool, cpuBound);
     QFETCH(bool, gil);
@@ -568,6 +582,7 @@ void TheoryTest::predictDomainSaysWhyNot()
     m.cpuBound = cpuBound;
     m.gilContended = gil;
     m.closedLoop = closed;
+    m.cpuWorkers = (cpuBound ? workers : 0) + cpuElsewhere;
     const Prediction p = predictDomain(m);
     if (why.isEmpty()) {
         QVERIFY2(p.applies, qPrintable(p.why));
@@ -576,6 +591,84 @@ void TheoryTest::predictDomainSaysWhyNot()
     QVERIFY(!p.applies);
     QVERIFY2(p.why.startsWith(why), qPrintable(p.why));
     QVERIFY(!p.model.isEmpty()); // the model that would have been used is still named
+}
+
+// domains.NAME.theory in the run JSON: the threads pool of a hand-built M/M/2 run (λ = 90/s over
+// 10 s, E[S] = 20 ms), accepted by parseRunJson, rejected when a figure is out of range, and
+// optional (older reports have none).
+void TheoryTest::runJsonCarriesTheTheory()
+{
+    RunResult r;
+    r.durationS = 10;
+    TaskClass c;
+    c.name = QStringLiteral("req");
+    c.arrival.rate = 90;
+    Stage s;
+    s.name = QStringLiteral("call");
+    s.work = WorkKind::Block;
+    s.domain = DomainKind::Threads;
+    c.stages.push_back(s);
+    r.scenario.classes.push_back(c);
+    r.scenario.domain(DomainKind::Threads).workers = 2;
+    DomainResult &d = r.domains[std::size_t(DomainKind::Threads)];
+    d.kind = DomainKind::Threads;
+    d.used = true;
+    d.totals.workers = 2;
+    d.totals.spanNs = 10e9;
+    d.totals.admitted = 900;
+    LatencyHistogram service, wait;
+    for (int i = 0; i < 900; ++i) {
+        service.record(i % 2 ? 10'000'000 : 30'000'000); // mean 20 ms, SCV 0.25: Allen–Cunneen
+        wait.record(5'000'000);
+    }
+    d.totals.service = service.snapshot();
+    d.totals.wait = wait.snapshot();
+    d.totals.queueMean = 0.45; // = λW = 90/s × 5 ms
+    r.classes.resize(1);
+    r.classes[0].name = QStringLiteral("req");
+
+    const DomainTheory t = domainTheory(r, DomainKind::Threads, 4);
+    QVERIFY(near(t.input.arrivalRate, 90, 1e-12));
+    QVERIFY(near(t.input.serviceMeanS, 0.02, 1e-3));
+    QVERIFY(near(t.input.serviceScv, 0.25, 0.01));
+    QCOMPARE(t.predicted.model, QStringLiteral("G/G/c (Allen–Cunneen)"));
+    QVERIFY(t.littleMismatch < 1e-3);
+
+    QJsonObject run = runToJson(r);
+    QJsonObject theory = run[QStringLiteral("domains")][QStringLiteral("threads")][QStringLiteral("theory")].toObject();
+    QCOMPARE(theory[QStringLiteral("model")].toString(), QStringLiteral("G/G/c (Allen–Cunneen)"));
+    QVERIFY(theory[QStringLiteral("applies")].toBool());
+    QVERIFY(theory[QStringLiteral("predicted")].isObject());
+    QVERIFY(near(theory[QStringLiteral("predicted")][QStringLiteral("utilization")].toDouble(), 0.9, 0.01));
+    QJsonObject parsed;
+    QString error;
+    QVERIFY2(parseRunJson(QJsonDocument(run).toJson(), QStringLiteral("run.json"), &parsed, &error), qPrintable(error));
+
+    const auto withTheory = [&](const QJsonObject &th) {
+        QJsonObject domains = run[QStringLiteral("domains")].toObject();
+        QJsonObject threads = domains[QStringLiteral("threads")].toObject();
+        if (th.isEmpty())
+            threads.remove(QStringLiteral("theory"));
+        else
+            threads[QStringLiteral("theory")] = th;
+        domains[QStringLiteral("threads")] = threads;
+        QJsonObject copy = run;
+        copy[QStringLiteral("domains")] = domains;
+        return QJsonDocument(copy).toJson();
+    };
+    QVERIFY2(parseRunJson(withTheory({}), QStringLiteral("old.json"), &parsed, &error), qPrintable(error));
+    QJsonObject bad = theory;
+    QJsonObject little = bad[QStringLiteral("little")].toObject();
+    little[QStringLiteral("mismatch")] = 2.0;
+    bad[QStringLiteral("little")] = little;
+    QVERIFY(!parseRunJson(withTheory(bad), QStringLiteral("bad.json"), &parsed, &error));
+    QVERIFY2(error.contains(QStringLiteral("theory.little.mismatch")), qPrintable(error));
+    bad = theory;
+    bad.remove(QStringLiteral("measured"));
+    QVERIFY(!parseRunJson(withTheory(bad), QStringLiteral("bad.json"), &parsed, &error));
+    bad = theory;
+    bad[QStringLiteral("predicted")] = QJsonValue::Null; // a model that does not apply
+    QVERIFY2(parseRunJson(withTheory(bad), QStringLiteral("na.json"), &parsed, &error), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TheoryTest)

@@ -1,4 +1,5 @@
-// Fuzz target: reading a JSON report back (`hybridscope report`, the comparison of two runs).
+// Fuzz target: reading a JSON report back (`hybridscope report`: a run, the comparison of two
+// runs, or a sweep).
 // Any bytes must be either accepted, within RunJsonLimits so that rendering is bounded, or
 // refused with "NAME:LINE:COLUMN: …" pointing inside the input; never a crash or a hang.
 
@@ -20,10 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QString name = QStringLiteral("fuzz.json");
     QJsonObject run;
     QString error;
-    if (hs::parseRunJson(bytes, name, &run, &error)) {
-        // What the plots allocate for: at most kMaxFrameCells points per plot.
+    QString schema;
+    if (hs::parseReportJson(bytes, name, &run, &schema, &error)) {
+        // What the plots allocate for: at most kMaxFrameCells points per plot; a sweep's points.
         const qsizetype frames = run.value(QStringLiteral("frames")).toArray().size();
-        if (frames > hs::RunJsonLimits::kMaxFrames || !error.isEmpty())
+        const qsizetype points = run.value(QStringLiteral("points")).toArray().size();
+        if (frames > hs::RunJsonLimits::kMaxFrames || points > 10'000 || !error.isEmpty()
+            || (schema != QLatin1String("hybridscope.run/1") && schema != QLatin1String("hybridscope.sweep/1")))
             std::abort();
         return 0;
     }

@@ -213,6 +213,13 @@ private Q_SLOTS:
                  "p_wait", "starved", "starved_ms", "crashes" })
             QVERIFY2(threads.contains(QLatin1String(key)), key);
         QCOMPARE(threads[QStringLiteral("workers")].toInt(), 2);
+        const QJsonObject theory = threads[QStringLiteral("theory")].toObject();
+        for (const char *key : { "model", "applies", "why", "predicted", "measured", "little", "inputs" })
+            QVERIFY2(theory.contains(QLatin1String(key)), key);
+        for (const char *key : { "utilization", "p_wait", "wait_mean_ms", "queue_mean" })
+            QVERIFY2(theory[QStringLiteral("measured")].toObject().contains(QLatin1String(key)), key);
+        for (const char *key : { "l", "lambda_w", "mismatch" })
+            QVERIFY2(theory[QStringLiteral("little")].toObject().contains(QLatin1String(key)), key);
         QVERIFY(
             o[QStringLiteral("loop")].toObject()[QStringLiteral("lag_ms")].toObject().contains(QStringLiteral("p99")));
         const QJsonArray frames = o[QStringLiteral("frames")].toArray();

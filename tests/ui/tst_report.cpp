@@ -235,6 +235,22 @@ private Q_SLOTS:
         QVERIFY(!html.contains("<b>&amp; \"q\""));
         QVERIFY(!html.contains("<script>"));
         QVERIFY(html.contains("&lt;script&gt;"));
+        // The theory overlay per domain (DESIGN §11): measured against predicted, the model named.
+        QVERIFY(html.contains("Theory: measured / predicted"));
+        const QJsonObject theory
+            = m_a[QStringLiteral("domains")][QStringLiteral("threads")][QStringLiteral("theory")].toObject();
+        QVERIFY(!theory.isEmpty());
+        QVERIFY(html.contains(HtmlBuilder::esc(theory[QStringLiteral("model")].toString()).toUtf8()));
+        // An older report without it renders without the table.
+        QJsonObject old = m_a;
+        QJsonObject domains = old[QStringLiteral("domains")].toObject();
+        for (const QString &k : domains.keys()) {
+            QJsonObject d = domains[k].toObject();
+            d.remove(QStringLiteral("theory"));
+            domains[k] = d;
+        }
+        old[QStringLiteral("domains")] = domains;
+        QVERIFY(!ReportWriter::renderRun(old, ReportWriter::Format::Html).contains("Theory: measured"));
     }
 
     void plotsAreInlinedPngs()
