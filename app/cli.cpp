@@ -82,6 +82,7 @@ const char *kUsage = R"(usage:
       --set, --route      as for run                --quiet      no progress line
       --json FILE         write the sweep (schema hybridscope.sweep/1)
       --csv FILE          one row per point and class
+      --report FILE       the sweep's report with plots: FILE.html or FILE.pdf
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side; given a

@@ -14,6 +14,10 @@
 #include "tuning/sweepreport.h"
 #include "tuning/sweeprunner.h"
 
+#ifdef HS_WITH_GUI
+#include "reportwriter.h"
+#endif
+
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHash>
@@ -52,7 +56,7 @@ struct SweepArgs {
     double duration = 5.0;
     double warmup = 1.0;
     int reps = 1;
-    QString json, csv;
+    QString json, csv, report;
     bool quiet = false;
 };
 
@@ -70,7 +74,8 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
             return true;
         };
         const bool once = a == QLatin1String("--duration") || a == QLatin1String("--warmup")
-            || a == QLatin1String("--reps") || a == QLatin1String("--json") || a == QLatin1String("--csv");
+            || a == QLatin1String("--reps") || a == QLatin1String("--json") || a == QLatin1String("--csv")
+            || a == QLatin1String("--report");
         if (once && seen.contains(a)) {
             err(QStringLiteral("hybridscope sweep: %1 given twice; give it once\n").arg(a));
             return false;
@@ -145,12 +150,24 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
         } else if (a == QLatin1String("--csv")) {
             if (!value(&sa->csv))
                 return false;
+        } else if (a == QLatin1String("--report")) {
+            if (!value(&sa->report))
+                return false;
+            const QString suffix = QFileInfo(sa->report).suffix().toLower();
+            if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
+                err(QStringLiteral("hybridscope sweep: --report %1: expected a file ending in .html or .pdf\n")
+                        .arg(sa->report));
+                return false;
+            }
+#ifndef HS_WITH_GUI
+            err(QStringLiteral("hybridscope sweep: --report: this build has no report renderer (built without the "
+                               "GUI)\n"));
+            return false;
+#endif
         } else if (a == QLatin1String("--quiet")) {
             sa->quiet = true;
-        } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores") || a == QLatin1String("--report")) {
-            err(QStringLiteral("hybridscope sweep: %1 is not available yet (sweeps run on the real engine; no report "
-                               "renderer for sweeps)\n")
-                    .arg(a));
+        } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores")) {
+            err(QStringLiteral("hybridscope sweep: %1 is not available yet (sweeps run on the real engine)\n").arg(a));
             return false;
         } else if (a.startsWith(QLatin1String("--"))) {
             err(QStringLiteral("hybridscope sweep: unknown option %1\n").arg(a));
@@ -224,7 +241,8 @@ int runSweep(const QStringList &args)
         return kExitBadInput;
     }
     // Output files are checked before the first point: a sweep of minutes must not end in "cannot write".
-    const std::pair<const char *, const QString *> outputs[] = { { "--json", &sa.json }, { "--csv", &sa.csv } };
+    const std::pair<const char *, const QString *> outputs[]
+        = { { "--json", &sa.json }, { "--csv", &sa.csv }, { "--report", &sa.report } };
     QHash<QString, QString> outputFlags;
     for (const auto &[flag, path] : outputs) {
         if (path->isEmpty())
@@ -369,6 +387,14 @@ int runSweep(const QStringList &args)
         else
             wrote = false, err(QStringLiteral("hybridscope sweep: --csv: ") + why + QLatin1Char('\n'));
     }
+#ifdef HS_WITH_GUI
+    if (!sa.report.isEmpty()) {
+        if (ReportWriter::writeSweep(sweepToJson(result), sa.report, &why))
+            out(QStringLiteral("wrote %1\n").arg(sa.report));
+        else
+            wrote = false, err(QStringLiteral("hybridscope sweep: --report: ") + why + QLatin1Char('\n'));
+    }
+#endif
     if (!wrote)
         return kExitBadInput;
     for (const SweepPointResult &p : result.points)

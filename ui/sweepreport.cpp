@@ -202,8 +202,14 @@ struct PlotFrame {
         text->position->setTypeX(QCPItemPosition::ptPlotCoords);
         text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
         text->position->setCoords(x, 0.02 + 0.08 * row);
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
-        text->setPadding(QMargins(3, 0, 0, 0));
+        // Right of its line, or left of it in the right third, so that it never runs off the plot.
+        const bool logX = plot.xAxis->scaleType() == QCPAxis::stLogarithmic;
+        const double share = logX && xLo > 0 && xHi > xLo ? std::log(x / xLo) / std::log(xHi / xLo)
+            : xHi > xLo                                   ? (x - xLo) / (xHi - xLo)
+                                                          : 0.0;
+        const bool left = share > 0.66;
+        text->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
+        text->setPadding(left ? QMargins(0, 0, 3, 0) : QMargins(3, 0, 0, 0));
         text->setText(label);
         text->setColor(QColor(60, 60, 60));
     }
@@ -232,8 +238,11 @@ struct PlotFrame {
 void markKneesAndRecommendation(PlotFrame &f, const QJsonObject &sweep, const Axis &x)
 {
     int row = 0;
-    if (const auto r = recommended(sweep, x.path))
-        f.vertical(*r, tr("recommended %1").arg(*r, 0, 'g', 6), Qt::SolidLine, row++);
+    if (const auto r = recommended(sweep, x.path)) {
+        const bool met = obj(sweep, "recommendation").value(QStringLiteral("all_sla_met")).toBool();
+        f.vertical(
+            *r, (met ? tr("recommended %1") : tr("closest %1 (SLA not met)")).arg(*r, 0, 'g', 6), Qt::SolidLine, row++);
+    }
     for (const auto &[who, kx] : knees(sweep, x.path))
         f.vertical(kx, who.isEmpty() ? tr("knee") : tr("knee (%1)").arg(who), Qt::DotLine, row++);
 }

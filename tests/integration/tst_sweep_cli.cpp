@@ -85,10 +85,12 @@ private Q_SLOTS:
     {
         const QString json = m_dir.filePath(QStringLiteral("sweep.json"));
         const QString csv = m_dir.filePath(QStringLiteral("sweep.csv"));
-        const Run r = runApp({ QStringLiteral("sweep"), m_scenario, QStringLiteral("--vary"),
-                                 QStringLiteral("domains.threads.workers=1,2,4"), QStringLiteral("--duration"),
-                                 QStringLiteral("1.5s"), QStringLiteral("--warmup"), QStringLiteral("0.5s"),
-                                 QStringLiteral("--json"), json, QStringLiteral("--csv"), csv },
+        const QString html = m_dir.filePath(QStringLiteral("sweep.html"));
+        const Run r = runApp(
+            { QStringLiteral("sweep"), m_scenario, QStringLiteral("--vary"),
+                QStringLiteral("domains.threads.workers=1,2,4"), QStringLiteral("--duration"), QStringLiteral("1.5s"),
+                QStringLiteral("--warmup"), QStringLiteral("0.5s"), QStringLiteral("--json"), json,
+                QStringLiteral("--csv"), csv, QStringLiteral("--report"), html },
             90000);
         QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(
@@ -193,6 +195,13 @@ private Q_SLOTS:
         QVERIFY2(lines[1].startsWith(QStringLiteral("1,io,")) && lines[2].startsWith(QStringLiteral("1,calc,")),
             qPrintable(lines.join(QLatin1Char('\n'))));
         QVERIFY(lines[5].startsWith(QStringLiteral("4,io,")));
+
+        // --report: the sweep's report, drawn from the same JSON.
+        QFile h(html);
+        QVERIFY(h.open(QIODevice::ReadOnly));
+        const QByteArray page = h.readAll();
+        QVERIFY(page.contains("id=\"plots\"") && page.contains("id=\"points\""));
+        QCOMPARE(page.count("<img"), 4); // P99, throughput, utilization, wait
     }
 
     // Two reps a point: the interval comes from the replications, around the mean of their P99s.
@@ -309,6 +318,9 @@ private Q_SLOTS:
         QTest::newRow("--json a directory")
             << sweep({ vary, QStringLiteral("load=1,2"), QStringLiteral("--json"), m_dir.path() })
             << QStringLiteral("--json");
+        QTest::newRow("--report not html or pdf") << sweep(
+            { vary, QStringLiteral("load=1,2"), QStringLiteral("--report"), m_dir.filePath(QStringLiteral("r.txt")) })
+                                                  << QStringLiteral("--report");
         QTest::newRow("no scenario") << QStringList { QStringLiteral("sweep"), vary, QStringLiteral("load=1,2") }
                                      << QStringLiteral("which scenario?");
     }
