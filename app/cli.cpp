@@ -41,17 +41,8 @@ namespace hs {
 
 namespace {
 
-void out(const QString &s)
-{
-    std::fputs(s.toUtf8().constData(), stdout);
-    std::fflush(stdout);
-}
-
-void err(const QString &s)
-{
-    std::fputs(s.toUtf8().constData(), stderr);
-    std::fflush(stderr);
-}
+using cli::err;
+using cli::out;
 
 const char *kUsage = R"(usage:
   hybridscope [SCENARIO] [--run]        open the GUI (the built-in default scenario when none)
@@ -153,22 +144,7 @@ bool writeComparisonReport([[maybe_unused]] const QJsonObject &a, [[maybe_unused
 #endif
 }
 
-// A report's format comes from its extension; anything else is an error naming the flag.
-bool checkReportPath(const QString &cmd, const QString &path, QString *error)
-{
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
-        *error
-            = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
-        return false;
-    }
-    if (!kHaveReports) {
-        *error = QStringLiteral("hybridscope %1: --report: this build has no report renderer (built without the GUI)\n")
-                     .arg(cmd);
-        return false;
-    }
-    return true;
-}
+using cli::checkReportPath;
 
 // "1,3" → {0, 2}: two different phase numbers, from 1.
 std::optional<std::pair<int, int>> parsePhasePair(const QString &text, QString *error)
@@ -755,5 +731,37 @@ std::optional<int> runCli(const QStringList &args)
     }
     return std::nullopt;
 }
+
+namespace cli {
+
+void out(const QString &s)
+{
+    std::fputs(s.toUtf8().constData(), stdout);
+    std::fflush(stdout);
+}
+
+void err(const QString &s)
+{
+    std::fputs(s.toUtf8().constData(), stderr);
+    std::fflush(stderr);
+}
+
+bool checkReportPath(const QString &cmd, const QString &path, QString *error)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
+        *error
+            = QStringLiteral("hybridscope %1: --report %2: expected a file ending in .html or .pdf\n").arg(cmd, path);
+        return false;
+    }
+    if (!kHaveReports) {
+        *error = QStringLiteral("hybridscope %1: --report: this build has no report renderer (built without the GUI)\n")
+                     .arg(cmd);
+        return false;
+    }
+    return true;
+}
+
+} // namespace cli
 
 } // namespace hs

@@ -32,17 +32,8 @@ namespace hs {
 
 namespace {
 
-void out(const QString &s)
-{
-    std::fputs(s.toUtf8().constData(), stdout);
-    std::fflush(stdout);
-}
-
-void err(const QString &s)
-{
-    std::fputs(s.toUtf8().constData(), stderr);
-    std::fflush(stderr);
-}
+using cli::err;
+using cli::out;
 
 constexpr double kMaxPointSeconds = 3600;
 constexpr int kMaxReps = 100;
@@ -153,17 +144,11 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
         } else if (a == QLatin1String("--report")) {
             if (!value(&sa->report))
                 return false;
-            const QString suffix = QFileInfo(sa->report).suffix().toLower();
-            if (suffix != QLatin1String("html") && suffix != QLatin1String("htm") && suffix != QLatin1String("pdf")) {
-                err(QStringLiteral("hybridscope sweep: --report %1: expected a file ending in .html or .pdf\n")
-                        .arg(sa->report));
+            QString e;
+            if (!cli::checkReportPath(QStringLiteral("sweep"), sa->report, &e)) {
+                err(e);
                 return false;
             }
-#ifndef HS_WITH_GUI
-            err(QStringLiteral("hybridscope sweep: --report: this build has no report renderer (built without the "
-                               "GUI)\n"));
-            return false;
-#endif
         } else if (a == QLatin1String("--quiet")) {
             sa->quiet = true;
         } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores")) {

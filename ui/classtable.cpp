@@ -57,11 +57,8 @@ ClassTable::ClassTable(QWidget *parent)
                 fontMetrics().horizontalAdvance(
                     m_model->index(r, ClassTableModel::ClassColumn).data(Qt::DisplayRole).toString()));
         h->setMinimumSectionSize(std::min(names + iconSize().width() + 28, 160));
-        if (const bool sideways = scrollsSideways(); sideways != m_scrolledSideways) {
-            m_scrolledSideways = sideways;
-            Q_EMIT heightWanted();
-        }
         updateGeometry();
+        noticeSideways();
     };
     connect(m_model, &QAbstractItemModel::columnsInserted, this, fitAll);
     connect(m_model, &QAbstractItemModel::columnsRemoved, this, fitAll);
@@ -103,10 +100,15 @@ QSize ClassTable::minimumSizeHint() const
 void ClassTable::resizeEvent(QResizeEvent *event)
 {
     QTableView::resizeEvent(event);
+    noticeSideways();
+}
+
+void ClassTable::noticeSideways()
+{
     if (const bool sideways = scrollsSideways(); sideways != m_scrolledSideways) {
         m_scrolledSideways = sideways;
         updateGeometry();
-        Q_EMIT heightWanted(); // room for the scroll bar
+        Q_EMIT heightWanted(); // room for the scroll bar, or rows again
     }
 }
 

@@ -37,6 +37,8 @@ protected:
 
 private:
     bool scrollsSideways() const;
+    /// Tells the splitter (heightWanted) when the sideways scroll bar comes or goes.
+    void noticeSideways();
     int heightForRows(int rows) const;
     ClassTableModel *m_model;
     bool m_scrolledSideways = false;

@@ -43,6 +43,23 @@ QString formatKey(ReportExporter::Format f)
     return {};
 }
 
+// Where the last export went, else the documents folder, else home.
+QString exportFolder(const QSettings &settings)
+{
+    QString dir = settings.value(kDirKey).toString();
+    if (dir.isEmpty() || !QFileInfo(dir).isDir())
+        dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    return dir.isEmpty() ? QDir::homePath() : dir;
+}
+
+// A file name stem from a scenario's name: "Blocking the event loop" → "blocking-the-event-loop".
+QString fileStem(const QString &scenarioName)
+{
+    return (scenarioName.isEmpty() ? QStringLiteral("hybridscope") : scenarioName)
+        .toLower()
+        .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+}
+
 // Runs `fn` on a pool thread while the GUI's event loop keeps turning (the dialog stays live).
 template<typename T> T offGuiThread(std::function<T()> fn)
 {
@@ -274,15 +291,9 @@ void ReportExporter::exportDialog()
     for (const FormatEntry &f : all)
         if (formatKey(f.format) == lastKey)
             last = f;
-    QString dir = settings.value(kDirKey).toString();
-    if (dir.isEmpty() || !QFileInfo(dir).isDir())
-        dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-    if (dir.isEmpty())
-        dir = QDir::homePath();
+    const QString dir = exportFolder(settings);
     QString selected = last.filter;
-    const QString base = (m_runScenario.name.isEmpty() ? QStringLiteral("hybridscope") : m_runScenario.name)
-                             .toLower()
-                             .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+    const QString base = fileStem(m_runScenario.name);
     const QString suggested = QDir(dir).filePath(
         base + (last.format == Format::Trace ? QStringLiteral("-trace.") : QStringLiteral("-report.")) + last.suffix);
     const QString typed = m_chooser ? m_chooser(suggested, filters, &selected)
@@ -316,17 +327,11 @@ void ReportExporter::comparePhasesDialog(int a, int b)
     if (!hasRun())
         return;
     QSettings settings;
-    QString dir = settings.value(kDirKey).toString();
-    if (dir.isEmpty() || !QFileInfo(dir).isDir())
-        dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-    if (dir.isEmpty())
-        dir = QDir::homePath();
+    const QString dir = exportFolder(settings);
     const FormatEntry html = entry(Format::Html), pdf = entry(Format::Pdf);
     const QStringList filters { html.filter, pdf.filter };
     QString selected = settings.value(kFormatKey).toString() == formatKey(Format::Pdf) ? pdf.filter : html.filter;
-    const QString base = (m_runScenario.name.isEmpty() ? QStringLiteral("hybridscope") : m_runScenario.name)
-                             .toLower()
-                             .replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("-"));
+    const QString base = fileStem(m_runScenario.name);
     const QString suggested = QDir(dir).filePath(QStringLiteral("%1-phases-%2-%3.%4")
                                                      .arg(base)
                                                      .arg(a + 1)

@@ -99,27 +99,26 @@ DomainKind domainKindOf(const QString &name)
     return DomainKind::Threads;
 }
 
-// The knee entries of a sweep: DESIGN's single {path, value, method}, or one per class (an object
-// keyed by class, or an array with `class`), as "label → x".
-QList<QPair<QString, double>> knees(const QJsonObject &sweep, const QString &path)
+// The knees of a sweep: one per class (`knees`, keyed by class; one-variable sweeps only), or
+// else the single `knee` {path, value, method, class}.
+struct KneeMark {
+    QString cls, path, method;
+    double value = 0;
+};
+std::vector<KneeMark> kneeMarks(const QJsonObject &sweep, const std::vector<Axis> &ax)
 {
-    QList<QPair<QString, double>> out;
-    const QJsonValue k = sweep.value(QStringLiteral("knee"));
-    auto take = [&](const QJsonObject &o, const QString &who) {
-        if (o.value(QStringLiteral("path")).toString(path) == path && o.value(QStringLiteral("value")).isDouble())
-            out.append({ who, o.value(QStringLiteral("value")).toDouble() });
-    };
-    if (k.isArray()) {
-        for (const QJsonValue &v : k.toArray())
-            take(v.toObject(), v.toObject().value(QStringLiteral("class")).toString());
-    } else if (k.isObject()) {
-        const QJsonObject o = k.toObject();
-        if (o.contains(QStringLiteral("value")))
-            take(o, o.value(QStringLiteral("class")).toString());
-        else
-            for (auto it = o.begin(); it != o.end(); ++it)
-                take(it.value().toObject(), it.key());
+    std::vector<KneeMark> out;
+    const QJsonObject perClass = obj(sweep, "knees");
+    for (auto it = perClass.begin(); it != perClass.end(); ++it) {
+        const QJsonObject k = it.value().toObject();
+        if (k.value(QStringLiteral("value")).isDouble() && !ax.empty())
+            out.push_back({ it.key(), ax.front().path, k.value(QStringLiteral("method")).toString(),
+                k.value(QStringLiteral("value")).toDouble() });
     }
+    const QJsonObject k = obj(sweep, "knee");
+    if (out.empty() && k.value(QStringLiteral("value")).isDouble())
+        out.push_back({ k.value(QStringLiteral("class")).toString(), k.value(QStringLiteral("path")).toString(),
+            k.value(QStringLiteral("method")).toString(), k.value(QStringLiteral("value")).toDouble() });
     return out;
 }
 
@@ -243,8 +242,9 @@ void markKneesAndRecommendation(PlotFrame &f, const QJsonObject &sweep, const Ax
         f.vertical(
             *r, (met ? tr("recommended %1") : tr("closest %1 (SLA not met)")).arg(*r, 0, 'g', 6), Qt::SolidLine, row++);
     }
-    for (const auto &[who, kx] : knees(sweep, x.path))
-        f.vertical(kx, who.isEmpty() ? tr("knee") : tr("knee (%1)").arg(who), Qt::DotLine, row++);
+    for (const KneeMark &k : kneeMarks(sweep, axes(sweep)))
+        if (k.path == x.path)
+            f.vertical(k.value, k.cls.isEmpty() ? tr("knee") : tr("knee (%1)").arg(k.cls), Qt::DotLine, row++);
 }
 
 ReportPlot p99Plot(const QJsonObject &sweep, const QJsonArray &points, const std::vector<Axis> &ax)
@@ -518,33 +518,12 @@ void recommendationSection(H &h, const QJsonObject &sweep)
         if (r.contains(QStringLiteral("reason")))
             h.paragraph(H::esc(r.value(QStringLiteral("reason")).toString()));
     }
-    const QJsonValue k = sweep.value(QStringLiteral("knee"));
     QStringList kneeLines;
-    if (k.isObject() && k.toObject().contains(QStringLiteral("value"))) {
-        const QJsonObject o = k.toObject();
+    for (const KneeMark &k : kneeMarks(sweep, axes(sweep)))
         kneeLines << tr("knee of %1 at %2 = %3 (%4)")
-                         .arg(o.value(QStringLiteral("class")).toString(tr("the P99 curve")),
-                             o.value(QStringLiteral("path")).toString(),
-                             SweepReport::valueText(o.value(QStringLiteral("value"))),
-                             o.value(QStringLiteral("method")).toString());
-    } else if (k.isObject() || k.isArray()) {
-        const QJsonObject asObject = k.toObject();
-        QJsonArray entries = k.toArray();
-        for (auto it = asObject.begin(); it != asObject.end(); ++it) {
-            QJsonObject e = it.value().toObject();
-            e[QStringLiteral("class")] = it.key();
-            entries.append(e);
-        }
-        for (const QJsonValue &v : entries) {
-            const QJsonObject o = v.toObject();
-            if (o.value(QStringLiteral("value")).isDouble())
-                kneeLines << tr("knee of %1 at %2 = %3 (%4)")
-                                 .arg(o.value(QStringLiteral("class")).toString(),
-                                     o.value(QStringLiteral("path")).toString(),
-                                     SweepReport::valueText(o.value(QStringLiteral("value"))),
-                                     o.value(QStringLiteral("method")).toString());
-        }
-    }
+                         .arg(k.cls.isEmpty() ? tr("the P99 curve") : k.cls, k.path)
+                         .arg(k.value, 0, 'g', 6)
+                         .arg(k.method);
     if (kneeLines.isEmpty())
         h.paragraph(H::esc(tr("No knee: the P99 curves bend nowhere more than elsewhere.")), QStringLiteral("muted"));
     else

@@ -445,6 +445,18 @@ public:
         }
     }
 
+    // [low, high] in ms, either end null (unknown); absent is allowed.
+    void msInterval(const QJsonObject &o, const Key &key)
+    {
+        const QJsonArray ci = array(o, key);
+        Enter e(*this, key.s);
+        if (ci.size() > 2)
+            fail(QStringLiteral("%1 values; expected [low, high]").arg(ci.size()));
+        for (const QJsonValue &v : ci)
+            if (!failed() && !v.isNull() && (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > L::kMaxMs))
+                fail(QStringLiteral("expected a time in ms or null"));
+    }
+
     void knownDomain(const QString &name)
     {
         if (!domainFromName(name))
@@ -712,13 +724,7 @@ void checkRun(Checker &c, const QJsonObject &run)
                     c.ms(k, n);
                 c.boolean(k, "sla_met");
                 c.string(k, "sla_verdict");
-                const QJsonArray ci = c.array(k, "p99_ci_ms");
-                Checker::Enter e(c, QStringLiteral("p99_ci_ms"));
-                if (ci.size() > 2)
-                    c.fail(QStringLiteral("%1 values; expected [low, high]").arg(ci.size()));
-                for (const QJsonValue &v : ci)
-                    if (!c.failed() && !v.isNull() && (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > L::kMaxMs))
-                        c.fail(QStringLiteral("expected a time in ms or null"));
+                c.msInterval(k, "p99_ci_ms");
             });
         c.objectsOf(ph, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
             c.knownDomain(name);
@@ -843,13 +849,7 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
                 for (const char *n : { "p50_ms", "p99_ms", "sla_p99_ms" })
                     c.ms(k, n);
                 c.boolean(k, "sla_met");
-                const QJsonArray ci = c.array(k, "p99_ci_ms");
-                Checker::Enter e(c, QStringLiteral("p99_ci_ms"));
-                if (ci.size() > 2)
-                    c.fail(QStringLiteral("%1 values; expected [low, high]").arg(ci.size()));
-                for (const QJsonValue &v : ci)
-                    if (!c.failed() && !v.isNull() && (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > L::kMaxMs))
-                        c.fail(QStringLiteral("expected a time in ms or null"));
+                c.msInterval(k, "p99_ci_ms");
             });
         c.objectsOf(p, "domains", 4, QStringLiteral("domains"), [&](const QString &name, const QJsonObject &d) {
             c.knownDomain(name);
@@ -872,36 +872,18 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     });
     if (c.failed())
         return;
-    // knee: {path, value, method}, or one per class (an object by class or an array).
-    const QJsonValue knee = sweep.value(QStringLiteral("knee"));
-    const auto checkKnee = [&](const QJsonObject &k) {
-        c.string(k, "path");
-        c.string(k, "method");
-        c.string(k, "class");
-        c.number(k, "value", -1e12, 1e12);
-    };
-    if (knee.isObject()) {
+    // knee: {path, value, method, class} or null; knees: one per class, {value, method}.
+    const QJsonObject knee = c.get(sweep, "knee", QJsonValue::Object, false, true).toObject();
+    {
         Checker::Enter e(c, QStringLiteral("knee"));
-        const QJsonObject k = knee.toObject();
-        if (k.contains(QStringLiteral("value")) || k.contains(QStringLiteral("path")))
-            checkKnee(k);
-        else if (k.size() > L::kMaxClasses)
-            c.fail(QStringLiteral("%1 knees; at most %2").arg(k.size()).arg(L::kMaxClasses));
-        else
-            for (auto it = k.begin(); it != k.end() && !c.failed(); ++it) {
-                Checker::Enter n(c, it.key());
-                if (!it.value().isObject())
-                    c.fail(QStringLiteral("expected an object, found %1").arg(typeName(it.value())));
-                else
-                    checkKnee(it.value().toObject());
-            }
-    } else if (knee.isArray()) {
-        c.arrayOf(
-            sweep, "knee", L::kMaxClasses, QStringLiteral("knees"), [&](int, const QJsonObject &k) { checkKnee(k); });
-    } else if (!knee.isNull() && !knee.isUndefined()) {
-        Checker::Enter e(c, QStringLiteral("knee"));
-        c.fail(QStringLiteral("expected an object, an array or null, found %1").arg(typeName(knee)));
+        for (const char *k : { "path", "method", "class" })
+            c.string(knee, k);
+        c.number(knee, "value", -1e12, 1e12);
     }
+    c.objectsOf(sweep, "knees", L::kMaxClasses, QStringLiteral("knees"), [&](const QString &, const QJsonObject &k) {
+        c.string(k, "method");
+        c.number(k, "value", -1e12, 1e12);
+    });
     const QJsonObject usl = c.get(sweep, "usl", QJsonValue::Object, false, true).toObject();
     {
         Checker::Enter e(c, QStringLiteral("usl"));

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 
 #include <sys/types.h>
 
@@ -14,6 +16,11 @@ namespace hs::test {
 QString sourceDir();
 /// Path of the hybridscope executable under test.
 QString appPath();
+
+/// Writes `text` to `dir`/`name`; the path, or empty when it cannot be written.
+QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text);
+/// The JSON object in a file; empty when it cannot be read or is not an object.
+QJsonObject readJson(const QString &path);
 
 /// What a run of the hybridscope executable did.
 struct AppRun {

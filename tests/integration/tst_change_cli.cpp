@@ -43,21 +43,16 @@ void TestChangeCli::changesMakePhases()
 {
     QTemporaryDir &dir = m_dir;
     QVERIFY(dir.isValid());
-    const QString scenario = dir.filePath(QStringLiteral("change.yaml"));
-    {
-        QFile f(scenario);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kScenario);
-    }
+    const QString scenario = hs::test::writeFile(dir, QStringLiteral("change.yaml"), kScenario);
+    QVERIFY(!scenario.isEmpty());
     const QString json = dir.filePath(QStringLiteral("run.json"));
     const Run r = runApp({ QStringLiteral("run"), scenario, QStringLiteral("--quiet"), QStringLiteral("--change"),
         QStringLiteral("1.5s:domains.threads.workers=8"), QStringLiteral("--change"),
         QStringLiteral("3s:route:io.call=tbb"), QStringLiteral("--json"), json });
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains(QStringLiteral("phases (")), qPrintable(r.out));
-    QFile f(json);
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    const QJsonObject run = QJsonDocument::fromJson(f.readAll()).object();
+    const QJsonObject run = hs::test::readJson(json);
+    QVERIFY(!run.isEmpty());
     const QJsonArray events = run.value(QStringLiteral("events")).toArray();
     QCOMPARE(events.size(), 2);
     QCOMPARE(events[0].toObject().value(QStringLiteral("kind")).toString(), QStringLiteral("resize"));
@@ -205,12 +200,8 @@ void TestChangeCli::badChanges()
     QFETCH(QString, change);
     QFETCH(QString, message);
     QTemporaryDir dir;
-    const QString scenario = dir.filePath(QStringLiteral("change.yaml"));
-    {
-        QFile f(scenario);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(kScenario);
-    }
+    const QString scenario = hs::test::writeFile(dir, QStringLiteral("change.yaml"), kScenario);
+    QVERIFY(!scenario.isEmpty());
     const Run r
         = runApp({ QStringLiteral("run"), scenario, QStringLiteral("--quiet"), QStringLiteral("--change"), change });
     QCOMPARE(r.exitCode, 2);

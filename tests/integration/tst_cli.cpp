@@ -22,15 +22,7 @@ namespace {
 using Run = hs::test::AppRun;
 using hs::test::runApp;
 
-QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text)
-{
-    const QString path = dir.filePath(name);
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(text);
-    return path;
-}
+using hs::test::writeFile;
 
 // A FIFO in `dir`: as an input it must not block, as an output it must not be replaced.
 QString makeFifo(const QTemporaryDir &dir, const QString &name)

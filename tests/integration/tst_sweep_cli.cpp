@@ -17,23 +17,9 @@ namespace {
 using Run = hs::test::AppRun;
 using hs::test::runApp;
 
-QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text)
-{
-    const QString path = dir.filePath(name);
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(text);
-    return path;
-}
+using hs::test::writeFile;
 
-QJsonObject readJson(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
+using hs::test::readJson;
 
 // A blocking class whose P99 falls steeply with the pool (U = 0.8 on one thread) and a CPU class on
 // tbb with a loose SLA.
