@@ -36,10 +36,10 @@ ClassTable::ClassTable(QWidget *parent)
         if (column == ClassTableModel::ClassColumn || column >= m_model->columnCount())
             return;
         const QFontMetrics fm = fontMetrics();
-        const QString widest = column == ClassTableModel::ThroughputColumn || column == ClassTableModel::PhaseThroughputColumn
+        const QString widest
+            = column == ClassTableModel::ThroughputColumn || column == ClassTableModel::PhaseThroughputColumn
             ? QStringLiteral("99,999.9/s")
-            : column == ClassTableModel::SlaColumn || column == ClassTableModel::PhaseSlaColumn
-            ? tr("✗ missed")
+            : column == ClassTableModel::SlaColumn || column == ClassTableModel::PhaseSlaColumn ? tr("✗ missed")
             : column == ClassTableModel::RejectedColumn || column == ClassTableModel::FailedColumn
             ? QStringLiteral("9,999,999")
             : QStringLiteral("9,999.9 ms");

@@ -101,7 +101,7 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     m_plot->yAxis->setRange(0, 1);
     QFont small = font();
     small.setPointSizeF(font().pointSizeF() * 0.85);
-    for (QCPAxis *a : {m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2}) {
+    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
         a->setTickLabelFont(small);
         a->setLabelFont(small);
         a->setPadding(2);
@@ -282,7 +282,7 @@ void LivePlot::addReferenceLine(double value, const QColor &color, const QString
     QCPAxis *y = valueAxis(m_plot, axis);
     r.line = new QCPItemStraightLine(m_plot);
     r.line->setSelectable(false);
-    for (QCPItemPosition *p : {r.line->point1, r.line->point2})
+    for (QCPItemPosition *p : { r.line->point1, r.line->point2 })
         p->setAxes(m_plot->xAxis, y);
     r.line->point1->setCoords(0, value);
     r.line->point2->setCoords(1, value);
@@ -650,7 +650,7 @@ double LivePlot::lastValue(int series) const
 
 std::pair<double, double> LivePlot::timeRange() const
 {
-    return {m_plot->xAxis->range().lower, m_plot->xAxis->range().upper};
+    return { m_plot->xAxis->range().lower, m_plot->xAxis->range().upper };
 }
 
 QString LivePlot::valuesAt(double t) const
@@ -685,7 +685,7 @@ void LivePlot::followNow()
 void LivePlot::fitValueAxes()
 {
     const QCPRange keys = m_plot->xAxis->range();
-    for (Axis axis : {Axis::Left, Axis::Right}) {
+    for (Axis axis : { Axis::Left, Axis::Right }) {
         const AxisFit &f = m_fit[int(axis)];
         if (f.fixed)
             continue;
@@ -703,7 +703,7 @@ void LivePlot::fitValueAxes()
                 upper = std::max(upper, r.value);
         m_settingRange = true;
         if (f.log) // a decade of headroom would waste the plot; a factor 2 reads well on a log axis
-            valueAxis(m_plot, axis)->setRange(f.floor, std::max({upper * 2.0, f.minimumUpper, f.floor * 10}));
+            valueAxis(m_plot, axis)->setRange(f.floor, std::max({ upper * 2.0, f.minimumUpper, f.floor * 10 }));
         else
             valueAxis(m_plot, axis)->setRange(0, std::max(upper * f.headroom, f.minimumUpper));
         m_settingRange = false;
@@ -797,7 +797,7 @@ void LivePlot::applyPalette()
     QColor gridColor = fg;
     gridColor.setAlpha(35);
     m_plot->setBackground(pal.brush(QPalette::Base));
-    for (QCPAxis *a : {m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2}) {
+    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
         a->setBasePen(QPen(axisColor));
         a->setTickPen(QPen(axisColor));
         a->setSubTickPen(QPen(axisColor));

@@ -66,7 +66,7 @@ public:
     void setReplotDelay(int ms);
 
     int addSeries(const QString &name, const QColor &color, Axis axis = Axis::Left, Qt::PenStyle style = Qt::SolidLine,
-                  bool inLegend = true);
+        bool inLegend = true);
     void addPoint(int series, double t, double value);
     /// A horizontal line across the plot, labelled at its right end.
     void addReferenceLine(double value, const QColor &color, const QString &label, Axis axis = Axis::Left);

@@ -92,13 +92,14 @@ void LivePlots::setScenario(const Scenario &scenario)
         r.clear();
     for (LivePlot *p : plots()) {
         p->clear();
-        p->setTimeWindow(scenario.duration > 0 && scenario.duration <= kMaxWholeRunS ? scenario.duration : kScrollWindowS);
+        p->setTimeWindow(
+            scenario.duration > 0 && scenario.duration <= kMaxWholeRunS ? scenario.duration : kScrollWindowS);
     }
     const QPalette pal = palette();
     m_loopLagSeries = m_starvation->addSeries(tr("loop lag"), domainColor(DomainKind::Loop, pal));
     const QString thresholdMs = QString::number(scenario.starvationThreshold * 1e3, 'g', 4);
-    m_starvation->addReferenceLine(scenario.starvationThreshold * 1e3, palette().color(QPalette::Text),
-                                   tr("threshold %1 ms").arg(thresholdMs));
+    m_starvation->addReferenceLine(
+        scenario.starvationThreshold * 1e3, palette().color(QPalette::Text), tr("threshold %1 ms").arg(thresholdMs));
 
     // Classes sharing an SLA share one line, labelled with all their names.
     QMap<double, QList<int>> bySla;
@@ -113,7 +114,7 @@ void LivePlots::setScenario(const Scenario &scenario)
             names << scenario.classes[std::size_t(i)].name;
         const QColor color = it.value().size() == 1 ? classColor(it.value().front(), pal) : pal.color(QPalette::Text);
         m_latency->addReferenceLine(it.key(), color,
-                                    tr("SLA %1 ms: %2").arg(QString::number(it.key(), 'g', 4), names.join(QStringLiteral(", "))));
+            tr("SLA %1 ms: %2").arg(QString::number(it.key(), 'g', 4), names.join(QStringLiteral(", "))));
     }
 }
 
@@ -166,7 +167,7 @@ void LivePlots::addFrame(const Frame &frame)
     // No completion in the window gives a P99 of 0: that is no data, not no latency (a gap).
     for (std::size_t c = 0; c < frame.classes.size() && c < m_latencySeries.size(); ++c)
         m_latency->addPoint(m_latencySeries[c], frame.t,
-                            frame.classes[c].p99Ms > 0 ? frame.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
+            frame.classes[c].p99Ms > 0 ? frame.classes[c].p99Ms : std::numeric_limits<double>::quiet_NaN());
     // GIL emulation: how long each class's cpu stages wait for the GIL, dashed in the class's colour.
     if (frame.gil && m_gilSeries.empty())
         for (int i = 0; i < int(m_scenario.classes.size()); ++i) {

@@ -44,7 +44,7 @@ public:
     LivePlot *starvationPlot() const { return m_starvation; }
     LivePlot *latencyPlot() const { return m_latency; }
     LivePlot *throughputPlot() const { return m_throughput; }
-    std::vector<LivePlot *> plots() const { return {m_queue, m_starvation, m_latency, m_throughput}; }
+    std::vector<LivePlot *> plots() const { return { m_queue, m_starvation, m_latency, m_throughput }; }
 
     /// Series index of a domain in the queue plot (-1 until the domain was seen running).
     int queueSeries(DomainKind d) const { return m_queueSeries[std::size_t(d)]; }
@@ -84,10 +84,10 @@ private:
     LivePlot *m_latency = nullptr;
     LivePlot *m_throughput = nullptr;
     Scenario m_scenario;
-    std::array<int, kDomainCount> m_queueSeries{};
-    std::array<int, kDomainCount> m_throughputSeries{};
-    std::array<int, kDomainCount> m_utilizationSeries{};
-    std::array<int, kDomainCount> m_starvedSeries{};
+    std::array<int, kDomainCount> m_queueSeries {};
+    std::array<int, kDomainCount> m_throughputSeries {};
+    std::array<int, kDomainCount> m_utilizationSeries {};
+    std::array<int, kDomainCount> m_starvedSeries {};
     int m_loopLagSeries = -1;
     std::vector<int> m_latencySeries;
     std::vector<int> m_gilSeries; // empty until the GIL is on

@@ -111,8 +111,8 @@ MainWindow::MainWindow(QWidget *parent)
     buildActions();
     buildDocks();
     connectController();
-    connect(m_controller, &EngineController::started, this,
-        [this] { m_classTable->classModel()->setScenario(m_working); });
+    connect(
+        m_controller, &EngineController::started, this, [this] { m_classTable->classModel()->setScenario(m_working); });
     connect(m_controller, &EngineController::frameReady, m_classTable->classModel(), &ClassTableModel::addFrame);
 
     // Fixed sizes: these labels change with every frame, and a label whose size may change asks
@@ -239,12 +239,13 @@ void MainWindow::buildActions()
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));
         if (!r.ok() || !r.scenario->lesson)
             continue;
-        QAction *a = lessons->addAction(QStringLiteral("%1 — %2").arg(name, r.scenario->lesson->title), this, [this, name] {
-            if (openScenario(name) && m_lessonDock) {
-                m_lessonDock->show();
-                m_lessonDock->raise();
-            }
-        });
+        QAction *a
+            = lessons->addAction(QStringLiteral("%1 — %2").arg(name, r.scenario->lesson->title), this, [this, name] {
+                  if (openScenario(name) && m_lessonDock) {
+                      m_lessonDock->show();
+                      m_lessonDock->raise();
+                  }
+              });
         a->setToolTip(r.scenario->lesson->goal);
         a->setData(name);
     }
@@ -595,7 +596,8 @@ void MainWindow::resetLesson()
     if (isRunning()) {
         // The running engine has the steps in it: the lesson starts over in a new run.
         restart();
-        statusBar()->showMessage(tr("Lesson reset: the run restarted with the scenario's starting configuration"), 5000);
+        statusBar()->showMessage(
+            tr("Lesson reset: the run restarted with the scenario's starting configuration"), 5000);
     } else {
         statusBar()->showMessage(tr("Lesson reset: the controls are the scenario's starting configuration"), 5000);
     }
@@ -893,7 +895,8 @@ void MainWindow::restart()
 {
     if (!m_hasScenario)
         return;
-    statusBar()->showMessage(tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
+    statusBar()->showMessage(
+        tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
     if (m_controller->hasEngine()) {
         m_restartPending = true;
         m_controller->discard(); // its last frames and totals would only flicker by

@@ -317,8 +317,9 @@ void ReportExporter::exportDialog()
     }
     if (auto *main = qobject_cast<QMainWindow *>(m_window))
         main->statusBar()->showMessage(
-            tr("Exported %1 to %2").arg(entry(format).filter.section(QLatin1Char(','), 0, 0).section(QLatin1String(" ("), 0, 0),
-                QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())),
+            tr("Exported %1 to %2")
+                .arg(entry(format).filter.section(QLatin1Char(','), 0, 0).section(QLatin1String(" ("), 0, 0),
+                    QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath())),
             10000);
 }
 
