@@ -2,6 +2,7 @@
 
 #include "signalwatcher.h"
 #include "sweep.h"
+#include "tune.h"
 
 #include "core/clock.h"
 #include "core/safefile.h"
@@ -74,6 +75,15 @@ const char *kUsage = R"(usage:
       --json FILE         write the sweep (schema hybridscope.sweep/1)
       --csv FILE          one row per point and class
       --report FILE       the sweep's report with plots: FILE.html or FILE.pdf
+  hybridscope tune SCENARIO [options]   the fewest workers in the scenario's pools that meet
+                                        every class's P99 SLA: a measuring run, the theory's
+                                        start (Erlang C), then bisection on the real engine
+      --domains LIST      the pools to size, e.g. threads,procs (default: every pool in use)
+      --load X            at X times the scenario's arrival rates (default 1)
+      --budget D          wall time for the whole tune (default 120s)
+      --duration, --warmup, --reps, --set, --route, --quiet     as for sweep
+      --json FILE         write the tune (schema hybridscope.tune/1)
+      --write FILE.yaml   the scenario with the recommended sizes (comments kept when it can)
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side; given a
@@ -83,7 +93,8 @@ const char *kUsage = R"(usage:
   hybridscope validate SCENARIO...      check scenario files, print their errors
   hybridscope list [NAME...]            list the built-in scenarios and their lessons
 SCENARIO is a file path or the name of a built-in scenario (see `hybridscope list`).
-exit codes: 0 done, 1 an SLA was missed under --strict, 2 bad input
+exit codes: 0 done, 1 an SLA was missed under --strict (tune: no configuration within the
+            bounds meets every SLA), 2 bad input
 )";
 
 // `--change T:...`: a live change at T seconds into the run, as a one-change lesson step.
@@ -719,6 +730,8 @@ std::optional<int> runCli(const QStringList &args)
     }
     if (cmd == QLatin1String("sweep"))
         return runSweep(rest);
+    if (cmd == QLatin1String("tune"))
+        return runTune(rest);
     if (cmd == QLatin1String("validate"))
         return cmdValidate(rest);
     if (cmd == QLatin1String("report"))

@@ -32,7 +32,8 @@ int main(int argc, char **argv)
         && (args.first() == QLatin1String("run") || args.first() == QLatin1String("validate")
             || args.first() == QLatin1String("list") || args.first() == QLatin1String("help")
             || args.first() == QLatin1String("report") || args.first() == QLatin1String("sweep")
-            || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h"));
+            || args.first() == QLatin1String("tune") || args.first() == QLatin1String("--help")
+            || args.first() == QLatin1String("-h"));
 #ifdef HS_WITH_GUI
     if (!subcommand && hs::guiAvailable())
         return hs::guiMain(argc, argv);

@@ -1,6 +1,7 @@
 #include "sweep.h"
 
 #include "cli.h"
+#include "pointargs.h"
 #include "signalwatcher.h"
 
 #include "core/safefile.h"
@@ -19,8 +20,6 @@
 #endif
 
 #include <QElapsedTimer>
-#include <QFileInfo>
-#include <QHash>
 #include <QJsonDocument>
 #include <QSet>
 
@@ -35,46 +34,24 @@ namespace {
 using cli::err;
 using cli::out;
 
-constexpr double kMaxPointSeconds = 3600;
-constexpr int kMaxReps = 100;
-
-struct SweepArgs {
-    QString scenario;
+struct SweepArgs : cli::PointArgs {
     std::vector<VaryAxis> axes;
     QStringList varyArgs; ///< as given, for messages
-    std::vector<Override> sets;
-    std::vector<RouteOverride> routes;
-    double duration = 5.0;
-    double warmup = 1.0;
-    int reps = 1;
-    QString json, csv, report;
-    bool quiet = false;
 };
 
 bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
 {
     QSet<QString> seen;
     for (int i = 0; i < args.size(); ++i) {
-        const QString &a = args[i];
-        auto value = [&](QString *v) {
-            if (i + 1 >= args.size() || args[i + 1].startsWith(QLatin1String("--")) || args[i + 1].isEmpty()) {
-                err(QStringLiteral("hybridscope sweep: %1 needs a value\n").arg(a));
-                return false;
-            }
-            *v = args[++i];
-            return true;
-        };
-        const bool once = a == QLatin1String("--duration") || a == QLatin1String("--warmup")
-            || a == QLatin1String("--reps") || a == QLatin1String("--json") || a == QLatin1String("--csv")
-            || a == QLatin1String("--report");
-        if (once && seen.contains(a)) {
-            err(QStringLiteral("hybridscope sweep: %1 given twice; give it once\n").arg(a));
+        const int shared = cli::parsePointFlag("sweep", args, &i, sa, &seen);
+        if (shared == 0)
             return false;
-        }
-        seen.insert(a);
+        if (shared > 0)
+            continue;
+        const QString &a = args[i];
         QString v;
         if (a == QLatin1String("--vary")) {
-            if (!value(&v))
+            if (!cli::flagValue("sweep", args, &i, &v))
                 return false;
             QString e;
             auto axis = parseVaryArgument(v, &e);
@@ -84,103 +61,16 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
             }
             sa->axes.push_back(std::move(*axis));
             sa->varyArgs << v;
-        } else if (a == QLatin1String("--duration") || a == QLatin1String("--warmup")) {
-            if (!value(&v))
-                return false;
-            QString e;
-            const auto d = parseDuration(v, &e);
-            const bool isDuration = a == QLatin1String("--duration");
-            if (!d || (isDuration && *d <= 0) || *d < 0 || *d > kMaxPointSeconds) {
-                err(QStringLiteral("hybridscope sweep: %1 %2: %3\n")
-                        .arg(a, v,
-                            d ? QStringLiteral("must be %1 and at most 1h")
-                                    .arg(QLatin1String(isDuration ? "above 0" : "0 or more"))
-                              : e));
-                return false;
-            }
-            (isDuration ? sa->duration : sa->warmup) = *d;
-        } else if (a == QLatin1String("--reps")) {
-            if (!value(&v))
-                return false;
-            bool ok = false;
-            const int n = v.toInt(&ok);
-            if (!ok || n < 1 || n > kMaxReps) {
-                err(QStringLiteral("hybridscope sweep: --reps %1: expected a whole number from 1 to %2\n")
-                        .arg(v)
-                        .arg(kMaxReps));
-                return false;
-            }
-            sa->reps = n;
-        } else if (a == QLatin1String("--set")) {
-            if (!value(&v))
-                return false;
-            QString e;
-            auto o = ScenarioParser::parseSetArgument(v, &e);
-            if (!o) {
-                err(QStringLiteral("hybridscope sweep: --set %1: %2\n").arg(v, e));
-                return false;
-            }
-            if (o->path == QLatin1String("duration")) {
-                err(QStringLiteral("hybridscope sweep: --set %1: a point's length is --duration\n").arg(v));
-                return false;
-            }
-            sa->sets.push_back(*o);
-        } else if (a == QLatin1String("--route")) {
-            if (!value(&v))
-                return false;
-            QString e;
-            auto r = ScenarioParser::parseRouteArgument(v, &e);
-            if (!r) {
-                err(QStringLiteral("hybridscope sweep: --route %1: %2\n").arg(v, e));
-                return false;
-            }
-            sa->routes.push_back(*r);
-        } else if (a == QLatin1String("--json")) {
-            if (!value(&sa->json))
-                return false;
-        } else if (a == QLatin1String("--csv")) {
-            if (!value(&sa->csv))
-                return false;
-        } else if (a == QLatin1String("--report")) {
-            if (!value(&sa->report))
-                return false;
-            QString e;
-            if (!cli::checkReportPath(QStringLiteral("sweep"), sa->report, &e)) {
-                err(e);
-                return false;
-            }
-        } else if (a == QLatin1String("--quiet")) {
-            sa->quiet = true;
-        } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores")) {
-            err(QStringLiteral("hybridscope sweep: %1 is not available yet (sweeps run on the real engine)\n").arg(a));
-            return false;
-        } else if (a.startsWith(QLatin1String("--"))) {
-            err(QStringLiteral("hybridscope sweep: unknown option %1\n").arg(a));
-            return false;
-        } else if (a.isEmpty()) {
-            err(QStringLiteral("hybridscope sweep: empty scenario path\n"));
-            return false;
-        } else if (sa->scenario.isEmpty()) {
-            sa->scenario = a;
         } else {
-            err(QStringLiteral("hybridscope sweep: one scenario at a time (got %1 and %2)\n").arg(sa->scenario, a));
+            err(QStringLiteral("hybridscope sweep: unknown option %1\n").arg(a));
             return false;
         }
     }
-    if (sa->scenario.isEmpty()) {
-        err(QStringLiteral("hybridscope sweep: which scenario? (a file, or one of: %1)\n")
-                .arg(builtinScenarioNames().join(QStringLiteral(", "))));
+    if (!cli::checkPointArgs("sweep", *sa))
         return false;
-    }
     if (sa->axes.empty()) {
         err(QStringLiteral(
             "hybridscope sweep: --vary PATH=VALUES is needed, like --vary domains.threads.workers=2..16x2\n"));
-        return false;
-    }
-    if (sa->warmup >= sa->duration) {
-        err(QStringLiteral("hybridscope sweep: --warmup %1 s leaves nothing of --duration %2 s to measure\n")
-                .arg(sa->warmup)
-                .arg(sa->duration));
         return false;
     }
     for (const Override &o : sa->sets)
@@ -191,24 +81,6 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
                 return false;
             }
     return true;
-}
-
-QString clockText(double seconds)
-{
-    const qint64 s = qint64(std::ceil(std::max(0.0, seconds)));
-    return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                           .arg(s / 3600)
-                           .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
-                           .arg(s % 60, 2, 10, QLatin1Char('0'))
-                     : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
-
-QString valuesText(const SweepValues &values)
-{
-    QStringList parts;
-    for (const auto &[path, v] : values)
-        parts << path + QLatin1Char('=') + v;
-    return parts.join(QLatin1Char(' '));
 }
 
 } // namespace
@@ -225,25 +97,8 @@ int runSweep(const QStringList &args)
                 .arg(sa.varyArgs.join(QStringLiteral(" --vary ")), why));
         return kExitBadInput;
     }
-    // Output files are checked before the first point: a sweep of minutes must not end in "cannot write".
-    const std::pair<const char *, const QString *> outputs[]
-        = { { "--json", &sa.json }, { "--csv", &sa.csv }, { "--report", &sa.report } };
-    QHash<QString, QString> outputFlags;
-    for (const auto &[flag, path] : outputs) {
-        if (path->isEmpty())
-            continue;
-        if (!checkOutputPath(*path, &why)) {
-            err(QStringLiteral("hybridscope sweep: %1 %2: %3\n").arg(QLatin1String(flag), *path, why));
-            return kExitBadInput;
-        }
-        const QString absolute = QFileInfo(*path).absoluteFilePath();
-        if (outputFlags.contains(absolute)) {
-            err(QStringLiteral("hybridscope sweep: %1 and %2 both name %3; give each its own file\n")
-                    .arg(outputFlags.value(absolute), QLatin1String(flag), *path));
-            return kExitBadInput;
-        }
-        outputFlags.insert(absolute, QLatin1String(flag));
-    }
+    if (!cli::checkOutputs("sweep", { { "--json", sa.json }, { "--csv", sa.csv }, { "--report", sa.report } }))
+        return kExitBadInput;
     const QString path = resolveScenarioPath(sa.scenario);
     const ParseResult base = ScenarioParser::parseFile(path, sa.sets, sa.routes);
     if (!base.ok()) {
@@ -261,20 +116,20 @@ int runSweep(const QStringList &args)
         const ParseResult r = ScenarioParser::parseFile(path, sets, sa.routes);
         if (!r.ok()) {
             err(QStringLiteral("hybridscope sweep: --vary: the point %1 does not apply to %2:\n")
-                    .arg(valuesText(values), sa.scenario));
+                    .arg(sweepValuesText(values), sa.scenario));
             for (const auto &e : r.errors)
                 err(QStringLiteral("  ") + e.toString() + QLatin1Char('\n'));
             return kExitBadInput;
         }
         Scenario s = *r.scenario;
         if (!scaleLoad(s, pointLoad(values), &why)) {
-            err(QStringLiteral("hybridscope sweep: --vary %1: %2\n").arg(valuesText(values), why));
+            err(QStringLiteral("hybridscope sweep: --vary %1: %2\n").arg(sweepValuesText(values), why));
             return kExitBadInput;
         }
         for (const QString &w : resourceWarnings(s))
             if (!warned.contains(w)) {
                 warned.insert(w);
-                err(QStringLiteral("hybridscope sweep: warning (%1): %2\n").arg(valuesText(values), w));
+                err(QStringLiteral("hybridscope sweep: warning (%1): %2\n").arg(sweepValuesText(values), w));
             }
         scenarios.push_back(std::move(s));
     }
@@ -316,18 +171,18 @@ int runSweep(const QStringList &args)
                 err(QStringLiteral("\r  point %1/%2  %3  rep %4/%5  t=%6s  ETA %7   ")
                         .arg(i + 1)
                         .arg(n)
-                        .arg(valuesText(values))
+                        .arg(sweepValuesText(values))
                         .arg(rep + 1)
                         .arg(sa.reps)
                         .arg(std::min(t, sa.duration), 0, 'f', 1)
-                        .arg(clockText(eta)));
+                        .arg(cli::clockText(eta)));
             };
         }
         auto point = runner.runPoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, &why);
         if (!point) {
             err(QStringLiteral("\nhybridscope sweep: point %1 (%2): cannot start: %3\n")
                     .arg(i + 1)
-                    .arg(valuesText(values), why));
+                    .arg(sweepValuesText(values), why));
             signalWatch.reset();
             return kExitBadInput;
         }
@@ -347,7 +202,7 @@ int runSweep(const QStringList &args)
             err(QStringLiteral("\r  point %1/%2  %3  done in %4 s: %5%6\n")
                     .arg(i + 1)
                     .arg(n)
-                    .arg(valuesText(values))
+                    .arg(sweepValuesText(values))
                     .arg(point->wallS, 0, 'f', 1)
                     .arg(p99s.join(QStringLiteral(", ")), QString(40, QLatin1Char(' '))));
         }
@@ -385,7 +240,7 @@ int runSweep(const QStringList &args)
     for (const SweepPointResult &p : result.points)
         if (!p.conserved) {
             err(QStringLiteral("hybridscope sweep: conservation violated at %1 (a bug): please report it\n")
-                    .arg(valuesText(p.values)));
+                    .arg(sweepValuesText(p.values)));
             return kExitSlaMissed;
         }
     return kExitOk;

@@ -275,6 +275,14 @@ std::optional<SweepPlan> SweepPlan::make(std::vector<VaryAxis> axes, QString *er
     return plan;
 }
 
+QString sweepValuesText(const SweepValues &values)
+{
+    QStringList parts;
+    for (const auto &[path, v] : values)
+        parts << path + QLatin1Char('=') + v;
+    return parts.join(QLatin1Char(' '));
+}
+
 std::vector<Override> pointOverrides(const SweepValues &values)
 {
     std::vector<Override> out;

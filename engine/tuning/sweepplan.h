@@ -60,6 +60,8 @@ private:
     std::vector<SweepValues> m_points;
 };
 
+/// "domains.threads.workers=8 load=1.5": a point's values for messages.
+QString sweepValuesText(const SweepValues &values);
 /// The `--set` overrides of a point (every axis but `load`), to add after the sweep's own `--set`s.
 std::vector<Override> pointOverrides(const SweepValues &values);
 /// The point's load factor: `load`'s value, 1 when the sweep does not vary it.

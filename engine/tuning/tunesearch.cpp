@@ -55,6 +55,8 @@ std::optional<TuneVerdict> TuneSearch::evaluate(const Workers &w, const QString 
                                .arg(m_budgetS, 0, 'g', 4);
         return std::nullopt;
     }
+    if (onEvaluate)
+        onEvaluate(why);
     const std::optional<TuneVerdict> v = m_evaluate(w);
     if (!v) {
         m_stopped = true;
@@ -103,6 +105,11 @@ TuneOutcome TuneSearch::run()
     }
     // Grow what the missing classes run on, doubling, until every SLA is met.
     while (!v->allMet) {
+        if (!v->hopeless.isEmpty()) {
+            m_out.infeasible = true;
+            m_out.stopReason = QStringLiteral("no configuration can meet every SLA: ") + v->hopeless;
+            return m_out;
+        }
         Workers next = current;
         QStringList grown;
         for (const TuneDomain &d : m_domains) {

@@ -41,6 +41,9 @@ struct TuneVerdict {
     bool allMet = false;
     QStringList missed; ///< classes that missed (the SLA under the interval's upper end failed)
     QStringList missedDomains; ///< the domains those classes run stages on (names)
+    /// Set when no size of the tuned domains can help (e.g. the loop is saturated): why. The
+    /// search stops there, infeasible.
+    QString hopeless;
 };
 
 struct TuneStep {
@@ -64,6 +67,9 @@ public:
     /// `costS`: the wall time one evaluation takes, checked against `budgetS` before each one.
     TuneSearch(std::vector<TuneDomain> domains, Evaluate evaluate, double budgetS, double costS);
     TuneOutcome run();
+
+    /// Called just before each new configuration is evaluated, with why it is (TuneStep::why).
+    std::function<void(const QString &why)> onEvaluate;
 
     /// Workers summed over the tuned domains: the cost being minimised.
     static int cost(const Workers &w);
