@@ -40,7 +40,8 @@ int parsePointFlag(const char *cmd, const QStringList &args, int *i, PointArgs *
         err(QStringLiteral("hybridscope %1: %2 given twice; give it once\n").arg(c, a));
         return 0;
     }
-    seen->insert(a);
+    if (once)
+        seen->insert(a);
     QString v;
     if (a == QLatin1String("--duration") || a == QLatin1String("--warmup")) {
         if (!flagValue(cmd, args, i, &v))

@@ -6,6 +6,7 @@
 
 #include "core/safefile.h"
 #include "domains/resources.h"
+#include "results/report.h"
 #include "scenario/builtins.h"
 #include "scenario/scenarioedit.h"
 #include "scenario/scenarioparser.h"

@@ -332,8 +332,12 @@ std::optional<TuneResult> Tuner::run(const Scenario &scenario, double load, cons
                            .arg(fixed(pointCostS(options.durationS, options.reps)));
     else if (m_stop)
         r.cancelled = true, r.stopReason = QStringLiteral("cancelled after %1 points").arg(r.evaluated.size());
-    else
+    else if (outcome.infeasible)
         r.stopReason = outcome.stopReason;
+    else
+        r.stopReason = QStringLiteral("converged: each tuned domain bisected down to the fewest workers that meet "
+                                      "every SLA (%1 points, the measuring run included)")
+                           .arg(r.evaluated.size());
     r.infeasible = outcome.infeasible && !r.best;
     if (r.infeasible)
         r.infeasibleWhy = explainMisses(scenario, r.evaluated.back().point, tuned, r.starts);

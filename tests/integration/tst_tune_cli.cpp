@@ -129,7 +129,7 @@ private Q_SLOTS:
         // The theory's start from the measured λ and E[S]: 5, or a neighbour if the measured
         // service time is a little off.
         QVERIFY2(std::abs(workersOf(start.value(QStringLiteral("values")).toObject()) - 5) <= 1,
-            qPrintable(QJsonDocument(start).toJson()));
+            QJsonDocument(start).toJson().constData());
         const QJsonArray evaluated = o.value(QStringLiteral("evaluated")).toArray();
         QVERIFY(evaluated.size() >= 2);
         bool sawFourMiss = false;
@@ -147,10 +147,10 @@ private Q_SLOTS:
             QVERIFY(w >= 1);
             if (w == 4) {
                 sawFourMiss = !p.value(QStringLiteral("all_sla_met")).toBool();
-                QVERIFY2(sawFourMiss, qPrintable(QJsonDocument(p).toJson()));
+                QVERIFY2(sawFourMiss, QJsonDocument(p).toJson().constData());
             }
             if (w >= 5)
-                QVERIFY2(p.value(QStringLiteral("all_sla_met")).toBool(), qPrintable(QJsonDocument(p).toJson()));
+                QVERIFY2(p.value(QStringLiteral("all_sla_met")).toBool(), QJsonDocument(p).toJson().constData());
         }
         QVERIFY2(sawFourMiss, "4 workers must have been tried (the answer's neighbour below)");
         QCOMPARE(workersOf(evaluated.first().toObject().value(QStringLiteral("values")).toObject()), 16);
