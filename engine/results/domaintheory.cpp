@@ -154,6 +154,16 @@ QJsonObject domainTheoryJson(const DomainTheory &t)
         if (p.pBlock)
             pr[QStringLiteral("p_block")] = round6(*p.pBlock);
         o[QStringLiteral("predicted")] = pr;
+        // Measured / predicted, where the prediction is not ~0: 1 is agreement (lesson checks read these).
+        QJsonObject ratio;
+        const auto put = [&](const char *key, double measured, double predicted) {
+            if (predicted > 1e-9)
+                ratio[QLatin1String(key)] = round3(measured / predicted);
+        };
+        put("utilization", t.measuredUtilization, p.utilization);
+        put("p_wait", t.measuredPWait, p.pWait);
+        put("wait_mean", t.measuredWaitMeanS, p.waitMeanS);
+        o[QStringLiteral("measured_over_predicted")] = ratio;
     } else {
         o[QStringLiteral("predicted")] = QJsonValue::Null;
     }

@@ -368,6 +368,13 @@ QStringList explainMisses(const Scenario &scenario, const SweepPointResult &poin
             continue;
         }
         QString reason;
+        if (!c.ciHiMs) {
+            out << head
+                    + QStringLiteral("%1 tasks measured at this point are too few to bound its P99 from above; give "
+                                     "a longer --duration or more --reps")
+                          .arg(c.samples);
+            continue;
+        }
         // A saturated domain that is not tuned: name the stage that loads it most.
         for (const Stage &s : cls->stages) {
             const DomainKind d = s.domain;
