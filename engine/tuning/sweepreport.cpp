@@ -89,6 +89,7 @@ QJsonObject sweepPointToJson(const SweepPointResult &p)
         j[QStringLiteral("samples")] = qint64(c.samples);
         j[QStringLiteral("submitted")] = qint64(c.submitted);
         j[QStringLiteral("lost")] = qint64(c.lost);
+        j[QStringLiteral("rejected")] = qint64(c.rejected);
         j[QStringLiteral("p50_ms")] = optMs(c.p50Ms);
         j[QStringLiteral("p99_ms")] = optMs(c.p99Ms);
         j[QStringLiteral("p99_ci_ms")] = QJsonArray { optMs(c.ciLoMs), optMs(c.ciHiMs) };

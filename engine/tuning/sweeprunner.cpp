@@ -182,6 +182,7 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
             tput.push_back(cr.throughput);
             c.submitted += cr.submitted;
             c.lost += cr.rejected + cr.failed;
+            c.rejected += cr.rejected;
             all.merge(cr.latency);
             if (!cr.latency.isEmpty())
                 c.repP99Ms.push_back(cr.latency.percentile(0.99) / 1e6);

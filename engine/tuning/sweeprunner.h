@@ -24,6 +24,7 @@ struct SweepClassFigures {
     std::uint64_t samples = 0; ///< completed tasks measured, all reps together
     std::uint64_t submitted = 0; ///< tasks that arrived while measured, all reps together
     std::uint64_t lost = 0; ///< of those, rejected or failed (the P99 covers completed tasks only)
+    std::uint64_t rejected = 0; ///< of the lost, turned away by backpressure (reject, drop_oldest)
     std::optional<double> p50Ms; ///< of all reps' latencies together; none without samples
     std::optional<double> p99Ms; ///< reps >= 2: the mean of the reps' P99s (the interval's centre)
     /// The 95 % interval of the P99 (docs/tuning.md "Sweeps"): replications (Student t over the

@@ -1,6 +1,7 @@
 #include "tuning/tuner.h"
 
 #include "results/theory.h"
+#include "tuning/sweepanalysis.h"
 #include "tuning/sweepreport.h"
 
 #include <QElapsedTimer>
@@ -52,14 +53,21 @@ const SweepDomainFigures *domainFigures(const SweepPointResult &p, DomainKind d)
     return nullptr;
 }
 
+// A class that keeps its P99 by turning work away (more than kLostNotice of its tasks rejected by
+// backpressure) does not meet its SLA: the P99 is of the tasks that were served.
+bool sheds(const SweepClassFigures &c)
+{
+    return c.submitted > 0 && double(c.rejected) > kLostNotice * double(c.submitted);
+}
+
 // The verdict of a point: every class with an SLA met it; the ones that did not and the domains
 // they run stages on.
 TuneVerdict verdictOf(const Scenario &s, const SweepPointResult &p)
 {
     TuneVerdict v;
-    v.allMet = p.allSlasMet();
+    v.allMet = p.allSlasMet() && std::none_of(p.classes.begin(), p.classes.end(), sheds);
     for (const SweepClassFigures &c : p.classes) {
-        if (!c.slaP99Ms || c.slaMet)
+        if (!c.slaP99Ms || (c.slaMet && !sheds(c)))
             continue;
         v.missed << c.name;
         for (const TaskClass &tc : s.classes)
@@ -368,7 +376,8 @@ QStringList explainMisses(const Scenario &scenario, const SweepPointResult &poin
             continue;
         }
         QString reason;
-        if (!c.ciHiMs) {
+        // No upper end, and the lower end does not already settle it as a miss.
+        if (!c.ciHiMs && !(c.ciLoMs && *c.ciLoMs >= *c.slaP99Ms)) {
             out << head
                     + QStringLiteral("%1 tasks measured at this point are too few to bound its P99 from above; give "
                                      "a longer --duration or more --reps")
@@ -540,7 +549,10 @@ QString tuneSummary(const TuneResult &r)
                            .arg(c.name, c.p99Ms ? fixed(*c.p99Ms) : QStringLiteral("-"),
                                c.ciLoMs ? fixed(*c.ciLoMs) : QStringLiteral("-"),
                                c.ciHiMs ? fixed(*c.ciHiMs) : QStringLiteral("?"),
-                               c.slaMet ? QStringLiteral("met") : QStringLiteral("missed"));
+                               sheds(c) ? QStringLiteral("missed: %1 % rejected")
+                                              .arg(fixed(100.0 * double(c.rejected) / double(c.submitted)))
+                                   : c.slaMet ? QStringLiteral("met")
+                                              : QStringLiteral("missed"));
         }
         s += QStringLiteral("  %1. %2: %3  (%4)\n")
                  .arg(i + 1)

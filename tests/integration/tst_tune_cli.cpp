@@ -56,6 +56,20 @@ classes:
       - { name: query, work: block, time: 2ms, domain: threads }
 )";
 
+// A bounded queue that rejects: with 2 workers for 3 Erlangs the served tasks' P99 is short, but
+// about a third of the tasks are turned away.
+const QByteArray kShedding = R"(name: shedding
+duration: 10s
+sla: { p99: 200ms }
+domains:
+  threads: { workers: 2, queue: 2, on_full: reject }
+classes:
+  - name: call
+    arrival: { process: poisson, rate: 300/s }
+    stages:
+      - { name: wait, work: block, time: exp(10ms), domain: threads }
+)";
+
 const QByteArray kNoSla = R"(name: no sla
 duration: 10s
 classes:
@@ -92,6 +106,7 @@ private Q_SLOTS:
         m_mmc = writeFile(m_dir, QStringLiteral("mmc.yaml"), kMmc);
         m_loop = writeFile(m_dir, QStringLiteral("loop.yaml"), kLoopBound);
         m_noSla = writeFile(m_dir, QStringLiteral("nosla.yaml"), kNoSla);
+        m_shedding = writeFile(m_dir, QStringLiteral("shedding.yaml"), kShedding);
         QVERIFY(!m_mmc.isEmpty() && !m_loop.isEmpty() && !m_noSla.isEmpty());
         // The case is a clear one by Erlang C: c − 1 misses and c meets, both by a wide margin.
         const auto c = hs::theory::smallestServersFor(kLambda, kServiceS, 0.99, kSlaS);
@@ -199,6 +214,26 @@ private Q_SLOTS:
         QVERIFY(!o.value(QStringLiteral("infeasible_why")).toArray().isEmpty());
     }
 
+    // A P99 kept under the SLA by rejecting a third of the tasks is not a met SLA.
+    void sheddingIsNotMeeting()
+    {
+        const QString json = m_dir.filePath(QStringLiteral("shedding.json"));
+        const Run r = runApp({ QStringLiteral("tune"), m_shedding, QStringLiteral("--duration"), QStringLiteral("2s"),
+                                 QStringLiteral("--warmup"), QStringLiteral("0.5s"), QStringLiteral("--budget"),
+                                 QStringLiteral("5s"), QStringLiteral("--json"), json },
+            60000);
+        QVERIFY2(r.finished, qPrintable(r.describe()));
+        const QJsonObject measure = readJson(json).value(QStringLiteral("evaluated")).toArray().first().toObject();
+        const QJsonObject call
+            = measure.value(QStringLiteral("classes")).toObject().value(QStringLiteral("call")).toObject();
+        QVERIFY2(call.value(QStringLiteral("p99_ms")).toDouble() < 200.0, qPrintable(r.out));
+        QVERIFY2(call.value(QStringLiteral("rejected")).toDouble()
+                > 0.1 * call.value(QStringLiteral("submitted")).toDouble(),
+            qPrintable(r.out));
+        QVERIFY(!measure.value(QStringLiteral("all_sla_met")).toBool());
+        QVERIFY2(r.out.contains(QStringLiteral("% rejected")), qPrintable(r.out));
+    }
+
     // Bad input: exit 2 before any point runs, with a message naming the flag.
     void badInput_data()
     {
@@ -249,7 +284,7 @@ private Q_SLOTS:
 
 private:
     QTemporaryDir m_dir;
-    QString m_mmc, m_loop, m_noSla;
+    QString m_mmc, m_loop, m_noSla, m_shedding;
 };
 
 QTEST_GUILESS_MAIN(TestTuneCli)
