@@ -83,6 +83,7 @@ const char *kUsage = R"(usage:
       --budget D          wall time for the whole tune (default 120s)
       --duration, --warmup, --reps, --set, --route, --quiet     as for sweep
       --json FILE         write the tune (schema hybridscope.tune/1)
+      --report FILE       the tune's report: FILE.html or FILE.pdf
       --write FILE.yaml   the scenario with the recommended sizes (comments kept when it can)
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the

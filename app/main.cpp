@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 #ifdef HS_WITH_GUI
     // Reports render the GUI's plots, which needs a QApplication; without a display it draws offscreen.
     const bool reports = !subcommand || args.first() == QLatin1String("report")
-        || ((args.first() == QLatin1String("run") || args.first() == QLatin1String("sweep"))
+        || ((args.first() == QLatin1String("run") || args.first() == QLatin1String("sweep")
+                || args.first() == QLatin1String("tune"))
             && args.contains(QStringLiteral("--report")));
     if (reports && !hs::guiAvailable()) {
         qputenv("QT_QPA_PLATFORM", "offscreen");

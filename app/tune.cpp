@@ -15,6 +15,10 @@
 #include "tuning/sweepplan.h"
 #include "tuning/tuner.h"
 
+#ifdef HS_WITH_GUI
+#include "reportwriter.h"
+#endif
+
 #include <QFile>
 #include <QJsonDocument>
 #include <QSet>
@@ -107,9 +111,9 @@ bool parseTuneArgs(const QStringList &args, TuneArgs *ta)
                         .arg(ta->write));
                 return false;
             }
-        } else if (a == QLatin1String("--csv") || a == QLatin1String("--report")) {
-            err(QStringLiteral("hybridscope tune: %1 is not available for tune (use --json, or sweep --report)\n")
-                    .arg(a));
+        } else if (a == QLatin1String("--csv")) {
+            err(QStringLiteral("hybridscope tune: --csv is a sweep's (a row per point and class); tune writes --json "
+                               "and --report\n"));
             return false;
         } else {
             err(QStringLiteral("hybridscope tune: unknown option %1\n").arg(a));
@@ -168,7 +172,7 @@ int runTune(const QStringList &args)
     TuneArgs ta;
     if (!parseTuneArgs(args, &ta))
         return kExitBadInput;
-    if (!cli::checkOutputs("tune", { { "--json", ta.json }, { "--write", ta.write } }))
+    if (!cli::checkOutputs("tune", { { "--json", ta.json }, { "--report", ta.report }, { "--write", ta.write } }))
         return kExitBadInput;
     const QString path = resolveScenarioPath(ta.scenario);
     const ParseResult parsed = ScenarioParser::parseFile(path, ta.sets, ta.routes);
@@ -251,6 +255,14 @@ int runTune(const QStringList &args)
         else
             wrote = false, err(QStringLiteral("hybridscope tune: --json: ") + why + QLatin1Char('\n'));
     }
+#ifdef HS_WITH_GUI
+    if (!ta.report.isEmpty()) {
+        if (ReportWriter::writeTune(tuneToJson(*result), ta.report, &why))
+            out(QStringLiteral("wrote %1\n").arg(ta.report));
+        else
+            wrote = false, err(QStringLiteral("hybridscope tune: --report: ") + why + QLatin1Char('\n'));
+    }
+#endif
     if (!ta.write.isEmpty()) {
         if (!result->best) {
             err(QStringLiteral("hybridscope tune: --write %1: not written: no configuration met every SLA\n")

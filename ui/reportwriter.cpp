@@ -6,6 +6,7 @@
 #include "pdfreport.h"
 #include "results/report.h"
 #include "sweepreport.h"
+#include "tunereport.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -116,6 +117,19 @@ bool ReportWriter::writeSweep(const QJsonObject &sweep, const QString &path, QSt
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderSweep(sweep, f), path, error);
+}
+
+QByteArray ReportWriter::renderTune(const QJsonObject &tune, Format format)
+{
+    const std::vector<ReportPlot> plots = TuneReport::plots(tune);
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    return toBytes(TuneReport::build(tune, plots, medium), format, tr("Hybridscope tune"));
+}
+
+bool ReportWriter::writeTune(const QJsonObject &tune, const QString &path, QString *error)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderTune(tune, f), path, error);
 }
 
 bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)

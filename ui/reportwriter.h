@@ -36,6 +36,9 @@ public:
     /// The report of a sweep (`hybridscope.sweep/1`, SweepReport).
     static bool writeSweep(const QJsonObject &sweep, const QString &path, QString *error);
     static QByteArray renderSweep(const QJsonObject &sweep, Format format);
+    /// The report of a tune (`hybridscope.tune/1`): TuneReport.
+    static bool writeTune(const QJsonObject &tune, const QString &path, QString *error);
+    static QByteArray renderTune(const QJsonObject &tune, Format format);
     /// Empty with *error set when a phase is missing or has no figures, or when cancelled.
     static QByteArray renderPhaseComparison(
         const QJsonObject &run, int a, int b, Format format, QString *error, const ReportProgress &progress = {});

@@ -439,7 +439,7 @@ ReportPlot domainPlot(const QJsonObject &sweep, const QJsonArray &points, const 
 
 // --- sections ---------------------------------------------------------------------------------
 
-QString p99Cell(const QJsonObject &k)
+QString p99CellOf(const QJsonObject &k)
 {
     const QJsonValue p99 = k.value(QStringLiteral("p99_ms"));
     if (!p99.isDouble())
@@ -591,7 +591,7 @@ void pointsSection(H &h, const std::vector<Axis> &ax, const QJsonArray &points)
             cells << H::esc(SweepReport::valueText(obj(p, "values").value(a.path)));
         for (const QString &c : classes) {
             const QJsonObject k = obj(obj(p, "classes"), c.toUtf8().constData());
-            cells << p99Cell(k)
+            cells << p99CellOf(k)
                   << (k.isEmpty() ? QStringLiteral("—") : H::number(k.value(QStringLiteral("throughput")).toDouble()));
         }
         for (const QString &d : domains) {
@@ -615,6 +615,11 @@ void pointsSection(H &h, const std::vector<Axis> &ax, const QJsonArray &points)
     h.tableEnd();
 }
 } // namespace
+
+QString SweepReport::p99Cell(const QJsonObject &pointClass)
+{
+    return p99CellOf(pointClass);
+}
 
 QString SweepReport::valueText(const QJsonValue &v)
 {

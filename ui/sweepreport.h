@@ -30,6 +30,8 @@ public:
     static QStringList sectionIds();
     /// The varied value of a point as text ("8", "0.5"), by path.
     static QString valueText(const QJsonValue &v);
+    /// A point's class as a table cell: "P99 [low, high] ✓/✗" (HTML).
+    static QString p99Cell(const QJsonObject &pointClass);
 };
 
 } // namespace hs

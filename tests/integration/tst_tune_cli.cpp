@@ -122,11 +122,12 @@ private Q_SLOTS:
     {
         const QString json = m_dir.filePath(QStringLiteral("tune.json"));
         const QString written = m_dir.filePath(QStringLiteral("tuned.yaml"));
-        const Run r
-            = runApp({ QStringLiteral("tune"), m_mmc, QStringLiteral("--duration"), QStringLiteral("5s"),
-                         QStringLiteral("--warmup"), QStringLiteral("1s"), QStringLiteral("--budget"),
-                         QStringLiteral("100s"), QStringLiteral("--json"), json, QStringLiteral("--write"), written },
-                200000);
+        const QString html = m_dir.filePath(QStringLiteral("tune.html"));
+        const Run r = runApp(
+            { QStringLiteral("tune"), m_mmc, QStringLiteral("--duration"), QStringLiteral("5s"),
+                QStringLiteral("--warmup"), QStringLiteral("1s"), QStringLiteral("--budget"), QStringLiteral("100s"),
+                QStringLiteral("--json"), json, QStringLiteral("--write"), written, QStringLiteral("--report"), html },
+            200000);
         QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.contains(QStringLiteral("recommendation: threads 5 (5 workers)")), qPrintable(r.out));
         const QJsonObject o = readJson(json);
@@ -191,6 +192,16 @@ private Q_SLOTS:
         QCOMPARE(text.size(), kMmc.size() - 1);
         const Run v = runApp({ QStringLiteral("validate"), written }, 20000);
         QVERIFY2(v.finished && v.exitCode == 0, qPrintable(v.describe()));
+
+        // --report: the answer, the start, a plot along the pool and every point.
+        QFile h(html);
+        QVERIFY(h.open(QIODevice::ReadOnly));
+        const QByteArray page = h.readAll();
+        for (const char *id : { "id=\"tune\"", "id=\"start\"", "id=\"plots\"", "id=\"points\"", "<img" })
+            QVERIFY2(page.contains(id), id);
+        QVERIFY(page.contains("domains.threads.workers = 5 (5 in all)"));
+        if (!qEnvironmentVariableIsEmpty("HS_SCREENSHOT_DIR"))
+            QFile::copy(html, qEnvironmentVariable("HS_SCREENSHOT_DIR") + QStringLiteral("/tune-report.html"));
     }
 
     // Nothing helps when the loop is saturated: exit 1 after the measuring run, naming the class
@@ -268,6 +279,9 @@ private Q_SLOTS:
         QTest::newRow("no SLA") << QStringList { QStringLiteral("tune"), m_noSla }
                                 << QStringLiteral("has no P99 SLA to meet");
         QTest::newRow("no scenario") << QStringList { QStringLiteral("tune") } << QStringLiteral("which scenario?");
+        QTest::newRow("report not html or pdf")
+            << tune({ QStringLiteral("--report"), m_dir.filePath(QStringLiteral("r.txt")) })
+            << QStringLiteral("--report");
         QTest::newRow("json a directory")
             << tune({ QStringLiteral("--json"), m_dir.path() }) << QStringLiteral("--json");
     }
