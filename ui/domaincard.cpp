@@ -1,6 +1,7 @@
 #include "domaincard.h"
 
 #include "domainstyle.h"
+#include "livetheory.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -79,6 +80,59 @@ QString figureName(DomainKind d, int i)
 QString num(double v, int decimals)
 {
     return QString::number(v, 'f', decimals);
+}
+
+// Three significant figures or so: 0.123, 1.23, 12.3, 123.
+QString ms(double v)
+{
+    return num(v, v < 10 ? 2 : v < 100 ? 1 : 0);
+}
+
+enum TheoryFigure { TUtil, TPWait, TWait, TCount };
+
+QString theoryFigureName(int i)
+{
+    switch (i) {
+    case TUtil: return DomainCard::tr("util %");
+    case TPWait: return DomainCard::tr("P(wait)");
+    case TWait: return DomainCard::tr("wait ms");
+    default: return {};
+    }
+}
+
+// The hover text of the theory section: what went in, how to read it.
+QString theoryToolTip(const DomainTheory &t, double from, double to)
+{
+    const theory::DomainMeasure &in = t.input;
+    const theory::Prediction &p = t.predicted;
+    QString tip = DomainCard::tr("Queueing theory (DESIGN §11) from what the engine measured over %1–%2 s of the "
+                                 "current phase: arrivals %3/s, service mean %4 ms (SCV %5), inter-arrival SCV %6, "
+                                 "%7 worker(s), %8 cores.")
+                      .arg(num(from, 1), num(to, 1), num(in.arrivalRate, 1), ms(in.serviceMeanS * 1e3),
+                          num(in.serviceScv, 2), num(in.arrivalScv, 2))
+                      .arg(in.workers)
+                      .arg(in.cores);
+    if (p.applies) {
+        tip += QLatin1Char('\n')
+            + DomainCard::tr("Model: %1. Each figure reads measured / predicted: util is U = λ·E[S]/c, P(wait) the "
+                             "share of stages that find every worker busy, wait the mean time in the queue. The "
+                             "dashed line on the Queue depth plot is the predicted mean queue (%2 now).")
+                  .arg(p.model, num(p.queueMean, 2));
+        if (p.pBlock)
+            tip += QLatin1Char('\n')
+                + DomainCard::tr("The model rejects %1 % of arrivals (bounded queue, on_full: reject).")
+                      .arg(num(*p.pBlock * 100, 2));
+    } else {
+        tip += QLatin1Char('\n')
+            + DomainCard::tr("%1 does not apply: %2. No prediction is drawn rather than a wrong one. Measured: util "
+                             "%3 %, P(wait) %4, wait %5 ms.")
+                  .arg(p.model, p.why, num(t.measuredUtilization * 100, 0), num(t.measuredPWait, 2),
+                      ms(t.measuredWaitMeanS * 1e3));
+    }
+    tip += QLatin1Char('\n')
+        + DomainCard::tr("Little's law on the measured figures: L = %1, λ·W = %2 (%3 % apart).")
+              .arg(num(t.littleL, 2), num(t.littleLambdaW, 2), num(t.littleMismatch * 100, 0));
+    return tip;
 }
 } // namespace
 
@@ -212,6 +266,50 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     for (int c = 1; c < 8; c += 2)
         figures->setColumnStretch(c, 1);
     v->addLayout(figures);
+
+    // The theory overlay (LiveTheory, twice a second): a title line with the model, then measured /
+    // predicted pairs styled like the figures, or in their place why no model applies.
+    m_theoryBox = new QWidget(this);
+    auto *theoryLayout = new QVBoxLayout(m_theoryBox);
+    theoryLayout->setContentsMargins(0, 2, 0, 0);
+    theoryLayout->setSpacing(0);
+    m_theoryTitle = new QLabel(m_theoryBox);
+    m_theoryTitle->setFont(small);
+    m_theoryTitle->setForegroundRole(QPalette::PlaceholderText);
+    m_theoryTitle->setTextFormat(Qt::PlainText);
+    // A long model name is cut rather than widening the card (the hover has it all).
+    m_theoryTitle->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    m_theoryTitle->setMinimumHeight(QFontMetrics(small).height());
+    theoryLayout->addWidget(m_theoryTitle);
+    m_theoryFigures = new QWidget(m_theoryBox);
+    auto *pairs = new QGridLayout(m_theoryFigures);
+    pairs->setContentsMargins(0, 0, 0, 0);
+    pairs->setHorizontalSpacing(4);
+    pairs->setVerticalSpacing(0);
+    for (int i = 0; i < TCount; ++i) {
+        auto *label = new QLabel(theoryFigureName(i), m_theoryFigures);
+        label->setFont(small);
+        label->setForegroundRole(QPalette::PlaceholderText);
+        auto *value = new QLabel(m_theoryFigures);
+        value->setFont(smallBold);
+        value->setTextFormat(Qt::PlainText);
+        const QFontMetrics fm(smallBold);
+        value->setFixedSize(fm.horizontalAdvance(QStringLiteral("000.0/000.0")), fm.height());
+        pairs->addWidget(label, 0, i * 2, Qt::AlignRight);
+        pairs->addWidget(value, 0, i * 2 + 1);
+        m_theoryNames.push_back(label);
+        m_theoryValues.push_back(value);
+    }
+    for (int c = 1; c < 2 * TCount; c += 2)
+        pairs->setColumnStretch(c, 1);
+    theoryLayout->addWidget(m_theoryFigures);
+    m_theoryWhy = new QLabel(m_theoryBox);
+    m_theoryWhy->setFont(small);
+    m_theoryWhy->setTextFormat(Qt::PlainText);
+    m_theoryWhy->setWordWrap(true);
+    m_theoryWhy->setForegroundRole(QPalette::PlaceholderText);
+    theoryLayout->addWidget(m_theoryWhy);
+    v->addWidget(m_theoryBox);
 
     m_warning = new QLabel(this);
     m_warning->setWordWrap(true);
@@ -363,6 +461,8 @@ void DomainCard::updateLook()
         l->setEnabled(active);
     for (QLabel *l : m_figureNames)
         l->setEnabled(active);
+    m_theoryBox->setEnabled(active);
+    m_theoryBox->setVisible(m_used); // no stage here: nothing to predict
     if (!m_available)
         m_status->setText(tr("unavailable"));
     else if (!m_used || m_status->text() == tr("unavailable"))
@@ -498,6 +598,65 @@ void DomainCard::clearFigures()
         setFigure(i, QStringLiteral("–"));
     if (m_available && m_used)
         m_status->setText(QString());
+    clearTheory(tr("figures from the first seconds of the run"));
+}
+
+void DomainCard::clearTheory(const QString &why)
+{
+    if (m_theoryTitle->text() != tr("theory"))
+        m_theoryTitle->setText(tr("theory"));
+    for (QLabel *l : m_theoryValues)
+        l->setText(QStringLiteral("–"));
+    m_theoryFigures->setVisible(why.isEmpty());
+    if (m_theoryWhy->text() != why)
+        m_theoryWhy->setText(why);
+    m_theoryWhy->setVisible(!why.isEmpty());
+    m_theoryBox->setToolTip(tr("Queueing theory (DESIGN §11): from the arrival rate and service times measured over "
+                               "the last %1 s of the current phase, the model predicts utilization, the probability "
+                               "that a stage waits and its mean wait; shown as measured / predicted, or why no model "
+                               "applies.")
+                                .arg(LiveTheory::kWindowS));
+}
+
+void DomainCard::setTheory(const LiveTheory &theory)
+{
+    const std::optional<DomainTheory> &t = theory.domain(m_domain);
+    if (!theory.hasWindow() || !t) {
+        clearTheory(theory.hasWindow() ? tr("the engine does not run this domain") : theory.waiting());
+        return;
+    }
+    const theory::Prediction &p = t->predicted;
+    const QString title
+        = p.applies ? tr("theory %1: measured/predicted").arg(p.model) : tr("theory: %1 does not apply").arg(p.model);
+    if (m_theoryTitle->text() != title)
+        m_theoryTitle->setText(title);
+    if (p.applies) {
+        const QString values[TCount] = {
+            num(t->measuredUtilization * 100, 0) + QLatin1Char('/') + num(p.utilization * 100, 0),
+            num(t->measuredPWait, 2) + QLatin1Char('/') + num(p.pWait, 2),
+            ms(t->measuredWaitMeanS * 1e3) + QLatin1Char('/') + ms(p.waitMeanS * 1e3),
+        };
+        for (int i = 0; i < TCount; ++i)
+            if (m_theoryValues[std::size_t(i)]->text() != values[i])
+                m_theoryValues[std::size_t(i)]->setText(values[i]);
+    } else if (m_theoryWhy->text() != p.why) {
+        m_theoryWhy->setText(p.why);
+    }
+    m_theoryFigures->setVisible(p.applies);
+    m_theoryWhy->setVisible(!p.applies);
+    m_theoryBox->setToolTip(theoryToolTip(*t, theory.windowFrom(), theory.windowTo()));
+}
+
+QString DomainCard::theoryText() const
+{
+    if (!m_theoryBox->isVisibleTo(this))
+        return {};
+    if (m_theoryWhy->isVisibleTo(m_theoryBox))
+        return m_theoryTitle->text() + QStringLiteral(": ") + m_theoryWhy->text();
+    QStringList parts;
+    for (std::size_t i = 0; i < m_theoryValues.size(); ++i)
+        parts << m_theoryNames[i]->text() + QLatin1Char(' ') + m_theoryValues[i]->text();
+    return m_theoryTitle->text() + QStringLiteral(": ") + parts.join(QStringLiteral(", "));
 }
 
 QString DomainCard::figuresText() const

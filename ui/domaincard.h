@@ -17,6 +17,8 @@ class QSpinBox;
 
 namespace hs {
 
+class LiveTheory;
+
 /**
  * The controls and current figures of one domain: pool size (spin box and slider, kept in step),
  * backpressure (queue, max in flight, policy when full) and the latest frame's queue, in flight,
@@ -26,7 +28,9 @@ namespace hs {
  * shown as unavailable; one no stage of the scenario uses is greyed and says so (its controls stay
  * live, so it can be set up before a stage is routed to it). "Unlimited" queue and max in flight
  * are a check box each (the format's 0); a control that differs from the scenario file shows a
- * dot, a bold label and the file's value as its tooltip.
+ * dot, a bold label and the file's value as its tooltip. Under the figures, the theory overlay
+ * (LiveTheory): the model's name and measured / predicted utilization, P(wait) and mean wait over
+ * the last seconds, or, where no model applies, why.
  *
  *     DomainCard card(DomainKind::Threads);
  *     card.setConfig(scenario.domain(DomainKind::Threads));
@@ -69,6 +73,11 @@ public:
     void clearFigures();
     /// Text of the figures, for tests ("queue 3, in flight 11, ...").
     QString figuresText() const;
+    /// Shows this domain's part of the live theory overlay (measured / predicted, or why not).
+    void setTheory(const LiveTheory &theory);
+    /// Text of the theory section, for tests ("theory M/M/c (Erlang C): measured/predicted: util %
+    /// 64/64, P(wait) ..." or the reason no model applies); empty when hidden (an unused domain).
+    QString theoryText() const;
 
     /// Announces a pending change now instead of after the coalescing delay.
     void flushPending();
@@ -99,6 +108,7 @@ private:
     void updateChangedMarks();
     void setUnlimited(QSpinBox *spin, QCheckBox *check, bool unlimited);
     void setFigure(int index, const QString &text);
+    void clearTheory(const QString &why);
 
     const DomainKind m_domain;
     QLabel *m_swatch = nullptr;
@@ -121,6 +131,12 @@ private:
     QLabel *m_transfer = nullptr;
     std::vector<QLabel *> m_figureNames;
     std::vector<QLabel *> m_figures;
+    QWidget *m_theoryBox = nullptr;
+    QLabel *m_theoryTitle = nullptr; ///< "theory  M/M/c (Erlang C)  measured/predicted"
+    QWidget *m_theoryFigures = nullptr; ///< the three pairs, shown while a model applies
+    std::vector<QLabel *> m_theoryNames;
+    std::vector<QLabel *> m_theoryValues;
+    QLabel *m_theoryWhy = nullptr; ///< why no model applies (or no figures yet), instead of the pairs
     QTimer m_workersTimer;
     QTimer m_backpressureTimer;
     int m_announcedWorkers = 0;

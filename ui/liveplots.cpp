@@ -7,6 +7,7 @@
 #include <QGridLayout>
 #include <QMap>
 #include <QRegularExpression>
+#include <QThread>
 
 #include <algorithm>
 #include <limits>
@@ -32,8 +33,9 @@ QString change(const QString &what, const QString &before, const QString &after)
 
 LivePlots::LivePlots(QWidget *parent)
     : QWidget(parent)
+    , m_theory(QThread::idealThreadCount())
 {
-    m_queue = new LivePlot(tr("Queue depth"), tr("stages waiting"), this);
+    m_queue = new LivePlot(tr("Queue depth (dashed: predicted mean)"), tr("stages waiting"), this);
     m_queue->setMinimumUpper(LivePlot::Axis::Left, 4);
     m_starvation = new LivePlot(tr("Starvation: loop lag and starved stages"), tr("loop lag (ms, log)"), this);
     // Starved stages are a count, not a lag: shaded steps on a linear right axis of whole numbers,
@@ -71,6 +73,7 @@ LivePlots::LivePlots(QWidget *parent)
     m_throughputSeries.fill(-1);
     m_utilizationSeries.fill(-1);
     m_starvedSeries.fill(-1);
+    m_predictedSeries.fill(-1);
 }
 
 void LivePlots::setScenario(const Scenario &scenario)
@@ -86,6 +89,8 @@ void LivePlots::setScenario(const Scenario &scenario)
     m_throughputSeries.fill(-1);
     m_utilizationSeries.fill(-1);
     m_starvedSeries.fill(-1);
+    m_predictedSeries.fill(-1);
+    m_theory.reset();
     m_latencySeries.clear();
     m_gilSeries.clear();
     for (auto &r : m_recentUtilization)
@@ -143,6 +148,7 @@ void LivePlots::addDomainSeries(DomainKind d)
 void LivePlots::addFrame(const Frame &frame)
 {
     ++m_frames;
+    m_theory.addFrame(frame);
     for (DomainKind d : kAllDomains) {
         const DomainFrame &df = frame.domains[std::size_t(d)];
         const auto i = std::size_t(d);
@@ -192,6 +198,27 @@ void LivePlots::setPhaseStarts(const std::vector<double> &starts)
 {
     for (LivePlot *p : plots())
         p->setPhaseStarts(starts);
+}
+
+void LivePlots::addPhases(const std::vector<PhaseResult> &phases)
+{
+    if (!m_theory.addPhases(phases))
+        return;
+    const double t = m_theory.hasWindow() ? m_theory.windowTo() : phases.empty() ? 0.0 : phases.back().toS;
+    for (DomainKind d : kAllDomains) {
+        const auto i = std::size_t(d);
+        const auto &theory = m_theory.domain(d);
+        const bool applies = theory && theory->predicted.applies;
+        if (m_predictedSeries[i] < 0) {
+            if (!applies || m_queueSeries[i] < 0)
+                continue; // no line for a domain no model fits (yet): a wrong line is worse than none
+            m_predictedSeries[i] = m_queue->addSeries(tr("%1 predicted").arg(domainName(d)), domainColor(d, palette()),
+                LivePlot::Axis::Left, Qt::DashLine, false);
+        }
+        // Where the model stops applying, the line stops too (a gap), and the card says why.
+        m_queue->addPoint(
+            m_predictedSeries[i], t, applies ? theory->predicted.queueMean : std::numeric_limits<double>::quiet_NaN());
+    }
 }
 
 EventText LivePlots::describeEvent(const RunEvent &event)
@@ -267,6 +294,8 @@ void LivePlots::recolor()
         m_throughput->setSeriesColor(m_throughputSeries[i], c);
         m_throughput->setSeriesColor(m_utilizationSeries[i], c);
         m_starvation->setSeriesColor(m_starvedSeries[i], c);
+        if (m_predictedSeries[i] >= 0)
+            m_queue->setSeriesColor(m_predictedSeries[i], c);
     }
     m_starvation->setSeriesColor(m_loopLagSeries, domainColor(DomainKind::Loop, pal));
     for (std::size_t c = 0; c < m_latencySeries.size(); ++c)

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/frame.h"
+#include "livetheory.h"
+#include "results/runresult.h"
 #include "scenario/scenario.h"
 
 #include <QWidget>
@@ -25,12 +27,15 @@ struct EventText {
  * against the threshold, starved stages per domain); P99 latency per class over the sliding 1 s
  * window with each class's SLA; throughput and utilization per domain. Each domain has its one
  * colour (domainColor) in every plot; a domain gets its series once the engine reports it running.
- * Every change made during the run becomes a labelled marker on all four plots.
+ * Every change made during the run becomes a labelled marker on all four plots. The queue plot
+ * also shows, dashed in the domain's colour, the mean queue that queueing theory predicts from the
+ * last seconds' measurements (LiveTheory), wherever a model applies.
  *
  *     LivePlots plots;
  *     plots.setScenario(scenario);          // a new run: empty plots, series of this scenario
  *     connect(&controller, &EngineController::frameReady, &plots, &LivePlots::addFrame);
  *     connect(&controller, &EngineController::eventAdded, &plots, &LivePlots::addEvent);
+ *     connect(&controller, &EngineController::phasesUpdated, &plots, &LivePlots::addPhases);
  */
 class LivePlots : public QWidget {
     Q_OBJECT
@@ -51,6 +56,11 @@ public:
     int throughputSeries(DomainKind d) const { return m_throughputSeries[std::size_t(d)]; }
     int utilizationSeries(DomainKind d) const { return m_utilizationSeries[std::size_t(d)]; }
     int starvedSeries(DomainKind d) const { return m_starvedSeries[std::size_t(d)]; }
+    /// The dashed predicted mean queue of a domain in the queue plot, or -1: made when a model
+    /// first applies to the domain.
+    int predictedQueueSeries(DomainKind d) const { return m_predictedSeries[std::size_t(d)]; }
+    /// The live theory overlay the dashed lines come from (the domain cards show its figures).
+    const LiveTheory &theory() const { return m_theory; }
     int loopLagSeries() const { return m_loopLagSeries; }
     /// The dashed "GIL wait" line of a class on the latency plot (P99 of its stages' GIL wait), or -1:
     /// made at the first frame with the GIL on.
@@ -71,6 +81,9 @@ public Q_SLOTS:
     void addEvent(const hs::RunEvent &event);
     /// Shades every other phase on all plots (`starts`: the phases' start times after the first).
     void setPhaseStarts(const std::vector<double> &starts);
+    /// The run's phases so far (Engine::phasesUpdated): the live theory's input. Adds a point to
+    /// each domain's predicted queue line, a gap where no model applies.
+    void addPhases(const std::vector<hs::PhaseResult> &phases);
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -88,6 +101,8 @@ private:
     std::array<int, kDomainCount> m_throughputSeries {};
     std::array<int, kDomainCount> m_utilizationSeries {};
     std::array<int, kDomainCount> m_starvedSeries {};
+    std::array<int, kDomainCount> m_predictedSeries {};
+    LiveTheory m_theory;
     int m_loopLagSeries = -1;
     std::vector<int> m_latencySeries;
     std::vector<int> m_gilSeries; // empty until the GIL is on

@@ -606,6 +606,10 @@ void MainWindow::resetLesson()
 void MainWindow::onPhases(const std::vector<PhaseResult> &phases)
 {
     m_phaseTable->setPhases(phases);
+    // The theory overlay: predicted queue lines on the queue plot, measured / predicted on the cards.
+    m_plots->addPhases(phases);
+    for (DomainCard *card : m_cards)
+        card->setTheory(m_plots->theory());
     if (phases.empty())
         return;
     std::vector<double> starts;

@@ -53,9 +53,23 @@ bool loopAwaits(const Scenario &cfg)
 
 DomainTheory domainTheory(const RunResult &r, DomainKind d, int cores)
 {
-    const DomainTotals &t = r.domains[std::size_t(d)].totals;
     // The configuration at the end of the run: live routes, backpressure and GIL changes applied.
     const Scenario &cfg = !r.phases.empty() && r.phases.back().config ? *r.phases.back().config : r.scenario;
+    // GIL emulation switched on live shows in gilUsed only; without GIL counters, assume contention.
+    Scenario withGil;
+    const Scenario *config = &cfg;
+    if (r.gilUsed && !cfg.gilEnabled) {
+        withGil = cfg;
+        withGil.gilEnabled = true;
+        config = &withGil;
+    }
+    return domainTheory(r.domains, *config, r.gil.acquisitions == 0 || r.gil.contended > 0, d, cores);
+}
+
+DomainTheory domainTheory(const std::array<DomainResult, kDomainCount> &domains, const Scenario &cfg, bool gilContended,
+    DomainKind d, int cores)
+{
+    const DomainTotals &t = domains[std::size_t(d)].totals;
     const DomainConfig &dc = cfg.domain(d);
 
     DomainTheory out;
@@ -116,15 +130,14 @@ DomainTheory domainTheory(const RunResult &r, DomainKind d, int cores)
             for (const Stage &s : c.stages)
                 cpu = cpu || (s.domain == k && s.work == WorkKind::Cpu);
         if (cpu)
-            m.cpuWorkers += k == DomainKind::Loop ? 1 : std::max(1, r.domains[std::size_t(k)].totals.workers);
+            m.cpuWorkers += k == DomainKind::Loop ? 1 : std::max(1, domains[std::size_t(k)].totals.workers);
     }
     // The engine's GIL serializes cpu stages on the loop and the threads pool (procs workers each
     // have their own): contended when two threads can want it at once and the run saw it contended.
-    const bool gilOn = cfg.gilEnabled || r.gilUsed;
     const bool gilDomain = d == DomainKind::Loop || d == DomainKind::Threads;
-    const int threadsWorkers = std::max(1, r.domains[std::size_t(DomainKind::Threads)].totals.workers);
+    const int threadsWorkers = std::max(1, domains[std::size_t(DomainKind::Threads)].totals.workers);
     const bool rivals = (cpuLoop && cpuThreads) || (cpuThreads && threadsWorkers > 1);
-    m.gilContended = gilOn && gilDomain && cpuHere && rivals && (r.gil.acquisitions == 0 || r.gil.contended > 0);
+    m.gilContended = cfg.gilEnabled && gilDomain && cpuHere && rivals && gilContended;
 
     out.predicted = theory::predictDomain(m);
     out.measuredUtilization = t.utilization;

@@ -5,9 +5,13 @@
 
 #include <QJsonObject>
 
+#include <array>
+
 namespace hs {
 
+struct DomainResult;
 struct RunResult;
+struct Scenario;
 
 /**
  * The theory overlay of one domain of a finished run (DESIGN §11, docs/metrics.md "Theory"): what
@@ -36,6 +40,14 @@ struct DomainTheory {
 /// service mean and SCV come from the service histogram, the configuration (routes, queue, GIL)
 /// from the last phase's (the one in effect at the end), `cores` is the machine's.
 DomainTheory domainTheory(const RunResult &r, DomainKind d, int cores);
+
+/// The overlay of domain `d` over any span of a run (a phase, the last seconds of one: the live
+/// overlay): `domains` holds every domain's totals over the span (counts, histograms and the raw
+/// sums, as phaseFigures() makes them), `config` the configuration in effect then (routes,
+/// backpressure, GIL). `gilContended`: a thread waited for the GIL during the span, or nobody
+/// counted (the check then assumes it, when two threads can want the GIL at once).
+DomainTheory domainTheory(const std::array<DomainResult, kDomainCount> &domains, const Scenario &config,
+    bool gilContended, DomainKind d, int cores);
 
 /// `domains.NAME.theory` of the run JSON.
 QJsonObject domainTheoryJson(const DomainTheory &t);
