@@ -1,0 +1,828 @@
+#include "sim/simulator.h"
+
+#include "core/clock.h"
+#include "results/diagnostics.h"
+#include "run/arrivalschedule.h"
+
+#include <QElapsedTimer>
+#include <QThread>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <queue>
+
+namespace hs {
+
+namespace {
+
+constexpr double kFrameS = 0.05; // 20 Hz, as the engine's monitor
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::int64_t ns(double s)
+{
+    return std::int64_t(std::llround(s * 1e9));
+}
+
+enum class Ev : std::uint8_t {
+    Arrival, // a = class, b = client (-1: open)
+    Submit, // a = task: its next stage reaches its domain after the hop
+    StageEnd, // a = job: a non-cpu stage's time is up
+    CpuCheck, // a = generation: the earliest cpu completion, if nothing changed since
+    WorkerBack, // a = domain: a procs worker restarted after a crash
+    Timeout, // a = job
+    Frame,
+    ArrivalsEnd,
+    DrainEnd,
+};
+
+struct Event {
+    double t = 0;
+    std::uint64_t seq = 0;
+    Ev kind = Ev::Frame;
+    std::int64_t a = 0, b = 0;
+    bool operator>(const Event &o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+struct SimTask {
+    int cls = 0;
+    int client = -1;
+    double intended = 0;
+    double lastEnd = 0;
+    int stage = 0;
+    std::vector<StagePlan> plan;
+    bool ended = false;
+};
+
+// A stage of a task in a domain.
+struct Job {
+    std::int64_t task = 0;
+    int stage = 0;
+    DomainKind domain = DomainKind::Threads;
+    WorkKind work = WorkKind::Cpu;
+    double enqueued = 0, started = 0, deadline = 0;
+    bool running = false, done = false, holdsWorker = false, waited = false;
+    double work_ = 0; // cpu seconds (cpu stages) or wall seconds (the rest)
+    bool gil = false;
+    double cpuFinish = 0; // virtual finish in its cpu group
+};
+
+struct SimDomain {
+    DomainKind kind = DomainKind::Threads;
+    DomainConfig cfg;
+    bool used = false;
+    int workers = 1;
+    int busy = 0; // workers held by a stage
+    int restarting = 0; // procs workers coming back from a crash
+    std::deque<std::int64_t> queue; // jobs waiting
+    std::deque<std::pair<std::int64_t, bool>> blocked; // on_full block: (task, generator held)
+    int running = 0; // stages in flight past the queue (held or not)
+    LatencyHistogram wait, service, sojourn;
+    double busyIntegral = 0, queueIntegral = 0, lastT = 0;
+    std::uint64_t admitted = 0, waitedCount = 0, completed = 0, rejected = 0, crashes = 0, restarts = 0;
+    std::uint64_t starved = 0;
+    double starvedS = 0;
+    int queueMax = 0;
+    int cpuRunning = 0;
+    // frames
+    double frameBusyIntegral = 0;
+    std::deque<std::pair<double, std::uint64_t>> doneTimes; // sliding-window throughput
+    SlidingWindow window;
+
+    void integrate(double t)
+    {
+        const double dt = t - lastT;
+        if (dt > 0) {
+            busyIntegral += busy * dt;
+            queueIntegral += double(queue.size()) * dt;
+            lastT = t;
+        }
+    }
+    int free() const { return workers - busy - restarting; }
+    bool full() const
+    {
+        const int queued = int(queue.size());
+        const bool freeWorker = free() > 0 && queue.empty();
+        const bool queueFull = cfg.queue > 0 && queued >= cfg.queue && !freeWorker;
+        const bool inflightFull = cfg.maxInflight > 0 && running >= cfg.maxInflight; // running: queued + running
+        return queueFull || inflightFull;
+    }
+};
+
+struct ClassState {
+    std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+    LatencyHistogram latency, hop, ipc, gilWait;
+    QMap<QString, std::uint64_t> reasons;
+    SlidingWindow window;
+    std::deque<double> doneTimes;
+};
+
+// Processor sharing of the cores among cpu stages in flight; under the GIL, the stages that
+// need it form one group that counts as one runner and shares its rate among them.
+class CpuShare {
+public:
+    int cores = 1;
+    struct Group {
+        double v = 0; // virtual work done by each member since the start
+        std::priority_queue<std::pair<double, std::int64_t>, std::vector<std::pair<double, std::int64_t>>,
+            std::greater<>>
+            heap; // (virtual finish, job)
+        int n = 0;
+    };
+    Group free, gil;
+    double lastT = 0;
+    std::uint64_t generation = 0;
+
+    int runners() const { return free.n + (gil.n > 0 ? 1 : 0); }
+    double share() const { return runners() == 0 ? 1.0 : std::min(1.0, double(cores) / runners()); }
+    double freeRate() const { return share(); }
+    double gilRate() const { return gil.n > 0 ? share() / gil.n : 0.0; }
+
+    void advance(double t)
+    {
+        const double dt = t - lastT;
+        if (dt > 0) {
+            free.v += dt * freeRate();
+            gil.v += dt * gilRate();
+            lastT = t;
+        }
+    }
+    void add(Job &j, std::int64_t id)
+    {
+        Group &g = j.gil ? gil : free;
+        j.cpuFinish = g.v + j.work_;
+        g.heap.push({ j.cpuFinish, id });
+        ++g.n;
+        ++generation;
+    }
+    // The earliest completion time from now, and the job; -1 when none.
+    std::pair<double, std::int64_t> next(double now) const
+    {
+        std::pair<double, std::int64_t> best { kInf, -1 };
+        if (!free.heap.empty() && freeRate() > 0) {
+            const double t = now + std::max(0.0, free.heap.top().first - free.v) / freeRate();
+            best = { t, free.heap.top().second };
+        }
+        if (!gil.heap.empty() && gilRate() > 0) {
+            const double t = now + std::max(0.0, gil.heap.top().first - gil.v) / gilRate();
+            if (t < best.first)
+                best = { t, gil.heap.top().second };
+        }
+        return best;
+    }
+    void remove(std::int64_t id, bool inGil)
+    {
+        Group &g = inGil ? gil : free;
+        // Only the head is ever removed (the earliest finisher).
+        if (!g.heap.empty() && g.heap.top().second == id) {
+            g.heap.pop();
+            --g.n;
+            ++generation;
+        }
+    }
+};
+
+class Sim {
+public:
+    Sim(const Scenario &s, const SimOptions &o)
+        : m_s(s)
+        , m_o(o)
+    {
+        m_cpu.cores = o.cores > 0 ? o.cores : std::max(1, QThread::idealThreadCount());
+        for (DomainKind d : kAllDomains) {
+            SimDomain &sd = m_domains[std::size_t(d)];
+            sd.kind = d;
+            sd.cfg = s.domain(d);
+            sd.workers = d == DomainKind::Loop ? 1 : std::max(1, sd.cfg.workers);
+        }
+        for (const TaskClass &c : s.classes)
+            for (const Stage &st : c.stages)
+                m_domains[std::size_t(st.domain)].used = true;
+        for (std::size_t i = 0; i < s.classes.size(); ++i)
+            m_classes.emplace_back();
+        for (int i = 0; i < int(s.classes.size()); ++i)
+            m_schedules.push_back(std::make_unique<ArrivalSchedule>(s, i));
+        m_threshold = s.starvationThreshold;
+        m_nextHeartbeat = s.heartbeat;
+    }
+
+    RunResult run(SimStats *stats);
+
+private:
+    void push(double t, Ev kind, std::int64_t a = 0, std::int64_t b = 0)
+    {
+        m_events.push(Event { t, m_seq++, kind, a, b });
+    }
+    void arrival(int cls, int client);
+    void submit(std::int64_t task, bool fromGenerator);
+    void admit(std::int64_t task, SimDomain &d);
+    void startNext(SimDomain &d);
+    void startJob(std::int64_t job);
+    void finishJob(std::int64_t job, bool failed, const QString &reason);
+    void endTask(std::int64_t task, Outcome o, const QString &reason);
+    void stageDone(std::int64_t job);
+    void rescheduleCpu();
+    void frame();
+    void integrateAll(double t);
+    void heartbeatsUntil(double t);
+    double stageCost(const Stage &st, const StagePlan &p, DomainKind d) const;
+    void unblock(SimDomain &d);
+
+    const Scenario &m_s;
+    const SimOptions &m_o;
+    std::priority_queue<Event, std::vector<Event>, std::greater<>> m_events;
+    std::uint64_t m_seq = 0;
+    std::uint64_t m_processed = 0;
+    double m_now = 0;
+    std::vector<SimTask> m_tasks;
+    std::vector<Job> m_jobs;
+    std::array<SimDomain, kDomainCount> m_domains;
+    std::deque<ClassState> m_classes; // not movable (atomics): built in place
+    std::vector<std::unique_ptr<ArrivalSchedule>> m_schedules;
+    CpuShare m_cpu;
+    bool m_arrivalsOpen = true;
+    bool m_draining = false;
+    bool m_generatorHeld = false;
+    std::deque<Event> m_heldArrivals;
+    std::uint64_t m_live = 0; // tasks not ended
+    std::vector<Frame> m_frames;
+    double m_threshold = 0.1;
+    LatencyHistogram m_loopLag;
+    double m_frameLag = 0; // worst heartbeat lateness since the previous frame
+    double m_nextHeartbeat = 0;
+    std::int64_t m_loopHolder = -1; // the job holding the loop thread
+    double m_frameBlockMs = 0;
+    int m_frameBlockClass = -1, m_frameBlockStage = -1;
+};
+
+double Sim::stageCost(const Stage &st, const StagePlan &p, DomainKind d) const
+{
+    const SimCosts &c = m_o.costs;
+    double t = 0;
+    switch (st.work) {
+    case WorkKind::Cpu:
+    case WorkKind::Block: t = p.time; break;
+    case WorkKind::Async: t = p.time + c.timerLatenessS; break;
+    case WorkKind::Net: t = p.time + c.netS + double(p.bytes) * c.netPerByteS; break;
+    case WorkKind::Disk: t = double(p.bytes) * c.diskPerByteS + (st.fsync ? c.fsyncS : 0.0); break;
+    }
+    if (d == DomainKind::Procs && st.work != WorkKind::Cpu) {
+        const double perByte = m_s.domain(DomainKind::Procs).transfer == Transfer::Shm ? c.shmPerByteS : c.copyPerByteS;
+        t += c.procsCallS + double(p.payloadIn + p.payloadOut) * perByte;
+    }
+    return t;
+}
+
+void Sim::arrival(int cls, int client)
+{
+    ArrivalSchedule &a = *m_schedules[std::size_t(cls)];
+    if (!m_arrivalsOpen)
+        return;
+    SimTask t;
+    t.cls = cls;
+    t.client = client;
+    t.intended = m_now;
+    t.lastEnd = m_now;
+    t.plan = a.planTask();
+    m_tasks.push_back(std::move(t));
+    ++m_classes[std::size_t(cls)].submitted;
+    ++m_live;
+    if (client < 0) {
+        const double next = a.next();
+        if (next < m_s.duration)
+            push(next, Ev::Arrival, cls, -1);
+    }
+    submit(std::int64_t(m_tasks.size() - 1), true);
+}
+
+void Sim::submit(std::int64_t task, bool fromGenerator)
+{
+    SimTask &t = m_tasks[std::size_t(task)];
+    const Stage &st = m_s.classes[std::size_t(t.cls)].stages[std::size_t(t.stage)];
+    SimDomain &d = m_domains[std::size_t(st.domain)];
+    if (d.full()) {
+        switch (d.cfg.onFull) {
+        case OnFull::Reject:
+            ++d.rejected;
+            endTask(task, Outcome::Rejected, QStringLiteral("rejected: %1 full").arg(domainName(d.kind)));
+            return;
+        case OnFull::DropOldest:
+            if (d.queue.empty()) {
+                ++d.rejected;
+                endTask(task, Outcome::Rejected, QStringLiteral("rejected: %1 full").arg(domainName(d.kind)));
+                return;
+            }
+            while (d.full() && !d.queue.empty()) {
+                d.integrate(m_now);
+                const std::int64_t old = d.queue.front();
+                d.queue.pop_front();
+                --d.running;
+                ++d.rejected;
+                m_jobs[std::size_t(old)].done = true;
+                endTask(m_jobs[std::size_t(old)].task, Outcome::Rejected,
+                    QStringLiteral("dropped: %1 full (drop_oldest)").arg(domainName(d.kind)));
+            }
+            break;
+        case OnFull::Block:
+            // The submitter waits for room: the generator (every later arrival waits behind it) or,
+            // for a later stage, the task (its previous worker was already let go).
+            d.blocked.push_back({ task, fromGenerator });
+            if (fromGenerator)
+                m_generatorHeld = true;
+            return;
+        }
+    }
+    admit(task, d);
+}
+
+void Sim::admit(std::int64_t task, SimDomain &d)
+{
+    SimTask &t = m_tasks[std::size_t(task)];
+    const Stage &st = m_s.classes[std::size_t(t.cls)].stages[std::size_t(t.stage)];
+    const StagePlan &p = t.plan[std::size_t(t.stage)];
+    Job j;
+    j.task = task;
+    j.stage = t.stage;
+    j.domain = d.kind;
+    j.work = st.work;
+    j.enqueued = m_now;
+    j.deadline = st.timeout > 0 ? m_now + st.timeout : 0;
+    j.gil = m_s.gilEnabled && st.work == WorkKind::Cpu && (d.kind == DomainKind::Loop || d.kind == DomainKind::Threads);
+    j.work_ = st.work == WorkKind::Cpu ? p.time : stageCost(st, p, d.kind);
+    if (st.work == WorkKind::Cpu && d.kind == DomainKind::Procs) {
+        const double perByte = d.cfg.transfer == Transfer::Shm ? m_o.costs.shmPerByteS : m_o.costs.copyPerByteS;
+        const double ipc = m_o.costs.procsCallS + double(p.payloadIn + p.payloadOut) * perByte;
+        m_classes[std::size_t(t.cls)].ipc.record(ns(ipc));
+        j.work_ += ipc; // serialisation is CPU work of the two processes
+    }
+    m_jobs.push_back(j);
+    const std::int64_t id = std::int64_t(m_jobs.size() - 1);
+    d.integrate(m_now);
+    ++d.admitted;
+    ++d.running;
+    const bool freeNow = d.free() > 0 && d.queue.empty();
+    if (!freeNow) {
+        ++d.waitedCount;
+        m_jobs.back().waited = true;
+    }
+    d.queue.push_back(id);
+    d.queueMax = std::max(d.queueMax, int(d.queue.size()));
+    if (j.deadline > 0)
+        push(j.deadline, Ev::Timeout, id);
+    startNext(d);
+}
+
+void Sim::startNext(SimDomain &d)
+{
+    while (d.free() > 0 && !d.queue.empty()) {
+        const std::int64_t id = d.queue.front();
+        d.integrate(m_now);
+        d.queue.pop_front();
+        startJob(id);
+    }
+}
+
+void Sim::startJob(std::int64_t id)
+{
+    Job &j = m_jobs[std::size_t(id)];
+    SimDomain &d = m_domains[std::size_t(j.domain)];
+    SimTask &t = m_tasks[std::size_t(j.task)];
+    j.running = true;
+    j.started = m_now;
+    const double waitS = m_now - j.enqueued;
+    d.wait.record(ns(waitS));
+    if (waitS > m_threshold) {
+        ++d.starved;
+        d.starvedS += waitS - m_threshold;
+    }
+    if (j.stage > 0)
+        m_classes[std::size_t(t.cls)].hop.record(ns(m_o.costs.hopS));
+    // async and net on the loop do not hold it; everything else holds its worker.
+    j.holdsWorker = !(d.kind == DomainKind::Loop && (j.work == WorkKind::Async || j.work == WorkKind::Net));
+    if (j.holdsWorker)
+        ++d.busy;
+    if (d.kind == DomainKind::Loop && j.holdsWorker) {
+        heartbeatsUntil(m_now); // those due before it took the loop were on time
+        m_loopHolder = id;
+    }
+    if (j.work == WorkKind::Cpu) {
+        ++d.cpuRunning;
+        m_cpu.advance(m_now);
+        m_cpu.add(j, id);
+        rescheduleCpu();
+    } else {
+        push(m_now + j.work_, Ev::StageEnd, id);
+    }
+}
+
+void Sim::rescheduleCpu()
+{
+    const auto [t, job] = m_cpu.next(m_now);
+    if (job >= 0)
+        push(t, Ev::CpuCheck, std::int64_t(m_cpu.generation));
+}
+
+void Sim::stageDone(std::int64_t id)
+{
+    Job &j = m_jobs[std::size_t(id)];
+    if (j.done)
+        return;
+    SimTask &t = m_tasks[std::size_t(j.task)];
+    const StagePlan &p = t.plan[std::size_t(j.stage)];
+    if (t.ended) { // a timeout failed the task while this stage ran: the worker is free now
+        finishJob(id, false, {});
+        return;
+    }
+    if (p.crash && j.domain == DomainKind::Procs) {
+        SimDomain &d = m_domains[std::size_t(j.domain)];
+        ++d.crashes;
+        ++d.restarts;
+        ++d.restarting;
+        push(m_now + m_o.costs.workerStartS, Ev::WorkerBack, std::int64_t(j.domain));
+        finishJob(id, true, QStringLiteral("worker crashed"));
+        return;
+    }
+    finishJob(id, p.fail, QStringLiteral("stage raised (fail)"));
+}
+
+void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
+{
+    Job &j = m_jobs[std::size_t(id)];
+    j.done = true;
+    j.running = false;
+    SimDomain &d = m_domains[std::size_t(j.domain)];
+    d.integrate(m_now);
+    if (j.holdsWorker)
+        --d.busy;
+    if (j.work == WorkKind::Cpu)
+        --d.cpuRunning;
+    if (j.gil)
+        m_classes[std::size_t(m_tasks[std::size_t(j.task)].cls)].gilWait.record(
+            ns(std::max(0.0, m_now - j.started - j.work_)));
+    if (id == m_loopHolder) {
+        // The heartbeat due first while the stage held the loop ran when it let go; the ones due
+        // after it in that time were one missed tick.
+        m_loopHolder = -1;
+        if (m_nextHeartbeat <= m_now) {
+            const double late = m_now - m_nextHeartbeat + m_o.costs.timerLatenessS;
+            m_loopLag.record(ns(late));
+            m_frameLag = std::max(m_frameLag, late);
+            while (m_nextHeartbeat <= m_now)
+                m_nextHeartbeat += m_s.heartbeat;
+        }
+        const double held = m_now - j.started;
+        if (held * 1e3 > m_frameBlockMs) {
+            m_frameBlockMs = held * 1e3;
+            m_frameBlockClass = m_tasks[std::size_t(j.task)].cls;
+            m_frameBlockStage = j.stage;
+        }
+    }
+    --d.running;
+    ++d.completed;
+    d.service.record(ns(m_now - j.started));
+    d.sojourn.record(ns(m_now - j.enqueued));
+    d.doneTimes.push_back({ m_now, 1 });
+    SimTask &t = m_tasks[std::size_t(j.task)];
+    if (!t.ended) {
+        if (failed) {
+            endTask(j.task, Outcome::Failed, reason);
+        } else if (t.stage + 1 >= int(t.plan.size())) {
+            endTask(j.task, Outcome::Completed, {});
+        } else {
+            ++t.stage;
+            t.lastEnd = m_now;
+            push(m_now + m_o.costs.hopS, Ev::Submit, j.task);
+        }
+    }
+    unblock(d);
+    startNext(d);
+}
+
+void Sim::unblock(SimDomain &d)
+{
+    while (!d.blocked.empty() && !d.full()) {
+        const auto [task, generator] = d.blocked.front();
+        d.blocked.pop_front();
+        if (generator)
+            m_generatorHeld = false;
+        if (m_tasks[std::size_t(task)].ended)
+            continue;
+        admit(task, d);
+    }
+    // Arrivals that came due while the generator waited, in order.
+    while (!m_generatorHeld && !m_heldArrivals.empty()) {
+        const Event e = m_heldArrivals.front();
+        m_heldArrivals.pop_front();
+        arrival(int(e.a), int(e.b));
+    }
+}
+
+void Sim::endTask(std::int64_t task, Outcome o, const QString &reason)
+{
+    SimTask &t = m_tasks[std::size_t(task)];
+    if (t.ended)
+        return;
+    t.ended = true;
+    --m_live;
+    ClassState &c = m_classes[std::size_t(t.cls)];
+    switch (o) {
+    case Outcome::Completed:
+        ++c.completed;
+        c.latency.record(ns(m_now - t.intended));
+        c.doneTimes.push_back(m_now);
+        break;
+    case Outcome::Failed: ++c.failed; break;
+    case Outcome::Rejected: ++c.rejected; break;
+    case Outcome::Cancelled: ++c.cancelled; break;
+    }
+    if (!reason.isEmpty())
+        ++c.reasons[reason];
+    if (t.client >= 0 && m_arrivalsOpen) {
+        const double next = m_now + m_schedules[std::size_t(t.cls)]->thinkTime();
+        if (next < m_s.duration)
+            push(next, Ev::Arrival, t.cls, t.client);
+    }
+}
+
+void Sim::heartbeatsUntil(double t)
+{
+    const SimDomain &loop = m_domains[std::size_t(DomainKind::Loop)];
+    if (!loop.used || m_s.heartbeat <= 0)
+        return;
+    for (; m_nextHeartbeat <= t; m_nextHeartbeat += m_s.heartbeat) {
+        m_loopLag.record(ns(m_o.costs.timerLatenessS));
+        m_frameLag = std::max(m_frameLag, m_o.costs.timerLatenessS);
+    }
+}
+
+void Sim::integrateAll(double t)
+{
+    for (SimDomain &d : m_domains)
+        d.integrate(t);
+}
+
+void Sim::frame()
+{
+    Frame f;
+    f.t = m_now;
+    f.gil = m_s.gilEnabled;
+    integrateAll(m_now);
+    for (SimDomain &d : m_domains) {
+        DomainFrame &df = f.domains[std::size_t(d.kind)];
+        df.queue = int(d.queue.size());
+        df.inflight = d.running;
+        df.busy = d.busy;
+        df.workers = d.workers;
+        df.done = d.completed;
+        df.utilization = d.workers > 0 ? (d.busyIntegral - d.frameBusyIntegral) / (kFrameS * d.workers) : 0.0;
+        d.frameBusyIntegral = d.busyIntegral;
+        while (!d.doneTimes.empty() && d.doneTimes.front().first < m_now - 1.0)
+            d.doneTimes.pop_front();
+        df.throughput = double(d.doneTimes.size());
+        d.window.tick(ns(m_now), d.sojourn.snapshot());
+        df.p99Ms = d.window.window().percentile(0.99) / 1e6;
+        int starved = 0;
+        for (std::int64_t id : d.queue)
+            if (m_now - m_jobs[std::size_t(id)].enqueued > m_threshold)
+                ++starved;
+        df.starved = starved;
+        df.cpuRunning = d.cpuRunning;
+        df.rejected = d.rejected;
+        df.crashes = d.crashes;
+        df.bounded = d.cfg.queue > 0 || d.cfg.maxInflight > 0;
+    }
+    for (int i = 0; i < int(m_classes.size()); ++i) {
+        ClassState &c = m_classes[std::size_t(i)];
+        ClassFrame cf;
+        cf.submitted = c.submitted;
+        cf.completed = c.completed;
+        cf.failed = c.failed;
+        cf.rejected = c.rejected;
+        cf.cancelled = c.cancelled;
+        c.window.tick(ns(m_now), c.latency.snapshot());
+        const HistogramSnapshot w = c.window.window();
+        cf.p50Ms = w.percentile(0.5) / 1e6;
+        cf.p99Ms = w.percentile(0.99) / 1e6;
+        while (!c.doneTimes.empty() && c.doneTimes.front() < m_now - 1.0)
+            c.doneTimes.pop_front();
+        cf.throughput = double(c.doneTimes.size());
+        f.classes.push_back(cf);
+    }
+    // The loop's heartbeat (due every `heartbeat`): on time while the loop is free; a stage
+    // holding it now counts with its time so far, as the engine's frame does.
+    if (m_loopHolder < 0)
+        heartbeatsUntil(m_now);
+    else {
+        const Job &j = m_jobs[std::size_t(m_loopHolder)];
+        const double held = m_now - j.started;
+        if (held * 1e3 > m_frameBlockMs) {
+            m_frameBlockMs = held * 1e3;
+            m_frameBlockClass = m_tasks[std::size_t(j.task)].cls;
+            m_frameBlockStage = j.stage;
+        }
+        if (m_nextHeartbeat <= m_now)
+            m_frameLag = std::max(m_frameLag, m_now - m_nextHeartbeat);
+    }
+    f.loopLagMs = m_frameLag * 1e3;
+    f.loopBlockClass = m_frameBlockClass;
+    f.loopBlockStage = m_frameBlockStage;
+    f.loopBlockMs = m_frameBlockMs;
+    m_frameLag = 0;
+    m_frameBlockMs = 0;
+    m_frameBlockClass = m_frameBlockStage = -1;
+    m_frames.push_back(std::move(f));
+}
+
+RunResult Sim::run(SimStats *stats)
+{
+    QElapsedTimer wall;
+    wall.start();
+    for (int c = 0; c < int(m_schedules.size()); ++c) {
+        ArrivalSchedule &a = *m_schedules[std::size_t(c)];
+        if (a.isClosed()) {
+            for (int k = 0; k < a.clients(); ++k)
+                push(0.0, Ev::Arrival, c, k);
+        } else {
+            const double first = a.next();
+            if (first < m_s.duration)
+                push(first, Ev::Arrival, c, -1);
+        }
+    }
+    push(m_s.duration, Ev::ArrivalsEnd);
+    push(kFrameS, Ev::Frame);
+    double endAt = kInf;
+    while (!m_events.empty()) {
+        const Event e = m_events.top();
+        if (e.t > endAt)
+            break;
+        m_events.pop();
+        m_now = e.t;
+        ++m_processed;
+        switch (e.kind) {
+        case Ev::Arrival:
+            if (m_generatorHeld && e.b < 0)
+                m_heldArrivals.push_back(e);
+            else
+                arrival(int(e.a), int(e.b));
+            break;
+        case Ev::Submit:
+            if (!m_tasks[std::size_t(e.a)].ended)
+                submit(e.a, false);
+            break;
+        case Ev::StageEnd: stageDone(e.a); break;
+        case Ev::CpuCheck: {
+            if (std::uint64_t(e.a) != m_cpu.generation)
+                break; // something changed since: a newer check is queued
+            m_cpu.advance(m_now);
+            const auto [t, job] = m_cpu.next(m_now);
+            if (job < 0)
+                break;
+            if (t > m_now + 1e-12) {
+                push(t, Ev::CpuCheck, std::int64_t(m_cpu.generation));
+                break;
+            }
+            m_cpu.remove(job, m_jobs[std::size_t(job)].gil);
+            stageDone(job);
+            rescheduleCpu();
+            break;
+        }
+        case Ev::WorkerBack: {
+            SimDomain &d = m_domains[std::size_t(e.a)];
+            --d.restarting;
+            startNext(d);
+            break;
+        }
+        case Ev::Timeout: {
+            Job &j = m_jobs[std::size_t(e.a)];
+            if (j.done || m_tasks[std::size_t(j.task)].ended)
+                break;
+            SimDomain &d = m_domains[std::size_t(j.domain)];
+            if (!j.running) { // still queued: leaves the queue
+                d.integrate(m_now);
+                d.queue.erase(std::find(d.queue.begin(), d.queue.end(), e.a));
+                --d.running;
+                j.done = true;
+                startNext(d);
+            }
+            endTask(j.task, Outcome::Failed, QStringLiteral("timeout"));
+            break;
+        }
+        case Ev::Frame:
+            frame();
+            if (m_now < endAt)
+                push(m_now + kFrameS, Ev::Frame);
+            break;
+        case Ev::ArrivalsEnd:
+            m_arrivalsOpen = false;
+            m_draining = true;
+            m_heldArrivals.clear();
+            endAt = m_now + m_o.drainS;
+            push(endAt, Ev::DrainEnd);
+            break;
+        case Ev::DrainEnd: break;
+        }
+        if (!m_arrivalsOpen && m_live == 0 && m_heldArrivals.empty()) {
+            endAt = m_now;
+            break;
+        }
+    }
+    // Whatever is left after the drain is cancelled.
+    m_now = std::min(m_now, endAt);
+    for (std::int64_t i = 0; i < std::int64_t(m_tasks.size()); ++i)
+        if (!m_tasks[std::size_t(i)].ended)
+            endTask(i, Outcome::Cancelled, QStringLiteral("cancelled at the end of the drain"));
+    frame();
+
+    RunResult r;
+    r.scenario = m_s;
+    r.durationS = m_now;
+    for (int i = 0; i < int(m_classes.size()); ++i) {
+        const ClassState &c = m_classes[std::size_t(i)];
+        ClassResult cr;
+        cr.name = m_s.classes[std::size_t(i)].name;
+        cr.submitted = c.submitted;
+        cr.completed = c.completed;
+        cr.failed = c.failed;
+        cr.rejected = c.rejected;
+        cr.cancelled = c.cancelled;
+        cr.throughput = r.durationS > 0 ? double(cr.completed) / r.durationS : 0.0;
+        cr.latency = c.latency.snapshot();
+        cr.hop = c.hop.snapshot();
+        cr.ipc = c.ipc.snapshot();
+        cr.gilWait = c.gilWait.snapshot();
+        if (auto sla = m_s.slaFor(i))
+            cr.slaP99Ms = *sla * 1e3;
+        cr.failureReasons = c.reasons;
+        r.classes.push_back(std::move(cr));
+    }
+    integrateAll(m_now);
+    for (SimDomain &d : m_domains) {
+        DomainResult &dr = r.domains[std::size_t(d.kind)];
+        dr.kind = d.kind;
+        dr.used = d.used;
+        DomainTotals &t = dr.totals;
+        t.workers = d.workers;
+        t.completed = d.completed;
+        t.spanNs = m_now * 1e9;
+        t.busyNs = d.busyIntegral * 1e9;
+        t.capacityNs = double(d.workers) * m_now * 1e9;
+        t.queueNs = d.queueIntegral * 1e9;
+        t.utilization = t.capacityNs > 0 ? t.busyNs / t.capacityNs : 0.0;
+        t.queueMean = m_now > 0 ? d.queueIntegral / m_now : 0.0;
+        t.queueMax = d.queueMax;
+        t.wait = d.wait.snapshot();
+        t.service = d.service.snapshot();
+        t.admitted = d.admitted;
+        t.waited = d.waitedCount;
+        t.pWait = d.admitted > 0 ? double(d.waitedCount) / double(d.admitted) : 0.0;
+        t.starved = d.starved;
+        t.starvedMs = d.starvedS * 1e3;
+        t.crashes = d.crashes;
+        t.restarts = d.restarts;
+    }
+    r.loopLag = m_loopLag.snapshot();
+    r.frames = std::move(m_frames);
+    r.gilUsed = m_s.gilEnabled;
+    r.gilEnabled = m_s.gilEnabled;
+    PhaseResult p;
+    p.fromS = 0;
+    p.toS = std::min(m_s.duration, m_now);
+    p.settleS = 0;
+    p.settled = true;
+    p.change = QStringLiteral("start");
+    p.config = std::make_shared<const Scenario>(m_s);
+    p.classes = r.classes;
+    p.domains = r.domains;
+    p.loopLag = r.loopLag;
+    r.phases.push_back(std::move(p));
+    r.findings = diagnose(r, m_cpu.cores);
+    if (stats) {
+        stats->events = m_processed;
+        stats->wallS = double(wall.nsecsElapsed()) / 1e9;
+    }
+    return r;
+}
+
+} // namespace
+
+RunResult simulate(const Scenario &scenario, const SimOptions &options, SimStats *stats)
+{
+    Sim sim(scenario, options);
+    return sim.run(stats);
+}
+
+QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int reps)
+{
+    return QJsonObject {
+        { QStringLiteral("cores"), options.cores > 0 ? options.cores : std::max(1, QThread::idealThreadCount()) },
+        { QStringLiteral("reps"), reps },
+        { QStringLiteral("events"), qint64(stats.events) },
+        { QStringLiteral("events_per_s"), std::round(stats.eventsPerS()) },
+        { QStringLiteral("wall_s"), std::round(stats.wallS * 1e4) / 1e4 },
+        { QStringLiteral("calibration"), options.costs.source },
+    };
+}
+
+} // namespace hs
