@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "signalwatcher.h"
+#include "simulate.h"
 #include "sweep.h"
 #include "tune.h"
 
@@ -85,6 +86,14 @@ const char *kUsage = R"(usage:
       --json FILE         write the tune (schema hybridscope.tune/1)
       --report FILE       the tune's report: FILE.html or FILE.pdf
       --write FILE.yaml   the scenario with the recommended sizes (comments kept when it can)
+  hybridscope simulate SCENARIO [options]
+                                        the scenario in virtual time (a discrete-event twin of
+                                        the engine): any number of cores, marked simulated
+      --cores N           cores the cpu stages share (default: this machine's)
+      --duration D        virtual time of arrivals (default: the scenario's)
+      --reps N            seeds seed, seed+1, ...: 95 % intervals across them (default 1)
+      --set, --route      as for run
+      --json FILE         hybridscope.run/1 with mode "simulated"   --report FILE  html or pdf
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side; given a
@@ -733,6 +742,8 @@ std::optional<int> runCli(const QStringList &args)
         return runSweep(rest);
     if (cmd == QLatin1String("tune"))
         return runTune(rest);
+    if (cmd == QLatin1String("simulate"))
+        return runSimulate(rest);
     if (cmd == QLatin1String("validate"))
         return cmdValidate(rest);
     if (cmd == QLatin1String("report"))

@@ -52,7 +52,12 @@ QString msValue(const QJsonValue &v)
 void scenarioSection(H &b, const QJsonObject &run)
 {
     const QJsonObject sc = obj(run, "scenario");
-    b.heading(1, {}, tr("Hybridscope report: %1").arg(str(sc, "name")));
+    const QString simulated = HtmlReport::simulatedText(run);
+    b.heading(1, {},
+        simulated.isEmpty() ? tr("Hybridscope report: %1").arg(str(sc, "name"))
+                            : tr("Hybridscope report: %1 (simulated)").arg(str(sc, "name")));
+    if (!simulated.isEmpty())
+        b.paragraph(QStringLiteral("<strong>%1</strong>").arg(H::esc(simulated)), QStringLiteral("bad"));
     b.heading(2, QStringLiteral("scenario"), tr("Scenario"));
     if (!str(sc, "description").isEmpty())
         b.paragraph(H::esc(str(sc, "description")), QStringLiteral("lead"));
@@ -519,6 +524,17 @@ QStringList HtmlReport::sectionIds()
     return { QStringLiteral("scenario"), QStringLiteral("environment"), QStringLiteral("configuration"),
         QStringLiteral("changes"), QStringLiteral("phases"), QStringLiteral("totals"), QStringLiteral("classes"),
         QStringLiteral("domains"), QStringLiteral("findings"), QStringLiteral("plots") };
+}
+
+QString HtmlReport::simulatedText(const QJsonObject &run)
+{
+    if (run.value(QStringLiteral("mode")).toString() != QLatin1String("simulated"))
+        return {};
+    const QJsonObject sim = obj(run, "simulation");
+    return tr("Simulated in virtual time, not measured on the engine: %1 cores, %2 rep(s), calibration: %3")
+        .arg(sim.value(QStringLiteral("cores")).toInt())
+        .arg(sim.value(QStringLiteral("reps")).toInt(1))
+        .arg(sim.value(QStringLiteral("calibration")).toString());
 }
 
 ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium)

@@ -23,6 +23,9 @@ public:
     static ReportHtml build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium);
     /// The ids of the sections, in order (tests check each is present).
     static QStringList sectionIds();
+    /// "Simulated in virtual time, …: N cores, R rep(s), calibration: …" for a simulated run
+    /// (`mode: "simulated"`, DESIGN §12); empty for a run on the engine.
+    static QString simulatedText(const QJsonObject &run);
     /// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
     static QString sourceHtml(const QString &source);
     /// "poisson 300/s", "ramp 10/s → 500/s over 20 s", … from a config class's `arrival`.

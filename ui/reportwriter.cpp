@@ -68,7 +68,11 @@ QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const 
         return {};
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
     const QString name = run.value(QStringLiteral("scenario")).toObject().value(QStringLiteral("name")).toString();
-    return toBytes(HtmlReport::build(run, plots, medium), format, tr("Hybridscope report: %1").arg(name));
+    // A simulated run says so on every page (the PDF's running footer carries the title).
+    const QString simulated = HtmlReport::simulatedText(run);
+    return toBytes(HtmlReport::build(run, plots, medium), format,
+        simulated.isEmpty() ? tr("Hybridscope report: %1").arg(name)
+                            : tr("Hybridscope report: %1 (SIMULATED: %2)").arg(name, simulated));
 }
 
 QByteArray ReportWriter::renderComparison(

@@ -1,0 +1,286 @@
+#include "simulate.h"
+
+#include "cli.h"
+#include "pointargs.h"
+
+#include "core/safefile.h"
+#include "results/report.h"
+#include "scenario/builtins.h"
+#include "scenario/scenarioparser.h"
+#include "scenario/units.h"
+#include "sim/simulator.h"
+#include "tuning/sweeprunner.h"
+
+#ifdef HS_WITH_GUI
+#include "reportwriter.h"
+#endif
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+
+#include <cmath>
+
+namespace hs {
+
+namespace {
+
+using cli::err;
+using cli::out;
+
+constexpr int kMaxCores = 4096;
+constexpr int kMaxReps = 100;
+constexpr double kMaxVirtualS = 24 * 3600;
+
+struct SimArgs {
+    QString scenario;
+    std::vector<Override> sets;
+    std::vector<RouteOverride> routes;
+    int cores = 0;
+    int reps = 1;
+    std::optional<double> duration;
+    QString json, report;
+    bool quiet = false;
+};
+
+bool parseSimArgs(const QStringList &args, SimArgs *sa)
+{
+    QSet<QString> seen;
+    for (int i = 0; i < args.size(); ++i) {
+        const QString a = args[i];
+        const bool once = a == QLatin1String("--cores") || a == QLatin1String("--reps")
+            || a == QLatin1String("--duration") || a == QLatin1String("--json") || a == QLatin1String("--report");
+        if (once && seen.contains(a)) {
+            err(QStringLiteral("hybridscope simulate: %1 given twice; give it once\n").arg(a));
+            return false;
+        }
+        seen.insert(a);
+        QString v;
+        if (a == QLatin1String("--cores") || a == QLatin1String("--reps")) {
+            if (!cli::flagValue("simulate", args, &i, &v))
+                return false;
+            bool ok = false;
+            const int n = v.toInt(&ok);
+            const int most = a == QLatin1String("--cores") ? kMaxCores : kMaxReps;
+            if (!ok || n < 1 || n > most) {
+                err(QStringLiteral("hybridscope simulate: %1 %2: expected a whole number from 1 to %3\n")
+                        .arg(a, v)
+                        .arg(most));
+                return false;
+            }
+            (a == QLatin1String("--cores") ? sa->cores : sa->reps) = n;
+        } else if (a == QLatin1String("--duration")) {
+            if (!cli::flagValue("simulate", args, &i, &v))
+                return false;
+            QString e;
+            const auto d = parseDuration(v, &e);
+            if (!d || *d <= 0 || *d > kMaxVirtualS) {
+                err(QStringLiteral("hybridscope simulate: --duration %1: %2\n")
+                        .arg(v, d ? QStringLiteral("must be above 0 and at most 24h of virtual time") : e));
+                return false;
+            }
+            sa->duration = *d;
+        } else if (a == QLatin1String("--set") || a == QLatin1String("--route")) {
+            if (!cli::flagValue("simulate", args, &i, &v))
+                return false;
+            QString e;
+            if (a == QLatin1String("--set")) {
+                auto o = ScenarioParser::parseSetArgument(v, &e);
+                if (!o) {
+                    err(QStringLiteral("hybridscope simulate: --set %1: %2\n").arg(v, e));
+                    return false;
+                }
+                sa->sets.push_back(*o);
+            } else {
+                auto r = ScenarioParser::parseRouteArgument(v, &e);
+                if (!r) {
+                    err(QStringLiteral("hybridscope simulate: --route %1: %2\n").arg(v, e));
+                    return false;
+                }
+                sa->routes.push_back(*r);
+            }
+        } else if (a == QLatin1String("--json") || a == QLatin1String("--report")) {
+            if (!cli::flagValue("simulate", args, &i, a == QLatin1String("--json") ? &sa->json : &sa->report))
+                return false;
+            QString e;
+            if (a == QLatin1String("--report") && !cli::checkReportPath(QStringLiteral("simulate"), sa->report, &e)) {
+                err(e);
+                return false;
+            }
+        } else if (a == QLatin1String("--quiet")) {
+            sa->quiet = true;
+        } else if (a.startsWith(QLatin1String("--"))) {
+            err(QStringLiteral("hybridscope simulate: unknown option %1\n").arg(a));
+            return false;
+        } else if (a.isEmpty()) {
+            err(QStringLiteral("hybridscope simulate: empty scenario path\n"));
+            return false;
+        } else if (sa->scenario.isEmpty()) {
+            sa->scenario = a;
+        } else {
+            err(QStringLiteral("hybridscope simulate: one scenario at a time (got %1 and %2)\n").arg(sa->scenario, a));
+            return false;
+        }
+    }
+    if (sa->scenario.isEmpty()) {
+        err(QStringLiteral("hybridscope simulate: which scenario? (a file, or one of: %1)\n")
+                .arg(builtinScenarioNames().join(QStringLiteral(", "))));
+        return false;
+    }
+    return true;
+}
+
+// Mean and 95 % interval (Student t) of per-rep values; no interval from one rep.
+QJsonArray interval(const std::vector<double> &v)
+{
+    if (v.size() < 2)
+        return QJsonArray { QJsonValue(), QJsonValue() };
+    double m = 0;
+    for (double x : v)
+        m += x;
+    m /= double(v.size());
+    double ss = 0;
+    for (double x : v)
+        ss += (x - m) * (x - m);
+    const double half
+        = studentT975(int(v.size()) - 1) * std::sqrt(ss / double(v.size() - 1)) / std::sqrt(double(v.size()));
+    return QJsonArray { std::round((m - half) * 1e3) / 1e3, std::round((m + half) * 1e3) / 1e3 };
+}
+
+} // namespace
+
+int runSimulate(const QStringList &args)
+{
+    SimArgs sa;
+    if (!parseSimArgs(args, &sa))
+        return kExitBadInput;
+    if (!cli::checkOutputs("simulate", { { "--json", sa.json }, { "--report", sa.report } }))
+        return kExitBadInput;
+    std::vector<Override> sets = sa.sets;
+    if (sa.duration)
+        sets.push_back(Override { QStringLiteral("duration"), QString::number(*sa.duration) + QStringLiteral("s") });
+    const ParseResult parsed = ScenarioParser::parseFile(resolveScenarioPath(sa.scenario), sets, sa.routes);
+    if (!parsed.ok()) {
+        for (const auto &e : parsed.errors)
+            err(e.toString() + QLatin1Char('\n'));
+        return kExitBadInput;
+    }
+    const Scenario &base = *parsed.scenario;
+    if (base.duration <= 0) {
+        err(QStringLiteral("hybridscope simulate: %1 runs until stopped (duration 0); give --duration\n")
+                .arg(sa.scenario));
+        return kExitBadInput;
+    }
+    SimOptions options;
+    options.cores = sa.cores;
+    std::vector<RunResult> reps;
+    SimStats total;
+    for (int k = 0; k < sa.reps; ++k) {
+        Scenario s = base;
+        s.seed = base.seed + std::uint64_t(k);
+        SimStats st;
+        reps.push_back(simulate(s, options, &st));
+        total.events += st.events;
+        total.wallS += st.wallS;
+    }
+    const RunResult &r = reps.front();
+    options.cores = options.cores > 0 ? options.cores
+                                      : simulationJson(options, total, sa.reps).value(QStringLiteral("cores")).toInt();
+    const QString mark
+        = QStringLiteral("SIMULATED in virtual time (not measured): %1 cores, %2 rep(s), calibration: %3; "
+                         "%4 events in %5 s (%6 million events/s)\n")
+              .arg(options.cores)
+              .arg(sa.reps)
+              .arg(options.costs.source)
+              .arg(total.events)
+              .arg(total.wallS, 0, 'f', 3)
+              .arg(total.eventsPerS() / 1e6, 0, 'f', 2);
+    QString summary = runSummary(r);
+    const int ran = summary.indexOf(QLatin1String("\nran "));
+    if (ran >= 0) {
+        const int eol = summary.indexOf(QLatin1Char('\n'), ran + 1);
+        summary.replace(ran + 1, eol - ran,
+            QStringLiteral("simulated %1 s of virtual time on %2 cores")
+                .arg(r.durationS, 0, 'f', 2)
+                .arg(options.cores));
+    }
+    if (!sa.quiet || sa.json.isEmpty())
+        out(mark + summary);
+    if (sa.reps > 1) {
+        QString across = QStringLiteral("across %1 reps (95 %% intervals):\n").arg(sa.reps);
+        for (std::size_t c = 0; c < r.classes.size(); ++c) {
+            std::vector<double> p99, tput;
+            for (const RunResult &x : reps) {
+                p99.push_back(x.classes[c].latency.percentile(0.99) / 1e6);
+                tput.push_back(x.classes[c].throughput);
+            }
+            const QJsonArray pi = interval(p99), ti = interval(tput);
+            across += QStringLiteral("  %1: P99 [%2, %3] ms, throughput [%4, %5]/s\n")
+                          .arg(r.classes[c].name)
+                          .arg(pi[0].toDouble())
+                          .arg(pi[1].toDouble())
+                          .arg(ti[0].toDouble())
+                          .arg(ti[1].toDouble());
+        }
+        out(across);
+    }
+    QJsonObject json = runToJson(r);
+    json[QStringLiteral("mode")] = QStringLiteral("simulated");
+    json[QStringLiteral("simulation")] = simulationJson(options, total, sa.reps);
+    // Figures with their 95 % intervals across reps (DESIGN §12).
+    QJsonObject classes = json.value(QStringLiteral("classes")).toObject();
+    for (std::size_t c = 0; c < r.classes.size(); ++c) {
+        std::vector<double> p99, p50, tput;
+        for (const RunResult &x : reps) {
+            p99.push_back(x.classes[c].latency.percentile(0.99) / 1e6);
+            p50.push_back(x.classes[c].latency.percentile(0.5) / 1e6);
+            tput.push_back(x.classes[c].throughput);
+        }
+        QJsonObject k = classes.value(r.classes[c].name).toObject();
+        k[QStringLiteral("sim_ci")] = QJsonObject { { QStringLiteral("p99_ms"), interval(p99) },
+            { QStringLiteral("p50_ms"), interval(p50) }, { QStringLiteral("throughput"), interval(tput) } };
+        classes[r.classes[c].name] = k;
+    }
+    json[QStringLiteral("classes")] = classes;
+    QJsonObject domains = json.value(QStringLiteral("domains")).toObject();
+    for (DomainKind d : kAllDomains) {
+        if (!r.domains[std::size_t(d)].used || !domains.contains(domainName(d)))
+            continue;
+        std::vector<double> wait, util;
+        for (const RunResult &x : reps) {
+            wait.push_back(x.domains[std::size_t(d)].totals.wait.mean() / 1e6);
+            util.push_back(x.domains[std::size_t(d)].totals.utilization);
+        }
+        QJsonObject o = domains.value(domainName(d)).toObject();
+        o[QStringLiteral("sim_ci")] = QJsonObject { { QStringLiteral("wait_mean_ms"), interval(wait) },
+            { QStringLiteral("utilization"), interval(util) } };
+        domains[domainName(d)] = o;
+    }
+    json[QStringLiteral("domains")] = domains;
+    QString why;
+    bool wrote = true;
+    if (!sa.json.isEmpty()) {
+        if (writeFileAtomically(sa.json, QJsonDocument(json).toJson(QJsonDocument::Indented), &why))
+            out(QStringLiteral("wrote %1\n").arg(sa.json));
+        else
+            wrote = false, err(QStringLiteral("hybridscope simulate: --json: ") + why + QLatin1Char('\n'));
+    }
+#ifdef HS_WITH_GUI
+    if (!sa.report.isEmpty()) {
+        if (ReportWriter::writeRun(json, sa.report, &why))
+            out(QStringLiteral("wrote %1\n").arg(sa.report));
+        else
+            wrote = false, err(QStringLiteral("hybridscope simulate: --report: ") + why + QLatin1Char('\n'));
+    }
+#endif
+    if (!wrote)
+        return kExitBadInput;
+    for (const RunResult &x : reps)
+        if (!x.conserved()) {
+            err(QStringLiteral("hybridscope simulate: conservation violated (a bug): please report it\n"));
+            return kExitSlaMissed;
+        }
+    return kExitOk;
+}
+
+} // namespace hs
