@@ -417,7 +417,13 @@ void MainWindow::buildDocks()
     m_tuneView->setScenarioSource([this] { return m_working; });
     m_tuneDock = new QDockWidget(tr("Tune"), this);
     m_tuneDock->setObjectName(QStringLiteral("tuneDock"));
-    m_tuneDock->setWidget(m_tuneView);
+    // Scrolls rather than asking the window for its full height (a 1280×720 screen).
+    auto *tuneScroll = new QScrollArea;
+    tuneScroll->setObjectName(QStringLiteral("tuneScroll"));
+    tuneScroll->setWidget(m_tuneView);
+    tuneScroll->setWidgetResizable(true);
+    tuneScroll->setFrameShape(QFrame::NoFrame);
+    m_tuneDock->setWidget(tuneScroll);
     addDockWidget(Qt::RightDockWidgetArea, m_tuneDock);
     tabifyDockWidget(domainsDock, m_tuneDock);
     m_tuneDock->hide();
@@ -427,9 +433,14 @@ void MainWindow::buildDocks()
     m_tuneAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
     m_tuneAction->setToolTip(tr("Sweep a pool's workers or the load, or tune the pools to the fewest workers that "
                                 "meet every SLA (Ctrl+T)"));
-    connect(m_tuneAction, &QAction::toggled, this, [this](bool on) {
-        if (on)
-            m_tuneDock->raise();
+    // After the dock's own handler has shown it: in front of the cards, and wide enough for its plots.
+    connect(m_tuneAction, &QAction::triggered, this, [this](bool on) {
+        if (!on || m_tuneDock->isFloating())
+            return;
+        m_tuneDock->raise();
+        const int wide = std::clamp(width() * 2 / 5, 460, 680);
+        if (m_tuneDock->width() < wide)
+            resizeDocks({ m_tuneDock }, { wide }, Qt::Horizontal);
     });
     if (auto *bar = findChild<QToolBar *>(QStringLiteral("runToolBar"))) {
         bar->addSeparator();

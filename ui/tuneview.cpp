@@ -28,6 +28,7 @@
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -135,11 +136,34 @@ void stylePlot(QCustomPlot *p, const QString &xLabel, const QString &yLabel)
     p->legend->setVisible(true);
     p->legend->setBrush(QBrush(pal.color(QPalette::Base)));
     p->legend->setTextColor(text);
-    p->legend->setBorderPen(QPen(pal.color(QPalette::Mid)));
+    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+}
+
+// Once per plot: the legend in a row under the axes, never over the points.
+void placeLegend(QCustomPlot *p)
+{
     QFont f = p->legend->font();
     f.setPointSizeF(f.pointSizeF() * 0.85);
     p->legend->setFont(f);
-    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->axisRect()->insetLayout()->take(p->legend);
+    p->plotLayout()->addElement(1, 0, p->legend);
+    p->plotLayout()->setRowStretchFactor(1, 0.001);
+    p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    p->legend->setWrap(3);
+    p->legend->setMargins(QMargins(4, 0, 4, 2));
+    p->plotLayout()->setRowSpacing(0);
+    // Marker labels stack from the top of the axes one text line apart, whatever the plot's height.
+    QObject::connect(p, &QCustomPlot::afterLayout, p, [p] {
+        const double h = std::max(1, p->axisRect()->height());
+        const double line = QFontMetrics(p->font()).height() + 1;
+        for (int i = 0; i < p->itemCount(); ++i) {
+            QCPAbstractItem *item = p->item(i);
+            const QVariant row = item->property("markerRow");
+            if (auto *text = qobject_cast<QCPItemText *>(item); text && row.isValid())
+                text->position->setCoords(text->position->coords().x(), (3 + row.toInt() * line) / h);
+        }
+    });
 }
 
 void resetPlot(QCustomPlot *p)
@@ -200,7 +224,9 @@ void verticalLine(QCustomPlot *p, double x, const QColor &color, Qt::PenStyle st
     auto *text = new QCPItemText(p);
     text->position->setTypeX(QCPItemPosition::ptPlotCoords);
     text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    text->position->setCoords(x, 0.03 + 0.09 * row);
+    text->position->setCoords(
+        x, (3 + row * (QFontMetrics(p->font()).height() + 1)) / std::max(1, p->axisRect()->height()));
+    text->setProperty("markerRow", row);
     const QCPRange r = p->xAxis->range();
     const bool logX = p->xAxis->scaleType() == QCPAxis::stLogarithmic;
     const double share = logX && r.lower > 0 ? std::log(x / r.lower) / std::log(r.upper / r.lower)
@@ -384,7 +410,6 @@ void TuneView::buildUi()
     m_recommendation->setObjectName(QStringLiteral("recommendation"));
     m_recommendation->setWordWrap(true);
     m_recommendation->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    top->addWidget(m_recommendation);
     auto *resultButtons = new QHBoxLayout;
     resultButtons->setSpacing(4);
     m_applyButton = new QPushButton(tr("Apply"), this);
@@ -399,6 +424,7 @@ void TuneView::buildUi()
         resultButtons->addWidget(b);
     }
     resultButtons->addStretch(1);
+    top->addWidget(m_recommendation);
     top->addLayout(resultButtons);
     connect(m_applyButton, &QPushButton::clicked, this, &TuneView::apply);
     connect(m_saveButton, &QPushButton::clicked, this, &TuneView::saveAsRequested);
@@ -412,6 +438,7 @@ void TuneView::buildUi()
         auto *p = new QCustomPlot(m_tabs);
         p->setObjectName(name);
         p->setMinimumHeight(140);
+        placeLegend(p);
         return p;
     };
     m_p99 = makePlot(QStringLiteral("tuneP99Plot"));
@@ -443,17 +470,19 @@ void TuneView::buildUi()
     m_table->setToolTip(tr("Click a point to see its figures"));
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this](const QModelIndex &current) { showPoint(current.isValid() ? current.row() : -1); });
-    m_details = new QLabel(tableHost);
+    m_details = new QTextBrowser(tableHost);
     m_details->setObjectName(QStringLiteral("pointDetails"));
-    m_details->setWordWrap(true);
-    m_details->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_details->setTextFormat(Qt::RichText);
+    m_details->setFrameShape(QFrame::NoFrame);
+    m_details->setMaximumHeight(m_details->fontMetrics().lineSpacing() * 5 + 8);
+    m_details->setMinimumHeight(m_details->fontMetrics().lineSpacing() * 2 + 8);
+    m_details->viewport()->setAutoFillBackground(false);
     tv->addWidget(m_table, 1);
     tv->addWidget(m_details);
     split->addWidget(m_tabs);
     split->addWidget(tableHost);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    split->setSizes({ 600, 330 }); // scaled to the room there is: most of it to the plots
     top->addWidget(split, 1);
 
     clearPlots();
@@ -887,39 +916,53 @@ void TuneView::showResult()
         clearPlots();
     fillTable(); // after the plots: it rings the chosen point on them
 
+    // A one-line headline; the reason, the knee and the fit below the table (m_details).
     QString text;
+    QStringList summary;
     if (m_mode == Mode::Sweep && m_sweep) {
         const SweepResult &r = *m_sweep;
+        QStringList shown;
+        if (r.recommendation)
+            for (const auto &[path, value] : r.recommendation->values)
+                shown << QStringLiteral("%1 = %2").arg(axisLabel(path), value);
         if (r.recommendation) {
             const SweepRecommendation &rec = *r.recommendation;
-            text = (rec.allSlaMet ? tr("<b>Recommended:</b> %1 (every SLA met). %2")
-                                  : tr("<b>Closest (an SLA missed):</b> %1. %2"))
-                       .arg(sweepValuesText(rec.values).toHtmlEscaped(), rec.reason.toHtmlEscaped());
-        } else if (!r.points.empty()) {
-            text = tr("<b>No recommendation:</b> %1").arg(r.recommendationWhy.toHtmlEscaped());
+            text = (rec.allSlaMet ? tr("<b>Recommended:</b> %1 · every SLA met")
+                                  : tr("<b>Closest:</b> %1 · an SLA missed"))
+                       .arg(shown.join(QStringLiteral(", ")).toHtmlEscaped());
+            summary << rec.reason.toHtmlEscaped();
+        } else if (!r.points.empty() && !m_busy) {
+            text = tr("<b>No recommendation</b>");
+            summary << r.recommendationWhy.toHtmlEscaped();
         }
         if (r.knee)
-            text += tr("<br>Knee: %1 = %2 (%3).")
-                        .arg(axisLabel(r.knee->path).toHtmlEscaped())
-                        .arg(r.knee->value, 0, 'g', 6)
-                        .arg(r.knee->className.toHtmlEscaped());
+            summary << tr("Knee: %1 = %2 (%3).")
+                           .arg(axisLabel(r.knee->path).toHtmlEscaped())
+                           .arg(r.knee->value, 0, 'g', 6)
+                           .arg(r.knee->className.toHtmlEscaped());
+        else if (!r.kneeWhy.isEmpty() && !m_busy)
+            summary << tr("No knee: %1.").arg(r.kneeWhy.toHtmlEscaped());
         if (r.usl)
-            text += tr("<br>USL: σ = %1, κ = %2, N* = %3, R² = %4.")
-                        .arg(r.usl->fit.sigma, 0, 'g', 3)
-                        .arg(r.usl->fit.kappa, 0, 'g', 3)
-                        .arg(std::isfinite(r.usl->fit.nStar) ? QString::number(r.usl->fit.nStar, 'g', 3)
-                                                             : QStringLiteral("∞"))
-                        .arg(r.usl->fit.r2, 0, 'f', 3);
+            summary << tr("USL: σ = %1, κ = %2, N* = %3, R² = %4.")
+                           .arg(r.usl->fit.sigma, 0, 'g', 3)
+                           .arg(r.usl->fit.kappa, 0, 'g', 3)
+                           .arg(std::isfinite(r.usl->fit.nStar) ? QString::number(r.usl->fit.nStar, 'g', 3)
+                                                                : QStringLiteral("∞"))
+                           .arg(r.usl->fit.r2, 0, 'f', 3);
     } else if (m_mode == Mode::Tune && m_tune) {
         const TuneResult &r = *m_tune;
         if (r.best)
-            text = tr("<b>Recommended:</b> %1 (every SLA met). %2")
-                       .arg(sweepValuesText(Tuner::workerValues(r.evaluated[*r.best].workers)).toHtmlEscaped(),
-                           r.stopReason.toHtmlEscaped());
+            text = tr("<b>Recommended:</b> %1 · every SLA met")
+                       .arg(sweepValuesText(Tuner::workerValues(r.evaluated[*r.best].workers)).toHtmlEscaped());
         else if (!m_busy && !r.evaluated.empty())
-            text = tr("<b>No configuration met every SLA.</b> %1 %2")
-                       .arg(r.stopReason.toHtmlEscaped(), r.infeasibleWhy.join(QStringLiteral(" ")).toHtmlEscaped());
+            text = tr("<b>No configuration met every SLA</b>");
+        if (!m_busy && !r.stopReason.isEmpty())
+            summary << r.stopReason.toHtmlEscaped();
+        for (const QString &why : r.infeasibleWhy)
+            summary << why.toHtmlEscaped();
     }
+    m_summary = summary.join(QStringLiteral("<br>"));
+    showPoint(m_selected);
     m_recommendation->setText(text);
     m_recommendation->setVisible(!text.isEmpty());
     const bool done = !m_busy && m_mode != Mode::None;
@@ -1054,8 +1097,12 @@ void TuneView::showPoint(int row)
 {
     m_selected = row;
     const SweepPointResult *p = pointAt(row);
-    m_details->setText(p ? pointDetailsText(*p) : QString());
-    m_details->setVisible(p != nullptr);
+    QStringList html;
+    if (p)
+        html << pointDetailsText(*p);
+    if (!m_summary.isEmpty())
+        html << m_summary;
+    m_details->setHtml(html.join(QStringLiteral("<hr>")));
     // The chosen point ringed on the P99 plot.
     for (int i = 0; i < m_p99->graphCount(); ++i)
         if (m_p99->graph(i)->objectName() == QLatin1String("selected")) {

@@ -23,6 +23,7 @@ class QSpinBox;
 class QStandardItemModel;
 class QTabWidget;
 class QTableView;
+class QTextBrowser;
 
 namespace hs {
 
@@ -93,7 +94,8 @@ public:
     QProgressBar *progressBar() const { return m_progress; }
     QLabel *progressLabel() const { return m_progressText; }
     QLabel *recommendationLabel() const { return m_recommendation; }
-    QLabel *pointDetails() const { return m_details; }
+    /// The chosen point's figures, then the recommendation's reason, the knee and the USL fit.
+    QTextBrowser *pointDetails() const { return m_details; }
     QTableView *pointsTable() const { return m_table; }
     QTabWidget *plotTabs() const { return m_tabs; }
     QCustomPlot *p99Plot() const { return m_p99; }
@@ -164,7 +166,7 @@ private:
     QProgressBar *m_progress = nullptr;
     QLabel *m_progressText = nullptr;
     QLabel *m_recommendation = nullptr;
-    QLabel *m_details = nullptr;
+    QTextBrowser *m_details = nullptr;
     QTabWidget *m_tabs = nullptr;
     QCustomPlot *m_p99 = nullptr;
     QCustomPlot *m_throughput = nullptr;
@@ -174,6 +176,7 @@ private:
     QStandardItemModel *m_model = nullptr;
 
     QString m_setupError;
+    QString m_summary; ///< the result's reason, knee and fit (HTML)
     bool m_busy = false;
     bool m_windowRunning = false;
     int m_cancels = 0; ///< Cancel clicks during this sweep or tune

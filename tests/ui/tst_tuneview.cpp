@@ -30,6 +30,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTimer>
 
 using namespace hs;
 
@@ -211,8 +213,8 @@ private Q_SLOTS:
 
         // A click on a point shows its figures.
         v->pointsTable()->selectRow(0);
-        QTRY_VERIFY_WITH_TIMEOUT(v->pointDetails()->text().contains(QStringLiteral("request: P99")), 2000);
-        QVERIFY(v->pointDetails()->text().contains(QStringLiteral("threads (1 workers)")));
+        QTRY_VERIFY_WITH_TIMEOUT(v->pointDetails()->toPlainText().contains(QStringLiteral("request: P99")), 2000);
+        QVERIFY(v->pointDetails()->toPlainText().contains(QStringLiteral("threads (1 workers)")));
 
         // Apply: the recommended pool size in the open scenario and on the card.
         QCOMPARE(w.scenario().domain(DomainKind::Threads).workers, 2);
@@ -236,16 +238,6 @@ private Q_SLOTS:
         QVERIFY(QFileInfo(csv).size() > 0);
         QVERIFY(!v->exportTo(m_dir.filePath(QStringLiteral("sweep.txt")), &error));
         QVERIFY(error.contains(QStringLiteral(".json")));
-
-        if (const QString shots = qEnvironmentVariable("HS_SCREENSHOT_DIR"); !shots.isEmpty()) {
-            v->pointsTable()->selectRow(1);
-            for (const QSize size : { QSize(1600, 1000), QSize(1280, 720) }) {
-                w.resize(size);
-                QTest::qWait(400); // the layout and a replot at the new size
-                QVERIFY(w.grab().save(
-                    QStringLiteral("%1/tune-view-%2x%3.png").arg(shots).arg(size.width()).arg(size.height())));
-            }
-        }
     }
 
     void cancelStopsAfterTheCurrentPoint()
@@ -307,6 +299,67 @@ private Q_SLOTS:
             QCOMPARE(w.scenario().domain(DomainKind::Threads).workers,
                 r.evaluated[*r.best].workers[std::size_t(DomainKind::Threads)]);
         }
+    }
+
+    // HS_SCREENSHOT_DIR=DIR: the built-in tuning scenario swept over its thread pool, the panel
+    // beside the plots (README), and a grid's SLA map; for looking at, skipped otherwise.
+    void screenshots()
+    {
+        const QString shots = qEnvironmentVariable("HS_SCREENSHOT_DIR");
+        if (shots.isEmpty())
+            QSKIP("set HS_SCREENSHOT_DIR to write screenshots");
+        MainWindow w;
+        QVERIFY(w.openScenario(QStringLiteral("tuning")));
+        w.resize(1600, 1000);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        if (auto *lesson = w.findChild<QDockWidget *>(QStringLiteral("lessonDock")))
+            lesson->hide();
+        w.tuneDock()->toggleViewAction()->trigger();
+        TuneView *v = w.tuneView();
+        setUp(v, QStringLiteral("4..9"));
+        v->durationBox()->setValue(8); // 7 s measured: enough of render's 60 tasks/s to bound its P99
+        v->warmupBox()->setValue(1);
+        QSignalSpy finished(v, &TuneView::finished);
+        bool midway = false;
+        connect(v, &TuneView::pointAdded, this, [&](int i) {
+            if (i == 2 && !midway) { // the live plots on the fourth point, the first three in the panel
+                midway = true;
+                QTimer::singleShot(3000, &w, [&] { w.grab().save(shots + QStringLiteral("/tune-view-running.png")); });
+            }
+        });
+        v->runButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() == 1, 180000);
+        const SweepResult &r = *v->sweepResult();
+        for (std::size_t i = 0; i < r.points.size(); ++i)
+            if (r.recommendation && r.points[i].values == r.recommendation->values)
+                v->pointsTable()->selectRow(int(i));
+        for (const QSize size : { QSize(1600, 1000), QSize(1280, 720) }) {
+            w.resize(size);
+            QTest::qWait(500); // the layout and a replot at the new size
+            QVERIFY(w.grab().save(
+                QStringLiteral("%1/tune-view-%2x%3.png").arg(shots).arg(size.width()).arg(size.height())));
+        }
+        for (int t = 1; t < 3; ++t) {
+            v->plotTabs()->setCurrentIndex(t);
+            QTest::qWait(300);
+            QVERIFY(v->grab().save(QStringLiteral("%1/tune-view-tab%2.png").arg(shots).arg(t)));
+        }
+
+        // A grid: threads × load, and its map.
+        v->rangeEdit(0)->setText(QStringLiteral("5,6"));
+        v->varyCombo(1)->setCurrentIndex(v->varyCombo(1)->findData(QStringLiteral("load")));
+        v->rangeEdit(1)->setText(QStringLiteral("0.8,1.1"));
+        QVERIFY2(v->setupError().isEmpty(), qPrintable(v->setupError()));
+        v->runButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.size() == 2, 120000);
+        QVERIFY(v->plotTabs()->isTabEnabled(3));
+        v->plotTabs()->setCurrentIndex(3);
+        QTest::qWait(300);
+        QVERIFY(v->grab().save(shots + QStringLiteral("/tune-view-grid.png")));
+        v->plotTabs()->setCurrentIndex(0);
+        QTest::qWait(300);
+        QVERIFY(v->grab().save(shots + QStringLiteral("/tune-view-grid-p99.png")));
     }
 };
 
