@@ -21,11 +21,13 @@
 #include "results/report.h"
 #include "routingmodel.h"
 #include "routingtable.h"
+#include "run/engine.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/scenariowriter.h"
 #include "scenariopanel.h"
+#include "tuneview.h"
 
 #include <QAction>
 #include <QApplication>
@@ -410,7 +412,81 @@ void MainWindow::buildDocks()
     m_lessonDock->setWidget(m_lessonPanel);
     addDockWidget(Qt::LeftDockWidgetArea, m_lessonDock);
 
+    // Tune: a tab beside the domain cards, so that it takes no room from the plots until opened.
+    m_tuneView = new TuneView;
+    m_tuneView->setScenarioSource([this] { return m_working; });
+    m_tuneDock = new QDockWidget(tr("Tune"), this);
+    m_tuneDock->setObjectName(QStringLiteral("tuneDock"));
+    // Scrolls rather than asking the window for its full height (a 1280×720 screen).
+    auto *tuneScroll = new QScrollArea;
+    tuneScroll->setObjectName(QStringLiteral("tuneScroll"));
+    tuneScroll->setWidget(m_tuneView);
+    tuneScroll->setWidgetResizable(true);
+    tuneScroll->setFrameShape(QFrame::NoFrame);
+    m_tuneDock->setWidget(tuneScroll);
+    addDockWidget(Qt::RightDockWidgetArea, m_tuneDock);
+    tabifyDockWidget(domainsDock, m_tuneDock);
+    m_tuneDock->hide();
+    domainsDock->raise();
+    m_tuneAction = m_tuneDock->toggleViewAction();
+    m_tuneAction->setText(tr("&Tune…"));
+    m_tuneAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    m_tuneAction->setToolTip(tr("Sweep a pool's workers or the load, or tune the pools to the fewest workers that "
+                                "meet every SLA (Ctrl+T)"));
+    // After the dock's own handler has shown it: in front of the cards, and wide enough for its plots.
+    connect(m_tuneAction, &QAction::triggered, this, [this](bool on) {
+        if (!on || m_tuneDock->isFloating())
+            return;
+        m_tuneDock->raise();
+        const int wide = std::clamp(width() * 2 / 5, 460, 680);
+        if (m_tuneDock->width() < wide)
+            resizeDocks({ m_tuneDock }, { wide }, Qt::Horizontal);
+    });
+    if (auto *bar = findChild<QToolBar *>(QStringLiteral("runToolBar"))) {
+        bar->addSeparator();
+        bar->addAction(m_tuneAction);
+    }
+    connect(m_tuneView, &TuneView::busyChanged, this, [this](bool busy) {
+        updateActions();
+        statusBar()->showMessage(
+            busy ? tr("Sweeping: the plots show the point being measured") : tr("The sweep or tune has ended"), 5000);
+        if (!busy && m_closePending)
+            close();
+    });
+    connect(m_tuneView, &TuneView::applyRequested, this, &MainWindow::applyTuneValues);
+    connect(m_tuneView, &TuneView::saveAsRequested, this, &MainWindow::saveScenarioAsDialog);
+    connect(m_tuneView, &TuneView::pointEngineStarted, this, [this](Engine *engine, const Scenario &scenario) {
+        // The live plots, cards and class table follow the point's engine, as they do a run.
+        const quint64 id = ++m_tunePoint;
+        m_plots->setScenario(scenario);
+        m_live.reset(scenario);
+        m_classTable->classModel()->setScenario(scenario);
+        m_findings->setFindings({}, FindingsPanel::Stage::Live);
+        m_running.fill(false);
+        m_lastFrameT = 0;
+        for (DomainCard *card : m_cards)
+            card->clearFigures();
+        connect(
+            engine, &Engine::frameReady, this,
+            [this, id](const Frame &f) {
+                if (id != m_tunePoint)
+                    return;
+                onFrame(f);
+                m_classTable->classModel()->addFrame(f);
+            },
+            Qt::QueuedConnection);
+        connect(
+            engine, &Engine::eventAdded, this,
+            [this, id](const RunEvent &e) {
+                if (id == m_tunePoint)
+                    onEvent(e);
+            },
+            Qt::QueuedConnection);
+    });
+
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_tuneAction);
+    view->addSeparator();
     view->addAction(m_lessonDock->toggleViewAction());
     view->addAction(domainsDock->toggleViewAction());
     view->addAction(routingDock->toggleViewAction());
@@ -447,19 +523,23 @@ void MainWindow::buildDocks()
     connect(
         reset, &QAction::triggered, this, [this, domainsDock, routingDock, findingsDock, phasesDock, defaultLayout] {
             // Take every dock out and put it back in the order the window first added them.
-            const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[] = { { domainsDock, Qt::RightDockWidgetArea },
-                { routingDock, Qt::RightDockWidgetArea }, { findingsDock, Qt::BottomDockWidgetArea },
-                { phasesDock, Qt::BottomDockWidgetArea }, { m_lessonDock, Qt::LeftDockWidgetArea } };
+            const std::pair<QDockWidget *, Qt::DockWidgetArea> docks[]
+                = { { domainsDock, Qt::RightDockWidgetArea }, { routingDock, Qt::RightDockWidgetArea },
+                      { findingsDock, Qt::BottomDockWidgetArea }, { phasesDock, Qt::BottomDockWidgetArea },
+                      { m_lessonDock, Qt::LeftDockWidgetArea }, { m_tuneDock, Qt::RightDockWidgetArea } };
             for (const auto &[dock, area] : docks) {
                 dock->setFloating(false);
                 removeDockWidget(dock);
             }
             for (const auto &[dock, area] : docks) {
                 addDockWidget(area, dock);
-                dock->setVisible(dock != m_lessonDock || (m_hasScenario && m_loaded.lesson.has_value()));
+                dock->setVisible(dock == m_lessonDock ? m_hasScenario && m_loaded.lesson.has_value()
+                                                      : dock != m_tuneDock || m_tuneView->isBusy());
             }
             tabifyDockWidget(findingsDock, phasesDock);
             findingsDock->raise();
+            tabifyDockWidget(domainsDock, m_tuneDock);
+            (m_tuneDock->isVisible() ? m_tuneDock : domainsDock)->raise();
             defaultLayout();
             QSettings settings;
             settings.remove(QStringLiteral("window/state"));
@@ -507,6 +587,11 @@ void MainWindow::connectController()
 
 bool MainWindow::openScenario(const QString &nameOrPath)
 {
+    if (m_tuneView->isBusy()) {
+        statusBar()->showMessage(
+            tr("A sweep is running: cancel it (Tune panel) before opening another scenario"), 5000);
+        return false;
+    }
     const QString path = resolveScenarioPath(nameOrPath);
     const ParseResult r = ScenarioParser::parseFile(path);
     if (!r.ok()) {
@@ -564,6 +649,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     }
     m_plots->setScenario(scenario);
     m_classTable->classModel()->setScenario(scenario);
+    m_tuneView->setScenario(scenario);
     m_findings->clear();
     m_phaseTable->clear();
     m_stepAppliedAt.clear();
@@ -814,6 +900,24 @@ void MainWindow::applyLessonStep(int index)
     m_lessonPanel->markApplied(index);
 }
 
+void MainWindow::applyTuneValues(const SweepValues &values)
+{
+    QStringList applied;
+    for (const auto &[path, value] : values) {
+        const auto d = VaryAxis { path, {} }.poolDomain();
+        bool ok = false;
+        const int workers = value.toInt(&ok);
+        if (!d || !ok || !ScenarioParser::checkField(path, value).isEmpty())
+            continue;
+        DomainCard *card = m_cards[std::size_t(*d)];
+        Q_EMIT card->workersRequested(*d, workers); // as if typed on the card
+        card->setConfig(m_working.domain(*d));
+        applied << QStringLiteral("%1 %2").arg(domainName(*d)).arg(workers);
+    }
+    if (!applied.isEmpty())
+        statusBar()->showMessage(tr("Applied: %1 workers").arg(applied.join(QStringLiteral(", "))), 8000);
+}
+
 void MainWindow::resetControls()
 {
     m_working = m_loaded;
@@ -850,7 +954,7 @@ bool MainWindow::isRunning() const
 
 void MainWindow::run()
 {
-    if (!m_hasScenario)
+    if (!m_hasScenario || m_tuneView->isBusy())
         return;
     if (m_controller->hasEngine()) {
         // Still shutting the previous run down: start as soon as it is gone.
@@ -897,7 +1001,7 @@ void MainWindow::stop()
 
 void MainWindow::restart()
 {
-    if (!m_hasScenario)
+    if (!m_hasScenario || m_tuneView->isBusy())
         return;
     statusBar()->showMessage(
         tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
@@ -1054,11 +1158,16 @@ void MainWindow::updateClock()
 void MainWindow::updateActions()
 {
     const bool engine = m_controller->hasEngine();
-    m_runAction->setEnabled(m_hasScenario && !engine);
+    // A sweep or tune runs its own engines: the window's run waits for it to end.
+    const bool tuning = m_tuneView->isBusy();
+    m_runAction->setEnabled(m_hasScenario && !engine && !tuning);
     m_stopAction->setEnabled(engine);
-    m_restartAction->setEnabled(m_hasScenario);
-    m_revertAction->setEnabled(m_hasScenario && !engine);
-    m_restartFileAction->setEnabled(m_hasScenario);
+    m_restartAction->setEnabled(m_hasScenario && !tuning);
+    m_revertAction->setEnabled(m_hasScenario && !engine && !tuning);
+    m_restartFileAction->setEnabled(m_hasScenario && !tuning);
+    m_openAction->setEnabled(!tuning);
+    m_builtins->setEnabled(!tuning);
+    m_tuneView->setWindowRunning(engine);
     m_saveAsAction->setEnabled(m_hasScenario);
     // A run's length is fixed when it starts: the field is for the next run.
     m_duration->setEnabled(!engine);
@@ -1167,6 +1276,18 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (m_tuneView->isBusy() && !m_forceClose) {
+        // Stop the point in progress now; the window closes when the sweep has returned.
+        if (!m_closePending) {
+            m_closePending = true;
+            m_tuneView->cancel();
+            m_tuneView->cancel();
+            m_closeDeadline.start(kCloseBoundMs);
+            statusBar()->showMessage(tr("Stopping the sweep before closing…"));
+        }
+        event->ignore();
+        return;
+    }
     if (m_controller->hasEngine() && !m_forceClose) {
         // Cancel the run and close once the engine has joined its threads (bounded).
         if (!m_closePending) {

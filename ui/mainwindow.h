@@ -5,6 +5,7 @@
 #include "livefindings.h"
 #include "results/runresult.h"
 #include "scenario/scenario.h"
+#include "tuning/sweepplan.h"
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -36,6 +37,7 @@ class ReportExporter;
 class RoutingModel;
 class RoutingTable;
 class ScenarioPanel;
+class TuneView;
 
 /**
  * The live lab: a scenario (opened from a file, a recent file, a drop, the command line or the
@@ -82,6 +84,9 @@ public:
     PhaseTable *phaseTable() const { return m_phaseTable; }
     ScenarioPanel *scenarioPanel() const { return m_scenarioPanel; }
     LessonPanel *lessonPanel() const { return m_lessonPanel; }
+    /// The Tune panel (View ▸ Tune…): sweeps and tunes of the open scenario.
+    TuneView *tuneView() const { return m_tuneView; }
+    QDockWidget *tuneDock() const { return m_tuneDock; }
     LagMonitor *lagMonitor() const { return m_lag; }
     ClassTable *classTable() const { return m_classTable; }
     DurationField *durationField() const { return m_duration; }
@@ -121,6 +126,9 @@ public Q_SLOTS:
     void applyLessonStep(int index);
     /// Back to the scenario's starting configuration with no step applied; a run restarts with it.
     void resetLesson();
+    /// Puts a sweep's or a tune's values (`domains.D.workers` = N) into the open scenario through
+    /// the domain cards, as if typed there (the running engine is resized too).
+    void applyTuneValues(const hs::SweepValues &values);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -173,6 +181,10 @@ private:
     std::map<int, double> m_stepAppliedAt; ///< live lesson step -> run time it was applied
     LessonPanel *m_lessonPanel = nullptr;
     QDockWidget *m_lessonDock = nullptr;
+    TuneView *m_tuneView = nullptr;
+    QDockWidget *m_tuneDock = nullptr;
+    QAction *m_tuneAction = nullptr;
+    quint64 m_tunePoint = 0; ///< the sweep point the live plots show; older points' frames are dropped
     QString m_scenarioPath; ///< what m_loaded was parsed from (lesson steps re-parse it)
     std::array<DomainCard *, kDomainCount> m_cards {};
 

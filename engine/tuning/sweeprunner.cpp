@@ -131,6 +131,8 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
             progress.start(500);
         }
         const bool started = engine.start(error);
+        if (started && onEngineStarted)
+            onEngineStarted(engine);
         if (started)
             loop.exec();
         progress.stop();

@@ -84,6 +84,9 @@ class SweepRunner {
 public:
     /// Called on the runner's thread while a rep runs: the rep (from 0) and seconds into it.
     std::function<void(int rep, double t)> onProgress;
+    /// Called on the runner's thread right after each rep's engine started, e.g. to connect a
+    /// window's live plots to its frames (queued: the engine is destroyed when the rep ends).
+    std::function<void(Engine &engine)> onEngineStarted;
 
     /// `scenario` has the point's values applied already (parse with pointOverrides, scaleLoad).
     /// nullopt when a run cannot start (*error says why).
