@@ -814,6 +814,7 @@ void TuneView::doTune()
         report(0);
     };
     m_tuner->onProgress = [&](int, double t) { report(t); };
+    m_tuner->onEngineStarted = [this](Engine &e, const Scenario &s) { Q_EMIT pointEngineStarted(&e, s); };
     m_tuner->onPoint = [&](const TunePoint &p) {
         m_tune->evaluated.push_back(p);
         showResult();

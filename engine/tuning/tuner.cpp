@@ -160,6 +160,10 @@ std::optional<TunePoint> Tuner::evaluate(const Scenario &scenario, const Workers
     if (onPointStart)
         onPointStart(int(r.evaluated.size()) + 1, workers, why);
     m_runner.onProgress = onProgress;
+    m_runner.onEngineStarted = [this, s](Engine &e) {
+        if (onEngineStarted)
+            onEngineStarted(e, s);
+    };
     QString error;
     auto p = m_runner.runPoint(s, workerValues(workers), o.durationS, o.warmupS, o.reps, &error);
     if (!p) {

@@ -87,6 +87,9 @@ public:
     std::function<void(int rep, double t)> onProgress;
     /// After each point.
     std::function<void(const TunePoint &)> onPoint;
+    /// Right after each rep's engine starts, with the point's scenario (the GUI's live plots
+    /// follow it; SweepRunner::onEngineStarted).
+    std::function<void(Engine &engine, const Scenario &scenario)> onEngineStarted;
 
     /// The pools `scenario` routes stages to (the default of --domains).
     static std::vector<DomainKind> usedPools(const Scenario &scenario);
