@@ -67,6 +67,13 @@ double ArrivalSchedule::next()
 std::vector<StagePlan> ArrivalSchedule::planTask()
 {
     std::vector<StagePlan> plan;
+    planTask(plan);
+    return plan;
+}
+
+void ArrivalSchedule::planTask(std::vector<StagePlan> &plan)
+{
+    plan.clear();
     plan.reserve(m_class.stages.size());
     std::uniform_real_distribution<double> u(0.0, 1.0);
     for (const Stage &st : m_class.stages) {
@@ -79,7 +86,6 @@ std::vector<StagePlan> ArrivalSchedule::planTask()
         p.crash = st.crash > 0 && u(m_workRng) < st.crash;
         plan.push_back(p);
     }
-    return plan;
 }
 
 } // namespace hs

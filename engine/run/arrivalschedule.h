@@ -28,6 +28,8 @@ public:
     double thinkTime() { return m_arrival.think.sample(m_arrivalRng); }
     /// Stage sizes and faults of the next task of this class.
     std::vector<StagePlan> planTask();
+    /// The same into `plan`, reusing its storage (the simulator's hot path).
+    void planTask(std::vector<StagePlan> &plan);
 
 private:
     double rateAt(double t) const;

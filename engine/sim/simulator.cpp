@@ -54,6 +54,8 @@ struct SimTask {
     int stage = 0;
     std::vector<StagePlan> plan;
     bool ended = false;
+    int refs = 0; // pending hand-overs and jobs that still refer to it: recycled at 0 once ended
+    bool freed = false;
 };
 
 // A stage of a task in a domain.
@@ -67,6 +69,8 @@ struct Job {
     double work_ = 0; // cpu seconds (cpu stages) or wall seconds (the rest)
     bool gil = false;
     double cpuFinish = 0; // virtual finish in its cpu group
+    int pending = 0; // events that still name it (stage end, timeout): recycled at 0 once done
+    bool freed = false;
 };
 
 struct SimDomain {
@@ -227,6 +231,9 @@ private:
     void frame();
     void integrateAll(double t);
     void heartbeatsUntil(double t);
+    /// Drops one reference to a task (or job) and recycles its slot once nothing refers to it.
+    void releaseTask(std::int64_t id);
+    void releaseJob(std::int64_t id);
     double stageCost(const Stage &st, const StagePlan &p, DomainKind d) const;
     void unblock(SimDomain &d);
 
@@ -238,6 +245,7 @@ private:
     double m_now = 0;
     std::vector<SimTask> m_tasks;
     std::vector<Job> m_jobs;
+    std::vector<std::int64_t> m_freeTasks, m_freeJobs;
     std::array<SimDomain, kDomainCount> m_domains;
     std::deque<ClassState> m_classes; // not movable (atomics): built in place
     std::vector<std::unique_ptr<ArrivalSchedule>> m_schedules;
@@ -280,13 +288,24 @@ void Sim::arrival(int cls, int client)
     ArrivalSchedule &a = *m_schedules[std::size_t(cls)];
     if (!m_arrivalsOpen)
         return;
-    SimTask t;
+    std::int64_t id;
+    if (!m_freeTasks.empty()) {
+        id = m_freeTasks.back();
+        m_freeTasks.pop_back();
+    } else {
+        id = std::int64_t(m_tasks.size());
+        m_tasks.emplace_back();
+    }
+    SimTask &t = m_tasks[std::size_t(id)];
     t.cls = cls;
     t.client = client;
     t.intended = m_now;
     t.lastEnd = m_now;
-    t.plan = a.planTask();
-    m_tasks.push_back(std::move(t));
+    t.stage = 0;
+    t.ended = false;
+    t.freed = false;
+    t.refs = 1; // this arrival's own, dropped once it is submitted
+    a.planTask(t.plan);
     ++m_classes[std::size_t(cls)].submitted;
     ++m_live;
     if (client < 0) {
@@ -294,7 +313,8 @@ void Sim::arrival(int cls, int client)
         if (next < m_s.duration)
             push(next, Ev::Arrival, cls, -1);
     }
-    submit(std::int64_t(m_tasks.size() - 1), true);
+    submit(id, true);
+    releaseTask(id);
 }
 
 void Sim::submit(std::int64_t task, bool fromGenerator)
@@ -323,11 +343,13 @@ void Sim::submit(std::int64_t task, bool fromGenerator)
                 m_jobs[std::size_t(old)].done = true;
                 endTask(m_jobs[std::size_t(old)].task, Outcome::Rejected,
                     QStringLiteral("dropped: %1 full (drop_oldest)").arg(domainName(d.kind)));
+                releaseJob(old);
             }
             break;
         case OnFull::Block:
             // The submitter waits for room: the generator (every later arrival waits behind it) or,
             // for a later stage, the task (its previous worker was already let go).
+            ++m_tasks[std::size_t(task)].refs;
             d.blocked.push_back({ task, fromGenerator });
             if (fromGenerator)
                 m_generatorHeld = true;
@@ -343,6 +365,7 @@ void Sim::admit(std::int64_t task, SimDomain &d)
     const Stage &st = m_s.classes[std::size_t(t.cls)].stages[std::size_t(t.stage)];
     const StagePlan &p = t.plan[std::size_t(t.stage)];
     Job j;
+    ++t.refs;
     j.task = task;
     j.stage = t.stage;
     j.domain = d.kind;
@@ -357,20 +380,29 @@ void Sim::admit(std::int64_t task, SimDomain &d)
         m_classes[std::size_t(t.cls)].ipc.record(ns(ipc));
         j.work_ += ipc; // serialisation is CPU work of the two processes
     }
-    m_jobs.push_back(j);
-    const std::int64_t id = std::int64_t(m_jobs.size() - 1);
+    std::int64_t id;
+    if (!m_freeJobs.empty()) {
+        id = m_freeJobs.back();
+        m_freeJobs.pop_back();
+        m_jobs[std::size_t(id)] = j;
+    } else {
+        id = std::int64_t(m_jobs.size());
+        m_jobs.push_back(j);
+    }
     d.integrate(m_now);
     ++d.admitted;
     ++d.running;
     const bool freeNow = d.free() > 0 && d.queue.empty();
     if (!freeNow) {
         ++d.waitedCount;
-        m_jobs.back().waited = true;
+        m_jobs[std::size_t(id)].waited = true;
     }
     d.queue.push_back(id);
     d.queueMax = std::max(d.queueMax, int(d.queue.size()));
-    if (j.deadline > 0)
+    if (j.deadline > 0) {
+        ++m_jobs[std::size_t(id)].pending;
         push(j.deadline, Ev::Timeout, id);
+    }
     startNext(d);
 }
 
@@ -413,6 +445,7 @@ void Sim::startJob(std::int64_t id)
         m_cpu.add(j, id);
         rescheduleCpu();
     } else {
+        ++j.pending;
         push(m_now + j.work_, Ev::StageEnd, id);
     }
 }
@@ -493,9 +526,11 @@ void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
         } else {
             ++t.stage;
             t.lastEnd = m_now;
+            ++t.refs;
             push(m_now + m_o.costs.hopS, Ev::Submit, j.task);
         }
     }
+    releaseJob(id);
     unblock(d);
     startNext(d);
 }
@@ -507,9 +542,9 @@ void Sim::unblock(SimDomain &d)
         d.blocked.pop_front();
         if (generator)
             m_generatorHeld = false;
-        if (m_tasks[std::size_t(task)].ended)
-            continue;
-        admit(task, d);
+        if (!m_tasks[std::size_t(task)].ended)
+            admit(task, d);
+        releaseTask(task);
     }
     // Arrivals that came due while the generator waited, in order.
     while (!m_generatorHeld && !m_heldArrivals.empty()) {
@@ -555,6 +590,27 @@ void Sim::heartbeatsUntil(double t)
         m_loopLag.record(ns(m_o.costs.timerLatenessS));
         m_frameLag = std::max(m_frameLag, m_o.costs.timerLatenessS);
     }
+}
+
+void Sim::releaseTask(std::int64_t id)
+{
+    SimTask &t = m_tasks[std::size_t(id)];
+    if (t.refs > 0)
+        --t.refs;
+    if (t.ended && t.refs == 0 && !t.freed) {
+        t.freed = true;
+        m_freeTasks.push_back(id);
+    }
+}
+
+void Sim::releaseJob(std::int64_t id)
+{
+    Job &j = m_jobs[std::size_t(id)];
+    if (!j.done || j.pending > 0 || j.freed)
+        return;
+    j.freed = true;
+    m_freeJobs.push_back(id);
+    releaseTask(j.task);
 }
 
 void Sim::integrateAll(double t)
@@ -670,8 +726,13 @@ RunResult Sim::run(SimStats *stats)
         case Ev::Submit:
             if (!m_tasks[std::size_t(e.a)].ended)
                 submit(e.a, false);
+            releaseTask(e.a);
             break;
-        case Ev::StageEnd: stageDone(e.a); break;
+        case Ev::StageEnd:
+            --m_jobs[std::size_t(e.a)].pending;
+            stageDone(e.a);
+            releaseJob(e.a);
+            break;
         case Ev::CpuCheck: {
             if (std::uint64_t(e.a) != m_cpu.generation)
                 break; // something changed since: a newer check is queued
@@ -696,15 +757,21 @@ RunResult Sim::run(SimStats *stats)
         }
         case Ev::Timeout: {
             Job &j = m_jobs[std::size_t(e.a)];
-            if (j.done || m_tasks[std::size_t(j.task)].ended)
+            --j.pending;
+            if (j.done || m_tasks[std::size_t(j.task)].ended) {
+                releaseJob(e.a);
                 break;
+            }
             SimDomain &d = m_domains[std::size_t(j.domain)];
             if (!j.running) { // still queued: leaves the queue
                 d.integrate(m_now);
                 d.queue.erase(std::find(d.queue.begin(), d.queue.end(), e.a));
                 --d.running;
                 j.done = true;
+                endTask(j.task, Outcome::Failed, QStringLiteral("timeout"));
+                releaseJob(e.a);
                 startNext(d);
+                break;
             }
             endTask(j.task, Outcome::Failed, QStringLiteral("timeout"));
             break;
