@@ -63,8 +63,8 @@ case "$mode" in
     # the other engine tests), and tst_queueing, whose measured waits are compared with queueing
     # theory and so with the engine's own overhead, which a sanitizer multiplies (its engine paths
     # are tst_engine's). The TSan tree also skips the single-threaded tests (arrival schedules,
-    # units, IPC frames, fuzz replays, the --vary grammar, scenario edits), which ASan+UBSan already
-    # cover.
+    # units, IPC frames, fuzz replays, the --vary grammar, scenario edits, the single-threaded
+    # simulator), which ASan+UBSan already cover.
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
@@ -92,7 +92,7 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
     sanitized_tree "$build-tsan" -L engine \
-      -E '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|fuzz_replay_.*)$'
+      -E '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2

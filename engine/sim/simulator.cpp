@@ -28,6 +28,7 @@ std::int64_t ns(double s)
 
 enum class Ev : std::uint8_t {
     Arrival, // a = class, b = client (-1: open)
+    Start, // a = job: its worker is awake
     Submit, // a = task: its next stage reaches its domain after the hop
     StageEnd, // a = job: a non-cpu stage's time is up
     CpuCheck, // a = generation: the earliest cpu completion, if nothing changed since
@@ -65,7 +66,7 @@ struct Job {
     DomainKind domain = DomainKind::Threads;
     WorkKind work = WorkKind::Cpu;
     double enqueued = 0, started = 0, deadline = 0;
-    bool running = false, done = false, holdsWorker = false, waited = false;
+    bool running = false, done = false, holdsWorker = false, waited = false, waking = false;
     double work_ = 0; // cpu seconds (cpu stages) or wall seconds (the rest)
     bool gil = false;
     double cpuFinish = 0; // virtual finish in its cpu group
@@ -79,6 +80,7 @@ struct SimDomain {
     bool used = false;
     int workers = 1;
     int busy = 0; // workers held by a stage
+    int waking = 0; // workers taken for a stage that has not started yet (dispatch, wake-up)
     int restarting = 0; // procs workers coming back from a crash
     std::deque<std::int64_t> queue; // jobs waiting
     std::deque<std::pair<std::int64_t, bool>> blocked; // on_full block: (task, generator held)
@@ -104,7 +106,7 @@ struct SimDomain {
             lastT = t;
         }
     }
-    int free() const { return workers - busy - restarting; }
+    int free() const { return workers - busy - restarting - waking; }
     bool full() const
     {
         const int queued = int(queue.size());
@@ -412,7 +414,17 @@ void Sim::startNext(SimDomain &d)
         const std::int64_t id = d.queue.front();
         d.integrate(m_now);
         d.queue.pop_front();
-        startJob(id);
+        // A free worker is woken for it: the worker is taken now, the stage starts after the
+        // domain's dispatch and wake-up time.
+        const double wake = m_o.costs.wakeS[std::size_t(d.kind)];
+        if (wake > 0) {
+            ++d.waking;
+            ++m_jobs[std::size_t(id)].pending;
+            m_jobs[std::size_t(id)].waking = true;
+            push(m_now + wake, Ev::Start, id);
+        } else {
+            startJob(id);
+        }
     }
 }
 
@@ -728,6 +740,20 @@ RunResult Sim::run(SimStats *stats)
                 submit(e.a, false);
             releaseTask(e.a);
             break;
+        case Ev::Start: {
+            Job &j = m_jobs[std::size_t(e.a)];
+            --j.pending;
+            j.waking = false;
+            --m_domains[std::size_t(j.domain)].waking;
+            if (j.done) { // timed out while its worker woke
+                SimDomain &d = m_domains[std::size_t(j.domain)];
+                releaseJob(e.a);
+                startNext(d);
+            } else {
+                startJob(e.a);
+            }
+            break;
+        }
         case Ev::StageEnd:
             --m_jobs[std::size_t(e.a)].pending;
             stageDone(e.a);
@@ -763,6 +789,12 @@ RunResult Sim::run(SimStats *stats)
                 break;
             }
             SimDomain &d = m_domains[std::size_t(j.domain)];
+            if (j.waking) { // its worker is waking: the start finds it done
+                --d.running;
+                j.done = true;
+                endTask(j.task, Outcome::Failed, QStringLiteral("timeout"));
+                break;
+            }
             if (!j.running) { // still queued: leaves the queue
                 d.integrate(m_now);
                 d.queue.erase(std::find(d.queue.begin(), d.queue.end(), e.a));

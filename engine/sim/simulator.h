@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <array>
 #include <cstdint>
 
 namespace hs {
@@ -17,6 +18,9 @@ namespace hs {
  */
 struct SimCosts {
     double hopS = 15e-6; ///< a stage handed to another domain's worker (a cross-CPU wake-up)
+    /// From admission to the stage's start on a free worker, per domain (loop, threads, tbb,
+    /// procs): the dispatch and wake-up every stage's wait includes (measured idle waits).
+    std::array<double, kDomainCount> wakeS { 35e-6, 80e-6, 75e-6, 150e-6 };
     double procsCallS = 40e-6; ///< round trip of an empty procs stage (two wake-ups and framing)
     double copyPerByteS = 1.0 / 1.2e9; ///< transfer: copy, per byte each way (serialise + socket)
     double shmPerByteS = 1.0 / 6e9; ///< transfer: shm, per byte each way

@@ -25,6 +25,7 @@ SimOptions idealOptions(int cores)
     SimOptions o;
     o.cores = cores;
     o.costs.hopS = o.costs.procsCallS = o.costs.copyPerByteS = o.costs.shmPerByteS = 0;
+    o.costs.wakeS = {};
     o.costs.netS = o.costs.netPerByteS = o.costs.diskPerByteS = o.costs.timerLatenessS = 0;
     return o;
 }
@@ -169,6 +170,47 @@ private Q_SLOTS:
         const HistogramSnapshot &s = r.domains[std::size_t(DomainKind::Tbb)].totals.service;
         QVERIFY2(std::abs(s.mean() / 1e9 - expected) <= 0.011 * expected,
             qPrintable(QStringLiteral("service %1 s, expected %2 s").arg(s.mean() / 1e9).arg(expected)));
+    }
+
+    // Every backpressure policy and a timeout on an overloaded pool, with the machine's costs: every
+    // task ends exactly once, and each policy leaves its trace.
+    void backpressureAndTimeouts_data()
+    {
+        QTest::addColumn<QString>("extra");
+        QTest::addColumn<QString>("stage");
+        QTest::newRow("reject") << QStringLiteral(", queue: 5, on_full: reject") << QString();
+        QTest::newRow("drop_oldest") << QStringLiteral(", queue: 5, on_full: drop_oldest") << QString();
+        QTest::newRow("block") << QStringLiteral(", queue: 5, on_full: block") << QString();
+        QTest::newRow("max_inflight") << QStringLiteral(", max_inflight: 4, on_full: reject") << QString();
+        QTest::newRow("timeout") << QString() << QStringLiteral(", timeout: 30ms");
+    }
+    void backpressureAndTimeouts()
+    {
+        QFETCH(QString, extra);
+        QFETCH(QString, stage);
+        const QByteArray yaml
+            = QStringLiteral("name: b\nduration: 10s\ndomains:\n  threads: { workers: 2%1 }\n"
+                             "classes:\n  - name: c\n    arrival: { process: poisson, rate: 400/s }\n"
+                             "    stages:\n      - { name: a, work: cpu, time: exp(1ms), domain: loop }\n"
+                             "      - { name: s, work: block, time: exp(10ms), domain: threads%2 }\n")
+                  .arg(extra, stage)
+                  .toUtf8();
+        SimOptions o;
+        o.cores = 2;
+        const RunResult r = simulate(parse(yaml), o);
+        QVERIFY(r.conserved());
+        const ClassResult &c = r.classes[0];
+        QVERIFY(c.submitted > 3000);
+        if (extra.contains(QLatin1String("reject")) || extra.contains(QLatin1String("drop_oldest")))
+            QVERIFY2(c.rejected > c.submitted / 5, qPrintable(QString::number(c.rejected)));
+        if (extra.contains(QLatin1String("block"))) {
+            QCOMPARE(c.rejected, 0u);
+            // The generator waits: arrivals run 2× over capacity, so latency from the intended time grows.
+            QVERIFY(c.latency.percentile(0.99) > 1e9);
+        }
+        if (!stage.isEmpty())
+            QVERIFY2(c.failed > c.submitted / 5 && c.failureReasons.contains(QStringLiteral("timeout")),
+                qPrintable(QString::number(c.failed)));
     }
 
     // The same seed gives the same run, event for event; another seed another.
