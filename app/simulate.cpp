@@ -207,7 +207,7 @@ int runSimulate(const QStringList &args)
     if (!sa.quiet || sa.json.isEmpty())
         out(mark + summary);
     if (sa.reps > 1) {
-        QString across = QStringLiteral("across %1 reps (95 %% intervals):\n").arg(sa.reps);
+        QString across = QStringLiteral("across %1 reps (95 % intervals):\n").arg(sa.reps);
         for (std::size_t c = 0; c < r.classes.size(); ++c) {
             std::vector<double> p99, tput;
             for (const RunResult &x : reps) {

@@ -64,7 +64,7 @@ void scenarioSection(H &b, const QJsonObject &run)
     QList<QPair<QString, QString>> rows {
         { tr("Name"), H::esc(str(sc, "name")) },
         { tr("Source"), HtmlReport::sourceHtml(str(sc, "source")) },
-        { tr("Ran for"), H::esc(seconds(dbl(run, "duration_s"))) },
+        { simulated.isEmpty() ? tr("Ran for") : tr("Virtual time"), H::esc(seconds(dbl(run, "duration_s"))) },
     };
     if (run.value(QStringLiteral("snapshot")).toBool())
         rows.append({ tr("Snapshot"),

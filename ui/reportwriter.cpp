@@ -69,10 +69,11 @@ QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const 
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
     const QString name = run.value(QStringLiteral("scenario")).toObject().value(QStringLiteral("name")).toString();
     // A simulated run says so on every page (the PDF's running footer carries the title).
-    const QString simulated = HtmlReport::simulatedText(run);
+    const bool simulated = !HtmlReport::simulatedText(run).isEmpty();
+    const int cores = run.value(QStringLiteral("simulation")).toObject().value(QStringLiteral("cores")).toInt();
     return toBytes(HtmlReport::build(run, plots, medium), format,
-        simulated.isEmpty() ? tr("Hybridscope report: %1").arg(name)
-                            : tr("Hybridscope report: %1 (SIMULATED: %2)").arg(name, simulated));
+        simulated ? tr("Hybridscope report: %1 (SIMULATED, %2 cores)").arg(name).arg(cores)
+                  : tr("Hybridscope report: %1").arg(name));
 }
 
 QByteArray ReportWriter::renderComparison(
