@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "pointargs.h"
 #include "signalwatcher.h"
 #include "simulate.h"
 #include "sweep.h"
@@ -441,25 +442,13 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
             ra->strict = true;
         } else if (a == QLatin1String("--quiet")) {
             ra->quiet = true;
-        } else if (a.startsWith(QLatin1String("--"))) {
-            err(QStringLiteral("hybridscope run: unknown option %1\n").arg(a));
-            return false;
-        } else if (a.isEmpty()) {
-            err(QStringLiteral("hybridscope run: empty scenario path\n"));
-            return false;
-        } else if (ra->scenario.isEmpty()) {
-            ra->scenario = a;
-        } else {
-            err(QStringLiteral("hybridscope run: one scenario at a time (got %1 and %2)\n").arg(ra->scenario, a));
+        } else if (const int got = cli::scenarioArgument("run", a, &ra->scenario); got <= 0) {
+            if (got < 0)
+                err(QStringLiteral("hybridscope run: unknown option %1\n").arg(a));
             return false;
         }
     }
-    if (ra->scenario.isEmpty()) {
-        err(QStringLiteral("hybridscope run: which scenario? (a file, or one of: %1)\n")
-                .arg(builtinScenarioNames().join(QStringLiteral(", "))));
-        return false;
-    }
-    return true;
+    return cli::checkScenarioGiven("run", ra->scenario);
 }
 
 void printErrors(const std::vector<ScenarioError> &errors)

@@ -113,28 +113,43 @@ int parsePointFlag(const char *cmd, const QStringList &args, int *i, PointArgs *
     } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores") || a == QLatin1String("--confirm")) {
         err(QStringLiteral("hybridscope %1: %2 is not available yet (points run on the real engine)\n").arg(c, a));
         return 0;
-    } else if (a.startsWith(QLatin1String("--"))) {
-        return -1;
-    } else if (a.isEmpty()) {
-        err(QStringLiteral("hybridscope %1: empty scenario path\n").arg(c));
-        return 0;
-    } else if (pa->scenario.isEmpty()) {
-        pa->scenario = a;
     } else {
-        err(QStringLiteral("hybridscope %1: one scenario at a time (got %2 and %3)\n").arg(c, pa->scenario, a));
-        return 0;
+        return scenarioArgument(cmd, a, &pa->scenario);
     }
     return 1;
+}
+
+int scenarioArgument(const char *cmd, const QString &a, QString *scenario)
+{
+    const QString c = QLatin1String(cmd);
+    if (a.startsWith(QLatin1String("--")))
+        return -1;
+    if (a.isEmpty()) {
+        err(QStringLiteral("hybridscope %1: empty scenario path\n").arg(c));
+        return 0;
+    }
+    if (!scenario->isEmpty()) {
+        err(QStringLiteral("hybridscope %1: one scenario at a time (got %2 and %3)\n").arg(c, *scenario, a));
+        return 0;
+    }
+    *scenario = a;
+    return 1;
+}
+
+bool checkScenarioGiven(const char *cmd, const QString &scenario)
+{
+    if (!scenario.isEmpty())
+        return true;
+    err(QStringLiteral("hybridscope %1: which scenario? (a file, or one of: %2)\n")
+            .arg(QLatin1String(cmd), builtinScenarioNames().join(QStringLiteral(", "))));
+    return false;
 }
 
 bool checkPointArgs(const char *cmd, const PointArgs &pa)
 {
     const QString c = QLatin1String(cmd);
-    if (pa.scenario.isEmpty()) {
-        err(QStringLiteral("hybridscope %1: which scenario? (a file, or one of: %2)\n")
-                .arg(c, builtinScenarioNames().join(QStringLiteral(", "))));
+    if (!checkScenarioGiven(cmd, pa.scenario))
         return false;
-    }
     if (pa.warmup >= pa.duration) {
         err(QStringLiteral("hybridscope %1: --warmup %2 s leaves nothing of --duration %3 s to measure\n")
                 .arg(c)

@@ -35,6 +35,12 @@ struct PointArgs {
  */
 int parsePointFlag(const char *cmd, const QStringList &args, int *i, PointArgs *pa, QSet<QString> *seen);
 
+/// A word that is not a flag names the scenario: 1 when `a` did (into *scenario), 0 when it is
+/// bad (empty, or a second scenario; the message is written), -1 when `a` is a flag.
+int scenarioArgument(const char *cmd, const QString &a, QString *scenario);
+/// After every argument was read: a scenario was named (else a message listing the built-ins).
+bool checkScenarioGiven(const char *cmd, const QString &scenario);
+
 /// The value after flag args[*i] into *v (advancing *i); false and a message when there is none.
 bool flagValue(const char *cmd, const QStringList &args, int *i, QString *v);
 

@@ -29,122 +29,62 @@ using cli::err;
 using cli::out;
 
 constexpr int kMaxCores = 4096;
-constexpr int kMaxReps = 100;
-constexpr double kMaxVirtualS = 24 * 3600;
 
-struct SimArgs {
-    QString scenario;
-    std::vector<Override> sets;
-    std::vector<RouteOverride> routes;
+struct SimArgs : cli::PointArgs {
     int cores = 0;
-    int reps = 1;
-    std::optional<double> duration;
-    QString json, report;
-    bool quiet = false;
+    bool durationGiven = false;
 };
 
+// The point flags of sweep and tune (--set, --route, --duration, --reps, --json, --report,
+// --quiet, the scenario), and --cores; --duration is virtual time, --warmup and --csv are not ours.
 bool parseSimArgs(const QStringList &args, SimArgs *sa)
 {
     QSet<QString> seen;
     for (int i = 0; i < args.size(); ++i) {
         const QString a = args[i];
-        const bool once = a == QLatin1String("--cores") || a == QLatin1String("--reps")
-            || a == QLatin1String("--duration") || a == QLatin1String("--json") || a == QLatin1String("--report");
-        if (once && seen.contains(a)) {
-            err(QStringLiteral("hybridscope simulate: %1 given twice; give it once\n").arg(a));
+        if (a == QLatin1String("--warmup") || a == QLatin1String("--csv")) {
+            err(QStringLiteral("hybridscope simulate: %1 is for sweeps; simulate writes --json and --report\n").arg(a));
             return false;
         }
-        seen.insert(a);
-        QString v;
-        if (a == QLatin1String("--cores") || a == QLatin1String("--reps")) {
+        if (a == QLatin1String("--cores")) {
+            QString v;
+            if (seen.contains(a)) {
+                err(QStringLiteral("hybridscope simulate: --cores given twice; give it once\n"));
+                return false;
+            }
+            seen.insert(a);
             if (!cli::flagValue("simulate", args, &i, &v))
                 return false;
             bool ok = false;
             const int n = v.toInt(&ok);
-            const int most = a == QLatin1String("--cores") ? kMaxCores : kMaxReps;
-            if (!ok || n < 1 || n > most) {
-                err(QStringLiteral("hybridscope simulate: %1 %2: expected a whole number from 1 to %3\n")
-                        .arg(a, v)
-                        .arg(most));
+            if (!ok || n < 1 || n > kMaxCores) {
+                err(QStringLiteral("hybridscope simulate: --cores %1: expected a whole number from 1 to %2\n")
+                        .arg(v)
+                        .arg(kMaxCores));
                 return false;
             }
-            (a == QLatin1String("--cores") ? sa->cores : sa->reps) = n;
-        } else if (a == QLatin1String("--duration")) {
-            if (!cli::flagValue("simulate", args, &i, &v))
-                return false;
-            QString e;
-            const auto d = parseDuration(v, &e);
-            if (!d || *d <= 0 || *d > kMaxVirtualS) {
-                err(QStringLiteral("hybridscope simulate: --duration %1: %2\n")
-                        .arg(v, d ? QStringLiteral("must be above 0 and at most 24h of virtual time") : e));
-                return false;
-            }
-            sa->duration = *d;
-        } else if (a == QLatin1String("--set") || a == QLatin1String("--route")) {
-            if (!cli::flagValue("simulate", args, &i, &v))
-                return false;
-            QString e;
-            if (a == QLatin1String("--set")) {
-                auto o = ScenarioParser::parseSetArgument(v, &e);
-                if (!o) {
-                    err(QStringLiteral("hybridscope simulate: --set %1: %2\n").arg(v, e));
-                    return false;
-                }
-                sa->sets.push_back(*o);
-            } else {
-                auto r = ScenarioParser::parseRouteArgument(v, &e);
-                if (!r) {
-                    err(QStringLiteral("hybridscope simulate: --route %1: %2\n").arg(v, e));
-                    return false;
-                }
-                sa->routes.push_back(*r);
-            }
-        } else if (a == QLatin1String("--json") || a == QLatin1String("--report")) {
-            if (!cli::flagValue("simulate", args, &i, a == QLatin1String("--json") ? &sa->json : &sa->report))
-                return false;
-            QString e;
-            if (a == QLatin1String("--report") && !cli::checkReportPath(QStringLiteral("simulate"), sa->report, &e)) {
-                err(e);
-                return false;
-            }
-        } else if (a == QLatin1String("--quiet")) {
-            sa->quiet = true;
-        } else if (a.startsWith(QLatin1String("--"))) {
+            sa->cores = n;
+            continue;
+        }
+        const int shared = cli::parsePointFlag("simulate", args, &i, sa, &seen);
+        if (shared == 0)
+            return false;
+        if (shared < 0) {
             err(QStringLiteral("hybridscope simulate: unknown option %1\n").arg(a));
-            return false;
-        } else if (a.isEmpty()) {
-            err(QStringLiteral("hybridscope simulate: empty scenario path\n"));
-            return false;
-        } else if (sa->scenario.isEmpty()) {
-            sa->scenario = a;
-        } else {
-            err(QStringLiteral("hybridscope simulate: one scenario at a time (got %1 and %2)\n").arg(sa->scenario, a));
             return false;
         }
     }
-    if (sa->scenario.isEmpty()) {
-        err(QStringLiteral("hybridscope simulate: which scenario? (a file, or one of: %1)\n")
-                .arg(builtinScenarioNames().join(QStringLiteral(", "))));
-        return false;
-    }
-    return true;
+    sa->durationGiven = seen.contains(QStringLiteral("--duration"));
+    return cli::checkScenarioGiven("simulate", sa->scenario);
 }
 
-// Mean and 95 % interval (Student t) of per-rep values; no interval from one rep.
+// A figure's 95 % interval across reps as [lo, hi] (nulls from one rep).
 QJsonArray interval(const std::vector<double> &v)
 {
-    if (v.size() < 2)
-        return QJsonArray { QJsonValue(), QJsonValue() };
-    double m = 0;
-    for (double x : v)
-        m += x;
-    m /= double(v.size());
-    double ss = 0;
-    for (double x : v)
-        ss += (x - m) * (x - m);
-    const double half
-        = studentT975(int(v.size()) - 1) * std::sqrt(ss / double(v.size() - 1)) / std::sqrt(double(v.size()));
-    return QJsonArray { std::round((m - half) * 1e3) / 1e3, std::round((m + half) * 1e3) / 1e3 };
+    const MeanInterval m = replicationInterval(v);
+    const auto r
+        = [](const std::optional<double> &x) { return x ? QJsonValue(std::round(*x * 1e3) / 1e3) : QJsonValue(); };
+    return QJsonArray { r(m.lo), r(m.hi) };
 }
 
 } // namespace
@@ -157,8 +97,8 @@ int runSimulate(const QStringList &args)
     if (!cli::checkOutputs("simulate", { { "--json", sa.json }, { "--report", sa.report } }))
         return kExitBadInput;
     std::vector<Override> sets = sa.sets;
-    if (sa.duration)
-        sets.push_back(Override { QStringLiteral("duration"), QString::number(*sa.duration) + QStringLiteral("s") });
+    if (sa.durationGiven)
+        sets.push_back(Override { QStringLiteral("duration"), QString::number(sa.duration) + QStringLiteral("s") });
     const ParseResult parsed = ScenarioParser::parseFile(resolveScenarioPath(sa.scenario), sets, sa.routes);
     if (!parsed.ok()) {
         for (const auto &e : parsed.errors)

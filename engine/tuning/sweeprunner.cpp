@@ -54,6 +54,22 @@ double mean(const std::vector<double> &v)
 
 } // namespace
 
+MeanInterval replicationInterval(const std::vector<double> &v)
+{
+    MeanInterval out;
+    out.mean = mean(v);
+    if (v.size() < 2)
+        return out;
+    double ss = 0;
+    for (double x : v)
+        ss += (x - out.mean) * (x - out.mean);
+    const double n = double(v.size());
+    const double half = studentT975(int(n) - 1) * std::sqrt(ss / (n - 1)) / std::sqrt(n);
+    out.lo = out.mean - half;
+    out.hi = out.mean + half;
+    return out;
+}
+
 double studentT975(int df)
 {
     static constexpr std::array<double, 30> table
@@ -195,15 +211,10 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
             c.p50Ms = all.percentile(0.5) / 1e6;
             if (c.repP99Ms.size() >= 2) {
                 // Replications: each rep's P99 is one independent estimate (its own seed, its own run).
-                const double m = mean(c.repP99Ms);
-                double ss = 0;
-                for (double x : c.repP99Ms)
-                    ss += (x - m) * (x - m);
-                const double n = double(c.repP99Ms.size());
-                const double half = studentT975(int(n) - 1) * std::sqrt(ss / (n - 1)) / std::sqrt(n);
-                c.p99Ms = m;
-                c.ciLoMs = std::max(0.0, m - half);
-                c.ciHiMs = m + half;
+                const MeanInterval m = replicationInterval(c.repP99Ms);
+                c.p99Ms = m.mean;
+                c.ciLoMs = std::max(0.0, *m.lo);
+                c.ciHiMs = m.hi;
                 c.ciMethod = QStringLiteral("replications");
             } else {
                 c.p99Ms = all.percentile(0.99) / 1e6;

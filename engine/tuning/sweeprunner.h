@@ -69,6 +69,14 @@ struct SweepPointResult {
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom (a two-sided 95 % interval).
 double studentT975(int df);
 
+/// The mean of independent replications `v` with its 95 % interval (Student t); no interval from
+/// fewer than two values.
+struct MeanInterval {
+    double mean = 0;
+    std::optional<double> lo, hi;
+};
+MeanInterval replicationInterval(const std::vector<double> &v);
+
 /**
  * Runs sweep points on the real engine, one after another on the calling thread (which needs a
  * QCoreApplication: each run's end arrives through its event loop). A point is `reps` full runs

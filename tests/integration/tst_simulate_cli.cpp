@@ -1,0 +1,113 @@
+// End to end: `hybridscope simulate` (DESIGN §8, §12) as a user runs it.
+#include "testutil.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+using Run = hs::test::AppRun;
+using hs::test::readJson;
+using hs::test::runApp;
+} // namespace
+
+class TestSimulateCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(QFile::exists(hs::test::appPath()), qPrintable(hs::test::appPath()));
+        QVERIFY(m_dir.isValid());
+    }
+
+    // The default scenario on 64 simulated cores, three seeds: marked simulated everywhere, the
+    // run JSON's keys, intervals across the reps, conservation, and a report that says so.
+    void simulatedRun()
+    {
+        const QString json = m_dir.filePath(QStringLiteral("sim.json"));
+        const QString html = m_dir.filePath(QStringLiteral("sim.html"));
+        const Run r = runApp(
+            { QStringLiteral("simulate"), QStringLiteral("default"), QStringLiteral("--cores"), QStringLiteral("64"),
+                QStringLiteral("--duration"), QStringLiteral("20s"), QStringLiteral("--reps"), QStringLiteral("3"),
+                QStringLiteral("--json"), json, QStringLiteral("--report"), html },
+            60000);
+        QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+        QVERIFY2(r.out.startsWith(QStringLiteral("SIMULATED in virtual time (not measured): 64 cores, 3 rep(s)")),
+            qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("simulated 20.")));
+        QVERIFY(r.out.contains(QStringLiteral("across 3 reps (95 % intervals)")));
+        const QJsonObject o = readJson(json);
+        QCOMPARE(o.value(QStringLiteral("schema")).toString(), QStringLiteral("hybridscope.run/1"));
+        QCOMPARE(o.value(QStringLiteral("mode")).toString(), QStringLiteral("simulated"));
+        const QJsonObject sim = o.value(QStringLiteral("simulation")).toObject();
+        for (const char *k : { "cores", "reps", "events", "events_per_s", "wall_s", "calibration" })
+            QVERIFY2(sim.contains(QLatin1String(k)), k);
+        QCOMPARE(sim.value(QStringLiteral("cores")).toInt(), 64);
+        QCOMPARE(sim.value(QStringLiteral("reps")).toInt(), 3);
+        QVERIFY(sim.value(QStringLiteral("events")).toDouble() > 10000);
+        QVERIFY(o.value(QStringLiteral("totals")).toObject().value(QStringLiteral("conserved")).toBool());
+        const QJsonObject fetch
+            = o.value(QStringLiteral("classes")).toObject().value(QStringLiteral("fetch")).toObject();
+        const QJsonArray p99
+            = fetch.value(QStringLiteral("sim_ci")).toObject().value(QStringLiteral("p99_ms")).toArray();
+        QCOMPARE(p99.size(), 2);
+        QVERIFY(p99[0].toDouble() <= p99[1].toDouble());
+        QVERIFY(p99[0].toDouble() > 0);
+        QVERIFY(!o.value(QStringLiteral("frames")).toArray().isEmpty());
+        QFile f(html);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray page = f.readAll();
+        QVERIFY(page.contains("(simulated)"));
+        QVERIFY(page.contains("Simulated in virtual time, not measured on the engine: 64 cores, 3 rep(s)"));
+        // The report command reads a simulated run back and keeps the mark.
+        const QString again = m_dir.filePath(QStringLiteral("again.html"));
+        const Run rr = runApp({ QStringLiteral("report"), json, QStringLiteral("--report"), again }, 60000);
+        QVERIFY2(rr.finished && rr.exitCode == 0, qPrintable(rr.describe()));
+        QFile g(again);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QVERIFY(g.readAll().contains("Simulated in virtual time"));
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const auto sim = [](QStringList more) {
+            return QStringList { QStringLiteral("simulate"), QStringLiteral("mm2") } + more;
+        };
+        QTest::newRow("cores 0") << sim({ QStringLiteral("--cores"), QStringLiteral("0") })
+                                 << QStringLiteral("--cores 0");
+        QTest::newRow("cores word") << sim({ QStringLiteral("--cores"), QStringLiteral("many") })
+                                    << QStringLiteral("--cores many");
+        QTest::newRow("duration 0") << sim({ QStringLiteral("--duration"), QStringLiteral("0s") })
+                                    << QStringLiteral("--duration 0s");
+        QTest::newRow("reps 0") << sim({ QStringLiteral("--reps"), QStringLiteral("0") }) << QStringLiteral("--reps 0");
+        QTest::newRow("warmup") << sim({ QStringLiteral("--warmup"), QStringLiteral("1s") })
+                                << QStringLiteral("--warmup is for sweeps");
+        QTest::newRow("unknown set path")
+            << sim({ QStringLiteral("--set"), QStringLiteral("domains.threads.wrokers=2") })
+            << QStringLiteral("wrokers");
+        QTest::newRow("unknown option") << sim({ QStringLiteral("--bogus") })
+                                        << QStringLiteral("unknown option --bogus");
+        QTest::newRow("no scenario") << QStringList { QStringLiteral("simulate") } << QStringLiteral("which scenario?");
+        QTest::newRow("report not html") << sim({ QStringLiteral("--report"), QStringLiteral("x.txt") })
+                                         << QStringLiteral("--report");
+    }
+    void badInput()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const Run r = runApp(args, 20000);
+        QVERIFY2(r.finished && r.exitCode == 2, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY(!r.out.contains(QStringLiteral("SIMULATED")));
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestSimulateCli)
+#include "tst_simulate_cli.moc"
