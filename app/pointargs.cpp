@@ -17,6 +17,8 @@ namespace hs::cli {
 namespace {
 constexpr double kMaxPointSeconds = 3600;
 constexpr int kMaxReps = 100;
+constexpr int kMaxCores = 4096;
+constexpr int kMaxConfirm = 20;
 } // namespace
 
 bool flagValue(const char *cmd, const QStringList &args, int *i, QString *v)
@@ -35,7 +37,8 @@ int parsePointFlag(const char *cmd, const QStringList &args, int *i, PointArgs *
     const QString a = args[*i];
     const QString c = QLatin1String(cmd);
     const bool once = a == QLatin1String("--duration") || a == QLatin1String("--warmup") || a == QLatin1String("--reps")
-        || a == QLatin1String("--json") || a == QLatin1String("--csv") || a == QLatin1String("--report");
+        || a == QLatin1String("--json") || a == QLatin1String("--csv") || a == QLatin1String("--report")
+        || a == QLatin1String("--cores") || a == QLatin1String("--confirm") || a == QLatin1String("--sim");
     if (once && seen->contains(a)) {
         err(QStringLiteral("hybridscope %1: %2 given twice; give it once\n").arg(c, a));
         return 0;
@@ -110,9 +113,19 @@ int parsePointFlag(const char *cmd, const QStringList &args, int *i, PointArgs *
         }
     } else if (a == QLatin1String("--quiet")) {
         pa->quiet = true;
-    } else if (a == QLatin1String("--sim") || a == QLatin1String("--cores") || a == QLatin1String("--confirm")) {
-        err(QStringLiteral("hybridscope %1: %2 is not available yet (points run on the real engine)\n").arg(c, a));
-        return 0;
+    } else if (a == QLatin1String("--sim")) {
+        pa->sim = true;
+    } else if (a == QLatin1String("--cores") || a == QLatin1String("--confirm")) {
+        if (!flagValue(cmd, args, i, &v))
+            return 0;
+        bool ok = false;
+        const int n = v.toInt(&ok);
+        const int most = a == QLatin1String("--cores") ? kMaxCores : kMaxConfirm;
+        if (!ok || n < 1 || n > most) {
+            err(QStringLiteral("hybridscope %1: %2 %3: expected a whole number from 1 to %4\n").arg(c, a, v).arg(most));
+            return 0;
+        }
+        (a == QLatin1String("--cores") ? pa->cores : pa->confirm) = n;
     } else {
         return scenarioArgument(cmd, a, &pa->scenario);
     }
@@ -150,6 +163,11 @@ bool checkPointArgs(const char *cmd, const PointArgs &pa)
     const QString c = QLatin1String(cmd);
     if (!checkScenarioGiven(cmd, pa.scenario))
         return false;
+    if ((pa.cores > 0 || pa.confirm > 0) && !pa.sim) {
+        err(QStringLiteral("hybridscope %1: %2 goes with --sim (points in virtual time)\n")
+                .arg(c, QLatin1String(pa.cores > 0 ? "--cores" : "--confirm")));
+        return false;
+    }
     if (pa.warmup >= pa.duration) {
         err(QStringLiteral("hybridscope %1: --warmup %2 s leaves nothing of --duration %3 s to measure\n")
                 .arg(c)

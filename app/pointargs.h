@@ -21,6 +21,9 @@ struct PointArgs {
     int reps = 1;
     QString json, csv, report;
     bool quiet = false;
+    bool sim = false; ///< --sim: points in virtual time (DESIGN §12)
+    int cores = 0; ///< --cores N with --sim: the simulated machine's (0: this one's)
+    int confirm = 0; ///< --confirm K (tune --sim): the K best re-run on the engine
 };
 
 /**

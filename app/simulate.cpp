@@ -31,7 +31,6 @@ using cli::out;
 constexpr int kMaxCores = 4096;
 
 struct SimArgs : cli::PointArgs {
-    int cores = 0;
     bool durationGiven = false;
 };
 
@@ -73,6 +72,11 @@ bool parseSimArgs(const QStringList &args, SimArgs *sa)
             err(QStringLiteral("hybridscope simulate: unknown option %1\n").arg(a));
             return false;
         }
+    }
+    if (sa->sim || sa->confirm > 0) {
+        err(QStringLiteral("hybridscope simulate: %1 is for sweep and tune; simulate is always in virtual time\n")
+                .arg(QLatin1String(sa->sim ? "--sim" : "--confirm")));
+        return false;
     }
     sa->durationGiven = seen.contains(QStringLiteral("--duration"));
     return cli::checkScenarioGiven("simulate", sa->scenario);

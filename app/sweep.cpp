@@ -10,6 +10,7 @@
 #include "scenario/builtins.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
+#include "tuning/simpoint.h"
 #include "tuning/sweepanalysis.h"
 #include "tuning/sweepplan.h"
 #include "tuning/sweepreport.h"
@@ -22,6 +23,7 @@
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSet>
+#include <QThread>
 
 #include <atomic>
 #include <cmath>
@@ -68,6 +70,10 @@ bool parseSweepArgs(const QStringList &args, SweepArgs *sa)
     }
     if (!cli::checkPointArgs("sweep", *sa))
         return false;
+    if (sa->confirm > 0) {
+        err(QStringLiteral("hybridscope sweep: --confirm is tune's (tune --sim --confirm K)\n"));
+        return false;
+    }
     if (sa->axes.empty()) {
         err(QStringLiteral(
             "hybridscope sweep: --vary PATH=VALUES is needed, like --vary domains.threads.workers=2..16x2\n"));
@@ -142,6 +148,10 @@ int runSweep(const QStringList &args)
     result.durationS = sa.duration;
     result.warmupS = sa.warmup;
     result.reps = sa.reps;
+    if (sa.sim) {
+        result.mode = QStringLiteral("simulated");
+        result.cores = sa.cores > 0 ? sa.cores : std::max(1, QThread::idealThreadCount());
+    }
 
     SweepRunner runner;
     std::atomic<bool> stopAfterPoint { false };
@@ -178,7 +188,14 @@ int runSweep(const QStringList &args)
                         .arg(cli::clockText(eta)));
             };
         }
-        auto point = runner.runPoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, &why);
+        std::optional<SweepPointResult> point;
+        if (sa.sim) {
+            SimOptions o;
+            o.cores = sa.cores;
+            point = simulatePoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, o);
+        } else {
+            point = runner.runPoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, &why);
+        }
         if (!point) {
             err(QStringLiteral("\nhybridscope sweep: point %1 (%2): cannot start: %3\n")
                     .arg(i + 1)

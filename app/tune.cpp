@@ -123,8 +123,9 @@ bool parseTuneArgs(const QStringList &args, TuneArgs *ta)
     }
     if (!cli::checkPointArgs("tune", *ta))
         return false;
-    // The measuring run and one point must fit: less is no tune at all.
-    const double needed = 2 * Tuner::pointCostS(ta->duration, ta->reps);
+    // The measuring run and one point must fit: less is no tune at all (a simulated point takes
+    // well under a second; a point on the engine its runs and their drain).
+    const double needed = ta->sim ? 1.0 : 2 * Tuner::pointCostS(ta->duration, ta->reps);
     if (ta->budget < needed) {
         err(QStringLiteral("hybridscope tune: --budget %1 s is too small for one point: the measuring run and "
                            "each point take about %2 s (--reps %3 × (--duration %4 s + the drain)); give at "
@@ -217,6 +218,9 @@ int runTune(const QStringList &args)
     options.durationS = ta.duration;
     options.warmupS = ta.warmup;
     options.reps = ta.reps;
+    options.simulate = ta.sim;
+    options.sim.cores = ta.cores;
+    options.confirm = ta.confirm;
 
     Tuner tuner;
     std::optional<SignalWatcher> signalWatch;

@@ -12,6 +12,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <queue>
 
 namespace hs {
@@ -37,6 +38,24 @@ enum class Ev : std::uint8_t {
     Frame,
     ArrivalsEnd,
     DrainEnd,
+    Mark, // the warm-up ends: the phase's figures start
+};
+
+// Every counter and histogram at one moment: a phase's figures are the difference of two.
+struct Mark {
+    double t = 0;
+    struct Cls {
+        std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
+        HistogramSnapshot latency, hop, ipc, gilWait;
+    };
+    struct Dom {
+        double busy = 0, queue = 0;
+        std::uint64_t admitted = 0, waited = 0, completed = 0, starved = 0, crashes = 0, restarts = 0;
+        double starvedS = 0;
+        HistogramSnapshot wait, service;
+    };
+    std::vector<Cls> classes;
+    std::array<Dom, kDomainCount> domains {};
 };
 
 struct Event {
@@ -233,6 +252,8 @@ private:
     void frame();
     void integrateAll(double t);
     void heartbeatsUntil(double t);
+    Mark mark();
+    PhaseResult phaseBetween(const Mark &a, const Mark &b) const;
     /// Drops one reference to a task (or job) and recycles its slot once nothing refers to it.
     void releaseTask(std::int64_t id);
     void releaseJob(std::int64_t id);
@@ -258,6 +279,7 @@ private:
     std::deque<Event> m_heldArrivals;
     std::uint64_t m_live = 0; // tasks not ended
     std::vector<Frame> m_frames;
+    std::optional<Mark> m_warm, m_arrivalsEnd;
     double m_threshold = 0.1;
     LatencyHistogram m_loopLag;
     double m_frameLag = 0; // worst heartbeat lateness since the previous frame
@@ -625,6 +647,76 @@ void Sim::releaseJob(std::int64_t id)
     releaseTask(j.task);
 }
 
+Mark Sim::mark()
+{
+    integrateAll(m_now);
+    Mark m;
+    m.t = m_now;
+    for (const ClassState &c : m_classes)
+        m.classes.push_back(Mark::Cls { c.submitted, c.completed, c.failed, c.rejected, c.cancelled,
+            c.latency.snapshot(), c.hop.snapshot(), c.ipc.snapshot(), c.gilWait.snapshot() });
+    for (const SimDomain &d : m_domains)
+        m.domains[std::size_t(d.kind)] = Mark::Dom { d.busyIntegral, d.queueIntegral, d.admitted, d.waitedCount,
+            d.completed, d.starved, d.crashes, d.restarts, d.starvedS, d.wait.snapshot(), d.service.snapshot() };
+    return m;
+}
+
+PhaseResult Sim::phaseBetween(const Mark &a, const Mark &b) const
+{
+    PhaseResult p;
+    p.fromS = 0;
+    p.settleS = a.t;
+    p.toS = b.t;
+    p.settled = b.t > a.t;
+    p.change = QStringLiteral("start");
+    p.config = std::make_shared<const Scenario>(m_s);
+    const double span = std::max(1e-9, b.t - a.t);
+    for (std::size_t i = 0; i < m_classes.size(); ++i) {
+        const Mark::Cls &x = a.classes[i], &y = b.classes[i];
+        ClassResult c;
+        c.name = m_s.classes[i].name;
+        c.submitted = y.submitted - x.submitted;
+        c.completed = y.completed - x.completed;
+        c.failed = y.failed - x.failed;
+        c.rejected = y.rejected - x.rejected;
+        c.cancelled = y.cancelled - x.cancelled;
+        c.throughput = double(c.completed) / span;
+        c.latency = y.latency.since(x.latency);
+        c.hop = y.hop.since(x.hop);
+        c.ipc = y.ipc.since(x.ipc);
+        c.gilWait = y.gilWait.since(x.gilWait);
+        if (auto sla = m_s.slaFor(int(i)))
+            c.slaP99Ms = *sla * 1e3;
+        p.classes.push_back(std::move(c));
+    }
+    for (const SimDomain &d : m_domains) {
+        const Mark::Dom &x = a.domains[std::size_t(d.kind)], &y = b.domains[std::size_t(d.kind)];
+        DomainResult &dr = p.domains[std::size_t(d.kind)];
+        dr.kind = d.kind;
+        dr.used = d.used;
+        DomainTotals &t = dr.totals;
+        t.workers = d.workers;
+        t.completed = y.completed - x.completed;
+        t.spanNs = span * 1e9;
+        t.busyNs = (y.busy - x.busy) * 1e9;
+        t.capacityNs = double(d.workers) * span * 1e9;
+        t.queueNs = (y.queue - x.queue) * 1e9;
+        t.utilization = t.busyNs / t.capacityNs;
+        t.queueMean = (y.queue - x.queue) / span;
+        t.queueMax = d.queueMax;
+        t.wait = y.wait.since(x.wait);
+        t.service = y.service.since(x.service);
+        t.admitted = y.admitted - x.admitted;
+        t.waited = y.waited - x.waited;
+        t.pWait = t.admitted ? double(t.waited) / double(t.admitted) : 0.0;
+        t.starved = y.starved - x.starved;
+        t.starvedMs = (y.starvedS - x.starvedS) * 1e3;
+        t.crashes = y.crashes - x.crashes;
+        t.restarts = y.restarts - x.restarts;
+    }
+    return p;
+}
+
 void Sim::integrateAll(double t)
 {
     for (SimDomain &d : m_domains)
@@ -719,6 +811,10 @@ RunResult Sim::run(SimStats *stats)
         }
     }
     push(m_s.duration, Ev::ArrivalsEnd);
+    if (m_o.warmupS > 0 && m_o.warmupS < m_s.duration)
+        push(m_o.warmupS, Ev::Mark);
+    else
+        m_warm = mark();
     push(kFrameS, Ev::Frame);
     double endAt = kInf;
     while (!m_events.empty()) {
@@ -813,7 +909,9 @@ RunResult Sim::run(SimStats *stats)
             if (m_now < endAt)
                 push(m_now + kFrameS, Ev::Frame);
             break;
+        case Ev::Mark: m_warm = mark(); break;
         case Ev::ArrivalsEnd:
+            m_arrivalsEnd = mark();
             m_arrivalsOpen = false;
             m_draining = true;
             m_heldArrivals.clear();
@@ -885,15 +983,9 @@ RunResult Sim::run(SimStats *stats)
     r.frames = std::move(m_frames);
     r.gilUsed = m_s.gilEnabled;
     r.gilEnabled = m_s.gilEnabled;
-    PhaseResult p;
-    p.fromS = 0;
-    p.toS = std::min(m_s.duration, m_now);
-    p.settleS = 0;
-    p.settled = true;
-    p.change = QStringLiteral("start");
-    p.config = std::make_shared<const Scenario>(m_s);
-    p.classes = r.classes;
-    p.domains = r.domains;
+    if (!m_arrivalsEnd)
+        m_arrivalsEnd = mark();
+    PhaseResult p = phaseBetween(m_warm ? *m_warm : *m_arrivalsEnd, *m_arrivalsEnd);
     p.loopLag = r.loopLag;
     r.phases.push_back(std::move(p));
     r.findings = diagnose(r, m_cpu.cores);

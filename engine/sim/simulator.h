@@ -37,6 +37,9 @@ struct SimCosts {
 struct SimOptions {
     int cores = 0; ///< cores the cpu stages share; 0: this machine's
     double drainS = 5.0; ///< after arrivals stop, how long in-flight tasks may finish (then cancelled)
+    /// The run's one phase (RunResult::phases) measures [warmupS, end of arrivals], as a sweep
+    /// point on the engine does (EngineOptions::warmupSeconds); the run's totals cover everything.
+    double warmupS = 0;
     SimCosts costs;
 };
 

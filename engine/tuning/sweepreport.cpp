@@ -1,5 +1,7 @@
 #include "tuning/sweepreport.h"
 
+#include "sim/simulator.h"
+
 #include <QJsonArray>
 #include <QTextStream>
 
@@ -146,6 +148,9 @@ QJsonObject sweepToJson(const SweepResult &r)
         { QStringLiteral("source"), r.scenarioSource },
     };
     o[QStringLiteral("mode")] = r.mode;
+    if (r.mode == QLatin1String("simulated"))
+        o[QStringLiteral("simulation")] = QJsonObject { { QStringLiteral("cores"), r.cores },
+            { QStringLiteral("calibration"), SimCosts {}.source } };
     QJsonArray vary;
     for (const VaryAxis &a : r.axes) {
         QJsonArray values;
@@ -238,6 +243,8 @@ QString sweepSummary(const SweepResult &r)
 {
     QString out;
     QTextStream s(&out);
+    if (r.mode == QLatin1String("simulated"))
+        s << "SIMULATED in virtual time (not measured): " << r.cores << " cores, calibration: built-in default\n";
     s << "sweep of " << r.scenarioName << ": " << r.points.size() << " of " << r.plannedPoints << " points, " << r.reps
       << (r.reps == 1 ? " run" : " runs") << " of " << fixed(r.durationS) << " s each (first " << fixed(r.warmupS)
       << " s discarded), " << fixed(r.wallS) << " s in all" << (r.interrupted ? " (stopped early)" : "") << "\n";

@@ -181,7 +181,19 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
     }
     QStringList names = findings.values();
     names.sort();
-    p.findings = names;
+    const SweepPointResult figures = pointFigures(scenario, measured, names, std::max(1, QThread::idealThreadCount()));
+    p.findings = figures.findings;
+    p.measuredS = figures.measuredS;
+    p.classes = figures.classes;
+    p.domains = figures.domains;
+    return p;
+}
+
+SweepPointResult pointFigures(
+    const Scenario &scenario, const std::vector<PhaseResult> &measured, const QStringList &findings, int cores)
+{
+    SweepPointResult p;
+    p.findings = findings;
     std::vector<double> spans;
     for (const PhaseResult &ph : measured)
         spans.push_back(ph.measuredS());
@@ -232,7 +244,6 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
 
     // Domains, with the theory's prediction from the same measured span.
     const auto uses = domainUses(scenario);
-    const int cores = std::max(1, QThread::idealThreadCount());
     for (DomainKind dk : kAllDomains) {
         const std::size_t k = std::size_t(dk);
         if (!uses[k].used)

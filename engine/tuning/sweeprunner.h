@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/kinds.h"
+#include "results/runresult.h"
 #include "results/theory.h"
 #include "scenario/scenario.h"
 #include "tuning/sweepplan.h"
@@ -65,6 +66,12 @@ struct SweepPointResult {
     double wallS = 0;
     bool allSlasMet() const; ///< every class with an SLA met it (and at least one has an SLA)
 };
+
+/// A point's class and domain figures (and `measuredS`, `findings`) from each rep's measured
+/// phase: the part of runPoint that does not run anything, shared with simulated points. `cores`:
+/// the machine's (or the simulated) cores the theory's prediction assumes.
+SweepPointResult pointFigures(
+    const Scenario &scenario, const std::vector<PhaseResult> &measured, const QStringList &findings, int cores);
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom (a two-sided 95 % interval).
 double studentT975(int df);

@@ -1,6 +1,7 @@
 #include "tuning/tuner.h"
 
 #include "results/theory.h"
+#include "tuning/simpoint.h"
 #include "tuning/sweepanalysis.h"
 #include "tuning/sweepreport.h"
 
@@ -152,7 +153,7 @@ std::optional<TunePoint> Tuner::evaluate(const Scenario &scenario, const Workers
     if (m_stop || m_runner.stopped())
         return std::nullopt;
     const double elapsed = r.wallS;
-    if (elapsed + pointCostS(o.durationS, o.reps) > o.budgetS) {
+    if (elapsed + costS(o.reps, !o.simulate) > o.budgetS) {
         m_budgetHit = true;
         return std::nullopt;
     }
@@ -164,37 +165,29 @@ std::optional<TunePoint> Tuner::evaluate(const Scenario &scenario, const Workers
         if (onEngineStarted)
             onEngineStarted(e, s);
     };
-    QString error;
-    auto p = m_runner.runPoint(s, workerValues(workers), o.durationS, o.warmupS, o.reps, &error);
-    if (!p) {
-        m_error = error;
+    auto p = runOne(s, workers, o.reps, !o.simulate);
+    if (!p)
         return std::nullopt;
-    }
-    if (!p->complete)
-        return std::nullopt;
-    TunePoint tp { workers, std::move(*p), {}, why };
+    TunePoint tp { workers, std::move(*p), {}, why, o.simulate ? QStringLiteral("sim") : QStringLiteral("engine") };
     // An open verdict is measured again with more seeds while the budget allows: the budget goes
     // where the answer is uncertain.
     const int moreReps = std::max(3, 2 * o.reps);
     if (uncertain(tp.point) && !m_stop) {
         const double spent = elapsed + tp.point.wallS;
-        if (spent + pointCostS(o.durationS, moreReps) <= o.budgetS) {
+        if (spent + costS(moreReps, !o.simulate) <= o.budgetS) {
             if (onPointStart)
                 onPointStart(
                     int(r.evaluated.size()) + 1, workers, why + QStringLiteral(" (measured again: uncertain)"));
-            auto again = m_runner.runPoint(s, workerValues(workers), o.durationS, o.warmupS, moreReps, &error);
-            if (again && again->complete) {
+            auto again = runOne(s, workers, moreReps, !o.simulate);
+            if (again) {
                 again->wallS += tp.point.wallS;
                 tp.point = std::move(*again);
                 tp.why += QStringLiteral(" (uncertain at %1 rep%2: measured again with %3)")
                               .arg(o.reps)
                               .arg(o.reps == 1 ? QString() : QStringLiteral("s"))
                               .arg(moreReps);
-            } else if (!again) {
-                m_error = error;
-                return std::nullopt;
             } else {
-                return std::nullopt; // stopped now
+                return std::nullopt; // stopped now, or the engine could not start (m_error)
             }
         }
     }
@@ -202,6 +195,61 @@ std::optional<TunePoint> Tuner::evaluate(const Scenario &scenario, const Workers
     if (!tp.verdict.allMet)
         tp.verdict.hopeless = explainMisses(s, tp.point, m_tuned, {}, true).join(QStringLiteral("; "));
     return tp;
+}
+
+double Tuner::costS(int reps, bool onEngine) const
+{
+    return onEngine ? pointCostS(m_options->durationS, reps) : reps * m_simPointS;
+}
+
+std::optional<SweepPointResult> Tuner::runOne(const Scenario &s, const Workers &workers, int reps, bool onEngine)
+{
+    const TuneOptions &o = *m_options;
+    if (!onEngine) {
+        SweepPointResult p = simulatePoint(s, workerValues(workers), o.durationS, o.warmupS, reps, o.sim);
+        m_simPointS = std::max(1e-3, p.wallS / std::max(1, reps));
+        return p;
+    }
+    QString error;
+    auto p = m_runner.runPoint(s, workerValues(workers), o.durationS, o.warmupS, reps, &error);
+    if (!p) {
+        m_error = error;
+        return std::nullopt;
+    }
+    if (!p->complete)
+        return std::nullopt;
+    return p;
+}
+
+void Tuner::confirmOnEngine(const Scenario &scenario, TuneResult &r)
+{
+    // The K cheapest configurations that met every SLA in simulation, cheapest first.
+    std::vector<std::size_t> met;
+    for (std::size_t i = 0; i < r.evaluated.size(); ++i)
+        if (r.evaluated[i].verdict.allMet && r.evaluated[i].source == QLatin1String("sim"))
+            met.push_back(i);
+    std::stable_sort(met.begin(), met.end(), [&](std::size_t a, std::size_t b) {
+        return TuneSearch::cost(r.evaluated[a].workers) < TuneSearch::cost(r.evaluated[b].workers);
+    });
+    if (met.size() > std::size_t(m_options->confirm))
+        met.resize(std::size_t(m_options->confirm));
+    for (std::size_t i : met) {
+        if (m_stop)
+            return;
+        const Workers w = r.evaluated[i].workers;
+        const Scenario s = withWorkers(scenario, w);
+        if (onPointStart)
+            onPointStart(int(r.evaluated.size()) + 1, w, QStringLiteral("confirm on the engine"));
+        auto p = runOne(s, w, m_options->reps, true);
+        if (!p)
+            return;
+        TunePoint tp { w, std::move(*p), {},
+            QStringLiteral("confirm on the engine: the simulation said every SLA is met"), QStringLiteral("engine") };
+        tp.verdict = verdictOf(s, tp.point);
+        r.evaluated.push_back(std::move(tp));
+        if (onPoint)
+            onPoint(r.evaluated.back());
+    }
 }
 
 std::optional<TuneResult> Tuner::run(const Scenario &scenario, double load, const TuneOptions &options, QString *error)
@@ -217,6 +265,11 @@ std::optional<TuneResult> Tuner::run(const Scenario &scenario, double load, cons
     r.warmupS = options.warmupS;
     r.reps = options.reps;
     r.cores = options.cores > 0 ? options.cores : std::max(1, QThread::idealThreadCount());
+    r.simulated = options.simulate;
+    r.simCores = options.sim.cores > 0 ? options.sim.cores : std::max(1, QThread::idealThreadCount());
+    r.confirm = options.confirm;
+    if (options.simulate)
+        r.cores = r.simCores; // a CPU pool's upper bound is the simulated machine's cores
     m_options = &options;
     m_result = &r;
     m_budgetHit = false;
@@ -328,9 +381,14 @@ std::optional<TuneResult> Tuner::run(const Scenario &scenario, double load, cons
     const TuneOutcome outcome = search.run();
     r.wallS = nowS(wall);
 
-    // The answer: the cheapest point that met every SLA (the measuring run counts).
+    if (options.simulate && options.confirm > 0 && m_error.isEmpty())
+        confirmOnEngine(scenario, r);
+    r.wallS = nowS(wall);
+    // The answer: the cheapest point that met every SLA (the measuring run counts); after
+    // --confirm, the cheapest that met on the engine.
+    const bool confirmed = options.simulate && options.confirm > 0;
     for (std::size_t i = 0; i < r.evaluated.size(); ++i)
-        if (r.evaluated[i].verdict.allMet
+        if ((!confirmed || r.evaluated[i].source == QLatin1String("engine")) && r.evaluated[i].verdict.allMet
             && (!r.best || TuneSearch::cost(r.evaluated[i].workers) < TuneSearch::cost(r.evaluated[*r.best].workers)))
             r.best = i;
     if (!m_error.isEmpty()) {
@@ -450,7 +508,10 @@ QJsonObject tuneToJson(const TuneResult &r)
     o[QStringLiteral("schema")] = QStringLiteral("hybridscope.tune/1");
     o[QStringLiteral("scenario")] = r.scenarioName;
     o[QStringLiteral("scenario_source")] = r.scenarioSource;
-    o[QStringLiteral("mode")] = QStringLiteral("engine");
+    o[QStringLiteral("mode")] = r.simulated ? QStringLiteral("simulated") : QStringLiteral("engine");
+    if (r.simulated)
+        o[QStringLiteral("simulation")] = QJsonObject { { QStringLiteral("cores"), r.simCores },
+            { QStringLiteral("calibration"), SimCosts {}.source }, { QStringLiteral("confirm"), r.confirm } };
     o[QStringLiteral("load")] = r.load;
     o[QStringLiteral("wall_s")] = std::round(r.wallS * 1e3) / 1e3;
     o[QStringLiteral("budget_s")] = r.budgetS;
@@ -526,6 +587,14 @@ QJsonObject tuneToJson(const TuneResult &r)
 QString tuneSummary(const TuneResult &r)
 {
     QString s;
+    if (r.simulated)
+        s += QStringLiteral("SIMULATED in virtual time: %1 cores, calibration: %2%3\n")
+                 .arg(r.simCores)
+                 .arg(SimCosts {}.source)
+                 .arg(r.confirm > 0
+                         ? QStringLiteral("; the %1 cheapest that met are confirmed on the engine (source engine)")
+                               .arg(r.confirm)
+                         : QStringLiteral("; nothing confirmed on the engine (--confirm K)"));
     s += QStringLiteral("tune %1 at load × %2: %3 point(s) in %4 s (budget %5 s; each point %6 × %7 s, first %8 s "
                         "discarded)\n")
              .arg(r.scenarioName)
@@ -558,9 +627,9 @@ QString tuneSummary(const TuneResult &r)
                                    : c.slaMet ? QStringLiteral("met")
                                               : QStringLiteral("missed"));
         }
-        s += QStringLiteral("  %1. %2: %3  (%4)\n")
+        s += QStringLiteral("  %1. [%2] %3: %4  (%5)\n")
                  .arg(i + 1)
-                 .arg(describe(p.workers), classes.join(QStringLiteral(", ")), p.why);
+                 .arg(p.source, describe(p.workers), classes.join(QStringLiteral(", ")), p.why);
     }
     if (r.best) {
         const TunePoint &b = r.evaluated[*r.best];

@@ -2,6 +2,7 @@
 
 #include "core/kinds.h"
 #include "scenario/scenario.h"
+#include "sim/simulator.h"
 #include "tuning/sweeprunner.h"
 #include "tuning/tunesearch.h"
 
@@ -24,6 +25,12 @@ struct TuneOptions {
     double warmupS = 1;
     int reps = 1; ///< seeds per point; an uncertain verdict is measured again with more
     int cores = 0; ///< the machine's (0: QThread::idealThreadCount()): a CPU pool's upper bound
+    /// Points in virtual time (`tune --sim`, DESIGN §12) on `sim.cores` cores instead of the engine.
+    bool simulate = false;
+    SimOptions sim;
+    /// With `simulate`: the K cheapest configurations that met every SLA in simulation run again
+    /// on the engine; the answer is then the cheapest that met on the engine.
+    int confirm = 0;
 };
 
 /// The theory's starting point for one tuned domain, from the measuring run (DESIGN §11).
@@ -44,7 +51,7 @@ struct TunePoint {
     SweepPointResult point; ///< its measured figures (values: domains.NAME.workers)
     TuneVerdict verdict;
     QString why; ///< "measure: …", "start: the theory's prediction", "bisect threads down: 4 … 8", …
-    QString source = QStringLiteral("engine");
+    QString source = QStringLiteral("engine"); ///< or "sim"
 };
 
 /// A whole tune: where it started, every point evaluated in order, the answer and why it stopped.
@@ -55,6 +62,9 @@ struct TuneResult {
     double durationS = 0, warmupS = 0;
     int reps = 1;
     int cores = 0;
+    bool simulated = false; ///< the search ran in virtual time (tune --sim)
+    int simCores = 0;
+    int confirm = 0;
     std::vector<TuneStart> starts;
     std::vector<TunePoint> evaluated; ///< the measuring run first
     std::optional<std::size_t> best; ///< index into evaluated: the cheapest that met every SLA
@@ -109,6 +119,11 @@ public:
 
 private:
     std::optional<TunePoint> evaluate(const Scenario &scenario, const Workers &workers, const QString &why);
+    /// One point of `reps` at `workers`, on the engine or in virtual time; nullopt when stopped
+    /// or the engine cannot start (m_error).
+    std::optional<SweepPointResult> runOne(const Scenario &s, const Workers &workers, int reps, bool onEngine);
+    double costS(int reps, bool onEngine) const;
+    void confirmOnEngine(const Scenario &scenario, TuneResult &r);
 
     SweepRunner m_runner;
     std::atomic<bool> m_stop { false };
@@ -118,6 +133,7 @@ private:
     QString m_pendingWhy;
     std::vector<DomainKind> m_tuned;
     bool m_budgetHit = false;
+    double m_simPointS = 0.5; ///< the wall time of a simulated rep, as last measured
 };
 
 /// Why the classes that missed at `point` cannot be met by sizing `tuned` (e.g. "the loop is
