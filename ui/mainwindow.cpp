@@ -14,6 +14,7 @@
 #include "findingspanel.h"
 #include "lagmonitor.h"
 #include "lessonpanel.h"
+#include "liveplot.h"
 #include "liveplots.h"
 #include "phasetable.h"
 #include "reportexporter.h"
@@ -52,6 +53,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QThread>
+#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -438,9 +440,22 @@ void MainWindow::buildDocks()
         if (!on || m_tuneDock->isFloating())
             return;
         m_tuneDock->raise();
-        const int wide = std::clamp(width() * 2 / 5, 460, 680);
-        if (m_tuneDock->width() < wide)
-            resizeDocks({ m_tuneDock }, { wide }, Qt::Horizontal);
+        // Once the layout the window has pending is done (a resize, the dock just shown).
+        QTimer::singleShot(0, this, [this] {
+            if (!m_tuneDock->isVisible() || m_tuneDock->isFloating())
+                return;
+            const int wide = std::clamp(width() * 2 / 5, 460, 680);
+            if (m_tuneDock->width() < wide)
+                resizeDocks({ m_tuneDock }, { wide }, Qt::Horizontal);
+            // Most of the right column too (the routing table under it keeps a few rows): the
+            // plots and the table of points need the height.
+            auto *routing = findChild<QDockWidget *>(QStringLiteral("routingDock"));
+            const int column = m_tuneDock->height() + (routing && routing->isVisible() ? routing->height() : 0);
+            const int tall = column * 4 / 5;
+            if (routing && routing->isVisible() && !routing->isFloating() && m_tuneDock->height() < tall
+                && dockWidgetArea(routing) == dockWidgetArea(m_tuneDock))
+                resizeDocks({ m_tuneDock, routing }, { tall, column - tall }, Qt::Vertical);
+        });
     });
     if (auto *bar = findChild<QToolBar *>(QStringLiteral("runToolBar"))) {
         bar->addSeparator();
@@ -457,15 +472,8 @@ void MainWindow::buildDocks()
     connect(m_tuneView, &TuneView::saveAsRequested, this, &MainWindow::saveScenarioAsDialog);
     connect(m_tuneView, &TuneView::pointEngineStarted, this, [this](Engine *engine, const Scenario &scenario) {
         // The live plots, cards and class table follow the point's engine, as they do a run.
-        const quint64 id = ++m_tunePoint;
-        m_plots->setScenario(scenario);
-        m_live.reset(scenario);
-        m_classTable->classModel()->setScenario(scenario);
-        m_findings->setFindings({}, FindingsPanel::Stage::Live);
-        m_running.fill(false);
-        m_lastFrameT = 0;
-        for (DomainCard *card : m_cards)
-            card->clearFigures();
+        followTunePoint(scenario);
+        const quint64 id = m_tunePoint;
         connect(
             engine, &Engine::frameReady, this,
             [this, id](const Frame &f) {
@@ -483,6 +491,7 @@ void MainWindow::buildDocks()
             },
             Qt::QueuedConnection);
     });
+    connect(m_tuneView, &TuneView::pointRunRequested, this, &MainWindow::showTunePointRun);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_tuneAction);
@@ -1060,6 +1069,35 @@ void MainWindow::onFrame(const Frame &frame)
     showTotals(submitted, completed, failed, rejected, cancelled, false, conserved);
     if (m_live.addFrame(frame))
         m_findings->setFindings(m_live.findings(), FindingsPanel::Stage::Live);
+}
+
+void MainWindow::followTunePoint(const Scenario &scenario)
+{
+    ++m_tunePoint;
+    m_plots->setScenario(scenario);
+    m_live.reset(scenario);
+    m_classTable->classModel()->setScenario(scenario);
+    m_findings->setFindings({}, FindingsPanel::Stage::Live);
+    m_running.fill(false);
+    m_lastFrameT = 0;
+    for (DomainCard *card : m_cards)
+        card->clearFigures();
+}
+
+void MainWindow::showTunePointRun(
+    const Scenario &scenario, const std::vector<Frame> &frames, double warmupS, const QString &caption)
+{
+    if (m_controller->hasEngine() || m_tuneView->isBusy() || frames.empty())
+        return;
+    followTunePoint(scenario);
+    for (const Frame &f : frames) {
+        onFrame(f);
+        m_classTable->classModel()->addFrame(f);
+    }
+    m_plots->setPhaseStarts({ 0.0, warmupS }); // the first "phase" shaded: the warm-up
+    for (LivePlot *p : m_plots->plots())
+        p->showTimeRange(0, frames.back().t); // the whole run, held (Live follows nothing now)
+    statusBar()->showMessage(tr("Live plots: %1").arg(caption), 5000);
 }
 
 void MainWindow::onEvent(const RunEvent &event)

@@ -129,6 +129,11 @@ public Q_SLOTS:
     /// Puts a sweep's or a tune's values (`domains.D.workers` = N) into the open scenario through
     /// the domain cards, as if typed there (the running engine is resized too).
     void applyTuneValues(const hs::SweepValues &values);
+    /// A finished sweep or tune point chosen in the Tune panel: its run (`frames` from its start)
+    /// on the live plots, the cards and the class table as they showed it running, the first
+    /// `warmupS` seconds shaded. Not while the window runs (its run holds the plots).
+    void showTunePointRun(
+        const hs::Scenario &scenario, const std::vector<hs::Frame> &frames, double warmupS, const QString &caption);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -160,6 +165,9 @@ private:
     void fitClassTable();
     std::function<void()> m_defaultLayout; ///< window size and dock sizes of a fresh layout
     void onFrame(const Frame &frame);
+    /// The live plots, cards, class table and findings emptied for a tune point's run of
+    /// `scenario`; frames of earlier points are dropped from now on.
+    void followTunePoint(const Scenario &scenario);
     void onEvent(const RunEvent &event);
     void onFinished();
     void onReleased();

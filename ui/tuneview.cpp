@@ -4,6 +4,7 @@
 #include "qcustomplot.h"
 #include "reportwriter.h"
 #include "results/report.h"
+#include "run/engine.h"
 #include "scenario/scenarioparser.h"
 #include "tuning/sweepreport.h"
 
@@ -22,6 +23,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
@@ -65,6 +67,15 @@ QString valueOf(const SweepValues &values, const QString &path)
         if (p == path)
             return v;
     return {};
+}
+
+// "threads workers = 5, load (× arrival rates) = 1.2"
+QString valuesLabel(const SweepValues &values)
+{
+    QStringList parts;
+    for (const auto &[path, value] : values)
+        parts << QStringLiteral("%1 = %2").arg(axisLabel(path), value);
+    return parts.join(QStringLiteral(", "));
 }
 
 double numberOf(const SweepValues &values, const QString &path)
@@ -139,6 +150,72 @@ void stylePlot(QCustomPlot *p, const QString &xLabel, const QString &yLabel)
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 }
 
+// What a text item on a plot labels; placeLabels() puts it where it overlaps no other label.
+enum class LabelKind { Sla, Recommendation, Knee };
+
+// At each layout, in pixels, labels in order of kind: an SLA's at the right edge above its line,
+// else below it (then the left edge); the recommendation in rows from the top of the axes, knees
+// in rows from the bottom, right of their line (left near the right edge). Each goes in the first
+// place inside the axes that no earlier label covers; a label with no room is not drawn (the
+// table and the details pane tell the same). As LivePlot::placeMarkerLabels does for a run.
+void placeLabels(QCustomPlot *p)
+{
+    const QRectF area = p->axisRect()->rect();
+    std::vector<QRectF> taken;
+    const auto fits = [&](const QRectF &r) {
+        return area.adjusted(-1, -1, 1, 1).contains(r)
+            && std::none_of(
+                taken.begin(), taken.end(), [&](const QRectF &o) { return o.adjusted(-2, -1, 2, 1).intersects(r); });
+    };
+    for (const LabelKind kind : { LabelKind::Sla, LabelKind::Recommendation, LabelKind::Knee }) {
+        for (int i = 0; i < p->itemCount(); ++i) {
+            auto *text = qobject_cast<QCPItemText *>(p->item(i));
+            if (!text || text->property("labelKind").toInt() != int(kind) || !text->property("labelAt").isValid())
+                continue;
+            text->setVisible(false);
+            const double at = text->property("labelAt").toDouble();
+            const QMargins pad = text->padding();
+            const QSizeF size
+                = QSizeF(QFontMetricsF(text->font())
+                             .boundingRect(QRectF(), Qt::TextDontClip | text->textAlignment(), text->text())
+                             .size())
+                + QSizeF(pad.left() + pad.right(), pad.top() + pad.bottom());
+            std::vector<QRectF> places;
+            if (kind == LabelKind::Sla) {
+                const double y = p->yAxis->coordToPixel(at);
+                if (!std::isfinite(y) || y < area.top() || y > area.bottom())
+                    continue;
+                for (const double left : { area.right() - 3 - size.width(), area.left() + 3 })
+                    for (const double top : { y - 1 - size.height(), y + 1 })
+                        places.emplace_back(QPointF(left, top), size);
+            } else {
+                const double x = p->xAxis->coordToPixel(at);
+                if (!std::isfinite(x) || x < area.left() || x > area.right())
+                    continue;
+                double left = x + 3;
+                if (left + size.width() > area.right() - 1)
+                    left = std::max(area.left() + 1, x - 3 - size.width());
+                const double step = size.height() + 2;
+                for (int row = 0; (row + 1) * step <= area.height(); ++row)
+                    places.emplace_back(
+                        QPointF(left,
+                            kind == LabelKind::Recommendation ? area.top() + 2 + row * step
+                                                              : area.bottom() - 2 - size.height() - row * step),
+                        size);
+            }
+            for (const QRectF &r : places)
+                if (fits(r)) {
+                    text->position->setType(QCPItemPosition::ptAbsolute);
+                    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+                    text->position->setCoords(r.topLeft());
+                    text->setVisible(true);
+                    taken.push_back(r);
+                    break;
+                }
+        }
+    }
+}
+
 // Once per plot: the legend in a row under the axes, never over the points.
 void placeLegend(QCustomPlot *p)
 {
@@ -153,17 +230,7 @@ void placeLegend(QCustomPlot *p)
     p->legend->setWrap(3);
     p->legend->setMargins(QMargins(4, 0, 4, 2));
     p->plotLayout()->setRowSpacing(0);
-    // Marker labels stack from the top of the axes one text line apart, whatever the plot's height.
-    QObject::connect(p, &QCustomPlot::afterLayout, p, [p] {
-        const double h = std::max(1, p->axisRect()->height());
-        const double line = QFontMetrics(p->font()).height() + 1;
-        for (int i = 0; i < p->itemCount(); ++i) {
-            QCPAbstractItem *item = p->item(i);
-            const QVariant row = item->property("markerRow");
-            if (auto *text = qobject_cast<QCPItemText *>(item); text && row.isValid())
-                text->position->setCoords(text->position->coords().x(), (3 + row.toInt() * line) / h);
-        }
-    });
+    QObject::connect(p, &QCustomPlot::afterLayout, p, [p] { placeLabels(p); });
 }
 
 void resetPlot(QCustomPlot *p)
@@ -208,32 +275,26 @@ void horizontalLine(QCustomPlot *p, double y, const QColor &color, const QString
     line->point2->setCoords(1, y);
     line->setPen(QPen(color, 1.2, Qt::DashLine));
     auto *text = new QCPItemText(p);
-    text->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    text->position->setCoords(0.01, y);
-    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+    text->setProperty("labelKind", int(LabelKind::Sla));
+    text->setProperty("labelAt", y);
+    text->setVisible(false); // placed at each layout (placeLabels)
+    text->setPadding(QMargins(2, 0, 2, 0));
     text->setText(label);
     text->setColor(color);
 }
 
-void verticalLine(QCustomPlot *p, double x, const QColor &color, Qt::PenStyle style, const QString &label, int row)
+void verticalLine(
+    QCustomPlot *p, double x, const QColor &color, Qt::PenStyle style, const QString &label, LabelKind kind)
 {
     auto *line = new QCPItemStraightLine(p);
     line->point1->setCoords(x, 1);
     line->point2->setCoords(x, 2);
     line->setPen(QPen(color, 1.4, style));
     auto *text = new QCPItemText(p);
-    text->position->setTypeX(QCPItemPosition::ptPlotCoords);
-    text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    text->position->setCoords(
-        x, (3 + row * (QFontMetrics(p->font()).height() + 1)) / std::max(1, p->axisRect()->height()));
-    text->setProperty("markerRow", row);
-    const QCPRange r = p->xAxis->range();
-    const bool logX = p->xAxis->scaleType() == QCPAxis::stLogarithmic;
-    const double share = logX && r.lower > 0 ? std::log(x / r.lower) / std::log(r.upper / r.lower)
-                                             : (x - r.lower) / std::max(1e-12, r.upper - r.lower);
-    const bool left = share > 0.6; // keeps the label inside the plot
-    text->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
-    text->setPadding(left ? QMargins(0, 0, 4, 0) : QMargins(4, 0, 0, 0));
+    text->setProperty("labelKind", int(kind));
+    text->setProperty("labelAt", x);
+    text->setVisible(false); // placed at each layout (placeLabels)
+    text->setPadding(QMargins(2, 0, 2, 0));
     text->setText(label);
     text->setColor(color);
 }
@@ -373,7 +434,6 @@ void TuneView::buildUi()
     m_error = new QLabel(this);
     m_error->setObjectName(QStringLiteral("setupError"));
     m_error->setWordWrap(true);
-    top->addWidget(m_error);
 
     auto *buttons = new QHBoxLayout;
     buttons->setSpacing(4);
@@ -388,7 +448,9 @@ void TuneView::buildUi()
     buttons->addWidget(m_runButton);
     buttons->addWidget(m_tuneButton);
     buttons->addWidget(m_cancelButton);
-    buttons->addStretch(1);
+    // The setup's verdict beside the buttons it enables: a line of height left to the plots and table.
+    buttons->addSpacing(6);
+    buttons->addWidget(m_error, 1);
     top->addLayout(buttons);
     connect(m_runButton, &QPushButton::clicked, this, &TuneView::runSweep);
     connect(m_tuneButton, &QPushButton::clicked, this, &TuneView::runTune);
@@ -419,12 +481,11 @@ void TuneView::buildUi()
     m_saveButton->setToolTip(tr("Write the open scenario, with the controls as they are, as a scenario file"));
     m_exportButton = new QPushButton(tr("Export…"), this);
     m_exportButton->setToolTip(tr("A sweep: its report (HTML, PDF), JSON or CSV. A tune: its JSON"));
+    resultButtons->addWidget(m_recommendation, 1); // the answer, and beside it what to do with it
     for (QPushButton *b : { m_applyButton, m_saveButton, m_exportButton }) {
         b->setEnabled(false);
         resultButtons->addWidget(b);
     }
-    resultButtons->addStretch(1);
-    top->addWidget(m_recommendation);
     top->addLayout(resultButtons);
     connect(m_applyButton, &QPushButton::clicked, this, &TuneView::apply);
     connect(m_saveButton, &QPushButton::clicked, this, &TuneView::saveAsRequested);
@@ -466,23 +527,39 @@ void TuneView::buildUi()
     m_table->verticalHeader()->setVisible(false);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setMinimumHeight(80);
-    m_table->setToolTip(tr("Click a point to see its figures"));
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-        [this](const QModelIndex &current) { showPoint(current.isValid() ? current.row() : -1); });
+    fitTableMinimum();
+    m_table->setToolTip(tr("Click a point to see its figures, and its run on the live plots"));
+    connect(
+        m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
+            showPoint(current.isValid() ? current.row() : -1);
+            if (current.isValid())
+                showPointRun(current.row());
+        });
+    // A click on the chosen row again brings its run back (after a run of the window's, say).
+    connect(m_table, &QTableView::clicked, this, [this](const QModelIndex &index) {
+        if (index.isValid() && index.row() != m_shownRun)
+            showPointRun(index.row());
+    });
+    m_runLabel = new QLabel(tableHost);
+    m_runLabel->setObjectName(QStringLiteral("pointRunLabel"));
+    m_runLabel->setWordWrap(true);
+    m_runLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_runLabel->hide();
     m_details = new QTextBrowser(tableHost);
     m_details->setObjectName(QStringLiteral("pointDetails"));
     m_details->setFrameShape(QFrame::NoFrame);
     m_details->setMaximumHeight(m_details->fontMetrics().lineSpacing() * 5 + 8);
     m_details->setMinimumHeight(m_details->fontMetrics().lineSpacing() * 2 + 8);
     m_details->viewport()->setAutoFillBackground(false);
+    tv->addWidget(m_runLabel);
     tv->addWidget(m_table, 1);
     tv->addWidget(m_details);
     split->addWidget(m_tabs);
     split->addWidget(tableHost);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
-    split->setSizes({ 600, 330 }); // scaled to the room there is: most of it to the plots
+    // Scaled to the room there is: most of it to the plots, five or six points to the table.
+    split->setSizes({ 550, 350 });
     top->addWidget(split, 1);
 
     clearPlots();
@@ -503,6 +580,9 @@ void TuneView::setScenario(const Scenario &scenario)
     m_sweep.reset();
     m_tune.reset();
     m_selected = -1;
+    m_runs.clear();
+    m_shownRun = -1;
+    setRunText({});
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_progressText->setText(tr("Set what to vary, then Run sweep; or Tune."));
@@ -608,6 +688,11 @@ void TuneView::checkSetup()
 
 void TuneView::setWindowRunning(bool running)
 {
+    if (running != m_windowRunning && m_mode != Mode::None && !m_busy) {
+        m_shownRun = -1;
+        setRunText(running ? tr("The live plots show the window's run.")
+                           : tr("The live plots show the window's last run; click a point to see its run again."));
+    }
     m_windowRunning = running;
     checkSetup();
 }
@@ -685,6 +770,7 @@ void TuneView::doSweep()
             m_error->setText(tr("%1: %2").arg(sweepValuesText(values), why));
             return;
         }
+        s->duration = m_duration->value(); // as SweepRunner runs it: the live plots span the point
         scenarios.push_back(std::move(*s));
     }
     const double duration = m_duration->value(), warmup = m_warmup->value();
@@ -702,9 +788,17 @@ void TuneView::doSweep()
     m_tune.reset();
     m_mode = Mode::Sweep;
     m_selected = -1;
+    m_runs.clear();
+    m_shownRun = -1;
+    setRunText(tr("The live plots follow the point being measured."));
     showResult();
     setBusy(true);
     m_runner = std::make_unique<SweepRunner>();
+    std::vector<Frame> firstRep; // the point's first rep's frames, kept with the point
+    m_runner->onEngineFinished = [&](int rep, Engine &e) {
+        if (rep == 0)
+            firstRep = e.frames();
+    };
 
     QPointer<TuneView> self(this);
     QElapsedTimer wall;
@@ -733,6 +827,7 @@ void TuneView::doSweep()
         report(0, 0);
         m_runner->onProgress = report;
         m_runner->onEngineStarted = [&, i](Engine &e) { Q_EMIT pointEngineStarted(&e, scenarios[std::size_t(i)]); };
+        firstRep.clear();
         auto point = m_runner->runPoint(scenarios[std::size_t(i)], values, duration, warmup, reps, &why);
         if (!self)
             return;
@@ -743,6 +838,7 @@ void TuneView::doSweep()
         if (!point->complete)
             break; // stopped now: not reported
         m_sweep->points.push_back(std::move(*point));
+        keepRun(int(m_sweep->points.size()) - 1, scenarios[std::size_t(i)], std::move(firstRep));
         m_sweep->wallS = double(wall.nsecsElapsed()) / 1e9;
         analyzeSweep(*m_sweep);
         showResult();
@@ -753,6 +849,8 @@ void TuneView::doSweep()
     analyzeSweep(*m_sweep);
     m_runner.reset();
     setBusy(false);
+    if (!m_runs.empty())
+        setRunText(tr("The live plots show the last run measured; click a point to see its run."));
     showResult();
     const int got = int(m_sweep->points.size());
     if (!failure.isEmpty())
@@ -789,9 +887,14 @@ void TuneView::doTune()
     m_tune->budgetS = options.budgetS;
     m_mode = Mode::Tune;
     m_selected = -1;
+    m_runs.clear();
+    m_shownRun = -1;
+    setRunText(tr("The live plots follow the point being measured."));
     showResult();
     setBusy(true);
     m_tuner = std::make_unique<Tuner>();
+    Scenario running; // the point's, as its engine runs it
+    std::vector<Frame> firstRep; // its first rep's frames (of the last measurement: a point may be measured again)
 
     QPointer<TuneView> self(this);
     QElapsedTimer wall;
@@ -814,9 +917,19 @@ void TuneView::doTune()
         report(0);
     };
     m_tuner->onProgress = [&](int, double t) { report(t); };
-    m_tuner->onEngineStarted = [this](Engine &e, const Scenario &s) { Q_EMIT pointEngineStarted(&e, s); };
+    m_tuner->onEngineStarted = [&](Engine &e, const Scenario &s) {
+        running = s;
+        running.duration = options.durationS;
+        Q_EMIT pointEngineStarted(&e, running);
+    };
+    m_tuner->onEngineFinished = [&](int rep, Engine &e) {
+        if (rep == 0)
+            firstRep = e.frames();
+    };
     m_tuner->onPoint = [&](const TunePoint &p) {
         m_tune->evaluated.push_back(p);
+        keepRun(int(m_tune->evaluated.size()) - 1, running, std::move(firstRep));
+        firstRep.clear();
         showResult();
         Q_EMIT pointAdded(int(m_tune->evaluated.size()) - 1);
     };
@@ -827,6 +940,8 @@ void TuneView::doTune()
     if (result)
         m_tune = *result;
     setBusy(false);
+    if (!m_runs.empty())
+        setRunText(tr("The live plots show the last run measured; click a point to see its run."));
     showResult();
     if (!result)
         m_progressText->setText(tr("The tune could not start: %1").arg(why));
@@ -965,7 +1080,6 @@ void TuneView::showResult()
     m_summary = summary.join(QStringLiteral("<br>"));
     showPoint(m_selected);
     m_recommendation->setText(text);
-    m_recommendation->setVisible(!text.isEmpty());
     const bool done = !m_busy && m_mode != Mode::None;
     m_applyButton->setEnabled(done && !recommendedValues().empty());
     m_applyButton->setToolTip(recommendedValues().empty() && done
@@ -984,6 +1098,90 @@ const SweepPointResult *TuneView::pointAt(int row) const
     if (m_mode == Mode::Tune && m_tune && row < int(m_tune->evaluated.size()))
         return &m_tune->evaluated[std::size_t(row)].point;
     return nullptr;
+}
+
+void TuneView::fitTableMinimum()
+{
+    // At least four points in view beside the plots, under the header and over the sideways
+    // scroll bar (the splitter gives the table more when there is room).
+    const int header = std::max(m_table->horizontalHeader()->sizeHint().height(), m_table->fontMetrics().height() + 8);
+    m_table->setMinimumHeight(header + 4 * m_table->verticalHeader()->defaultSectionSize()
+        + m_table->horizontalScrollBar()->sizeHint().height() + 2 * m_table->frameWidth() + 2);
+}
+
+void TuneView::setSweepResult(const SweepResult &result)
+{
+    if (m_busy)
+        return;
+    m_sweep = result;
+    m_tune.reset();
+    m_mode = Mode::Sweep;
+    m_selected = -1;
+    m_runs.clear();
+    m_shownRun = -1;
+    setRunText({});
+    showResult();
+}
+
+void TuneView::keepRun(int row, Scenario scenario, std::vector<Frame> frames)
+{
+    if (frames.empty())
+        return;
+    const std::size_t n = frames.size(), keep = kMaxFramesPerRun;
+    if (n > keep) {
+        // Evenly thinned, the first and the last kept: the run still spans its whole time.
+        std::vector<Frame> thin;
+        thin.reserve(keep);
+        for (std::size_t k = 0; k < keep; ++k)
+            thin.push_back(std::move(frames[k * (n - 1) / (keep - 1)]));
+        frames = std::move(thin);
+    }
+    m_runs.push_back({ row, std::move(scenario), std::move(frames) });
+    while (m_runs.size() > std::size_t(kMaxKeptRuns))
+        m_runs.pop_front();
+}
+
+const std::vector<Frame> *TuneView::pointFrames(int row) const
+{
+    const auto it = std::find_if(m_runs.begin(), m_runs.end(), [row](const KeptRun &r) { return r.row == row; });
+    return it == m_runs.end() ? nullptr : &it->frames;
+}
+
+void TuneView::setRunText(const QString &text)
+{
+    m_runLabel->setText(text);
+    m_runLabel->setVisible(!text.isEmpty());
+}
+
+void TuneView::showPointRun(int row)
+{
+    const SweepPointResult *p = pointAt(row);
+    if (!p)
+        return;
+    const QString name = m_mode == Mode::Tune ? tr("tune point %1 (%2)").arg(row + 1).arg(valuesLabel(p->values))
+                                              : valuesLabel(p->values);
+    if (m_busy) {
+        setRunText(tr("The live plots follow the point being measured: click %1 again when the %2 has ended to see "
+                      "its run.")
+                       .arg(name, m_mode == Mode::Tune ? tr("tune") : tr("sweep")));
+        return;
+    }
+    if (m_windowRunning) {
+        setRunText(tr("The window's run holds the live plots: stop it to see the run of %1.").arg(name));
+        return;
+    }
+    const auto it = std::find_if(m_runs.begin(), m_runs.end(), [row](const KeptRun &r) { return r.row == row; });
+    if (it == m_runs.end()) {
+        setRunText(tr("The run of %1 was not kept (the last %2 points' are).").arg(name).arg(kMaxKeptRuns));
+        return;
+    }
+    m_shownRun = row;
+    const QString caption = p->reps > 1 ? tr("%1, its first of %2 reps").arg(name).arg(p->reps) : name;
+    setRunText(tr("<b>Live plots:</b> %1 · %2 s, the warm-up (%3 s) shaded")
+                   .arg(caption.toHtmlEscaped())
+                   .arg(it->frames.back().t, 0, 'f', 1)
+                   .arg(p->warmupS, 0, 'g', 3));
+    Q_EMIT pointRunRequested(it->scenario, it->frames, p->warmupS, caption);
 }
 
 void TuneView::fillTable()
@@ -1052,6 +1250,7 @@ void TuneView::fillTable()
         m_model->appendRow(row);
     }
     m_table->resizeColumnsToContents();
+    fitTableMinimum(); // the header's height is known once it has sections
     if (m_selected >= 0 && m_selected < m_model->rowCount()) {
         const QSignalBlocker block(m_table->selectionModel());
         m_table->selectRow(m_selected);
@@ -1303,16 +1502,16 @@ void TuneView::plotSweep()
 
     // Knee and recommendation on every plot against the first variable.
     for (QCustomPlot *p : { m_p99, m_throughput, m_utilization }) {
-        int row = 0;
         if (r.recommendation) {
             const double x = numberOf(r.recommendation->values, xa.path);
             if (std::isfinite(x))
                 verticalLine(p, x, QColor(0x2b, 0x8a, 0x3e), Qt::SolidLine,
-                    (r.recommendation->allSlaMet ? tr("recommended %1") : tr("closest %1")).arg(x, 0, 'g', 6), row++);
+                    (r.recommendation->allSlaMet ? tr("recommended %1") : tr("closest %1")).arg(x, 0, 'g', 6),
+                    LabelKind::Recommendation);
         }
         for (const SweepKnee &k : r.knees)
             if (k.path == xa.path)
-                verticalLine(p, k.value, ink, Qt::DotLine, tr("knee (%1)").arg(k.className), row++);
+                verticalLine(p, k.value, ink, Qt::DotLine, tr("knee (%1)").arg(k.className), LabelKind::Knee);
     }
 
     // A grid: where every SLA is met, over the two variables (cells by index: values need not be even).
@@ -1452,7 +1651,8 @@ void TuneView::plotTune()
     m_utilization->yAxis->setRange(0, 105);
     if (r.best)
         for (QCustomPlot *p : { m_p99, m_throughput, m_utilization })
-            verticalLine(p, double(*r.best + 1), QColor(0x2b, 0x8a, 0x3e), Qt::SolidLine, tr("recommended"), 0);
+            verticalLine(p, double(*r.best + 1), QColor(0x2b, 0x8a, 0x3e), Qt::SolidLine, tr("recommended"),
+                LabelKind::Recommendation);
     for (QCustomPlot *p : { m_p99, m_throughput, m_utilization })
         p->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/frame.h"
 #include "scenario/scenario.h"
 #include "tuning/sweepanalysis.h"
 #include "tuning/sweepplan.h"
@@ -7,6 +8,7 @@
 
 #include <QWidget>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,7 +36,9 @@ class Engine;
  * as a grid) over a range typed in the `--vary` grammar, or tune the scenario's pools to their
  * cheapest size that meets every SLA, on the real engine, one point after another on the GUI
  * thread (SweepRunner's own event loop keeps the window responsive). While a point runs,
- * pointEngineStarted() lets the window show it on its live plots. The result: each class's P99
+ * pointEngineStarted() lets the window show it on its live plots; the frames of each point's first
+ * rep are kept, and a click on its row afterwards shows that run there again (pointRunRequested).
+ * The result: each class's P99
  * against the varied value with its interval and SLA, throughput with the USL fit, utilization
  * measured and predicted, for a grid a map of where every SLA is met, and the table of points;
  * Apply hands the recommended values to the window, Export writes the report.
@@ -49,6 +53,10 @@ class TuneView : public QWidget {
     Q_OBJECT
 public:
     enum class Mode { None, Sweep, Tune };
+    /// The runs of the last this many points are kept (a point of 5 s is 100 frames)...
+    static constexpr int kMaxKeptRuns = 200;
+    /// ...each thinned evenly to at most this many frames, so that it still spans its whole time.
+    static constexpr int kMaxFramesPerRun = 200;
 
     explicit TuneView(QWidget *parent = nullptr);
     ~TuneView() override;
@@ -68,6 +76,13 @@ public:
     Mode resultMode() const { return m_mode; }
     const std::optional<SweepResult> &sweepResult() const { return m_sweep; }
     const std::optional<TuneResult> &tuneResult() const { return m_tune; }
+    /// Shows a finished sweep's result as if it had run here (a sweep run elsewhere, tests); no
+    /// point's run is kept with it.
+    void setSweepResult(const SweepResult &result);
+    /// The frames kept of the point in table row `row` (its first rep), or null: none kept.
+    const std::vector<Frame> *pointFrames(int row) const;
+    /// The table row whose run the live plots show (-1: the running point's, the window's, none).
+    int shownRun() const { return m_shownRun; }
     /// What is wrong with the setup as typed (empty: a sweep can run).
     QString setupError() const { return m_setupError; }
     /// The recommended values, as Apply hands them over (empty: nothing to apply).
@@ -97,6 +112,8 @@ public:
     /// The chosen point's figures, then the recommendation's reason, the knee and the USL fit.
     QTextBrowser *pointDetails() const { return m_details; }
     QTableView *pointsTable() const { return m_table; }
+    /// Says which run the live plots show (a point's, the running point's, the window's).
+    QLabel *pointRunLabel() const { return m_runLabel; }
     QTabWidget *plotTabs() const { return m_tabs; }
     QCustomPlot *p99Plot() const { return m_p99; }
     QCustomPlot *throughputPlot() const { return m_throughput; }
@@ -115,11 +132,18 @@ public Q_SLOTS:
     void exportDialog();
     /// Shows point `row` of the table: its figures, and a mark on the plots.
     void showPoint(int row);
+    /// Shows the run of point `row` (its first rep's frames) on the window's live plots
+    /// (pointRunRequested), unless a sweep or the window's own run holds them; the label says why not.
+    void showPointRun(int row);
 
 Q_SIGNALS:
     void busyChanged(bool busy);
     /// A point's engine has started (on the GUI thread): `scenario` is what it runs.
     void pointEngineStarted(hs::Engine *engine, const hs::Scenario &scenario);
+    /// Show this point's run on the live plots: `frames` from its start (thinned to
+    /// kMaxFramesPerRun), the first `warmupS` seconds not measured, `caption` names the point.
+    void pointRunRequested(
+        const hs::Scenario &scenario, const std::vector<hs::Frame> &frames, double warmupS, const QString &caption);
     /// Apply: put these values (`domains.D.workers` = N) into the open scenario.
     void applyRequested(const hs::SweepValues &values);
     void saveAsRequested();
@@ -146,6 +170,17 @@ private:
     void clearPlots();
     QString pointDetailsText(const SweepPointResult &p) const;
     const SweepPointResult *pointAt(int row) const;
+    /// Keeps `run` as point `row`'s (the oldest beyond kMaxKeptRuns go).
+    void keepRun(int row, Scenario scenario, std::vector<Frame> frames);
+    void setRunText(const QString &text);
+    void fitTableMinimum();
+
+    /// A point's run as the live plots show it again.
+    struct KeptRun {
+        int row = -1;
+        Scenario scenario;
+        std::vector<Frame> frames;
+    };
 
     std::function<Scenario()> m_source;
     Scenario m_scenario; ///< the last one offered (the combos' pools)
@@ -173,6 +208,7 @@ private:
     QCustomPlot *m_utilization = nullptr;
     QCustomPlot *m_map = nullptr;
     QTableView *m_table = nullptr;
+    QLabel *m_runLabel = nullptr;
     QStandardItemModel *m_model = nullptr;
 
     QString m_setupError;
@@ -186,6 +222,8 @@ private:
     std::optional<SweepResult> m_sweep;
     std::optional<TuneResult> m_tune;
     int m_selected = -1;
+    std::deque<KeptRun> m_runs; ///< in the order the points ran
+    int m_shownRun = -1;
 };
 
 } // namespace hs

@@ -160,6 +160,8 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
         }
         if (!started)
             return std::nullopt;
+        if (onEngineFinished)
+            onEngineFinished(rep, engine);
         const RunResult r = engine.result();
         ++p.reps;
         p.conserved = p.conserved && r.conserved() && r.doubleEnds == 0;

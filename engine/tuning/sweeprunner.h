@@ -102,6 +102,9 @@ public:
     /// Called on the runner's thread right after each rep's engine started, e.g. to connect a
     /// window's live plots to its frames (queued: the engine is destroyed when the rep ends).
     std::function<void(Engine &engine)> onEngineStarted;
+    /// Called on the runner's thread when each rep's engine has finished, before it is destroyed:
+    /// the rep (from 0) and its engine, e.g. to keep the rep's frames (Engine::frames()).
+    std::function<void(int rep, Engine &engine)> onEngineFinished;
 
     /// `scenario` has the point's values applied already (parse with pointOverrides, scaleLoad).
     /// nullopt when a run cannot start (*error says why).

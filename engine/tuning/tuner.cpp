@@ -161,6 +161,7 @@ std::optional<TunePoint> Tuner::evaluate(const Scenario &scenario, const Workers
     if (onPointStart)
         onPointStart(int(r.evaluated.size()) + 1, workers, why);
     m_runner.onProgress = onProgress;
+    m_runner.onEngineFinished = onEngineFinished;
     m_runner.onEngineStarted = [this, s](Engine &e) {
         if (onEngineStarted)
             onEngineStarted(e, s);

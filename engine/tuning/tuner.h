@@ -100,6 +100,9 @@ public:
     /// Right after each rep's engine starts, with the point's scenario (the GUI's live plots
     /// follow it; SweepRunner::onEngineStarted).
     std::function<void(Engine &engine, const Scenario &scenario)> onEngineStarted;
+    /// When each rep's engine has finished, before it is destroyed (SweepRunner::onEngineFinished):
+    /// e.g. to keep the point's frames.
+    std::function<void(int rep, Engine &engine)> onEngineFinished;
 
     /// The pools `scenario` routes stages to (the default of --domains).
     static std::vector<DomainKind> usedPools(const Scenario &scenario);
