@@ -77,6 +77,7 @@ const char *kUsage = R"(usage:
       --json FILE         write the sweep (schema hybridscope.sweep/1)
       --csv FILE          one row per point and class
       --report FILE       the sweep's report with plots: FILE.html or FILE.pdf
+      --sim [--cores N]   points in virtual time (see simulate), on N cores
   hybridscope tune SCENARIO [options]   the fewest workers in the scenario's pools that meet
                                         every class's P99 SLA: a measuring run, the theory's
                                         start (Erlang C), then bisection on the real engine
@@ -87,6 +88,8 @@ const char *kUsage = R"(usage:
       --json FILE         write the tune (schema hybridscope.tune/1)
       --report FILE       the tune's report: FILE.html or FILE.pdf
       --write FILE.yaml   the scenario with the recommended sizes (comments kept when it can)
+      --sim [--cores N] [--confirm K]   search in virtual time on N cores; re-run the K
+                          cheapest that met on the engine, whose verdict then decides
   hybridscope simulate SCENARIO [options]
                                         the scenario in virtual time (a discrete-event twin of
                                         the engine): any number of cores, marked simulated

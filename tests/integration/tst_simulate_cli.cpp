@@ -70,6 +70,71 @@ private Q_SLOTS:
         QVERIFY(g.readAll().contains("Simulated in virtual time"));
     }
 
+    // sweep --sim: points in virtual time, marked simulated; the tuning scenario's pool sizes on
+    // two simulated cores miss with 4 threads and meet with 5 (Erlang C's answer).
+    void sweepSim()
+    {
+        const QString json = m_dir.filePath(QStringLiteral("sweep.json"));
+        const Run r = runApp(
+            { QStringLiteral("sweep"), QStringLiteral("tuning"), QStringLiteral("--sim"), QStringLiteral("--cores"),
+                QStringLiteral("2"), QStringLiteral("--vary"), QStringLiteral("domains.threads.workers=4..6"),
+                QStringLiteral("--duration"), QStringLiteral("20s"), QStringLiteral("--reps"), QStringLiteral("3"),
+                QStringLiteral("--json"), json, QStringLiteral("--quiet") },
+            60000);
+        QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+        QVERIFY(r.out.startsWith(QStringLiteral("SIMULATED in virtual time (not measured): 2 cores")));
+        const QJsonObject o = readJson(json);
+        QCOMPARE(o.value(QStringLiteral("mode")).toString(), QStringLiteral("simulated"));
+        QCOMPARE(o.value(QStringLiteral("simulation")).toObject().value(QStringLiteral("cores")).toInt(), 2);
+        const QJsonArray points = o.value(QStringLiteral("points")).toArray();
+        QCOMPARE(points.size(), 3);
+        const auto api = [&](int i) {
+            return points[i]
+                .toObject()
+                .value(QStringLiteral("classes"))
+                .toObject()
+                .value(QStringLiteral("api"))
+                .toObject();
+        };
+        QVERIFY(!api(0).value(QStringLiteral("sla_met")).toBool());
+        QVERIFY(api(1).value(QStringLiteral("sla_met")).toBool());
+        for (const QJsonValue &p : points)
+            QVERIFY(p.toObject().value(QStringLiteral("conserved")).toBool());
+        QCOMPARE(o.value(QStringLiteral("recommendation"))
+                     .toObject()
+                     .value(QStringLiteral("values"))
+                     .toObject()
+                     .value(QStringLiteral("domains.threads.workers"))
+                     .toInt(),
+            5);
+    }
+
+    // tune --sim --confirm 1: the search in virtual time, the answer confirmed on the engine.
+    void tuneSimConfirm()
+    {
+        const QString json = m_dir.filePath(QStringLiteral("tune.json"));
+        const Run r = runApp({ QStringLiteral("tune"), QStringLiteral("tuning"), QStringLiteral("--sim"),
+                                 QStringLiteral("--domains"), QStringLiteral("threads"), QStringLiteral("--duration"),
+                                 QStringLiteral("4s"), QStringLiteral("--warmup"), QStringLiteral("1s"),
+                                 QStringLiteral("--reps"), QStringLiteral("3"), QStringLiteral("--confirm"),
+                                 QStringLiteral("1"), QStringLiteral("--json"), json, QStringLiteral("--quiet") },
+            120000);
+        QVERIFY2(r.finished, qPrintable(r.describe()));
+        QVERIFY(r.out.startsWith(QStringLiteral("SIMULATED in virtual time")));
+        const QJsonObject o = readJson(json);
+        QCOMPARE(o.value(QStringLiteral("mode")).toString(), QStringLiteral("simulated"));
+        const QJsonArray evaluated = o.value(QStringLiteral("evaluated")).toArray();
+        QVERIFY(evaluated.size() >= 2);
+        QCOMPARE(evaluated.first().toObject().value(QStringLiteral("source")).toString(), QStringLiteral("sim"));
+        const QJsonObject last = evaluated.last().toObject();
+        QCOMPARE(last.value(QStringLiteral("source")).toString(), QStringLiteral("engine"));
+        QCOMPARE(
+            last.value(QStringLiteral("values")).toObject().value(QStringLiteral("domains.threads.workers")).toInt(),
+            5);
+        // The engine's own verdict decides: exit 0 with an answer only if the engine met the SLAs.
+        QCOMPARE(r.exitCode == 0, last.value(QStringLiteral("all_sla_met")).toBool());
+    }
+
     void badInput_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -94,6 +159,17 @@ private Q_SLOTS:
         QTest::newRow("no scenario") << QStringList { QStringLiteral("simulate") } << QStringLiteral("which scenario?");
         QTest::newRow("report not html") << sim({ QStringLiteral("--report"), QStringLiteral("x.txt") })
                                          << QStringLiteral("--report");
+        QTest::newRow("sim on simulate") << sim({ QStringLiteral("--sim") })
+                                         << QStringLiteral("--sim is for sweep and tune");
+        QTest::newRow("sweep cores without sim") << QStringList { QStringLiteral("sweep"), QStringLiteral("mm2"),
+            QStringLiteral("--vary"), QStringLiteral("load=1,2"), QStringLiteral("--cores"), QStringLiteral("4") }
+                                                 << QStringLiteral("--cores goes with --sim");
+        QTest::newRow("sweep confirm") << QStringList { QStringLiteral("sweep"), QStringLiteral("mm2"),
+            QStringLiteral("--vary"), QStringLiteral("load=1,2"), QStringLiteral("--sim"), QStringLiteral("--confirm"),
+            QStringLiteral("1") } << QStringLiteral("--confirm is tune's");
+        QTest::newRow("tune confirm without sim") << QStringList { QStringLiteral("tune"), QStringLiteral("tuning"),
+            QStringLiteral("--confirm"), QStringLiteral("2") }
+                                                  << QStringLiteral("--confirm goes with --sim");
     }
     void badInput()
     {

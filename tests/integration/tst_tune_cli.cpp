@@ -274,8 +274,8 @@ private Q_SLOTS:
             << QStringLiteral("wrokers");
         QTest::newRow("unknown option") << tune({ QStringLiteral("--bogus") })
                                         << QStringLiteral("unknown option --bogus");
-        QTest::newRow("sim not yet") << tune({ QStringLiteral("--sim") })
-                                     << QStringLiteral("--sim is not available yet");
+        QTest::newRow("cores without sim")
+            << tune({ QStringLiteral("--cores"), QStringLiteral("8") }) << QStringLiteral("--cores goes with --sim");
         QTest::newRow("no SLA") << QStringList { QStringLiteral("tune"), m_noSla }
                                 << QStringLiteral("has no P99 SLA to meet");
         QTest::newRow("no scenario") << QStringList { QStringLiteral("tune") } << QStringLiteral("which scenario?");
