@@ -55,44 +55,50 @@ case "$mode" in
     # Three trees, each with every warning an error:
     #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
     #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz
-    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 12 s: five targets, and
-    #     the whole test command must stay under 30 minutes on 2 cores; fuzz longer by hand);
+    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 8 s, two at a time:
+    #     five targets, and the whole test command must stay under 30 minutes on 2 cores; fuzz
+    #     longer by hand);
     #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests that run threads.
     # The sanitized trees build only what their tests need, and skip tst_lessons, whose claims are
     # timing figures a 2-15x slower build does not keep (the engine paths it uses are covered by
     # the other engine tests), and tst_queueing, whose measured waits are compared with queueing
     # theory and so with the engine's own overhead, which a sanitizer multiplies (its engine paths
     # are tst_engine's). The TSan tree also skips the single-threaded tests (arrival schedules,
-    # units, IPC frames, fuzz replays, the --vary grammar, scenario edits, the single-threaded
-    # simulator), which ASan+UBSan already cover.
+    # units, IPC frames, fuzz replays, the --vary grammar, scenario parsing, writing and edits,
+    # lesson formats, the single-threaded simulator), which ASan+UBSan already cover, and
+    # tst_diagnostics, whose rules are functions of frames and whose engine runs are tst_engine's.
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
-    # sanitized_tree DIR CTEST_ARGS...: configure with the remaining cmake arguments in $cfg, build the
-    # executables of the tests CTEST_ARGS select (and the worker they start), run those tests.
+    # sanitized_tree DIR LABELS EXCLUDE: configure with the cmake arguments in $cfg, build the
+    # executables of the tests with a label matching LABELS whose name does not match EXCLUDE (and
+    # the worker they start), run those tests one at a time, then the fuzz targets (label fuzzrun:
+    # single-threaded, each on its own core) side by side.
     sanitized_tree() {
-      local dir=$1
-      shift
+      local dir=$1 labels=$2 exclude=$3
       cmake -S . -B "$dir" -G Ninja -DBUILD_TESTING=ON -DHS_WERROR=ON -DHS_BUILD_GUI=OFF "${cfg[@]}"
       local targets
-      targets=$(cd "$dir" && ctest -N "$@" | sed -n 's/^ *Test *#[0-9]*: *//p' \
+      targets=$(cd "$dir" && ctest -N -L "$labels" -E "$exclude" | sed -n 's/^ *Test *#[0-9]*: *//p' \
         | sed -e 's/^fuzz_replay_/replay_/' -e 's/^fuzz_run_/fuzz_/')
       # shellcheck disable=SC2086 # one word per target
       cmake --build "$dir" -j "$jobs" --target hybridscope-worker $targets
-      (cd "$dir" && ctest --output-on-failure --timeout 900 -j 1 "$@")
+      (cd "$dir" && ctest --output-on-failure --timeout 900 -j 1 -L "$labels" -LE fuzzrun -E "$exclude")
+      if [[ $labels == *fuzzrun* ]]; then
+        (cd "$dir" && ctest --output-on-failure --timeout 900 -j "$jobs" -L fuzzrun -E "$exclude")
+      fi
     }
 
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1"
-         -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-12}")
+         -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-8}")
     # The queueing-theory and tuning-math tests (pure functions of numbers) run in $build only.
-    sanitized_tree "$build-fuzz" -L 'engine|fuzzrun' -E '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis)$'
+    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis)$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
-    sanitized_tree "$build-tsan" -L engine \
-      -E '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|fuzz_replay_.*)$'
+    sanitized_tree "$build-tsan" engine \
+      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
