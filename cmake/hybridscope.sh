@@ -65,8 +65,10 @@ case "$mode" in
     # theory and so with the engine's own overhead, which a sanitizer multiplies (its engine paths
     # are tst_engine's). The TSan tree also skips the single-threaded tests (arrival schedules,
     # units, IPC frames, fuzz replays, the --vary grammar, scenario parsing, writing and edits,
-    # lesson formats, the single-threaded simulator), which ASan+UBSan already cover, and
-    # tst_diagnostics, whose rules are functions of frames and whose engine runs are tst_engine's.
+    # lesson formats, the single-threaded simulator), which ASan+UBSan already cover, and the
+    # tests whose threads are the engine's own, run by tst_engine and tst_procs under TSan too:
+    # tst_diagnostics (rules are functions of frames), tst_procs_worker (the worker's protocol),
+    # tst_sweeprunner (sweep points are engine runs).
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
@@ -92,13 +94,15 @@ case "$mode" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1"
          -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-8}")
-    # The queueing-theory and tuning-math tests (pure functions of numbers) run in $build only.
-    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis)$'
+    # The queueing-theory and tuning-math tests (pure functions of numbers) and the arrival
+    # schedules' statistics (long single-threaded sampling; the schedules themselves run under
+    # ASan in every engine and simulator test) run in $build only.
+    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis|tst_arrivals)$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
     sanitized_tree "$build-tsan" engine \
-      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|fuzz_replay_.*)$'
+      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
