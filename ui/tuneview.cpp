@@ -9,6 +9,7 @@
 #include "tuning/sweepreport.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFileDialog>
@@ -41,6 +42,20 @@
 namespace hs {
 
 namespace {
+
+// A field of seconds: its name for tests, range, decimals, start value and what it means.
+QDoubleSpinBox *secondsBox(
+    QWidget *parent, const QString &name, double lo, double hi, int decimals, double value, const QString &tip)
+{
+    auto *box = new QDoubleSpinBox(parent);
+    box->setObjectName(name);
+    box->setRange(lo, hi);
+    box->setDecimals(decimals);
+    box->setSuffix(QCoreApplication::translate("hs::TuneView", " s"));
+    box->setValue(value);
+    box->setToolTip(tip);
+    return box;
+}
 
 constexpr double kDrainGuessS = 1.3; // a point's start, drain and teardown beyond its duration, about
 
@@ -376,20 +391,10 @@ void TuneView::buildUi()
         connect(m_range[a], &QLineEdit::textChanged, this, &TuneView::checkSetup);
     }
 
-    m_duration = new QDoubleSpinBox(this);
-    m_duration->setObjectName(QStringLiteral("durationBox"));
-    m_duration->setRange(1, 3600);
-    m_duration->setDecimals(1);
-    m_duration->setSuffix(tr(" s"));
-    m_duration->setValue(5);
-    m_duration->setToolTip(tr("Each point is a full run this long, its warm-up included"));
-    m_warmup = new QDoubleSpinBox(this);
-    m_warmup->setObjectName(QStringLiteral("warmupBox"));
-    m_warmup->setRange(0, 3600);
-    m_warmup->setDecimals(1);
-    m_warmup->setSuffix(tr(" s"));
-    m_warmup->setValue(1);
-    m_warmup->setToolTip(tr("The start of each run not measured (empty queues, cold pools)"));
+    m_duration = secondsBox(this, QStringLiteral("durationBox"), 1, 3600, 1, 5,
+        tr("Each point is a full run this long, its warm-up included"));
+    m_warmup = secondsBox(this, QStringLiteral("warmupBox"), 0, 3600, 1, 1,
+        tr("The start of each run not measured (empty queues, cold pools)"));
     m_reps = new QSpinBox(this);
     m_reps->setObjectName(QStringLiteral("repsBox"));
     m_reps->setRange(1, 20);
@@ -405,13 +410,8 @@ void TuneView::buildUi()
     timeRow->addStretch(1);
     form->addRow(tr("Per point"), timeRow);
 
-    m_budget = new QDoubleSpinBox(this);
-    m_budget->setObjectName(QStringLiteral("budgetBox"));
-    m_budget->setRange(10, 24 * 3600);
-    m_budget->setDecimals(0);
-    m_budget->setSuffix(tr(" s"));
-    m_budget->setValue(120);
-    m_budget->setToolTip(tr("Tune: wall time for the whole search, its measuring run included"));
+    m_budget = secondsBox(this, QStringLiteral("budgetBox"), 10, 24 * 3600, 0, 120,
+        tr("Tune: wall time for the whole search, its measuring run included"));
     m_load = new QDoubleSpinBox(this);
     m_load->setObjectName(QStringLiteral("loadBox"));
     m_load->setRange(0.01, kMaxLoadFactor);

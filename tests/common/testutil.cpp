@@ -36,6 +36,16 @@ QJsonObject readJson(const QString &path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
+bool hasKeys(const QJsonObject &o, std::initializer_list<const char *> keys, QString *missing)
+{
+    for (const char *k : keys)
+        if (!o.contains(QLatin1String(k))) {
+            *missing = QString::fromLatin1(k);
+            return false;
+        }
+    return true;
+}
+
 QString AppRun::describe() const
 {
     return QStringLiteral("finished %1, crashed %2, exit %3\nstdout:\n%4\nstderr:\n%5")

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <initializer_list>
+
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -21,6 +23,8 @@ QString appPath();
 QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &text);
 /// The JSON object in a file; empty when it cannot be read or is not an object.
 QJsonObject readJson(const QString &path);
+/// Every key in `keys` is in `o`; else false with the first missing one in *missing.
+bool hasKeys(const QJsonObject &o, std::initializer_list<const char *> keys, QString *missing);
 
 /// What a run of the hybridscope executable did.
 struct AppRun {

@@ -19,6 +19,7 @@ using hs::test::runApp;
 
 using hs::test::writeFile;
 
+using hs::test::hasKeys;
 using hs::test::readJson;
 
 // A blocking class whose P99 falls steeply with the pool (U = 0.8 on one thread) and a CPU class on
@@ -41,16 +42,6 @@ classes:
     stages:
       - { name: crunch, work: cpu, time: 2ms, domain: tbb }
 )";
-
-bool hasKeys(const QJsonObject &o, std::initializer_list<const char *> keys, QString *missing)
-{
-    for (const char *k : keys)
-        if (!o.contains(QLatin1String(k))) {
-            *missing = QString::fromLatin1(k);
-            return false;
-        }
-    return true;
-}
 
 } // namespace
 

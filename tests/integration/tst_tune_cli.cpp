@@ -13,6 +13,7 @@
 namespace {
 
 using Run = hs::test::AppRun;
+using hs::test::hasKeys;
 using hs::test::readJson;
 using hs::test::runApp;
 using hs::test::writeFile;
@@ -78,16 +79,6 @@ classes:
     stages:
       - { name: s, work: block, time: 1ms, domain: threads }
 )";
-
-bool hasKeys(const QJsonObject &o, std::initializer_list<const char *> keys, QString *missing)
-{
-    for (const char *k : keys)
-        if (!o.contains(QLatin1String(k))) {
-            *missing = QString::fromLatin1(k);
-            return false;
-        }
-    return true;
-}
 
 int workersOf(const QJsonObject &values)
 {
