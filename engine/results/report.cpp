@@ -118,7 +118,9 @@ QJsonObject runToJson(const RunResult &r)
 {
     QJsonObject root;
     root[QStringLiteral("schema")] = QStringLiteral("hybridscope.run/1");
-    root[QStringLiteral("mode")] = QStringLiteral("engine"); // `simulate` replaces it (DESIGN §12)
+    root[QStringLiteral("mode")] = r.simulated() ? QStringLiteral("simulated") : QStringLiteral("engine"); // DESIGN §12
+    if (r.simulated())
+        root[QStringLiteral("simulation")] = r.simulation;
     root[QStringLiteral("scenario")] = QJsonObject { { QStringLiteral("name"), r.scenario.name },
         { QStringLiteral("source"), r.scenario.source }, { QStringLiteral("description"), r.scenario.description } };
     root[QStringLiteral("config")] = scenarioConfigJson(r.scenario);

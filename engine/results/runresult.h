@@ -8,6 +8,7 @@
 #include "results/diagnostics.h"
 #include "scenario/scenario.h"
 
+#include <QJsonObject>
 #include <QMap>
 #include <QMetaType>
 #include <QString>
@@ -85,6 +86,11 @@ struct RunResult {
     /// The stage spans for the trace export (writeChromeTrace); set once the run finished, null
     /// before or when EngineOptions::trace was off.
     std::shared_ptr<const TraceLog> trace;
+    /// Empty for a run of the engine; for a run of the simulator, its `simulation` object (DESIGN
+    /// §12: cores, reps, events, calibration, …), and every JSON of this result says `mode:
+    /// "simulated"` (runToJson), so no simulated figure leaves without its mark.
+    QJsonObject simulation;
+    bool simulated() const { return !simulation.isEmpty(); }
 
     std::uint64_t submitted() const;
     std::uint64_t completed() const;

@@ -1001,7 +1001,12 @@ RunResult Sim::run(SimStats *stats)
 RunResult simulate(const Scenario &scenario, const SimOptions &options, SimStats *stats)
 {
     Sim sim(scenario, options);
-    return sim.run(stats);
+    SimStats own;
+    RunResult r = sim.run(&own);
+    r.simulation = simulationJson(options, own, 1);
+    if (stats)
+        *stats = own;
+    return r;
 }
 
 QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int reps)
