@@ -88,7 +88,8 @@ struct Job {
     bool running = false, done = false, holdsWorker = false, waited = false, waking = false;
     double work_ = 0; // cpu seconds (cpu stages) or wall seconds (the rest)
     bool gil = false;
-    double cpuFinish = 0; // virtual finish in its cpu group
+    double cpuFinish = 0; // virtual finish among the free runners; under the GIL, the work left
+    double gilHeld = 0; // under the GIL: how long it held it
     int pending = 0; // events that still name it (stage end, timeout): recycled at 0 once done
     bool freed = false;
 };
@@ -144,66 +145,101 @@ struct ClassState {
     std::deque<double> doneTimes;
 };
 
-// Processor sharing of the cores among cpu stages in flight; under the GIL, the stages that
-// need it form one group that counts as one runner and shares its rate among them.
+// Processor sharing of the cores among cpu stages in flight. Under the GIL, the stages that need it
+// take turns as the engine's Gil hands it over: one holder at a time, the others waiting in FIFO
+// order; the holder keeps it until its stage ends or, once someone waits, until the switch
+// interval has passed since the later of the first waiter's arrival and the last hand-over (a
+// forced switch: the holder queues behind everyone). The holder counts as one runner on the cores.
 class CpuShare {
 public:
     int cores = 1;
-    struct Group {
-        double v = 0; // virtual work done by each member since the start
-        std::priority_queue<std::pair<double, std::int64_t>, std::vector<std::pair<double, std::int64_t>>,
-            std::greater<>>
-            heap; // (virtual finish, job)
-        int n = 0;
+    double switchInterval = 0.005;
+    double v = 0; // virtual work done by each free runner since the start
+    std::priority_queue<std::pair<double, std::int64_t>, std::vector<std::pair<double, std::int64_t>>,
+        std::greater<>>
+        heap; // free runners: (virtual finish, job)
+    int n = 0; // free runners
+    struct Turn {
+        std::int64_t job = -1;
+        double since = 0; // when it joined the queue
     };
-    Group free, gil;
+    std::deque<Turn> gil; // the front holds the GIL
+    double gilDone = 0; // work the holder did since it took the GIL
+    double lastSwitch = 0;
     double lastT = 0;
     std::uint64_t generation = 0;
 
-    int runners() const { return free.n + (gil.n > 0 ? 1 : 0); }
+    int runners() const { return n + (gil.empty() ? 0 : 1); }
     double share() const { return runners() == 0 ? 1.0 : std::min(1.0, double(cores) / runners()); }
-    double freeRate() const { return share(); }
-    double gilRate() const { return gil.n > 0 ? share() / gil.n : 0.0; }
 
     void advance(double t)
     {
         const double dt = t - lastT;
         if (dt > 0) {
-            free.v += dt * freeRate();
-            gil.v += dt * gilRate();
+            v += dt * share();
+            if (!gil.empty())
+                gilDone += dt * share();
             lastT = t;
         }
     }
-    void add(Job &j, std::int64_t id)
+    void add(Job &j, std::int64_t id, double now)
     {
-        Group &g = j.gil ? gil : free;
-        j.cpuFinish = g.v + j.work_;
-        g.heap.push({ j.cpuFinish, id });
-        ++g.n;
+        if (j.gil) {
+            j.cpuFinish = j.work_; // what is left of it
+            if (gil.empty()) {
+                gilDone = 0;
+                lastSwitch = now;
+            }
+            gil.push_back({ id, now });
+        } else {
+            j.cpuFinish = v + j.work_;
+            heap.push({ j.cpuFinish, id });
+            ++n;
+        }
         ++generation;
     }
-    // The earliest completion time from now, and the job; -1 when none.
-    std::pair<double, std::int64_t> next(double now) const
+    // When the GIL's holder lets go, forced, if it has not finished by then; kInf when nobody waits.
+    double dropAt() const { return gil.size() < 2 ? kInf : std::max(gil[1].since, lastSwitch) + switchInterval; }
+    // The earliest change from now (a stage done or a forced switch) and the job; -1 when none.
+    std::pair<double, std::int64_t> next(double now, const std::vector<Job> &jobs) const
     {
         std::pair<double, std::int64_t> best { kInf, -1 };
-        if (!free.heap.empty() && freeRate() > 0) {
-            const double t = now + std::max(0.0, free.heap.top().first - free.v) / freeRate();
-            best = { t, free.heap.top().second };
-        }
-        if (!gil.heap.empty() && gilRate() > 0) {
-            const double t = now + std::max(0.0, gil.heap.top().first - gil.v) / gilRate();
+        const double rate = share();
+        if (!heap.empty())
+            best = { now + std::max(0.0, heap.top().first - v) / rate, heap.top().second };
+        if (!gil.empty()) {
+            const Job &h = jobs[std::size_t(gil.front().job)];
+            const double t = std::min(now + std::max(0.0, h.cpuFinish - gilDone) / rate, dropAt());
             if (t < best.first)
-                best = { t, gil.heap.top().second };
+                best = { t, gil.front().job };
         }
         return best;
     }
-    void remove(std::int64_t id, bool inGil)
+    // The GIL's holder at a change: true when its stage is done (and it left), false when the
+    // switch interval forced it to the back of the queue.
+    bool holderStep(std::vector<Job> &jobs, double now)
     {
-        Group &g = inGil ? gil : free;
+        Job &h = jobs[std::size_t(gil.front().job)];
+        Turn turn = gil.front();
+        gil.pop_front();
+        const bool done = h.cpuFinish - gilDone <= 1e-12;
+        h.gilHeld += now - lastSwitch;
+        if (!done) {
+            h.cpuFinish -= gilDone;
+            turn.since = now;
+            gil.push_back(turn);
+        }
+        gilDone = 0;
+        lastSwitch = now;
+        ++generation;
+        return done;
+    }
+    void removeFree(std::int64_t id)
+    {
         // Only the head is ever removed (the earliest finisher).
-        if (!g.heap.empty() && g.heap.top().second == id) {
-            g.heap.pop();
-            --g.n;
+        if (!heap.empty() && heap.top().second == id) {
+            heap.pop();
+            --n;
             ++generation;
         }
     }
@@ -216,6 +252,7 @@ public:
         , m_o(o)
     {
         m_cpu.cores = o.cores > 0 ? o.cores : std::max(1, QThread::idealThreadCount());
+        m_cpu.switchInterval = std::max(1e-6, s.gilSwitchInterval);
         for (DomainKind d : kAllDomains) {
             SimDomain &sd = m_domains[std::size_t(d)];
             sd.kind = d;
@@ -476,7 +513,7 @@ void Sim::startJob(std::int64_t id)
     if (j.work == WorkKind::Cpu) {
         ++d.cpuRunning;
         m_cpu.advance(m_now);
-        m_cpu.add(j, id);
+        m_cpu.add(j, id, m_now);
         rescheduleCpu();
     } else {
         ++j.pending;
@@ -486,7 +523,7 @@ void Sim::startJob(std::int64_t id)
 
 void Sim::rescheduleCpu()
 {
-    const auto [t, job] = m_cpu.next(m_now);
+    const auto [t, job] = m_cpu.next(m_now, m_jobs);
     if (job >= 0)
         push(t, Ev::CpuCheck, std::int64_t(m_cpu.generation));
 }
@@ -527,7 +564,7 @@ void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
         --d.cpuRunning;
     if (j.gil)
         m_classes[std::size_t(m_tasks[std::size_t(j.task)].cls)].gilWait.record(
-            ns(std::max(0.0, m_now - j.started - j.work_)));
+            ns(std::max(0.0, m_now - j.started - j.gilHeld)));
     if (id == m_loopHolder) {
         // The heartbeat due first while the stage held the loop ran when it let go; the ones due
         // after it in that time were one missed tick.
@@ -859,15 +896,20 @@ RunResult Sim::run(SimStats *stats)
             if (std::uint64_t(e.a) != m_cpu.generation)
                 break; // something changed since: a newer check is queued
             m_cpu.advance(m_now);
-            const auto [t, job] = m_cpu.next(m_now);
+            const auto [t, job] = m_cpu.next(m_now, m_jobs);
             if (job < 0)
                 break;
             if (t > m_now + 1e-12) {
                 push(t, Ev::CpuCheck, std::int64_t(m_cpu.generation));
                 break;
             }
-            m_cpu.remove(job, m_jobs[std::size_t(job)].gil);
-            stageDone(job);
+            if (m_jobs[std::size_t(job)].gil) {
+                if (m_cpu.holderStep(m_jobs, m_now))
+                    stageDone(job);
+            } else {
+                m_cpu.removeFree(job);
+                stageDone(job);
+            }
             rescheduleCpu();
             break;
         }
