@@ -119,6 +119,11 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &
         h.row({ QStringLiteral("<b>") + H::esc(label) + QStringLiteral("</b>"), value(runs[0]), value(runs[1]) });
     };
     row(tr("Scenario"), [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "name")); });
+    row(tr("Figures"), [](const QJsonObject &r) -> QString {
+        const QString simulated = HtmlReport::simulatedText(r);
+        return simulated.isEmpty() ? H::esc(tr("measured on the engine"))
+                                   : QStringLiteral("<strong>%1</strong>").arg(H::esc(simulated));
+    });
     if (!sides.phases)
         row(tr("Description"),
             [](const QJsonObject &r) -> QString { return H::esc(str(obj(r, "scenario"), "description")); });
@@ -143,8 +148,9 @@ void runsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &
         });
     } else {
         row(tr("Ran for"), [](const QJsonObject &r) -> QString {
-            return H::esc(
-                QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s"));
+            const QString s
+                = QString::number(r.value(QStringLiteral("duration_s")).toDouble(), 'g', 6) + QStringLiteral(" s");
+            return H::esc(HtmlReport::simulatedText(r).isEmpty() ? s : tr("%1 of virtual time").arg(s));
         });
     }
     row(tr("Machine"), [](const QJsonObject &r) -> QString {
@@ -464,6 +470,14 @@ ReportHtml buildReport(const QJsonObject &a, const QJsonObject &b, const std::ve
     H h(medium);
     h.begin(title);
     h.heading(1, {}, title);
+    // Which side was simulated, before any figure (DESIGN §12: never a simulated figure without its mark).
+    const bool simA = !HtmlReport::simulatedText(a).isEmpty(), simB = !HtmlReport::simulatedText(b).isEmpty();
+    if (simA || simB)
+        h.paragraph(QStringLiteral("<strong>%1</strong>")
+                        .arg(H::esc(simA && simB ? tr("Both sides are simulated in virtual time, not measured.")
+                                : simA           ? tr("A is simulated in virtual time; B was measured on the engine.")
+                                       : tr("A was measured on the engine; B is simulated in virtual time."))),
+            QStringLiteral("bad"));
     runsSection(h, a, b, sides);
     configSection(h, a, b, sides);
     classesSection(h, a, b, sides);
@@ -489,9 +503,21 @@ ReportHtml ComparisonReport::build(
     const QJsonObject &a, const QJsonObject &b, const std::vector<ReportPlot> &plots, ReportMedium medium)
 {
     const QString na = str(obj(a, "scenario"), "name"), nb = str(obj(b, "scenario"), "name");
-    const QString title = na == nb ? tr("Hybridscope comparison: %1, run A vs run B").arg(na)
-                                   : tr("Hybridscope comparison: %1 (A) vs %2 (B)").arg(na, nb);
-    return buildReport(a, b, plots, medium, title, Sides {});
+    Sides sides;
+    const auto kind = [](const QJsonObject &r) {
+        return HtmlReport::simulatedText(r).isEmpty() ? tr("measured") : tr("simulated");
+    };
+    const bool mixed = kind(a) != kind(b) || kind(a) == tr("simulated");
+    if (mixed) {
+        sides.a = tr("Run A (%1)").arg(kind(a));
+        sides.b = tr("Run B (%1)").arg(kind(b));
+    }
+    const QString title = na == nb
+        ? (mixed ? tr("Hybridscope comparison: %1, run A (%2) vs run B (%3)").arg(na, kind(a), kind(b))
+                 : tr("Hybridscope comparison: %1, run A vs run B").arg(na))
+        : (mixed ? tr("Hybridscope comparison: %1 (A, %2) vs %3 (B, %4)").arg(na, kind(a), nb, kind(b))
+                 : tr("Hybridscope comparison: %1 (A) vs %2 (B)").arg(na, nb));
+    return buildReport(a, b, plots, medium, title, sides);
 }
 
 ReportHtml ComparisonReport::buildPhases(

@@ -84,7 +84,13 @@ QByteArray ReportWriter::renderComparison(
     if (cancelled || (progress && !progress(ReportPlots::kPlotCount, kSteps, tr("Writing the document"))))
         return {};
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
-    return toBytes(ComparisonReport::build(a, b, plots, medium), format, tr("Hybridscope comparison"));
+    // The running footer says which side was simulated on every page.
+    const bool simA = !HtmlReport::simulatedText(a).isEmpty(), simB = !HtmlReport::simulatedText(b).isEmpty();
+    const QString footer = !simA && !simB
+        ? tr("Hybridscope comparison")
+        : tr("Hybridscope comparison (A %1, B %2)")
+              .arg(simA ? tr("SIMULATED") : tr("measured"), simB ? tr("SIMULATED") : tr("measured"));
+    return toBytes(ComparisonReport::build(a, b, plots, medium), format, footer);
 }
 
 QByteArray ReportWriter::renderPhaseComparison(

@@ -68,6 +68,24 @@ private Q_SLOTS:
         QFile g(again);
         QVERIFY(g.open(QIODevice::ReadOnly));
         QVERIFY(g.readAll().contains("Simulated in virtual time"));
+
+        // Compared with a run measured on the engine, the report says which side is which, in the
+        // title, the banner and the runs table (and every PDF page's footer).
+        const QString measured = m_dir.filePath(QStringLiteral("measured.json"));
+        const Run m = runApp({ QStringLiteral("run"), QStringLiteral("default"), QStringLiteral("--duration"),
+                                 QStringLiteral("1s"), QStringLiteral("--json"), measured },
+            60000);
+        QVERIFY2(m.finished && m.exitCode == 0, qPrintable(m.describe()));
+        const QString cmp = m_dir.filePath(QStringLiteral("cmp.html"));
+        const Run rc = runApp({ QStringLiteral("report"), json, measured, QStringLiteral("--report"), cmp }, 60000);
+        QVERIFY2(rc.finished && rc.exitCode == 0, qPrintable(rc.describe()));
+        QFile c(cmp);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        const QByteArray both = c.readAll();
+        QVERIFY(both.contains("run A (simulated) vs run B (measured)"));
+        QVERIFY(both.contains("A is simulated in virtual time; B was measured on the engine."));
+        QVERIFY(both.contains("measured on the engine</td>"));
+        QVERIFY(both.contains("Simulated in virtual time, not measured on the engine: 64 cores"));
     }
 
     // sweep --sim: points in virtual time, marked simulated; the tuning scenario's pool sizes on
