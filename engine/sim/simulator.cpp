@@ -103,7 +103,12 @@ struct SimDomain {
     int waking = 0; // workers taken for a stage that has not started yet (dispatch, wake-up)
     int restarting = 0; // procs workers coming back from a crash
     std::deque<std::int64_t> queue; // jobs waiting
-    std::deque<std::pair<std::int64_t, bool>> blocked; // on_full block: (task, generator held)
+    struct Blocked {
+        std::int64_t task = 0;
+        bool generator = false; // the generator waits (every later arrival behind it)
+        int holds = -1; // else the domain whose worker (or loop thread) waits in the hand-over
+    };
+    std::deque<Blocked> blocked; // on_full: block
     int running = 0; // stages in flight past the queue (held or not)
     LatencyHistogram wait, service, sojourn;
     double busyIntegral = 0, queueIntegral = 0, lastT = 0;
@@ -289,6 +294,9 @@ private:
     void frame();
     void integrateAll(double t);
     void heartbeatsUntil(double t);
+    // The loop thread let go (a stage or a blocked hand-over): the heartbeat due first ran now,
+    // late; the ones due after it in that time were one missed tick.
+    void loopLetGo();
     Mark mark();
     PhaseResult phaseBetween(const Mark &a, const Mark &b) const;
     /// Drops one reference to a task (or job) and recycles its slot once nothing refers to it.
@@ -322,6 +330,7 @@ private:
     double m_frameLag = 0; // worst heartbeat lateness since the previous frame
     double m_nextHeartbeat = 0;
     std::int64_t m_loopHolder = -1; // the job holding the loop thread
+    int m_loopHandOvers = 0; // hand-overs from the loop blocked by a full domain (on_full: block)
     double m_frameBlockMs = 0;
     int m_frameBlockClass = -1, m_frameBlockStage = -1;
 };
@@ -407,14 +416,31 @@ void Sim::submit(std::int64_t task, bool fromGenerator)
                 releaseJob(old);
             }
             break;
-        case OnFull::Block:
+        case OnFull::Block: {
             // The submitter waits for room: the generator (every later arrival waits behind it) or,
-            // for a later stage, the task (its previous worker was already let go).
-            ++m_tasks[std::size_t(task)].refs;
-            d.blocked.push_back({ task, fromGenerator });
+            // for a later stage, the thread that ran the previous one, as in the engine, where the
+            // hand-over is a call on that thread: a pool's worker, or the loop itself (an async
+            // stage's completion runs on the loop). A worker of this very domain is admitted over
+            // the limit instead (it would wait for itself).
+            SimTask &bt = m_tasks[std::size_t(task)];
+            int holds = -1;
+            if (!fromGenerator) {
+                const DomainKind prev = m_s.classes[std::size_t(bt.cls)].stages[std::size_t(bt.stage - 1)].domain;
+                if (prev == d.kind)
+                    break;
+                SimDomain &pd = m_domains[std::size_t(prev)];
+                pd.integrate(m_now);
+                ++pd.busy;
+                holds = int(prev);
+                if (prev == DomainKind::Loop)
+                    ++m_loopHandOvers;
+            }
+            ++bt.refs;
+            d.blocked.push_back({ task, fromGenerator, holds });
             if (fromGenerator)
                 m_generatorHeld = true;
             return;
+        }
         }
     }
     admit(task, d);
@@ -569,13 +595,7 @@ void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
         // The heartbeat due first while the stage held the loop ran when it let go; the ones due
         // after it in that time were one missed tick.
         m_loopHolder = -1;
-        if (m_nextHeartbeat <= m_now) {
-            const double late = m_now - m_nextHeartbeat + m_o.costs.timerLatenessS;
-            m_loopLag.record(ns(late));
-            m_frameLag = std::max(m_frameLag, late);
-            while (m_nextHeartbeat <= m_now)
-                m_nextHeartbeat += m_s.heartbeat;
-        }
+        loopLetGo();
         const double held = m_now - j.started;
         if (held * 1e3 > m_frameBlockMs) {
             m_frameBlockMs = held * 1e3;
@@ -608,15 +628,26 @@ void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
 
 void Sim::unblock(SimDomain &d)
 {
+    std::vector<int> letGo;
     while (!d.blocked.empty() && !d.full()) {
-        const auto [task, generator] = d.blocked.front();
+        const SimDomain::Blocked b = d.blocked.front();
         d.blocked.pop_front();
-        if (generator)
+        if (b.generator)
             m_generatorHeld = false;
-        if (!m_tasks[std::size_t(task)].ended)
-            admit(task, d);
-        releaseTask(task);
+        if (!m_tasks[std::size_t(b.task)].ended)
+            admit(b.task, d);
+        releaseTask(b.task);
+        if (b.holds >= 0) {
+            SimDomain &hd = m_domains[std::size_t(b.holds)];
+            hd.integrate(m_now);
+            --hd.busy;
+            if (hd.kind == DomainKind::Loop && --m_loopHandOvers == 0)
+                loopLetGo();
+            letGo.push_back(b.holds);
+        }
     }
+    for (int h : letGo)
+        startNext(m_domains[std::size_t(h)]);
     // Arrivals that came due while the generator waited, in order.
     while (!m_generatorHeld && !m_heldArrivals.empty()) {
         const Event e = m_heldArrivals.front();
@@ -650,6 +681,17 @@ void Sim::endTask(std::int64_t task, Outcome o, const QString &reason)
         if (next < m_s.duration)
             push(next, Ev::Arrival, t.cls, t.client);
     }
+}
+
+void Sim::loopLetGo()
+{
+    if (m_loopHolder >= 0 || m_loopHandOvers > 0 || m_nextHeartbeat > m_now)
+        return; // still held, or no heartbeat came due meanwhile
+    const double late = m_now - m_nextHeartbeat + m_o.costs.timerLatenessS;
+    m_loopLag.record(ns(late));
+    m_frameLag = std::max(m_frameLag, late);
+    while (m_nextHeartbeat <= m_now)
+        m_nextHeartbeat += m_s.heartbeat;
 }
 
 void Sim::heartbeatsUntil(double t)
@@ -809,9 +851,12 @@ void Sim::frame()
     }
     // The loop's heartbeat (due every `heartbeat`): on time while the loop is free; a stage
     // holding it now counts with its time so far, as the engine's frame does.
-    if (m_loopHolder < 0)
+    if (m_loopHolder < 0 && m_loopHandOvers == 0)
         heartbeatsUntil(m_now);
-    else {
+    else if (m_loopHolder < 0) {
+        if (m_nextHeartbeat <= m_now)
+            m_frameLag = std::max(m_frameLag, m_now - m_nextHeartbeat);
+    } else {
         const Job &j = m_jobs[std::size_t(m_loopHolder)];
         const double held = m_now - j.started;
         if (held * 1e3 > m_frameBlockMs) {
