@@ -159,6 +159,8 @@ class CpuShare {
 public:
     int cores = 1;
     double switchInterval = 0.005;
+    double handOverS = 0; // a waiter handed the GIL must be woken first: no work meanwhile
+    bool handedOver = false; // the holder was handed the GIL by another (not taken when free)
     double v = 0; // virtual work done by each free runner since the start
     std::priority_queue<std::pair<double, std::int64_t>, std::vector<std::pair<double, std::int64_t>>,
         std::greater<>>
@@ -194,6 +196,7 @@ public:
             if (gil.empty()) {
                 gilDone = 0;
                 lastSwitch = now;
+                handedOver = false;
             }
             gil.push_back({ id, now });
         } else {
@@ -228,13 +231,14 @@ public:
         Turn turn = gil.front();
         gil.pop_front();
         const bool done = h.cpuFinish - gilDone <= 1e-12;
-        h.gilHeld += now - lastSwitch;
+        h.gilHeld += now - lastSwitch - (handedOver ? handOverS : 0.0); // waking counts as waiting
         if (!done) {
             h.cpuFinish -= gilDone;
             turn.since = now;
             gil.push_back(turn);
         }
-        gilDone = 0;
+        handedOver = !gil.empty();
+        gilDone = handedOver ? -handOverS : 0.0;
         lastSwitch = now;
         ++generation;
         return done;
@@ -258,6 +262,7 @@ public:
     {
         m_cpu.cores = o.cores > 0 ? o.cores : std::max(1, QThread::idealThreadCount());
         m_cpu.switchInterval = std::max(1e-6, s.gilSwitchInterval);
+        m_cpu.handOverS = o.costs.wakeS[std::size_t(DomainKind::Threads)];
         for (DomainKind d : kAllDomains) {
             SimDomain &sd = m_domains[std::size_t(d)];
             sd.kind = d;
