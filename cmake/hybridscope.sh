@@ -94,15 +94,16 @@ case "$mode" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1"
          -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-8}")
-    # The queueing-theory and tuning-math tests (pure functions of numbers) and the arrival
-    # schedules' statistics (long single-threaded sampling; the schedules themselves run under
-    # ASan in every engine and simulator test) run in $build only.
-    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis|tst_arrivals)$'
+    # The queueing-theory and tuning-math tests (pure functions of numbers), the arrival
+    # schedules' statistics and the simulator's closed forms (long single-threaded sampling; the
+    # schedules run under ASan in every engine test, the simulator in tst_lessons_sim: every
+    # lesson's scenario and steps) run in $build only.
+    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis|tst_arrivals|tst_simulator)$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
     sanitized_tree "$build-tsan" engine \
-      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|fuzz_replay_.*)$'
+      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_lessons_sim|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
