@@ -59,6 +59,7 @@ void LessonPanel::clearContent()
     m_steps.clear();
     m_title = nullptr;
     m_parallelNote = nullptr;
+    m_simNote = nullptr;
     m_reset = nullptr;
     m_needsParallelCpu = false;
     m_parallelWarning = false;
@@ -72,6 +73,19 @@ QLabel *LessonPanel::addText(const QString &heading, const QString &text)
     label->setText(QStringLiteral("<b>%1</b><br>%2").arg(heading.toHtmlEscaped(), text.toHtmlEscaped()));
     m_content->addWidget(label);
     return label;
+}
+
+void LessonPanel::setSimulationNote(const QString &note)
+{
+    if (!m_simNote)
+        return; // no lesson: nothing to judge
+    m_simNote->setText(note);
+    m_simNote->setVisible(!note.isEmpty());
+}
+
+QString LessonPanel::simulationNoteText() const
+{
+    return m_simNote && !m_simNote->isHidden() ? m_simNote->text() : QString();
 }
 
 QString LessonPanel::claimText(const LessonCheck &check)
@@ -122,6 +136,13 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
     resetRow->addWidget(m_reset);
     resetRow->addStretch(1);
     m_content->addLayout(resetRow);
+
+    m_simNote = new QLabel;
+    m_simNote->setObjectName(QStringLiteral("simulationNote"));
+    m_simNote->setWordWrap(true);
+    m_simNote->setStyleSheet(QStringLiteral("QLabel { background: #fff3bf; color: #212529; padding: 4px; }"));
+    m_simNote->hide();
+    m_content->addWidget(m_simNote);
 
     m_needsParallelCpu = lesson->needsParallelCpu;
     if (m_needsParallelCpu) {

@@ -74,6 +74,11 @@ public:
     static QList<ClaimState> pendingClaims(const LessonStep &step);
     static QString claimText(const LessonCheck &check);
 
+    /// A note above the steps while the window shows a simulated run (empty: none): the claims
+    /// are judged on measured runs only. Kept until the next setLesson() or an empty note.
+    void setSimulationNote(const QString &note);
+    QString simulationNoteText() const;
+
     /// The note on parallel CPU (empty when the lesson does not need it).
     QString parallelNoteText() const;
     bool parallelWarningShown() const { return m_parallelWarning; }
@@ -108,6 +113,7 @@ private:
     QVBoxLayout *m_content = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_parallelNote = nullptr;
+    QLabel *m_simNote = nullptr;
     QPushButton *m_reset = nullptr;
     std::vector<StepView> m_steps;
     bool m_hasLesson = false;
