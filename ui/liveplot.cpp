@@ -609,11 +609,12 @@ void LivePlot::fitBadge()
         m_badge->hide();
         return;
     }
-    // The longest leading parts that leave the title its minimum and "Live" its room.
+    // The longest leading parts that leave the title whole (up to 320 px of it) and "Live" its
+    // room: the mark's first part always shows; the hover and the status bar have it whole.
     const QString sep = QStringLiteral(" · ");
     QStringList parts = m_badgeText.split(sep);
     const QFontMetrics fm(m_badge->font());
-    const int title = std::min(m_title->fontMetrics().horizontalAdvance(m_fullTitle), 140);
+    const int title = std::min(m_title->fontMetrics().horizontalAdvance(m_fullTitle), 320);
     const int room = width() - m_liveButton->sizeHint().width() - title - 30;
     while (parts.size() > 1 && fm.horizontalAdvance(parts.join(sep)) + 12 > room)
         parts.removeLast();

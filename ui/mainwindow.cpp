@@ -1229,7 +1229,18 @@ void MainWindow::onSimFinished()
 void MainWindow::stop()
 {
     if (m_sim->isActive()) {
-        m_sim->stop(); // the result is whole already: the rest of the replay at once
+        if (m_sim->hasResult()) {
+            m_sim->stop(); // the result is whole already: the rest of the replay at once
+            return;
+        }
+        // Still computing: nothing was shown, so nothing is held or marked.
+        m_sim->stop();
+        m_clockTimer.stop();
+        setControlsEditable(true);
+        setSimulationMark({});
+        statusBar()->showMessage(tr("Simulation cancelled"), 3000);
+        updateClock();
+        updateActions();
         return;
     }
     if (!m_controller->hasEngine())

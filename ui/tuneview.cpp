@@ -452,15 +452,20 @@ void TuneView::buildUi()
     m_confirm->setSpecialValueText(tr("none"));
     m_confirm->setToolTip(tr("Tune: how many of the cheapest configurations that met every SLA in simulation run "
                              "again on the engine (none: the answer stays a simulated one, not confirmed)"));
+    // Two short rows rather than one long one: the panel stays usable in a narrow dock.
+    m_simCores->setSuffix(tr(" cores"));
+    m_confirm->setSuffix(tr(" on the engine"));
     auto *simRow = new QHBoxLayout;
     simRow->setSpacing(4);
     simRow->addWidget(m_simulate);
     simRow->addWidget(m_simCores);
-    simRow->addWidget(new QLabel(tr("cores · confirm"), this));
-    simRow->addWidget(m_confirm);
-    simRow->addWidget(new QLabel(tr("on the engine"), this));
     simRow->addStretch(1);
     form->addRow(tr("Virtual time"), simRow);
+    auto *confirmRow = new QHBoxLayout;
+    confirmRow->setSpacing(4);
+    confirmRow->addWidget(m_confirm);
+    confirmRow->addStretch(1);
+    form->addRow(tr("Confirm"), confirmRow);
     const auto simEnabled = [this] {
         m_simCores->setEnabled(m_simulate->isChecked() && !m_busy);
         m_confirm->setEnabled(m_simulate->isChecked() && !m_busy);

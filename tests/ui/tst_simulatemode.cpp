@@ -27,6 +27,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -96,10 +97,15 @@ private Q_SLOTS:
     void simulatePlaysBackMarkedThenARunClearsIt()
     {
         MainWindow w;
-        w.resize(1600, 1000);
         w.show();
         QVERIFY(w.openScenario(QStringLiteral("default")));
         const QString shots = qEnvironmentVariable("HS_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) { // at the README's size, once the first layout is done
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(200);
+            w.resize(1600, 1000);
+            QTest::qWait(300);
+        }
         w.coresEdit()->setText(QStringLiteral("16"));
         w.speedCombo()->setCurrentIndex(w.speedCombo()->findData(shots.isEmpty() ? 0.0 : 5.0));
         SimPlayer *sim = w.simPlayer();
@@ -154,8 +160,13 @@ private Q_SLOTS:
         QVERIFY(w.simulationBadge()->isVisible());
         for (LivePlot *p : w.plots()->plots())
             QVERIFY(!p->badgeText().isEmpty());
-        if (!shots.isEmpty())
+        if (!shots.isEmpty()) {
+            QTest::qWait(300); // the last replot
             QVERIFY(w.grab().save(shots + QStringLiteral("/simulate-finished.png")));
+            w.resize(1280, 720);
+            QTest::qWait(500);
+            QVERIFY(w.grab().save(shots + QStringLiteral("/simulate-finished-1280x720.png")));
+        }
 
         // Export writes the simulated run, marked as `hybridscope simulate --json` marks it.
         QString error;
@@ -284,6 +295,14 @@ private Q_SLOTS:
     {
         MainWindow w;
         QVERIFY(w.openScenario(m_small));
+        const QString shots = qEnvironmentVariable("HS_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(200);
+            w.resize(1600, 1000);
+            w.tuneDock()->toggleViewAction()->trigger();
+        }
         TuneView *v = w.tuneView();
         v->durationBox()->setValue(1);
         v->warmupBox()->setValue(0.2);
@@ -311,6 +330,10 @@ private Q_SLOTS:
             qPrintable(line));
         if (r.best)
             QCOMPARE(r.evaluated[*r.best].source, QStringLiteral("engine"));
+        if (!shots.isEmpty()) {
+            QTest::qWait(300);
+            QVERIFY(w.grab().save(shots + QStringLiteral("/simulate-first-tune.png")));
+        }
     }
 };
 
