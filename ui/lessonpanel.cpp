@@ -83,6 +83,12 @@ void LessonPanel::setSimulationNote(const QString &note)
     m_simNote->setVisible(!note.isEmpty());
 }
 
+void LessonPanel::setStepsLocked(const QString &why)
+{
+    m_lockedWhy = why;
+    updateButtons();
+}
+
 QString LessonPanel::simulationNoteText() const
 {
     return m_simNote && !m_simNote->isHidden() ? m_simNote->text() : QString();
@@ -128,8 +134,9 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
     m_content->addWidget(m_title);
 
     m_reset = new QPushButton(tr("Reset lesson"));
-    m_reset->setToolTip(tr("Back to the scenario's starting configuration, with no step applied.\n"
-                           "A run in progress restarts from the start."));
+    m_resetTip = tr("Back to the scenario's starting configuration, with no step applied.\n"
+                    "A run in progress restarts from the start.");
+    m_reset->setToolTip(m_resetTip);
     connect(m_reset, &QPushButton::clicked, this, &LessonPanel::resetRequested);
     auto *resetRow = new QHBoxLayout;
     resetRow->setContentsMargins(0, 0, 0, 0);
@@ -275,10 +282,16 @@ void LessonPanel::renderClaim(int step, int claim)
 void LessonPanel::updateButtons()
 {
     const int next = nextStep();
+    if (m_reset) {
+        m_reset->setEnabled(m_lockedWhy.isEmpty());
+        m_reset->setToolTip(m_lockedWhy.isEmpty() ? m_resetTip : m_lockedWhy);
+    }
     for (int i = 0; i < int(m_steps.size()); ++i) {
         StepView &v = m_steps[std::size_t(i)];
-        v.button->setEnabled(i == next);
-        if (v.applied)
+        v.button->setEnabled(i == next && m_lockedWhy.isEmpty());
+        if (!m_lockedWhy.isEmpty())
+            v.button->setToolTip(m_lockedWhy);
+        else if (v.applied)
             v.button->setToolTip(tr("Applied. Reset lesson starts the lesson over."));
         else if (i > next)
             v.button->setToolTip(tr("Apply step %1 first: steps build on each other.\n").arg(next + 1) + v.tip);

@@ -78,6 +78,9 @@ public:
     /// are judged on measured runs only. Kept until the next setLesson() or an empty note.
     void setSimulationNote(const QString &note);
     QString simulationNoteText() const;
+    /// Locks the step buttons and Reset (a simulated replay cannot change), `why` on their hover;
+    /// an empty `why` unlocks them.
+    void setStepsLocked(const QString &why);
 
     /// The note on parallel CPU (empty when the lesson does not need it).
     QString parallelNoteText() const;
@@ -114,6 +117,8 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_parallelNote = nullptr;
     QLabel *m_simNote = nullptr;
+    QString m_lockedWhy;
+    QString m_resetTip;
     QPushButton *m_reset = nullptr;
     std::vector<StepView> m_steps;
     bool m_hasLesson = false;

@@ -1199,6 +1199,7 @@ void MainWindow::setControlsEditable(bool editable)
         card->setControlsLocked(why);
     m_routingTable->setEnabled(editable);
     m_routingTable->setToolTip(why);
+    m_lessonPanel->setStepsLocked(why);
 }
 
 void MainWindow::onSimFinished()

@@ -29,6 +29,7 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -177,6 +178,11 @@ private Q_SLOTS:
         QCOMPARE(o.value(QStringLiteral("simulation")).toObject().value(QStringLiteral("cores")).toInt(), 16);
         QVERIFY(!o.contains(QStringLiteral("snapshot")));
         QVERIFY(HtmlReport::simulatedText(o).contains(QLatin1String("16 cores")));
+        const QString html = m_dir.filePath(QStringLiteral("sim.html"));
+        QVERIFY2(w.exporter()->exportTo(html, ReportExporter::Format::Html, &error), qPrintable(error));
+        QFile page(html);
+        QVERIFY(page.open(QIODevice::ReadOnly));
+        QVERIFY(QString::fromUtf8(page.readAll()).contains(HtmlReport::simulatedText(o).toHtmlEscaped()));
         QVERIFY(!w.exporter()->exportTo(
             m_dir.filePath(QStringLiteral("sim-trace.json")), ReportExporter::Format::Trace, &error));
         QVERIFY(error.contains(QLatin1String("simulated")));
@@ -259,11 +265,14 @@ private Q_SLOTS:
         w.simulate();
         QVERIFY(w.isSimulating());
         QVERIFY(w.lessonPanel()->simulationNoteText().contains(QLatin1String("none is judged")));
-        w.lessonPanel()->stepButton(0)->click(); // a replay takes no step
+        QVERIFY(!w.lessonPanel()->stepButton(0)->isEnabled()); // a replay takes no step
+        QVERIFY(w.lessonPanel()->stepButton(0)->toolTip().contains(QLatin1String("replay")));
+        w.applyLessonStep(0); // nor through the window
         QVERIFY(!w.lessonPanel()->isApplied(0));
         QVERIFY(w.statusBar()->currentMessage().contains(QLatin1String("replay")));
         QVERIFY(w.openScenario(lesson)); // drops the replay and its mark
         QVERIFY(!w.isSimulating());
+        QVERIFY(w.lessonPanel()->stepButton(0)->isEnabled());
         QVERIFY(w.lessonPanel()->simulationNoteText().isEmpty());
         QVERIFY(!w.windowTitle().contains(QLatin1String("SIMULATED")));
     }
