@@ -1146,7 +1146,10 @@ void MainWindow::simulate()
     m_classTable->classModel()->setScenario(m_working); // as a run's start does
     m_phaseTable->clear();
     m_stepAppliedAt.clear(); // claims are judged on measured runs only
-    const QString calibration = SimCosts {}.source;
+    // The machine's costs: SimCosts' (as `hybridscope simulate` reads them); their source names them.
+    SimOptions options;
+    options.cores = cores;
+    const QString calibration = options.costs.source;
     setSimulationMark(
         tr("SIMULATED · %1 cores · %2")
             .arg(cores)
@@ -1167,7 +1170,7 @@ void MainWindow::simulate()
         m_pauseAction->setChecked(false);
     }
     m_sim->setSpeed(m_speedCombo->currentData().toDouble());
-    if (!m_sim->start(m_working, cores))
+    if (!m_sim->start(m_working, options))
         return;
     m_clockTimer.start();
     statusBar()->showMessage(tr("Simulating “%1” on %2 cores…").arg(m_working.name).arg(cores), 5000);

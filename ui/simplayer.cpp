@@ -16,19 +16,16 @@ SimPlayer::SimPlayer(QObject *parent)
 
 SimPlayer::~SimPlayer() = default;
 
-bool SimPlayer::start(const Scenario &scenario, int cores)
+bool SimPlayer::start(const Scenario &scenario, const SimOptions &options)
 {
-    if (m_state != State::Idle || cores < 1 || cores > kMaxCores)
+    if (m_state != State::Idle || options.cores < 1 || options.cores > kMaxCores)
         return false;
-    m_cores = cores;
+    m_options = options;
     m_hasResult = false;
     m_result = RunResult {};
     m_simulation = {};
     m_nextFrame = m_nextEvent = 0;
     m_position = 0;
-    SimOptions options;
-    options.cores = cores;
-    m_calibration = options.costs.source;
     const quint64 job = ++m_job;
     m_watcher = std::make_unique<QFutureWatcher<Outcome>>();
     connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this, job] {
@@ -50,9 +47,7 @@ void SimPlayer::onComputed()
     const Outcome o = m_watcher->result();
     m_watcher.reset();
     m_result = o.result;
-    SimOptions options;
-    options.cores = m_cores;
-    m_simulation = simulationJson(options, o.stats, 1);
+    m_simulation = simulationJson(m_options, o.stats, 1);
     m_hasResult = true;
     Q_EMIT simulated();
     if (m_state != State::Simulating)

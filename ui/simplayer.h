@@ -25,7 +25,7 @@ namespace hs {
  *     SimPlayer player;
  *     connect(&player, &SimPlayer::frameReady, plots, &LivePlots::addFrame);
  *     player.setSpeed(10);
- *     player.start(scenario, 64);     // simulated() then frames, then finished()
+ *     player.start(scenario, SimOptions { 64 });   // simulated(), the frames, then finished()
  */
 class SimPlayer : public QObject {
     Q_OBJECT
@@ -43,8 +43,9 @@ public:
     /// A simulation still computing finishes on its own thread and is dropped (it holds copies only).
     ~SimPlayer() override;
 
-    /// Simulates `scenario` on `cores` cores; false (and nothing happens) while one is active.
-    bool start(const Scenario &scenario, int cores);
+    /// Simulates `scenario` with `options` (cores 1..kMaxCores, the machine's costs); false (and
+    /// nothing happens) while one is active or the cores are out of range.
+    bool start(const Scenario &scenario, const SimOptions &options);
     /// Virtual seconds per wall second; 0: as fast as the window takes the frames. Applies at once.
     void setSpeed(double speed);
     double speed() const { return m_speed; }
@@ -65,9 +66,9 @@ public:
     bool hasResult() const { return m_hasResult; }
     /// `simulation` of the run JSON: {cores, reps, events, events_per_s, wall_s, calibration}.
     const QJsonObject &simulation() const { return m_simulation; }
-    int cores() const { return m_cores; }
+    int cores() const { return m_options.cores; }
     /// Where the costs came from (SimCosts::source).
-    QString calibration() const { return m_calibration; }
+    QString calibration() const { return m_options.costs.source; }
 
 Q_SIGNALS:
     /// The simulation is computed; the replay starts.
@@ -91,8 +92,7 @@ private:
 
     State m_state = State::Idle;
     double m_speed = 10;
-    int m_cores = 0;
-    QString m_calibration;
+    SimOptions m_options;
     quint64 m_job = 0; ///< the simulation whose outcome is wanted; older ones are dropped
     std::unique_ptr<QFutureWatcher<Outcome>> m_watcher;
     RunResult m_result;
