@@ -46,8 +46,9 @@ class TuneView;
  * built-ins), Run / Stop / Restart with a run clock, live plots, one card per domain whose
  * controls act on the running engine, the routing table, findings, and a status bar with the
  * run's totals and whether conservation holds. The engine runs behind an EngineController, so
- * nothing here waits on it. Closing mid-run cancels the run and closes once the engine has shut
- * down (bounded by kCloseBoundMs).
+ * nothing here waits on it. Simulate plays a simulation of the scenario (SimPlayer) into the same
+ * views instead, marked SIMULATED on the title, the status bar and every plot until a real run. Closing mid-run cancels
+ * the run and closes once the engine has shut down (bounded by kCloseBoundMs).
  *
  *     MainWindow w;
  *     w.openScenario(QStringLiteral("default"));

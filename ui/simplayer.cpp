@@ -120,10 +120,16 @@ void SimPlayer::step()
     if (m_state == State::Playing) {
         const double elapsed = double(m_wall.nsecsElapsed()) / 1e9;
         m_wall.restart();
-        if (m_speed > 0)
+        if (m_speed > 0) {
             playUntil(m_position + elapsed * m_speed, kMaxFramesPerTick);
-        else
-            playUntil(length(), kMaxFramesPerTick);
+        } else {
+            // As fast as the window takes them: frames for up to half a step, then the events
+            // (paints, input) get the other half.
+            QElapsedTimer busy;
+            busy.start();
+            while (m_state == State::Playing && m_nextFrame < m_result.frames.size() && busy.elapsed() < kTickMs / 2)
+                playUntil(length(), kMaxFramesPerTick);
+        }
         if (m_state == State::Idle)
             return; // a slot discarded the replay
     }

@@ -36,8 +36,8 @@ public:
     static constexpr int kMaxCores = 1024;
     /// Playback steps this often (the engine's frames come at 20 Hz).
     static constexpr int kTickMs = 50;
-    /// At most this many frames a step, so that "max" speed still lets the window draw.
-    static constexpr int kMaxFramesPerTick = 40;
+    /// Frames at most in one go (at max speed, as many goes as fit in half a step).
+    static constexpr int kMaxFramesPerTick = 64; ///< 50× needs 50 a step
 
     explicit SimPlayer(QObject *parent = nullptr);
     /// A simulation still computing finishes on its own thread and is dropped (it holds copies only).
