@@ -27,6 +27,7 @@ bool SimPlayer::start(const Scenario &scenario, const SimOptions &options)
     m_nextFrame = m_nextEvent = 0;
     m_position = 0;
     const quint64 job = ++m_job;
+    dropWatcher();
     m_watcher = std::make_unique<QFutureWatcher<Outcome>>();
     connect(m_watcher.get(), &QFutureWatcherBase::finished, this, [this, job] {
         if (job == m_job)
@@ -45,7 +46,7 @@ bool SimPlayer::start(const Scenario &scenario, const SimOptions &options)
 void SimPlayer::onComputed()
 {
     const Outcome o = m_watcher->result();
-    m_watcher.reset();
+    dropWatcher(); // this runs in its finished(): deleted once that returns
     m_result = o.result;
     m_simulation = simulationJson(m_options, o.stats, 1);
     m_hasResult = true;
@@ -108,7 +109,7 @@ void SimPlayer::stop()
 void SimPlayer::discard()
 {
     ++m_job;
-    m_watcher.reset();
+    dropWatcher();
     m_timer.stop();
     setState(State::Idle);
 }
@@ -162,6 +163,12 @@ void SimPlayer::playUntil(double until, int limit)
     if (m_nextFrame < frames.size() && frames[m_nextFrame].t <= until)
         return;
     m_position = std::max(m_position, std::min(until, length()));
+}
+
+void SimPlayer::dropWatcher()
+{
+    if (m_watcher)
+        m_watcher.release()->deleteLater();
 }
 
 void SimPlayer::setState(State state)

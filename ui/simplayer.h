@@ -89,6 +89,8 @@ private:
     /// Emits the frames (and the events before them) up to virtual time `until`, at most `limit`.
     void playUntil(double until, int limit);
     void setState(State state);
+    /// Lets the watcher go later: it may be emitting (a simulation still running is dropped).
+    void dropWatcher();
 
     State m_state = State::Idle;
     double m_speed = 10;
