@@ -384,7 +384,7 @@ void DomainCard::setUnlimited(QSpinBox *spin, QCheckBox *check, bool unlimited)
         if (spin->value() < 1 || last > 0)
             spin->setValue(last > 0 ? last : kLimitSuggestion);
     }
-    spin->setEnabled(!unlimited && (m_available));
+    spin->setEnabled(!unlimited && m_available && m_lockedWhy.isEmpty());
     if (check->isChecked() != unlimited) {
         const QSignalBlocker b(check);
         check->setChecked(unlimited);
@@ -549,20 +549,44 @@ void DomainCard::announceBackpressure()
 void DomainCard::setAvailable(bool available, const QString &reason)
 {
     m_available = available;
-    for (QWidget *w : std::initializer_list<QWidget *> { m_onFull, m_queueUnlimited, m_maxInflightUnlimited })
-        w->setEnabled(available);
-    m_queue->setEnabled(available && !m_queueUnlimited->isChecked());
-    m_maxInflight->setEnabled(available && !m_maxInflightUnlimited->isChecked());
-    if (m_domain != DomainKind::Loop) {
-        m_workers->setEnabled(available);
-        m_slider->setEnabled(available);
-    }
+    enableControls();
     m_status->setText(QString());
     m_status->setToolTip(reason);
     setToolTip(available ? QString() : tr("%1 is not running: %2").arg(domainName(m_domain), reason));
     if (!available)
         clearFigures();
     updateLook();
+}
+
+void DomainCard::enableControls()
+{
+    const bool on = m_available && m_lockedWhy.isEmpty();
+    for (QWidget *w : std::initializer_list<QWidget *> { m_onFull, m_queueUnlimited, m_maxInflightUnlimited })
+        w->setEnabled(on);
+    m_queue->setEnabled(on && !m_queueUnlimited->isChecked());
+    m_maxInflight->setEnabled(on && !m_maxInflightUnlimited->isChecked());
+    if (m_domain != DomainKind::Loop) {
+        m_workers->setEnabled(on);
+        m_slider->setEnabled(on);
+    }
+}
+
+void DomainCard::setControlsLocked(const QString &why)
+{
+    if (why == m_lockedWhy)
+        return;
+    if (m_lockedWhy.isEmpty()) {
+        m_unlockedTips.clear();
+        for (QWidget *w : std::initializer_list<QWidget *> {
+                 m_workers, m_slider, m_queue, m_maxInflight, m_onFull, m_queueUnlimited, m_maxInflightUnlimited })
+            m_unlockedTips.emplace_back(w, w->toolTip());
+    }
+    m_lockedWhy = why;
+    for (const auto &[w, tip] : m_unlockedTips)
+        w->setToolTip(why.isEmpty() ? tip : why);
+    if (why.isEmpty())
+        m_unlockedTips.clear();
+    enableControls();
 }
 
 void DomainCard::setFigure(int index, const QString &text)
@@ -574,8 +598,9 @@ void DomainCard::setFigure(int index, const QString &text)
 
 void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
 {
-    if (m_available && m_used && m_status->text() != tr("running"))
-        m_status->setText(tr("running"));
+    const QString status = m_lockedWhy.isEmpty() ? tr("running") : tr("simulated");
+    if (m_available && m_used && m_status->text() != status)
+        m_status->setText(status);
     setFigure(FQueue, QString::number(f.queue));
     setFigure(FInflight, QString::number(f.inflight));
     setFigure(FBusy, QStringLiteral("%1/%2").arg(f.busy).arg(f.workers));

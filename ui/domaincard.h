@@ -67,6 +67,10 @@ public:
     /// Available: the engine runs this domain (or no run yet). Unavailable greys the card out.
     void setAvailable(bool available, const QString &reason = {});
     bool isAvailable() const { return m_available; }
+    /// Locks the controls (a simulated run is a replay: nothing to change), saying `why` on each;
+    /// an empty `why` unlocks them. The figures stay readable, the status says "simulated".
+    void setControlsLocked(const QString &why);
+    bool controlsLocked() const { return !m_lockedWhy.isEmpty(); }
     void setFigures(const DomainFrame &frame, double loopLagMs);
     /// The run ended: the last figures stay, marked as such.
     void setFinished();
@@ -107,6 +111,8 @@ private:
     void updateLook();
     void updateChangedMarks();
     void setUnlimited(QSpinBox *spin, QCheckBox *check, bool unlimited);
+    /// Enables the controls as availability, the lock and the "unlimited" boxes allow.
+    void enableControls();
     void setFigure(int index, const QString &text);
     void clearTheory(const QString &why);
 
@@ -147,6 +153,8 @@ private:
     bool m_hasFileConfig = false;
     DomainConfig m_fileConfig;
     QStringList m_warningLines;
+    QString m_lockedWhy;
+    std::vector<std::pair<QWidget *, QString>> m_unlockedTips; ///< the controls' own tooltips while locked
 };
 
 } // namespace hs

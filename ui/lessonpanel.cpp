@@ -59,6 +59,7 @@ void LessonPanel::clearContent()
     m_steps.clear();
     m_title = nullptr;
     m_parallelNote = nullptr;
+    m_simNote = nullptr;
     m_reset = nullptr;
     m_needsParallelCpu = false;
     m_parallelWarning = false;
@@ -72,6 +73,25 @@ QLabel *LessonPanel::addText(const QString &heading, const QString &text)
     label->setText(QStringLiteral("<b>%1</b><br>%2").arg(heading.toHtmlEscaped(), text.toHtmlEscaped()));
     m_content->addWidget(label);
     return label;
+}
+
+void LessonPanel::setSimulationNote(const QString &note)
+{
+    if (!m_simNote)
+        return; // no lesson: nothing to judge
+    m_simNote->setText(note);
+    m_simNote->setVisible(!note.isEmpty());
+}
+
+void LessonPanel::setStepsLocked(const QString &why)
+{
+    m_lockedWhy = why;
+    updateButtons();
+}
+
+QString LessonPanel::simulationNoteText() const
+{
+    return m_simNote && !m_simNote->isHidden() ? m_simNote->text() : QString();
 }
 
 QString LessonPanel::claimText(const LessonCheck &check)
@@ -114,14 +134,22 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
     m_content->addWidget(m_title);
 
     m_reset = new QPushButton(tr("Reset lesson"));
-    m_reset->setToolTip(tr("Back to the scenario's starting configuration, with no step applied.\n"
-                           "A run in progress restarts from the start."));
+    m_resetTip = tr("Back to the scenario's starting configuration, with no step applied.\n"
+                    "A run in progress restarts from the start.");
+    m_reset->setToolTip(m_resetTip);
     connect(m_reset, &QPushButton::clicked, this, &LessonPanel::resetRequested);
     auto *resetRow = new QHBoxLayout;
     resetRow->setContentsMargins(0, 0, 0, 0);
     resetRow->addWidget(m_reset);
     resetRow->addStretch(1);
     m_content->addLayout(resetRow);
+
+    m_simNote = new QLabel;
+    m_simNote->setObjectName(QStringLiteral("simulationNote"));
+    m_simNote->setWordWrap(true);
+    m_simNote->setStyleSheet(QStringLiteral("QLabel { background: #fff3bf; color: #212529; padding: 4px; }"));
+    m_simNote->hide();
+    m_content->addWidget(m_simNote);
 
     m_needsParallelCpu = lesson->needsParallelCpu;
     if (m_needsParallelCpu) {
@@ -254,10 +282,16 @@ void LessonPanel::renderClaim(int step, int claim)
 void LessonPanel::updateButtons()
 {
     const int next = nextStep();
+    if (m_reset) {
+        m_reset->setEnabled(m_lockedWhy.isEmpty());
+        m_reset->setToolTip(m_lockedWhy.isEmpty() ? m_resetTip : m_lockedWhy);
+    }
     for (int i = 0; i < int(m_steps.size()); ++i) {
         StepView &v = m_steps[std::size_t(i)];
-        v.button->setEnabled(i == next);
-        if (v.applied)
+        v.button->setEnabled(i == next && m_lockedWhy.isEmpty());
+        if (!m_lockedWhy.isEmpty())
+            v.button->setToolTip(m_lockedWhy);
+        else if (v.applied)
             v.button->setToolTip(tr("Applied. Reset lesson starts the lesson over."));
         else if (i > next)
             v.button->setToolTip(tr("Apply step %1 first: steps build on each other.\n").arg(next + 1) + v.tip);

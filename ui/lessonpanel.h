@@ -74,6 +74,14 @@ public:
     static QList<ClaimState> pendingClaims(const LessonStep &step);
     static QString claimText(const LessonCheck &check);
 
+    /// A note above the steps while the window shows a simulated run (empty: none): the claims
+    /// are judged on measured runs only. Kept until the next setLesson() or an empty note.
+    void setSimulationNote(const QString &note);
+    QString simulationNoteText() const;
+    /// Locks the step buttons and Reset (a simulated replay cannot change), `why` on their hover;
+    /// an empty `why` unlocks them.
+    void setStepsLocked(const QString &why);
+
     /// The note on parallel CPU (empty when the lesson does not need it).
     QString parallelNoteText() const;
     bool parallelWarningShown() const { return m_parallelWarning; }
@@ -108,6 +116,9 @@ private:
     QVBoxLayout *m_content = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_parallelNote = nullptr;
+    QLabel *m_simNote = nullptr;
+    QString m_lockedWhy;
+    QString m_resetTip;
     QPushButton *m_reset = nullptr;
     std::vector<StepView> m_steps;
     bool m_hasLesson = false;

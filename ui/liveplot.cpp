@@ -4,6 +4,7 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QResizeEvent>
 #include <QToolButton>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -76,6 +77,14 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     m_title->setToolTip(title);
     m_title->installEventFilter(this);
     header->addWidget(m_title, 1);
+    m_badge = new QLabel(this);
+    m_badge->setObjectName(QStringLiteral("plotBadge"));
+    m_badge->setFont(bold);
+    // Amber with dark text in either theme: a mark, not data (the series colours are never amber).
+    m_badge->setStyleSheet(QStringLiteral("QLabel { background: #ffd43b; color: #212529; border-radius: 3px; "
+                                          "padding: 0px 6px; }"));
+    m_badge->hide();
+    header->addWidget(m_badge);
     m_liveButton = new QToolButton(this);
     m_liveButton->setText(tr("Live"));
     m_liveButton->setCheckable(true);
@@ -582,6 +591,37 @@ void LivePlot::clear()
     requestReplot();
 }
 
+void LivePlot::setBadge(const QString &text, const QString &tip)
+{
+    m_badgeText = text;
+    m_badge->setToolTip(tip.isEmpty() ? text : tip);
+    fitBadge();
+}
+
+QString LivePlot::badgeText() const
+{
+    return m_badgeText;
+}
+
+void LivePlot::fitBadge()
+{
+    if (m_badgeText.isEmpty()) {
+        m_badge->hide();
+        return;
+    }
+    // The longest leading parts that leave the title whole (up to 320 px of it) and "Live" its
+    // room: the mark's first part always shows; the hover and the status bar have it whole.
+    const QString sep = QStringLiteral(" · ");
+    QStringList parts = m_badgeText.split(sep);
+    const QFontMetrics fm(m_badge->font());
+    const int title = std::min(m_title->fontMetrics().horizontalAdvance(m_fullTitle), 320);
+    const int room = width() - m_liveButton->sizeHint().width() - title - 30;
+    while (parts.size() > 1 && fm.horizontalAdvance(parts.join(sep)) + 12 > room)
+        parts.removeLast();
+    m_badge->setText(parts.join(sep));
+    m_badge->show();
+}
+
 void LivePlot::setLive(bool live)
 {
     if (m_live == live)
@@ -779,6 +819,13 @@ bool LivePlot::eventFilter(QObject *watched, QEvent *event)
         m_plot->replot(QCustomPlot::rpQueuedReplot);
     }
     return QWidget::eventFilter(watched, event);
+}
+
+void LivePlot::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    if (!m_badgeText.isEmpty())
+        fitBadge();
 }
 
 void LivePlot::changeEvent(QEvent *event)

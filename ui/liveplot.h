@@ -14,6 +14,7 @@ class QCPItemText;
 class QCustomPlot;
 class QLabel;
 class QMouseEvent;
+class QResizeEvent;
 class QToolButton;
 
 namespace hs {
@@ -85,6 +86,11 @@ public:
     void setNow(double t);
     /// Removes every series, point, reference line and marker (a new run or scenario).
     void clear();
+    /// A badge in the title row, beside "Live" (e.g. "SIMULATED · 64 cores"): what the plot's data
+    /// is, kept apart from the data; empty hides it. `tip` is its hover text.
+    void setBadge(const QString &text, const QString &tip = {});
+    /// The badge's text, empty when hidden.
+    QString badgeText() const;
 
     bool isLive() const { return m_live; }
     void setLive(bool live);
@@ -140,6 +146,7 @@ public Q_SLOTS:
 
 protected:
     void changeEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -182,10 +189,13 @@ private:
     void placeMarkerLabels();
     void fitLegend();
     void onMouseMove(QMouseEvent *event);
+    void fitBadge();
 
     QLabel *m_title = nullptr;
     QString m_fullTitle;
     QToolButton *m_liveButton = nullptr;
+    QLabel *m_badge = nullptr;
+    QString m_badgeText; ///< whole; the badge drops its last " · " parts when the plot is narrow
     QCustomPlot *m_plot = nullptr;
     QCPItemStraightLine *m_cursor = nullptr;
     std::vector<Series> m_series;

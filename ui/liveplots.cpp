@@ -76,6 +76,13 @@ LivePlots::LivePlots(QWidget *parent)
     m_predictedSeries.fill(-1);
 }
 
+void LivePlots::setMark(const QString &text, const QString &tip)
+{
+    m_mark = text;
+    for (LivePlot *p : plots())
+        p->setBadge(text, tip);
+}
+
 void LivePlots::setScenario(const Scenario &scenario)
 {
     m_scenario = scenario;

@@ -44,6 +44,10 @@ public:
 
     /// Empties every plot and prepares the series of `scenario` (classes, SLAs, threshold).
     void setScenario(const Scenario &scenario);
+    /// Marks every plot with a badge (e.g. "SIMULATED · 64 cores · built-in default calibration"):
+    /// what the plots show is not a measured run. Empty clears it.
+    void setMark(const QString &text, const QString &tip = {});
+    QString mark() const { return m_mark; }
 
     LivePlot *queuePlot() const { return m_queue; }
     LivePlot *starvationPlot() const { return m_starvation; }
@@ -107,6 +111,7 @@ private:
     std::vector<int> m_latencySeries;
     std::vector<int> m_gilSeries; // empty until the GIL is on
     int m_frames = 0;
+    QString m_mark;
     // The settings the events change, as of the last event (for "before → after" labels).
     std::array<DomainConfig, kDomainCount> m_settings {};
     std::vector<std::pair<QString, DomainKind>> m_routes;

@@ -28,6 +28,7 @@
 #include "scenario/scenarioparser.h"
 #include "scenario/scenariowriter.h"
 #include "scenariopanel.h"
+#include "simplayer.h"
 #include "tuneview.h"
 
 #include <QAction>
@@ -40,7 +41,9 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -90,6 +93,7 @@ MainWindow::MainWindow(QWidget *parent)
     setWindowTitle(QStringLiteral("Hybridscope"));
     setWindowIcon(applicationIcon());
     setAcceptDrops(true);
+    m_sim = new SimPlayer(this);
 
     auto *central = new QWidget(this);
     auto *v = new QVBoxLayout(central);
@@ -133,6 +137,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_guiLag = new QLabel(this);
     m_guiLag->setFixedSize(fm.horizontalAdvance(tr("GUI lag P99 %1 ms").arg(QStringLiteral("999.9"))) + 8, fm.height());
     m_guiLag->setToolTip(tr("The GUI's own event-loop lag (P99 over the last second): how responsive this window is"));
+    // Simulate mode's mark: first on the right, in the colour of the plots' badges.
+    m_simBadge = new QLabel(this);
+    m_simBadge->setObjectName(QStringLiteral("simulationBadge"));
+    m_simBadge->setStyleSheet(QStringLiteral("QLabel { background: #ffd43b; color: #212529; font-weight: bold; "
+                                             "border-radius: 3px; padding: 0px 6px; }"));
+    m_simBadge->hide();
+    statusBar()->addPermanentWidget(m_simBadge);
     statusBar()->addPermanentWidget(m_totals);
     statusBar()->addPermanentWidget(m_conservation);
     statusBar()->addPermanentWidget(m_guiLag);
@@ -179,10 +190,28 @@ void MainWindow::buildActions()
     m_runAction->setToolTip(tr("Run the scenario (Ctrl+R, F5)"));
     connect(m_runAction, &QAction::triggered, this, &MainWindow::run);
 
+    m_simulateAction = new QAction(st->standardIcon(QStyle::SP_MediaSeekForward), tr("Si&mulate"), this);
+    m_simulateAction->setObjectName(QStringLiteral("simulateAction"));
+    m_simulateAction->setShortcuts({ QKeySequence(Qt::CTRL | Qt::Key_M), QKeySequence(Qt::Key_F6) });
+    m_simulateAction->setToolTip(tr("Simulate the scenario in virtual time on the cores given (Ctrl+M, F6), then "
+                                    "play it back at the speed chosen: the same plots, cards and findings as a "
+                                    "run, marked SIMULATED (docs/simulation.md)"));
+    connect(m_simulateAction, &QAction::triggered, this, &MainWindow::simulate);
+
+    m_pauseAction = new QAction(st->standardIcon(QStyle::SP_MediaPause), tr("&Pause Replay"), this);
+    m_pauseAction->setObjectName(QStringLiteral("pauseAction"));
+    m_pauseAction->setCheckable(true);
+    m_pauseAction->setShortcut(QKeySequence(Qt::Key_F8));
+    m_pauseAction->setToolTip(tr("Pause or resume the playback of a simulated run (F8)"));
+    connect(m_pauseAction, &QAction::toggled, this, [this](bool paused) {
+        m_sim->setPaused(paused);
+        updateClock();
+    });
+
     m_stopAction = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
     m_stopAction->setShortcuts({ QKeySequence(Qt::CTRL | Qt::Key_Period), QKeySequence(Qt::SHIFT | Qt::Key_F5) });
     m_stopAction->setToolTip(tr("Stop arrivals and let what is in flight finish (Ctrl+., Shift+F5); "
-                                "a second Stop cancels what is left"));
+                                "a second Stop cancels what is left. In a simulated replay: skip to its end"));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stop);
 
     m_restartAction = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("R&estart"), this);
@@ -256,6 +285,8 @@ void MainWindow::buildActions()
 
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
     runMenu->addAction(m_runAction);
+    runMenu->addAction(m_simulateAction);
+    runMenu->addAction(m_pauseAction);
     runMenu->addAction(m_stopAction);
     runMenu->addAction(m_restartAction);
     runMenu->addAction(m_restartFileAction);
@@ -281,6 +312,43 @@ void MainWindow::buildActions()
     bar->addWidget(m_builtins);
     bar->addSeparator();
     bar->addAction(m_runAction);
+    bar->addAction(m_simulateAction);
+    // Simulate mode: the simulated machine's cores and the playback speed.
+    auto *simBox = new QWidget(this);
+    auto *simRow = new QHBoxLayout(simBox);
+    simRow->setContentsMargins(2, 0, 6, 0);
+    simRow->setSpacing(4);
+    m_coresEdit = new QLineEdit(QString::number(std::max(1, QThread::idealThreadCount())), simBox);
+    m_coresEdit->setObjectName(QStringLiteral("coresEdit"));
+    m_coresEdit->setFixedWidth(m_coresEdit->fontMetrics().horizontalAdvance(QStringLiteral("00000")) + 12);
+    m_coresEdit->setAlignment(Qt::AlignRight);
+    const QString coresTip = tr("Simulate: the cores the simulated machine has (1 to %1; this machine has %2)")
+                                 .arg(SimPlayer::kMaxCores)
+                                 .arg(std::max(1, QThread::idealThreadCount()));
+    m_coresEdit->setToolTip(coresTip);
+    m_coresEdit->setProperty("hsTip", coresTip);
+    connect(m_coresEdit, &QLineEdit::editingFinished, this, [this] { coresFromField(); });
+    connect(m_coresEdit, &QLineEdit::textEdited, this, [this] {
+        m_coresEdit->setStyleSheet(QString()); // marked again if still wrong when taken
+        m_coresEdit->setToolTip(m_coresEdit->property("hsTip").toString());
+    });
+    auto *coresLabel = new QLabel(tr("cores"), simBox);
+    coresLabel->setBuddy(m_coresEdit);
+    m_speedCombo = new QComboBox(simBox);
+    m_speedCombo->setObjectName(QStringLiteral("speedCombo"));
+    for (const int x : { 1, 2, 5, 10, 50 })
+        m_speedCombo->addItem(QStringLiteral("%1×").arg(x), double(x));
+    m_speedCombo->addItem(tr("max"), 0.0);
+    m_speedCombo->setCurrentIndex(m_speedCombo->findData(10.0));
+    m_speedCombo->setToolTip(tr("Playback speed of a simulated run: virtual seconds per second (max: as fast as "
+                                "the window draws); changes apply while it plays"));
+    connect(m_speedCombo, &QComboBox::currentIndexChanged, this,
+        [this] { m_sim->setSpeed(m_speedCombo->currentData().toDouble()); });
+    simRow->addWidget(m_coresEdit);
+    simRow->addWidget(coresLabel);
+    simRow->addWidget(m_speedCombo);
+    bar->addWidget(simBox);
+    bar->addAction(m_pauseAction);
     m_duration = new DurationField(this);
     connect(m_duration, &DurationField::secondsChanged, this, [this](double seconds) {
         m_working.duration = seconds;
@@ -298,7 +366,9 @@ void MainWindow::buildActions()
     bold.setBold(true);
     m_clock->setFont(bold);
     m_clock->setFixedSize(
-        QFontMetrics(bold).horizontalAdvance(tr("finished after %1").arg(QStringLiteral("000:00.0"))) + 24,
+        std::max(QFontMetrics(bold).horizontalAdvance(tr("finished after %1").arg(QStringLiteral("000:00.0"))),
+            QFontMetrics(bold).horizontalAdvance(tr("▶ %1 / %1 virtual").arg(QStringLiteral("000:00.0"))))
+            + 24,
         QFontMetrics(bold).height() + 4);
     bar->addWidget(m_clock);
     updateRecentMenu();
@@ -580,6 +650,26 @@ void MainWindow::connectController()
     connect(m_controller, &EngineController::phasesUpdated, this, &MainWindow::onPhases);
     connect(m_controller, &EngineController::finished, this, &MainWindow::onFinished);
     connect(m_controller, &EngineController::engineReleased, this, &MainWindow::onReleased);
+    // Simulate mode: the replay feeds the same views as the engine's frames and events.
+    connect(m_sim, &SimPlayer::frameReady, this, [this](const Frame &f) {
+        onFrame(f);
+        m_classTable->classModel()->addFrame(f);
+    });
+    connect(m_sim, &SimPlayer::eventAdded, this, &MainWindow::onEvent);
+    connect(m_sim, &SimPlayer::simulated, this, [this] {
+        m_exporter->setSimulatedRun(m_sim->result(), m_sim->simulation());
+        statusBar()->showMessage(tr("Simulated “%1”: %2 s of virtual time on %3 cores in %4 s; playing it back")
+                                     .arg(m_working.name)
+                                     .arg(m_sim->result().durationS, 0, 'f', 1)
+                                     .arg(m_sim->cores())
+                                     .arg(m_sim->simulation().value(QStringLiteral("wall_s")).toDouble(), 0, 'f', 2),
+            5000);
+    });
+    connect(m_sim, &SimPlayer::finished, this, &MainWindow::onSimFinished);
+    connect(m_sim, &SimPlayer::stateChanged, this, [this] {
+        updateClock();
+        updateActions();
+    });
     connect(m_controller, &EngineController::domainCommandFailed, this, [this](DomainKind d, const QString &error) {
         m_cards[std::size_t(d)]->setAvailable(false, error);
         statusBar()->showMessage(error, 5000);
@@ -611,6 +701,11 @@ bool MainWindow::openScenario(const QString &nameOrPath)
     if (m_controller->hasEngine()) {
         m_restartPending = false;
         m_controller->discard(); // the run belongs to the scenario being replaced
+    }
+    if (m_sim->isActive()) {
+        m_sim->discard();
+        m_clockTimer.stop();
+        setControlsEditable(true);
     }
     m_scenarioPanel->clearErrors();
     applyScenario(*r.scenario, path);
@@ -667,14 +762,14 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_lastFrameT = 0;
     showTotals(0, 0, 0, 0, 0, false, true);
     m_conservation->clear();
-    setWindowTitle(tr("%1 — Hybridscope").arg(scenario.name));
+    setSimulationMark({}); // the title too
     updateClock();
     updateActions();
 }
 
 void MainWindow::revertControls()
 {
-    if (!m_hasScenario || m_controller->hasEngine())
+    if (!m_hasScenario || m_controller->hasEngine() || m_sim->isActive())
         return; // while running, the controls are the engine's state: change them one by one
     resetControls();
     m_lessonPanel->clearApplied();
@@ -780,7 +875,7 @@ void MainWindow::onPhases(const std::vector<PhaseResult> &phases)
 
 void MainWindow::restartFromFile()
 {
-    if (!m_hasScenario)
+    if (!m_hasScenario || m_sim->isActive())
         return;
     resetControls();
     m_lessonPanel->clearApplied();
@@ -841,6 +936,13 @@ void MainWindow::applyLessonStep(int index)
     if (index != m_lessonPanel->nextStep()) {
         statusBar()->showMessage(
             tr("Apply step %1 first: step %2 builds on it").arg(m_lessonPanel->nextStep() + 1).arg(index + 1), 5000);
+        return;
+    }
+    if (m_sim->isActive()) {
+        statusBar()->showMessage(tr("The simulated run is a replay: apply step %1 after it (or Stop it), then "
+                                    "Run or Simulate")
+                                     .arg(index + 1),
+            8000);
         return;
     }
     const LessonStep &step = m_loaded.lesson->steps[std::size_t(index)];
@@ -971,17 +1073,10 @@ void MainWindow::run()
             m_restartPending = true;
         return;
     }
-    m_plots->setScenario(m_working);
-    m_live.reset(m_working);
-    m_findings->setFindings({}, FindingsPanel::Stage::Live);
-    m_running.fill(false);
-    m_lastFrameT = 0;
-    m_finishedAfter = -1;
-    for (DomainCard *card : m_cards) {
-        card->setAvailable(true);
-        card->clearFigures();
-    }
-    showTotals(0, 0, 0, 0, 0, false, true);
+    if (m_sim->isActive())
+        return; // a replay holds the views: Stop skips to its end
+    prepareRunViews();
+    setSimulationMark({}); // a run on the engine: measured
     // Settings changed since loading (a lesson step, the cards) may have gone beyond the machine.
     const QStringList warnings = resourceWarnings(m_working);
     m_scenarioPanel->showWarnings(warnings);
@@ -993,8 +1088,165 @@ void MainWindow::run()
     updateActions();
 }
 
+void MainWindow::prepareRunViews()
+{
+    m_plots->setScenario(m_working);
+    m_live.reset(m_working);
+    m_findings->setFindings({}, FindingsPanel::Stage::Live);
+    m_running.fill(false);
+    m_lastFrameT = 0;
+    m_finishedAfter = -1;
+    for (DomainCard *card : m_cards) {
+        card->setAvailable(true);
+        card->clearFigures();
+    }
+    showTotals(0, 0, 0, 0, 0, false, true);
+}
+
+bool MainWindow::isSimulating() const
+{
+    return m_sim->isActive();
+}
+
+int MainWindow::coresFromField()
+{
+    bool ok = false;
+    const QString text = m_coresEdit->text().trimmed();
+    const int n = text.toInt(&ok);
+    if (ok && n >= 1 && n <= SimPlayer::kMaxCores) {
+        m_coresEdit->setStyleSheet(QString());
+        m_coresEdit->setToolTip(m_coresEdit->property("hsTip").toString());
+        return n;
+    }
+    const QString why = tr("Cores “%1”: expected a whole number from 1 to %2").arg(text).arg(SimPlayer::kMaxCores);
+    m_coresEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #e03131; }"));
+    m_coresEdit->setToolTip(why);
+    statusBar()->showMessage(why, 10000);
+    return 0;
+}
+
+void MainWindow::simulate()
+{
+    if (!m_hasScenario || m_tuneView->isBusy() || m_controller->hasEngine() || m_sim->isActive())
+        return;
+    const int cores = coresFromField();
+    if (cores == 0) {
+        m_coresEdit->setFocus();
+        return;
+    }
+    if (m_working.duration <= 0) {
+        // Virtual time has no "until stopped": the simulation must know where arrivals end.
+        statusBar()->showMessage(tr("Simulate needs a duration (the run is “until stopped”): choose one beside Run, "
+                                    "e.g. 20s"),
+            10000);
+        m_duration->setFocus();
+        return;
+    }
+    prepareRunViews();
+    m_classTable->classModel()->setScenario(m_working); // as a run's start does
+    m_phaseTable->clear();
+    m_stepAppliedAt.clear(); // claims are judged on measured runs only
+    // The machine's costs: SimCosts' (as `hybridscope simulate` reads them); their source names them.
+    SimOptions options;
+    options.cores = cores;
+    const QString calibration = options.costs.source;
+    setSimulationMark(
+        tr("SIMULATED · %1 cores · %2")
+            .arg(cores)
+            .arg(calibration.startsWith(QLatin1String("calibration")) ? calibration
+                                                                      : tr("%1 calibration").arg(calibration)),
+        tr("Simulated in virtual time, not measured on the engine: %1 cores, the machine's costs from the %2 "
+           "(docs/simulation.md)")
+            .arg(cores)
+            .arg(calibration));
+    m_lessonPanel->setSimulationNote(
+        tr("This is a simulated run (%1 cores, virtual time): the claims below are checked on runs measured on "
+           "the engine only, so none is judged here. The replay shows what the model predicts for the "
+           "configuration as set, steps applied so far included; Run checks the claims for real.")
+            .arg(cores));
+    setControlsEditable(false);
+    {
+        const QSignalBlocker block(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
+    m_sim->setSpeed(m_speedCombo->currentData().toDouble());
+    if (!m_sim->start(m_working, options))
+        return;
+    m_clockTimer.start();
+    statusBar()->showMessage(tr("Simulating “%1” on %2 cores…").arg(m_working.name).arg(cores), 5000);
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::setSimulationMark(const QString &mark, const QString &tip)
+{
+    m_simMark = mark;
+    m_plots->setMark(mark, tip);
+    m_simBadge->setText(mark);
+    m_simBadge->setToolTip(tip);
+    m_simBadge->setVisible(!mark.isEmpty());
+    if (mark.isEmpty())
+        m_lessonPanel->setSimulationNote({});
+    if (m_hasScenario)
+        setWindowTitle(mark.isEmpty() ? tr("%1 — Hybridscope").arg(m_working.name)
+                                      : tr("%1 — %2 — Hybridscope").arg(m_working.name, mark));
+}
+
+void MainWindow::setControlsEditable(bool editable)
+{
+    const QString why = editable
+        ? QString()
+        : tr("The simulated run is a replay: nothing in it can change now. Change the controls after it (or Stop "
+             "it) and Simulate or Run again.");
+    for (DomainCard *card : m_cards)
+        card->setControlsLocked(why);
+    m_routingTable->setEnabled(editable);
+    m_routingTable->setToolTip(why);
+    m_lessonPanel->setStepsLocked(why);
+}
+
+void MainWindow::onSimFinished()
+{
+    const RunResult &r = m_sim->result();
+    m_finishedAfter = r.durationS;
+    m_clockTimer.stop();
+    for (DomainCard *card : m_cards)
+        card->setFinished();
+    m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
+    onPhases(r.phases);
+    showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
+        r.conserved() && r.doubleEnds == 0);
+    setControlsEditable(true);
+    {
+        const QSignalBlocker block(m_pauseAction);
+        m_pauseAction->setChecked(false);
+    }
+    statusBar()->showMessage(
+        tr("Simulation played: %1 s of virtual time on %2 cores (Export writes it, marked simulated)")
+            .arg(r.durationS, 0, 'f', 1)
+            .arg(m_sim->cores()),
+        8000);
+    updateClock();
+    updateActions();
+}
+
 void MainWindow::stop()
 {
+    if (m_sim->isActive()) {
+        if (m_sim->hasResult()) {
+            m_sim->stop(); // the result is whole already: the rest of the replay at once
+            return;
+        }
+        // Still computing: nothing was shown, so nothing is held or marked.
+        m_sim->stop();
+        m_clockTimer.stop();
+        setControlsEditable(true);
+        setSimulationMark({});
+        statusBar()->showMessage(tr("Simulation cancelled"), 3000);
+        updateClock();
+        updateActions();
+        return;
+    }
     if (!m_controller->hasEngine())
         return;
     if (m_controller->state() == EngineController::State::Stopping) {
@@ -1010,7 +1262,7 @@ void MainWindow::stop()
 
 void MainWindow::restart()
 {
-    if (!m_hasScenario || m_tuneView->isBusy())
+    if (!m_hasScenario || m_tuneView->isBusy() || m_sim->isActive())
         return;
     statusBar()->showMessage(
         tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
@@ -1074,6 +1326,7 @@ void MainWindow::onFrame(const Frame &frame)
 void MainWindow::followTunePoint(const Scenario &scenario)
 {
     ++m_tunePoint;
+    setSimulationMark({}); // a point's run on the engine
     m_plots->setScenario(scenario);
     m_live.reset(scenario);
     m_classTable->classModel()->setScenario(scenario);
@@ -1182,6 +1435,16 @@ void MainWindow::updateClock()
 {
     const QString total = m_working.duration > 0 ? QStringLiteral(" / ") + clock(m_working.duration) : QString();
     QString text;
+    if (m_sim->isActive()) {
+        const double end = m_sim->hasResult() ? m_sim->length() : m_working.duration;
+        switch (m_sim->state()) {
+        case SimPlayer::State::Simulating: text = tr("simulating…"); break;
+        case SimPlayer::State::Paused: text = tr("❚❚ %1 / %2 virtual").arg(clock(m_sim->position()), clock(end)); break;
+        default: text = tr("▶ %1 / %2 virtual").arg(clock(m_sim->position()), clock(end)); break;
+        }
+        m_clock->setText(text);
+        return;
+    }
     switch (m_controller->state()) {
     case EngineController::State::Idle:
         text = m_finishedAfter >= 0 ? tr("finished after %1").arg(clock(m_finishedAfter)) : tr("not running");
@@ -1198,17 +1461,23 @@ void MainWindow::updateActions()
     const bool engine = m_controller->hasEngine();
     // A sweep or tune runs its own engines: the window's run waits for it to end.
     const bool tuning = m_tuneView->isBusy();
-    m_runAction->setEnabled(m_hasScenario && !engine && !tuning);
-    m_stopAction->setEnabled(engine);
-    m_restartAction->setEnabled(m_hasScenario && !tuning);
-    m_revertAction->setEnabled(m_hasScenario && !engine && !tuning);
-    m_restartFileAction->setEnabled(m_hasScenario && !tuning);
+    // A simulated replay holds the views as a run does; it has no engine to change or restart.
+    const bool replay = m_sim->isActive();
+    m_runAction->setEnabled(m_hasScenario && !engine && !tuning && !replay);
+    m_simulateAction->setEnabled(m_hasScenario && !engine && !tuning && !replay);
+    m_pauseAction->setEnabled(replay);
+    m_stopAction->setEnabled(engine || replay);
+    m_restartAction->setEnabled(m_hasScenario && !tuning && !replay);
+    m_revertAction->setEnabled(m_hasScenario && !engine && !tuning && !replay);
+    m_restartFileAction->setEnabled(m_hasScenario && !tuning && !replay);
+    m_gilAction->setEnabled(!replay);
     m_openAction->setEnabled(!tuning);
     m_builtins->setEnabled(!tuning);
-    m_tuneView->setWindowRunning(engine);
+    m_tuneView->setWindowRunning(engine || replay);
     m_saveAsAction->setEnabled(m_hasScenario);
     // A run's length is fixed when it starts: the field is for the next run.
-    m_duration->setEnabled(!engine);
+    m_duration->setEnabled(!engine && !replay);
+    m_coresEdit->setEnabled(!replay);
 }
 
 void MainWindow::saveScenarioAsDialog()

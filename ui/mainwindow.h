@@ -20,6 +20,7 @@ class QAction;
 class QComboBox;
 class QDockWidget;
 class QLabel;
+class QLineEdit;
 class QMenu;
 
 namespace hs {
@@ -37,6 +38,7 @@ class ReportExporter;
 class RoutingModel;
 class RoutingTable;
 class ScenarioPanel;
+class SimPlayer;
 class TuneView;
 
 /**
@@ -44,8 +46,9 @@ class TuneView;
  * built-ins), Run / Stop / Restart with a run clock, live plots, one card per domain whose
  * controls act on the running engine, the routing table, findings, and a status bar with the
  * run's totals and whether conservation holds. The engine runs behind an EngineController, so
- * nothing here waits on it. Closing mid-run cancels the run and closes once the engine has shut
- * down (bounded by kCloseBoundMs).
+ * nothing here waits on it. Simulate plays a simulation of the scenario (SimPlayer) into the same
+ * views instead, marked SIMULATED on the title, the status bar and every plot until a real run. Closing mid-run cancels
+ * the run and closes once the engine has shut down (bounded by kCloseBoundMs).
  *
  *     MainWindow w;
  *     w.openScenario(QStringLiteral("default"));
@@ -74,6 +77,8 @@ public:
     const Scenario &scenario() const { return m_working; }
     bool hasScenario() const { return m_hasScenario; }
     bool isRunning() const;
+    /// Simulate mode: a simulation is computing or being played back (SimPlayer).
+    bool isSimulating() const;
 
     EngineController *controller() const { return m_controller; }
     LivePlots *plots() const { return m_plots; }
@@ -102,6 +107,17 @@ public:
     QAction *restartFromFileAction() const { return m_restartFileAction; }
     QAction *gilAction() const { return m_gilAction; }
     QAction *exportAction() const { return m_exportAction; }
+    QAction *simulateAction() const { return m_simulateAction; }
+    QAction *pauseAction() const { return m_pauseAction; }
+    /// Simulate mode's cores (1..SimPlayer::kMaxCores; this machine's by default) and playback speed.
+    QLineEdit *coresEdit() const { return m_coresEdit; }
+    QComboBox *speedCombo() const { return m_speedCombo; }
+    SimPlayer *simPlayer() const { return m_sim; }
+    /// "SIMULATED · 16 cores · built-in default calibration" while the window shows a simulated
+    /// run (title, status bar, every plot); empty for a run on the engine.
+    QString simulationMark() const { return m_simMark; }
+    /// The status bar's SIMULATED badge (hidden for a run on the engine).
+    QLabel *simulationBadge() const { return m_simBadge; }
     ReportExporter *exporter() const { return m_exporter; }
     /// "submitted 120 · completed 100 · …" as shown in the status bar.
     QString totalsText() const;
@@ -110,6 +126,11 @@ public:
 
 public Q_SLOTS:
     void run();
+    /// Simulate mode: the scenario with the current controls simulated in virtual time on the
+    /// cores field's cores (off the GUI thread), then played back into the plots, cards, class
+    /// table and findings at the speed chosen; everything that shows it is marked SIMULATED.
+    void simulate();
+    /// Stops a run (drain, then cancel), or skips the rest of a simulated replay.
     void stop();
     /// Restarts with the current controls (the cards, routes, GIL switch and lesson steps as set).
     void restart();
@@ -171,6 +192,15 @@ private:
     void onEvent(const RunEvent &event);
     void onFinished();
     void onReleased();
+    void onSimFinished();
+    /// Sets (or, with an empty text, clears) the SIMULATED mark on the title, status bar and plots.
+    void setSimulationMark(const QString &mark, const QString &tip = {});
+    /// The cores typed in the cores field, or 0 (the field marked, the status bar says why).
+    int coresFromField();
+    /// The live views emptied for a new run of m_working (a run or a simulation).
+    void prepareRunViews();
+    /// The cards and routing table take edits (between runs, and during a real one) or not (a replay).
+    void setControlsEditable(bool editable);
     void showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed, std::uint64_t rejected,
         std::uint64_t cancelled, bool finished, bool conserved);
     static QString originText(const QString &path);
@@ -204,6 +234,13 @@ private:
     QAction *m_restartFileAction = nullptr;
     QAction *m_gilAction = nullptr;
     QAction *m_exportAction = nullptr;
+    QAction *m_simulateAction = nullptr;
+    QAction *m_pauseAction = nullptr;
+    QLineEdit *m_coresEdit = nullptr;
+    QComboBox *m_speedCombo = nullptr;
+    QLabel *m_simBadge = nullptr;
+    SimPlayer *m_sim = nullptr;
+    QString m_simMark;
     ReportExporter *m_exporter = nullptr;
     QMenu *m_recentMenu = nullptr;
     QComboBox *m_builtins = nullptr;

@@ -178,6 +178,8 @@ ReportExporter::ReportExporter(EngineController *controller, std::function<Scena
         m_events.clear();
         m_phases.clear();
         m_finished = false;
+        m_simulated = false;
+        m_simRun = RunResult {};
     });
     connect(controller, &EngineController::phasesUpdated, this,
         [this](const std::vector<PhaseResult> &phases) { m_phases = phases; });
@@ -186,13 +188,23 @@ ReportExporter::ReportExporter(EngineController *controller, std::function<Scena
     connect(controller, &EngineController::finished, this, [this] { m_finished = true; });
 }
 
+void ReportExporter::setSimulatedRun(const RunResult &run, const QJsonObject &simulation)
+{
+    m_simulated = true;
+    m_simRun = run;
+    m_simulation = simulation;
+    m_runScenario = run.scenario;
+}
+
 bool ReportExporter::hasRun() const
 {
-    return !m_frames.empty() || m_controller->hasResult();
+    return m_simulated || !m_frames.empty() || m_controller->hasResult();
 }
 
 RunResult ReportExporter::currentRun() const
 {
+    if (m_simulated)
+        return m_simRun; // whole from the start: the replay only shows it
     if (m_finished && m_controller->hasResult())
         return m_controller->lastResult();
     return snapshot(m_runScenario, m_frames, m_events, m_phases);
@@ -215,24 +227,30 @@ bool ReportExporter::exportTo(
 
     // Collect: the run's figures (a copy: the GUI may start another run meanwhile) and its JSON.
     const RunResult run = currentRun();
-    const bool isSnapshot = !(m_finished && m_controller->hasResult());
+    const bool isSnapshot = !m_simulated && !(m_finished && m_controller->hasResult());
     QByteArray bytes;
     QJsonObject json;
     if (format == Format::Trace) {
         // The spans are collected when the engine shuts down: a run still going has none yet.
-        if (isSnapshot || !run.trace) {
-            *error = isSnapshot ? tr("the trace is available once the run has finished; stop it first")
-                                : tr("this run recorded no trace");
+        if (m_simulated || isSnapshot || !run.trace) {
+            *error = m_simulated ? tr("a simulated run has no trace: its stages ran in virtual time, not on the engine")
+                : isSnapshot     ? tr("the trace is available once the run has finished; stop it first")
+                                 : tr("this run recorded no trace");
             return false;
         }
         bytes = offGuiThread<QByteArray>([run] { return chromeTraceJson(run); });
     } else if (format == Format::Csv) {
         bytes = offGuiThread<QByteArray>([run] { return runToCsv(run).toUtf8(); });
     } else {
-        json = offGuiThread<QJsonObject>([run, isSnapshot] {
+        const QJsonObject simulation = m_simulated ? m_simulation : QJsonObject {};
+        json = offGuiThread<QJsonObject>([run, isSnapshot, simulation] {
             QJsonObject o = runToJson(run);
             if (isSnapshot)
                 o[QStringLiteral("snapshot")] = true;
+            if (!simulation.isEmpty()) { // as `hybridscope simulate --json` marks it
+                o[QStringLiteral("mode")] = QStringLiteral("simulated");
+                o[QStringLiteral("simulation")] = simulation;
+            }
             return o;
         });
         if (format == Format::Json)

@@ -4,6 +4,7 @@
 #include "results/runresult.h"
 #include "scenario/scenario.h"
 
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
 
@@ -57,6 +58,10 @@ public:
 
     ReportExporter(EngineController *controller, std::function<Scenario()> scenario, QWidget *window);
 
+    /// The window shows a simulated run (Simulate mode): exports write it, marked `mode:
+    /// "simulated"` with `simulation` (DESIGN §12), until the engine starts a run again.
+    void setSimulatedRun(const RunResult &run, const QJsonObject &simulation);
+    bool isSimulated() const { return m_simulated; }
     /// A run (finished or going) has something to export.
     bool hasRun() const;
     /// The run as a RunResult: the finished run's, or a snapshot of the frames received so far.
@@ -85,6 +90,9 @@ private:
     std::vector<RunEvent> m_events;
     std::vector<PhaseResult> m_phases; ///< the latest phasesUpdated of the run going
     bool m_finished = false;
+    bool m_simulated = false;
+    RunResult m_simRun;
+    QJsonObject m_simulation;
 };
 
 } // namespace hs

@@ -6,8 +6,11 @@
 #include "results/report.h"
 #include "run/engine.h"
 #include "scenario/scenarioparser.h"
+#include "simplayer.h"
+#include "tuning/simpoint.h"
 #include "tuning/sweepreport.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDoubleSpinBox>
@@ -32,6 +35,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -57,6 +61,7 @@ QDoubleSpinBox *secondsBox(
     return box;
 }
 
+constexpr int kMaxSimCores = SimPlayer::kMaxCores;
 constexpr double kDrainGuessS = 1.3; // a point's start, drain and teardown beyond its duration, about
 
 QString clockText(double s)
@@ -426,6 +431,48 @@ void TuneView::buildUi()
     tuneRow->addWidget(m_load);
     tuneRow->addStretch(1);
     form->addRow(tr("Tune budget"), tuneRow);
+
+    m_simulate = new QCheckBox(tr("Simulate first"), this);
+    m_simulate->setObjectName(QStringLiteral("simulateBox"));
+    m_simulate->setToolTip(tr("Sweep: every point simulated in virtual time (sweep --sim), in a fraction of a "
+                              "second each. Tune: the search runs in virtual time, then the K cheapest "
+                              "configurations that met every SLA run on the engine (tune --sim --confirm K); the "
+                              "answer is the cheapest the engine confirmed. Simulated points say “sim”."));
+    m_simCores = new QSpinBox(this);
+    m_simCores->setObjectName(QStringLiteral("simCoresBox"));
+    m_simCores->setRange(1, kMaxSimCores);
+    m_simCores->setValue(std::max(1, QThread::idealThreadCount()));
+    m_simCores->setToolTip(tr("The simulated machine's cores (1 to %1; this machine has %2)")
+                               .arg(kMaxSimCores)
+                               .arg(std::max(1, QThread::idealThreadCount())));
+    m_confirm = new QSpinBox(this);
+    m_confirm->setObjectName(QStringLiteral("confirmBox"));
+    m_confirm->setRange(0, 20);
+    m_confirm->setValue(3);
+    m_confirm->setSpecialValueText(tr("none"));
+    m_confirm->setToolTip(tr("Tune: how many of the cheapest configurations that met every SLA in simulation run "
+                             "again on the engine (none: the answer stays a simulated one, not confirmed)"));
+    // Two short rows rather than one long one: the panel stays usable in a narrow dock.
+    m_simCores->setSuffix(tr(" cores"));
+    m_confirm->setSuffix(tr(" on the engine"));
+    auto *simRow = new QHBoxLayout;
+    simRow->setSpacing(4);
+    simRow->addWidget(m_simulate);
+    simRow->addWidget(m_simCores);
+    simRow->addStretch(1);
+    form->addRow(tr("Virtual time"), simRow);
+    auto *confirmRow = new QHBoxLayout;
+    confirmRow->setSpacing(4);
+    confirmRow->addWidget(m_confirm);
+    confirmRow->addStretch(1);
+    form->addRow(tr("Confirm"), confirmRow);
+    const auto simEnabled = [this] {
+        m_simCores->setEnabled(m_simulate->isChecked() && !m_busy);
+        m_confirm->setEnabled(m_simulate->isChecked() && !m_busy);
+    };
+    connect(m_simulate, &QCheckBox::toggled, this, simEnabled);
+    connect(this, &TuneView::busyChanged, this, simEnabled);
+    simEnabled();
     top->addLayout(form);
     for (QDoubleSpinBox *b : { m_duration, m_warmup })
         connect(b, &QDoubleSpinBox::valueChanged, this, &TuneView::checkSetup);
@@ -702,7 +749,7 @@ void TuneView::setBusy(bool busy)
     m_busy = busy;
     m_cancels = 0;
     for (QWidget *w : std::initializer_list<QWidget *> {
-             m_vary[0], m_vary[1], m_range[0], m_range[1], m_duration, m_warmup, m_reps, m_budget, m_load })
+             m_vary[0], m_vary[1], m_range[0], m_range[1], m_duration, m_warmup, m_reps, m_budget, m_load, m_simulate })
         w->setEnabled(!busy);
     m_cancelButton->setEnabled(busy);
     m_cancelButton->setText(tr("Cancel"));
@@ -784,13 +831,21 @@ void TuneView::doSweep()
     result.durationS = duration;
     result.warmupS = warmup;
     result.reps = reps;
+    const bool simulated = m_simulate->isChecked();
+    SimOptions sim;
+    sim.cores = m_simCores->value();
+    if (simulated) { // as sweep --sim: every point in virtual time on these cores
+        result.mode = QStringLiteral("simulated");
+        result.cores = sim.cores;
+    }
     m_sweep = std::move(result);
     m_tune.reset();
     m_mode = Mode::Sweep;
     m_selected = -1;
     m_runs.clear();
     m_shownRun = -1;
-    setRunText(tr("The live plots follow the point being measured."));
+    setRunText(simulated ? tr("Simulated points have no run on the engine to show on the live plots.")
+                         : tr("The live plots follow the point being measured."));
     showResult();
     setBusy(true);
     m_runner = std::make_unique<SweepRunner>();
@@ -828,7 +883,13 @@ void TuneView::doSweep()
         m_runner->onProgress = report;
         m_runner->onEngineStarted = [&, i](Engine &e) { Q_EMIT pointEngineStarted(&e, scenarios[std::size_t(i)]); };
         firstRep.clear();
-        auto point = m_runner->runPoint(scenarios[std::size_t(i)], values, duration, warmup, reps, &why);
+        std::optional<SweepPointResult> point;
+        if (simulated) {
+            point = simulatePoint(scenarios[std::size_t(i)], values, duration, warmup, reps, sim);
+            QCoreApplication::processEvents(); // the progress and Cancel between points (no event loop runs)
+        } else {
+            point = m_runner->runPoint(scenarios[std::size_t(i)], values, duration, warmup, reps, &why);
+        }
         if (!self)
             return;
         if (!point) {
@@ -838,7 +899,8 @@ void TuneView::doSweep()
         if (!point->complete)
             break; // stopped now: not reported
         m_sweep->points.push_back(std::move(*point));
-        keepRun(int(m_sweep->points.size()) - 1, scenarios[std::size_t(i)], std::move(firstRep));
+        if (!simulated)
+            keepRun(int(m_sweep->points.size()) - 1, scenarios[std::size_t(i)], std::move(firstRep));
         m_sweep->wallS = double(wall.nsecsElapsed()) / 1e9;
         analyzeSweep(*m_sweep);
         showResult();
@@ -879,6 +941,9 @@ void TuneView::doTune()
     options.durationS = m_duration->value();
     options.warmupS = m_warmup->value();
     options.reps = m_reps->value();
+    options.simulate = m_simulate->isChecked();
+    options.sim.cores = m_simCores->value();
+    options.confirm = options.simulate ? m_confirm->value() : 0;
 
     m_sweep.reset();
     m_tune = TuneResult {};
@@ -928,10 +993,13 @@ void TuneView::doTune()
     };
     m_tuner->onPoint = [&](const TunePoint &p) {
         m_tune->evaluated.push_back(p);
-        keepRun(int(m_tune->evaluated.size()) - 1, running, std::move(firstRep));
+        if (p.source == QLatin1String("engine")) // a simulated point ran no engine: no run to show
+            keepRun(int(m_tune->evaluated.size()) - 1, running, std::move(firstRep));
         firstRep.clear();
         showResult();
         Q_EMIT pointAdded(int(m_tune->evaluated.size()) - 1);
+        if (p.source == QLatin1String("sim"))
+            QCoreApplication::processEvents(); // simulated points run here without an event loop
     };
     const auto result = m_tuner->run(base, load, options, &why);
     if (!self)
@@ -1051,6 +1119,8 @@ void TuneView::showResult()
             text = tr("<b>No recommendation</b>");
             summary << r.recommendationWhy.toHtmlEscaped();
         }
+        if (r.mode == QLatin1String("simulated") && !text.isEmpty())
+            text = tr("<b>SIMULATED</b> (virtual time, %1 cores) · %2").arg(r.cores).arg(text);
         if (r.knee)
             summary << tr("Knee: %1 = %2 (%3).")
                            .arg(axisLabel(r.knee->path).toHtmlEscaped())
@@ -1067,11 +1137,24 @@ void TuneView::showResult()
                            .arg(r.usl->fit.r2, 0, 'f', 3);
     } else if (m_mode == Mode::Tune && m_tune) {
         const TuneResult &r = *m_tune;
-        if (r.best)
+        const bool simFirst = std::any_of(r.evaluated.begin(), r.evaluated.end(),
+            [](const TunePoint &p) { return p.source == QLatin1String("sim"); });
+        const bool metInSim = std::any_of(r.evaluated.begin(), r.evaluated.end(),
+            [](const TunePoint &p) { return p.source == QLatin1String("sim") && p.verdict.allMet; });
+        const bool confirming = simFirst && r.confirm > 0;
+        if (r.best && confirming)
+            text = tr("<b>Recommended:</b> %1 · every SLA met · confirmed on the engine")
+                       .arg(sweepValuesText(Tuner::workerValues(r.evaluated[*r.best].workers)).toHtmlEscaped());
+        else if (r.best && simFirst)
+            text = tr("<b>Recommended (simulated, not confirmed on the engine):</b> %1 · every SLA met in virtual time")
+                       .arg(sweepValuesText(Tuner::workerValues(r.evaluated[*r.best].workers)).toHtmlEscaped());
+        else if (r.best)
             text = tr("<b>Recommended:</b> %1 · every SLA met")
                        .arg(sweepValuesText(Tuner::workerValues(r.evaluated[*r.best].workers)).toHtmlEscaped());
+        else if (!m_busy && confirming && metInSim)
+            text = tr("<b>No answer: the engine did not confirm</b> what met every SLA in simulation");
         else if (!m_busy && !r.evaluated.empty())
-            text = tr("<b>No configuration met every SLA</b>");
+            text = tr("<b>No configuration met every SLA</b>%1").arg(simFirst ? tr(" in simulation") : QString());
         if (!m_busy && !r.stopReason.isEmpty())
             summary << r.stopReason.toHtmlEscaped();
         for (const QString &why : r.infeasibleWhy)
@@ -1171,6 +1254,10 @@ void TuneView::showPointRun(int row)
         return;
     }
     const auto it = std::find_if(m_runs.begin(), m_runs.end(), [row](const KeptRun &r) { return r.row == row; });
+    if (it == m_runs.end() && pointSimulated(row)) {
+        setRunText(tr("%1 was simulated in virtual time: it has no run on the engine to show.").arg(name));
+        return;
+    }
     if (it == m_runs.end()) {
         setRunText(tr("The run of %1 was not kept (the last %2 points' are).").arg(name).arg(kMaxKeptRuns));
         return;
@@ -1184,6 +1271,15 @@ void TuneView::showPointRun(int row)
     Q_EMIT pointRunRequested(it->scenario, it->frames, p->warmupS, caption);
 }
 
+bool TuneView::pointSimulated(int row) const
+{
+    if (m_mode == Mode::Sweep && m_sweep)
+        return m_sweep->mode == QLatin1String("simulated");
+    if (m_mode == Mode::Tune && m_tune && row >= 0 && row < int(m_tune->evaluated.size()))
+        return m_tune->evaluated[std::size_t(row)].source == QLatin1String("sim");
+    return false;
+}
+
 void TuneView::fillTable()
 {
     m_model->clear();
@@ -1192,10 +1288,12 @@ void TuneView::fillTable()
     if (m_mode == Mode::Sweep && m_sweep) {
         for (const VaryAxis &a : m_sweep->axes)
             headers << axisLabel(a.path);
+        if (m_sweep->mode == QLatin1String("simulated"))
+            headers << tr("source");
         for (const SweepPointResult &p : m_sweep->points)
             points.push_back(&p);
     } else if (m_mode == Mode::Tune && m_tune) {
-        headers << tr("#") << tr("workers") << tr("why");
+        headers << tr("#") << tr("source") << tr("workers") << tr("why");
         for (const TunePoint &p : m_tune->evaluated)
             points.push_back(&p.point);
     }
@@ -1219,12 +1317,23 @@ void TuneView::fillTable()
     for (std::size_t i = 0; i < points.size(); ++i) {
         const SweepPointResult &p = *points[i];
         QList<QStandardItem *> row;
+        // Where a point's figures come from: simulated in virtual time, or measured on the engine.
+        const auto sourceItem = [](bool simulated) {
+            auto *item = new QStandardItem(simulated ? tr("sim") : tr("engine"));
+            item->setToolTip(simulated ? tr("Simulated in virtual time (not measured)") : tr("Measured on the engine"));
+            if (simulated)
+                item->setBackground(QColor(0xff, 0xd4, 0x3b, 90));
+            return item;
+        };
         if (m_mode == Mode::Sweep) {
             for (const VaryAxis &a : m_sweep->axes)
                 row << new QStandardItem(valueOf(p.values, a.path));
+            if (m_sweep->mode == QLatin1String("simulated"))
+                row << sourceItem(true);
         } else {
             const TunePoint &tp = m_tune->evaluated[i];
             row << new QStandardItem(QString::number(i + 1));
+            row << sourceItem(tp.source == QLatin1String("sim"));
             row << new QStandardItem(sweepValuesText(Tuner::workerValues(tp.workers)));
             row << new QStandardItem(tp.why);
             row.back()->setToolTip(tp.why);
@@ -1649,6 +1758,19 @@ void TuneView::plotTune()
             series(m_utilization, domainName(d), domainColor(d, palette()), Qt::SolidLine, true)->setData(mx, my, true);
     }
     m_utilization->yAxis->setRange(0, 105);
+    // Simulate first: the points in virtual time, then those on the engine (the confirmations).
+    const auto firstEngine = std::find_if(
+        r.evaluated.begin(), r.evaluated.end(), [](const TunePoint &p) { return p.source == QLatin1String("engine"); });
+    const bool simFirst = !r.evaluated.empty() && r.evaluated.front().source == QLatin1String("sim");
+    if (simFirst) {
+        const double edge = double(firstEngine - r.evaluated.begin()) + 0.5;
+        for (QCustomPlot *p : { m_p99, m_throughput, m_utilization }) {
+            p->xAxis->setLabel(firstEngine == r.evaluated.end() ? tr("tune point (all simulated)")
+                                                                : tr("tune point (sim ← | → engine)"));
+            if (firstEngine != r.evaluated.end())
+                verticalLine(p, edge, QColor(0xf0, 0x8c, 0x00), Qt::DashLine, tr("on the engine →"), LabelKind::Knee);
+        }
+    }
     if (r.best)
         for (QCustomPlot *p : { m_p99, m_throughput, m_utilization })
             verticalLine(p, double(*r.best + 1), QColor(0x2b, 0x8a, 0x3e), Qt::SolidLine, tr("recommended"),

@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QCustomPlot;
 class QDoubleSpinBox;
@@ -100,6 +101,11 @@ public:
     QSpinBox *repsBox() const { return m_reps; }
     QDoubleSpinBox *budgetBox() const { return m_budget; }
     QDoubleSpinBox *loadBox() const { return m_load; }
+    /// "Simulate first": a sweep's points in virtual time (sweep --sim); a tune searches in virtual
+    /// time and confirms its K cheapest answers on the engine (tune --sim --confirm K).
+    QCheckBox *simulateBox() const { return m_simulate; }
+    QSpinBox *simCoresBox() const { return m_simCores; }
+    QSpinBox *confirmBox() const { return m_confirm; }
     QPushButton *runButton() const { return m_runButton; }
     QPushButton *tuneButton() const { return m_tuneButton; }
     QPushButton *cancelButton() const { return m_cancelButton; }
@@ -170,6 +176,8 @@ private:
     void clearPlots();
     QString pointDetailsText(const SweepPointResult &p) const;
     const SweepPointResult *pointAt(int row) const;
+    /// Point `row` ran in virtual time (a simulated sweep's, or a tune point of source "sim").
+    bool pointSimulated(int row) const;
     /// Keeps `run` as point `row`'s (the oldest beyond kMaxKeptRuns go).
     void keepRun(int row, Scenario scenario, std::vector<Frame> frames);
     void setRunText(const QString &text);
@@ -192,6 +200,9 @@ private:
     QSpinBox *m_reps = nullptr;
     QDoubleSpinBox *m_budget = nullptr;
     QDoubleSpinBox *m_load = nullptr;
+    QCheckBox *m_simulate = nullptr;
+    QSpinBox *m_simCores = nullptr;
+    QSpinBox *m_confirm = nullptr;
     QPushButton *m_runButton = nullptr;
     QPushButton *m_tuneButton = nullptr;
     QPushButton *m_cancelButton = nullptr;
