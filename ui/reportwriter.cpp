@@ -1,5 +1,6 @@
 #include "reportwriter.h"
 
+#include "calibrationreport.h"
 #include "comparereport.h"
 #include "core/safefile.h"
 #include "htmlreport.h"
@@ -10,6 +11,7 @@
 
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QJsonArray>
 
 namespace hs {
 
@@ -70,9 +72,14 @@ QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const 
     const QString name = run.value(QStringLiteral("scenario")).toObject().value(QStringLiteral("name")).toString();
     // A simulated run says so on every page (the PDF's running footer carries the title).
     const bool simulated = !HtmlReport::simulatedText(run).isEmpty();
-    const int cores = run.value(QStringLiteral("simulation")).toObject().value(QStringLiteral("cores")).toInt();
+    const QJsonObject sim = run.value(QStringLiteral("simulation")).toObject();
+    const double cores = sim.value(QStringLiteral("cores")).toDouble();
+    const bool extrapolated = !sim.value(QStringLiteral("extrapolation")).toArray().isEmpty();
     return toBytes(HtmlReport::build(run, plots, medium), format,
-        simulated ? tr("Hybridscope report: %1 (SIMULATED, %2 cores)").arg(name).arg(cores)
+        simulated ? tr("Hybridscope report: %1 (SIMULATED, %2 cores%3)")
+                        .arg(name)
+                        .arg(cores, 0, 'g', 3)
+                        .arg(extrapolated ? tr(", EXTRAPOLATION: see the first page") : QString())
                   : tr("Hybridscope report: %1").arg(name));
 }
 
@@ -135,6 +142,22 @@ bool ReportWriter::writeTune(const QJsonObject &tune, const QString &path, QStri
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderTune(tune, f), path, error);
+}
+
+QByteArray ReportWriter::renderCalibration(const QJsonObject &profile, Format format)
+{
+    const std::vector<ReportPlot> plots = CalibrationReport::plots(profile);
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    const QString host
+        = profile.value(QStringLiteral("machine")).toObject().value(QStringLiteral("hostname")).toString();
+    return toBytes(CalibrationReport::build(profile, plots, medium), format,
+        tr("Hybridscope calibration of %1, %2").arg(host, profile.value(QStringLiteral("date")).toString()));
+}
+
+bool ReportWriter::writeCalibration(const QJsonObject &profile, const QString &path, QString *error)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderCalibration(profile, f), path, error);
 }
 
 bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)
