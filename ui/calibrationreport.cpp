@@ -173,6 +173,8 @@ ReportPlot breakEvenPlot(const CalibrationProfile &p)
     f.plot.xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
     f.plot.yAxis->setScaleType(QCPAxis::stLogarithmic);
     f.plot.yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    f.plot.yAxis->setNumberFormat(QStringLiteral("eb"));
+    f.plot.yAxis->setNumberPrecision(0);
     double yLo = std::numeric_limits<double>::infinity(), yHi = 0;
     for (const Transfer t : { Transfer::Copy, Transfer::Shm }) {
         QVector<double> xs, ys;
@@ -203,14 +205,14 @@ ReportPlot breakEvenPlot(const CalibrationProfile &p)
         below->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
         below->position->setCoords(0.97, 0.9);
         below->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-        below->setText(tr("procs wins (below a line)"));
+        below->setText(tr("procs wins below its line"));
         below->setFont(QFont(QStringLiteral("DejaVu Sans"), 11, QFont::Bold));
         auto *above = new QCPItemText(&f.plot);
         above->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
         above->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        above->position->setCoords(0.03, 0.08);
-        above->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
-        above->setText(tr("threads win (above, and left of where a line starts)"));
+        above->position->setCoords(0.5, 0.06);
+        above->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
+        above->setText(tr("threads win above it"));
         above->setFont(QFont(QStringLiteral("DejaVu Sans"), 11, QFont::Bold));
     } else {
         f.plot.yAxis->setRange(1, 1e9);
@@ -248,6 +250,8 @@ QString perGiBCell(double v, double lo, double hi)
 
 QString bytesText(double b)
 {
+    if (b >= 1024 * kMiB)
+        return QStringLiteral("%1 GiB").arg(b / (1024 * kMiB), 0, 'g', 3);
     if (b >= kMiB)
         return QStringLiteral("%1 MiB").arg(b / kMiB, 0, 'g', 3);
     if (b >= 1024)

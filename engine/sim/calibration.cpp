@@ -84,6 +84,26 @@ template<typename F> std::optional<Measured> timed(int n, int warm, F &&f, QStri
     return Measured::of(s);
 }
 
+// `f(bytes, error)` timed `n` times per size, the sizes taken in turn so that a burst of load
+// elsewhere falls on all of them alike; the first round is discarded (connection, page cache).
+template<typename F>
+std::optional<std::vector<SizePoint>> timedBySize(const std::vector<std::int64_t> &sizes, int n, F &&f, QString *error)
+{
+    std::vector<std::vector<double>> samples(sizes.size());
+    for (int round = 0; round <= n; ++round)
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            const std::int64_t t0 = nowNs();
+            if (!f(sizes[i], error))
+                return std::nullopt;
+            if (round > 0)
+                samples[i].push_back(double(nowNs() - t0) / 1e9);
+        }
+    std::vector<SizePoint> out;
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        out.push_back({ double(sizes[i]), Measured::of(samples[i]) });
+    return out;
+}
+
 // The scenario on the engine; its figures from kWarmupS on (RunResult::phases), so that first
 // touches (threads made, a connection opened, a shared-memory segment grown) are not counted.
 constexpr double kWarmupS = 0.3;
@@ -154,9 +174,9 @@ Plan planFor(bool quick)
 {
     if (quick)
         return Plan { 1.5, 1.5, 0.5, 40, 25, 800, { 0, 4096, 65536, 1 << 20 }, { 0, 65536, 1 << 20 },
-            { 4096, 65536, 1 << 20 }, 20, 4, 5 };
+            { 4096, 65536, 1 << 20 }, 60, 4, 5 };
     return Plan { 8, 5, 1.5, 25, 20, 2000, { 0, 4096, 65536, 262144, 1 << 20 }, { 0, 4096, 65536, 262144, 1 << 20 },
-        { 4096, 65536, 262144, 1 << 20 }, 40, 12, 6 };
+        { 4096, 65536, 262144, 1 << 20 }, 150, 12, 6 };
 }
 
 QJsonObject measuredJson(const Measured &m)
@@ -469,46 +489,36 @@ std::optional<CalibrationProfile> calibrate(const CalibrationOptions &options, Q
         if (!server.start(error))
             return std::nullopt;
         const std::uint16_t port = server.port();
-        for (std::int64_t b : plan.netSizes) {
-            const auto m = timed(
-                plan.ioSamples, 2,
-                [&](QString *why) {
-                    const WorkResult w = runNetBlocking(port, 0.0, b, {});
-                    if (w.status != WorkStatus::Ok)
-                        *why = QStringLiteral("calibration: net %1 bytes: %2").arg(b).arg(w.reason);
-                    return w.status == WorkStatus::Ok;
-                },
-                error);
-            if (!m)
-                return std::nullopt;
-            p.net.push_back({ double(b), *m });
-        }
         const QTemporaryDir dir(QDir::tempPath() + QStringLiteral("/hybridscope-calibrate-XXXXXX"));
         if (!dir.isValid()) {
             *error = QStringLiteral("calibration: cannot create a temporary directory: ") + dir.errorString();
             return std::nullopt;
         }
-        const auto disk = [&](std::int64_t b, bool sync, int n) {
-            return timed(
-                n, 1,
-                [&](QString *why) {
-                    const WorkResult w = runDisk(dir.path(), b, sync, {});
-                    if (w.status != WorkStatus::Ok)
-                        *why = QStringLiteral("calibration: disk %1 bytes: %2").arg(b).arg(w.reason);
-                    return w.status == WorkStatus::Ok;
-                },
-                error);
+        const auto net = [&](std::int64_t b, QString *why) {
+            const WorkResult w = runNetBlocking(port, 0.0, b, {});
+            if (w.status != WorkStatus::Ok)
+                *why = QStringLiteral("calibration: net %1 bytes: %2").arg(b).arg(w.reason);
+            return w.status == WorkStatus::Ok;
         };
-        for (std::int64_t b : plan.diskSizes) {
-            const auto m = disk(b, false, plan.ioSamples);
-            if (!m)
-                return std::nullopt;
-            p.disk.push_back({ double(b), *m });
-        }
-        const auto synced = disk(plan.diskSizes.front(), true, plan.fsyncSamples);
+        const auto disk = [&](std::int64_t b, bool sync, QString *why) {
+            const WorkResult w = runDisk(dir.path(), b, sync, {});
+            if (w.status != WorkStatus::Ok)
+                *why = QStringLiteral("calibration: disk %1 bytes: %2").arg(b).arg(w.reason);
+            return w.status == WorkStatus::Ok;
+        };
+        const auto netPoints = timedBySize(plan.netSizes, plan.ioSamples, net, error);
+        const auto diskPoints = timedBySize(
+            plan.diskSizes, plan.ioSamples, [&](std::int64_t b, QString *why) { return disk(b, false, why); }, error);
+        if (!netPoints || !diskPoints)
+            return std::nullopt;
+        p.net = *netPoints;
+        p.disk = *diskPoints;
+        const auto synced = timedBySize(
+            { plan.diskSizes.front() }, plan.fsyncSamples,
+            [&](std::int64_t b, QString *why) { return disk(b, true, why); }, error);
         if (!synced)
             return std::nullopt;
-        p.fsync = difference(*synced, p.disk.front().s);
+        p.fsync = difference(synced->front().s, p.disk.front().s);
         const std::optional<LineFit> nf = LineFit::fit(p.net), df = LineFit::fit(p.disk);
         if (!nf || !df) {
             *error = QStringLiteral("calibration: the net or disk points do not fit a line");
@@ -773,6 +783,8 @@ QString us(const Measured &m)
 
 QString bytesText(double b)
 {
+    if (b >= 1024.0 * 1024 * 1024)
+        return QStringLiteral("%1 GiB").arg(b / (1024.0 * 1024 * 1024), 0, 'g', 3);
     if (b >= 1024.0 * 1024)
         return QStringLiteral("%1 MiB").arg(b / (1024.0 * 1024), 0, 'g', 3);
     if (b >= 1024)
@@ -807,8 +819,15 @@ QString calibrationSummary(const CalibrationProfile &p)
                  .arg(us(p.wake[std::size_t(d)]))
                  .arg(p.wake[std::size_t(d)].n);
     s += QStringLiteral("  hop: %1   timer lateness: %2\n").arg(us(p.hop), us(p.timerLateness));
-    s += QStringLiteral("  procs call: %1 µs; copy %2; shm %3 (payload in + out)\n")
+    s += QStringLiteral("  procs call: %1 µs (intercepts: copy %2 µs [%3, %4], shm %5 µs [%6, %7])\n")
              .arg(p.costs.procsCallS * 1e6, 0, 'f', 1)
+             .arg(p.copyFit.intercept * 1e6, 0, 'f', 1)
+             .arg(p.copyFit.interceptLo * 1e6, 0, 'f', 1)
+             .arg(p.copyFit.interceptHi * 1e6, 0, 'f', 1)
+             .arg(p.shmFit.intercept * 1e6, 0, 'f', 1)
+             .arg(p.shmFit.interceptLo * 1e6, 0, 'f', 1)
+             .arg(p.shmFit.interceptHi * 1e6, 0, 'f', 1);
+    s += QStringLiteral("  payload (in + out): copy %1; shm %2\n")
              .arg(perGiB(p.copyFit.slopeLo, p.copyFit.slope, p.copyFit.slopeHi),
                  perGiB(p.shmFit.slopeLo, p.shmFit.slope, p.shmFit.slopeHi));
     s += QStringLiteral("  net: %1 µs + %2   disk: %3 µs + %4, fsync %5\n")

