@@ -298,7 +298,12 @@ ReportHtml CalibrationReport::build(
         { tr("CPU"), H::esc(p.cpuModel) },
         { tr("vCPUs"), H::count(p.vcpus) },
         { tr("Effective cores"),
-            H::esc(tr("%1 (work rate of %2 busy threads against one)").arg(p.effectiveCores, 0, 'f', 2).arg(p.vcpus)) },
+            H::esc(tr("%1 [%2, %3] (work rate of %4 busy threads against one's, %5 probes)")
+                       .arg(p.effectiveCores, 0, 'f', 2)
+                       .arg(p.effectiveCoresMeasured.lo, 0, 'f', 2)
+                       .arg(p.effectiveCoresMeasured.hi, 0, 'f', 2)
+                       .arg(p.vcpus)
+                       .arg(p.effectiveCoresMeasured.n)) },
         { tr("Date"), H::esc(p.date) },
         { tr("Measured in"),
             H::esc(tr("%1 s%2")

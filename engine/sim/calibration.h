@@ -67,6 +67,7 @@ struct CalibrationProfile {
     SimCosts costs; ///< the fitted costs, effective cores and ranges; source "calibration of ..."
     std::array<Measured, kDomainCount> wake {};
     Measured hop, timerLateness, workerStart, fsync;
+    Measured effectiveCoresMeasured; ///< the parallel probes (effectiveCores is their mean)
     Measured highRateWait; ///< threads' wait at `highRate` arrivals a second
     double highRate = 0, highRateThroughput = 0;
     std::vector<SizePoint> copy, shm, net, disk; ///< bytes: procs payload in + out, net answer, disk file

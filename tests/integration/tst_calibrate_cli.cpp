@@ -58,6 +58,13 @@ private Q_SLOTS:
         QVERIFY(machine.value(QStringLiteral("vcpus")).toInt() >= 1);
         const double eff = machine.value(QStringLiteral("effective_cores")).toDouble();
         QVERIFY(eff >= 1 && eff <= machine.value(QStringLiteral("vcpus")).toDouble());
+        QCOMPARE(o.value(QStringLiteral("measured"))
+                     .toObject()
+                     .value(QStringLiteral("effective_cores"))
+                     .toObject()
+                     .value(QStringLiteral("mean"))
+                     .toDouble(),
+            eff);
         const QJsonObject costs = o.value(QStringLiteral("costs")).toObject();
         const QJsonObject measured = o.value(QStringLiteral("measured")).toObject();
         QString why;
