@@ -94,7 +94,8 @@ const char *kUsage = R"(usage:
   hybridscope simulate SCENARIO [options]
                                         the scenario in virtual time (a discrete-event twin of
                                         the engine): any number of cores, marked simulated
-      --cores N           cores the cpu stages share (default: this machine's)
+      --cores N           cores the cpu stages share (default: the calibration's effective
+                          cores, else this machine's)
       --duration D        virtual time of arrivals (default: the scenario's)
       --reps N            seeds seed, seed+1, ...: 95 % intervals across them (default 1)
       --set, --route      as for run
@@ -103,8 +104,8 @@ const char *kUsage = R"(usage:
                           beyond twice its measured ranges is flagged EXTRAPOLATION
   hybridscope calibrate [options]       measure this machine's costs for simulate, sweep --sim and
                                         tune --sim (wake-ups, hops, procs transfer, net, disk,
-                                        worker start, parallel cores; about 30 s) and store them
-      --quick             fewer sizes and samples (about 8 s)
+                                        worker start, parallel cores; about 25 s) and store them
+      --quick             fewer sizes and samples (about 7 s)
       --json FILE         write the profile here instead of
                           $XDG_DATA_HOME/hybridscope/calibration.json (where simulate reads it)
       --report FILE       the calibration's report with plots and the thread/process break-even

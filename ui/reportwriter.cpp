@@ -35,6 +35,17 @@ bool write(const QByteArray &bytes, const QString &path, QString *error)
     return writeFileAtomically(path, bytes, error);
 }
 
+// The PDF footer of a simulated sweep or tune: every page says so, and flags an extrapolation.
+QString simulatedMark(const QJsonObject &o)
+{
+    if (o.value(QStringLiteral("mode")).toString() != QLatin1String("simulated"))
+        return {};
+    const QJsonObject sim = o.value(QStringLiteral("simulation")).toObject();
+    return sim.value(QStringLiteral("extrapolation")).toArray().isEmpty()
+        ? tr(" (SIMULATED)")
+        : tr(" (SIMULATED, EXTRAPOLATION: see the first page)");
+}
+
 bool checkFormat(ReportWriter::Format f, const QString &path, QString *error)
 {
     if (f == ReportWriter::Format::Unknown) {
@@ -122,7 +133,7 @@ QByteArray ReportWriter::renderSweep(const QJsonObject &sweep, Format format)
 {
     const std::vector<ReportPlot> plots = SweepReport::plots(sweep);
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
-    return toBytes(SweepReport::build(sweep, plots, medium), format, tr("Hybridscope sweep"));
+    return toBytes(SweepReport::build(sweep, plots, medium), format, tr("Hybridscope sweep") + simulatedMark(sweep));
 }
 
 bool ReportWriter::writeSweep(const QJsonObject &sweep, const QString &path, QString *error)
@@ -135,7 +146,7 @@ QByteArray ReportWriter::renderTune(const QJsonObject &tune, Format format)
 {
     const std::vector<ReportPlot> plots = TuneReport::plots(tune);
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
-    return toBytes(TuneReport::build(tune, plots, medium), format, tr("Hybridscope tune"));
+    return toBytes(TuneReport::build(tune, plots, medium), format, tr("Hybridscope tune") + simulatedMark(tune));
 }
 
 bool ReportWriter::writeTune(const QJsonObject &tune, const QString &path, QString *error)

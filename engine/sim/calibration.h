@@ -77,12 +77,12 @@ struct CalibrationProfile {
 inline constexpr const char *kCalibrationSchema = "hybridscope.calibration/1";
 
 struct CalibrationOptions {
-    bool quick = false; ///< fewer sizes and samples: about 8 s instead of about 30 s
+    bool quick = false; ///< fewer sizes and samples: about 7 s instead of about 25 s
     /// Told of each step; false stops the calibration (an error "cancelled").
     std::function<bool(const QString &step)> progress;
 };
 
-/// Measures this machine: the engine's runs and the domains' work, about 30 s (quick: about 6 s).
+/// Measures this machine: the engine's runs and the domains' work, about 25 s (quick: about 7 s).
 /// Needs a QCoreApplication (the engine's event loop) and the hybridscope-worker. nullopt with
 /// *error when a run cannot start or a measurement fails.
 std::optional<CalibrationProfile> calibrate(const CalibrationOptions &options, QString *error);
