@@ -202,6 +202,9 @@ QJsonObject fitJson(const LineFit &f)
         { QStringLiteral("slope_s_per_byte"), QJsonArray { f.slope, f.slopeLo, f.slopeHi } } };
 }
 
+// A lower bound that admits every finite number (an interval's end may be below 0).
+constexpr double kAnyNumber = -std::numeric_limits<double>::max();
+
 // Reading a profile: every problem names the file and the key.
 class Reader {
 public:
@@ -233,9 +236,10 @@ public:
         const double x = v.toDouble(std::numeric_limits<double>::quiet_NaN());
         if (!v.isDouble() || !std::isfinite(x) || x < min || (exclusive && x <= min))
             fail(path + key,
-                QStringLiteral("expected a number %1 %2")
-                    .arg(exclusive ? QStringLiteral(">") : QStringLiteral("≥"))
-                    .arg(min));
+                min == kAnyNumber ? QStringLiteral("expected a number")
+                                  : QStringLiteral("expected a number %1 %2")
+                                        .arg(exclusive ? QStringLiteral(">") : QStringLiteral("≥"))
+                                        .arg(min));
         return x;
     }
     QString text(const QJsonObject &o, const QString &path, const QString &key)
@@ -250,9 +254,9 @@ public:
         const QJsonObject m = object(o, path, key);
         const QString p = path + key + QLatin1Char('.');
         Measured r;
-        r.mean = number(m, p, QStringLiteral("mean"), -std::numeric_limits<double>::max());
-        r.lo = number(m, p, QStringLiteral("lo"), -std::numeric_limits<double>::max());
-        r.hi = number(m, p, QStringLiteral("hi"), -std::numeric_limits<double>::max());
+        r.mean = number(m, p, QStringLiteral("mean"), kAnyNumber);
+        r.lo = number(m, p, QStringLiteral("lo"), kAnyNumber);
+        r.hi = number(m, p, QStringLiteral("hi"), kAnyNumber);
         r.n = int(number(m, p, QStringLiteral("n"), 0));
         return r;
     }
@@ -271,7 +275,7 @@ public:
             SizePoint sp;
             sp.bytes = number(e, p, QStringLiteral("bytes"), 0);
             sp.s.mean = number(e, p, QStringLiteral("mean"), 0);
-            sp.s.lo = number(e, p, QStringLiteral("lo"), -std::numeric_limits<double>::max());
+            sp.s.lo = number(e, p, QStringLiteral("lo"), kAnyNumber);
             sp.s.hi = number(e, p, QStringLiteral("hi"), 0);
             sp.s.n = int(number(e, p, QStringLiteral("n"), 1));
             out.push_back(sp);

@@ -218,9 +218,10 @@ private Q_SLOTS:
         const Run s = runApp({ QStringLiteral("sweep"), QStringLiteral("mm2"), QStringLiteral("--sim"),
                                  QStringLiteral("--vary"), QStringLiteral("domains.threads.workers=2,3") },
             30000);
+        const Run t = runApp({ QStringLiteral("tune"), QStringLiteral("tuning"), QStringLiteral("--sim") }, 30000);
         QVERIFY(QFile::remove(m_profile));
         QVERIFY(QFile::rename(broken + QStringLiteral(".good"), m_profile));
-        for (const Run *x : { &r, &s }) {
+        for (const Run *x : { &r, &s, &t }) {
             QVERIFY2(x->finished && x->exitCode == 2, qPrintable(x->describe()));
             QVERIFY2(x->err.contains(m_profile + QStringLiteral(": ")), qPrintable(x->err));
             QVERIFY2(x->err.contains(named), qPrintable(x->err));
