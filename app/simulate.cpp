@@ -121,14 +121,14 @@ int runSimulate(const QStringList &args)
     QString why;
     // A profile that is there but unreadable is refused: silently simulating with the built-in
     // default would present another machine's costs as this one's.
-    if (const std::optional<SimCosts> costs = loadSimCosts(&why))
-        options.costs = *costs;
-    else {
+    const std::optional<SimCosts> costs = loadSimCosts(&why);
+    if (!costs) {
         err(QStringLiteral("hybridscope simulate: calibration profile: %1 (run `hybridscope calibrate` again, or "
                            "remove the file to use the built-in default)\n")
                 .arg(why));
         return kExitBadInput;
     }
+    options.costs = *costs;
     std::vector<RunResult> reps;
     SimStats total;
     for (int k = 0; k < sa.reps; ++k) {
