@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "calibrate.h"
 #include "pointargs.h"
 #include "signalwatcher.h"
 #include "simulate.h"
@@ -93,11 +94,22 @@ const char *kUsage = R"(usage:
   hybridscope simulate SCENARIO [options]
                                         the scenario in virtual time (a discrete-event twin of
                                         the engine): any number of cores, marked simulated
-      --cores N           cores the cpu stages share (default: this machine's)
+      --cores N           cores the cpu stages share (default: the calibration's effective
+                          cores, else this machine's)
       --duration D        virtual time of arrivals (default: the scenario's)
       --reps N            seeds seed, seed+1, ...: 95 % intervals across them (default 1)
       --set, --route      as for run
       --json FILE         hybridscope.run/1 with mode "simulated"   --report FILE  html or pdf
+                          costs from the calibration profile (see calibrate); a prediction
+                          beyond twice its measured ranges is flagged EXTRAPOLATION
+  hybridscope calibrate [options]       measure this machine's costs for simulate, sweep --sim and
+                                        tune --sim (wake-ups, hops, procs transfer, net, disk,
+                                        worker start, parallel cores; about 25 s) and store them
+      --quick             fewer sizes and samples (about 7 s)
+      --json FILE         write the profile here instead of
+                          $XDG_DATA_HOME/hybridscope/calibration.json (where simulate reads it)
+      --report FILE       the calibration's report with plots and the thread/process break-even
+      --quiet             no progress lines
   hybridscope report RUN.json [RUN2.json] --report FILE.html|FILE.pdf
                                         the report of a run written with --json, or the
                                         comparison of two runs side by side; given a
@@ -736,6 +748,8 @@ std::optional<int> runCli(const QStringList &args)
         return runTune(rest);
     if (cmd == QLatin1String("simulate"))
         return runSimulate(rest);
+    if (cmd == QLatin1String("calibrate"))
+        return runCalibrate(rest);
     if (cmd == QLatin1String("validate"))
         return cmdValidate(rest);
     if (cmd == QLatin1String("report"))

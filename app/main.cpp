@@ -33,7 +33,8 @@ int main(int argc, char **argv)
             || args.first() == QLatin1String("list") || args.first() == QLatin1String("help")
             || args.first() == QLatin1String("report") || args.first() == QLatin1String("sweep")
             || args.first() == QLatin1String("tune") || args.first() == QLatin1String("simulate")
-            || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h"));
+            || args.first() == QLatin1String("calibrate") || args.first() == QLatin1String("--help")
+            || args.first() == QLatin1String("-h"));
 #ifdef HS_WITH_GUI
     if (!subcommand && hs::guiAvailable())
         return hs::guiMain(argc, argv);
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
     // Reports render the GUI's plots, which needs a QApplication; without a display it draws offscreen.
     const bool reports = !subcommand || args.first() == QLatin1String("report")
         || ((args.first() == QLatin1String("run") || args.first() == QLatin1String("sweep")
-                || args.first() == QLatin1String("tune") || args.first() == QLatin1String("simulate"))
+                || args.first() == QLatin1String("tune") || args.first() == QLatin1String("simulate")
+                || args.first() == QLatin1String("calibrate"))
             && args.contains(QStringLiteral("--report")));
     if (reports && !hs::guiAvailable()) {
         qputenv("QT_QPA_PLATFORM", "offscreen");

@@ -8,6 +8,7 @@
 #include "scenario/builtins.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
+#include "sim/calibration.h"
 #include "sim/simulator.h"
 #include "tuning/sweeprunner.h"
 
@@ -117,6 +118,17 @@ int runSimulate(const QStringList &args)
     }
     SimOptions options;
     options.cores = sa.cores;
+    QString why;
+    // A profile that is there but unreadable is refused: silently simulating with the built-in
+    // default would present another machine's costs as this one's.
+    const std::optional<SimCosts> costs = loadSimCosts(&why);
+    if (!costs) {
+        err(QStringLiteral("hybridscope simulate: calibration profile: %1 (run `hybridscope calibrate` again, or "
+                           "remove the file to use the built-in default)\n")
+                .arg(why));
+        return kExitBadInput;
+    }
+    options.costs = *costs;
     std::vector<RunResult> reps;
     SimStats total;
     for (int k = 0; k < sa.reps; ++k) {
@@ -128,17 +140,18 @@ int runSimulate(const QStringList &args)
         total.wallS += st.wallS;
     }
     const RunResult &r = reps.front();
-    options.cores = options.cores > 0 ? options.cores
-                                      : simulationJson(options, total, sa.reps).value(QStringLiteral("cores")).toInt();
+    const double cores = simCores(options);
+    const QString extrapolation = extrapolationText(simulationExtrapolations(base, options));
     const QString mark
         = QStringLiteral("SIMULATED in virtual time (not measured): %1 cores, %2 rep(s), calibration: %3; "
                          "%4 events in %5 s (%6 million events/s)\n")
-              .arg(options.cores)
+              .arg(cores, 0, 'g', 3)
               .arg(sa.reps)
               .arg(options.costs.source)
               .arg(total.events)
               .arg(total.wallS, 0, 'f', 3)
-              .arg(total.eventsPerS() / 1e6, 0, 'f', 2);
+              .arg(total.eventsPerS() / 1e6, 0, 'f', 2)
+        + (extrapolation.isEmpty() ? QString() : extrapolation + QLatin1Char('\n'));
     QString summary = runSummary(r);
     const int ran = summary.indexOf(QLatin1String("\nran "));
     if (ran >= 0) {
@@ -146,7 +159,7 @@ int runSimulate(const QStringList &args)
         summary.replace(ran + 1, eol - ran,
             QStringLiteral("simulated %1 s of virtual time on %2 cores")
                 .arg(r.durationS, 0, 'f', 2)
-                .arg(options.cores));
+                .arg(cores, 0, 'g', 3));
     }
     if (!sa.quiet || sa.json.isEmpty())
         out(mark + summary);
@@ -170,7 +183,7 @@ int runSimulate(const QStringList &args)
     }
     QJsonObject json = runToJson(r);
     json[QStringLiteral("mode")] = QStringLiteral("simulated");
-    json[QStringLiteral("simulation")] = simulationJson(options, total, sa.reps);
+    json[QStringLiteral("simulation")] = simulationJson(base, options, total, sa.reps);
     // Figures with their 95 % intervals across reps (DESIGN §12).
     QJsonObject classes = json.value(QStringLiteral("classes")).toObject();
     for (std::size_t c = 0; c < r.classes.size(); ++c) {
@@ -201,7 +214,6 @@ int runSimulate(const QStringList &args)
         domains[domainName(d)] = o;
     }
     json[QStringLiteral("domains")] = domains;
-    QString why;
     bool wrote = true;
     if (!sa.json.isEmpty()) {
         if (writeFileAtomically(sa.json, QJsonDocument(json).toJson(QJsonDocument::Indented), &why))

@@ -10,6 +10,7 @@
 #include "scenario/builtins.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
+#include "sim/calibration.h"
 #include "tuning/simpoint.h"
 #include "tuning/sweepanalysis.h"
 #include "tuning/sweepplan.h"
@@ -148,9 +149,23 @@ int runSweep(const QStringList &args)
     result.durationS = sa.duration;
     result.warmupS = sa.warmup;
     result.reps = sa.reps;
+    SimOptions simOptions;
+    simOptions.cores = sa.cores;
     if (sa.sim) {
+        QString profileError;
+        // A profile that is there but unreadable is refused, never replaced by the default.
+        const std::optional<SimCosts> costs = loadSimCosts(&profileError);
+        if (!costs) {
+            err(QStringLiteral("hybridscope sweep: calibration profile: %1 (run `hybridscope calibrate` again, or "
+                               "remove the file to use the built-in default)\n")
+                    .arg(profileError));
+            return kExitBadInput;
+        }
+        simOptions.costs = *costs;
         result.mode = QStringLiteral("simulated");
-        result.cores = sa.cores > 0 ? sa.cores : std::max(1, QThread::idealThreadCount());
+        result.simCores = simCores(simOptions);
+        result.cores = std::max(1, int(std::lround(result.simCores)));
+        result.calibration = costs->source;
     }
 
     SweepRunner runner;
@@ -190,9 +205,8 @@ int runSweep(const QStringList &args)
         }
         std::optional<SweepPointResult> point;
         if (sa.sim) {
-            SimOptions o;
-            o.cores = sa.cores;
-            point = simulatePoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, o);
+            point = simulatePoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, simOptions);
+            mergeExtrapolations(&result.extrapolation, simulationExtrapolations(scenarios[std::size_t(i)], simOptions));
         } else {
             point = runner.runPoint(scenarios[std::size_t(i)], values, sa.duration, sa.warmup, sa.reps, &why);
         }

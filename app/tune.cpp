@@ -12,6 +12,7 @@
 #include "scenario/scenarioparser.h"
 #include "scenario/scenariowriter.h"
 #include "scenario/units.h"
+#include "sim/calibration.h"
 #include "tuning/sweepplan.h"
 #include "tuning/tuner.h"
 
@@ -220,6 +221,18 @@ int runTune(const QStringList &args)
     options.reps = ta.reps;
     options.simulate = ta.sim;
     options.sim.cores = ta.cores;
+    if (ta.sim) {
+        QString profileError;
+        // A profile that is there but unreadable is refused, never replaced by the default.
+        const std::optional<SimCosts> costs = loadSimCosts(&profileError);
+        if (!costs) {
+            err(QStringLiteral("hybridscope tune: calibration profile: %1 (run `hybridscope calibrate` again, or "
+                               "remove the file to use the built-in default)\n")
+                    .arg(profileError));
+            return kExitBadInput;
+        }
+        options.sim.costs = *costs;
+    }
     options.confirm = ta.confirm;
 
     Tuner tuner;

@@ -16,5 +16,5 @@ function(hs_add_test name)
   set_tests_properties(${name} PROPERTIES
     TIMEOUT ${T_TIMEOUT}
     LABELS "${T_LABEL}"
-    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;HS_SOURCE_DIR=${PROJECT_SOURCE_DIR};HS_BINARY_DIR=${PROJECT_BINARY_DIR};HS_WORKER=$<TARGET_FILE_DIR:hybridscope>/hybridscope-worker;HS_APP=$<TARGET_FILE:hybridscope>")
+    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;XDG_DATA_HOME=${PROJECT_BINARY_DIR}/tests/no-calibration;HS_SOURCE_DIR=${PROJECT_SOURCE_DIR};HS_BINARY_DIR=${PROJECT_BINARY_DIR};HS_WORKER=$<TARGET_FILE_DIR:hybridscope>/hybridscope-worker;HS_APP=$<TARGET_FILE:hybridscope>")
 endfunction()

@@ -531,10 +531,28 @@ QString HtmlReport::simulatedText(const QJsonObject &run)
     if (run.value(QStringLiteral("mode")).toString() != QLatin1String("simulated"))
         return {};
     const QJsonObject sim = obj(run, "simulation");
-    return tr("Simulated in virtual time, not measured on the engine: %1 cores, %2 rep(s), calibration: %3")
-        .arg(sim.value(QStringLiteral("cores")).toInt())
-        .arg(sim.value(QStringLiteral("reps")).toInt(1))
-        .arg(sim.value(QStringLiteral("calibration")).toString());
+    QString text = tr("Simulated in virtual time, not measured on the engine: %1 cores, %2 rep(s), calibration: %3")
+                       .arg(sim.value(QStringLiteral("cores")).toDouble(), 0, 'g', 3)
+                       .arg(sim.value(QStringLiteral("reps")).toInt(1))
+                       .arg(sim.value(QStringLiteral("calibration")).toString());
+    // Beyond twice what the calibration measured (DESIGN §12): said wherever the run is shown.
+    const QString beyond = extrapolationText(sim);
+    return beyond.isEmpty() ? text : text + QStringLiteral(". ") + beyond;
+}
+
+QString HtmlReport::extrapolationText(const QJsonObject &simulation)
+{
+    QStringList beyond;
+    for (const QJsonValue &v : simulation.value(QStringLiteral("extrapolation")).toArray()) {
+        const QJsonObject e = v.toObject();
+        beyond << tr("%1 %2 (measured up to %3)")
+                      .arg(e.value(QStringLiteral("what")).toString())
+                      .arg(e.value(QStringLiteral("value")).toDouble(), 0, 'g', 6)
+                      .arg(e.value(QStringLiteral("measured_max")).toDouble(), 0, 'g', 6);
+    }
+    return beyond.isEmpty()
+        ? QString()
+        : tr("EXTRAPOLATION beyond twice the calibration's range: %1").arg(beyond.join(QStringLiteral("; ")));
 }
 
 ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlot> &plots, ReportMedium medium)

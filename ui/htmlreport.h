@@ -26,6 +26,9 @@ public:
     /// "Simulated in virtual time, …: N cores, R rep(s), calibration: …" for a simulated run
     /// (`mode: "simulated"`, DESIGN §12); empty for a run on the engine.
     static QString simulatedText(const QJsonObject &run);
+    /// "EXTRAPOLATION beyond twice the calibration's range: cores 64 (measured up to 2); …" from
+    /// `simulation.extrapolation` of a run, sweep or tune (DESIGN §12); empty when there is none.
+    static QString extrapolationText(const QJsonObject &simulation);
     /// Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
     static QString sourceHtml(const QString &source);
     /// "poisson 300/s", "ramp 10/s → 500/s over 20 s", … from a config class's `arrival`.

@@ -1,5 +1,6 @@
 #include "reportwriter.h"
 
+#include "calibrationreport.h"
 #include "comparereport.h"
 #include "core/safefile.h"
 #include "htmlreport.h"
@@ -10,6 +11,7 @@
 
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QJsonArray>
 
 namespace hs {
 
@@ -31,6 +33,17 @@ bool write(const QByteArray &bytes, const QString &path, QString *error)
         return false;
     }
     return writeFileAtomically(path, bytes, error);
+}
+
+// The PDF footer of a simulated sweep or tune: every page says so, and flags an extrapolation.
+QString simulatedMark(const QJsonObject &o)
+{
+    if (o.value(QStringLiteral("mode")).toString() != QLatin1String("simulated"))
+        return {};
+    const QJsonObject sim = o.value(QStringLiteral("simulation")).toObject();
+    return sim.value(QStringLiteral("extrapolation")).toArray().isEmpty()
+        ? tr(" (SIMULATED)")
+        : tr(" (SIMULATED, EXTRAPOLATION: see the first page)");
 }
 
 bool checkFormat(ReportWriter::Format f, const QString &path, QString *error)
@@ -70,9 +83,14 @@ QByteArray ReportWriter::renderRun(const QJsonObject &run, Format format, const 
     const QString name = run.value(QStringLiteral("scenario")).toObject().value(QStringLiteral("name")).toString();
     // A simulated run says so on every page (the PDF's running footer carries the title).
     const bool simulated = !HtmlReport::simulatedText(run).isEmpty();
-    const int cores = run.value(QStringLiteral("simulation")).toObject().value(QStringLiteral("cores")).toInt();
+    const QJsonObject sim = run.value(QStringLiteral("simulation")).toObject();
+    const double cores = sim.value(QStringLiteral("cores")).toDouble();
+    const bool extrapolated = !sim.value(QStringLiteral("extrapolation")).toArray().isEmpty();
     return toBytes(HtmlReport::build(run, plots, medium), format,
-        simulated ? tr("Hybridscope report: %1 (SIMULATED, %2 cores)").arg(name).arg(cores)
+        simulated ? tr("Hybridscope report: %1 (SIMULATED, %2 cores%3)")
+                        .arg(name)
+                        .arg(cores, 0, 'g', 3)
+                        .arg(extrapolated ? tr(", EXTRAPOLATION: see the first page") : QString())
                   : tr("Hybridscope report: %1").arg(name));
 }
 
@@ -121,7 +139,7 @@ QByteArray ReportWriter::renderSweep(const QJsonObject &sweep, Format format)
 {
     const std::vector<ReportPlot> plots = SweepReport::plots(sweep);
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
-    return toBytes(SweepReport::build(sweep, plots, medium), format, tr("Hybridscope sweep"));
+    return toBytes(SweepReport::build(sweep, plots, medium), format, tr("Hybridscope sweep") + simulatedMark(sweep));
 }
 
 bool ReportWriter::writeSweep(const QJsonObject &sweep, const QString &path, QString *error)
@@ -134,13 +152,29 @@ QByteArray ReportWriter::renderTune(const QJsonObject &tune, Format format)
 {
     const std::vector<ReportPlot> plots = TuneReport::plots(tune);
     const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
-    return toBytes(TuneReport::build(tune, plots, medium), format, tr("Hybridscope tune"));
+    return toBytes(TuneReport::build(tune, plots, medium), format, tr("Hybridscope tune") + simulatedMark(tune));
 }
 
 bool ReportWriter::writeTune(const QJsonObject &tune, const QString &path, QString *error)
 {
     const Format f = formatOf(path);
     return checkFormat(f, path, error) && write(renderTune(tune, f), path, error);
+}
+
+QByteArray ReportWriter::renderCalibration(const QJsonObject &profile, Format format)
+{
+    const std::vector<ReportPlot> plots = CalibrationReport::plots(profile);
+    const ReportMedium medium = format == Format::Pdf ? ReportMedium::Print : ReportMedium::Browser;
+    const QString host
+        = profile.value(QStringLiteral("machine")).toObject().value(QStringLiteral("hostname")).toString();
+    return toBytes(CalibrationReport::build(profile, plots, medium), format,
+        tr("Hybridscope calibration of %1, %2").arg(host, profile.value(QStringLiteral("date")).toString()));
+}
+
+bool ReportWriter::writeCalibration(const QJsonObject &profile, const QString &path, QString *error)
+{
+    const Format f = formatOf(path);
+    return checkFormat(f, path, error) && write(renderCalibration(profile, f), path, error);
 }
 
 bool ReportWriter::writeRun(const QJsonObject &run, const QString &path, QString *error, const ReportProgress &progress)

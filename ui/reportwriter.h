@@ -38,6 +38,9 @@ public:
     static QByteArray renderSweep(const QJsonObject &sweep, Format format);
     /// The report of a tune (`hybridscope.tune/1`): TuneReport.
     static bool writeTune(const QJsonObject &tune, const QString &path, QString *error);
+    /// The report of a calibration (`hybridscope.calibration/1`): CalibrationReport.
+    static bool writeCalibration(const QJsonObject &profile, const QString &path, QString *error);
+    static QByteArray renderCalibration(const QJsonObject &profile, Format format);
     static QByteArray renderTune(const QJsonObject &tune, Format format);
     /// Empty with *error set when a phase is missing or has no figures, or when cancelled.
     static QByteArray renderPhaseComparison(

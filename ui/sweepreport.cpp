@@ -667,6 +667,8 @@ ReportHtml SweepReport::build(const QJsonObject &sweep, const std::vector<Report
               .arg(scenarioName(sweep), varied.join(QStringLiteral(" × ")), simulated ? tr(" (simulated)") : QString());
     h.begin(title);
     h.heading(1, {}, title);
+    if (const QString beyond = HtmlReport::extrapolationText(obj(sweep, "simulation")); !beyond.isEmpty())
+        h.paragraph(QStringLiteral("<strong>%1</strong>").arg(H::esc(beyond)), QStringLiteral("bad"));
     const QJsonArray points = sweep.value(QStringLiteral("points")).toArray();
     sweepSection(h, sweep, ax, points);
     recommendationSection(h, sweep);

@@ -1,5 +1,6 @@
 #include "tunereport.h"
 
+#include "htmlreport.h"
 #include "sweepreport.h"
 
 #include <QCoreApplication>
@@ -117,6 +118,8 @@ ReportHtml TuneReport::build(const QJsonObject &tune, const std::vector<ReportPl
                                       : tr("Hybridscope tune: %1 at %2 × its load").arg(scenario).arg(load);
     h.begin(title);
     h.heading(1, {}, title);
+    if (const QString beyond = HtmlReport::extrapolationText(obj(tune, "simulation")); !beyond.isEmpty())
+        h.paragraph(QStringLiteral("<strong>%1</strong>").arg(H::esc(beyond)), QStringLiteral("bad"));
     const QJsonArray evaluated = tune.value(QStringLiteral("evaluated")).toArray();
 
     h.heading(2, QStringLiteral("tune"), tr("Answer"));

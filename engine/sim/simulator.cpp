@@ -5,6 +5,7 @@
 #include "run/arrivalschedule.h"
 
 #include <QElapsedTimer>
+#include <QStringList>
 #include <QThread>
 
 #include <algorithm>
@@ -157,7 +158,7 @@ struct ClassState {
 // forced switch: the holder queues behind everyone). The holder counts as one runner on the cores.
 class CpuShare {
 public:
-    int cores = 1;
+    double cores = 1; // fractional with a calibration's effective cores
     double switchInterval = 0.005;
     double handOverS = 0; // a waiter handed the GIL must be woken first: no work meanwhile
     bool handedOver = false; // the holder was handed the GIL by another (not taken when free)
@@ -177,7 +178,7 @@ public:
     std::uint64_t generation = 0;
 
     int runners() const { return n + (gil.empty() ? 0 : 1); }
-    double share() const { return runners() == 0 ? 1.0 : std::min(1.0, double(cores) / runners()); }
+    double share() const { return runners() == 0 ? 1.0 : std::min(1.0, cores / runners()); }
 
     void advance(double t)
     {
@@ -260,7 +261,7 @@ public:
         : m_s(s)
         , m_o(o)
     {
-        m_cpu.cores = o.cores > 0 ? o.cores : std::max(1, QThread::idealThreadCount());
+        m_cpu.cores = simCores(o);
         m_cpu.switchInterval = std::max(1e-6, s.gilSwitchInterval);
         m_cpu.handOverS = o.costs.wakeS[std::size_t(DomainKind::Threads)];
         for (DomainKind d : kAllDomains) {
@@ -349,7 +350,7 @@ double Sim::stageCost(const Stage &st, const StagePlan &p, DomainKind d) const
     case WorkKind::Block: t = p.time; break;
     case WorkKind::Async: t = p.time + c.timerLatenessS; break;
     case WorkKind::Net: t = p.time + c.netS + double(p.bytes) * c.netPerByteS; break;
-    case WorkKind::Disk: t = double(p.bytes) * c.diskPerByteS + (st.fsync ? c.fsyncS : 0.0); break;
+    case WorkKind::Disk: t = c.diskS + double(p.bytes) * c.diskPerByteS + (st.fsync ? c.fsyncS : 0.0); break;
     }
     if (d == DomainKind::Procs && st.work != WorkKind::Cpu) {
         const double perByte = m_s.domain(DomainKind::Procs).transfer == Transfer::Shm ? c.shmPerByteS : c.copyPerByteS;
@@ -1080,7 +1081,7 @@ RunResult Sim::run(SimStats *stats)
     PhaseResult p = phaseBetween(m_warm ? *m_warm : *m_arrivalsEnd, *m_arrivalsEnd);
     p.loopLag = r.loopLag;
     r.phases.push_back(std::move(p));
-    r.findings = diagnose(r, m_cpu.cores);
+    r.findings = diagnose(r, std::max(1, int(std::lround(m_cpu.cores))));
     if (stats) {
         stats->events = m_processed;
         stats->wallS = double(wall.nsecsElapsed()) / 1e9;
@@ -1101,16 +1102,100 @@ RunResult simulate(const Scenario &scenario, const SimOptions &options, SimStats
     return r;
 }
 
+double simCores(const SimOptions &options)
+{
+    if (options.cores > 0)
+        return options.cores;
+    if (options.costs.effectiveCores > 0)
+        return options.costs.effectiveCores;
+    return std::max(1, QThread::idealThreadCount());
+}
+
+std::vector<Extrapolation> simulationExtrapolations(const Scenario &scenario, const SimOptions &options)
+{
+    const SimRanges &m = options.costs.ranges;
+    std::vector<Extrapolation> out;
+    const auto check = [&out](const QString &what, double value, double measured) {
+        if (value > 2 * measured)
+            out.push_back({ what, value, measured });
+    };
+    check(QStringLiteral("cores"), simCores(options), m.cores);
+    for (const TaskClass &c : scenario.classes) {
+        const Arrival &a = c.arrival;
+        double rate = 0;
+        switch (a.process) {
+        case ArrivalProcess::Poisson:
+        case ArrivalProcess::Constant:
+        case ArrivalProcess::Burst: rate = a.rate; break;
+        case ArrivalProcess::Ramp: rate = std::max(a.from, a.to); break;
+        case ArrivalProcess::Closed: break; // as fast as its stages allow: no rate of its own
+        }
+        check(QStringLiteral("arrival rate of %1 (/s)").arg(c.name), rate, m.maxRatePerS);
+        for (const Stage &st : c.stages) {
+            const QString where = c.name + QLatin1Char('.') + st.name;
+            if (st.domain == DomainKind::Procs)
+                check(QStringLiteral("payload of %1 (bytes)").arg(where), st.payloadIn.mean() + st.payloadOut.mean(),
+                    m.maxPayloadBytes);
+            if (st.work == WorkKind::Net)
+                check(QStringLiteral("net answer of %1 (bytes)").arg(where), st.bytes.mean(), m.maxNetBytes);
+            if (st.work == WorkKind::Disk)
+                check(QStringLiteral("disk file of %1 (bytes)").arg(where), st.bytes.mean(), m.maxDiskBytes);
+        }
+    }
+    return out;
+}
+
+void mergeExtrapolations(std::vector<Extrapolation> *into, const std::vector<Extrapolation> &more)
+{
+    for (const Extrapolation &e : more) {
+        const auto it
+            = std::find_if(into->begin(), into->end(), [&e](const Extrapolation &x) { return x.what == e.what; });
+        if (it == into->end())
+            into->push_back(e);
+        else
+            it->value = std::max(it->value, e.value);
+    }
+}
+
+QJsonArray extrapolationJson(const std::vector<Extrapolation> &e)
+{
+    QJsonArray a;
+    for (const Extrapolation &x : e)
+        a.append(QJsonObject { { QStringLiteral("what"), x.what }, { QStringLiteral("value"), x.value },
+            { QStringLiteral("measured_max"), x.measuredMax } });
+    return a;
+}
+
+QString extrapolationText(const std::vector<Extrapolation> &e)
+{
+    if (e.empty())
+        return {};
+    QStringList parts;
+    for (const Extrapolation &x : e)
+        parts << QStringLiteral("%1 %2 (measured up to %3)")
+                     .arg(x.what)
+                     .arg(x.value, 0, 'g', 6)
+                     .arg(x.measuredMax, 0, 'g', 6);
+    return QStringLiteral("EXTRAPOLATION: beyond twice the calibration's range: ") + parts.join(QStringLiteral("; "));
+}
+
 QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int reps)
 {
     return QJsonObject {
-        { QStringLiteral("cores"), options.cores > 0 ? options.cores : std::max(1, QThread::idealThreadCount()) },
+        { QStringLiteral("cores"), simCores(options) },
         { QStringLiteral("reps"), reps },
         { QStringLiteral("events"), qint64(stats.events) },
         { QStringLiteral("events_per_s"), std::round(stats.eventsPerS()) },
         { QStringLiteral("wall_s"), std::round(stats.wallS * 1e4) / 1e4 },
         { QStringLiteral("calibration"), options.costs.source },
     };
+}
+
+QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, const SimStats &stats, int reps)
+{
+    QJsonObject o = simulationJson(options, stats, reps);
+    o[QStringLiteral("extrapolation")] = extrapolationJson(simulationExtrapolations(scenario, options));
+    return o;
 }
 
 } // namespace hs

@@ -5,6 +5,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <cmath>
 
 namespace hs {
 
@@ -32,8 +33,7 @@ SweepPointResult simulatePoint(const Scenario &scenario, const SweepValues &valu
     }
     QStringList names = findings.values();
     names.sort();
-    SweepPointResult p
-        = pointFigures(scenario, measured, names, o.cores > 0 ? o.cores : std::max(1, QThread::idealThreadCount()));
+    SweepPointResult p = pointFigures(scenario, measured, names, std::max(1, int(std::lround(simCores(o)))));
     p.values = values;
     p.durationS = duration;
     p.warmupS = warmup;

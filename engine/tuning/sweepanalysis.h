@@ -1,6 +1,7 @@
 #pragma once
 
 #include "results/theory.h"
+#include "sim/simulator.h"
 #include "tuning/sweepplan.h"
 #include "tuning/sweeprunner.h"
 
@@ -49,6 +50,11 @@ struct SweepResult {
     double durationS = 0, warmupS = 0;
     int reps = 1;
     int cores = 0; ///< the machine's (0: QThread::idealThreadCount()); a CPU pool up to it never oversubscribes
+    /// Simulated sweeps: the cores simulated (simCores, fractional with a calibration's effective
+    /// cores), the calibration's source and what the points extrapolate beyond it (DESIGN §12).
+    double simCores = 0;
+    QString calibration;
+    std::vector<Extrapolation> extrapolation;
     double wallS = 0;
     std::vector<SweepPointResult> points;
 

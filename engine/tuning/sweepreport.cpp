@@ -149,8 +149,10 @@ QJsonObject sweepToJson(const SweepResult &r)
     };
     o[QStringLiteral("mode")] = r.mode;
     if (r.mode == QLatin1String("simulated"))
-        o[QStringLiteral("simulation")] = QJsonObject { { QStringLiteral("cores"), r.cores },
-            { QStringLiteral("calibration"), SimCosts {}.source } };
+        o[QStringLiteral("simulation")]
+            = QJsonObject { { QStringLiteral("cores"), r.simCores > 0 ? r.simCores : r.cores },
+                  { QStringLiteral("calibration"), r.calibration.isEmpty() ? SimCosts {}.source : r.calibration },
+                  { QStringLiteral("extrapolation"), extrapolationJson(r.extrapolation) } };
     QJsonArray vary;
     for (const VaryAxis &a : r.axes) {
         QJsonArray values;
@@ -243,8 +245,12 @@ QString sweepSummary(const SweepResult &r)
 {
     QString out;
     QTextStream s(&out);
-    if (r.mode == QLatin1String("simulated"))
-        s << "SIMULATED in virtual time (not measured): " << r.cores << " cores, calibration: built-in default\n";
+    if (r.mode == QLatin1String("simulated")) {
+        s << "SIMULATED in virtual time (not measured): " << (r.simCores > 0 ? r.simCores : r.cores)
+          << " cores, calibration: " << (r.calibration.isEmpty() ? SimCosts {}.source : r.calibration) << "\n";
+        if (!r.extrapolation.empty())
+            s << extrapolationText(r.extrapolation) << "\n";
+    }
     s << "sweep of " << r.scenarioName << ": " << r.points.size() << " of " << r.plannedPoints << " points, " << r.reps
       << (r.reps == 1 ? " run" : " runs") << " of " << fixed(r.durationS) << " s each (first " << fixed(r.warmupS)
       << " s discarded), " << fixed(r.wallS) << " s in all" << (r.interrupted ? " (stopped early)" : "") << "\n";

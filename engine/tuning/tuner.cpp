@@ -208,6 +208,7 @@ std::optional<SweepPointResult> Tuner::runOne(const Scenario &s, const Workers &
     const TuneOptions &o = *m_options;
     if (!onEngine) {
         SweepPointResult p = simulatePoint(s, workerValues(workers), o.durationS, o.warmupS, reps, o.sim);
+        mergeExtrapolations(&m_result->extrapolation, simulationExtrapolations(s, o.sim));
         m_simPointS = std::max(1e-3, p.wallS / std::max(1, reps));
         return p;
     }
@@ -267,10 +268,11 @@ std::optional<TuneResult> Tuner::run(const Scenario &scenario, double load, cons
     r.reps = options.reps;
     r.cores = options.cores > 0 ? options.cores : std::max(1, QThread::idealThreadCount());
     r.simulated = options.simulate;
-    r.simCores = options.sim.cores > 0 ? options.sim.cores : std::max(1, QThread::idealThreadCount());
+    r.simCores = simCores(options.sim);
+    r.calibration = options.sim.costs.source;
     r.confirm = options.confirm;
     if (options.simulate)
-        r.cores = r.simCores; // a CPU pool's upper bound is the simulated machine's cores
+        r.cores = std::max(1, int(std::lround(r.simCores))); // a CPU pool's upper bound: the simulated cores
     m_options = &options;
     m_result = &r;
     m_budgetHit = false;
@@ -512,7 +514,8 @@ QJsonObject tuneToJson(const TuneResult &r)
     o[QStringLiteral("mode")] = r.simulated ? QStringLiteral("simulated") : QStringLiteral("engine");
     if (r.simulated)
         o[QStringLiteral("simulation")] = QJsonObject { { QStringLiteral("cores"), r.simCores },
-            { QStringLiteral("calibration"), SimCosts {}.source }, { QStringLiteral("confirm"), r.confirm } };
+            { QStringLiteral("calibration"), r.calibration }, { QStringLiteral("confirm"), r.confirm },
+            { QStringLiteral("extrapolation"), extrapolationJson(r.extrapolation) } };
     o[QStringLiteral("load")] = r.load;
     o[QStringLiteral("wall_s")] = std::round(r.wallS * 1e3) / 1e3;
     o[QStringLiteral("budget_s")] = r.budgetS;
@@ -590,12 +593,14 @@ QString tuneSummary(const TuneResult &r)
     QString s;
     if (r.simulated)
         s += QStringLiteral("SIMULATED in virtual time: %1 cores, calibration: %2%3\n")
-                 .arg(r.simCores)
-                 .arg(SimCosts {}.source)
+                 .arg(r.simCores, 0, 'g', 3)
+                 .arg(r.calibration)
                  .arg(r.confirm > 0
                          ? QStringLiteral("; the %1 cheapest that met are confirmed on the engine (source engine)")
                                .arg(r.confirm)
                          : QStringLiteral("; nothing confirmed on the engine (--confirm K)"));
+    if (r.simulated && !r.extrapolation.empty())
+        s += extrapolationText(r.extrapolation) + QLatin1Char('\n');
     s += QStringLiteral("tune %1 at load × %2: %3 point(s) in %4 s (budget %5 s; each point %6 × %7 s, first %8 s "
                         "discarded)\n")
              .arg(r.scenarioName)

@@ -63,7 +63,9 @@ struct TuneResult {
     int reps = 1;
     int cores = 0;
     bool simulated = false; ///< the search ran in virtual time (tune --sim)
-    int simCores = 0;
+    double simCores = 0; ///< simCores(TuneOptions::sim): fractional with a calibration's effective cores
+    QString calibration; ///< SimCosts::source of the simulated points
+    std::vector<Extrapolation> extrapolation; ///< over every simulated point (DESIGN §12)
     int confirm = 0;
     std::vector<TuneStart> starts;
     std::vector<TunePoint> evaluated; ///< the measuring run first
