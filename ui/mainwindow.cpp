@@ -28,6 +28,7 @@
 #include "scenario/scenarioparser.h"
 #include "scenario/scenariowriter.h"
 #include "scenariopanel.h"
+#include "sim/calibration.h"
 #include "simplayer.h"
 #include "tuneview.h"
 
@@ -1142,23 +1143,40 @@ void MainWindow::simulate()
         m_duration->setFocus();
         return;
     }
+    // The machine's costs as `hybridscope simulate` reads them: this machine's calibration profile
+    // (`hybridscope calibrate`), else the built-in default; their source names them.
+    QString profileError;
+    const std::optional<SimCosts> costs = loadSimCosts(&profileError);
+    if (!costs) {
+        statusBar()->showMessage(tr("Cannot simulate: %1").arg(profileError), 15000);
+        return;
+    }
     prepareRunViews();
     m_classTable->classModel()->setScenario(m_working); // as a run's start does
     m_phaseTable->clear();
     m_stepAppliedAt.clear(); // claims are judged on measured runs only
-    // The machine's costs: SimCosts' (as `hybridscope simulate` reads them); their source names them.
     SimOptions options;
     options.cores = cores;
+    options.costs = *costs;
     const QString calibration = options.costs.source;
+    // Beyond twice what the calibration measured (cores, rates, payloads), the figures are an
+    // extrapolation: the mark says so and its tooltip says what.
+    QStringList beyond;
+    for (const Extrapolation &e : simulationExtrapolations(m_working, options))
+        beyond << tr("%1 %2 (measured up to %3)").arg(e.what).arg(e.value).arg(e.measuredMax);
     setSimulationMark(
-        tr("SIMULATED · %1 cores · %2")
+        tr("SIMULATED · %1 cores · %2%3")
             .arg(cores)
             .arg(calibration.startsWith(QLatin1String("calibration")) ? calibration
-                                                                      : tr("%1 calibration").arg(calibration)),
+                                                                      : tr("%1 calibration").arg(calibration))
+            .arg(beyond.isEmpty() ? QString() : tr(" · EXTRAPOLATION")),
         tr("Simulated in virtual time, not measured on the engine: %1 cores, the machine's costs from the %2 "
-           "(docs/simulation.md)")
+           "(docs/simulation.md)%3")
             .arg(cores)
-            .arg(calibration));
+            .arg(calibration)
+            .arg(beyond.isEmpty() ? QString()
+                                  : tr(".\nExtrapolation beyond twice the calibration's measured range: %1")
+                                        .arg(beyond.join(QStringLiteral("; ")))));
     m_lessonPanel->setSimulationNote(
         tr("This is a simulated run (%1 cores, virtual time): the claims below are checked on runs measured on "
            "the engine only, so none is judged here. The replay shows what the model predicts for the "

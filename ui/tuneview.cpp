@@ -6,6 +6,7 @@
 #include "results/report.h"
 #include "run/engine.h"
 #include "scenario/scenarioparser.h"
+#include "sim/calibration.h"
 #include "simplayer.h"
 #include "tuning/simpoint.h"
 #include "tuning/sweepreport.h"
@@ -834,9 +835,18 @@ void TuneView::doSweep()
     const bool simulated = m_simulate->isChecked();
     SimOptions sim;
     sim.cores = m_simCores->value();
-    if (simulated) { // as sweep --sim: every point in virtual time on these cores
+    if (simulated) { // as sweep --sim: every point in virtual time on these cores, this machine's costs
+        QString profileError;
+        const std::optional<SimCosts> costs = loadSimCosts(&profileError);
+        if (!costs) {
+            setRunText(tr("Cannot simulate: %1").arg(profileError));
+            return;
+        }
+        sim.costs = *costs;
         result.mode = QStringLiteral("simulated");
+        result.simCores = simCores(sim);
         result.cores = sim.cores;
+        result.calibration = costs->source;
     }
     m_sweep = std::move(result);
     m_tune.reset();
@@ -944,6 +954,15 @@ void TuneView::doTune()
     options.simulate = m_simulate->isChecked();
     options.sim.cores = m_simCores->value();
     options.confirm = options.simulate ? m_confirm->value() : 0;
+    if (options.simulate) { // as tune --sim: this machine's costs, or the built-in default
+        const std::optional<SimCosts> costs = loadSimCosts(&why);
+        if (!costs) {
+            m_error->setStyleSheet(QStringLiteral("color: #e03131;"));
+            m_error->setText(tr("Cannot simulate: %1").arg(why));
+            return;
+        }
+        options.sim.costs = *costs;
+    }
 
     m_sweep.reset();
     m_tune = TuneResult {};
