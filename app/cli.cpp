@@ -100,8 +100,9 @@ const char *kUsage = R"(usage:
       --reps N            seeds seed, seed+1, ...: 95 % intervals across them (default 1)
       --set, --route      as for run
       --json FILE         hybridscope.run/1 with mode "simulated"   --report FILE  html or pdf
-                          costs from the calibration profile (see calibrate); a prediction
-                          beyond twice its measured ranges is flagged EXTRAPOLATION
+      --csv FILE          the first rep's frames, each row with mode "simulated"
+      The machine's costs come from the calibration profile (see calibrate); a prediction
+      beyond twice its measured ranges is flagged EXTRAPOLATION.
   hybridscope calibrate [options]       measure this machine's costs for simulate, sweep --sim and
                                         tune --sim (wake-ups, hops, procs transfer, net, disk,
                                         worker start, parallel cores; about 25 s) and store them

@@ -35,15 +35,16 @@ struct SimArgs : cli::PointArgs {
     bool durationGiven = false;
 };
 
-// The point flags of sweep and tune (--set, --route, --duration, --reps, --json, --report,
-// --quiet, the scenario), and --cores; --duration is virtual time, --warmup and --csv are not ours.
+// The point flags of sweep and tune (--set, --route, --duration, --reps, --json, --csv, --report,
+// --quiet, the scenario), and --cores; --duration is virtual time, --warmup is not ours.
 bool parseSimArgs(const QStringList &args, SimArgs *sa)
 {
     QSet<QString> seen;
     for (int i = 0; i < args.size(); ++i) {
         const QString a = args[i];
-        if (a == QLatin1String("--warmup") || a == QLatin1String("--csv")) {
-            err(QStringLiteral("hybridscope simulate: %1 is for sweeps; simulate writes --json and --report\n").arg(a));
+        if (a == QLatin1String("--warmup")) {
+            err(QStringLiteral("hybridscope simulate: %1 is for sweeps; a simulated run is measured from its start\n")
+                    .arg(a));
             return false;
         }
         if (a == QLatin1String("--cores")) {
@@ -99,7 +100,7 @@ int runSimulate(const QStringList &args)
     SimArgs sa;
     if (!parseSimArgs(args, &sa))
         return kExitBadInput;
-    if (!cli::checkOutputs("simulate", { { "--json", sa.json }, { "--report", sa.report } }))
+    if (!cli::checkOutputs("simulate", { { "--json", sa.json }, { "--csv", sa.csv }, { "--report", sa.report } }))
         return kExitBadInput;
     std::vector<Override> sets = sa.sets;
     if (sa.durationGiven)
@@ -222,6 +223,12 @@ int runSimulate(const QStringList &args)
             wrote = false, err(QStringLiteral("hybridscope simulate: --json: ") + why + QLatin1Char('\n'));
     }
 #ifdef HS_WITH_GUI
+    if (!sa.csv.isEmpty()) { // the first rep's frames, each row marked `simulated` (runToCsv's mode column)
+        if (writeFileAtomically(sa.csv, runToCsv(r).toUtf8(), &why))
+            out(QStringLiteral("wrote %1\n").arg(sa.csv));
+        else
+            wrote = false, err(QStringLiteral("hybridscope simulate: --csv: ") + why + QLatin1Char('\n'));
+    }
     if (!sa.report.isEmpty()) {
         if (ReportWriter::writeRun(json, sa.report, &why))
             out(QStringLiteral("wrote %1\n").arg(sa.report));

@@ -98,8 +98,9 @@ case "$mode" in
     # The queueing-theory and tuning-math tests (pure functions of numbers), the arrival
     # schedules' statistics and the simulator's closed forms (long single-threaded sampling; the
     # schedules run under ASan in every engine test, the simulator in tst_lessons_sim: every
-    # lesson's scenario and steps) run in $build only.
-    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis|tst_arrivals|tst_simulator)$'
+    # lesson's scenario and steps) run in $build only, and so do the findings' rules (their runs
+    # are the engine's, under ASan in tst_engine, and every run's end diagnoses its frames).
+    sanitized_tree "$build-fuzz" 'engine|fuzzrun' '^(tst_lessons|tst_queueing|tst_theory|tst_tunesearch|tst_sweepanalysis|tst_arrivals|tst_simulator|tst_diagnostics)$'
 
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)

@@ -364,6 +364,8 @@ ReportHtml CalibrationReport::build(
                            .arg(p.highRate, 0, 'f', 0)
                            .arg(bytesText(p.costs.ranges.maxNetBytes), bytesText(p.costs.ranges.maxDiskBytes))));
 
+    if (medium == ReportMedium::Print) // the plots start a page, their heading with them
+        h.raw(QStringLiteral("<div style=\"page-break-before: always\"></div>\n"));
     h.heading(2, QStringLiteral("plots"), tr("Measurements"));
     for (const ReportPlot &pl : plots)
         if (pl.id != QLatin1String("plot-break-even"))

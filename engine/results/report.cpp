@@ -406,7 +406,9 @@ QString runToCsv(const RunResult &r)
 {
     QString out;
     QTextStream s(&out);
-    s << "t,domain,queue,inflight,busy,workers,done,p99_ms,starved,utilization,loop_lag_ms\n";
+    // `mode` says on every row whether the frame was measured (engine) or simulated (DESIGN §12).
+    const char *mode = r.simulated() ? "simulated" : "engine";
+    s << "t,domain,queue,inflight,busy,workers,done,p99_ms,starved,utilization,loop_lag_ms,mode\n";
     for (const Frame &f : r.frames)
         for (const DomainResult &d : r.domains) {
             if (!d.used)
@@ -415,7 +417,7 @@ QString runToCsv(const RunResult &r)
             s << QString::number(f.t, 'f', 3) << ',' << domainName(d.kind) << ',' << df.queue << ',' << df.inflight
               << ',' << df.busy << ',' << df.workers << ',' << df.done << ',' << QString::number(df.p99Ms, 'f', 3)
               << ',' << df.starved << ',' << QString::number(df.utilization, 'f', 3) << ','
-              << QString::number(f.loopLagMs, 'f', 3) << '\n';
+              << QString::number(f.loopLagMs, 'f', 3) << ',' << mode << '\n';
         }
     return out;
 }

@@ -28,10 +28,11 @@ private Q_SLOTS:
     {
         const QString json = m_dir.filePath(QStringLiteral("sim.json"));
         const QString html = m_dir.filePath(QStringLiteral("sim.html"));
+        const QString csv = m_dir.filePath(QStringLiteral("sim.csv"));
         const Run r = runApp(
             { QStringLiteral("simulate"), QStringLiteral("default"), QStringLiteral("--cores"), QStringLiteral("64"),
                 QStringLiteral("--duration"), QStringLiteral("20s"), QStringLiteral("--reps"), QStringLiteral("3"),
-                QStringLiteral("--json"), json, QStringLiteral("--report"), html },
+                QStringLiteral("--json"), json, QStringLiteral("--report"), html, QStringLiteral("--csv"), csv },
             60000);
         QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.startsWith(QStringLiteral("SIMULATED in virtual time (not measured): 64 cores, 3 rep(s)")),
@@ -56,6 +57,15 @@ private Q_SLOTS:
         QVERIFY(p99[0].toDouble() <= p99[1].toDouble());
         QVERIFY(p99[0].toDouble() > 0);
         QVERIFY(!o.value(QStringLiteral("frames")).toArray().isEmpty());
+        // The CSV: a row per frame and domain, every one saying it was simulated.
+        QFile cf(csv);
+        QVERIFY(cf.open(QIODevice::ReadOnly));
+        const QList<QByteArray> rows = cf.readAll().trimmed().split('\n');
+        QVERIFY(rows.first().endsWith(",loop_lag_ms,mode"));
+        QCOMPARE(rows.size() - 1,
+            o.value(QStringLiteral("frames")).toArray().size() * o.value(QStringLiteral("domains")).toObject().size());
+        for (qsizetype i = 1; i < rows.size(); ++i)
+            QVERIFY2(rows[i].endsWith(",simulated"), rows[i].constData());
         QFile f(html);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray page = f.readAll();
@@ -72,10 +82,17 @@ private Q_SLOTS:
         // Compared with a run measured on the engine, the report says which side is which, in the
         // title, the banner and the runs table (and every PDF page's footer).
         const QString measured = m_dir.filePath(QStringLiteral("measured.json"));
-        const Run m = runApp({ QStringLiteral("run"), QStringLiteral("default"), QStringLiteral("--duration"),
-                                 QStringLiteral("1s"), QStringLiteral("--json"), measured },
+        const QString measuredCsv = m_dir.filePath(QStringLiteral("measured.csv"));
+        const Run m = runApp(
+            { QStringLiteral("run"), QStringLiteral("default"), QStringLiteral("--duration"), QStringLiteral("1s"),
+                QStringLiteral("--json"), measured, QStringLiteral("--csv"), measuredCsv },
             60000);
         QVERIFY2(m.finished && m.exitCode == 0, qPrintable(m.describe()));
+        QFile mc(measuredCsv);
+        QVERIFY(mc.open(QIODevice::ReadOnly));
+        const QList<QByteArray> measuredRows = mc.readAll().trimmed().split('\n');
+        QVERIFY(measuredRows.size() > 1);
+        QVERIFY2(measuredRows.last().endsWith(",engine"), measuredRows.last().constData());
         const QString cmp = m_dir.filePath(QStringLiteral("cmp.html"));
         const Run rc = runApp({ QStringLiteral("report"), json, measured, QStringLiteral("--report"), cmp }, 60000);
         QVERIFY2(rc.finished && rc.exitCode == 0, qPrintable(rc.describe()));
