@@ -1226,14 +1226,7 @@ void MainWindow::setControlsEditable(bool editable)
 void MainWindow::onSimFinished()
 {
     const RunResult &r = m_sim->result();
-    m_finishedAfter = r.durationS;
-    m_clockTimer.stop();
-    for (DomainCard *card : m_cards)
-        card->setFinished();
-    m_findings->setFindings(r.findings, FindingsPanel::Stage::WholeRun);
-    onPhases(r.phases);
-    showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
-        r.conserved() && r.doubleEnds == 0);
+    showFinishedRun(r);
     setControlsEditable(true);
     {
         const QSignalBlocker block(m_pauseAction);
@@ -1376,9 +1369,8 @@ void MainWindow::onEvent(const RunEvent &event)
     m_plots->addEvent(event);
 }
 
-void MainWindow::onFinished()
+void MainWindow::showFinishedRun(const RunResult &r)
 {
-    const RunResult &r = m_controller->lastResult();
     m_finishedAfter = r.durationS;
     m_clockTimer.stop();
     for (DomainCard *card : m_cards)
@@ -1387,6 +1379,12 @@ void MainWindow::onFinished()
     onPhases(r.phases);
     showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), true,
         r.conserved() && r.doubleEnds == 0);
+}
+
+void MainWindow::onFinished()
+{
+    const RunResult &r = m_controller->lastResult();
+    showFinishedRun(r);
     statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);
     if (m_verbose) {
         const HistogramSnapshot lag = m_lag->total();

@@ -190,6 +190,8 @@ private:
     /// `scenario`; frames of earlier points are dropped from now on.
     void followTunePoint(const Scenario &scenario);
     void onEvent(const RunEvent &event);
+    /// A run's end in the views (cards, findings, phases, totals): a measured run's or a replay's.
+    void showFinishedRun(const RunResult &r);
     void onFinished();
     void onReleased();
     void onSimFinished();

@@ -1,5 +1,7 @@
 #include "enginetest.h"
 
+#include "scenario/builtins.h"
+#include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
 
 #include <QDebug>
@@ -7,6 +9,20 @@
 #include <QTest>
 
 namespace hs::test {
+
+std::optional<Scenario> lessonScenario(const QString &name, const Lesson &lesson, int steps, QString *error)
+{
+    std::vector<Override> sets;
+    std::vector<RouteOverride> routes;
+    lessonOverrides(lesson, steps, &sets, &routes);
+    sets.push_back({ QStringLiteral("duration"), QString::number(lesson.checkDuration) + QLatin1Char('s') });
+    ParseResult pr = ScenarioParser::parseFile(builtinScenarioPath(name), sets, routes);
+    if (!pr.ok()) {
+        *error = pr.errors.front().toString();
+        return std::nullopt;
+    }
+    return std::move(*pr.scenario);
+}
 
 std::optional<Scenario> scenarioFromYaml(const QByteArray &yaml, QString *error)
 {

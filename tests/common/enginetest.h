@@ -47,6 +47,10 @@ private:
     QString m_error;
 };
 
+/// The built-in `name` with the first `steps` steps of its lesson applied, for the lesson's check
+/// duration: what tst_lessons runs on the engine and tst_lessons_sim simulates. nullopt with *error.
+std::optional<Scenario> lessonScenario(const QString &name, const Lesson &lesson, int steps, QString *error);
+
 /// "req: submitted 10 = completed 7 + failed 1 + rejected 1 + cancelled 1; double ends 0", for failure messages.
 QString countsText(const RunResult &r);
 /// The frames with from <= t < to.

@@ -177,16 +177,10 @@ std::vector<BuiltinLesson> builtinLessons()
 // One short run of a built-in with the first `steps` steps of its lesson applied; the JSON report.
 QJsonObject runWithSteps(const QString &name, const Lesson &lesson, int steps, QString *error)
 {
-    std::vector<Override> sets;
-    std::vector<RouteOverride> routes;
-    lessonOverrides(lesson, steps, &sets, &routes);
-    sets.push_back({ QStringLiteral("duration"), QString::number(lesson.checkDuration) + QLatin1Char('s') });
-    const ParseResult pr = ScenarioParser::parseFile(builtinScenarioPath(name), sets, routes);
-    if (!pr.ok()) {
-        *error = pr.errors.front().toString();
+    const std::optional<Scenario> scenario = hs::test::lessonScenario(name, lesson, steps, error);
+    if (!scenario)
         return {};
-    }
-    EngineRun run(*pr.scenario, EngineOptions(2.0));
+    EngineRun run(*scenario, EngineOptions(2.0));
     if (!run.start()) {
         *error = run.error();
         return {};

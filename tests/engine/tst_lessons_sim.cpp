@@ -5,6 +5,7 @@
 // lessons need both computing at once, which this machine gives only in part) and its built-in costs,
 // so the verdicts do not depend on how busy the machine is.
 
+#include "enginetest.h"
 #include "results/report.h"
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
@@ -29,18 +30,12 @@ namespace {
 // run lasts the lesson's check duration and drains as the engine does.
 QJsonObject simulateWithSteps(const QString &name, const Lesson &lesson, int steps, QString *error)
 {
-    std::vector<Override> sets;
-    std::vector<RouteOverride> routes;
-    lessonOverrides(lesson, steps, &sets, &routes);
-    sets.push_back({ QStringLiteral("duration"), QString::number(lesson.checkDuration) + QLatin1Char('s') });
-    const ParseResult pr = ScenarioParser::parseFile(builtinScenarioPath(name), sets, routes);
-    if (!pr.ok()) {
-        *error = pr.errors.front().toString();
+    const std::optional<Scenario> scenario = hs::test::lessonScenario(name, lesson, steps, error);
+    if (!scenario)
         return {};
-    }
     SimOptions options;
     options.cores = 2;
-    const RunResult result = simulate(*pr.scenario, options);
+    const RunResult result = simulate(*scenario, options);
     if (!result.conserved() || result.doubleEnds != 0) {
         *error = QStringLiteral("conservation broken in simulation");
         return {};
