@@ -6,6 +6,7 @@
 #include "scenario/builtins.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
+#include "sim/calibration.h"
 
 #include <QFileInfo>
 #include <QHash>
@@ -176,6 +177,17 @@ bool checkPointArgs(const char *cmd, const PointArgs &pa)
         return false;
     }
     return true;
+}
+
+std::optional<SimCosts> simCostsOrExplain(const char *cmd)
+{
+    QString why;
+    std::optional<SimCosts> costs = loadSimCosts(&why);
+    if (!costs)
+        err(QStringLiteral("hybridscope %1: calibration profile: %2 (run `hybridscope calibrate` again, or remove the "
+                           "file to use the built-in default)\n")
+                .arg(QLatin1String(cmd), why));
+    return costs;
 }
 
 bool checkOutputs(const char *cmd, const std::vector<std::pair<const char *, QString>> &outputs)

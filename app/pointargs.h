@@ -1,11 +1,13 @@
 #pragma once
 
 #include "scenario/scenario.h"
+#include "sim/simulator.h"
 
 #include <QSet>
 #include <QString>
 #include <QStringList>
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -53,6 +55,11 @@ bool checkPointArgs(const char *cmd, const PointArgs &pa);
 /// Each output file can be written and no two flags name the same file; checked before the first
 /// point, so that minutes of measuring never end in "cannot write". Pairs of (flag, path).
 bool checkOutputs(const char *cmd, const std::vector<std::pair<const char *, QString>> &outputs);
+
+/// This machine's costs for a simulation (loadSimCosts): the calibration profile, or the built-in
+/// default when there is none. A profile that is there but unreadable is refused with the reason
+/// (nullopt): silently simulating with the default would present another machine's costs as this one's.
+std::optional<SimCosts> simCostsOrExplain(const char *cmd);
 
 /// "1:05" or "1:02:03": a time left, for a progress line.
 QString clockText(double seconds);

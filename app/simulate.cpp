@@ -119,16 +119,9 @@ int runSimulate(const QStringList &args)
     }
     SimOptions options;
     options.cores = sa.cores;
-    QString why;
-    // A profile that is there but unreadable is refused: silently simulating with the built-in
-    // default would present another machine's costs as this one's.
-    const std::optional<SimCosts> costs = loadSimCosts(&why);
-    if (!costs) {
-        err(QStringLiteral("hybridscope simulate: calibration profile: %1 (run `hybridscope calibrate` again, or "
-                           "remove the file to use the built-in default)\n")
-                .arg(why));
+    const std::optional<SimCosts> costs = cli::simCostsOrExplain("simulate");
+    if (!costs)
         return kExitBadInput;
-    }
     options.costs = *costs;
     std::vector<RunResult> reps;
     SimStats total;
@@ -183,7 +176,6 @@ int runSimulate(const QStringList &args)
         out(across);
     }
     QJsonObject json = runToJson(r);
-    json[QStringLiteral("mode")] = QStringLiteral("simulated");
     json[QStringLiteral("simulation")] = simulationJson(base, options, total, sa.reps);
     // Figures with their 95 % intervals across reps (DESIGN §12).
     QJsonObject classes = json.value(QStringLiteral("classes")).toObject();
@@ -216,6 +208,7 @@ int runSimulate(const QStringList &args)
     }
     json[QStringLiteral("domains")] = domains;
     bool wrote = true;
+    QString why;
     if (!sa.json.isEmpty()) {
         if (writeFileAtomically(sa.json, QJsonDocument(json).toJson(QJsonDocument::Indented), &why))
             out(QStringLiteral("wrote %1\n").arg(sa.json));

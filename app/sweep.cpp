@@ -152,15 +152,9 @@ int runSweep(const QStringList &args)
     SimOptions simOptions;
     simOptions.cores = sa.cores;
     if (sa.sim) {
-        QString profileError;
-        // A profile that is there but unreadable is refused, never replaced by the default.
-        const std::optional<SimCosts> costs = loadSimCosts(&profileError);
-        if (!costs) {
-            err(QStringLiteral("hybridscope sweep: calibration profile: %1 (run `hybridscope calibrate` again, or "
-                               "remove the file to use the built-in default)\n")
-                    .arg(profileError));
+        const std::optional<SimCosts> costs = cli::simCostsOrExplain("sweep");
+        if (!costs)
             return kExitBadInput;
-        }
         simOptions.costs = *costs;
         result.mode = QStringLiteral("simulated");
         result.simCores = simCores(simOptions);

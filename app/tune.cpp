@@ -222,15 +222,9 @@ int runTune(const QStringList &args)
     options.simulate = ta.sim;
     options.sim.cores = ta.cores;
     if (ta.sim) {
-        QString profileError;
-        // A profile that is there but unreadable is refused, never replaced by the default.
-        const std::optional<SimCosts> costs = loadSimCosts(&profileError);
-        if (!costs) {
-            err(QStringLiteral("hybridscope tune: calibration profile: %1 (run `hybridscope calibrate` again, or "
-                               "remove the file to use the built-in default)\n")
-                    .arg(profileError));
+        const std::optional<SimCosts> costs = cli::simCostsOrExplain("tune");
+        if (!costs)
             return kExitBadInput;
-        }
         options.sim.costs = *costs;
     }
     options.confirm = ta.confirm;

@@ -391,9 +391,8 @@ void LessonPanel::setParallelCores(double effectiveCores, int threads)
     if (!m_parallelNote)
         return;
     m_parallelWarning = effectiveCores < kParallelCoresForLessons;
-    const QString measured = tr("%1 threads computing at once did %2× the work of one")
-                                 .arg(threads)
-                                 .arg(effectiveCores, 0, 'f', 1);
+    const QString measured
+        = tr("%1 threads computing at once did %2× the work of one").arg(threads).arg(effectiveCores, 0, 'f', 1);
     if (m_parallelWarning) {
         m_parallelNote->setText(
             QStringLiteral("<div style='background:#fff3bf; color:#5c3c00; padding:4px'><b>⚠ %1</b> %2</div>")
@@ -404,9 +403,8 @@ void LessonPanel::setParallelCores(double effectiveCores, int threads)
                         .arg(measured)
                         .toHtmlEscaped()));
     } else {
-        m_parallelNote->setText(tr("This lesson needs parallel CPU: %1, enough for its effect to show.")
-                                    .arg(measured)
-                                    .toHtmlEscaped());
+        m_parallelNote->setText(
+            tr("This lesson needs parallel CPU: %1, enough for its effect to show.").arg(measured).toHtmlEscaped());
     }
 }
 

@@ -658,7 +658,7 @@ void MainWindow::connectController()
     });
     connect(m_sim, &SimPlayer::eventAdded, this, &MainWindow::onEvent);
     connect(m_sim, &SimPlayer::simulated, this, [this] {
-        m_exporter->setSimulatedRun(m_sim->result(), m_sim->simulation());
+        m_exporter->setSimulatedRun(m_sim->result());
         statusBar()->showMessage(tr("Simulated “%1”: %2 s of virtual time on %3 cores in %4 s; playing it back")
                                      .arg(m_working.name)
                                      .arg(m_sim->result().durationS, 0, 'f', 1)

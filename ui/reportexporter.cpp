@@ -188,11 +188,10 @@ ReportExporter::ReportExporter(EngineController *controller, std::function<Scena
     connect(controller, &EngineController::finished, this, [this] { m_finished = true; });
 }
 
-void ReportExporter::setSimulatedRun(const RunResult &run, const QJsonObject &simulation)
+void ReportExporter::setSimulatedRun(const RunResult &run)
 {
     m_simulated = true;
     m_simRun = run;
-    m_simulation = simulation;
     m_runScenario = run.scenario;
 }
 
@@ -242,15 +241,10 @@ bool ReportExporter::exportTo(
     } else if (format == Format::Csv) {
         bytes = offGuiThread<QByteArray>([run] { return runToCsv(run).toUtf8(); });
     } else {
-        const QJsonObject simulation = m_simulated ? m_simulation : QJsonObject {};
-        json = offGuiThread<QJsonObject>([run, isSnapshot, simulation] {
-            QJsonObject o = runToJson(run);
+        json = offGuiThread<QJsonObject>([run, isSnapshot] {
+            QJsonObject o = runToJson(run); // a simulated run marks itself (mode, simulation)
             if (isSnapshot)
                 o[QStringLiteral("snapshot")] = true;
-            if (!simulation.isEmpty()) { // as `hybridscope simulate --json` marks it
-                o[QStringLiteral("mode")] = QStringLiteral("simulated");
-                o[QStringLiteral("simulation")] = simulation;
-            }
             return o;
         });
         if (format == Format::Json)

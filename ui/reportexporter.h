@@ -60,7 +60,7 @@ public:
 
     /// The window shows a simulated run (Simulate mode): exports write it, marked `mode:
     /// "simulated"` with `simulation` (DESIGN §12), until the engine starts a run again.
-    void setSimulatedRun(const RunResult &run, const QJsonObject &simulation);
+    void setSimulatedRun(const RunResult &run);
     bool isSimulated() const { return m_simulated; }
     /// A run (finished or going) has something to export.
     bool hasRun() const;
@@ -92,7 +92,6 @@ private:
     bool m_finished = false;
     bool m_simulated = false;
     RunResult m_simRun;
-    QJsonObject m_simulation;
 };
 
 } // namespace hs

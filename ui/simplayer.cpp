@@ -23,7 +23,6 @@ bool SimPlayer::start(const Scenario &scenario, const SimOptions &options)
     m_options = options;
     m_hasResult = false;
     m_result = RunResult {};
-    m_simulation = {};
     m_nextFrame = m_nextEvent = 0;
     m_position = 0;
     const quint64 job = ++m_job;
@@ -48,7 +47,6 @@ void SimPlayer::onComputed()
     const Outcome o = m_watcher->result();
     dropWatcher(); // this runs in its finished(): deleted once that returns
     m_result = o.result;
-    m_simulation = simulationJson(m_options, o.stats, 1);
     m_hasResult = true;
     Q_EMIT simulated();
     if (m_state != State::Simulating)

@@ -65,7 +65,7 @@ public:
     const RunResult &result() const { return m_result; }
     bool hasResult() const { return m_hasResult; }
     /// `simulation` of the run JSON: {cores, reps, events, events_per_s, wall_s, calibration}.
-    const QJsonObject &simulation() const { return m_simulation; }
+    const QJsonObject &simulation() const { return m_result.simulation; }
     int cores() const { return m_options.cores; }
     /// Where the costs came from (SimCosts::source).
     QString calibration() const { return m_options.costs.source; }
@@ -99,7 +99,6 @@ private:
     std::unique_ptr<QFutureWatcher<Outcome>> m_watcher;
     RunResult m_result;
     bool m_hasResult = false;
-    QJsonObject m_simulation;
     std::size_t m_nextFrame = 0;
     std::size_t m_nextEvent = 0;
     double m_position = 0;

@@ -1096,7 +1096,7 @@ RunResult simulate(const Scenario &scenario, const SimOptions &options, SimStats
     Sim sim(scenario, options);
     SimStats own;
     RunResult r = sim.run(&own);
-    r.simulation = simulationJson(options, own, 1);
+    r.simulation = simulationJson(scenario, options, own, 1);
     if (stats)
         *stats = own;
     return r;
@@ -1179,7 +1179,7 @@ QString extrapolationText(const std::vector<Extrapolation> &e)
     return QStringLiteral("EXTRAPOLATION: beyond twice the calibration's range: ") + parts.join(QStringLiteral("; "));
 }
 
-QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int reps)
+QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, const SimStats &stats, int reps)
 {
     return QJsonObject {
         { QStringLiteral("cores"), simCores(options) },
@@ -1188,14 +1188,8 @@ QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int
         { QStringLiteral("events_per_s"), std::round(stats.eventsPerS()) },
         { QStringLiteral("wall_s"), std::round(stats.wallS * 1e4) / 1e4 },
         { QStringLiteral("calibration"), options.costs.source },
+        { QStringLiteral("extrapolation"), extrapolationJson(simulationExtrapolations(scenario, options)) },
     };
-}
-
-QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, const SimStats &stats, int reps)
-{
-    QJsonObject o = simulationJson(options, stats, reps);
-    o[QStringLiteral("extrapolation")] = extrapolationJson(simulationExtrapolations(scenario, options));
-    return o;
 }
 
 } // namespace hs

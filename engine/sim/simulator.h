@@ -113,8 +113,7 @@ QString extrapolationText(const std::vector<Extrapolation> &e);
 
 /// `simulation` of the run JSON (DESIGN §12): {cores, reps, events, events_per_s, wall_s,
 /// calibration, extrapolation}; `extrapolation` is simulationExtrapolations of `scenario`.
+/// simulate() puts it (reps 1) in RunResult::simulation; `simulate --reps` writes its own.
 QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, const SimStats &stats, int reps);
-/// The same without the scenario: no `extrapolation` key (callers that know the scenario use the above).
-QJsonObject simulationJson(const SimOptions &options, const SimStats &stats, int reps);
 
 } // namespace hs
