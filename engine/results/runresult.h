@@ -33,10 +33,23 @@ struct ClassResult {
     bool slaMet() const;
 };
 
+/// An autoscaled domain's figures (DESIGN §13): the policy at the end of the run (the last one
+/// that was on, if it was turned off), the controller's resizes and the range of sizes it had.
+struct AutoscaleResult {
+    AutoscalePolicy policy = AutoscalePolicy::Off;
+    int resizes = 0;
+    int workersMin = 0;
+    int workersMax = 0;
+};
+
 struct DomainResult {
     DomainKind kind = DomainKind::Threads;
     bool used = false; ///< started in this run
     DomainTotals totals;
+    /// Set when a policy other than off ran on this domain at some point of the run.
+    std::optional<AutoscaleResult> autoscale;
+    /// The cost: workers × seconds they existed, over the run (DESIGN §13 `worker_seconds`).
+    double workerSeconds() const { return totals.capacityNs / 1e9; }
 };
 
 /**

@@ -61,7 +61,14 @@ public:
     bool isRunning() const;
     bool isFinished() const;
 
+    /// A user's resize (also a lesson step's): an event and a new phase. An autoscaled domain's
+    /// controller goes on from the new size.
     bool resize(DomainKind d, int workers, QString *error = nullptr);
+    /// DESIGN §13: a pool's autoscale policy, also while running (policy off: the size stays where
+    /// it is). Adds an event and starts a phase when it changes. Refused for loop and for bounds
+    /// outside 1..4096 or max < min.
+    bool setAutoscale(DomainKind d, const AutoscaleConfig &cfg, QString *error = nullptr);
+    AutoscaleConfig autoscale(DomainKind d) const;
     bool setBackpressure(DomainKind d, const Backpressure &bp, QString *error = nullptr);
     bool reassign(const QString &key, DomainKind d, QString *error = nullptr);
     DomainKind routeOf(const QString &key) const;

@@ -52,6 +52,18 @@ const QHash<QString, Rule> &rules()
             t.insert(p + QStringLiteral("on_full"),
                 choice({ QStringLiteral("reject"), QStringLiteral("block"), QStringLiteral("drop_oldest") }));
         }
+        for (const QString &d : domainNames()) {
+            if (d == QLatin1String("loop"))
+                continue;
+            const QString p = QStringLiteral("domains.") + d + QStringLiteral(".autoscale.");
+            t.insert(p + QStringLiteral("policy"),
+                choice({ QStringLiteral("off"), QStringLiteral("queue"), QStringLiteral("aimd"),
+                    QStringLiteral("gradient"), QStringLiteral("vegas") }));
+            t.insert(p + QStringLiteral("min"), integer(1, 4096));
+            t.insert(p + QStringLiteral("max"), integer(1, 4096));
+            t.insert(p + QStringLiteral("interval"), duration(0.05, false, 60));
+            t.insert(p + QStringLiteral("target_p99"), duration(0, true, kHour));
+        }
         t.insert(QStringLiteral("domains.procs.transfer"), choice({ QStringLiteral("copy"), QStringLiteral("shm") }));
 
         t.insert(QStringLiteral("classes.*.name"), Rule { Leaf::Name, 0, 0, false, {}, {} });

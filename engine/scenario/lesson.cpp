@@ -57,7 +57,8 @@ std::optional<double> reportValue(const QJsonObject &report, const QString &path
 bool isLiveSetting(const QString &path)
 {
     static const QRegularExpression re(
-        QStringLiteral("^domains\\.(loop|threads|tbb|procs)\\.(workers|queue|max_inflight|on_full)$"));
+        QStringLiteral("^domains\\.(loop|threads|tbb|procs)\\.(workers|queue|max_inflight|on_full|"
+                       "autoscale\\.(policy|min|max|interval|target_p99))$"));
     return path == QLatin1String("gil.enabled") || re.match(path).hasMatch();
 }
 

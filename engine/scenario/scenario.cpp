@@ -38,6 +38,26 @@ QString transferName(Transfer t)
     return t == Transfer::Copy ? QStringLiteral("copy") : QStringLiteral("shm");
 }
 
+QString autoscalePolicyName(AutoscalePolicy p)
+{
+    switch (p) {
+    case AutoscalePolicy::Off: return QStringLiteral("off");
+    case AutoscalePolicy::Queue: return QStringLiteral("queue");
+    case AutoscalePolicy::Aimd: return QStringLiteral("aimd");
+    case AutoscalePolicy::Gradient: return QStringLiteral("gradient");
+    case AutoscalePolicy::Vegas: return QStringLiteral("vegas");
+    }
+    return {};
+}
+
+std::optional<AutoscalePolicy> autoscalePolicyFromName(const QString &name)
+{
+    for (AutoscalePolicy p : kAllAutoscalePolicies)
+        if (autoscalePolicyName(p) == name)
+            return p;
+    return std::nullopt;
+}
+
 QString arrivalName(ArrivalProcess a)
 {
     switch (a) {

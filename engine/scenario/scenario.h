@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -23,6 +24,26 @@ std::optional<OnFull> onFullFromName(const QString &name);
 
 enum class Transfer { Copy, Shm };
 QString transferName(Transfer t);
+
+/// DESIGN §13: how a pool's size follows its load. docs/autoscale.md gives each policy's rules.
+enum class AutoscalePolicy { Off, Queue, Aimd, Gradient, Vegas };
+QString autoscalePolicyName(AutoscalePolicy p);
+std::optional<AutoscalePolicy> autoscalePolicyFromName(const QString &name);
+inline constexpr std::array<AutoscalePolicy, 5> kAllAutoscalePolicies { AutoscalePolicy::Off, AutoscalePolicy::Queue,
+    AutoscalePolicy::Aimd, AutoscalePolicy::Gradient, AutoscalePolicy::Vegas };
+
+/// A pool domain's `autoscale:` block (DESIGN §13).
+struct AutoscaleConfig {
+    AutoscalePolicy policy = AutoscalePolicy::Off;
+    int min = 1; ///< never fewer workers
+    int max = 0; ///< never more; 0 (absent): 4 × the configured workers, at least 8 (maxFor)
+    double interval = 0.25; ///< seconds between two decisions
+    double targetP99 = 0; ///< seconds, a stage's wait + service in this domain; 0: none given
+    bool enabled() const { return policy != AutoscalePolicy::Off; }
+    /// `max`, or its default for a pool configured with `workers`.
+    int maxFor(int workers) const { return max > 0 ? max : std::max({ min, 4 * workers, 8 }); }
+    bool operator==(const AutoscaleConfig &) const = default;
+};
 
 enum class ArrivalProcess { Poisson, Constant, Burst, Ramp, Closed };
 QString arrivalName(ArrivalProcess a);
@@ -110,6 +131,7 @@ struct DomainConfig {
     int maxInflight = 0; ///< queued + running; 0: unlimited
     OnFull onFull = OnFull::Reject;
     Transfer transfer = Transfer::Copy; ///< procs only
+    AutoscaleConfig autoscale; ///< pools only (threads, tbb, procs)
 };
 
 /// `--set domains.threads.workers=16`: a value put into the YAML tree before validation.

@@ -259,6 +259,16 @@ QByteArray ScenarioWriter::toYaml(const Scenario &s)
             p << pair("on_full", onFullName(c.onFull));
         if (d == DomainKind::Procs && c.transfer != Transfer::Copy)
             p << pair("transfer", transferName(c.transfer));
+        if (d != DomainKind::Loop && c.autoscale != AutoscaleConfig {}) {
+            const AutoscaleConfig &a = c.autoscale;
+            QStringList ap { pair("policy", autoscalePolicyName(a.policy)), pair("min", QString::number(a.min)) };
+            if (a.max > 0)
+                ap << pair("max", QString::number(a.max));
+            ap << pair("interval", durationText(a.interval));
+            if (a.targetP99 > 0)
+                ap << pair("target_p99", durationText(a.targetP99));
+            p << pair("autoscale", flow(ap));
+        }
         domains += QStringLiteral("  ") + domainName(d) + QStringLiteral(": ") + flow(p) + QLatin1Char('\n');
     }
     if (!domains.isEmpty())

@@ -290,12 +290,21 @@ void Validator::readDomains(const YNode &n, Scenario &s)
             QStringLiteral("on_full") };
         if (isProcs)
             known << QStringLiteral("transfer");
+        if (*kind != DomainKind::Loop)
+            known << QStringLiteral("autoscale");
+        for (const YEntry &k : d.entries)
+            if (*kind == DomainKind::Loop && k.key == QLatin1String("autoscale"))
+                error(k,
+                    QStringLiteral("autoscale applies to the pools (threads, tbb, procs): the loop always runs on "
+                                   "one thread"));
         for (const YEntry &k : d.entries)
             if (!isProcs && k.key == QLatin1String("transfer"))
                 error(k, QStringLiteral("transfer applies only to the procs domain, not to ") + e.key);
         QStringList checked = known;
         if (!isProcs)
             checked << QStringLiteral("transfer"); // reported above with a better message
+        if (*kind == DomainKind::Loop)
+            checked << QStringLiteral("autoscale");
         checkKeys(d, checked, where);
 
         const QString p = where + QLatin1Char('.');
@@ -311,7 +320,34 @@ void Validator::readDomains(const YNode &n, Scenario &s)
             if (auto v = field(d, QStringLiteral("transfer"), p + QStringLiteral("transfer")))
                 cfg.transfer = v->text == QLatin1String("shm") ? Transfer::Shm : Transfer::Copy;
         }
+        if (const YNode *a = d.value(QStringLiteral("autoscale")); a && *kind != DomainKind::Loop)
+            readAutoscale(*a, p + QStringLiteral("autoscale"), cfg);
     }
+}
+
+void Validator::readAutoscale(const YNode &a, const QString &where, DomainConfig &cfg)
+{
+    if (!isSection(a, where, QStringLiteral("like { policy: queue, min: 1, max: 32, interval: 250ms }")))
+        return;
+    checkKeys(a,
+        { QStringLiteral("policy"), QStringLiteral("min"), QStringLiteral("max"), QStringLiteral("interval"),
+            QStringLiteral("target_p99") },
+        where);
+    const QString p = where + QLatin1Char('.');
+    AutoscaleConfig &c = cfg.autoscale;
+    if (auto v = field(a, QStringLiteral("policy"), p + QStringLiteral("policy")))
+        c.policy = autoscalePolicyFromName(v->text).value_or(AutoscalePolicy::Off);
+    if (auto v = field(a, QStringLiteral("min"), p + QStringLiteral("min")))
+        c.min = int(v->integer);
+    if (auto v = field(a, QStringLiteral("max"), p + QStringLiteral("max")))
+        c.max = int(v->integer);
+    if (auto v = field(a, QStringLiteral("interval"), p + QStringLiteral("interval")))
+        c.interval = v->number;
+    if (auto v = field(a, QStringLiteral("target_p99"), p + QStringLiteral("target_p99")))
+        c.targetP99 = v->number;
+    if (c.max > 0 && c.max < c.min)
+        error(*a.value(QStringLiteral("max")),
+            p + QStringLiteral("max: %1 is below min (%2); expected max >= min").arg(c.max).arg(c.min));
 }
 
 void Validator::readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames)

@@ -354,6 +354,7 @@ private:
 
     void readSla(const YNode &parent, const QString &rulePath, std::optional<double> &out);
     void readDomains(const YNode &n, Scenario &s);
+    void readAutoscale(const YNode &a, const QString &where, DomainConfig &cfg);
     void readLesson(const YNode &n, Scenario &s);
     void readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step);
     void readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames);

@@ -1,0 +1,102 @@
+#pragma once
+
+// Adaptive pool sizing (DESIGN §13, docs/autoscale.md): a controller per autoscaled domain sees
+// one AutoscaleSample per `interval` and answers with the size the pool should have. The engine's
+// monitor thread and the simulator both build the samples from two DomainTotals of the domain and
+// apply the answer through their own resize path (the one a user's resize takes).
+
+#include "core/kinds.h"
+#include "domains/domain.h"
+#include "scenario/scenario.h"
+
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+
+namespace hs {
+
+/// What a controller sees of its domain over one interval (all times in seconds).
+struct AutoscaleSample {
+    double t = 0; ///< end of the interval, seconds since the run started
+    double intervalS = 0; ///< its length
+    int workers = 0; ///< the pool's size now (after any earlier decision took effect)
+    double workersMean = 0; ///< time-averaged workers over the interval (a shrink waits for running stages)
+    double busyMean = 0; ///< time-averaged busy workers over the interval
+    double queueMean = 0; ///< time-averaged queue depth over the interval
+    int queueNow = 0; ///< queue depth at the end of the interval
+    std::uint64_t admitted = 0; ///< stages admitted into the domain during the interval
+    std::uint64_t completed = 0; ///< stages that ended in the domain during the interval
+    std::uint64_t rejected = 0; ///< stages refused or dropped by backpressure during the interval
+    std::uint64_t serviced = 0; ///< stages whose service time was recorded during the interval
+    double serviceMeanS = 0; ///< their mean service time; 0 when none
+    double serviceLowS = 0; ///< its 10th percentile (a no-load estimate that one outlier cannot set)
+    double serviceP99S = 0;
+    double waitMeanS = 0; ///< mean queue wait of the stages that started during the interval
+    double waitP99S = 0;
+    /// Completions per second over the interval.
+    double throughput() const { return intervalS > 0 ? double(completed) / intervalS : 0.0; }
+    /// busy / workers over the interval.
+    double utilization() const { return workersMean > 0 ? busyMean / workersMean : 0.0; }
+};
+
+/// The figures of `d` between two of its totals (`earlier` taken `intervalS` before `later`).
+/// `workersNow`, `queueNow` and `rejected` come from the domain's frame at the end.
+AutoscaleSample autoscaleSample(const DomainTotals &earlier, const DomainTotals &later, double t, int workersNow,
+    int queueNow, std::uint64_t rejected);
+
+/// A controller's answer: the size the pool should have from now on, and why in a few words
+/// ("queue 37 > 2 × 8 workers for 2 intervals"). `workers` equal to the sample's: no change.
+struct AutoscaleDecision {
+    int workers = 0;
+    QString reason;
+};
+
+/**
+ * One policy's control law (docs/autoscale.md says which published rules, with which
+ * parameters), plus what every policy shares: sizes kept within [min, max], and the no-gain
+ * guard: after a growth that did not raise the saturated throughput (CPU-bound work on a machine
+ * out of cores), the pool goes back and does not grow past that size again for a while.
+ *
+ *     auto c = makeAutoscaleController(cfg, DomainKind::Threads, 4);
+ *     AutoscaleDecision d = c->step(sample);   // once per cfg.interval
+ *     if (d.workers != sample.workers) engine.resize(...);
+ */
+class AutoscaleController {
+public:
+    virtual ~AutoscaleController() = default;
+    /// One interval's sample in, the size out (within [min, max]).
+    AutoscaleDecision step(const AutoscaleSample &s);
+    const AutoscaleConfig &config() const { return m_cfg; }
+    DomainKind domain() const { return m_domain; }
+    /// A user (or a lesson step) resized the pool: the controller goes on from `workers`.
+    virtual void resizedByUser(int workers);
+    /// The largest size the no-gain guard allows now; 0: no cap.
+    int noGainCap() const { return m_cap; }
+
+protected:
+    AutoscaleController(const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S);
+    /// The policy's law: the size it wants (before bounds and the guard), with its reason.
+    virtual AutoscaleDecision propose(const AutoscaleSample &s) = 0;
+
+    AutoscaleConfig m_cfg;
+    DomainKind m_domain;
+    int m_min, m_max;
+    double m_targetP99S; ///< the config's target_p99, else the domain's tightest class SLA; 0: none
+    int m_cap = 0;
+
+private:
+    // The no-gain guard's memory: the last growth and the throughput before it.
+    int m_grewFrom = 0;
+    int m_grewTo = 0;
+    double m_rateBefore = 0;
+    double m_capSetAtS = 0;
+};
+
+/// The controller for `cfg.policy` (null for Off) of a domain that now has `workers`.
+/// `targetP99S`: the figure to hold when `cfg.targetP99` is 0 (the tightest SLA of the classes
+/// with a stage in the domain; 0: none).
+std::unique_ptr<AutoscaleController> makeAutoscaleController(
+    const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S);
+
+} // namespace hs
