@@ -69,10 +69,11 @@ struct Frame {
 struct RunEvent {
     double t = 0;
     QString label;
-    /// "resize", "backpressure", "route", "gil" (live changes: each starts a phase) or "procs"
-    /// (worker restarts and the like: not a change of configuration).
+    /// "resize", "backpressure", "route", "gil", "autoscale" (a policy set: live changes, each
+    /// starts a phase), "scale" (an autoscale controller's resizes, merged to at most one event per
+    /// domain a second: not a change of configuration) or "procs" (worker restarts and the like).
     QString kind;
-    bool isChange() const { return kind != QLatin1String("procs"); }
+    bool isChange() const { return kind != QLatin1String("procs") && kind != QLatin1String("scale"); }
 };
 
 } // namespace hs
