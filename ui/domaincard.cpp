@@ -77,6 +77,37 @@ QString figureName(DomainKind d, int i)
     }
 }
 
+QString autoTip()
+{
+    return DomainCard::tr("Adaptive pool sizing (DESIGN §13): a controller resizes this pool while it runs, between "
+                          "min and max workers, by the policy chosen. You may still resize it by hand: the "
+                          "controller goes on from there.");
+}
+
+// The policies the Auto switch offers (off is the switch itself), with what each does.
+constexpr AutoscalePolicy kCardPolicies[]
+    = { AutoscalePolicy::Queue, AutoscalePolicy::Aimd, AutoscalePolicy::Gradient, AutoscalePolicy::Vegas };
+
+QString policyToolTip(AutoscalePolicy p)
+{
+    switch (p) {
+    case AutoscalePolicy::Queue:
+        return DomainCard::tr("queue: grow while the queue is longer than 2 × workers, shrink while utilization is "
+                              "below 50 %");
+    case AutoscalePolicy::Aimd:
+        return DomainCard::tr("aimd: add a worker at a time while the pool keeps up, cut by a factor when latency "
+                              "passes its target (TCP's additive increase, multiplicative decrease)");
+    case AutoscalePolicy::Gradient:
+        return DomainCard::tr("gradient: size follows the ratio of the best latency seen to the latency now, plus "
+                              "room for a queue (Netflix's concurrency-limits gradient)");
+    case AutoscalePolicy::Vegas:
+        return DomainCard::tr("vegas: estimates the stages queued from latency against its minimum and keeps that "
+                              "queue small (TCP Vegas)");
+    case AutoscalePolicy::Off: break;
+    }
+    return {};
+}
+
 QString num(double v, int decimals)
 {
     return QString::number(v, 'f', decimals);
@@ -157,6 +188,13 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     m_caption = new QLabel(caption(domain), this);
     m_caption->setForegroundRole(QPalette::PlaceholderText);
     header->addWidget(m_caption);
+    if (domain != DomainKind::Loop) {
+        m_autoText = new QLabel(this);
+        m_autoText->setObjectName(QStringLiteral("autoscaleText"));
+        m_autoText->setTextFormat(Qt::PlainText);
+        m_autoText->setVisible(false);
+        header->addWidget(m_autoText);
+    }
     header->addStretch(1);
     m_status = new QLabel(this);
     m_status->setForegroundRole(QPalette::PlaceholderText);
@@ -231,6 +269,8 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
         grid->addWidget(new QLabel(tr("Transfer"), this), 3, 2, Qt::AlignRight);
         grid->addWidget(m_transfer, 3, 3);
     }
+    if (domain != DomainKind::Loop)
+        buildAutoscaleRow(grid, 4);
     // Wide enough for the largest value the format allows, so no digit is ever cut.
     const int spinWidth = std::max(m_queue->sizeHint().width(), m_workers->sizeHint().width());
     for (QSpinBox *sb : { m_workers, m_queue, m_maxInflight })
@@ -323,6 +363,9 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     m_backpressureTimer.setInterval(kCoalesceMs);
     connect(&m_workersTimer, &QTimer::timeout, this, &DomainCard::announceWorkers);
     connect(&m_backpressureTimer, &QTimer::timeout, this, &DomainCard::announceBackpressure);
+    m_autoscaleTimer.setSingleShot(true);
+    m_autoscaleTimer.setInterval(kCoalesceMs);
+    connect(&m_autoscaleTimer, &QTimer::timeout, this, &DomainCard::announceAutoscale);
     connect(m_workers, &QSpinBox::valueChanged, this, &DomainCard::onWorkersEdited);
     connect(m_slider, &QSlider::valueChanged, this, &DomainCard::onWorkersEdited);
     connect(m_slider, &QSlider::sliderReleased, this, &DomainCard::flushPending);
@@ -342,13 +385,119 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     clearFigures();
 }
 
+void DomainCard::buildAutoscaleRow(QGridLayout *grid, int row)
+{
+    // One row: the switch, its policy, and the bounds as "min 1" "max 32" spin boxes.
+    m_auto = new QCheckBox(tr("Auto"), this);
+    m_auto->setObjectName(QStringLiteral("autoSwitch"));
+    m_auto->setToolTip(autoTip());
+    m_policy = new QComboBox(this);
+    for (AutoscalePolicy p : kCardPolicies) {
+        m_policy->addItem(autoscalePolicyName(p), int(p));
+        m_policy->setItemData(m_policy->count() - 1, policyToolTip(p), Qt::ToolTipRole);
+    }
+    m_policy->setToolTip(tr("How the controller decides the pool's size (hover an entry for its rule)"));
+    m_autoMin = new QSpinBox(this);
+    m_autoMax = new QSpinBox(this);
+    m_autoMin->setRange(1, kWorkersMax);
+    m_autoMax->setRange(1, kWorkersMax);
+    m_autoMin->setPrefix(tr("min "));
+    m_autoMax->setPrefix(tr("max "));
+    m_autoMin->setToolTip(tr("The controller never goes below this many workers"));
+    m_autoMax->setToolTip(tr("The controller never goes above this many workers"));
+    for (QSpinBox *sb : { m_autoMin, m_autoMax })
+        sb->setAccelerated(true);
+    auto *bounds = new QHBoxLayout;
+    bounds->setContentsMargins(0, 0, 0, 0);
+    bounds->setSpacing(4);
+    bounds->addWidget(m_autoMin);
+    bounds->addWidget(m_autoMax);
+    bounds->addStretch(1);
+    grid->addWidget(m_auto, row, 0);
+    grid->addWidget(m_policy, row, 1);
+    grid->addLayout(bounds, row, 2, 1, 2);
+
+    m_autoMax->setValue(m_autoscaleBase.maxFor(m_setWorkers));
+    connect(m_auto, &QCheckBox::toggled, this, [this] {
+        m_autoMaxExplicit = true; // what the card shows is what the engine gets
+        enableControls();
+        updateAutoscaleText();
+        updateChangedMarks();
+        m_autoscaleTimer.stop();
+        announceAutoscale(); // a switch acts at once
+    });
+    connect(m_policy, &QComboBox::currentIndexChanged, this, &DomainCard::onAutoscaleEdited);
+    connect(m_autoMin, &QSpinBox::valueChanged, this, [this](int min) {
+        m_autoMax->setMinimum(min); // max >= min, always (may raise max: announced with it)
+        onAutoscaleEdited();
+    });
+    connect(m_autoMax, &QSpinBox::valueChanged, this, &DomainCard::onAutoscaleEdited);
+    connect(m_autoMin, &QSpinBox::editingFinished, this, &DomainCard::flushPending);
+    connect(m_autoMax, &QSpinBox::editingFinished, this, &DomainCard::flushPending);
+    enableControls(); // off: the policy and bounds greyed
+}
+
+AutoscaleConfig DomainCard::autoscale() const
+{
+    AutoscaleConfig a = m_autoscaleBase;
+    if (!m_auto)
+        return a;
+    a.policy = m_auto->isChecked() ? AutoscalePolicy(m_policy->currentData().toInt()) : AutoscalePolicy::Off;
+    a.min = m_autoMin->value();
+    a.max = m_autoMaxExplicit ? m_autoMax->value() : m_autoscaleBase.max;
+    return a;
+}
+
+QString DomainCard::autoscaleText() const
+{
+    if (!m_auto || !m_auto->isChecked())
+        return {};
+    return tr("auto · %1 %2–%3").arg(m_policy->currentText()).arg(m_autoMin->value()).arg(m_autoMax->value());
+}
+
+void DomainCard::updateAutoscaleText()
+{
+    if (!m_autoText)
+        return;
+    const QString text = autoscaleText();
+    m_autoText->setText(text);
+    m_autoText->setVisible(!text.isEmpty());
+    const AutoscaleConfig a = autoscale();
+    m_autoText->setToolTip(text.isEmpty()
+            ? QString()
+            : tr("%1, deciding every %2 ms%3")
+                  .arg(policyToolTip(a.policy))
+                  .arg(a.interval * 1e3, 0, 'f', 0)
+                  .arg(a.targetP99 > 0 ? tr(", target P99 %1 ms").arg(a.targetP99 * 1e3, 0, 'f', 1) : QString()));
+}
+
+void DomainCard::onAutoscaleEdited()
+{
+    m_autoMaxExplicit = true;
+    updateAutoscaleText();
+    updateChangedMarks();
+    m_autoscaleTimer.start(); // restarts: only still bounds are announced
+}
+
+void DomainCard::announceAutoscale()
+{
+    const AutoscaleConfig a = autoscale();
+    // Off is off, whatever bounds it keeps: no command for a change the engine would not use.
+    if (a == m_announcedAutoscale || (!a.enabled() && !m_announcedAutoscale.enabled()))
+        return;
+    m_announcedAutoscale = a;
+    Q_EMIT autoscaleRequested(m_domain, a);
+}
+
 void DomainCard::setConfig(const DomainConfig &config)
 {
     const QSignalBlocker b1(m_workers), b2(m_slider), b3(m_queue), b4(m_maxInflight), b5(m_onFull),
         b6(m_queueUnlimited), b7(m_maxInflightUnlimited);
     m_workersTimer.stop();
     m_backpressureTimer.stop();
+    m_autoscaleTimer.stop();
     const int workers = m_domain == DomainKind::Loop ? 1 : config.workers;
+    m_setWorkers = workers;
     m_workers->setValue(workers);
     m_slider->setValue(std::min(workers, m_slider->maximum()));
     m_queueUnlimited->setChecked(config.queue <= 0);
@@ -365,6 +514,21 @@ void DomainCard::setConfig(const DomainConfig &config)
         m_transfer->setText(transferName(config.transfer));
     m_announcedWorkers = workers;
     m_announcedBackpressure = backpressure();
+    if (m_auto) {
+        const QSignalBlocker b8(m_auto), b9(m_policy), b10(m_autoMin), b11(m_autoMax);
+        const AutoscaleConfig &a = config.autoscale;
+        m_autoscaleBase = a;
+        m_autoMaxExplicit = a.max > 0;
+        m_auto->setChecked(a.enabled());
+        if (a.enabled())
+            m_policy->setCurrentIndex(m_policy->findData(int(a.policy)));
+        m_autoMin->setValue(a.min);
+        m_autoMax->setMinimum(a.min);
+        m_autoMax->setValue(a.maxFor(workers));
+        m_announcedAutoscale = autoscale();
+        updateAutoscaleText();
+        enableControls();
+    }
     updateChangedMarks();
 }
 
@@ -412,6 +576,11 @@ QStringList DomainCard::changedFromFile() const
         out << QStringLiteral("max_inflight");
     if (now.onFull != m_fileConfig.onFull)
         out << QStringLiteral("on_full");
+    // Bounds matter only while on; an absent max is its default for the file's pool size.
+    const AutoscaleConfig &a = now.autoscale, &f = m_fileConfig.autoscale;
+    const int w = m_fileConfig.workers;
+    if (m_auto && (a.policy != f.policy || (a.enabled() && (a.min != f.min || a.maxFor(w) != f.maxFor(w)))))
+        out << QStringLiteral("autoscale");
     return out;
 }
 
@@ -425,6 +594,30 @@ void DomainCard::updateChangedMarks()
         limitText(m_fileConfig.maxInflight));
     markChanged(
         m_onFullLabel, tr("When full"), changed.contains(QStringLiteral("on_full")), onFullName(m_fileConfig.onFull));
+    if (m_auto) {
+        // The switch is its row's label: marked the same way, the file's setting under its own tooltip.
+        const bool autoChanged = changed.contains(QStringLiteral("autoscale"));
+        const AutoscaleConfig &f = m_fileConfig.autoscale;
+        QFont font = m_auto->font();
+        font.setBold(autoChanged);
+        m_auto->setFont(font);
+        m_auto->setText(autoChanged ? tr("Auto") + QStringLiteral(" ●") : tr("Auto"));
+        QString tip = autoTip();
+        if (autoChanged)
+            tip += QLatin1Char('\n')
+                + tr("Changed from the scenario file (file: %1)")
+                      .arg(f.enabled() ? QStringLiteral("%1 %2–%3")
+                                             .arg(autoscalePolicyName(f.policy))
+                                             .arg(f.min)
+                                             .arg(f.maxFor(m_fileConfig.workers))
+                                       : tr("off"));
+        if (m_lockedWhy.isEmpty())
+            m_auto->setToolTip(tip);
+        else // locked: the reason shows now, this once unlocked
+            for (auto &[w, saved] : m_unlockedTips)
+                if (w == m_auto)
+                    saved = tip;
+    }
 }
 
 void DomainCard::setUsed(bool used)
@@ -475,12 +668,13 @@ DomainConfig DomainCard::config() const
 {
     DomainConfig c;
     c.declared = true;
-    c.workers = m_workers->value();
+    c.workers = m_domain == DomainKind::Loop ? 1 : m_setWorkers;
     const Backpressure bp = backpressure();
     c.queue = bp.queue;
     c.maxInflight = bp.maxInflight;
     c.onFull = bp.onFull;
     c.transfer = m_transferMode;
+    c.autoscale = autoscale();
     return c;
 }
 
@@ -499,6 +693,12 @@ void DomainCard::onWorkersEdited(int workers)
         const QSignalBlocker b1(m_workers), b2(m_slider);
         m_workers->setValue(workers);
         m_slider->setValue(std::min(workers, m_slider->maximum()));
+    }
+    m_setWorkers = workers;
+    if (m_autoMax && !m_autoMaxExplicit) { // the default max follows the pool's size
+        const QSignalBlocker b(m_autoMax);
+        m_autoMax->setValue(m_autoscaleBase.maxFor(workers));
+        updateAutoscaleText();
     }
     updateChangedMarks();
     m_workersTimer.start(); // restarts: only a still control is announced
@@ -525,6 +725,10 @@ void DomainCard::flushPending()
         m_backpressureTimer.stop();
         announceBackpressure();
     }
+    if (m_autoscaleTimer.isActive()) {
+        m_autoscaleTimer.stop();
+        announceAutoscale();
+    }
 }
 
 void DomainCard::announceWorkers()
@@ -533,6 +737,7 @@ void DomainCard::announceWorkers()
     if (workers == m_announcedWorkers)
         return;
     m_announcedWorkers = workers;
+    m_userResized.start();
     Q_EMIT workersRequested(m_domain, workers);
 }
 
@@ -569,6 +774,12 @@ void DomainCard::enableControls()
         m_workers->setEnabled(on);
         m_slider->setEnabled(on);
     }
+    if (m_auto) {
+        m_auto->setEnabled(on);
+        // The policy and bounds of a switched-off controller would do nothing: greyed until Auto is on.
+        for (QWidget *w : std::initializer_list<QWidget *> { m_policy, m_autoMin, m_autoMax })
+            w->setEnabled(on && m_auto->isChecked());
+    }
 }
 
 void DomainCard::setControlsLocked(const QString &why)
@@ -577,9 +788,10 @@ void DomainCard::setControlsLocked(const QString &why)
         return;
     if (m_lockedWhy.isEmpty()) {
         m_unlockedTips.clear();
-        for (QWidget *w : std::initializer_list<QWidget *> {
-                 m_workers, m_slider, m_queue, m_maxInflight, m_onFull, m_queueUnlimited, m_maxInflightUnlimited })
-            m_unlockedTips.emplace_back(w, w->toolTip());
+        for (QWidget *w : std::initializer_list<QWidget *> { m_workers, m_slider, m_queue, m_maxInflight, m_onFull,
+                 m_queueUnlimited, m_maxInflightUnlimited, m_auto, m_policy, m_autoMin, m_autoMax })
+            if (w)
+                m_unlockedTips.emplace_back(w, w->toolTip());
     }
     m_lockedWhy = why;
     for (const auto &[w, tip] : m_unlockedTips)
@@ -609,6 +821,15 @@ void DomainCard::setFigures(const DomainFrame &f, double loopLagMs)
     setFigure(FP99, num(f.p99Ms, f.p99Ms < 10 ? 2 : 1));
     setFigure(FStarved, QString::number(f.starved));
     setFigure(FExtra, m_domain == DomainKind::Loop ? num(loopLagMs, 2) : QString::number(f.done));
+    // Auto on: the workers controls show the controller's size, except while the user is at them.
+    const bool userAtIt = m_workersTimer.isActive() || m_workers->hasFocus() || m_slider->isSliderDown()
+        || (m_userResized.isValid() && m_userResized.elapsed() < 2 * kCoalesceMs);
+    if (m_auto && m_auto->isChecked() && f.workers > 0 && !userAtIt && m_workers->value() != f.workers) {
+        const QSignalBlocker b1(m_workers), b2(m_slider);
+        m_workers->setValue(f.workers);
+        m_slider->setValue(std::min(f.workers, m_slider->maximum()));
+        m_announcedWorkers = f.workers; // a resize by hand is compared with the size the pool has
+    }
 }
 
 void DomainCard::setFinished()
@@ -621,6 +842,13 @@ void DomainCard::clearFigures()
 {
     for (int i = 0; i < FCount; ++i)
         setFigure(i, QStringLiteral("–"));
+    if (m_workers->value() != m_setWorkers && m_domain != DomainKind::Loop) {
+        // A new run starts from the configured size, wherever a controller took the last one.
+        const QSignalBlocker b1(m_workers), b2(m_slider);
+        m_workers->setValue(m_setWorkers);
+        m_slider->setValue(std::min(m_setWorkers, m_slider->maximum()));
+        m_announcedWorkers = m_setWorkers;
+    }
     if (m_available && m_used)
         m_status->setText(QString());
     clearTheory(tr("figures from the first seconds of the run"));

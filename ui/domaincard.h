@@ -4,6 +4,7 @@
 #include "domains/domain.h"
 #include "scenario/scenario.h"
 
+#include <QElapsedTimer>
 #include <QFrame>
 #include <QTimer>
 
@@ -11,6 +12,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QGridLayout;
 class QLabel;
 class QSlider;
 class QSpinBox;
@@ -32,9 +34,16 @@ class LiveTheory;
  * (LiveTheory): the model's name and measured / predicted utilization, P(wait) and mean wait over
  * the last seconds, or, where no model applies, why.
  *
+ * A pool's card (not the loop's) also has the Auto switch of adaptive pool sizing (DESIGN §13)
+ * with its policy and min / max workers; switched on, the header says "auto · gradient 1–32", the
+ * workers controls follow the controller's size from the frames, and a resize by hand is still
+ * announced (the controller goes on from there). The switch is announced at once, the policy and
+ * bounds once still; interval and target_p99 come from the scenario file and are kept.
+ *
  *     DomainCard card(DomainKind::Threads);
  *     card.setConfig(scenario.domain(DomainKind::Threads));
  *     connect(&card, &DomainCard::workersRequested, &controller, &EngineController::resize);
+ *     connect(&card, &DomainCard::autoscaleRequested, &controller, &EngineController::setAutoscale);
  */
 class DomainCard : public QFrame {
     Q_OBJECT
@@ -53,7 +62,8 @@ public:
 
     /// The scenario file's configuration of this domain: controls that differ from it are marked.
     void setFileConfig(const DomainConfig &config);
-    /// Names of the controls that differ from the file ("workers", "queue", "max_inflight", "on_full").
+    /// Names of the controls that differ from the file ("workers", "queue", "max_inflight", "on_full",
+    /// "autoscale").
     QStringList changedFromFile() const;
     /// Used: some stage is routed to this domain. An unused card is greyed, "not used by this scenario".
     void setUsed(bool used);
@@ -93,10 +103,21 @@ public:
     QComboBox *onFullComboBox() const { return m_onFull; }
     QCheckBox *queueUnlimitedCheckBox() const { return m_queueUnlimited; }
     QCheckBox *maxInflightUnlimitedCheckBox() const { return m_maxInflightUnlimited; }
+    /// The autoscale controls; null on the loop's card.
+    QCheckBox *autoCheckBox() const { return m_auto; }
+    QComboBox *policyComboBox() const { return m_policy; }
+    QSpinBox *autoMinSpinBox() const { return m_autoMin; }
+    QSpinBox *autoMaxSpinBox() const { return m_autoMax; }
+    /// The autoscale configuration as the controls show it now (policy off while Auto is off).
+    AutoscaleConfig autoscale() const;
+    /// "auto · gradient 1–32" while Auto is on, else empty (the header's text).
+    QString autoscaleText() const;
 
 Q_SIGNALS:
     void workersRequested(hs::DomainKind domain, int workers);
     void backpressureRequested(hs::DomainKind domain, const hs::Backpressure &backpressure);
+    /// Auto switched, or its policy or bounds changed while on (policy off: switched off).
+    void autoscaleRequested(hs::DomainKind domain, const hs::AutoscaleConfig &autoscale);
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -107,6 +128,10 @@ private:
     void onBackpressureEdited();
     void announceWorkers();
     void announceBackpressure();
+    void buildAutoscaleRow(QGridLayout *grid, int row);
+    void onAutoscaleEdited();
+    void announceAutoscale();
+    void updateAutoscaleText();
     void updateSwatch();
     void updateLook();
     void updateChangedMarks();
@@ -135,6 +160,11 @@ private:
     QLabel *m_warning = nullptr;
     QLabel *m_unusedNote = nullptr;
     QLabel *m_transfer = nullptr;
+    QCheckBox *m_auto = nullptr;
+    QComboBox *m_policy = nullptr;
+    QSpinBox *m_autoMin = nullptr;
+    QSpinBox *m_autoMax = nullptr;
+    QLabel *m_autoText = nullptr; ///< "auto · gradient 1–32" in the header
     std::vector<QLabel *> m_figureNames;
     std::vector<QLabel *> m_figures;
     QWidget *m_theoryBox = nullptr;
@@ -145,8 +175,18 @@ private:
     QLabel *m_theoryWhy = nullptr; ///< why no model applies (or no figures yet), instead of the pairs
     QTimer m_workersTimer;
     QTimer m_backpressureTimer;
+    QTimer m_autoscaleTimer;
     int m_announcedWorkers = 0;
+    /// The configured size (the file's or the user's last resize): with Auto on, the controls show
+    /// the controller's size instead, and this is what config() and the changed marks use.
+    int m_setWorkers = 2;
+    QElapsedTimer m_userResized; ///< since the user's last resize: frames leave the control alone a moment
     Backpressure m_announcedBackpressure;
+    /// The file's autoscale block as set (interval and target_p99 are kept from it); max 0 (the
+    /// default) stays 0 until the user touches the autoscale controls.
+    AutoscaleConfig m_autoscaleBase;
+    bool m_autoMaxExplicit = false;
+    AutoscaleConfig m_announcedAutoscale;
     Transfer m_transferMode = Transfer::Copy;
     bool m_available = true;
     bool m_used = true;

@@ -224,6 +224,31 @@ void EngineController::setBackpressure(DomainKind d, const Backpressure &bp)
     });
 }
 
+void EngineController::setAutoscale(DomainKind d, const AutoscaleConfig &cfg)
+{
+    if (m_state == State::Idle)
+        return;
+    const quint64 id = m_runId;
+    post([this, id, d, cfg](Worker &w) {
+        if (!w.engine)
+            return;
+        QString error;
+        const bool ok = w.engine->setAutoscale(d, cfg, &error);
+        const AutoscaleConfig now = w.engine->autoscale(d);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, d, ok, now, error] {
+                if (id != m_runId)
+                    return;
+                if (ok)
+                    Q_EMIT autoscaleApplied(d, now);
+                else
+                    Q_EMIT domainCommandFailed(d, error);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
 void EngineController::setGil(bool enabled)
 {
     if (m_state == State::Idle)

@@ -20,7 +20,7 @@ class Engine;
 
 /**
  * Owns the Engine of the GUI on a dedicated control thread, so that the GUI thread never calls
- * into the engine: start, every command (resize, reassign, backpressure, stop) and the final
+ * into the engine: start, every command (resize, autoscale, reassign, backpressure, stop) and the final
  * teardown (which joins the engine's threads) run there, and their outcomes come back as queued
  * signals. Frames and events of a run are relayed with the run's id; those of an older run are
  * dropped (a restart never mixes runs).
@@ -29,6 +29,7 @@ class Engine;
  *     connect(&c, &EngineController::frameReady, plots, &LivePlots::addFrame);
  *     c.start(scenario);             // started() or startFailed() follows
  *     c.resize(DomainKind::Threads, 16);
+ *     c.setAutoscale(DomainKind::Threads, AutoscaleConfig { AutoscalePolicy::Gradient, 1, 32 });
  *     c.cancelNow();                 // engineReleased() once its threads are gone
  */
 class EngineController : public QObject {
@@ -51,6 +52,9 @@ public:
     void discard();
     void resize(DomainKind d, int workers);
     void setBackpressure(DomainKind d, const Backpressure &bp);
+    /// A pool's autoscale policy and bounds (DESIGN §13), live; autoscaleApplied() tells what the
+    /// engine then has, domainCommandFailed() why it refused.
+    void setAutoscale(DomainKind d, const AutoscaleConfig &cfg);
     void reassign(const QString &key, DomainKind d);
     /// Switches GIL emulation on or off in the running engine (stages that start afterwards follow it).
     void setGil(bool enabled);
@@ -76,6 +80,8 @@ Q_SIGNALS:
     void phasesUpdated(const std::vector<hs::PhaseResult> &phases);
     /// A resize or backpressure change was refused, e.g. the domain is not running.
     void domainCommandFailed(hs::DomainKind domain, const QString &error);
+    /// The engine took an autoscale command: `cfg` is its Engine::autoscale(domain) afterwards.
+    void autoscaleApplied(hs::DomainKind domain, const hs::AutoscaleConfig &cfg);
     /// A reassignment was refused; `previous` is the route the engine still uses.
     void reassignFailed(const QString &key, hs::DomainKind previous, const QString &error);
     /// The run ended (duration reached, stopped or cancelled); lastResult() holds its figures.

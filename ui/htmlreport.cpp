@@ -370,18 +370,41 @@ void domainsSection(H &b, const QJsonObject &run)
         if (domains.contains(QLatin1String(n)))
             names << QString::fromLatin1(n);
     b.heading(3, {}, tr("Load and starvation"));
-    b.tableBegin({ tr("Domain"), tr("Workers"), tr("Stages"), tr("Utilization"), tr("Queue mean"), tr("Queue max"),
-                     tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes") },
+    // worker-s: workers × seconds they existed (DESIGN §13), what a pool cost; older reports lack it.
+    b.tableBegin({ tr("Domain"), tr("Workers"), tr("Worker-s"), tr("Stages"), tr("Utilization"), tr("Queue mean"),
+                     tr("Queue max"), tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes") },
         1, QStringLiteral("wide"));
+    QStringList autoscaled;
     for (const QString &n : names) {
         const QJsonObject d = domains.value(n).toObject();
         const QJsonObject q = obj(d, "queue_depth");
-        b.row(
-            { H::esc(n), H::count(cnt(d, "workers")), H::count(cnt(d, "completed")), H::percent(dbl(d, "utilization")),
-                H::number(dbl(q, "mean")), H::count(cnt(q, "max")), H::number(dbl(d, "p_wait"), 2),
-                H::count(cnt(d, "starved")), H::number(dbl(d, "starved_ms")), H::count(cnt(d, "crashes")) });
+        const QJsonValue ws = d.value(QStringLiteral("worker_seconds"));
+        b.row({ H::esc(n), H::count(cnt(d, "workers")), ws.isDouble() ? H::number(ws.toDouble()) : QStringLiteral("—"),
+            H::count(cnt(d, "completed")), H::percent(dbl(d, "utilization")), H::number(dbl(q, "mean")),
+            H::count(cnt(q, "max")), H::number(dbl(d, "p_wait"), 2), H::count(cnt(d, "starved")),
+            H::number(dbl(d, "starved_ms")), H::count(cnt(d, "crashes")) });
+        if (d.value(QStringLiteral("autoscale")).isObject())
+            autoscaled << n;
     }
     b.tableEnd();
+    if (!autoscaled.isEmpty()) {
+        b.heading(3, {}, tr("Autoscale"));
+        b.tableBegin({ tr("Domain"), tr("Controller"), tr("Worker-s") }, 2);
+        for (const QString &n : autoscaled) {
+            const QJsonObject d = domains.value(n).toObject();
+            const QJsonObject a = obj(d, "autoscale");
+            const QJsonValue ws = a.contains(QStringLiteral("worker_seconds"))
+                ? a.value(QStringLiteral("worker_seconds"))
+                : d.value(QStringLiteral("worker_seconds"));
+            b.row({ H::esc(n), H::esc(HtmlReport::autoscaleText(a)),
+                ws.isDouble() ? H::number(ws.toDouble()) : QStringLiteral("—") });
+        }
+        b.tableEnd();
+        b.paragraph(H::esc(tr("The policy at the end of the run, the controller's resizes, and the fewest and most "
+                              "workers the pool had while it ran (DESIGN §13). Worker-s: workers × the seconds they "
+                              "existed, what the pool cost.")),
+            QStringLiteral("muted"));
+    }
     b.heading(3, {}, tr("Wait (enqueue to start) and service (start to end), ms"));
     b.tableBegin({ tr("Domain"), tr("Wait P50"), tr("P90"), tr("P99"), tr("P99.9"), tr("Service P50"), tr("P90"),
         tr("P99"), tr("P99.9") });
@@ -413,7 +436,8 @@ void plotsSection(H &b, const std::vector<ReportPlot> &plots)
         b.raw(QStringLiteral("<div style=\"page-break-before: always\"></div>\n"));
     b.heading(2, QStringLiteral("plots"), tr("Plots"));
     b.paragraph(H::esc(tr("Time in seconds since the run started; one colour per domain (loop orange, threads "
-                          "blue, tbb green, procs purple) and per class. Vertical dashed lines mark live changes.")),
+                          "blue, tbb green, procs purple) and per class. Vertical dashed lines mark live changes; "
+                          "short ticks at the foot, an autoscale controller's resizes.")),
         QStringLiteral("muted"));
     for (const ReportPlot &p : plots)
         b.figure(p);
@@ -466,6 +490,15 @@ QStringList classOrder(const QJsonObject &run)
 } // namespace
 
 // Where a run's scenario came from, as a person says it: "built-in default", or the file's path.
+QString HtmlReport::autoscaleText(const QJsonObject &a)
+{
+    const qint64 resizes = cnt(a, "resizes");
+    return tr("%1 · %2 · %3–%4 workers")
+        .arg(str(a, "policy"), resizes == 1 ? tr("1 resize") : tr("%1 resizes").arg(resizes))
+        .arg(cnt(a, "workers_min"))
+        .arg(cnt(a, "workers_max"));
+}
+
 QString HtmlReport::sourceHtml(const QString &source)
 {
     static const QString resource = QStringLiteral(":/scenarios/");

@@ -33,6 +33,8 @@ public:
     static QString sourceHtml(const QString &source);
     /// "poisson 300/s", "ramp 10/s → 500/s over 20 s", … from a config class's `arrival`.
     static QString arrivalText(const QJsonObject &arrival);
+    /// "gradient · 14 resizes · 1–12 workers" from a domain's `autoscale` object (DESIGN §13).
+    static QString autoscaleText(const QJsonObject &autoscale);
     /// "block exp(5ms)", "net 2ms, 4KiB", … from a config stage (work and its sizes, no domain).
     static QString workText(const QJsonObject &stage);
 };

@@ -15,11 +15,6 @@
 namespace hs {
 
 namespace {
-QCPAxis *valueAxis(QCustomPlot *plot, LivePlot::Axis axis)
-{
-    return axis == LivePlot::Axis::Left ? plot->yAxis : plot->yAxis2;
-}
-
 // Pens no wider than 1 px take the raster engine's fast cosmetic path (also antialiased and dashed);
 // wider ones go through the general stroker, which costs several times more per replot.
 QPen seriesPen(const QColor &color, Qt::PenStyle style)
@@ -108,9 +103,14 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
     m_plot->yAxis->setLabel(leftLabel);
     m_plot->xAxis->setRange(0, m_window);
     m_plot->yAxis->setRange(0, 1);
+    m_right2 = m_plot->axisRect()->addAxis(QCPAxis::atRight);
+    m_right2->setVisible(false);
+    m_right2->setLowerEnding(QCPLineEnding::esNone); // no half bars: it reads as an axis of its own
+    m_right2->setUpperEnding(QCPLineEnding::esNone);
+    m_right2->setRange(0, 1);
     QFont small = font();
     small.setPointSizeF(font().pointSizeF() * 0.85);
-    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
+    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2, m_right2 }) {
         a->setTickLabelFont(small);
         a->setLabelFont(small);
         a->setPadding(2);
@@ -153,16 +153,28 @@ LivePlot::LivePlot(const QString &title, const QString &leftLabel, QWidget *pare
 
 LivePlot::~LivePlot() = default;
 
+QCPAxis *LivePlot::valueAxis(Axis axis) const
+{
+    switch (axis) {
+    case Axis::Left: return m_plot->yAxis;
+    case Axis::Right: return m_plot->yAxis2;
+    case Axis::Right2: return m_right2;
+    }
+    return m_plot->yAxis;
+}
+
 QString LivePlot::title() const
 {
     return m_fullTitle;
 }
 
-void LivePlot::setRightAxisLabel(const QString &label)
+void LivePlot::setRightAxisLabel(const QString &label, Axis axis)
 {
+    if (axis == Axis::Left)
+        return;
     m_rightAxis = true;
-    m_plot->yAxis2->setVisible(true);
-    m_plot->yAxis2->setLabel(label);
+    valueAxis(axis)->setVisible(true);
+    valueAxis(axis)->setLabel(label);
 }
 
 void LivePlot::setFixedRange(Axis axis, double lower, double upper)
@@ -172,7 +184,7 @@ void LivePlot::setFixedRange(Axis axis, double lower, double upper)
     f.lower = lower;
     f.upper = upper;
     m_settingRange = true;
-    valueAxis(m_plot, axis)->setRange(lower, upper);
+    valueAxis(axis)->setRange(lower, upper);
     m_settingRange = false;
 }
 
@@ -181,7 +193,7 @@ void LivePlot::setLogScale(Axis axis, double floor)
     AxisFit &f = m_fit[int(axis)];
     f.log = true;
     f.floor = floor;
-    QCPAxis *a = valueAxis(m_plot, axis);
+    QCPAxis *a = valueAxis(axis);
     a->setScaleType(QCPAxis::stLogarithmic);
     a->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     a->setNumberFormat(QStringLiteral("g"));
@@ -215,7 +227,7 @@ void LivePlot::setTimeWindow(double seconds)
 int LivePlot::addSeries(const QString &name, const QColor &color, Axis axis, Qt::PenStyle style, bool inLegend)
 {
     Series s;
-    s.graph = m_plot->addGraph(m_plot->xAxis, valueAxis(m_plot, axis));
+    s.graph = m_plot->addGraph(m_plot->xAxis, valueAxis(axis));
     s.graph->setName(name);
     s.graph->setSelectable(QCP::stNone);
     s.name = name;
@@ -235,8 +247,8 @@ void LivePlot::setSeriesColor(int series, const QColor &color)
         return;
     Series &s = m_series[std::size_t(series)];
     s.color = color;
-    s.graph->setPen(s.steps ? QPen(Qt::NoPen) : seriesPen(color, s.style));
-    if (s.steps) {
+    s.graph->setPen(s.filled ? QPen(Qt::NoPen) : seriesPen(color, s.style));
+    if (s.filled) {
         QColor fill = color;
         fill.setAlpha(70);
         s.graph->setBrush(fill);
@@ -288,7 +300,7 @@ void LivePlot::addReferenceLine(double value, const QColor &color, const QString
     r.value = value;
     r.axis = axis;
     r.color = color;
-    QCPAxis *y = valueAxis(m_plot, axis);
+    QCPAxis *y = valueAxis(axis);
     r.line = new QCPItemStraightLine(m_plot);
     r.line->setSelectable(false);
     for (QCPItemPosition *p : { r.line->point1, r.line->point2 })
@@ -360,7 +372,7 @@ void LivePlot::placeMarkerLabels()
         return QRectF(t->topLeft->pixelPosition(), t->bottomRight->pixelPosition()).normalized();
     };
     for (const Reference &r : m_references) {
-        const double y = valueAxis(m_plot, r.axis)->coordToPixel(r.value);
+        const double y = valueAxis(r.axis)->coordToPixel(r.value);
         const double h = QFontMetricsF(r.text->font()).height();
         r.text->setVisible(y >= area.top() && y <= area.bottom());
         if (!r.text->visible())
@@ -497,13 +509,18 @@ QRect LivePlot::axisRectGeometry() const
     return m_plot->axisRect()->rect();
 }
 
-void LivePlot::setSeriesSteps(int series)
+void LivePlot::setSeriesSteps(int series, bool filled)
 {
     if (series < 0 || series >= seriesCount())
         return;
     Series &s = m_series[std::size_t(series)];
     s.steps = true;
+    s.filled = filled;
     s.graph->setLineStyle(QCPGraph::lsStepLeft);
+    if (!filled) {
+        requestReplot();
+        return;
+    }
     s.graph->setPen(Qt::NoPen); // shaded areas, no outline: nothing to mistake for a line
     QColor fill = s.color;
     fill.setAlpha(70);
@@ -516,7 +533,7 @@ void LivePlot::setIntegerTicks(Axis axis)
     QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
     ticker->setTickStep(1);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
-    valueAxis(m_plot, axis)->setTicker(ticker);
+    valueAxis(axis)->setTicker(ticker);
 }
 
 QStringList LivePlot::markerLabels() const
@@ -533,6 +550,58 @@ std::vector<double> LivePlot::markerTimes() const
     for (const Marker &m : m_markers)
         out.push_back(m.t);
     return out;
+}
+
+void LivePlot::addLightMark(double t, const QColor &color, const QString &detail)
+{
+    if (int(m_lightMarks.size()) >= kMaxLightMarks) {
+        m_plot->removeItem(m_lightMarks.front().line);
+        m_lightMarks.erase(m_lightMarks.begin());
+    }
+    LightMark m;
+    m.t = t;
+    m.detail = detail;
+    // A tick up from the time axis over the lowest 6 % of the plot, whatever the value axes do.
+    m.line = new QCPItemLine(m_plot);
+    m.line->setSelectable(false);
+    for (QCPItemPosition *p : { m.line->start, m.line->end }) {
+        p->setTypeX(QCPItemPosition::ptPlotCoords);
+        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    }
+    m.line->start->setCoords(t, 1.0);
+    m.line->end->setCoords(t, 0.94);
+    QColor c = color;
+    c.setAlpha(150);
+    m.line->setPen(seriesPen(c, Qt::SolidLine));
+    m_lightMarks.push_back(m);
+    requestReplot();
+}
+
+std::vector<double> LivePlot::lightMarkTimes() const
+{
+    std::vector<double> out;
+    for (const LightMark &m : m_lightMarks)
+        out.push_back(m.t);
+    return out;
+}
+
+QString LivePlot::lightMarkToolTip(int i) const
+{
+    if (i < 0 || i >= int(m_lightMarks.size()))
+        return {};
+    const LightMark &m = m_lightMarks[std::size_t(i)];
+    return tr("%1 s: %2").arg(m.t, 0, 'f', 2).arg(m.detail);
+}
+
+int LivePlot::lightMarkAt(const QPointF &pos) const
+{
+    const QRect area = m_plot->axisRect()->rect();
+    if (pos.y() < area.bottom() - area.height() * 0.06 - 3)
+        return -1; // the ticks stand at the foot of the plot only
+    for (int i = int(m_lightMarks.size()) - 1; i >= 0; --i)
+        if (std::abs(m_plot->xAxis->coordToPixel(m_lightMarks[std::size_t(i)].t) - pos.x()) <= 3)
+            return i;
+    return -1;
 }
 
 void LivePlot::setNow(double t)
@@ -586,6 +655,9 @@ void LivePlot::clear()
         m_plot->removeItem(m.text);
     }
     m_markers.clear();
+    for (const LightMark &m : m_lightMarks)
+        m_plot->removeItem(m.line);
+    m_lightMarks.clear();
     m_now = 0;
     setLive(true);
     requestReplot();
@@ -725,7 +797,7 @@ void LivePlot::followNow()
 void LivePlot::fitValueAxes()
 {
     const QCPRange keys = m_plot->xAxis->range();
-    for (Axis axis : { Axis::Left, Axis::Right }) {
+    for (Axis axis : { Axis::Left, Axis::Right, Axis::Right2 }) {
         const AxisFit &f = m_fit[int(axis)];
         if (f.fixed)
             continue;
@@ -743,9 +815,9 @@ void LivePlot::fitValueAxes()
                 upper = std::max(upper, r.value);
         m_settingRange = true;
         if (f.log) // a decade of headroom would waste the plot; a factor 2 reads well on a log axis
-            valueAxis(m_plot, axis)->setRange(f.floor, std::max({ upper * 2.0, f.minimumUpper, f.floor * 10 }));
+            valueAxis(axis)->setRange(f.floor, std::max({ upper * 2.0, f.minimumUpper, f.floor * 10 }));
         else
-            valueAxis(m_plot, axis)->setRange(0, std::max(upper * f.headroom, f.minimumUpper));
+            valueAxis(axis)->setRange(0, std::max(upper * f.headroom, f.minimumUpper));
         m_settingRange = false;
     }
 }
@@ -769,7 +841,7 @@ QImage LivePlot::renderImage(const QSize &size, double scale)
     const QString xLabel = m_plot->xAxis->label();
     m_plot->xAxis->setLabel(tr("time since the run started (s)"));
     for (const Series &s : m_series) {
-        if (s.steps)
+        if (s.filled)
             continue;
         QPen pen(s.color, 1.4, s.style);
         pen.setCosmetic(false);
@@ -777,7 +849,7 @@ QImage LivePlot::renderImage(const QSize &size, double scale)
     }
     const QImage image = m_plot->toPixmap(size.width(), size.height(), scale).toImage();
     for (const Series &s : m_series)
-        if (!s.steps)
+        if (!s.filled)
             s.graph->setPen(seriesPen(s.color, s.style));
     m_plot->xAxis->setLabel(xLabel);
     return image;
@@ -799,6 +871,10 @@ void LivePlot::onMouseMove(QMouseEvent *event)
             QToolTip::showText(event->globalPosition().toPoint(), markerToolTip(i), m_plot);
             return;
         }
+    if (const int light = lightMarkAt(pos); light >= 0) {
+        QToolTip::showText(event->globalPosition().toPoint(), lightMarkToolTip(light), m_plot);
+        return;
+    }
     const double t = m_plot->xAxis->pixelToCoord(pos.x());
     m_cursor->point1->setCoords(t, 0);
     m_cursor->point2->setCoords(t, 1);
@@ -844,7 +920,7 @@ void LivePlot::applyPalette()
     QColor gridColor = fg;
     gridColor.setAlpha(35);
     m_plot->setBackground(pal.brush(QPalette::Base));
-    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2 }) {
+    for (QCPAxis *a : { m_plot->xAxis, m_plot->yAxis, m_plot->yAxis2, m_right2 }) {
         a->setBasePen(QPen(axisColor));
         a->setTickPen(QPen(axisColor));
         a->setSubTickPen(QPen(axisColor));
@@ -854,6 +930,7 @@ void LivePlot::applyPalette()
         a->grid()->setZeroLinePen(QPen(gridColor));
     }
     m_plot->yAxis2->grid()->setVisible(false);
+    m_right2->grid()->setVisible(false);
     m_plot->legend->setBrush(Qt::NoBrush);
     m_plot->legend->setBorderPen(Qt::NoPen);
     m_plot->legend->setTextColor(fg);

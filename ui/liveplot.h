@@ -7,7 +7,9 @@
 
 #include <vector>
 
+class QCPAxis;
 class QCPGraph;
+class QCPItemLine;
 class QCPItemRect;
 class QCPItemStraightLine;
 class QCPItemText;
@@ -36,7 +38,8 @@ namespace hs {
 class LivePlot : public QWidget {
     Q_OBJECT
 public:
-    enum class Axis { Left, Right };
+    /// Right2: a second value axis right of the first (workers beside utilization %).
+    enum class Axis { Left, Right, Right2 };
 
     /// Default coalescing delay of replots (PlotJuggler's habit: about 25 redraws a second at most).
     static constexpr int kReplotMs = 40;
@@ -46,12 +49,14 @@ public:
     static constexpr double kFullResolutionSeconds = 120.0;
     /// Markers beyond this count drop the oldest.
     static constexpr int kMaxMarkers = 200;
+    /// Light marks beyond this count drop the oldest.
+    static constexpr int kMaxLightMarks = 1000;
 
     explicit LivePlot(const QString &title, const QString &leftLabel, QWidget *parent = nullptr);
     ~LivePlot() override;
 
-    /// Shows the right value axis with this label (e.g. "%" for utilization).
-    void setRightAxisLabel(const QString &label);
+    /// Shows a right value axis (Right or Right2) with this label (e.g. "%" for utilization).
+    void setRightAxisLabel(const QString &label, Axis axis = Axis::Right);
     /// Fixes an axis to [lower, upper] instead of fitting it to the visible data.
     void setFixedRange(Axis axis, double lower, double upper);
     /// The smallest upper bound of an auto-fitted axis (so that an idle series does not fill the plot with noise).
@@ -74,12 +79,21 @@ public:
     /// A labelled vertical marker at time `t` (a change made while running). `label` is short (it is
     /// drawn, staggered so that labels never overlap); `detail`, if any, is the hover text.
     void addMarker(double t, const QString &label, const QString &detail = {});
+    /// A light mark at time `t`: a short tick in `color` at the foot of the plot, no label, `detail`
+    /// as its hover text. For frequent events that change no configuration (an autoscale
+    /// controller's resizes), which full markers would bury the plot under.
+    void addLightMark(double t, const QColor &color, const QString &detail);
+    int lightMarkCount() const { return int(m_lightMarks.size()); }
+    std::vector<double> lightMarkTimes() const;
+    /// Hover text of light mark i ("12.30 s: threads autoscale (queue): 2 → 4 workers, …").
+    QString lightMarkToolTip(int i) const;
     /// The start times of the run's phases after the first (results/phases.h): every other phase
     /// is shaded lightly, so the plots show which configuration each stretch belongs to.
     void setPhaseStarts(const std::vector<double> &starts);
     int shadedPhaseCount() const { return int(m_phaseShades.size()); }
-    /// Draws a series as filled steps (counts, such as starved stages) instead of a line.
-    void setSeriesSteps(int series);
+    /// Draws a series as steps (counts, such as starved stages) instead of a line: filled shaded
+    /// areas with no outline, or, unfilled, a step line in the series' pen (a pool's size).
+    void setSeriesSteps(int series, bool filled = true);
     /// Ticks at whole numbers only on this axis (counts).
     void setIntegerTicks(Axis axis);
     /// The run's clock: while live the time axis follows it.
@@ -157,6 +171,12 @@ private:
         Qt::PenStyle style = Qt::SolidLine;
         Axis axis = Axis::Left;
         bool steps = false;
+        bool filled = false; ///< filled steps: shaded area, no pen
+    };
+    struct LightMark {
+        QCPItemLine *line = nullptr;
+        double t = 0;
+        QString detail;
     };
     struct Reference {
         QCPItemStraightLine *line = nullptr;
@@ -181,6 +201,9 @@ private:
         double headroom = 1.12;
     };
 
+    QCPAxis *valueAxis(Axis axis) const;
+    /// The light mark whose tick is at `pos` (within a few pixels), or -1.
+    int lightMarkAt(const QPointF &pos) const;
     void replotNow();
     void followNow();
     void fitValueAxes();
@@ -201,9 +224,11 @@ private:
     std::vector<Series> m_series;
     std::vector<Reference> m_references;
     std::vector<Marker> m_markers;
+    std::vector<LightMark> m_lightMarks;
+    QCPAxis *m_right2 = nullptr; ///< Axis::Right2, hidden until labelled
     std::vector<double> m_phaseStarts;
     std::vector<QCPItemRect *> m_phaseShades;
-    AxisFit m_fit[2];
+    AxisFit m_fit[3];
     QTimer m_replotTimer;
     double m_now = 0;
     double m_window = 60;

@@ -50,10 +50,15 @@ LivePlots::LivePlots(QWidget *parent)
     m_latency = new LivePlot(tr("P99 latency per class (sliding 1 s)"), tr("P99 (ms, log)"), this);
     m_latency->setLogScale(LivePlot::Axis::Left, 0.1);
     m_latency->setMinimumUpper(LivePlot::Axis::Left, 10);
-    m_throughput = new LivePlot(tr("Throughput and utilization"), tr("stages/s"), this);
+    m_throughput = new LivePlot(tr("Throughput, utilization and workers"), tr("stages/s"), this);
     m_throughput->setRightAxisLabel(tr("util % (dashed)"));
     m_throughput->setFixedRange(LivePlot::Axis::Right, 0, 105);
     m_throughput->setMinimumUpper(LivePlot::Axis::Left, 10);
+    // A pool's size, as dashed steps on an axis of its own (whole workers, from 0).
+    m_throughput->setRightAxisLabel(tr("workers (dashed steps)"), LivePlot::Axis::Right2);
+    m_throughput->setIntegerTicks(LivePlot::Axis::Right2);
+    m_throughput->setMinimumUpper(LivePlot::Axis::Right2, 4);
+    m_throughput->setHeadroom(LivePlot::Axis::Right2, 1.25);
 
     // A frame touches all four plots at once; replotting them in one go would hold the event
     // loop for four replots in a row. Staggered delays (about 40 ms on average, each below the
@@ -73,6 +78,7 @@ LivePlots::LivePlots(QWidget *parent)
     m_throughputSeries.fill(-1);
     m_utilizationSeries.fill(-1);
     m_starvedSeries.fill(-1);
+    m_workersSeries.fill(-1);
     m_predictedSeries.fill(-1);
 }
 
@@ -96,6 +102,7 @@ void LivePlots::setScenario(const Scenario &scenario)
     m_throughputSeries.fill(-1);
     m_utilizationSeries.fill(-1);
     m_starvedSeries.fill(-1);
+    m_workersSeries.fill(-1);
     m_predictedSeries.fill(-1);
     m_theory.reset();
     m_latencySeries.clear();
@@ -150,6 +157,11 @@ void LivePlots::addDomainSeries(DomainKind d)
     m_utilizationSeries[i] = m_throughput->addSeries(name + tr(" util"), c, LivePlot::Axis::Right, Qt::DashLine, false);
     m_starvedSeries[i] = m_starvation->addSeries(tr("%1 starved").arg(name), c, LivePlot::Axis::Right);
     m_starvation->setSeriesSteps(m_starvedSeries[i]);
+    if (d != DomainKind::Loop) {
+        m_workersSeries[i]
+            = m_throughput->addSeries(tr("%1 workers").arg(name), c, LivePlot::Axis::Right2, Qt::DashLine, false);
+        m_throughput->setSeriesSteps(m_workersSeries[i], false);
+    }
 }
 
 void LivePlots::addFrame(const Frame &frame)
@@ -175,6 +187,7 @@ void LivePlots::addFrame(const Frame &frame)
             sum += u;
         m_throughput->addPoint(m_utilizationSeries[i], frame.t, sum / double(recent.size()));
         m_starvation->addPoint(m_starvedSeries[i], frame.t, df.starved);
+        m_throughput->addPoint(m_workersSeries[i], frame.t, df.workers); // -1 (loop): nothing
     }
     m_starvation->addPoint(m_loopLagSeries, frame.t, frame.loopLagMs);
     // No completion in the window gives a P99 of 0: that is no data, not no latency (a gap).
@@ -197,6 +210,15 @@ void LivePlots::addFrame(const Frame &frame)
 void LivePlots::addEvent(const RunEvent &event)
 {
     const EventText text = describeEvent(event);
+    if (event.kind == QLatin1String("scale")) {
+        // A controller's resizes change no configuration and come up to once a second: a light tick
+        // in the domain's colour, the text on hover, the size itself on the workers line.
+        const auto d = domainFromName(event.label.section(QLatin1Char(' '), 0, 0));
+        const QColor c = d ? domainColor(*d, palette()) : palette().color(QPalette::Text);
+        for (LivePlot *p : plots())
+            p->addLightMark(event.t, c, text.detail);
+        return;
+    }
     for (LivePlot *p : plots())
         p->addMarker(event.t, text.label, text.detail);
 }
@@ -235,6 +257,9 @@ EventText LivePlots::describeEvent(const RunEvent &event)
     static const QRegularExpression backpressureRe(
         QStringLiteral("^(\\w+) queue (\\d+), max_inflight (\\d+), on_full (\\S+)$"));
     static const QRegularExpression routeRe(QStringLiteral("^(\\S+\\.\\S+) → (\\w+)$"));
+    // "threads autoscale (queue): 2 → 4 workers, …" and "threads autoscale gradient, 1–32 workers".
+    static const QRegularExpression scaleRe(QStringLiteral("^(\\w+) autoscale \\((\\w+)\\): (\\d+) → (\\d+) workers"));
+    static const QRegularExpression policyRe(QStringLiteral("^(\\w+) autoscale (\\w+)(?:, (\\d+)–(\\d+) workers)?$"));
     EventText out;
     if (const auto m = workersRe.match(event.label); m.hasMatch()) {
         if (const auto d = domainFromName(m.captured(1))) {
@@ -269,6 +294,19 @@ EventText LivePlots::describeEvent(const RunEvent &event)
             if (const auto p = onFullFromName(onFull))
                 c.onFull = *p;
         }
+    } else if (const auto sc = scaleRe.match(event.label); sc.hasMatch()) {
+        // The size after the controller's resizes: the next resize by hand reads "from" it.
+        if (const auto d = domainFromName(sc.captured(1)))
+            m_settings[std::size_t(*d)].workers = sc.captured(4).toInt();
+        out.label = tr("%1: %2 → %3 workers (auto)").arg(sc.captured(1), sc.captured(3), sc.captured(4));
+        out.detail = event.label;
+    } else if (const auto ap = policyRe.match(event.label); ap.hasMatch() && domainFromName(ap.captured(1))) {
+        const bool on = ap.captured(2) != QLatin1String("off");
+        out.label = on ? tr("%1: auto %2 %3–%4").arg(ap.captured(1), ap.captured(2), ap.captured(3), ap.captured(4))
+                       : tr("%1: auto off").arg(ap.captured(1));
+        out.detail = on ? tr("%1 autoscale on: policy %2, between %3 and %4 workers")
+                              .arg(ap.captured(1), ap.captured(2), ap.captured(3), ap.captured(4))
+                        : tr("%1 autoscale off: the pool keeps its size").arg(ap.captured(1));
     } else if (const auto r = routeRe.match(event.label); r.hasMatch()) {
         if (const auto d = domainFromName(r.captured(2))) {
             const QString key = r.captured(1);
@@ -301,6 +339,8 @@ void LivePlots::recolor()
         m_throughput->setSeriesColor(m_throughputSeries[i], c);
         m_throughput->setSeriesColor(m_utilizationSeries[i], c);
         m_starvation->setSeriesColor(m_starvedSeries[i], c);
+        if (m_workersSeries[i] >= 0)
+            m_throughput->setSeriesColor(m_workersSeries[i], c);
         if (m_predictedSeries[i] >= 0)
             m_queue->setSeriesColor(m_predictedSeries[i], c);
     }

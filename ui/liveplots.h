@@ -27,7 +27,10 @@ struct EventText {
  * against the threshold, starved stages per domain); P99 latency per class over the sliding 1 s
  * window with each class's SLA; throughput and utilization per domain. Each domain has its one
  * colour (domainColor) in every plot; a domain gets its series once the engine reports it running.
- * Every change made during the run becomes a labelled marker on all four plots. The queue plot
+ * Every change made during the run becomes a labelled marker on all four plots; an autoscale
+ * controller's resizes ("scale" events, frequent) only a light tick at the foot of each. The
+ * throughput plot also draws each pool's workers as dashed steps on a second right axis, so a
+ * controller at work (or a resize) shows against the throughput it brought. The queue plot
  * also shows, dashed in the domain's colour, the mean queue that queueing theory predicts from the
  * last seconds' measurements (LiveTheory), wherever a model applies.
  *
@@ -60,6 +63,9 @@ public:
     int throughputSeries(DomainKind d) const { return m_throughputSeries[std::size_t(d)]; }
     int utilizationSeries(DomainKind d) const { return m_utilizationSeries[std::size_t(d)]; }
     int starvedSeries(DomainKind d) const { return m_starvedSeries[std::size_t(d)]; }
+    /// The dashed workers steps of a pool on the throughput plot (-1 for the loop, and until the
+    /// domain was seen running).
+    int workersSeries(DomainKind d) const { return m_workersSeries[std::size_t(d)]; }
     /// The dashed predicted mean queue of a domain in the queue plot, or -1: made when a model
     /// first applies to the domain.
     int predictedQueueSeries(DomainKind d) const { return m_predictedSeries[std::size_t(d)]; }
@@ -105,6 +111,7 @@ private:
     std::array<int, kDomainCount> m_throughputSeries {};
     std::array<int, kDomainCount> m_utilizationSeries {};
     std::array<int, kDomainCount> m_starvedSeries {};
+    std::array<int, kDomainCount> m_workersSeries {};
     std::array<int, kDomainCount> m_predictedSeries {};
     LiveTheory m_theory;
     int m_loopLagSeries = -1;

@@ -425,6 +425,15 @@ void MainWindow::buildDocks()
                     m_controller->setBackpressure(dk, bp);
                 refreshWarnings(true);
             });
+        connect(card, &DomainCard::autoscaleRequested, this, [this, card](DomainKind dk, const AutoscaleConfig &a) {
+            m_working.domain(dk).autoscale = a;
+            m_working.domain(dk).declared = true;
+            if (isRunning())
+                m_controller->setAutoscale(dk, a);
+            statusBar()->showMessage(a.enabled() ? tr("%1: %2").arg(domainName(dk), card->autoscaleText())
+                                                 : tr("%1: autoscale off").arg(domainName(dk)),
+                3000);
+        });
     }
     cards->addStretch(1);
     // Cards never clip: a dock narrower or shorter than they need scrolls.
@@ -980,14 +989,18 @@ void MainWindow::applyLessonStep(int index)
             const bool resized = cfg.workers != want.workers;
             const bool bounded
                 = cfg.queue != want.queue || cfg.maxInflight != want.maxInflight || cfg.onFull != want.onFull;
+            const bool scaled = cfg.autoscale != want.autoscale;
             cfg.workers = want.workers;
             cfg.queue = want.queue;
             cfg.maxInflight = want.maxInflight;
             cfg.onFull = want.onFull;
+            cfg.autoscale = want.autoscale;
             cfg.declared = true;
             m_cards[std::size_t(d)]->setConfig(cfg);
             if (isRunning() && resized)
                 m_controller->resize(d, cfg.workers);
+            if (isRunning() && scaled)
+                m_controller->setAutoscale(d, cfg.autoscale);
             if (isRunning() && bounded)
                 m_controller->setBackpressure(d, Backpressure { cfg.queue, cfg.maxInflight, cfg.onFull });
         }

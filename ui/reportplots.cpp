@@ -137,7 +137,7 @@ std::vector<ReportPlot> ReportPlots::forRun(const QJsonObject &run, const Report
         QObject::tr("End-to-end P99 latency per class over a sliding 1 s window (log scale; gaps: no completion in "
                     "the window); dashed lines: the SLAs."),
         QObject::tr("Stages finished per second, per domain; dashed, right axis: utilization (busy workers / "
-                    "workers, 1 s mean)."),
+                    "workers, 1 s mean); dashed steps, outer right axis: each pool's workers."),
     };
     const QString ids[kPlotCount] = { QStringLiteral("plot-queue"), QStringLiteral("plot-starvation"),
         QStringLiteral("plot-latency"), QStringLiteral("plot-throughput") };
