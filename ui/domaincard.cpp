@@ -226,7 +226,7 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
     m_workersLabel = new QLabel(tr("Workers"), this);
     grid->addWidget(m_workersLabel, 0, 0);
     grid->addWidget(m_workers, 0, 1);
-    grid->addWidget(m_slider, 0, 2, 1, 2);
+    grid->addWidget(m_slider, 0, 2, 1, domain == DomainKind::Loop ? 2 : 1); // a pool's Auto switch goes beside it
     if (domain == DomainKind::Loop) {
         const QString tip = tr("The event loop is always one thread.");
         m_workers->setRange(1, 1);
@@ -387,7 +387,8 @@ DomainCard::DomainCard(DomainKind domain, QWidget *parent)
 
 void DomainCard::buildAutoscaleRow(QGridLayout *grid, int row)
 {
-    // One row: the switch, its policy, and the bounds as "min 1" "max 32" spin boxes.
+    // The switch beside the workers slider; its policy and bounds ("min 1" "max 32") in a row of their
+    // own, shown while it is on, so that a card without autoscale is no taller for it.
     m_auto = new QCheckBox(tr("Auto"), this);
     m_auto->setObjectName(QStringLiteral("autoSwitch"));
     m_auto->setToolTip(autoTip());
@@ -413,7 +414,9 @@ void DomainCard::buildAutoscaleRow(QGridLayout *grid, int row)
     bounds->addWidget(m_autoMin);
     bounds->addWidget(m_autoMax);
     bounds->addStretch(1);
-    grid->addWidget(m_auto, row, 0);
+    m_autoLabel = new QLabel(tr("Autoscale"), this);
+    grid->addWidget(m_auto, 0, 3);
+    grid->addWidget(m_autoLabel, row, 0);
     grid->addWidget(m_policy, row, 1);
     grid->addLayout(bounds, row, 2, 1, 2);
 
@@ -776,9 +779,12 @@ void DomainCard::enableControls()
     }
     if (m_auto) {
         m_auto->setEnabled(on);
-        // The policy and bounds of a switched-off controller would do nothing: greyed until Auto is on.
-        for (QWidget *w : std::initializer_list<QWidget *> { m_policy, m_autoMin, m_autoMax })
+        // The policy and bounds of a switched-off controller would do nothing: shown once it is on.
+        for (QWidget *w : std::initializer_list<QWidget *> { m_policy, m_autoMin, m_autoMax }) {
             w->setEnabled(on && m_auto->isChecked());
+            w->setVisible(m_auto->isChecked());
+        }
+        m_autoLabel->setVisible(m_auto->isChecked());
     }
 }
 

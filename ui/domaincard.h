@@ -35,8 +35,8 @@ class LiveTheory;
  * the last seconds, or, where no model applies, why.
  *
  * A pool's card (not the loop's) also has the Auto switch of adaptive pool sizing (DESIGN §13)
- * with its policy and min / max workers; switched on, the header says "auto · gradient 1–32", the
- * workers controls follow the controller's size from the frames, and a resize by hand is still
+ * beside the workers slider; switched on, a row with its policy and min / max workers shows, the header says "auto ·
+ * gradient 1–32", the workers controls follow the controller's size from the frames, and a resize by hand is still
  * announced (the controller goes on from there). The switch is announced at once, the policy and
  * bounds once still; interval and target_p99 come from the scenario file and are kept.
  *
@@ -161,6 +161,7 @@ private:
     QLabel *m_unusedNote = nullptr;
     QLabel *m_transfer = nullptr;
     QCheckBox *m_auto = nullptr;
+    QLabel *m_autoLabel = nullptr; ///< "Autoscale", heading the policy and bounds row
     QComboBox *m_policy = nullptr;
     QSpinBox *m_autoMin = nullptr;
     QSpinBox *m_autoMax = nullptr;
