@@ -100,3 +100,29 @@ std::unique_ptr<AutoscaleController> makeAutoscaleController(
     const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S);
 
 } // namespace hs
+
+namespace hs {
+
+/**
+ * The events of one domain's controller resizes, merged so that the plots stay readable: the
+ * first resize after a quiet second is told at once, later ones within the second are gathered
+ * into one event ("threads autoscale (queue): 2 → 9 workers in 3 resizes, last: ...") told when
+ * the second has passed. The engine and the simulator both use it.
+ */
+class AutoscaleEvents {
+public:
+    /// A resize at `t` seconds: the label of an event to add now, or empty (merged, told later).
+    QString resized(double t, DomainKind d, AutoscalePolicy p, int from, int to, const QString &reason);
+    /// The merged event once its second has passed at `t` (any time when `force`); empty: none.
+    QString due(double t, bool force = false);
+
+private:
+    QString label() const;
+    double m_lastToldS = -1e300;
+    DomainKind m_domain = DomainKind::Threads;
+    AutoscalePolicy m_policy = AutoscalePolicy::Off;
+    int m_from = 0, m_to = 0, m_count = 0;
+    QString m_reason;
+};
+
+} // namespace hs
