@@ -61,8 +61,9 @@ QJsonObject classJson(const ClassResult &c)
     return o;
 }
 
-QJsonObject domainJson(const DomainTotals &t)
+QJsonObject domainJson(const DomainResult &d)
 {
+    const DomainTotals &t = d.totals;
     QJsonObject o;
     o[QStringLiteral("workers")] = t.workers;
     o[QStringLiteral("completed")] = qint64(t.completed);
@@ -76,6 +77,14 @@ QJsonObject domainJson(const DomainTotals &t)
     o[QStringLiteral("starved_ms")] = round3(t.starvedMs);
     o[QStringLiteral("crashes")] = qint64(t.crashes);
     o[QStringLiteral("restarts")] = qint64(t.restarts);
+    o[QStringLiteral("worker_seconds")] = round3(d.workerSeconds());
+    if (d.autoscale)
+        o[QStringLiteral("autoscale")]
+            = QJsonObject { { QStringLiteral("policy"), autoscalePolicyName(d.autoscale->policy) },
+                  { QStringLiteral("resizes"), d.autoscale->resizes },
+                  { QStringLiteral("worker_seconds"), round3(d.workerSeconds()) },
+                  { QStringLiteral("workers_min"), d.autoscale->workersMin },
+                  { QStringLiteral("workers_max"), d.autoscale->workersMax } };
     return o;
 }
 
@@ -144,7 +153,7 @@ QJsonObject runToJson(const RunResult &r)
     QJsonObject domains;
     for (const DomainResult &d : r.domains)
         if (d.used) {
-            QJsonObject o = domainJson(d.totals);
+            QJsonObject o = domainJson(d);
             o[QStringLiteral("theory")] = domainTheoryJson(domainTheory(r, d.kind, QThread::idealThreadCount()));
             domains[domainName(d.kind)] = o;
         }
@@ -256,7 +265,8 @@ QJsonObject phaseJson(const PhaseResult &p)
                 { QStringLiteral("utilization"), round3(t.utilization) },
                 { QStringLiteral("queue_mean"), round3(t.queueMean) }, { QStringLiteral("queue_max"), t.queueMax },
                 { QStringLiteral("wait_mean_ms"), round3(ms(t.wait.mean())) },
-                { QStringLiteral("p_wait"), round3(t.pWait) } };
+                { QStringLiteral("p_wait"), round3(t.pWait) },
+                { QStringLiteral("worker_seconds"), round3(d.workerSeconds()) } };
         }
         o[QStringLiteral("loop")] = loopJson(p.loopLag);
     }
@@ -277,7 +287,7 @@ QJsonObject phaseReport(const PhaseResult &p)
     QJsonObject domains;
     for (const DomainResult &d : p.domains)
         if (d.used)
-            domains[domainName(d.kind)] = domainJson(d.totals);
+            domains[domainName(d.kind)] = domainJson(d);
     root[QStringLiteral("domains")] = domains;
     root[QStringLiteral("loop")] = loopJson(p.loopLag);
     return root;
@@ -468,17 +478,26 @@ QString runSummary(const RunResult &r)
       << pad(QStringLiteral("DOMAIN"), -9) << pad(QStringLiteral("WORKERS"), 8) << pad(QStringLiteral("STAGES"), 9)
       << pad(QStringLiteral("UTIL"), 7) << pad(QStringLiteral("QUEUE avg/max"), 15)
       << pad(QStringLiteral("WAIT p99"), 10) << pad(QStringLiteral("SERV p99"), 10) << pad(QStringLiteral("P(wait)"), 9)
-      << pad(QStringLiteral("STARVED"), 9) << '\n';
+      << pad(QStringLiteral("STARVED"), 9) << pad(QStringLiteral("WORKER-S"), 10) << '\n';
     for (const DomainResult &d : r.domains) {
         if (!d.used)
             continue;
         const DomainTotals &t = d.totals;
-        s << pad(domainName(d.kind), -9) << pad(QString::number(t.workers), 8) << pad(QString::number(t.completed), 9)
+        const QString workers = d.autoscale
+            ? QStringLiteral("%1-%2").arg(d.autoscale->workersMin).arg(d.autoscale->workersMax)
+            : QString::number(t.workers);
+        s << pad(domainName(d.kind), -9) << pad(workers, 8) << pad(QString::number(t.completed), 9)
           << pad(num(t.utilization * 100, 0) + QLatin1Char('%'), 7)
           << pad(num(t.queueMean, 1) + QLatin1Char('/') + QString::number(t.queueMax), 15)
           << pad(num(ms(t.wait.percentile(0.99)), 2), 10) << pad(num(ms(t.service.percentile(0.99)), 2), 10)
-          << pad(num(t.pWait, 2), 9) << pad(QString::number(t.starved), 9) << '\n';
+          << pad(num(t.pWait, 2), 9) << pad(QString::number(t.starved), 9) << pad(num(d.workerSeconds(), 1), 10)
+          << '\n';
     }
+    for (const DomainResult &d : r.domains)
+        if (d.used && d.autoscale)
+            s << "autoscale " << domainName(d.kind) << ": " << autoscalePolicyName(d.autoscale->policy) << ", "
+              << d.autoscale->resizes << " resizes, " << d.autoscale->workersMin << "–" << d.autoscale->workersMax
+              << " workers, " << num(d.workerSeconds(), 1) << " worker-seconds\n";
     s << "\nloop lag: p50 " << num(ms(r.loopLag.percentile(0.5)), 3) << " ms, p99 "
       << num(ms(r.loopLag.percentile(0.99)), 3) << " ms, max " << num(ms(double(r.loopLag.max())), 3) << " ms\n";
     if (r.gilUsed)

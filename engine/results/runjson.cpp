@@ -643,6 +643,16 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.ms(d, "starved_ms");
             c.stats(d, "wait_ms");
             c.stats(d, "service_ms");
+            // DESIGN §13; reports written before it have neither.
+            c.number(d, "worker_seconds", 0, L::kMaxCount);
+            if (const QJsonObject as = c.object(d, "autoscale"); !as.isEmpty()) {
+                Checker::Enter e(c, QStringLiteral("autoscale"));
+                c.string(as, "policy", true);
+                c.count(as, "resizes");
+                c.number(as, "worker_seconds", 0, L::kMaxCount);
+                c.workers(as, "workers_min");
+                c.workers(as, "workers_max");
+            }
             {
                 const QJsonObject q = c.object(d, "queue_depth");
                 Checker::Enter e(c, QStringLiteral("queue_depth"));

@@ -1,5 +1,6 @@
 #include "run/engine.h"
 
+#include "autoscale/autoscale.h"
 #include "core/clock.h"
 #include "domains/gil.h"
 #include "domains/latencyserver.h"
@@ -407,7 +408,15 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             }
             const std::int64_t now = nowNs();
             if (now >= next) {
-                publish(sampleFrame(now));
+                Frame f = sampleFrame(now);
+                bool scaling = false;
+                {
+                    std::lock_guard lk(ctlMutex);
+                    scaling = phase == Phase::Running || phase == Phase::Draining;
+                }
+                if (scaling)
+                    autoscaleTick(now, f);
+                publish(std::move(f));
                 trackPhases(now);
                 next += kFrameNs;
                 if (next <= now) // fell behind (a stalled machine): keep the grid, skip missed frames
@@ -467,6 +476,11 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 dom->cancelAll();
         // Stages that ended during cancel may have tried one more hop: all were refused.
         const std::int64_t end = nowNs();
+        {
+            std::lock_guard lk(scaleMutex);
+            for (DomainKind dk : kAllDomains)
+                flushScaleEvent(dk, end, true);
+        }
         publish(sampleFrame(end));
         std::array<DomainTotals, kDomainCount> totals {};
         HistogramSnapshot lag;
@@ -498,6 +512,139 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         }
         QMetaObject::invokeMethod(
             &q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
+    }
+
+    // The tightest P99 SLA of the classes with a stage routed to `dk` now; 0: none.
+    double slaTargetFor(DomainKind dk) const
+    {
+        double best = 0;
+        for (int i = 0; i < int(scenario.classes.size()); ++i) {
+            const auto sla = scenario.slaFor(i);
+            if (!sla)
+                continue;
+            for (int st = 0; st < int(scenario.classes[std::size_t(i)].stages.size()); ++st)
+                if (router.route(i, st) == dk && (best == 0 || *sla < best))
+                    best = *sla;
+        }
+        return best;
+    }
+
+    // Under scaleMutex: a controller for `cfg` on a pool of `workers` now (none when off).
+    void armScaler(DomainKind dk, const AutoscaleConfig &cfg, int workers)
+    {
+        Scaler &sc = scalers[std::size_t(dk)];
+        sc.cfg = cfg;
+        sc.ctl = cfg.enabled() ? makeAutoscaleController(cfg, dk, workers, slaTargetFor(dk)) : nullptr;
+        sc.nextNs = 0;
+        if (cfg.enabled()) {
+            if (!sc.everOn)
+                sc.workersMin = sc.workersMax = workers;
+            sc.everOn = true;
+            sc.lastPolicy = cfg.policy;
+        }
+    }
+
+    // Growing needs threads (and processes, descriptors) that may not be there: checked first, a
+    // failed thread start mid-run is fatal in oneTBB and loses the task in QThreadPool. The one
+    // path of every resize: a user's, a lesson step's and an autoscale controller's.
+    bool resizePool(DomainKind dk, int workers, QString *error)
+    {
+        Domain *dom = domains[std::size_t(dk)].get();
+        if (!dom || dk == DomainKind::Loop || workers < 1 || workers > 4096) {
+            if (error)
+                *error = dk == DomainKind::Loop ? QStringLiteral("loop always has one thread")
+                    : !dom                      ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
+                           : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
+            return false;
+        }
+        const int delta = workers - dom->workers();
+        if (delta > 0) {
+            const std::int64_t fds = dk == DomainKind::Threads ? delta : dk == DomainKind::Procs ? 4 * delta : 0;
+            std::lock_guard lk(resizeMutex);
+            if (fds > 0 && fdOpenAtStart + fdReserve + fds > fdLimit) {
+                if (error)
+                    *error = QStringLiteral("cannot grow %1 to %2 workers: not enough file descriptors (limit %3)")
+                                 .arg(domainName(dk))
+                                 .arg(workers)
+                                 .arg(fdLimit);
+                return false;
+            }
+            QString why;
+            if (!probeThreads(dk == DomainKind::Procs ? 2 * delta : delta, &why)) {
+                if (error)
+                    *error = QStringLiteral("cannot grow %1 to %2 workers: ").arg(domainName(dk)).arg(workers) + why;
+                return false;
+            }
+            fdReserve += fds;
+            StageFds::setLimit(fdLimit - fdOpenAtStart - fdReserve);
+        }
+        if (delta != 0)
+            dom->resize(workers);
+        return true;
+    }
+
+    // Under scaleMutex: the merged event of a domain's controller resizes, once due (or now).
+    void flushScaleEvent(DomainKind dk, std::int64_t now, bool force = false)
+    {
+        const QString label = scalers[std::size_t(dk)].events.due(double(now - t0) / 1e9, force);
+        if (!label.isEmpty())
+            addEvent(label, QStringLiteral("scale"));
+    }
+
+    // The monitor thread, at each frame: each autoscaled pool's controller decides once per its
+    // interval from the domain's totals since its previous decision.
+    void autoscaleTick(std::int64_t now, const Frame &f)
+    {
+        std::lock_guard lk(scaleMutex);
+        for (DomainKind dk : kAllDomains) {
+            Scaler &sc = scalers[std::size_t(dk)];
+            Domain *dom = domains[std::size_t(dk)].get();
+            if (!dom || !sc.everOn)
+                continue;
+            const DomainFrame &df = f.domains[std::size_t(dk)];
+            if (sc.ctl) {
+                sc.workersMin = std::min(sc.workersMin, df.workers);
+                sc.workersMax = std::max(sc.workersMax, df.workers);
+            }
+            flushScaleEvent(dk, now);
+            if (!sc.ctl)
+                continue;
+            if (sc.nextNs == 0) {
+                sc.last = dom->totals(now);
+                sc.lastRejected = df.rejected;
+                sc.nextNs = now + secondsToNs(sc.cfg.interval);
+                continue;
+            }
+            if (now < sc.nextNs)
+                continue;
+            sc.nextNs += secondsToNs(sc.cfg.interval);
+            if (sc.nextNs <= now) // fell behind: keep the grid
+                sc.nextNs = now + secondsToNs(sc.cfg.interval);
+            DomainTotals totals = dom->totals(now);
+            const AutoscaleSample sample = autoscaleSample(sc.last, totals, double(now - t0) / 1e9, dom->workers(),
+                df.queue, df.rejected >= sc.lastRejected ? df.rejected - sc.lastRejected : 0);
+            sc.last = std::move(totals);
+            sc.lastRejected = df.rejected;
+            const AutoscaleDecision decision = sc.ctl->step(sample);
+            if (decision.workers == sample.workers)
+                continue;
+            QString why;
+            if (!resizePool(dk, decision.workers, &why)) {
+                if (why != sc.lastError) {
+                    sc.lastError = why;
+                    addEvent(QStringLiteral("%1 autoscale: %2").arg(domainName(dk), why), QStringLiteral("scale"));
+                }
+                sc.ctl->resizedByUser(dom->workers());
+                continue;
+            }
+            ++sc.resizes;
+            sc.workersMin = std::min(sc.workersMin, decision.workers);
+            sc.workersMax = std::max(sc.workersMax, decision.workers);
+            const QString label
+                = sc.events.resized(sample.t, dk, sc.lastPolicy, sample.workers, decision.workers, decision.reason);
+            if (!label.isEmpty())
+                addEvent(label, QStringLiteral("scale"));
+        }
     }
 
     // `apply` records the change in the configuration the next phase runs with.
@@ -706,6 +853,24 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     std::int64_t fdOpenAtStart = 0;
     std::int64_t fdReserve = 0; // for the pools' threads and processes (grows with resize)
     std::mutex resizeMutex; // fdReserve after start
+
+    // Autoscale (DESIGN §13): one controller per pool domain whose policy is on. The monitor thread
+    // steps it every `interval`; setAutoscale and resize reach it from other threads.
+    struct Scaler {
+        AutoscaleConfig cfg;
+        std::unique_ptr<AutoscaleController> ctl;
+        DomainTotals last; // the domain's totals at the previous decision
+        std::uint64_t lastRejected = 0;
+        std::int64_t nextNs = 0; // the next decision; 0: take the first totals now
+        bool everOn = false;
+        AutoscalePolicy lastPolicy = AutoscalePolicy::Off;
+        int resizes = 0;
+        int workersMin = 0, workersMax = 0;
+        AutoscaleEvents events; // frequent resizes make one event a second
+        QString lastError; // a failed growth, said once per new message
+    };
+    mutable std::mutex scaleMutex; // taken before a domain's lock and framesMutex, never after them
+    std::array<Scaler, kDomainCount> scalers;
     QTemporaryDir tempDir { QDir::tempPath() + QStringLiteral("/hybridscope-XXXXXX") };
     std::thread monitorThread;
 
@@ -841,6 +1006,12 @@ bool Engine::start(QString *error)
     // The run's clock starts once the worker processes are up: their birth is not the workload's.
     if (auto *procs = dynamic_cast<ProcsDomain *>(d->domains[std::size_t(DomainKind::Procs)].get()))
         procs->waitUntilStarted(15 * kNsPerSec);
+    {
+        std::lock_guard lk(d->scaleMutex);
+        for (DomainKind dk : kAllDomains)
+            if (dk != DomainKind::Loop && d->domains[std::size_t(dk)])
+                d->armScaler(dk, s.domain(dk).autoscale, d->domains[std::size_t(dk)]->workers());
+    }
     d->generator = std::make_unique<Generator>(s, [this](TaskPtr t) { d->submitTask(std::move(t)); });
     d->t0 = nowNs();
     d->endNs = s.duration > 0 ? d->t0 + secondsToNs(s.duration) : 0;
@@ -938,42 +1109,62 @@ bool Engine::isFinished() const
 bool Engine::resize(DomainKind dk, int workers, QString *error)
 {
     Domain *dom = d->domains[std::size_t(dk)].get();
-    if (!dom || dk == DomainKind::Loop || workers < 1 || workers > 4096) {
-        if (error)
-            *error = dk == DomainKind::Loop ? QStringLiteral("loop always has one thread")
-                : !dom                      ? QStringLiteral("domain %1 is not running").arg(domainName(dk))
-                                            : QStringLiteral("workers must be between 1 and 4096, got %1").arg(workers);
-        return false;
-    }
-    if (workers == dom->workers())
+    if (dom && dk != DomainKind::Loop && workers == dom->workers())
         return true; // nothing changes: no event, no phase
-    // Growing needs threads (and processes, descriptors) that may not be there: check first, a
-    // failed thread start mid-run is fatal in oneTBB and loses the task in QThreadPool.
-    const int delta = workers - dom->workers();
-    if (delta > 0) {
-        const std::int64_t fds = dk == DomainKind::Threads ? delta : dk == DomainKind::Procs ? 4 * delta : 0;
-        std::lock_guard lk(d->resizeMutex);
-        if (fds > 0 && d->fdOpenAtStart + d->fdReserve + fds > d->fdLimit) {
-            if (error)
-                *error = QStringLiteral("cannot grow %1 to %2 workers: not enough file descriptors (limit %3)")
-                             .arg(domainName(dk))
-                             .arg(workers)
-                             .arg(d->fdLimit);
-            return false;
-        }
-        QString why;
-        if (!probeThreads(dk == DomainKind::Procs ? 2 * delta : delta, &why)) {
-            if (error)
-                *error = QStringLiteral("cannot grow %1 to %2 workers: ").arg(domainName(dk)).arg(workers) + why;
-            return false;
-        }
-        d->fdReserve += fds;
-        StageFds::setLimit(d->fdLimit - d->fdOpenAtStart - d->fdReserve);
+    if (!d->resizePool(dk, workers, error))
+        return false;
+    {
+        std::lock_guard lk(d->scaleMutex);
+        if (auto &ctl = d->scalers[std::size_t(dk)].ctl)
+            ctl->resizedByUser(workers);
     }
-    dom->resize(workers);
     d->addEvent(QStringLiteral("%1 workers → %2").arg(domainName(dk)).arg(workers), QStringLiteral("resize"),
         [dk, workers](Scenario &s) { s.domain(dk).workers = workers; });
     return true;
+}
+
+bool Engine::setAutoscale(DomainKind dk, const AutoscaleConfig &cfg, QString *error)
+{
+    Domain *dom = d->domains[std::size_t(dk)].get();
+    const auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (dk == DomainKind::Loop)
+        return fail(QStringLiteral("autoscale applies to the pools (threads, tbb, procs): the loop always runs on "
+                                   "one thread"));
+    if (!dom)
+        return fail(QStringLiteral("domain %1 is not running").arg(domainName(dk)));
+    if (cfg.min < 1 || cfg.min > 4096 || cfg.max < 0 || cfg.max > 4096 || (cfg.max > 0 && cfg.max < cfg.min))
+        return fail(QStringLiteral("autoscale bounds must satisfy 1 <= min <= max <= 4096, got min %1, max %2")
+                        .arg(cfg.min)
+                        .arg(cfg.max));
+    if (!(cfg.interval >= 0.05 && cfg.interval <= 60))
+        return fail(QStringLiteral("autoscale interval must be between 50ms and 60s, got %1 s").arg(cfg.interval));
+    if (!(cfg.targetP99 >= 0))
+        return fail(QStringLiteral("autoscale target_p99 must be positive or 0 (none)"));
+    QString label;
+    {
+        std::lock_guard lk(d->scaleMutex);
+        if (d->scalers[std::size_t(dk)].cfg == cfg)
+            return true; // nothing changes: no event, no phase
+        d->flushScaleEvent(dk, nowNs(), true);
+        d->armScaler(dk, cfg, dom->workers());
+        label = cfg.enabled() ? QStringLiteral("%1 autoscale %2, %3–%4 workers")
+                                    .arg(domainName(dk), autoscalePolicyName(cfg.policy))
+                                    .arg(cfg.min)
+                                    .arg(cfg.maxFor(dom->workers()))
+                              : QStringLiteral("%1 autoscale off").arg(domainName(dk));
+    }
+    d->addEvent(label, QStringLiteral("autoscale"), [dk, cfg](Scenario &s) { s.domain(dk).autoscale = cfg; });
+    return true;
+}
+
+AutoscaleConfig Engine::autoscale(DomainKind dk) const
+{
+    std::lock_guard lk(d->scaleMutex);
+    return d->scalers[std::size_t(dk)].cfg;
 }
 
 bool Engine::setBackpressure(DomainKind dk, const Backpressure &bp, QString *error)
@@ -1115,6 +1306,10 @@ RunResult Engine::result() const
             dr.totals = endTotals[std::size_t(dk)];
         else if (dr.used)
             dr.totals = d->domains[std::size_t(dk)]->totals(end);
+        std::lock_guard lk(d->scaleMutex);
+        const Impl::Scaler &sc = d->scalers[std::size_t(dk)];
+        if (dr.used && sc.everOn)
+            dr.autoscale = AutoscaleResult { sc.lastPolicy, sc.resizes, sc.workersMin, sc.workersMax };
     }
     r.loopLag = endedNs ? endLag : (d->loop ? d->loop->lag() : HistogramSnapshot {});
     {

@@ -19,7 +19,7 @@ bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &targe
             return false;
         }
     }
-    std::array<bool, kDomainCount> sized {}, bounded {};
+    std::array<bool, kDomainCount> sized {}, bounded {}, scaled {};
     for (const Override &o : step.sets) {
         if (!isLiveSetting(o.path)) {
             if (error)
@@ -34,7 +34,10 @@ bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &targe
         const auto d = domainFromName(parts[1]);
         if (!d)
             continue;
-        (parts[2] == QLatin1String("workers") ? sized : bounded)[std::size_t(*d)] = true;
+        (parts[2] == QLatin1String("workers")            ? sized
+                : parts[2] == QLatin1String("autoscale") ? scaled
+                                                         : bounded)[std::size_t(*d)]
+            = true;
     }
     for (DomainKind d : kAllDomains) {
         const DomainConfig &cfg = target.domain(d);
@@ -42,6 +45,11 @@ bool applyLiveStep(Engine &engine, const LessonStep &step, const Scenario &targe
         if (sized[std::size_t(d)] && !engine.resize(d, cfg.workers, &why)) {
             if (error)
                 *error = QStringLiteral("domains.%1.workers=%2: %3").arg(domainName(d)).arg(cfg.workers).arg(why);
+            return false;
+        }
+        if (scaled[std::size_t(d)] && !engine.setAutoscale(d, cfg.autoscale, &why)) {
+            if (error)
+                *error = QStringLiteral("domains.%1.autoscale: %2").arg(domainName(d), why);
             return false;
         }
         if (bounded[std::size_t(d)]
