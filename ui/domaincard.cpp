@@ -523,8 +523,8 @@ void DomainCard::setConfig(const DomainConfig &config)
         m_autoscaleBase = a;
         m_autoMaxExplicit = a.max > 0;
         m_auto->setChecked(a.enabled());
-        if (a.enabled())
-            m_policy->setCurrentIndex(m_policy->findData(int(a.policy)));
+        // Off shows the first policy (queue), not whatever an earlier scenario had.
+        m_policy->setCurrentIndex(a.enabled() ? m_policy->findData(int(a.policy)) : 0);
         m_autoMin->setValue(a.min);
         m_autoMax->setMinimum(a.min);
         m_autoMax->setValue(a.maxFor(workers));

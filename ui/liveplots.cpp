@@ -157,11 +157,6 @@ void LivePlots::addDomainSeries(DomainKind d)
     m_utilizationSeries[i] = m_throughput->addSeries(name + tr(" util"), c, LivePlot::Axis::Right, Qt::DashLine, false);
     m_starvedSeries[i] = m_starvation->addSeries(tr("%1 starved").arg(name), c, LivePlot::Axis::Right);
     m_starvation->setSeriesSteps(m_starvedSeries[i]);
-    if (d != DomainKind::Loop) {
-        m_workersSeries[i]
-            = m_throughput->addSeries(tr("%1 workers").arg(name), c, LivePlot::Axis::Right2, Qt::DashLine, false);
-        m_throughput->setSeriesSteps(m_workersSeries[i], false);
-    }
 }
 
 void LivePlots::addFrame(const Frame &frame)
@@ -187,7 +182,15 @@ void LivePlots::addFrame(const Frame &frame)
             sum += u;
         m_throughput->addPoint(m_utilizationSeries[i], frame.t, sum / double(recent.size()));
         m_starvation->addPoint(m_starvedSeries[i], frame.t, df.starved);
-        m_throughput->addPoint(m_workersSeries[i], frame.t, df.workers); // -1 (loop): nothing
+        // A pool's size from the first frame a stage is routed to it: the engine runs every pool,
+        // and the idle ones' flat lines would only hide the one at work.
+        if (m_workersSeries[i] < 0 && d != DomainKind::Loop
+            && std::any_of(m_routes.begin(), m_routes.end(), [d](const auto &r) { return r.second == d; })) {
+            m_workersSeries[i] = m_throughput->addSeries(tr("%1 workers").arg(domainName(d)), domainColor(d, palette()),
+                LivePlot::Axis::Right2, Qt::DashLine, false);
+            m_throughput->setSeriesSteps(m_workersSeries[i], false);
+        }
+        m_throughput->addPoint(m_workersSeries[i], frame.t, df.workers); // -1: no line (yet)
     }
     m_starvation->addPoint(m_loopLagSeries, frame.t, frame.loopLagMs);
     // No completion in the window gives a P99 of 0: that is no data, not no latency (a gap).

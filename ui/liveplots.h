@@ -63,8 +63,8 @@ public:
     int throughputSeries(DomainKind d) const { return m_throughputSeries[std::size_t(d)]; }
     int utilizationSeries(DomainKind d) const { return m_utilizationSeries[std::size_t(d)]; }
     int starvedSeries(DomainKind d) const { return m_starvedSeries[std::size_t(d)]; }
-    /// The dashed workers steps of a pool on the throughput plot (-1 for the loop, and until the
-    /// domain was seen running).
+    /// The dashed workers steps of a pool on the throughput plot: -1 for the loop, and until a
+    /// frame found the pool running with a stage routed to it.
     int workersSeries(DomainKind d) const { return m_workersSeries[std::size_t(d)]; }
     /// The dashed predicted mean queue of a domain in the queue plot, or -1: made when a model
     /// first applies to the domain.
