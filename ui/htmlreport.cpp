@@ -371,7 +371,8 @@ void domainsSection(H &b, const QJsonObject &run)
             names << QString::fromLatin1(n);
     b.heading(3, {}, tr("Load and starvation"));
     // worker-s: workers × seconds they existed (DESIGN §13), what a pool cost; older reports lack it.
-    b.tableBegin({ tr("Domain"), tr("Workers"), tr("Worker-s"), tr("Stages"), tr("Utilization"), tr("Queue mean"),
+    // "Util": eleven columns leave "Utilization" too narrow on A4 (it broke mid-word).
+    b.tableBegin({ tr("Domain"), tr("Workers"), tr("Worker-s"), tr("Stages"), tr("Util"), tr("Queue mean"),
                      tr("Queue max"), tr("P(wait)"), tr("Starved"), tr("Starved ms"), tr("Crashes") },
         1, QStringLiteral("wide"));
     QStringList autoscaled;
