@@ -52,6 +52,15 @@ struct AutoscaleDecision {
     QString reason;
 };
 
+/// Switches for comparisons (tests, the autoscale lesson's bake-off); runs use the defaults.
+struct AutoscaleVariant {
+    /// aimd, gradient and vegas as published, without this project's fixes (docs/autoscale.md,
+    /// "What we changed"): the unfixed rules, to measure what the fixes do.
+    bool publishedRules = false;
+    /// The no-gain guard shared by every policy; off only to look at a policy's law alone.
+    bool noGainGuard = true;
+};
+
 /**
  * One policy's control law (docs/autoscale.md says which published rules, with which
  * parameters), plus what every policy shares: sizes kept within [min, max], and the no-gain
@@ -75,7 +84,8 @@ public:
     int noGainCap() const { return m_cap; }
 
 protected:
-    AutoscaleController(const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S);
+    AutoscaleController(
+        const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S, const AutoscaleVariant &variant = {});
     /// The policy's law: the size it wants (before bounds and the guard), with its reason.
     virtual AutoscaleDecision propose(const AutoscaleSample &s) = 0;
 
@@ -84,13 +94,28 @@ protected:
     int m_min, m_max;
     double m_targetP99S; ///< the config's target_p99, else the domain's tightest class SLA; 0: none
     int m_cap = 0;
+    AutoscaleVariant m_variant;
 
 private:
+    AutoscaleDecision guardAndBound(const AutoscaleSample &s, AutoscaleDecision d);
+    void forgetGrowth();
+
     // The no-gain guard's memory: the last growth and the throughput before it.
     int m_grewFrom = 0;
     int m_grewTo = 0;
     double m_rateBefore = 0;
     double m_capSetAtS = 0;
+    double m_capHoldS = 0; ///< how long the cap holds; doubles when the same growth fails again
+    int m_lastCapped = 0;
+    // Completions and time since the growth took effect (the check waits for enough of them).
+    std::uint64_t m_afterCompleted = 0;
+    double m_afterS = 0;
+    int m_afterIntervals = 0;
+    // Completions and time of the saturated intervals at the present size (the rate before a growth).
+    std::uint64_t m_satCompleted = 0;
+    double m_satS = 0;
+    int m_satWorkers = 0;
+    int m_idleIntervals = 0; ///< consecutive intervals with no completion and no queue
 };
 
 /// The controller for `cfg.policy` (null for Off) of a domain that now has `workers`.
@@ -98,5 +123,34 @@ private:
 /// with a stage in the domain; 0: none).
 std::unique_ptr<AutoscaleController> makeAutoscaleController(
     const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S);
+/// The same with the switches of `variant` (comparisons only).
+std::unique_ptr<AutoscaleController> makeAutoscaleController(
+    const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S, const AutoscaleVariant &variant);
+
+} // namespace hs
+
+namespace hs {
+
+/**
+ * The events of one domain's controller resizes, merged so that the plots stay readable: the
+ * first resize after a quiet second is told at once, later ones within the second are gathered
+ * into one event ("threads autoscale (queue): 2 → 9 workers in 3 resizes, last: ...") told when
+ * the second has passed. The engine and the simulator both use it.
+ */
+class AutoscaleEvents {
+public:
+    /// A resize at `t` seconds: the label of an event to add now, or empty (merged, told later).
+    QString resized(double t, DomainKind d, AutoscalePolicy p, int from, int to, const QString &reason);
+    /// The merged event once its second has passed at `t` (any time when `force`); empty: none.
+    QString due(double t, bool force = false);
+
+private:
+    QString label() const;
+    double m_lastToldS = -1e300;
+    DomainKind m_domain = DomainKind::Threads;
+    AutoscalePolicy m_policy = AutoscalePolicy::Off;
+    int m_from = 0, m_to = 0, m_count = 0;
+    QString m_reason;
+};
 
 } // namespace hs

@@ -479,7 +479,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         {
             std::lock_guard lk(scaleMutex);
             for (DomainKind dk : kAllDomains)
-                flushScaleEvent(dk, end);
+                flushScaleEvent(dk, end, true);
         }
         publish(sampleFrame(end));
         std::array<DomainTotals, kDomainCount> totals {};
@@ -583,27 +583,12 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         return true;
     }
 
-    // Under scaleMutex: the merged event of a domain's controller resizes not yet told.
-    void flushScaleEvent(DomainKind dk, std::int64_t now)
+    // Under scaleMutex: the merged event of a domain's controller resizes, once due (or now).
+    void flushScaleEvent(DomainKind dk, std::int64_t now, bool force = false)
     {
-        Scaler &sc = scalers[std::size_t(dk)];
-        if (sc.pendingCount == 0)
-            return;
-        const QString label = sc.pendingCount == 1
-            ? QStringLiteral("%1 autoscale (%2): %3 → %4 workers, %5")
-                  .arg(domainName(dk), autoscalePolicyName(sc.lastPolicy))
-                  .arg(sc.pendingFrom)
-                  .arg(sc.pendingTo)
-                  .arg(sc.pendingReason)
-            : QStringLiteral("%1 autoscale (%2): %3 → %4 workers in %5 resizes, last: %6")
-                  .arg(domainName(dk), autoscalePolicyName(sc.lastPolicy))
-                  .arg(sc.pendingFrom)
-                  .arg(sc.pendingTo)
-                  .arg(sc.pendingCount)
-                  .arg(sc.pendingReason);
-        sc.pendingCount = 0;
-        sc.lastEventNs = now;
-        addEvent(label, QStringLiteral("scale"));
+        const QString label = scalers[std::size_t(dk)].events.due(double(now - t0) / 1e9, force);
+        if (!label.isEmpty())
+            addEvent(label, QStringLiteral("scale"));
     }
 
     // The monitor thread, at each frame: each autoscaled pool's controller decides once per its
@@ -621,8 +606,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
                 sc.workersMin = std::min(sc.workersMin, df.workers);
                 sc.workersMax = std::max(sc.workersMax, df.workers);
             }
-            if (sc.pendingCount > 0 && now - sc.lastEventNs >= kNsPerSec)
-                flushScaleEvent(dk, now);
+            flushScaleEvent(dk, now);
             if (!sc.ctl)
                 continue;
             if (sc.nextNs == 0) {
@@ -656,13 +640,10 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             ++sc.resizes;
             sc.workersMin = std::min(sc.workersMin, decision.workers);
             sc.workersMax = std::max(sc.workersMax, decision.workers);
-            if (sc.pendingCount == 0)
-                sc.pendingFrom = sample.workers;
-            sc.pendingTo = decision.workers;
-            sc.pendingReason = decision.reason;
-            ++sc.pendingCount;
-            if (now - sc.lastEventNs >= kNsPerSec)
-                flushScaleEvent(dk, now);
+            const QString label
+                = sc.events.resized(sample.t, dk, sc.lastPolicy, sample.workers, decision.workers, decision.reason);
+            if (!label.isEmpty())
+                addEvent(label, QStringLiteral("scale"));
         }
     }
 
@@ -885,10 +866,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         AutoscalePolicy lastPolicy = AutoscalePolicy::Off;
         int resizes = 0;
         int workersMin = 0, workersMax = 0;
-        // Frequent resizes make one event a second: the first at once, later ones merged.
-        std::int64_t lastEventNs = 0;
-        int pendingFrom = 0, pendingTo = 0, pendingCount = 0;
-        QString pendingReason;
+        AutoscaleEvents events; // frequent resizes make one event a second
         QString lastError; // a failed growth, said once per new message
     };
     mutable std::mutex scaleMutex; // taken before a domain's lock and framesMutex, never after them
@@ -1171,7 +1149,7 @@ bool Engine::setAutoscale(DomainKind dk, const AutoscaleConfig &cfg, QString *er
         std::lock_guard lk(d->scaleMutex);
         if (d->scalers[std::size_t(dk)].cfg == cfg)
             return true; // nothing changes: no event, no phase
-        d->flushScaleEvent(dk, nowNs());
+        d->flushScaleEvent(dk, nowNs(), true);
         d->armScaler(dk, cfg, dom->workers());
         label = cfg.enabled() ? QStringLiteral("%1 autoscale %2, %3–%4 workers")
                                     .arg(domainName(dk), autoscalePolicyName(cfg.policy))

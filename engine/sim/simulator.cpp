@@ -1,5 +1,6 @@
 #include "sim/simulator.h"
 
+#include "autoscale/autoscale.h"
 #include "core/clock.h"
 #include "results/diagnostics.h"
 #include "run/arrivalschedule.h"
@@ -34,7 +35,7 @@ enum class Ev : std::uint8_t {
     Submit, // a = task: its next stage reaches its domain after the hop
     StageEnd, // a = job: a non-cpu stage's time is up
     CpuCheck, // a = generation: the earliest cpu completion, if nothing changed since
-    WorkerBack, // a = domain: a procs worker restarted after a crash
+    WorkerBack, // a = domain: a procs worker restarted after a crash, or started by a growth
     Timeout, // a = job
     Frame,
     ArrivalsEnd,
@@ -50,7 +51,7 @@ struct Mark {
         HistogramSnapshot latency, hop, ipc, gilWait;
     };
     struct Dom {
-        double busy = 0, queue = 0;
+        double busy = 0, queue = 0, capacity = 0;
         std::uint64_t admitted = 0, waited = 0, completed = 0, starved = 0, crashes = 0, restarts = 0;
         double starvedS = 0;
         HistogramSnapshot wait, service;
@@ -112,7 +113,7 @@ struct SimDomain {
     std::deque<Blocked> blocked; // on_full: block
     int running = 0; // stages in flight past the queue (held or not)
     LatencyHistogram wait, service, sojourn;
-    double busyIntegral = 0, queueIntegral = 0, lastT = 0;
+    double busyIntegral = 0, queueIntegral = 0, capacityIntegral = 0, lastT = 0;
     std::uint64_t admitted = 0, waitedCount = 0, completed = 0, rejected = 0, crashes = 0, restarts = 0;
     std::uint64_t starved = 0;
     double starvedS = 0;
@@ -129,6 +130,7 @@ struct SimDomain {
         if (dt > 0) {
             busyIntegral += busy * dt;
             queueIntegral += double(queue.size()) * dt;
+            capacityIntegral += workers * dt;
             lastT = t;
         }
     }
@@ -279,6 +281,20 @@ public:
             m_schedules.push_back(std::make_unique<ArrivalSchedule>(s, i));
         m_threshold = s.starvationThreshold;
         m_nextHeartbeat = s.heartbeat;
+        for (SimDomain &d : m_domains) {
+            const AutoscaleConfig &a = d.cfg.autoscale;
+            if (d.kind == DomainKind::Loop || !a.enabled())
+                continue;
+            // The target when none is given: the tightest SLA of the classes with a stage here.
+            double target = 0;
+            for (int i = 0; i < int(s.classes.size()); ++i)
+                for (const Stage &st : s.classes[std::size_t(i)].stages)
+                    if (const auto sla = s.slaFor(i); sla && st.domain == d.kind && (target == 0 || *sla < target))
+                        target = *sla;
+            Scaler &sc = m_scalers[std::size_t(d.kind)];
+            sc.ctl = makeAutoscaleController(a, d.kind, d.workers, target);
+            sc.workersMin = sc.workersMax = d.workers;
+        }
     }
 
     RunResult run(SimStats *stats);
@@ -310,6 +326,23 @@ private:
     void releaseJob(std::int64_t id);
     double stageCost(const Stage &st, const StagePlan &p, DomainKind d) const;
     void unblock(SimDomain &d);
+    DomainTotals totalsOf(SimDomain &d);
+    // DESIGN §13 in virtual time: each autoscaled pool's controller decides at the frames, once
+    // per its interval, as the engine's monitor does; a resize takes effect as the engine's does
+    // (procs workers start after the calibration's worker start time).
+    void autoscaleTick(const Frame &f);
+    void resizePool(SimDomain &d, int workers);
+
+    struct Scaler {
+        std::unique_ptr<AutoscaleController> ctl;
+        DomainTotals last;
+        std::uint64_t lastRejected = 0;
+        double next = -1; // the next decision; -1: take the first totals at the next frame
+        int resizes = 0, workersMin = 0, workersMax = 0;
+        AutoscaleEvents events;
+    };
+    std::array<Scaler, kDomainCount> m_scalers;
+    std::vector<RunEvent> m_runEvents;
 
     const Scenario &m_s;
     const SimOptions &m_o;
@@ -741,8 +774,9 @@ Mark Sim::mark()
         m.classes.push_back(Mark::Cls { c.submitted, c.completed, c.failed, c.rejected, c.cancelled,
             c.latency.snapshot(), c.hop.snapshot(), c.ipc.snapshot(), c.gilWait.snapshot() });
     for (const SimDomain &d : m_domains)
-        m.domains[std::size_t(d.kind)] = Mark::Dom { d.busyIntegral, d.queueIntegral, d.admitted, d.waitedCount,
-            d.completed, d.starved, d.crashes, d.restarts, d.starvedS, d.wait.snapshot(), d.service.snapshot() };
+        m.domains[std::size_t(d.kind)]
+            = Mark::Dom { d.busyIntegral, d.queueIntegral, d.capacityIntegral, d.admitted, d.waitedCount, d.completed,
+                  d.starved, d.crashes, d.restarts, d.starvedS, d.wait.snapshot(), d.service.snapshot() };
     return m;
 }
 
@@ -784,7 +818,7 @@ PhaseResult Sim::phaseBetween(const Mark &a, const Mark &b) const
         t.completed = y.completed - x.completed;
         t.spanNs = span * 1e9;
         t.busyNs = (y.busy - x.busy) * 1e9;
-        t.capacityNs = double(d.workers) * span * 1e9;
+        t.capacityNs = (y.capacity - x.capacity) * 1e9;
         t.queueNs = (y.queue - x.queue) * 1e9;
         t.utilization = t.busyNs / t.capacityNs;
         t.queueMean = (y.queue - x.queue) / span;
@@ -800,6 +834,88 @@ PhaseResult Sim::phaseBetween(const Mark &a, const Mark &b) const
         t.restarts = y.restarts - x.restarts;
     }
     return p;
+}
+
+DomainTotals Sim::totalsOf(SimDomain &d)
+{
+    d.integrate(m_now);
+    DomainTotals t;
+    t.workers = d.workers;
+    t.completed = d.completed;
+    t.spanNs = m_now * 1e9;
+    t.busyNs = d.busyIntegral * 1e9;
+    t.capacityNs = d.capacityIntegral * 1e9;
+    t.queueNs = d.queueIntegral * 1e9;
+    t.utilization = t.capacityNs > 0 ? t.busyNs / t.capacityNs : 0.0;
+    t.queueMean = m_now > 0 ? d.queueIntegral / m_now : 0.0;
+    t.queueMax = d.queueMax;
+    t.wait = d.wait.snapshot();
+    t.service = d.service.snapshot();
+    t.admitted = d.admitted;
+    t.waited = d.waitedCount;
+    t.pWait = d.admitted > 0 ? double(d.waitedCount) / double(d.admitted) : 0.0;
+    t.starved = d.starved;
+    t.starvedMs = d.starvedS * 1e3;
+    t.crashes = d.crashes;
+    t.restarts = d.restarts;
+    return t;
+}
+
+void Sim::resizePool(SimDomain &d, int workers)
+{
+    d.integrate(m_now);
+    const int delta = workers - d.workers;
+    d.workers = workers;
+    if (delta > 0 && d.kind == DomainKind::Procs) {
+        // A new worker process serves once it has started, as the engine's do.
+        d.restarting += delta;
+        for (int k = 0; k < delta; ++k)
+            push(m_now + m_o.costs.workerStartS, Ev::WorkerBack, std::int64_t(d.kind));
+    }
+    unblock(d);
+    startNext(d);
+}
+
+void Sim::autoscaleTick(const Frame &f)
+{
+    for (SimDomain &d : m_domains) {
+        Scaler &sc = m_scalers[std::size_t(d.kind)];
+        if (!sc.ctl)
+            continue;
+        const DomainFrame &df = f.domains[std::size_t(d.kind)];
+        sc.workersMin = std::min(sc.workersMin, d.workers);
+        sc.workersMax = std::max(sc.workersMax, d.workers);
+        if (const QString label = sc.events.due(m_now); !label.isEmpty())
+            m_runEvents.push_back(RunEvent { m_now, label, QStringLiteral("scale") });
+        const double interval = d.cfg.autoscale.interval;
+        if (sc.next < 0) {
+            sc.last = totalsOf(d);
+            sc.lastRejected = df.rejected;
+            sc.next = m_now + interval;
+            continue;
+        }
+        if (m_now < sc.next - 1e-9)
+            continue;
+        sc.next += interval;
+        if (sc.next <= m_now)
+            sc.next = m_now + interval;
+        DomainTotals now = totalsOf(d);
+        const AutoscaleSample sample = autoscaleSample(sc.last, now, m_now, d.workers, df.queue,
+            df.rejected >= sc.lastRejected ? df.rejected - sc.lastRejected : 0);
+        sc.last = std::move(now);
+        sc.lastRejected = df.rejected;
+        const AutoscaleDecision decision = sc.ctl->step(sample);
+        if (decision.workers == d.workers || decision.workers < 1)
+            continue;
+        resizePool(d, decision.workers);
+        ++sc.resizes;
+        sc.workersMin = std::min(sc.workersMin, decision.workers);
+        sc.workersMax = std::max(sc.workersMax, decision.workers);
+        const QString label = sc.events.resized(
+            m_now, d.kind, d.cfg.autoscale.policy, sample.workers, decision.workers, decision.reason);
+        if (!label.isEmpty())
+            m_runEvents.push_back(RunEvent { m_now, label, QStringLiteral("scale") });
+    }
 }
 
 void Sim::integrateAll(double t)
@@ -880,6 +996,7 @@ void Sim::frame()
     m_frameLag = 0;
     m_frameBlockMs = 0;
     m_frameBlockClass = m_frameBlockStage = -1;
+    autoscaleTick(f);
     m_frames.push_back(std::move(f));
 }
 
@@ -1047,31 +1164,20 @@ RunResult Sim::run(SimStats *stats)
         cr.failureReasons = c.reasons;
         r.classes.push_back(std::move(cr));
     }
-    integrateAll(m_now);
     for (SimDomain &d : m_domains) {
         DomainResult &dr = r.domains[std::size_t(d.kind)];
         dr.kind = d.kind;
         dr.used = d.used;
-        DomainTotals &t = dr.totals;
-        t.workers = d.workers;
-        t.completed = d.completed;
-        t.spanNs = m_now * 1e9;
-        t.busyNs = d.busyIntegral * 1e9;
-        t.capacityNs = double(d.workers) * m_now * 1e9;
-        t.queueNs = d.queueIntegral * 1e9;
-        t.utilization = t.capacityNs > 0 ? t.busyNs / t.capacityNs : 0.0;
-        t.queueMean = m_now > 0 ? d.queueIntegral / m_now : 0.0;
-        t.queueMax = d.queueMax;
-        t.wait = d.wait.snapshot();
-        t.service = d.service.snapshot();
-        t.admitted = d.admitted;
-        t.waited = d.waitedCount;
-        t.pWait = d.admitted > 0 ? double(d.waitedCount) / double(d.admitted) : 0.0;
-        t.starved = d.starved;
-        t.starvedMs = d.starvedS * 1e3;
-        t.crashes = d.crashes;
-        t.restarts = d.restarts;
+        dr.totals = totalsOf(d);
+        const Scaler &sc = m_scalers[std::size_t(d.kind)];
+        if (d.used && sc.ctl)
+            dr.autoscale = AutoscaleResult { d.cfg.autoscale.policy, sc.resizes, sc.workersMin, sc.workersMax };
     }
+    for (Scaler &sc : m_scalers)
+        if (const QString label = sc.events.due(m_now, true); !label.isEmpty())
+            m_runEvents.push_back(RunEvent { m_now, label, QStringLiteral("scale") });
+    r.events = std::move(m_runEvents);
+    r.loopLag = m_loopLag.snapshot();
     r.loopLag = m_loopLag.snapshot();
     r.frames = std::move(m_frames);
     r.gilUsed = m_s.gilEnabled;
