@@ -613,7 +613,7 @@ std::optional<ReportPlot> bakeoffPlot(const QJsonObject &sweep, const Axis &axis
     // Room right of the rightmost point for its label.
     const double span = std::max(xHi - xLo, 0.2 * std::max(xHi, 1.0));
     plot.xAxis->setRange(std::max(0.0, xLo - 0.1 * span), xHi + 0.45 * span);
-    if (yHi / std::max(yLo, 1e-3) > 20) {
+    if (yHi / std::max(yLo, 1e-3) > 5) {
         plot.yAxis->setScaleType(QCPAxis::stLogarithmic);
         plot.yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
         plot.yAxis->setRange(std::max(yLo, 1e-3) / 1.5, yHi * 1.5);
@@ -824,7 +824,7 @@ void bakeoffSection(H &h, const QJsonObject &sweep, const std::vector<Axis> &ax,
         const bool sim = b.value(QStringLiteral("source")).toString() == QLatin1String("sim");
         h.paragraph(H::esc(tr("The fixed baseline is the fewest %1 workers, autoscale off, at which every class meets "
                               "its P99 SLA with 95 % confidence: %2 workers, found by the tune's search on %3 within "
-                              "a budget of %4 s (10 × a point's runs). %5")
+                              "a budget of %4 s (10 × a point's runs). The search: %5.")
                                .arg(domain)
                                .arg(b.value(QStringLiteral("workers")).toInt())
                                .arg(sim ? tr("the simulator") : tr("the real engine"))
@@ -845,7 +845,7 @@ void bakeoffSection(H &h, const QJsonObject &sweep, const std::vector<Axis> &ax,
             const QJsonValue sla
                 = obj(obj(pv.toObject(), "classes"), c.toUtf8().constData()).value(QStringLiteral("sla_p99_ms"));
             if (sla.isDouble()) {
-                head += tr(" (SLA %1)").arg(H::ms(sla.toDouble()));
+                head += tr(" (SLA %1 ms)").arg(sla.toDouble(), 0, 'g', 4);
                 break;
             }
         }

@@ -812,17 +812,19 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     constexpr int kMaxVary = 2;
     constexpr int kMaxValues = 1000;
     constexpr int kMaxPoints = 10'000;
-    // A varied value: a number (workers, a load factor, a time in seconds) or the text of a
-    // setting that has no number (an autoscale policy, a backpressure rule).
-    const auto checkValue = [&](const QJsonValue &v) {
-        if (v.isString()) {
-            if (v.toString().isEmpty() || v.toString().size() > L::kMaxStringChars)
-                c.fail(QStringLiteral("a value of %1 characters; expected 1 to %2")
-                           .arg(v.toString().size())
-                           .arg(L::kMaxStringChars));
-        } else if (!v.isDouble() || !std::isfinite(v.toDouble()) || std::abs(v.toDouble()) > 1e12) {
-            c.fail(QStringLiteral("expected a number or a text, found %1").arg(typeName(v)));
-        }
+    // A varied value: a number (workers, a load factor, a time in seconds), or on an axis of
+    // texts (an autoscale policy, a backpressure rule) one of its texts.
+    const auto checkNumber = [&](const QJsonValue &v) {
+        if (!v.isDouble() || !std::isfinite(v.toDouble()) || std::abs(v.toDouble()) > 1e12)
+            c.fail(QStringLiteral("expected a number, found %1").arg(typeName(v)));
+    };
+    const auto checkText = [&](const QJsonValue &v) {
+        if (!v.isString())
+            c.fail(QStringLiteral("expected a text (the axis's values are texts), found %1").arg(typeName(v)));
+        else if (v.toString().isEmpty() || v.toString().size() > L::kMaxStringChars)
+            c.fail(QStringLiteral("a text of %1 characters; expected 1 to %2")
+                       .arg(v.toString().size())
+                       .arg(L::kMaxStringChars));
     };
     const QJsonValue scenario = sweep.value(QStringLiteral("scenario"));
     if (scenario.isObject()) {
@@ -835,6 +837,7 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     c.string(sweep, "mode");
     c.seconds(sweep, "wall_s");
     QStringList paths;
+    std::vector<std::optional<QStringList>> texts; // per axis: its texts when its values are texts
     c.arrayOf(
         sweep, "vary", kMaxVary, QStringLiteral("varied settings"),
         [&](int, const QJsonObject &v) {
@@ -844,9 +847,16 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
             Checker::Enter e(c, QStringLiteral("values"));
             if (values.size() > kMaxValues)
                 c.fail(QStringLiteral("%1 values; at most %2").arg(values.size()).arg(kMaxValues));
+            const bool text = !values.isEmpty() && values[0].isString();
+            texts.push_back(text ? std::optional<QStringList>(QStringList {}) : std::nullopt);
             for (qsizetype i = 0; i < values.size() && !c.failed(); ++i) {
                 Checker::Enter k(c, int(i));
-                checkValue(values[i]);
+                if (text) {
+                    checkText(values[i]);
+                    texts.back()->append(values[i].toString());
+                } else {
+                    checkNumber(values[i]);
+                }
             }
         },
         true);
@@ -855,13 +865,21 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     const auto valuesOf = [&](const QJsonObject &o) {
         const QJsonObject values = c.object(o, "values", true);
         Checker::Enter e(c, QStringLiteral("values"));
-        for (const QString &p : paths) {
+        for (std::size_t i = 0; i < texts.size() && !c.failed(); ++i) {
+            const QString &p = paths[qsizetype(i)];
             if (!values.contains(p)) {
                 c.fail(QStringLiteral("missing key \"%1\"").arg(p.left(60)));
                 return;
             }
             Checker::Enter k(c, p);
-            checkValue(values.value(p));
+            const QJsonValue v = values.value(p);
+            if (!texts[i]) {
+                checkNumber(v);
+            } else {
+                checkText(v);
+                if (!c.failed() && !texts[i]->contains(v.toString()))
+                    c.fail(QStringLiteral("\"%1\" is not among the axis's values").arg(v.toString().left(60)));
+            }
         }
     };
     // A policy bake-off's figures at a fixed size: each class's P99 with its interval and verdict.
@@ -895,11 +913,13 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
             c.ms(d, "wait_mean_ms");
             c.number(d, "p_wait", 0, 1);
             const QJsonObject predicted = c.get(d, "predicted", QJsonValue::Object, false, true).toObject();
-            Checker::Enter e(c, QStringLiteral("predicted"));
-            c.string(predicted, "model");
-            c.number(predicted, "utilization", 0, 100);
-            c.number(predicted, "p_wait", 0, 1);
-            c.ms(predicted, "wait_mean_ms");
+            {
+                Checker::Enter e(c, QStringLiteral("predicted"));
+                c.string(predicted, "model");
+                c.number(predicted, "utilization", 0, 100);
+                c.number(predicted, "p_wait", 0, 1);
+                c.ms(predicted, "wait_mean_ms");
+            }
             c.number(d, "worker_seconds", 0, L::kMaxCount);
             c.number(d, "workers_mean", 0, L::kMaxWorkers);
             const QJsonObject as = c.object(d, "autoscale");
