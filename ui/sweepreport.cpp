@@ -572,10 +572,35 @@ std::optional<ReportPlot> bakeoffPlot(const QJsonObject &sweep, const Axis &axis
     double xLo = std::numeric_limits<double>::infinity(), xHi = 0, yLo = 1, yHi = 1;
     int drawn = 0;
     const QColor policyColor = domainColor(domainKindOf(domain));
+    double xMin = std::numeric_limits<double>::infinity(), xMax = 0;
+    for (const BakeoffRow &r : rows)
+        if (r.workerSeconds) {
+            xMin = std::min(xMin, *r.workerSeconds);
+            xMax = std::max(xMax, *r.workerSeconds);
+        }
+    std::vector<std::pair<double, double>> placed; // points already labelled
     for (const BakeoffRow &r : rows) {
         const auto w = worstClass(r.classes);
         if (!w || !r.workerSeconds)
             continue;
+        // A point close to one already labelled (policies that end alike) has its label above or
+        // below instead of to the right, where the two would overlap.
+        const auto close = [&](double x, double y) {
+            return std::abs(x - *r.workerSeconds) < 0.15 * std::max(xMax - xMin, 1e-9)
+                && std::abs(std::log(std::max(y, 1e-6) / std::max(w->p99, 1e-6))) < 0.3;
+        };
+        int near = 0;
+        for (const auto &[px, py] : placed)
+            near += close(px, py) ? 1 : 0;
+        placed.emplace_back(*r.workerSeconds, w->p99);
+        // A close point to the right, labelled later: this label goes left of its point.
+        bool rightOfIt = false;
+        for (const BakeoffRow &o : rows) {
+            const auto ow = &o == &r ? std::nullopt : worstClass(o.classes);
+            rightOfIt = rightOfIt
+                || (ow && o.workerSeconds && *o.workerSeconds >= *r.workerSeconds && &o > &r
+                    && close(*o.workerSeconds, ow->p99));
+        }
         const QColor color = r.baseline ? QColor(30, 30, 30) : policyColor;
         QCPGraph *g = plot.addGraph();
         g->setLineStyle(QCPGraph::lsNone);
@@ -588,8 +613,14 @@ std::optional<ReportPlot> bakeoffPlot(const QJsonObject &sweep, const Axis &axis
         bars->setData({ w->p99 - w->lo }, { w->hi ? *w->hi - w->p99 : 1e12 });
         auto *text = new QCPItemText(&plot);
         text->position->setCoords(*r.workerSeconds, w->p99);
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-        text->setPadding(QMargins(8, 0, 0, 0));
+        if (near == 0) {
+            text->setPositionAlignment((rightOfIt ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
+            text->setPadding(rightOfIt ? QMargins(0, 0, 8, 0) : QMargins(8, 0, 0, 0));
+        } else {
+            const bool above = near % 2 == 1;
+            text->setPositionAlignment(Qt::AlignHCenter | (above ? Qt::AlignBottom : Qt::AlignTop));
+            text->setPadding(above ? QMargins(0, 0, 0, 8 + 12 * (near / 2)) : QMargins(0, 8 + 12 * (near / 2), 0, 0));
+        }
         text->setText(r.baseline ? tr("%1 (baseline, %2)").arg(r.label, w->cls) : tr("%1 (%2)").arg(r.label, w->cls));
         text->setColor(color);
         xLo = std::min(xLo, *r.workerSeconds);

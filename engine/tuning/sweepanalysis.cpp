@@ -281,7 +281,7 @@ void recommend(SweepResult &r)
         rec.allSlaMet = true;
         const QString what = !pools.empty() ? QStringLiteral("the fewest workers")
             : scaled
-            ? QStringLiteral("the fewest worker-seconds of %1, %2,").arg(domainName(*scaled), num(rec.cost.value_or(0)))
+            ? QStringLiteral("the fewest worker-seconds of %1: %2").arg(domainName(*scaled), num(rec.cost.value_or(0)))
             : load ? QStringLiteral("the highest load")
                    : QStringLiteral("the most room under the SLAs");
         rec.reason = QStringLiteral("%1 (%2) at which every class meets its P99 SLA with 95 % confidence: %3.")

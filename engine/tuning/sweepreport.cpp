@@ -245,7 +245,8 @@ QJsonObject sweepToJson(const SweepResult &r)
     if (bakeoff) {
         o[QStringLiteral("fixed_baseline")] = r.baseline ? QJsonValue(baselineJson(*r.baseline)) : QJsonValue();
         if (!r.baseline)
-            o[QStringLiteral("fixed_baseline_reason")] = r.baselineWhy;
+            o[QStringLiteral("fixed_baseline_reason")]
+                = r.baselineWhy.isEmpty() ? QStringLiteral("no fixed baseline was searched for") : r.baselineWhy;
     }
 
     if (r.knee) {
