@@ -11,6 +11,7 @@
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
 #include "sim/calibration.h"
+#include "tuning/bakeoff.h"
 #include "tuning/simpoint.h"
 #include "tuning/sweepanalysis.h"
 #include "tuning/sweepplan.h"
@@ -163,15 +164,18 @@ int runSweep(const QStringList &args)
     }
 
     SweepRunner runner;
+    Tuner tuner; // a policy bake-off's fixed baseline
     std::atomic<bool> stopAfterPoint { false };
     std::optional<SignalWatcher> signalWatch;
     signalWatch.emplace("sweep", [&](int count) {
         if (count == 1) {
             err(QStringLiteral("\nstopping after this point (again to stop it now; it is then not reported)\n"));
             stopAfterPoint = true;
+            tuner.stop();
         } else if (count == 2) {
             err(QStringLiteral("\nstopping this point now\n"));
             runner.stopNow();
+            tuner.stopNow();
         }
     });
 
@@ -233,9 +237,42 @@ int runSweep(const QStringList &args)
         }
         result.points.push_back(std::move(*point));
     }
+    result.interrupted = int(result.points.size()) < n;
+    // A policy bake-off: the cheapest fixed size of the pool that meets every SLA, to compare with.
+    if (const auto d = result.bakeoffDomain()) {
+        if (result.interrupted) {
+            result.baselineWhy = QStringLiteral("the sweep was stopped before the search");
+        } else {
+            TuneOptions o;
+            o.durationS = sa.duration;
+            o.warmupS = sa.warmup;
+            o.reps = sa.reps;
+            o.budgetS = baselineBudgetS(sa.duration, sa.reps);
+            o.simulate = sa.sim;
+            o.sim = simOptions;
+            o.cores = result.cores;
+            if (!sa.quiet) {
+                err(QStringLiteral("  fixed baseline: the cheapest %1 size that meets every SLA with autoscale off "
+                                   "(tune search on the %2, budget %3 s)\n")
+                        .arg(domainName(*d), sa.sim ? QStringLiteral("simulator") : QStringLiteral("engine"))
+                        .arg(o.budgetS, 0, 'f', 0));
+                tuner.onPoint = [&](const TunePoint &p) {
+                    err(QStringLiteral("    %1 %2 workers: %3 (%4)\n")
+                            .arg(domainName(*d))
+                            .arg(p.workers[std::size_t(*d)])
+                            .arg(p.verdict.allMet ? QStringLiteral("every SLA met") : QStringLiteral("SLA missed"),
+                                p.why));
+                };
+            }
+            if (!findFixedBaseline(tuner, *base.scenario, o, result, &why)) {
+                err(QStringLiteral("hybridscope sweep: fixed baseline: cannot start: %1\n").arg(why));
+                signalWatch.reset();
+                return kExitBadInput;
+            }
+        }
+    }
     signalWatch.reset();
     result.wallS = double(wall.nsecsElapsed()) / 1e9;
-    result.interrupted = int(result.points.size()) < n;
     analyzeSweep(result);
 
     out(sweepSummary(result));

@@ -32,9 +32,19 @@ QString scenarioName(const QJsonObject &sweep)
     return s.isObject() ? s.toObject().value(QStringLiteral("name")).toString() : s.toString();
 }
 
+// A varied setting. A text one (an autoscale policy, a backpressure rule) is plotted as categories:
+// its values at 0, 1, 2, ... in the order of `vary`, each labelled with its text.
 struct Axis {
     QString path;
-    std::vector<double> values; ///< in the order of `vary`
+    std::vector<double> values; ///< in the order of `vary`; a text axis: 0, 1, 2, ...
+    QStringList labels; ///< the values as text
+    bool text = false;
+    QString label(double v) const
+    {
+        if (text)
+            return v >= 0 && v < double(labels.size()) ? labels[qsizetype(v)] : QString();
+        return QString::number(v, 'g', 6);
+    }
 };
 
 std::vector<Axis> axes(const QJsonObject &sweep)
@@ -43,16 +53,27 @@ std::vector<Axis> axes(const QJsonObject &sweep)
     for (const QJsonValue &v : sweep.value(QStringLiteral("vary")).toArray()) {
         Axis a;
         a.path = v.toObject().value(QStringLiteral("path")).toString();
-        for (const QJsonValue &x : v.toObject().value(QStringLiteral("values")).toArray())
-            a.values.push_back(x.toDouble());
+        const QJsonArray values = v.toObject().value(QStringLiteral("values")).toArray();
+        for (const QJsonValue &x : values)
+            a.text = a.text || x.isString();
+        for (qsizetype i = 0; i < values.size(); ++i) {
+            a.values.push_back(a.text ? double(i) : values[i].toDouble());
+            a.labels << SweepReport::valueText(values[i]);
+        }
         out.push_back(a);
     }
     return out;
 }
 
-double valueOf(const QJsonObject &point, const QString &path)
+// The point's value on the axis (a text value: its index); NaN when the point has none.
+double valueOf(const QJsonObject &point, const Axis &a)
 {
-    return obj(point, "values").value(path).toDouble(std::numeric_limits<double>::quiet_NaN());
+    const QJsonValue v = obj(point, "values").value(a.path);
+    if (a.text) {
+        const qsizetype i = a.labels.indexOf(SweepReport::valueText(v));
+        return i >= 0 ? double(i) : std::numeric_limits<double>::quiet_NaN();
+    }
+    return v.toDouble(std::numeric_limits<double>::quiet_NaN());
 }
 
 // Geometric spacing (each value a fixed ratio of the one before) reads best on a log axis.
@@ -122,10 +143,11 @@ std::vector<KneeMark> kneeMarks(const QJsonObject &sweep, const std::vector<Axis
     return out;
 }
 
-std::optional<double> recommended(const QJsonObject &sweep, const QString &path)
+// Where the recommendation lies on the axis (valueOf), if it gives the axis a value.
+std::optional<double> recommended(const QJsonObject &sweep, const Axis &a)
 {
-    const QJsonValue v = obj(sweep, "recommendation").value(QStringLiteral("values")).toObject().value(path);
-    return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt;
+    const double x = valueOf(obj(sweep, "recommendation"), a);
+    return std::isnan(x) ? std::nullopt : std::optional<double>(x);
 }
 
 QString valueList(const QJsonObject &values)
@@ -146,7 +168,12 @@ struct PlotFrame {
         plot.setBackground(Qt::white);
         plot.xAxis->setLabel(x.path);
         plot.yAxis->setLabel(yLabel);
-        if (geometric(x.values)) {
+        if (x.text) {
+            auto text = QSharedPointer<QCPAxisTickerText>::create();
+            for (std::size_t i = 0; i < x.values.size(); ++i)
+                text->addTick(x.values[i], x.labels[qsizetype(i)]);
+            plot.xAxis->setTicker(text);
+        } else if (geometric(x.values)) {
             plot.xAxis->setScaleType(QCPAxis::stLogarithmic);
             plot.xAxis->setTicker(QSharedPointer<QCPAxisTickerText>::create()); // ticks at the values themselves
             auto text = qSharedPointerCast<QCPAxisTickerText>(plot.xAxis->ticker());
@@ -163,7 +190,7 @@ struct PlotFrame {
             xHi = *hi;
         }
         const bool logX = plot.xAxis->scaleType() == QCPAxis::stLogarithmic;
-        const double pad = logX ? 1.15 : std::max((xHi - xLo) * 0.05, 0.5);
+        const double pad = logX ? 1.15 : x.text ? 0.5 : std::max((xHi - xLo) * 0.05, 0.5);
         plot.xAxis->setRange(logX ? xLo / pad : xLo - pad, logX ? xHi * pad : xHi + pad);
         plot.legend->setVisible(true);
         plot.legend->setBrush(QColor(255, 255, 255, 220));
@@ -237,10 +264,10 @@ struct PlotFrame {
 void markKneesAndRecommendation(PlotFrame &f, const QJsonObject &sweep, const Axis &x)
 {
     int row = 0;
-    if (const auto r = recommended(sweep, x.path)) {
+    if (const auto r = recommended(sweep, x)) {
         const bool met = obj(sweep, "recommendation").value(QStringLiteral("all_sla_met")).toBool();
         f.vertical(
-            *r, (met ? tr("recommended %1") : tr("closest %1 (SLA not met)")).arg(*r, 0, 'g', 6), Qt::SolidLine, row++);
+            *r, (met ? tr("recommended %1") : tr("closest %1 (SLA not met)")).arg(x.label(*r)), Qt::SolidLine, row++);
     }
     for (const KneeMark &k : kneeMarks(sweep, axes(sweep)))
         if (k.path == x.path)
@@ -263,7 +290,7 @@ ReportPlot p99Plot(const QJsonObject &sweep, const QJsonArray &points, const std
             QVector<double> xs, ys, down, up;
             for (const QJsonValue &pv : points) {
                 const QJsonObject p = pv.toObject();
-                if (grid && valueOf(p, ax[1].path) != seconds[s])
+                if (grid && valueOf(p, ax[1]) != seconds[s])
                     continue;
                 const QJsonObject k = obj(obj(p, "classes"), classes[c].toUtf8().constData());
                 const QJsonValue p99 = k.value(QStringLiteral("p99_ms"));
@@ -271,7 +298,7 @@ ReportPlot p99Plot(const QJsonObject &sweep, const QJsonArray &points, const std
                     continue;
                 const QJsonArray ci = k.value(QStringLiteral("p99_ci_ms")).toArray();
                 const double y = p99.toDouble();
-                xs << valueOf(p, x.path);
+                xs << valueOf(p, x);
                 ys << y;
                 const double lo = ci.size() == 2 && ci[0].isDouble() ? std::min(ci[0].toDouble(), y) : y;
                 const double hi = ci.size() == 2 && ci[1].isDouble() ? std::max(ci[1].toDouble(), y)
@@ -287,7 +314,7 @@ ReportPlot p99Plot(const QJsonObject &sweep, const QJsonArray &points, const std
             if (xs.isEmpty())
                 continue;
             const QString name
-                = grid ? tr("%1 at %2 = %3").arg(classes[c], ax[1].path).arg(seconds[s], 0, 'g', 6) : classes[c];
+                = grid ? tr("%1 at %2 = %3").arg(classes[c], ax[1].path, ax[1].label(seconds[s])) : classes[c];
             QCPGraph *g = f.series(name, color, styles[s % 4], true);
             g->setData(xs, ys, true);
             auto *bars = new QCPErrorBars(f.plot.xAxis, f.plot.yAxis);
@@ -332,7 +359,7 @@ ReportPlot throughputPlot(const QJsonObject &sweep, const QJsonArray &points, co
             const double t = obj(obj(p, "classes"), classes[c].toUtf8().constData())
                                  .value(QStringLiteral("throughput"))
                                  .toDouble();
-            cx << valueOf(p, x.path);
+            cx << valueOf(p, x);
             cy << t;
             total[i] += t;
             yHi = std::max(yHi, t);
@@ -354,7 +381,7 @@ ReportPlot throughputPlot(const QJsonObject &sweep, const QJsonArray &points, co
         }
         if (classes.size() > 1) {
             for (int i = 0; i < points.size(); ++i)
-                xs << valueOf(points[i].toObject(), x.path);
+                xs << valueOf(points[i].toObject(), x);
             f.series(tr("all classes"), QColor(40, 40, 40), Qt::SolidLine, true)->setData(xs, total, true);
             for (double t : total)
                 yHi = std::max(yHi, t);
@@ -390,7 +417,7 @@ ReportPlot domainPlot(const QJsonObject &sweep, const QJsonArray &points, const 
             const QJsonObject dom = obj(obj(p, "domains"), d.toUtf8().constData());
             if (dom.isEmpty())
                 continue;
-            const double xv = valueOf(p, x.path);
+            const double xv = valueOf(p, x);
             double m = dom.value(QLatin1String(measuredKey)).toDouble();
             if (!wait)
                 m *= 100;
@@ -437,6 +464,204 @@ ReportPlot domainPlot(const QJsonObject &sweep, const QJsonArray &points, const 
         caption, f.render() };
 }
 
+// --- a policy bake-off -------------------------------------------------------------------------
+
+// The pool of a `domains.D.autoscale.policy` axis of a one-axis sweep; empty otherwise.
+QString bakeoffDomain(const std::vector<Axis> &ax)
+{
+    if (ax.size() != 1)
+        return {};
+    const QStringList segs = ax.front().path.split(QLatin1Char('.'));
+    if (segs.size() == 4 && segs[0] == QLatin1String("domains") && segs[2] == QLatin1String("autoscale")
+        && segs[3] == QLatin1String("policy"))
+        return segs[1];
+    return {};
+}
+
+// One row of the bake-off: a policy's point, or the fixed baseline.
+struct BakeoffRow {
+    QString label;
+    bool baseline = false;
+    QJsonObject classes; ///< NAME: {p99_ms, p99_ci_ms, sla_p99_ms, sla_met}
+    std::optional<double> workerSeconds, ratio;
+    QString resizes, workers;
+};
+
+std::vector<BakeoffRow> bakeoffRows(const QJsonObject &sweep, const Axis &axis, const QString &domain)
+{
+    std::vector<BakeoffRow> rows;
+    const QJsonObject b = obj(sweep, "fixed_baseline");
+    if (!b.isEmpty()) {
+        BakeoffRow r;
+        r.baseline = true;
+        r.label = tr("fixed %1 workers").arg(b.value(QStringLiteral("workers")).toInt());
+        const QJsonObject classes = obj(b, "classes");
+        for (auto it = classes.begin(); it != classes.end(); ++it) {
+            QJsonObject k = it.value().toObject();
+            k[QStringLiteral("sla_met")] = k.value(QStringLiteral("met")).toBool();
+            r.classes[it.key()] = k;
+        }
+        r.workerSeconds = b.value(QStringLiteral("worker_seconds")).toDouble();
+        r.ratio = 1.0;
+        r.resizes = QStringLiteral("—");
+        r.workers = QString::number(b.value(QStringLiteral("workers")).toInt());
+        rows.push_back(r);
+    }
+    for (const QJsonValue &pv : sweep.value(QStringLiteral("points")).toArray()) {
+        const QJsonObject p = pv.toObject();
+        const QJsonObject d = obj(obj(p, "domains"), domain.toUtf8().constData());
+        BakeoffRow r;
+        r.label = SweepReport::valueText(obj(p, "values").value(axis.path));
+        r.classes = obj(p, "classes");
+        if (d.value(QStringLiteral("worker_seconds")).isDouble())
+            r.workerSeconds = d.value(QStringLiteral("worker_seconds")).toDouble();
+        if (p.value(QStringLiteral("cost_ratio")).isDouble())
+            r.ratio = p.value(QStringLiteral("cost_ratio")).toDouble();
+        const QJsonObject as = obj(d, "autoscale");
+        r.resizes = as.isEmpty() ? QStringLiteral("—") : QString::number(as.value(QStringLiteral("resizes")).toInt());
+        r.workers = as.isEmpty() ? QString::number(d.value(QStringLiteral("workers")).toInt())
+                                 : QStringLiteral("%1–%2 (mean %3)")
+                                       .arg(as.value(QStringLiteral("workers_min")).toInt())
+                                       .arg(as.value(QStringLiteral("workers_max")).toInt())
+                                       .arg(H::number(d.value(QStringLiteral("workers_mean")).toDouble()));
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+// The class furthest from its SLA: its P99 and interval relative to the SLA (1 = at the SLA).
+struct SlaShare {
+    QString cls;
+    double p99 = 0, lo = 0;
+    std::optional<double> hi; ///< none: too few samples to bound it from above
+};
+std::optional<SlaShare> worstClass(const QJsonObject &classes)
+{
+    std::optional<SlaShare> worst;
+    double worstAt = -1;
+    for (auto it = classes.begin(); it != classes.end(); ++it) {
+        const QJsonObject k = it.value().toObject();
+        const double sla = k.value(QStringLiteral("sla_p99_ms")).toDouble();
+        if (sla <= 0 || !k.value(QStringLiteral("p99_ms")).isDouble())
+            continue;
+        const QJsonArray ci = k.value(QStringLiteral("p99_ci_ms")).toArray();
+        SlaShare s;
+        s.cls = it.key();
+        s.p99 = k.value(QStringLiteral("p99_ms")).toDouble() / sla;
+        s.lo = ci.size() == 2 && ci[0].isDouble() ? std::min(s.p99, ci[0].toDouble() / sla) : s.p99;
+        if (ci.size() == 2 && ci[1].isDouble())
+            s.hi = std::max(s.p99, ci[1].toDouble() / sla);
+        const double at = s.hi.value_or(s.p99 * 1.5);
+        if (at > worstAt) {
+            worstAt = at;
+            worst = s;
+        }
+    }
+    return worst;
+}
+
+// P99 of the worst class relative to its SLA against worker-seconds: one point per policy, the
+// fixed baseline as a diamond, the SLA as the line at 1.
+std::optional<ReportPlot> bakeoffPlot(const QJsonObject &sweep, const Axis &axis, const QString &domain)
+{
+    const std::vector<BakeoffRow> rows = bakeoffRows(sweep, axis, domain);
+    QCustomPlot plot;
+    plot.setBackground(Qt::white);
+    plot.xAxis->setLabel(tr("%1 worker-seconds over the measured span").arg(domain));
+    plot.yAxis->setLabel(tr("worst class's P99 / its SLA"));
+    double xLo = std::numeric_limits<double>::infinity(), xHi = 0, yLo = 1, yHi = 1;
+    int drawn = 0;
+    const QColor policyColor = domainColor(domainKindOf(domain));
+    double xMin = std::numeric_limits<double>::infinity(), xMax = 0;
+    for (const BakeoffRow &r : rows)
+        if (r.workerSeconds) {
+            xMin = std::min(xMin, *r.workerSeconds);
+            xMax = std::max(xMax, *r.workerSeconds);
+        }
+    std::vector<std::pair<double, double>> placed; // points already labelled
+    for (const BakeoffRow &r : rows) {
+        const auto w = worstClass(r.classes);
+        if (!w || !r.workerSeconds)
+            continue;
+        // A point close to one already labelled (policies that end alike) has its label above or
+        // below instead of to the right, where the two would overlap.
+        const auto close = [&](double x, double y) {
+            return std::abs(x - *r.workerSeconds) < 0.15 * std::max(xMax - xMin, 1e-9)
+                && std::abs(std::log(std::max(y, 1e-6) / std::max(w->p99, 1e-6))) < 0.3;
+        };
+        int near = 0;
+        for (const auto &[px, py] : placed)
+            near += close(px, py) ? 1 : 0;
+        placed.emplace_back(*r.workerSeconds, w->p99);
+        // A close point to the right, labelled later: this label goes left of its point.
+        bool rightOfIt = false;
+        for (const BakeoffRow &o : rows) {
+            const auto ow = &o == &r ? std::nullopt : worstClass(o.classes);
+            rightOfIt = rightOfIt
+                || (ow && o.workerSeconds && *o.workerSeconds >= *r.workerSeconds && &o > &r
+                    && close(*o.workerSeconds, ow->p99));
+        }
+        const QColor color = r.baseline ? QColor(30, 30, 30) : policyColor;
+        QCPGraph *g = plot.addGraph();
+        g->setLineStyle(QCPGraph::lsNone);
+        g->setScatterStyle(QCPScatterStyle(r.baseline ? QCPScatterStyle::ssDiamond : QCPScatterStyle::ssDisc, color,
+            r.baseline ? QColor(Qt::white) : color, r.baseline ? 11 : 8));
+        g->setData({ *r.workerSeconds }, { w->p99 });
+        auto *bars = new QCPErrorBars(plot.xAxis, plot.yAxis);
+        bars->setDataPlottable(g);
+        bars->setPen(QPen(color, 1.2));
+        bars->setData({ w->p99 - w->lo }, { w->hi ? *w->hi - w->p99 : 1e12 });
+        auto *text = new QCPItemText(&plot);
+        text->position->setCoords(*r.workerSeconds, w->p99);
+        if (near == 0) {
+            text->setPositionAlignment((rightOfIt ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
+            text->setPadding(rightOfIt ? QMargins(0, 0, 8, 0) : QMargins(8, 0, 0, 0));
+        } else {
+            const bool above = near % 2 == 1;
+            text->setPositionAlignment(Qt::AlignHCenter | (above ? Qt::AlignBottom : Qt::AlignTop));
+            text->setPadding(above ? QMargins(0, 0, 0, 8 + 12 * (near / 2)) : QMargins(0, 8 + 12 * (near / 2), 0, 0));
+        }
+        text->setText(r.baseline ? tr("%1 (baseline, %2)").arg(r.label, w->cls) : tr("%1 (%2)").arg(r.label, w->cls));
+        text->setColor(color);
+        xLo = std::min(xLo, *r.workerSeconds);
+        xHi = std::max(xHi, *r.workerSeconds);
+        yLo = std::min(yLo, w->lo);
+        yHi = std::max(yHi, w->hi.value_or(w->p99));
+        ++drawn;
+    }
+    if (drawn == 0)
+        return std::nullopt;
+    auto *sla = new QCPItemStraightLine(&plot);
+    sla->point1->setCoords(0, 1);
+    sla->point2->setCoords(1, 1);
+    sla->setPen(QPen(QColor(90, 90, 90), 1.0, Qt::DashLine));
+    auto *slaText = new QCPItemText(&plot);
+    slaText->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    slaText->position->setCoords(0.99, 1);
+    slaText->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    slaText->setText(tr("SLA"));
+    slaText->setColor(QColor(90, 90, 90));
+    // Room right of the rightmost point for its label.
+    const double span = std::max(xHi - xLo, 0.2 * std::max(xHi, 1.0));
+    plot.xAxis->setRange(std::max(0.0, xLo - 0.1 * span), xHi + 0.45 * span);
+    if (yHi / std::max(yLo, 1e-3) > 5) {
+        plot.yAxis->setScaleType(QCPAxis::stLogarithmic);
+        plot.yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+        plot.yAxis->setRange(std::max(yLo, 1e-3) / 1.5, yHi * 1.5);
+    } else {
+        plot.yAxis->setRange(0, yHi * 1.15);
+    }
+    const QSize size = ReportPlots::plotSize();
+    return ReportPlot { QStringLiteral("plot-bakeoff"), tr("P99 against cost, per policy"),
+        tr("Each point is a policy's sweep point: across, the worker-seconds %1 cost over the measured span; up, the "
+           "P99 of the class furthest from its SLA, divided by that SLA, with its 95 % interval (running to the top "
+           "where too few tasks finished to bound it). The diamond is the cheapest fixed size that meets every SLA. "
+           "Under the dashed line at 1 the SLA is met; a policy is better than the fixed size when it is both left "
+           "of the diamond and under the line.")
+            .arg(domain),
+        plot.toPixmap(size.width(), size.height(), 2.0).toImage() };
+}
+
 // --- sections ---------------------------------------------------------------------------------
 
 QString p99CellOf(const QJsonObject &k)
@@ -476,9 +701,7 @@ void sweepSection(H &h, const QJsonObject &sweep, const std::vector<Axis> &ax, c
     if (s.isObject() && s.toObject().contains(QStringLiteral("source")))
         rows.append({ tr("Source"), HtmlReport::sourceHtml(s.toObject().value(QStringLiteral("source")).toString()) });
     for (const Axis &a : ax) {
-        QStringList vals;
-        for (double v : a.values)
-            vals << QString::number(v, 'g', 6);
+        const QStringList vals = a.labels;
         rows.append({ tr("Varied"),
             QStringLiteral("<code>%1</code>: %2").arg(H::esc(a.path), H::esc(vals.join(QStringLiteral(", ")))) });
     }
@@ -542,15 +765,15 @@ void gridSection(H &h, const std::vector<Axis> &ax, const QJsonArray &points)
         QStringLiteral("muted"));
     QStringList header { H::esc(ax[1].path + QStringLiteral(" \\ ") + ax[0].path) };
     for (double v : ax[0].values)
-        header << H::esc(QString::number(v, 'g', 6));
+        header << H::esc(ax[0].label(v));
     h.tableBegin(header, 1, QStringLiteral("grid"));
     for (double y : ax[1].values) {
-        QStringList cells { H::esc(QString::number(y, 'g', 6)) };
+        QStringList cells { H::esc(ax[1].label(y)) };
         for (double x : ax[0].values) {
             QString cell = QStringLiteral("—");
             for (const QJsonValue &pv : points) {
                 const QJsonObject p = pv.toObject();
-                if (valueOf(p, ax[0].path) != x || valueOf(p, ax[1].path) != y)
+                if (valueOf(p, ax[0]) != x || valueOf(p, ax[1]) != y)
                     continue;
                 double worst = 0;
                 const QJsonObject classes = obj(p, "classes");
@@ -614,6 +837,71 @@ void pointsSection(H &h, const std::vector<Axis> &ax, const QJsonArray &points)
     }
     h.tableEnd();
 }
+void bakeoffSection(H &h, const QJsonObject &sweep, const std::vector<Axis> &ax, const QJsonArray &points,
+    const std::vector<ReportPlot> &plots)
+{
+    const QString domain = bakeoffDomain(ax);
+    if (domain.isEmpty())
+        return;
+    h.heading(2, QStringLiteral("bakeoff"), tr("Autoscale policies against the cheapest fixed size"));
+    const QJsonObject b = obj(sweep, "fixed_baseline");
+    if (b.isEmpty()) {
+        h.paragraph(
+            H::esc(
+                tr("No fixed baseline: %1.")
+                    .arg(sweep.value(QStringLiteral("fixed_baseline_reason")).toString(tr("none was searched for")))),
+            QStringLiteral("bad"));
+    } else {
+        const bool sim = b.value(QStringLiteral("source")).toString() == QLatin1String("sim");
+        h.paragraph(H::esc(tr("The fixed baseline is the fewest %1 workers, autoscale off, at which every class meets "
+                              "its P99 SLA with 95 % confidence: %2 workers, found by the tune's search on %3 within "
+                              "a budget of %4 s (10 × a point's runs). The search: %5.")
+                               .arg(domain)
+                               .arg(b.value(QStringLiteral("workers")).toInt())
+                               .arg(sim ? tr("the simulator") : tr("the real engine"))
+                               .arg(b.value(QStringLiteral("budget_s")).toDouble(), 0, 'f', 0)
+                               .arg(b.value(QStringLiteral("search")).toString())));
+    }
+    h.paragraph(H::esc(tr("Per policy: each class's P99 in ms with its 95 % interval and ✓/✗ its SLA; the "
+                          "worker-seconds %1 cost over the measured span (workers × seconds they existed); that cost "
+                          "over the fixed baseline's (below 1: cheaper); the controller's resizes (whole runs, "
+                          "warm-up included) and the sizes it took.")
+                           .arg(domain)),
+        QStringLiteral("muted"));
+    const QStringList classes = classNames(points);
+    QStringList header { H::esc(tr("Policy")) };
+    for (const QString &c : classes) {
+        QString head = tr("%1 P99").arg(c);
+        for (const QJsonValue &pv : points) {
+            const QJsonValue sla
+                = obj(obj(pv.toObject(), "classes"), c.toUtf8().constData()).value(QStringLiteral("sla_p99_ms"));
+            if (sla.isDouble()) {
+                head += tr(" (SLA %1 ms)").arg(sla.toDouble(), 0, 'g', 4);
+                break;
+            }
+        }
+        header << H::esc(head);
+    }
+    header << H::esc(tr("Worker-seconds")) << H::esc(tr("× fixed")) << H::esc(tr("Resizes")) << H::esc(tr("Workers"));
+    h.tableBegin(header, 1, QStringLiteral("bakeoff"));
+    for (const BakeoffRow &r : bakeoffRows(sweep, ax.front(), domain)) {
+        QStringList cells { r.baseline ? QStringLiteral("<b>%1</b>").arg(H::esc(r.label)) : H::esc(r.label) };
+        bool met = true;
+        for (const QString &c : classes) {
+            const QJsonObject k = obj(r.classes, c.toUtf8().constData());
+            cells << (k.isEmpty() ? QStringLiteral("—") : p99CellOf(k));
+            met = met
+                && (!k.value(QStringLiteral("sla_p99_ms")).isDouble() || k.value(QStringLiteral("sla_met")).toBool());
+        }
+        cells << (r.workerSeconds ? H::number(*r.workerSeconds) : QStringLiteral("—"))
+              << (r.ratio ? H::number(*r.ratio, 2) : QStringLiteral("—")) << H::esc(r.resizes) << H::esc(r.workers);
+        h.row(cells, met ? QString() : QStringLiteral("missed"));
+    }
+    h.tableEnd();
+    for (const ReportPlot &p : plots)
+        if (p.id == QLatin1String("plot-bakeoff"))
+            h.figure(p);
+}
 } // namespace
 
 QString SweepReport::p99Cell(const QJsonObject &pointClass)
@@ -634,8 +922,8 @@ QString SweepReport::valueText(const QJsonValue &v)
 
 QStringList SweepReport::sectionIds()
 {
-    return { QStringLiteral("sweep"), QStringLiteral("recommendation"), QStringLiteral("plots"), QStringLiteral("grid"),
-        QStringLiteral("points") };
+    return { QStringLiteral("sweep"), QStringLiteral("recommendation"), QStringLiteral("bakeoff"),
+        QStringLiteral("plots"), QStringLiteral("grid"), QStringLiteral("points") };
 }
 
 std::vector<ReportPlot> SweepReport::plots(const QJsonObject &sweep)
@@ -650,6 +938,9 @@ std::vector<ReportPlot> SweepReport::plots(const QJsonObject &sweep)
         out.push_back(throughputPlot(sweep, points, ax.front()));
         out.push_back(domainPlot(sweep, points, ax.front(), false));
         out.push_back(domainPlot(sweep, points, ax.front(), true));
+        if (const QString d = bakeoffDomain(ax); !d.isEmpty())
+            if (auto p = bakeoffPlot(sweep, ax.front(), d))
+                out.push_back(std::move(*p));
     }
     return out;
 }
@@ -672,11 +963,13 @@ ReportHtml SweepReport::build(const QJsonObject &sweep, const std::vector<Report
     const QJsonArray points = sweep.value(QStringLiteral("points")).toArray();
     sweepSection(h, sweep, ax, points);
     recommendationSection(h, sweep);
+    bakeoffSection(h, sweep, ax, points, plots);
     h.heading(2, QStringLiteral("plots"), tr("Plots"));
     if (plots.empty())
         h.paragraph(H::esc(tr("No points were measured.")), QStringLiteral("muted"));
     for (const ReportPlot &p : plots)
-        h.figure(p);
+        if (p.id != QLatin1String("plot-bakeoff"))
+            h.figure(p);
     gridSection(h, ax, points);
     pointsSection(h, ax, points);
     return h.finish();

@@ -16,7 +16,9 @@ namespace hs {
  * with its 95 % interval as a bar and its SLA as a dashed line; throughput per class with the USL
  * curve when one was fitted; utilization and mean wait per domain, measured as points, the queueing
  * model's prediction as a dashed line), for a grid a map of where every SLA is met, and the table
- * of points. Section ids: sweep, recommendation, plots, grid, points.
+ * of points. A policy bake-off (one axis `domains.D.autoscale.policy`) adds a table of each policy
+ * against the cheapest fixed size of D and a plot of P99 against worker-seconds. A text axis (a
+ * policy) is plotted as categories. Section ids: sweep, recommendation, bakeoff, plots, grid, points.
  *
  *     std::vector<ReportPlot> plots = SweepReport::plots(sweep);
  *     ReportHtml h = SweepReport::build(sweep, plots, ReportMedium::Browser);

@@ -812,6 +812,20 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     constexpr int kMaxVary = 2;
     constexpr int kMaxValues = 1000;
     constexpr int kMaxPoints = 10'000;
+    // A varied value: a number (workers, a load factor, a time in seconds), or on an axis of
+    // texts (an autoscale policy, a backpressure rule) one of its texts.
+    const auto checkNumber = [&](const QJsonValue &v) {
+        if (!v.isDouble() || !std::isfinite(v.toDouble()) || std::abs(v.toDouble()) > 1e12)
+            c.fail(QStringLiteral("expected a number, found %1").arg(typeName(v)));
+    };
+    const auto checkText = [&](const QJsonValue &v) {
+        if (!v.isString())
+            c.fail(QStringLiteral("expected a text (the axis's values are texts), found %1").arg(typeName(v)));
+        else if (v.toString().isEmpty() || v.toString().size() > L::kMaxStringChars)
+            c.fail(QStringLiteral("a text of %1 characters; expected 1 to %2")
+                       .arg(v.toString().size())
+                       .arg(L::kMaxStringChars));
+    };
     const QJsonValue scenario = sweep.value(QStringLiteral("scenario"));
     if (scenario.isObject()) {
         Checker::Enter e(c, QStringLiteral("scenario"));
@@ -823,6 +837,7 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     c.string(sweep, "mode");
     c.seconds(sweep, "wall_s");
     QStringList paths;
+    std::vector<std::optional<QStringList>> texts; // per axis: its texts when its values are texts
     c.arrayOf(
         sweep, "vary", kMaxVary, QStringLiteral("varied settings"),
         [&](int, const QJsonObject &v) {
@@ -832,11 +847,16 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
             Checker::Enter e(c, QStringLiteral("values"));
             if (values.size() > kMaxValues)
                 c.fail(QStringLiteral("%1 values; at most %2").arg(values.size()).arg(kMaxValues));
+            const bool text = !values.isEmpty() && values[0].isString();
+            texts.push_back(text ? std::optional<QStringList>(QStringList {}) : std::nullopt);
             for (qsizetype i = 0; i < values.size() && !c.failed(); ++i) {
                 Checker::Enter k(c, int(i));
-                if (!values[i].isDouble() || !std::isfinite(values[i].toDouble())
-                    || std::abs(values[i].toDouble()) > 1e12)
-                    c.fail(QStringLiteral("expected a number, found %1").arg(typeName(values[i])));
+                if (text) {
+                    checkText(values[i]);
+                    texts.back()->append(values[i].toString());
+                } else {
+                    checkNumber(values[i]);
+                }
             }
         },
         true);
@@ -845,8 +865,32 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
     const auto valuesOf = [&](const QJsonObject &o) {
         const QJsonObject values = c.object(o, "values", true);
         Checker::Enter e(c, QStringLiteral("values"));
-        for (const QString &p : paths)
-            c.number(values, p, -1e12, 1e12, Num::Real, true);
+        for (std::size_t i = 0; i < texts.size() && !c.failed(); ++i) {
+            const QString &p = paths[qsizetype(i)];
+            if (!values.contains(p)) {
+                c.fail(QStringLiteral("missing key \"%1\"").arg(p.left(60)));
+                return;
+            }
+            Checker::Enter k(c, p);
+            const QJsonValue v = values.value(p);
+            if (!texts[i]) {
+                checkNumber(v);
+            } else {
+                checkText(v);
+                if (!c.failed() && !texts[i]->contains(v.toString()))
+                    c.fail(QStringLiteral("\"%1\" is not among the axis's values").arg(v.toString().left(60)));
+            }
+        }
+    };
+    // A policy bake-off's figures at a fixed size: each class's P99 with its interval and verdict.
+    const auto slaClasses = [&](const QJsonObject &o) {
+        c.objectsOf(
+            o, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &k) {
+                for (const char *n : { "p99_ms", "sla_p99_ms" })
+                    c.ms(k, n);
+                c.msInterval(k, "p99_ci_ms");
+                c.boolean(k, "met");
+            });
     };
     c.arrayOf(sweep, "points", kMaxPoints, QStringLiteral("points"), [&](int, const QJsonObject &p) {
         valuesOf(p);
@@ -869,12 +913,31 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
             c.ms(d, "wait_mean_ms");
             c.number(d, "p_wait", 0, 1);
             const QJsonObject predicted = c.get(d, "predicted", QJsonValue::Object, false, true).toObject();
-            Checker::Enter e(c, QStringLiteral("predicted"));
-            c.string(predicted, "model");
-            c.number(predicted, "utilization", 0, 100);
-            c.number(predicted, "p_wait", 0, 1);
-            c.ms(predicted, "wait_mean_ms");
+            {
+                Checker::Enter e(c, QStringLiteral("predicted"));
+                c.string(predicted, "model");
+                c.number(predicted, "utilization", 0, 100);
+                c.number(predicted, "p_wait", 0, 1);
+                c.ms(predicted, "wait_mean_ms");
+            }
+            c.number(d, "worker_seconds", 0, L::kMaxCount);
+            c.number(d, "workers_mean", 0, L::kMaxWorkers);
+            const QJsonObject as = c.object(d, "autoscale");
+            Checker::Enter a(c, QStringLiteral("autoscale"));
+            if (d.contains(QStringLiteral("autoscale"))) {
+                c.string(as, "policy", true);
+                if (!c.failed() && !autoscalePolicyFromName(as.value(QStringLiteral("policy")).toString())) {
+                    Checker::Enter k(c, QStringLiteral("policy"));
+                    c.fail(QStringLiteral("unknown policy; expected off, queue, aimd, gradient or vegas"));
+                }
+            }
+            c.count(as, "resizes");
+            c.workers(as, "workers_min");
+            c.workers(as, "workers_max");
+            if (as.value(QStringLiteral("workers_min")).toDouble() > as.value(QStringLiteral("workers_max")).toDouble())
+                c.fail(QStringLiteral("workers_min is above workers_max"));
         });
+        c.number(p, "cost_ratio", 0, 1e12);
         const QJsonArray findings = c.array(p, "findings");
         Checker::Enter e(c, QStringLiteral("findings"));
         if (findings.size() > L::kMaxFindings)
@@ -912,6 +975,27 @@ void checkSweep(Checker &c, const QJsonObject &sweep)
         c.boolean(rec, "all_sla_met");
         c.string(rec, "reason");
     }
+    // A policy bake-off: the cheapest fixed size that meets every SLA, or null and why.
+    const QJsonObject baseline = c.get(sweep, "fixed_baseline", QJsonValue::Object, false, true).toObject();
+    {
+        Checker::Enter e(c, QStringLiteral("fixed_baseline"));
+        if (!baseline.isEmpty()) {
+            c.string(baseline, "domain", true);
+            if (!c.failed()) {
+                Checker::Enter k(c, QStringLiteral("domain"));
+                c.knownDomain(baseline.value(QStringLiteral("domain")).toString());
+            }
+            c.number(baseline, "workers", 1, L::kMaxWorkers, Num::Integer, true);
+            c.number(baseline, "worker_seconds", 0, L::kMaxCount, Num::Real, true);
+            c.number(baseline, "workers_mean", 0, L::kMaxWorkers);
+            c.seconds(baseline, "measured_s");
+            slaClasses(baseline);
+            c.string(baseline, "source");
+            c.seconds(baseline, "budget_s");
+            c.string(baseline, "search");
+        }
+    }
+    c.string(sweep, "fixed_baseline_reason");
 }
 
 using CheckFn = void (*)(Checker &, const QJsonObject &);

@@ -17,6 +17,7 @@ SweepPointResult simulatePoint(const Scenario &scenario, const SweepValues &valu
     SimOptions o = options;
     o.warmupS = warmup;
     std::vector<PhaseResult> measured;
+    std::vector<DomainAutoscale> autoscale;
     QSet<QString> findings;
     bool conserved = true;
     for (int rep = 0; rep < reps; ++rep) {
@@ -30,10 +31,11 @@ SweepPointResult simulatePoint(const Scenario &scenario, const SweepValues &valu
             if (f.toS >= warmup && f.fromS <= ph.toS)
                 findings.insert(f.rule);
         measured.push_back(ph);
+        autoscale.push_back(domainAutoscale(r));
     }
     QStringList names = findings.values();
     names.sort();
-    SweepPointResult p = pointFigures(scenario, measured, names, std::max(1, int(std::lround(simCores(o)))));
+    SweepPointResult p = pointFigures(scenario, measured, names, std::max(1, int(std::lround(simCores(o)))), autoscale);
     p.values = values;
     p.durationS = duration;
     p.warmupS = warmup;

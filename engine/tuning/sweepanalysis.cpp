@@ -230,7 +230,13 @@ void recommend(SweepResult &r)
         if (a.isLoad())
             load = &a;
     }
+    // A policy bake-off costs what the pool's workers cost: its worker-seconds.
+    const std::optional<DomainKind> scaled = pools.empty() ? r.bakeoffDomain() : std::nullopt;
     const auto cost = [&](const SweepPointResult &p) -> std::optional<double> {
+        if (scaled) {
+            const SweepDomainFigures *d = domainAt(p, *scaled);
+            return d ? std::optional<double>(std::round(d->workerSeconds * 1e3) / 1e3) : std::nullopt;
+        }
         if (pools.empty())
             return load ? numeric(valueOf(p.values, load->path)) : std::nullopt;
         double c = 0;
@@ -241,7 +247,7 @@ void recommend(SweepResult &r)
     // Better: fewer workers; then more load; then more room under the SLAs.
     const auto better = [&](const SweepPointResult &a, const SweepPointResult &b) {
         const auto ca = cost(a), cb = cost(b);
-        if (!pools.empty() && ca != cb)
+        if ((!pools.empty() || scaled) && ca != cb)
             return ca < cb;
         if (load) {
             const double la = pointLoad(a.values), lb = pointLoad(b.values);
@@ -274,8 +280,10 @@ void recommend(SweepResult &r)
         rec.cost = cost(*best);
         rec.allSlaMet = true;
         const QString what = !pools.empty() ? QStringLiteral("the fewest workers")
-            : load                          ? QStringLiteral("the highest load")
-                                            : QStringLiteral("the most room under the SLAs");
+            : scaled
+            ? QStringLiteral("the fewest worker-seconds of %1: %2").arg(domainName(*scaled), num(rec.cost.value_or(0)))
+            : load ? QStringLiteral("the highest load")
+                   : QStringLiteral("the most room under the SLAs");
         rec.reason = QStringLiteral("%1 (%2) at which every class meets its P99 SLA with 95 % confidence: %3.")
                          .arg(what, describe(best->values), slaText(*best));
     } else if (closest) {
@@ -308,6 +316,27 @@ void recommend(SweepResult &r)
 }
 
 } // namespace
+
+std::optional<DomainKind> SweepResult::bakeoffDomain() const
+{
+    for (const VaryAxis &a : axes)
+        if (const auto d = a.autoscaleDomain())
+            return d;
+    return std::nullopt;
+}
+
+const SweepDomainFigures *domainAt(const SweepPointResult &point, DomainKind domain)
+{
+    return domainOf(point, domain);
+}
+
+std::optional<double> costRatio(const SweepPointResult &point, const SweepBaseline &baseline)
+{
+    const SweepDomainFigures *d = domainOf(point, baseline.domain);
+    if (!d || d->workersMean <= 0 || baseline.workersMean <= 0)
+        return std::nullopt;
+    return d->workersMean / baseline.workersMean;
+}
 
 void analyzeSweep(SweepResult &r)
 {

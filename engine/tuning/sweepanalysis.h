@@ -34,6 +34,23 @@ struct SweepRecommendation {
 };
 
 /**
+ * The cheapest fixed size of an autoscaled pool that meets every class's P99 SLA with its policy
+ * off (DESIGN §13): what a policy bake-off (`--vary domains.D.autoscale.policy=...`) compares each
+ * policy's cost with. Found by the tune's search (tuning/bakeoff.h) within a budget.
+ */
+struct SweepBaseline {
+    DomainKind domain = DomainKind::Threads;
+    int workers = 0;
+    double workerSeconds = 0; ///< of `domain` over the measured span, mean over the reps
+    double workersMean = 0; ///< workerSeconds per measured second
+    double measuredS = 0;
+    std::vector<SweepClassFigures> classes; ///< at that size
+    QString source = QStringLiteral("engine"); ///< or "sim"
+    double budgetS = 0; ///< the search's wall-time budget
+    QString search; ///< how the search ended (the tune's stop reason)
+};
+
+/**
  * A whole sweep: its plan, the points measured (in plan order; fewer than planned when stopped)
  * and what analyzeSweep() found in them.
  *
@@ -69,7 +86,21 @@ struct SweepResult {
     std::vector<std::pair<QString, QString>> cpuLimits;
     std::optional<SweepRecommendation> recommendation;
     QString recommendationWhy; ///< when none
+
+    /// A policy bake-off (one axis `domains.D.autoscale.policy`): the cheapest fixed size of D
+    /// (none when nothing within the bounds and budget meets every SLA: baselineWhy says why).
+    std::optional<SweepBaseline> baseline;
+    QString baselineWhy;
+    /// The domain of a `domains.D.autoscale.policy` axis, if one is varied.
+    std::optional<DomainKind> bakeoffDomain() const;
 };
+
+/// A bake-off point's cost relative to the fixed baseline: D's mean pool size over the baseline's
+/// (its worker-seconds over the baseline's, per measured second, so spans that differ by a timer
+/// tick do not count); nullopt when either is 0 or D is not at the point.
+std::optional<double> costRatio(const SweepPointResult &point, const SweepBaseline &baseline);
+/// The domain's figures at a point; nullptr when the point has none.
+const SweepDomainFigures *domainAt(const SweepPointResult &point, DomainKind domain);
 
 /// Share of the highest throughput from which more workers of a CPU pool count as "not rising".
 inline constexpr double kThroughputPlateau = 0.90;

@@ -156,6 +156,18 @@ std::optional<DomainKind> VaryAxis::poolDomain() const
     return d;
 }
 
+std::optional<DomainKind> VaryAxis::autoscaleDomain() const
+{
+    const QStringList segs = path.split(QLatin1Char('.'));
+    if (segs.size() != 4 || segs[0] != QLatin1String("domains") || segs[2] != QLatin1String("autoscale")
+        || segs[3] != QLatin1String("policy"))
+        return std::nullopt;
+    const auto d = domainFromName(segs[1]);
+    if (!d || *d == DomainKind::Loop)
+        return std::nullopt;
+    return d;
+}
+
 std::optional<VaryAxis> parseVaryArgument(const QString &arg, QString *error)
 {
     const qsizetype eq = arg.indexOf(QLatin1Char('='));

@@ -32,6 +32,8 @@ struct VaryAxis {
     bool isLoad() const { return path == QLatin1String("load"); }
     /// `domains.D.workers` of a pool (threads, tbb, procs): the domain; else nullopt.
     std::optional<DomainKind> poolDomain() const;
+    /// `domains.D.autoscale.policy` of a pool (a policy bake-off, DESIGN §13): the domain; else nullopt.
+    std::optional<DomainKind> autoscaleDomain() const;
 };
 
 /// Parses `PATH=VALUES`; on error returns nullopt and sets *error (what is wrong, with the value).

@@ -64,7 +64,62 @@ QString p99Cell(const SweepClassFigures &c)
     return QStringLiteral("%1 [%2, %3]%4").arg(fixed(*c.p99Ms), fixed(c.ciLoMs.value_or(0)), hi, mark);
 }
 
+// The policies of a bake-off against the cheapest fixed size: cost, range and ratio.
+QString bakeoffSummary(const SweepResult &r, DomainKind domain)
+{
+    QString out;
+    QTextStream s(&out);
+    const QString name = domainName(domain);
+    if (r.baseline) {
+        const SweepBaseline &b = *r.baseline;
+        s << "fixed baseline: " << name << " " << b.workers << " workers (autoscale off), " << fixed(b.workerSeconds)
+          << " worker-s: the cheapest fixed size that meets every SLA (tune search on the "
+          << (b.source == QLatin1String("sim") ? "simulator" : "engine") << ", budget " << fixed(b.budgetS, 0)
+          << " s)\n";
+    } else {
+        s << "fixed baseline: none (" << r.baselineWhy << ")\n";
+    }
+    for (const SweepPointResult &p : r.points) {
+        const SweepDomainFigures *d = domainAt(p, domain);
+        if (!d)
+            continue;
+        s << "  " << sweepValuesText(p.values) << ": " << name << " " << fixed(d->workerSeconds) << " worker-s, mean "
+          << fixed(d->workersMean) << " workers";
+        if (d->autoscale)
+            s << " (" << d->autoscale->workersMin << "–" << d->autoscale->workersMax << ", " << d->autoscale->resizes
+              << " resizes)";
+        if (r.baseline)
+            if (const auto ratio = costRatio(p, *r.baseline))
+                s << ", × " << fixed(*ratio, 2) << " the fixed baseline";
+        s << (p.allSlasMet() ? ", every SLA met" : ", some SLA missed") << '\n';
+    }
+    return out;
+}
+
 } // namespace
+
+QJsonObject baselineJson(const SweepBaseline &b)
+{
+    QJsonObject classes;
+    for (const SweepClassFigures &c : b.classes)
+        classes[c.name] = QJsonObject {
+            { QStringLiteral("p99_ms"), optMs(c.p99Ms) },
+            { QStringLiteral("p99_ci_ms"), QJsonArray { optMs(c.ciLoMs), optMs(c.ciHiMs) } },
+            { QStringLiteral("sla_p99_ms"), optMs(c.slaP99Ms) },
+            { QStringLiteral("met"), c.slaMet },
+        };
+    return QJsonObject {
+        { QStringLiteral("domain"), domainName(b.domain) },
+        { QStringLiteral("workers"), b.workers },
+        { QStringLiteral("worker_seconds"), round3(b.workerSeconds) },
+        { QStringLiteral("workers_mean"), round3(b.workersMean) },
+        { QStringLiteral("measured_s"), round3(b.measuredS) },
+        { QStringLiteral("classes"), classes },
+        { QStringLiteral("source"), b.source },
+        { QStringLiteral("budget_s"), round3(b.budgetS) },
+        { QStringLiteral("search"), b.search },
+    };
+}
 
 QJsonObject sweepValuesJson(const SweepValues &values)
 {
@@ -118,6 +173,15 @@ QJsonObject sweepPointToJson(const SweepPointResult &p)
         j[QStringLiteral("arrival_rate")] = round3(d.arrivalRate);
         j[QStringLiteral("service_mean_ms")] = round3(d.serviceMeanMs);
         j[QStringLiteral("service_scv")] = round3(d.serviceScv);
+        j[QStringLiteral("worker_seconds")] = round3(d.workerSeconds);
+        j[QStringLiteral("workers_mean")] = round3(d.workersMean);
+        if (d.autoscale)
+            j[QStringLiteral("autoscale")] = QJsonObject {
+                { QStringLiteral("policy"), autoscalePolicyName(d.autoscale->policy) },
+                { QStringLiteral("resizes"), d.autoscale->resizes },
+                { QStringLiteral("workers_min"), d.autoscale->workersMin },
+                { QStringLiteral("workers_max"), d.autoscale->workersMax },
+            };
         if (d.predicted.applies) {
             j[QStringLiteral("predicted")] = QJsonObject {
                 { QStringLiteral("model"), d.predicted.model },
@@ -167,10 +231,23 @@ QJsonObject sweepToJson(const SweepResult &r)
     o[QStringLiteral("reps")] = r.reps;
     o[QStringLiteral("planned_points")] = r.plannedPoints;
     o[QStringLiteral("interrupted")] = r.interrupted;
+    const std::optional<DomainKind> bakeoff = r.bakeoffDomain();
     QJsonArray points;
-    for (const SweepPointResult &p : r.points)
-        points.append(sweepPointToJson(p));
+    for (const SweepPointResult &p : r.points) {
+        QJsonObject j = sweepPointToJson(p);
+        if (bakeoff) {
+            const auto ratio = r.baseline ? costRatio(p, *r.baseline) : std::nullopt;
+            j[QStringLiteral("cost_ratio")] = ratio ? QJsonValue(round3(*ratio)) : QJsonValue();
+        }
+        points.append(j);
+    }
     o[QStringLiteral("points")] = points;
+    if (bakeoff) {
+        o[QStringLiteral("fixed_baseline")] = r.baseline ? QJsonValue(baselineJson(*r.baseline)) : QJsonValue();
+        if (!r.baseline)
+            o[QStringLiteral("fixed_baseline_reason")]
+                = r.baselineWhy.isEmpty() ? QStringLiteral("no fixed baseline was searched for") : r.baselineWhy;
+    }
 
     if (r.knee) {
         o[QStringLiteral("knee")] = QJsonObject {
@@ -228,7 +305,12 @@ QString sweepToCsv(const SweepResult &r)
     for (const VaryAxis &a : r.axes)
         s << csv(a.path) << ',';
     s << "class,throughput,samples,p50_ms,p99_ms,p99_ci_lo_ms,p99_ci_hi_ms,sla_p99_ms,sla_met,conserved,reps,"
-         "findings\n";
+         "findings";
+    // A policy bake-off: the varied pool's cost, and relative to the fixed baseline.
+    const std::optional<DomainKind> bakeoff = r.bakeoffDomain();
+    if (bakeoff)
+        s << ",worker_seconds,workers_mean,cost_ratio";
+    s << '\n';
     for (const SweepPointResult &p : r.points)
         for (const SweepClassFigures &c : p.classes) {
             for (const auto &[path, v] : p.values)
@@ -236,7 +318,14 @@ QString sweepToCsv(const SweepResult &r)
             s << csv(c.name) << ',' << round3(c.throughput) << ',' << c.samples << ',' << csvNum(c.p50Ms) << ','
               << csvNum(c.p99Ms) << ',' << csvNum(c.ciLoMs) << ',' << csvNum(c.ciHiMs) << ',' << csvNum(c.slaP99Ms)
               << ',' << (c.slaMet ? "true" : "false") << ',' << (p.conserved ? "true" : "false") << ',' << p.reps << ','
-              << csv(p.findings.join(QLatin1Char(' '))) << '\n';
+              << csv(p.findings.join(QLatin1Char(' ')));
+            if (bakeoff) {
+                const SweepDomainFigures *d = domainAt(p, *bakeoff);
+                s << ',' << csvNum(d ? std::optional<double>(d->workerSeconds) : std::nullopt) << ','
+                  << csvNum(d ? std::optional<double>(d->workersMean) : std::nullopt) << ','
+                  << csvNum(r.baseline ? costRatio(p, *r.baseline) : std::nullopt);
+            }
+            s << '\n';
         }
     return out;
 }
@@ -305,6 +394,8 @@ QString sweepSummary(const SweepResult &r)
           << QString::number(r.usl->fit.kappa, 'g', 3) << ", N* "
           << (std::isfinite(r.usl->fit.nStar) ? QString::number(r.usl->fit.nStar, 'g', 3) : QStringLiteral("unbounded"))
           << ", R² " << QString::number(r.usl->fit.r2, 'f', 3) << '\n';
+    if (const auto d = r.bakeoffDomain())
+        s << bakeoffSummary(r, *d);
     if (r.recommendation)
         s << "recommendation" << (r.recommendation->allSlaMet ? "" : " (no point meets every SLA)") << ": "
           << r.recommendation->reason << '\n';

@@ -122,6 +122,7 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
     wall.start();
 
     std::vector<PhaseResult> measured; // one per rep
+    std::vector<DomainAutoscale> autoscale; // one per measured rep
     QSet<QString> findings;
     for (int rep = 0; rep < reps; ++rep) {
         Scenario s = scenario;
@@ -175,6 +176,7 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
             if (f.toS >= from && f.fromS <= ph.toS)
                 findings.insert(f.rule);
         measured.push_back(ph);
+        autoscale.push_back(domainAutoscale(r));
     }
     p.wallS = double(wall.nsecsElapsed()) / 1e9;
     if (measured.empty()) {
@@ -183,7 +185,8 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
     }
     QStringList names = findings.values();
     names.sort();
-    const SweepPointResult figures = pointFigures(scenario, measured, names, std::max(1, QThread::idealThreadCount()));
+    const SweepPointResult figures
+        = pointFigures(scenario, measured, names, std::max(1, QThread::idealThreadCount()), autoscale);
     p.findings = figures.findings;
     p.measuredS = figures.measuredS;
     p.classes = figures.classes;
@@ -191,8 +194,35 @@ std::optional<SweepPointResult> SweepRunner::runPoint(
     return p;
 }
 
-SweepPointResult pointFigures(
-    const Scenario &scenario, const std::vector<PhaseResult> &measured, const QStringList &findings, int cores)
+DomainAutoscale domainAutoscale(const RunResult &run)
+{
+    DomainAutoscale out;
+    for (DomainKind dk : kAllDomains)
+        out[std::size_t(dk)] = run.domains[std::size_t(dk)].autoscale;
+    return out;
+}
+
+std::optional<AutoscaleResult> mergeAutoscale(const std::vector<DomainAutoscale> &reps, DomainKind domain)
+{
+    std::optional<AutoscaleResult> out;
+    for (const DomainAutoscale &rep : reps) {
+        const std::optional<AutoscaleResult> &a = rep[std::size_t(domain)];
+        if (!a)
+            continue;
+        if (!out) {
+            out = a;
+            continue;
+        }
+        out->policy = a->policy;
+        out->resizes += a->resizes;
+        out->workersMin = std::min(out->workersMin, a->workersMin);
+        out->workersMax = std::max(out->workersMax, a->workersMax);
+    }
+    return out;
+}
+
+SweepPointResult pointFigures(const Scenario &scenario, const std::vector<PhaseResult> &measured,
+    const QStringList &findings, int cores, const std::vector<DomainAutoscale> &autoscale)
 {
     SweepPointResult p;
     p.findings = findings;
@@ -257,9 +287,10 @@ SweepPointResult pointFigures(
         HistogramSnapshot wait, service;
         std::vector<double> util, queue;
         std::uint64_t admitted = 0, waited = 0;
-        double span = 0;
+        double span = 0, workerSeconds = 0;
         for (const PhaseResult &ph : measured) {
             const DomainTotals &t = ph.domains[k].totals;
+            workerSeconds += ph.domains[k].workerSeconds();
             util.push_back(t.utilization);
             queue.push_back(t.queueMean);
             wait.merge(t.wait);
@@ -275,6 +306,9 @@ SweepPointResult pointFigures(
         d.arrivalRate = span > 0 ? double(admitted) / span : 0.0;
         d.serviceMeanMs = service.mean() / 1e6;
         d.serviceScv = service.scv();
+        d.workerSeconds = workerSeconds / double(measured.size());
+        d.workersMean = span > 0 ? workerSeconds / span : 0.0;
+        d.autoscale = mergeAutoscale(autoscale, dk);
 
         theory::DomainMeasure m;
         m.kind = dk;

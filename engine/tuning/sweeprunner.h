@@ -49,6 +49,12 @@ struct SweepDomainFigures {
     double serviceMeanMs = 0;
     double serviceScv = 0;
     bool cpuBound = false; ///< runs cpu stages
+    /// The cost: workers × seconds they existed over the measured span (mean over the reps); with
+    /// autoscale it follows the resizes (DESIGN §13 `worker_seconds`).
+    double workerSeconds = 0;
+    double workersMean = 0; ///< workerSeconds per measured second: the mean pool size
+    /// A policy other than off ran here: its figures over the reps' whole runs (mergeAutoscale).
+    std::optional<AutoscaleResult> autoscale;
     theory::Prediction predicted; ///< predicted.applies false: `why` says which assumption fails
 };
 
@@ -67,11 +73,20 @@ struct SweepPointResult {
     bool allSlasMet() const; ///< every class with an SLA met it (and at least one has an SLA)
 };
 
+/// Each domain's autoscale figures of one run (RunResult::domains[].autoscale).
+using DomainAutoscale = std::array<std::optional<AutoscaleResult>, kDomainCount>;
+DomainAutoscale domainAutoscale(const RunResult &run);
+
+/// One domain's autoscale figures over several reps: the last rep's policy, the resizes of all
+/// reps summed, the smallest and largest size any rep had; nullopt when no rep autoscaled it.
+std::optional<AutoscaleResult> mergeAutoscale(const std::vector<DomainAutoscale> &reps, DomainKind domain);
+
 /// A point's class and domain figures (and `measuredS`, `findings`) from each rep's measured
 /// phase: the part of runPoint that does not run anything, shared with simulated points. `cores`:
-/// the machine's (or the simulated) cores the theory's prediction assumes.
-SweepPointResult pointFigures(
-    const Scenario &scenario, const std::vector<PhaseResult> &measured, const QStringList &findings, int cores);
+/// the machine's (or the simulated) cores the theory's prediction assumes. `autoscale`: per rep,
+/// its run's autoscale figures (empty: none).
+SweepPointResult pointFigures(const Scenario &scenario, const std::vector<PhaseResult> &measured,
+    const QStringList &findings, int cores, const std::vector<DomainAutoscale> &autoscale = {});
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom (a two-sided 95 % interval).
 double studentT975(int df);
