@@ -88,6 +88,8 @@ protected:
         const AutoscaleConfig &cfg, DomainKind d, int workers, double targetP99S, const AutoscaleVariant &variant = {});
     /// The policy's law: the size it wants (before bounds and the guard), with its reason.
     virtual AutoscaleDecision propose(const AutoscaleSample &s) = 0;
+    /// A policy whose law reads an idle interval itself; the others are only halved when idle.
+    virtual bool decidesWhenIdle() const { return false; }
 
     AutoscaleConfig m_cfg;
     DomainKind m_domain;
@@ -104,6 +106,7 @@ private:
     int m_grewFrom = 0;
     int m_grewTo = 0;
     double m_rateBefore = 0;
+    double m_beforeS = 0; ///< the saturated seconds m_rateBefore was measured over
     double m_capSetAtS = 0;
     double m_capHoldS = 0; ///< how long the cap holds; doubles when the same growth fails again
     int m_lastCapped = 0;

@@ -30,7 +30,8 @@ constexpr std::uint64_t kMinServiced = 3;
 // The no-gain guard.
 constexpr double kGuardGainShare = 0.5; ///< a growth n → m must bring this share of m/n − 1
 constexpr std::uint64_t kGuardMinCompleted = 5; ///< completions needed before and after to judge
-constexpr int kGuardMaxIntervals = 12; ///< the check waits at most this long for enough completions
+constexpr int kGuardMaxIntervals = 12; ///< the check waits at most this long for a clear verdict
+constexpr int kGuardHoldIntervals = 2; ///< no further growth for this long after one (then a chain)
 constexpr double kCapHoldS = 30; ///< how long a reverted growth is not tried again
 constexpr double kCapHoldMaxS = 240; ///< the hold doubles while the same growth keeps failing
 
@@ -100,6 +101,7 @@ void AutoscaleController::forgetGrowth()
 {
     m_grewFrom = m_grewTo = 0;
     m_rateBefore = 0;
+    m_beforeS = 0;
     m_afterCompleted = 0;
     m_afterS = 0;
     m_afterIntervals = 0;
@@ -148,13 +150,21 @@ AutoscaleDecision AutoscaleController::step(const AutoscaleSample &s)
             m_afterS += s.intervalS;
             ++m_afterIntervals;
             const double gain = double(m_grewTo) / m_grewFrom - 1;
-            // Enough completions that counting noise (≈ 1/√n) stays under the gain looked for.
-            const double wanted
-                = std::clamp(std::pow(1.0 / (kGuardGainShare * gain), 2), double(kGuardMinCompleted), 400.0);
-            if (double(m_afterCompleted) >= wanted || m_afterIntervals >= kGuardMaxIntervals) {
-                const double after = m_afterS > 0 ? double(m_afterCompleted) / m_afterS : 0;
-                const double needed = m_rateBefore * (1 + kGuardGainShare * gain);
-                if (m_afterCompleted >= kGuardMinCompleted && after < needed) {
+            // A verdict only once the counts tell: completions are counts, so each rate has a
+            // standard error of about √n / t. "No gain" when the rate after is below the one
+            // wanted by more than two standard errors of the difference; "gain" when above it by
+            // as much; neither by kGuardMaxIntervals: no verdict (the growth stands).
+            const double after = m_afterS > 0 ? double(m_afterCompleted) / m_afterS : 0;
+            const double factor = 1 + kGuardGainShare * gain;
+            const double needed = m_rateBefore * factor;
+            const double seAfter = m_afterS > 0 ? std::sqrt(double(m_afterCompleted)) / m_afterS : 0;
+            const double seBefore = m_beforeS > 0 ? std::sqrt(m_rateBefore * m_beforeS) / m_beforeS : 0;
+            const double se = std::sqrt(seAfter * seAfter + factor * factor * seBefore * seBefore);
+            const bool enough = m_afterCompleted >= kGuardMinCompleted;
+            const bool noGain = enough && after + 2 * se < needed;
+            const bool gained = enough && after - 2 * se >= needed;
+            if (noGain || gained || m_afterIntervals >= kGuardMaxIntervals) {
+                if (noGain) {
                     // Back to the size the measured gain paid for: n × after / before, rounded
                     // (n when nothing was gained; 4 after 2 → 8 on 4 cores).
                     const double ratio = m_rateBefore > 0 ? after / m_rateBefore : 1;
@@ -181,7 +191,7 @@ AutoscaleDecision AutoscaleController::step(const AutoscaleSample &s)
     }
 
     // Too little to go on: no completion and no queue. Only an idle pool is shrunk (halved).
-    if (s.completed == 0 && !hasQueue(s) && s.queueNow == 0) {
+    if (s.completed == 0 && !hasQueue(s) && s.queueNow == 0 && !decidesWhenIdle()) {
         AutoscaleDecision d { now, {} };
         if (++m_idleIntervals >= kIdleIntervals) {
             m_idleIntervals = 0;
@@ -195,7 +205,7 @@ AutoscaleDecision AutoscaleController::step(const AutoscaleSample &s)
     m_idleIntervals = 0;
 
     AutoscaleDecision d = propose(s);
-    if (checkPending && d.workers > now)
+    if (checkPending && d.workers > now && m_afterIntervals < kGuardHoldIntervals)
         return { now, {} }; // the last growth is still being judged
     return guardAndBound(s, d);
 }
@@ -218,12 +228,20 @@ AutoscaleDecision AutoscaleController::guardAndBound(const AutoscaleSample &s, A
         d.reason += d.workers == m_cap ? QStringLiteral(" (held at %1 by the no-gain guard)").arg(m_cap)
                                        : QStringLiteral(" (bounded to [%1, %2])").arg(m_min).arg(m_max);
 
-    if (d.workers > now && m_variant.noGainGuard && saturated(s) && m_satCompleted >= kGuardMinCompleted
+    if (d.workers > now && m_variant.noGainGuard && m_grewTo == now && m_grewTo > 0) {
+        // Growing again while the last growth is judged: the chain is judged as one growth from
+        // where it started, against the rate measured there (a larger gain is told sooner).
+        m_grewTo = d.workers;
+        m_afterCompleted = 0;
+        m_afterS = 0;
+        m_afterIntervals = 0;
+    } else if (d.workers > now && m_variant.noGainGuard && saturated(s) && m_satCompleted >= kGuardMinCompleted
         && m_satS > 0) {
         forgetGrowth();
         m_grewFrom = now;
         m_grewTo = d.workers;
         m_rateBefore = double(m_satCompleted) / m_satS;
+        m_beforeS = m_satS;
     } else if (d.workers < now) {
         forgetGrowth();
     }
@@ -234,10 +252,11 @@ AutoscaleDecision AutoscaleController::guardAndBound(const AutoscaleSample &s, A
 
 namespace {
 
-/// Grow by 50 % (at least one worker) once the time-averaged queue has stayed above 2 × workers
-/// for 2 intervals; shrink to the size that puts utilization at 70 % once it has stayed under 50 %
-/// with no queue for 4 intervals. The gap between 50 % and 70 %, and between "no queue" and
-/// "2 × workers", is the hysteresis: a steady load settles between them.
+/// Grow once the time-averaged queue has stayed above 2 × workers for 2 intervals (or for one, in
+/// a surge: the queue at its end above 4 × that), by 50 % (at least one worker) or to the size
+/// the measured demand needs if that is more; shrink to the size that puts utilization at 70 % once it has stayed under
+/// 50 % with no queue for 4 intervals. The gap between 50 % and 70 %, and between "no queue" and "2 × workers", is the
+/// hysteresis: a steady load settles between them.
 class QueueController final : public AutoscaleController {
 public:
     QueueController(const AutoscaleConfig &cfg, DomainKind d, int workers, double target, const AutoscaleVariant &v)
@@ -248,6 +267,8 @@ public:
         AutoscaleController::resizedByUser(workers);
         m_pressure = m_low = 0;
     }
+    // Its shrink rule reads utilization alone: an idle interval (0 %) counts towards it.
+    bool decidesWhenIdle() const override { return true; }
 
     static constexpr double kQueueFactor = 2.0;
     static constexpr int kGrowIntervals = 2;
@@ -255,6 +276,9 @@ public:
     static constexpr double kLowUtil = 0.5;
     static constexpr int kShrinkIntervals = 4;
     static constexpr double kShrinkTarget = 0.7;
+    static constexpr int kSurgeFactor = 4;
+    static constexpr double kDrainIntervals = 5;
+    static constexpr double kGrowUtil = 0.8;
 
 protected:
     AutoscaleDecision propose(const AutoscaleSample &s) override
@@ -262,14 +286,33 @@ protected:
         const int w = s.workers;
         m_pressure = s.queueMean > kQueueFactor * w ? m_pressure + 1 : 0;
         m_low = (!hasQueue(s) && s.utilization() < kLowUtil) ? m_low + 1 : 0;
-        if (m_pressure >= kGrowIntervals) {
+        // A surge (the queue at the end already kSurgeFactor × the threshold) does not wait for a
+        // second interval: at a burst's start every interval waited adds its arrivals to the wait.
+        const bool surge = m_pressure >= 1 && s.queueNow > kSurgeFactor * kQueueFactor * w;
+        if (m_pressure >= kGrowIntervals || surge) {
             m_pressure = m_low = 0;
-            const int to = std::max(w + 1, int(std::ceil(kGrowth * w)));
+            // +50 %, or what the measured demand needs when that is more: the interval's arrivals
+            // times the mean service time, plus the backlog served within kDrainIntervals, at
+            // kGrowUtil utilization.
+            double demand = 0;
+            if (s.serviceMeanS > 0 && s.intervalS > 0)
+                demand = (double(s.admitted) / s.intervalS * s.serviceMeanS
+                             + s.queueNow * s.serviceMeanS / (kDrainIntervals * s.intervalS))
+                    / kGrowUtil;
+            const int step = std::max(w + 1, int(std::ceil(kGrowth * w)));
+            const int to = std::max(step, int(std::ceil(demand)));
+            const QString why = surge && m_pressure < kGrowIntervals
+                ? QStringLiteral("queue %1 > %2 × 2 × %3 workers (a surge)").arg(s.queueNow).arg(kSurgeFactor).arg(w)
+                : QStringLiteral("queue %1 > 2 × %2 workers for %3 intervals")
+                      .arg(num(s.queueMean))
+                      .arg(w)
+                      .arg(kGrowIntervals);
             return { to,
-                QStringLiteral("queue %1 > 2 × %2 workers for %3 intervals: +50 %")
-                    .arg(num(s.queueMean))
-                    .arg(w)
-                    .arg(kGrowIntervals) };
+                why
+                    + (to > step ? QStringLiteral(": demand %1 workers (%2 busy offered + backlog)")
+                                       .arg(num(demand))
+                                       .arg(num(double(s.admitted) / s.intervalS * s.serviceMeanS))
+                                 : QStringLiteral(": +50 %")) };
         }
         if (m_low >= kShrinkIntervals) {
             m_low = 0;

@@ -306,6 +306,15 @@ void TestAutoscale::idleIntervalsHalveThePool()
     pool.workers = 32;
     pool.lambda = 0; // nothing at all: no completion, no queue
     const Trace tr = run(*c, pool, 80);
+    if (AutoscalePolicy(policy) == AutoscalePolicy::Queue) {
+        // Its own rule reads an idle interval as 0 % utilization: after 4 intervals, the size
+        // that keeps utilization at 70 % for no busy worker, i.e. the minimum.
+        QCOMPARE(tr.workers[2], 32);
+        QCOMPARE(tr.workers[3], 3);
+        QCOMPARE(tr.workers.back(), 3);
+        QVERIFY(tr.reasons.front().contains(QLatin1String("utilization 0 %")));
+        return;
+    }
     // Nothing decided for 7 intervals, then halved every 8: 32, 16, 8, 4, 3 (min).
     QCOMPARE(tr.workers[6], 32);
     QCOMPARE(tr.workers[7], 16);
@@ -569,20 +578,22 @@ void TestAutoscale::noGainGuardGoesBackAndCaps()
     auto back = std::find_if(
         tr.reasons.begin(), tr.reasons.end(), [](const QString &r) { return r.startsWith(QLatin1String("no gain")); });
     QVERIFY2(back != tr.reasons.end(), qPrintable(tr.reasons.empty() ? QString() : tr.reasons.front()));
-    // Back to 2 within a few intervals of the first growth, and held there for 30 s.
+    // Back to 2 once the counts tell (a verdict waits until the shortfall is beyond two standard
+    // errors of the completion counts: a few intervals here), and held there for 30 s.
     int grew = 0;
     while (tr.workers[grew] == 2)
         ++grew;
     int reverted = grew;
     while (tr.workers[reverted] != 2)
         ++reverted;
-    QVERIFY(reverted - grew <= 2);
+    QVERIFY2(
+        reverted - grew <= 6, qPrintable(QStringLiteral("reverted %1 intervals after growing").arg(reverted - grew)));
     for (int i = reverted; i < std::min(int(tr.workers.size()), reverted + 119); ++i)
         QCOMPARE(tr.workers[i], 2);
     // Retried after the hold, reverted again, then held twice as long: few resizes a minute.
     qInfo("%s: %d resizes in 60 s, %d workers at the end, cap %d", QTest::currentDataTag(), int(tr.reasons.size()),
         tr.workers.back(), c->noGainCap());
-    QVERIFY(tr.reasons.size() <= 4);
+    QVERIFY(tr.reasons.size() <= 6); // a growth may come in two steps (a chain judged as one)
     QCOMPARE(tr.workers.back(), 2);
 
     // Without the guard the same law grows past the cores.
