@@ -65,7 +65,8 @@ case "$mode" in
     # theory and so with the engine's own overhead, which a sanitizer multiplies (its engine paths
     # are tst_engine's). The TSan tree also skips the single-threaded tests (arrival schedules,
     # units, IPC frames, fuzz replays, the --vary grammar, scenario parsing, writing and edits,
-    # lesson formats, the single-threaded simulator and the calibration profile's checks), which
+    # lesson formats, the single-threaded simulator and the calibration profile's checks, the
+    # autoscale control laws on synthetic samples and the bake-off's arithmetic), which
     # ASan+UBSan already cover, and the tests whose threads are the engine's own, run by tst_engine
     # and tst_procs under TSan too:
     # tst_diagnostics (rules are functions of frames), tst_procs_worker (the worker's protocol),
@@ -105,7 +106,7 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
     sanitized_tree "$build-tsan" engine \
-      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_lessons_sim|tst_calibration|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|fuzz_replay_.*)$'
+      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_lessons_sim|tst_calibration|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|tst_autoscale|tst_bakeoff|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
