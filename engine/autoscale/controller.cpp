@@ -82,6 +82,24 @@ int lowUseShrink(const AutoscaleSample &s, int &streak, QString &reason)
     return to;
 }
 
+/// The "drop" that makes aimd and vegas back off, with its reason (empty: none). Published: a
+/// rejection, or wait + service P99 over the target (a timed-out reply). Ours: only the service
+/// P99 over the target, i.e. contention that more workers make worse (docs/autoscale.md).
+QString dropReason(const AutoscaleSample &s, double targetP99S, bool published)
+{
+    if (published) {
+        if (s.rejected > 0)
+            return QStringLiteral("%1 rejected").arg(s.rejected);
+        if (targetP99S > 0 && s.serviced > 0 && s.waitP99S + s.serviceP99S > targetP99S)
+            return QStringLiteral("wait + service P99 %1 > target %2")
+                .arg(ms(s.waitP99S + s.serviceP99S), ms(targetP99S));
+        return {};
+    }
+    if (targetP99S > 0 && s.serviced > 0 && s.serviceP99S > targetP99S)
+        return QStringLiteral("service P99 %1 > target %2").arg(ms(s.serviceP99S), ms(targetP99S));
+    return {};
+}
+
 } // namespace
 
 // --- What every policy shares ------------------------------------------------------------------
@@ -358,16 +376,7 @@ protected:
     AutoscaleDecision propose(const AutoscaleSample &s) override
     {
         const int w = s.workers;
-        QString why;
-        if (m_variant.publishedRules) {
-            if (s.rejected > 0)
-                why = QStringLiteral("%1 rejected").arg(s.rejected);
-            else if (m_targetP99S > 0 && s.serviced > 0 && s.waitP99S + s.serviceP99S > m_targetP99S)
-                why = QStringLiteral("wait + service P99 %1 > target %2")
-                          .arg(ms(s.waitP99S + s.serviceP99S), ms(m_targetP99S));
-        } else if (m_targetP99S > 0 && s.serviced > 0 && s.serviceP99S > m_targetP99S) {
-            why = QStringLiteral("service P99 %1 > target %2").arg(ms(s.serviceP99S), ms(m_targetP99S));
-        }
+        const QString why = dropReason(s, m_targetP99S, m_variant.publishedRules);
         if (!why.isEmpty()) {
             m_low = 0;
             const int to = std::max(1, std::min(w - 1, int(w * kBackoff)));
@@ -514,16 +523,7 @@ protected:
         const bool published = m_variant.publishedRules;
         const int step = log10Of(w);
 
-        QString why;
-        if (published) {
-            if (s.rejected > 0)
-                why = QStringLiteral("%1 rejected").arg(s.rejected);
-            else if (m_targetP99S > 0 && s.serviced > 0 && s.waitP99S + s.serviceP99S > m_targetP99S)
-                why = QStringLiteral("wait + service P99 %1 > target %2")
-                          .arg(ms(s.waitP99S + s.serviceP99S), ms(m_targetP99S));
-        } else if (m_targetP99S > 0 && s.serviced > 0 && s.serviceP99S > m_targetP99S) {
-            why = QStringLiteral("service P99 %1 > target %2").arg(ms(s.serviceP99S), ms(m_targetP99S));
-        }
+        const QString why = dropReason(s, m_targetP99S, published);
         if (!why.isEmpty()) {
             m_low = 0;
             return { w - step, why + QStringLiteral(": −%1").arg(step) };
