@@ -79,6 +79,12 @@ DomainTheory domainTheory(const std::array<DomainResult, kDomainCount> &domains,
     m.cores = std::max(1, cores);
     const double spanS = t.spanNs / 1e9;
     m.arrivalRate = spanS > 0 ? double(t.admitted) / spanS : 0;
+    // The time-averaged size against the size now: more than 1 % apart, the size changed.
+    if (d != DomainKind::Loop && t.spanNs > 0 && t.capacityNs > 0) {
+        const double mean = t.capacityNs / t.spanNs;
+        if (std::abs(mean - m.workers) > 0.01 * m.workers)
+            m.workersChangedMean = mean;
+    }
     m.serviceMeanS = t.service.mean() / 1e9;
     const double meanNs = t.service.mean();
     m.serviceScv = meanNs > 0 ? t.service.variance() / (meanNs * meanNs) : 1;

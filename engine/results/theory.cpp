@@ -263,6 +263,12 @@ Prediction predictDomain(const DomainMeasure &m)
         return notApplicable(model, offered,
             QStringLiteral("closed-loop arrivals: clients wait for their answer before sending again, so the "
                            "arrival rate falls as the response time grows (a closed network, not an open queue)"));
+    if (m.workersChangedMean > 0)
+        return notApplicable(model, offered,
+            QStringLiteral("the pool's size changed in this span (%1 workers on average, %2 now: autoscale or a "
+                           "resize), and every model here is of a fixed number of servers")
+                .arg(m.workersChangedMean, 0, 'f', 1)
+                .arg(c));
     if (m.gilContended)
         return notApplicable(model, offered,
             QStringLiteral("GIL contention: the cpu stages take turns on one emulated interpreter lock, so the "

@@ -67,6 +67,9 @@ struct DomainMeasure {
     int cpuWorkers = 0;
     bool gilContended = false; ///< cpu stages under the GIL
     bool closedLoop = false; ///< some class feeding it has closed-loop arrivals
+    /// The pool's size changed within the measured span (autoscale, or a resize): its mean
+    /// number of workers then. 0: the size stayed at `workers`.
+    double workersChangedMean = 0;
 };
 /// Service or arrival SCVs within this of 1 count as exponential (Erlang C); beyond it the
 /// variability is corrected (Allen–Cunneen). The sample SCV of n exponential times has a standard

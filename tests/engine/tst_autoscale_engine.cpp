@@ -181,6 +181,11 @@ private Q_SLOTS:
         QCOMPARE(a.value(QStringLiteral("resizes")).toInt(), t.autoscale->resizes);
         QCOMPARE(a.value(QStringLiteral("workers_max")).toInt(), t.autoscale->workersMax);
         QVERIFY(threads.value(QStringLiteral("worker_seconds")).toDouble() > 0);
+        // No model of a fixed pool is drawn for a pool whose size changed (DESIGN §11).
+        const QJsonObject theory = threads.value(QStringLiteral("theory")).toObject();
+        QCOMPARE(theory.value(QStringLiteral("applies")).toBool(true), false);
+        QVERIFY2(theory.value(QStringLiteral("why")).toString().contains(QLatin1String("size changed")),
+            qPrintable(theory.value(QStringLiteral("why")).toString()));
         const QJsonObject tbb
             = json.value(QStringLiteral("domains")).toObject().value(QStringLiteral("tbb")).toObject();
         QVERIFY(!tbb.contains(QStringLiteral("autoscale")));

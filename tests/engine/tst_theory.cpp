@@ -528,6 +528,11 @@ void TheoryTest::predictDomainChoosesTheModel()
     m.arrivalRate = 150;
     m.rejectWhenFull = false; // block: the producers slow down, the queue is not a loss system
     QCOMPARE(predictDomain(m).model, QStringLiteral("M/M/c (Erlang C)"));
+    m.workersChangedMean = 2.6; // autoscaled: 4 workers now, 2.6 on average over the span
+    p = predictDomain(m);
+    QVERIFY(!p.applies);
+    QVERIFY2(p.why.contains(QLatin1String("size changed")) && p.why.contains(QLatin1String("2.6")), qPrintable(p.why));
+    m.workersChangedMean = 0;
 
     DomainMeasure loop;
     loop.kind = DomainKind::Loop;
