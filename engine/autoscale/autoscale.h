@@ -12,6 +12,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace hs {
@@ -120,6 +121,11 @@ private:
     int m_satWorkers = 0;
     int m_idleIntervals = 0; ///< consecutive intervals with no completion and no queue
 };
+
+/// The tightest P99 SLA of the classes with a stage in `d`, `route(class, stage)` saying where
+/// each stage runs (the engine's live routes, the simulator's file routes); 0: none. The target
+/// a controller holds when the config gives none.
+double tightestSlaIn(const Scenario &s, DomainKind d, const std::function<DomainKind(int, int)> &route);
 
 /// The controller for `cfg.policy` (null for Off) of a domain that now has `workers`.
 /// `targetP99S`: the figure to hold when `cfg.targetP99` is 0 (the tightest SLA of the classes

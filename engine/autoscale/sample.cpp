@@ -38,4 +38,18 @@ AutoscaleSample autoscaleSample(const DomainTotals &earlier, const DomainTotals 
     return s;
 }
 
+double tightestSlaIn(const Scenario &s, DomainKind d, const std::function<DomainKind(int, int)> &route)
+{
+    double best = 0;
+    for (int i = 0; i < int(s.classes.size()); ++i) {
+        const auto sla = s.slaFor(i);
+        if (!sla)
+            continue;
+        for (int st = 0; st < int(s.classes[std::size_t(i)].stages.size()); ++st)
+            if (route(i, st) == d && (best == 0 || *sla < best))
+                best = *sla;
+    }
+    return best;
+}
+
 } // namespace hs

@@ -514,27 +514,13 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             &q, [this] { Q_EMIT q.finished(); }, Qt::QueuedConnection);
     }
 
-    // The tightest P99 SLA of the classes with a stage routed to `dk` now; 0: none.
-    double slaTargetFor(DomainKind dk) const
-    {
-        double best = 0;
-        for (int i = 0; i < int(scenario.classes.size()); ++i) {
-            const auto sla = scenario.slaFor(i);
-            if (!sla)
-                continue;
-            for (int st = 0; st < int(scenario.classes[std::size_t(i)].stages.size()); ++st)
-                if (router.route(i, st) == dk && (best == 0 || *sla < best))
-                    best = *sla;
-        }
-        return best;
-    }
-
     // Under scaleMutex: a controller for `cfg` on a pool of `workers` now (none when off).
     void armScaler(DomainKind dk, const AutoscaleConfig &cfg, int workers)
     {
         Scaler &sc = scalers[std::size_t(dk)];
         sc.cfg = cfg;
-        sc.ctl = cfg.enabled() ? makeAutoscaleController(cfg, dk, workers, slaTargetFor(dk)) : nullptr;
+        sc.ctl = cfg.enabled() ? makeAutoscaleController(
+                      cfg, dk, workers, tightestSlaIn(scenario, dk, [this](int c, int st) { return router.route(c, st); })) : nullptr;
         sc.nextNs = 0;
         if (cfg.enabled()) {
             if (!sc.everOn)

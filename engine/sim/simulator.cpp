@@ -285,12 +285,9 @@ public:
             const AutoscaleConfig &a = d.cfg.autoscale;
             if (d.kind == DomainKind::Loop || !a.enabled())
                 continue;
-            // The target when none is given: the tightest SLA of the classes with a stage here.
-            double target = 0;
-            for (int i = 0; i < int(s.classes.size()); ++i)
-                for (const Stage &st : s.classes[std::size_t(i)].stages)
-                    if (const auto sla = s.slaFor(i); sla && st.domain == d.kind && (target == 0 || *sla < target))
-                        target = *sla;
+            const double target = tightestSlaIn(s, d.kind, [&s](int c, int st) {
+                return s.classes[std::size_t(c)].stages[std::size_t(st)].domain;
+            });
             Scaler &sc = m_scalers[std::size_t(d.kind)];
             sc.ctl = makeAutoscaleController(a, d.kind, d.workers, target);
             sc.workersMin = sc.workersMax = d.workers;
