@@ -1,0 +1,658 @@
+// The /live protocol's messages (engine/serve/liveprotocol.h): frames and hellos survive a trip
+// through JSON text unchanged, every command parses to what it says, and malformed input is refused
+// with an error naming the field.
+#include "serve/liveprotocol.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+#include <cmath>
+
+using namespace hs;
+
+Q_DECLARE_METATYPE(hs::LiveCommand)
+
+namespace {
+
+// Through the wire: compact JSON text and back, as the server writes and a client reads.
+QJsonObject viaText(const QJsonObject &o)
+{
+    return QJsonDocument::fromJson(QJsonDocument(o).toJson(QJsonDocument::Compact)).object();
+}
+
+bool sameKeys(const std::array<KeyCount, kTopKeys> &a, const std::array<KeyCount, kTopKeys> &b)
+{
+    for (std::size_t i = 0; i < kTopKeys; ++i)
+        if (a[i].cls != b[i].cls || a[i].stage != b[i].stage || a[i].count != b[i].count)
+            return false;
+    return true;
+}
+
+// Field by field, doubles compared exactly: the encoding is lossless. Empty when equal.
+QString frameDifference(const Frame &a, const Frame &b)
+{
+    if (a.t != b.t || a.loopLagMs != b.loopLagMs || a.gil != b.gil || a.gilWaiting != b.gilWaiting
+        || a.loopBlockClass != b.loopBlockClass || a.loopBlockStage != b.loopBlockStage
+        || a.loopBlockMs != b.loopBlockMs)
+        return QStringLiteral("top-level fields");
+    for (std::size_t i = 0; i < a.domains.size(); ++i) {
+        const DomainFrame &x = a.domains[i], &y = b.domains[i];
+        if (x.queue != y.queue || x.inflight != y.inflight || x.busy != y.busy || x.workers != y.workers
+            || x.done != y.done || x.p99Ms != y.p99Ms || x.starved != y.starved || x.utilization != y.utilization
+            || x.throughput != y.throughput || x.cpuRunning != y.cpuRunning || x.rejected != y.rejected
+            || x.crashes != y.crashes || x.bounded != y.bounded || !sameKeys(x.queuedTop, y.queuedTop)
+            || !sameKeys(x.rejectedTop, y.rejectedTop))
+            return QStringLiteral("domain %1").arg(i);
+    }
+    if (a.classes.size() != b.classes.size())
+        return QStringLiteral("class count");
+    for (std::size_t i = 0; i < a.classes.size(); ++i) {
+        const ClassFrame &x = a.classes[i], &y = b.classes[i];
+        if (x.submitted != y.submitted || x.completed != y.completed || x.failed != y.failed || x.rejected != y.rejected
+            || x.cancelled != y.cancelled || x.p50Ms != y.p50Ms || x.p99Ms != y.p99Ms || x.throughput != y.throughput
+            || x.gilWaitP99Ms != y.gilWaitP99Ms || x.procsIpcMs != y.procsIpcMs || x.procsServiceMs != y.procsServiceMs
+            || x.procsStages != y.procsStages)
+            return QStringLiteral("class %1").arg(i);
+    }
+    return {};
+}
+
+// Every field set to a distinct value that is awkward for a text encoding (thirds, tiny and large
+// magnitudes, counters up to 2^53).
+Frame fullFrame(int salt = 0)
+{
+    Frame f;
+    f.t = 12.35 + salt;
+    f.loopLagMs = 1.0 / 3.0;
+    f.gil = true;
+    f.gilWaiting = 3;
+    f.loopBlockClass = 1;
+    f.loopBlockStage = 2;
+    f.loopBlockMs = 7.123456789012345;
+    int k = 1;
+    for (DomainFrame &d : f.domains) {
+        d.queue = 10 * k;
+        d.inflight = 11 * k;
+        d.busy = k;
+        d.workers = 4 * k;
+        d.done = 9007199254740992ULL - std::uint64_t(k); // near 2^53
+        d.p99Ms = 0.1 * k + 1e-9;
+        d.starved = 2 * k;
+        d.utilization = 0.7 + 1e-15 * k;
+        d.throughput = 1234.5678 * k;
+        d.cpuRunning = k + 1;
+        d.rejected = 1000000007ULL * std::uint64_t(k);
+        d.crashes = std::uint64_t(k);
+        d.bounded = k % 2 == 0;
+        for (std::size_t i = 0; i < kTopKeys; ++i) {
+            d.queuedTop[i] = KeyCount { int(i), k, 100 + int(i) };
+            d.rejectedTop[i] = i == 2 ? KeyCount {} : KeyCount { k, int(i), 5 };
+        }
+        ++k;
+    }
+    for (int c = 0; c < 3; ++c) {
+        ClassFrame cf;
+        cf.submitted = 1000 + c + std::uint64_t(salt);
+        cf.completed = 900 + c;
+        cf.failed = 7 + c;
+        cf.rejected = 50 + c;
+        cf.cancelled = 3 + c;
+        cf.p50Ms = 2.0 / 7.0 + c;
+        cf.p99Ms = 1e-300 + c;
+        cf.throughput = 99.999999999 * (c + 1);
+        cf.gilWaitP99Ms = 0.000123 * c;
+        cf.procsIpcMs = 1e12 + c;
+        cf.procsServiceMs = 5.5e-7 * (c + 1);
+        cf.procsStages = 4503599627370496ULL + std::uint64_t(c);
+        f.classes.push_back(cf);
+    }
+    return f;
+}
+
+QStringList sortedKeys(const QJsonObject &o)
+{
+    QStringList k = o.keys();
+    k.sort();
+    return k;
+}
+
+QStringList sorted(QStringList l)
+{
+    l.sort();
+    return l;
+}
+
+} // namespace
+
+class TestServe : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void frameRoundTrip();
+    void frameKeys();
+    void badFrames_data();
+    void badFrames();
+    void eventRoundTrip();
+    void badEvents_data();
+    void badEvents();
+    void commands_data();
+    void commands();
+    void commandJsonRoundTrip_data();
+    void commandJsonRoundTrip();
+    void badCommands_data();
+    void badCommands();
+    void helloRoundTrip();
+    void badHellos_data();
+    void badHellos();
+    void ackAndEnd();
+};
+
+void TestServe::frameRoundTrip()
+{
+    const Frame f = fullFrame();
+    Frame back;
+    QString why;
+    QVERIFY2(liveFrameFromJson(viaText(liveFrameJson(f)), &back, &why), qPrintable(why));
+    QCOMPARE(frameDifference(f, back), QString());
+    // A default frame (no classes, -1 keys) survives too, and the extra keys of a frame message
+    // ("type", "dropped") are not the frame's business.
+    QJsonObject msg = liveFrameJson(Frame {});
+    msg.insert(QStringLiteral("type"), QStringLiteral("frame"));
+    msg.insert(QStringLiteral("dropped"), 4);
+    QVERIFY2(liveFrameFromJson(viaText(msg), &back, &why), qPrintable(why));
+    QCOMPARE(frameDifference(Frame {}, back), QString());
+}
+
+void TestServe::frameKeys()
+{
+    const QJsonObject o = liveFrameJson(fullFrame());
+    QCOMPARE(sortedKeys(o),
+        sorted(
+            { QStringLiteral("t"), QStringLiteral("loop_lag_ms"), QStringLiteral("gil"), QStringLiteral("gil_waiting"),
+                QStringLiteral("loop_block"), QStringLiteral("domains"), QStringLiteral("classes") }));
+    QCOMPARE(sortedKeys(o.value(QStringLiteral("loop_block")).toObject()),
+        sorted({ QStringLiteral("class"), QStringLiteral("stage"), QStringLiteral("ms") }));
+    const QJsonObject domains = o.value(QStringLiteral("domains")).toObject();
+    QCOMPARE(sortedKeys(domains),
+        sorted({ QStringLiteral("loop"), QStringLiteral("threads"), QStringLiteral("tbb"), QStringLiteral("procs") }));
+    QCOMPARE(sortedKeys(domains.value(QStringLiteral("threads")).toObject()),
+        sorted({ QStringLiteral("queue"), QStringLiteral("inflight"), QStringLiteral("busy"), QStringLiteral("workers"),
+            QStringLiteral("done"), QStringLiteral("p99_ms"), QStringLiteral("starved"), QStringLiteral("utilization"),
+            QStringLiteral("throughput"), QStringLiteral("cpu_running"), QStringLiteral("rejected"),
+            QStringLiteral("crashes"), QStringLiteral("bounded"), QStringLiteral("queued_top"),
+            QStringLiteral("rejected_top") }));
+    const QJsonArray top
+        = domains.value(QStringLiteral("tbb")).toObject().value(QStringLiteral("queued_top")).toArray();
+    QCOMPARE(top.size(), 3);
+    QCOMPARE(sortedKeys(top[0].toObject()),
+        sorted({ QStringLiteral("class"), QStringLiteral("stage"), QStringLiteral("count") }));
+    const QJsonArray classes = o.value(QStringLiteral("classes")).toArray();
+    QCOMPARE(classes.size(), 3);
+    QCOMPARE(sortedKeys(classes[0].toObject()),
+        sorted({ QStringLiteral("submitted"), QStringLiteral("completed"), QStringLiteral("failed"),
+            QStringLiteral("rejected"), QStringLiteral("cancelled"), QStringLiteral("p50_ms"), QStringLiteral("p99_ms"),
+            QStringLiteral("throughput"), QStringLiteral("gil_wait_p99_ms"), QStringLiteral("procs_ipc_ms"),
+            QStringLiteral("procs_service_ms"), QStringLiteral("procs_stages") }));
+}
+
+// Each row edits a good frame's JSON at a path and expects the error to name that path.
+void TestServe::badFrames_data()
+{
+    QTest::addColumn<QString>("path"); // dotted; [i] for array entries
+    QTest::addColumn<QJsonValue>("value"); // Undefined: remove the key
+    QTest::addColumn<QString>("expected");
+    const QJsonValue gone(QJsonValue::Undefined);
+    QTest::newRow("t missing") << "t" << gone << "t: missing";
+    QTest::newRow("t string") << "t" << QJsonValue(QStringLiteral("1")) << "t: expected a number, got a string";
+    QTest::newRow("t negative") << "t" << QJsonValue(-1) << "t: expected a number >= 0";
+    QTest::newRow("gil number") << "gil" << QJsonValue(1) << "gil: expected true or false";
+    QTest::newRow("loop_block missing") << "loop_block" << gone << "loop_block: missing";
+    QTest::newRow("loop_block.ms null") << "loop_block.ms" << QJsonValue(QJsonValue::Null)
+                                        << "loop_block.ms: expected a number, got null";
+    QTest::newRow("loop_block.class -2") << "loop_block.class" << QJsonValue(-2)
+                                         << "loop_block.class: expected a whole number from -1";
+    QTest::newRow("domains array") << "domains" << QJsonValue(QJsonArray {})
+                                   << "domains: expected an object, got an array";
+    QTest::newRow("procs missing") << "domains.procs" << gone << "domains.procs: missing";
+    QTest::newRow("unknown domain") << "domains.gpu" << QJsonValue(QJsonObject {}) << "domains.gpu: unknown domain";
+    QTest::newRow("queue fraction") << "domains.threads.queue" << QJsonValue(1.5)
+                                    << "domains.threads.queue: expected a whole number, got the number 1.5";
+    QTest::newRow("done negative") << "domains.loop.done" << QJsonValue(-1)
+                                   << "domains.loop.done: expected a whole number from 0";
+    QTest::newRow("done above 2^53") << "domains.loop.done" << QJsonValue(1e17)
+                                     << "domains.loop.done: expected a whole number from 0 to 9007199254740992";
+    QTest::newRow("bounded string") << "domains.tbb.bounded" << QJsonValue(QStringLiteral("yes"))
+                                    << "domains.tbb.bounded: expected true or false";
+    QTest::newRow("queued_top short") << "domains.tbb.queued_top" << QJsonValue(QJsonArray { QJsonObject {} })
+                                      << "domains.tbb.queued_top: expected 3 entries, got 1";
+    QTest::newRow("queued_top entry") << "domains.tbb.rejected_top[1].count" << QJsonValue(QStringLiteral("x"))
+                                      << "domains.tbb.rejected_top[1].count: expected a whole number, got a string";
+    QTest::newRow("classes object") << "classes" << QJsonValue(QJsonObject {}) << "classes: expected an array";
+    QTest::newRow("class entry") << "classes[1]" << QJsonValue(7) << "classes[1]: expected an object, got the number 7";
+    QTest::newRow("class field") << "classes[2].p99_ms" << gone << "classes[2].p99_ms: missing";
+    QTest::newRow("class count") << "classes[0].completed" << QJsonValue(true)
+                                 << "classes[0].completed: expected a whole number, got a boolean";
+}
+
+namespace {
+// Sets (or removes) the value at a dotted path with [i] array steps.
+QJsonValue edited(const QJsonValue &root, QStringList steps, const QJsonValue &value)
+{
+    if (steps.isEmpty())
+        return value;
+    QString step = steps.takeFirst();
+    int index = -1;
+    if (const qsizetype b = step.indexOf(QLatin1Char('[')); b >= 0) {
+        index = step.mid(b + 1, step.size() - b - 2).toInt();
+        step = step.left(b);
+    }
+    QJsonObject o = root.toObject();
+    QJsonValue child = o.value(step);
+    if (index >= 0) {
+        QJsonArray a = child.toArray();
+        const QJsonValue v = edited(a[index], steps, value);
+        if (v.isUndefined())
+            a.removeAt(index);
+        else
+            a[index] = v;
+        child = a;
+    } else {
+        child = edited(child, steps, value);
+    }
+    if (child.isUndefined())
+        o.remove(step);
+    else
+        o.insert(step, child);
+    return o;
+}
+} // namespace
+
+void TestServe::badFrames()
+{
+    QFETCH(QString, path);
+    QFETCH(QJsonValue, value);
+    QFETCH(QString, expected);
+    const QJsonObject o = edited(liveFrameJson(fullFrame()), path.split(QLatin1Char('.')), value).toObject();
+    Frame f;
+    QString why;
+    QVERIFY(!liveFrameFromJson(o, &f, &why));
+    QVERIFY2(why.startsWith(expected), qPrintable(why));
+}
+
+void TestServe::eventRoundTrip()
+{
+    const RunEvent e { 3.5, QStringLiteral("threads workers 4 → 8"), QStringLiteral("resize") };
+    const QJsonObject o = viaText(liveEventJson(e));
+    QCOMPARE(sortedKeys(o), sorted({ QStringLiteral("t"), QStringLiteral("label"), QStringLiteral("kind") }));
+    RunEvent back;
+    QString why;
+    QVERIFY2(liveEventFromJson(o, &back, &why), qPrintable(why));
+    QCOMPARE(back.t, e.t);
+    QCOMPARE(back.label, e.label);
+    QCOMPARE(back.kind, e.kind);
+}
+
+void TestServe::badEvents_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("no t") << QByteArray(R"({"label":"x","kind":"resize"})") << "t: missing";
+    QTest::newRow("label number") << QByteArray(R"({"t":1,"label":2,"kind":"resize"})")
+                                  << "label: expected a string, got the number 2";
+    QTest::newRow("no kind") << QByteArray(R"({"t":1,"label":"x"})") << "kind: missing";
+}
+
+void TestServe::badEvents()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, expected);
+    RunEvent e;
+    QString why;
+    QVERIFY(!liveEventFromJson(QJsonDocument::fromJson(json).object(), &e, &why));
+    QVERIFY2(why.startsWith(expected), qPrintable(why));
+}
+
+void TestServe::commands_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<LiveCommand>("expected");
+    using T = LiveCommand::Type;
+    LiveCommand c;
+    c.type = T::Resize;
+    c.domain = DomainKind::Threads;
+    c.workers = 8;
+    QTest::newRow("resize") << QByteArray(R"({"type":"resize","domain":"threads","workers":8})") << c;
+    c.id = 7;
+    QTest::newRow("resize with id") << QByteArray(R"({"type":"resize","domain":"threads","workers":8,"id":7})") << c;
+    c = LiveCommand {};
+    c.type = T::Reassign;
+    c.key = QStringLiteral("api.fetch");
+    c.domain = DomainKind::Procs;
+    c.id = QStringLiteral("r1");
+    QTest::newRow("reassign") << QByteArray(R"({"type":"reassign","key":"api.fetch","domain":"procs","id":"r1"})") << c;
+    c = LiveCommand {};
+    c.type = T::Backpressure;
+    c.domain = DomainKind::Threads;
+    c.backpressure = Backpressure { 100, 0, OnFull::Reject };
+    QTest::newRow("backpressure") << QByteArray(
+        R"({"type":"backpressure","domain":"threads","queue":100,"max_inflight":0,"on_full":"reject"})")
+                                  << c;
+    c.domain = DomainKind::Tbb;
+    c.backpressure = Backpressure { 0, 50, OnFull::DropOldest };
+    QTest::newRow("backpressure drop_oldest")
+        << QByteArray(R"({"type":"backpressure","domain":"tbb","max_inflight":50,"on_full":"drop_oldest"})") << c;
+    c.domain = DomainKind::Loop;
+    c.backpressure = Backpressure { 5, 0, OnFull::Block };
+    QTest::newRow("backpressure defaults")
+        << QByteArray(R"({"type":"backpressure","domain":"loop","queue":5,"on_full":"block"})") << c;
+    c = LiveCommand {};
+    c.type = T::Autoscale;
+    c.domain = DomainKind::Threads;
+    c.autoscale.policy = AutoscalePolicy::Queue;
+    c.autoscale.min = 1;
+    c.autoscale.max = 16;
+    c.autoscale.interval = 0.25;
+    c.autoscale.targetP99 = 0.25;
+    QTest::newRow("autoscale texts") << QByteArray(
+        R"({"type":"autoscale","domain":"threads","policy":"queue","min":1,"max":16,"interval":"250ms","target_p99":"250ms"})")
+                                     << c;
+    QTest::newRow("autoscale seconds") << QByteArray(
+        R"({"type":"autoscale","domain":"threads","policy":"queue","min":1,"max":16,"interval":0.25,"target_p99":0.25})")
+                                       << c;
+    c.domain = DomainKind::Procs;
+    c.autoscale = AutoscaleConfig {};
+    c.autoscale.policy = AutoscalePolicy::Off;
+    QTest::newRow("autoscale off") << QByteArray(R"({"type":"autoscale","domain":"procs","policy":"off"})") << c;
+    c = LiveCommand {};
+    c.type = T::Gil;
+    c.gilEnabled = true;
+    QTest::newRow("gil on") << QByteArray(R"({"type":"gil","enabled":true})") << c;
+    c.gilEnabled = false;
+    QTest::newRow("gil off") << QByteArray(R"({"type":"gil","enabled":false})") << c;
+    c = LiveCommand {};
+    c.type = T::Stop;
+    QTest::newRow("stop") << QByteArray(R"({"type":"stop"})") << c;
+    c.id = 1.5;
+    QTest::newRow("stop, spaces, id") << QByteArray("  {\n \"id\": 1.5, \"type\" : \"stop\" }\n") << c;
+}
+
+namespace {
+QString commandDifference(const LiveCommand &a, const LiveCommand &b)
+{
+    if (a.type != b.type)
+        return QStringLiteral("type");
+    if (a.id != b.id)
+        return QStringLiteral("id");
+    switch (a.type) {
+    case LiveCommand::Type::Resize:
+        return a.domain == b.domain && a.workers == b.workers ? QString() : QStringLiteral("resize fields");
+    case LiveCommand::Type::Reassign:
+        return a.domain == b.domain && a.key == b.key ? QString() : QStringLiteral("reassign fields");
+    case LiveCommand::Type::Backpressure:
+        return a.domain == b.domain && a.backpressure.queue == b.backpressure.queue
+                && a.backpressure.maxInflight == b.backpressure.maxInflight
+                && a.backpressure.onFull == b.backpressure.onFull
+            ? QString()
+            : QStringLiteral("backpressure fields");
+    case LiveCommand::Type::Autoscale:
+        return a.domain == b.domain && a.autoscale == b.autoscale ? QString() : QStringLiteral("autoscale fields");
+    case LiveCommand::Type::Gil: return a.gilEnabled == b.gilEnabled ? QString() : QStringLiteral("enabled");
+    case LiveCommand::Type::Stop: return {};
+    }
+    return {};
+}
+} // namespace
+
+void TestServe::commands()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(LiveCommand, expected);
+    LiveCommand c;
+    QString why, name;
+    QVERIFY2(parseLiveCommand(json, &c, &why, &name), qPrintable(why));
+    QCOMPARE(commandDifference(c, expected), QString());
+    QCOMPARE(name, liveCommandName(expected.type));
+}
+
+// What a client builds with liveCommandJson is what the server parses.
+void TestServe::commandJsonRoundTrip_data()
+{
+    commands_data();
+}
+
+void TestServe::commandJsonRoundTrip()
+{
+    QFETCH(LiveCommand, expected);
+    const QByteArray text = QJsonDocument(liveCommandJson(expected)).toJson(QJsonDocument::Compact);
+    LiveCommand c;
+    QString why;
+    QVERIFY2(parseLiveCommand(text, &c, &why), qPrintable(why + QStringLiteral(": ") + QString::fromUtf8(text)));
+    QCOMPARE(commandDifference(c, expected), QString());
+}
+
+void TestServe::badCommands_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QString>("expected"); // the error starts with this
+    QTest::addColumn<QString>("command"); // what the ack names
+    QTest::addColumn<QJsonValue>("id"); // what the ack echoes
+    const QJsonValue none(QJsonValue::Undefined);
+    QTest::newRow("not JSON") << QByteArray("resize threads 8") << "not JSON"
+                              << "" << none;
+    QTest::newRow("empty") << QByteArray() << "not JSON"
+                           << "" << none;
+    QTest::newRow("truncated") << QByteArray(R"({"type":"resize",)") << "not JSON"
+                               << "" << none;
+    QTest::newRow("array") << QByteArray(R"([{"type":"stop"}])") << "not a JSON object"
+                           << "" << none;
+    QTest::newRow("string") << QByteArray(R"("stop")") << "not"
+                            << "" << none;
+    QTest::newRow("too big") << QByteArray(R"({"type":"stop","pad":")") + QByteArray(70000, 'x') + QByteArray(R"("})")
+                             << "message too big: 70024 bytes, at most 65536"
+                             << "" << none;
+    QTest::newRow("no type") << QByteArray(R"({"domain":"threads","id":3})") << "type: missing"
+                             << "" << QJsonValue(3);
+    QTest::newRow("type number") << QByteArray(R"({"type":5})") << "type: expected a string, got the number 5"
+                                 << "" << none;
+    QTest::newRow("unknown type") << QByteArray(R"({"type":"explode","id":"x"})") << "type: unknown type \"explode\""
+                                  << "" << QJsonValue(QStringLiteral("x"));
+    QTest::newRow("bad id") << QByteArray(R"({"type":"stop","id":[1]})")
+                            << "id: expected a number or a string, got an array"
+                            << "" << none;
+    QTest::newRow("resize no workers") << QByteArray(R"({"type":"resize","domain":"threads","id":1})")
+                                       << "workers: missing"
+                                       << "resize" << QJsonValue(1);
+    QTest::newRow("resize workers string") << QByteArray(R"({"type":"resize","domain":"threads","workers":"8"})")
+                                           << "workers: expected a whole number, got a string"
+                                           << "resize" << none;
+    QTest::newRow("resize workers fraction") << QByteArray(R"({"type":"resize","domain":"threads","workers":2.5})")
+                                             << "workers: expected a whole number, got the number 2.5"
+                                             << "resize" << none;
+    QTest::newRow("resize workers 0") << QByteArray(R"({"type":"resize","domain":"threads","workers":0})")
+                                      << "workers: "
+                                      << "resize" << none;
+    QTest::newRow("resize workers 5000") << QByteArray(R"({"type":"resize","domain":"tbb","workers":5000})")
+                                         << "workers: "
+                                         << "resize" << none;
+    QTest::newRow("resize workers huge") << QByteArray(R"({"type":"resize","domain":"tbb","workers":1e300})")
+                                         << "workers: expected a whole number"
+                                         << "resize" << none;
+    QTest::newRow("resize loop 2") << QByteArray(R"({"type":"resize","domain":"loop","workers":2})") << "workers: "
+                                   << "resize" << none;
+    QTest::newRow("resize unknown domain")
+        << QByteArray(R"({"type":"resize","domain":"gpu","workers":2})") << "domain: unknown domain \"gpu\""
+        << "resize" << none;
+    QTest::newRow("resize domain case") << QByteArray(R"({"type":"resize","domain":"Threads","workers":2})")
+                                        << "domain: unknown domain"
+                                        << "resize" << none;
+    QTest::newRow("resize domain number")
+        << QByteArray(R"({"type":"resize","domain":1,"workers":2})") << "domain: expected a string"
+        << "resize" << none;
+    QTest::newRow("resize extra field") << QByteArray(R"({"type":"resize","domain":"threads","worker":2})")
+                                        << "worker: unknown field; expected type, id, domain, workers"
+                                        << "resize" << none;
+    QTest::newRow("reassign no key") << QByteArray(R"({"type":"reassign","domain":"procs"})") << "key: missing"
+                                     << "reassign" << none;
+    QTest::newRow("reassign bad key") << QByteArray(R"({"type":"reassign","key":"nodot","domain":"procs"})") << "key: "
+                                      << "reassign" << none;
+    QTest::newRow("reassign no domain") << QByteArray(R"({"type":"reassign","key":"a.b"})") << "domain: missing"
+                                        << "reassign" << none;
+    QTest::newRow("backpressure queue negative")
+        << QByteArray(R"({"type":"backpressure","domain":"threads","queue":-1})") << "queue: "
+        << "backpressure" << none;
+    QTest::newRow("backpressure on_full")
+        << QByteArray(R"({"type":"backpressure","domain":"threads","on_full":"wait"})") << "on_full: "
+        << "backpressure" << none;
+    QTest::newRow("backpressure on_full spaces")
+        << QByteArray(R"({"type":"backpressure","domain":"threads","on_full":" block"})") << "on_full: "
+        << "backpressure" << none;
+    QTest::newRow("backpressure no domain") << QByteArray(R"({"type":"backpressure","queue":3})") << "domain: missing"
+                                            << "backpressure" << none;
+    QTest::newRow("autoscale loop") << QByteArray(R"({"type":"autoscale","domain":"loop","policy":"queue"})")
+                                    << "domain: autoscale applies to the pools"
+                                    << "autoscale" << none;
+    QTest::newRow("autoscale no policy") << QByteArray(R"({"type":"autoscale","domain":"threads"})")
+                                         << "policy: missing"
+                                         << "autoscale" << none;
+    QTest::newRow("autoscale bad policy")
+        << QByteArray(R"({"type":"autoscale","domain":"threads","policy":"pid"})") << "policy: "
+        << "autoscale" << none;
+    QTest::newRow("autoscale max < min") << QByteArray(
+        R"({"type":"autoscale","domain":"threads","policy":"aimd","min":8,"max":4})")
+                                         << "max: must be at least min (8), got 4"
+                                         << "autoscale" << none;
+    QTest::newRow("autoscale interval short")
+        << QByteArray(R"({"type":"autoscale","domain":"threads","policy":"aimd","interval":"1ms"})") << "interval: "
+        << "autoscale" << none;
+    QTest::newRow("autoscale interval garbage")
+        << QByteArray(R"({"type":"autoscale","domain":"threads","policy":"aimd","interval":"soon"})") << "interval: "
+        << "autoscale" << none;
+    QTest::newRow("autoscale interval bool")
+        << QByteArray(R"({"type":"autoscale","domain":"threads","policy":"aimd","interval":true})")
+        << "interval: expected a duration"
+        << "autoscale" << none;
+    QTest::newRow("autoscale target 0") << QByteArray(
+        R"({"type":"autoscale","domain":"threads","policy":"aimd","target_p99":0})")
+                                        << "target_p99: "
+                                        << "autoscale" << none;
+    QTest::newRow("gil no enabled") << QByteArray(R"({"type":"gil"})") << "enabled: missing"
+                                    << "gil" << none;
+    QTest::newRow("gil enabled string") << QByteArray(R"({"type":"gil","enabled":"true"})")
+                                        << "enabled: expected true or false, got a string"
+                                        << "gil" << none;
+    QTest::newRow("stop extra") << QByteArray(R"({"type":"stop","now":true,"id":9})") << "now: unknown field"
+                                << "stop" << QJsonValue(9);
+    QTest::newRow("binary junk") << QByteArray("\x00\xff\xfe{", 4) << "not JSON"
+                                 << "" << none;
+}
+
+void TestServe::badCommands()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QString, expected);
+    QFETCH(QString, command);
+    QFETCH(QJsonValue, id);
+    LiveCommand c;
+    QString why, name;
+    QVERIFY(!parseLiveCommand(text, &c, &why, &name));
+    QVERIFY2(why.startsWith(expected), qPrintable(why));
+    if (expected.endsWith(QLatin1String(": "))) // a rule's message: it says what was expected
+        QVERIFY2(why.contains(QLatin1String("expected")) || why.contains(QLatin1String("must be")), qPrintable(why));
+    QCOMPARE(name, command);
+    QCOMPARE(c.id, id);
+}
+
+void TestServe::helloRoundTrip()
+{
+    LiveHello h;
+    h.version = QStringLiteral("0.1.0");
+    h.name = QStringLiteral("web backend");
+    h.scenarioYaml = QStringLiteral("name: web backend\nduration: 30s\n");
+    h.elapsedS = 12.3;
+    h.durationS = 0;
+    h.classes = { QStringLiteral("api"), QStringLiteral("batch"), QStringLiteral("ticker") };
+    for (int i = 0; i < 5; ++i)
+        h.frames.push_back(fullFrame(i));
+    h.events = { { 1.25, QStringLiteral("threads workers → 8"), QStringLiteral("resize") },
+        { 2.5, QStringLiteral("GIL on"), QStringLiteral("gil") } };
+    const QJsonObject config { { QStringLiteral("seed"), 7 } };
+    const QJsonObject o = viaText(liveHelloJson(h, config));
+    QCOMPARE(o.value(QStringLiteral("type")).toString(), QStringLiteral("hello"));
+    QCOMPARE(o.value(QStringLiteral("config")).toObject(), config);
+    LiveHello back;
+    QString why;
+    QVERIFY2(parseLiveHello(o, &back, &why), qPrintable(why));
+    QCOMPARE(back.protocol, 1);
+    QCOMPARE(back.version, h.version);
+    QCOMPARE(back.name, h.name);
+    QCOMPARE(back.scenarioYaml, h.scenarioYaml);
+    QCOMPARE(back.elapsedS, h.elapsedS);
+    QCOMPARE(back.durationS, h.durationS);
+    QCOMPARE(back.classes, h.classes);
+    QCOMPARE(back.frames.size(), h.frames.size());
+    for (std::size_t i = 0; i < h.frames.size(); ++i)
+        QCOMPARE(frameDifference(back.frames[i], h.frames[i]), QString());
+    QCOMPARE(back.events.size(), h.events.size());
+    QCOMPARE(back.events[1].label, h.events[1].label);
+    QCOMPARE(back.events[0].t, h.events[0].t);
+}
+
+void TestServe::badHellos_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<QString>("expected");
+    const QJsonValue gone(QJsonValue::Undefined);
+    QTest::newRow("type") << "type" << QJsonValue(QStringLiteral("frame")) << "type: expected \"hello\"";
+    QTest::newRow("protocol 2") << "protocol" << QJsonValue(2) << "protocol: the server speaks /live protocol 2";
+    QTest::newRow("no version") << "version" << gone << "version: missing";
+    QTest::newRow("no config") << "config" << gone << "config: missing";
+    QTest::newRow("scenario number") << "scenario" << QJsonValue(1) << "scenario: expected a string";
+    QTest::newRow("classes entry") << "classes" << QJsonValue(QJsonArray { 1 }) << "classes[0]: expected a string";
+    QTest::newRow("frame classes") << "classes" << QJsonValue(QJsonArray { QStringLiteral("only") })
+                                   << "frames[0].classes: expected 1 entries (one per class), got 3";
+    QTest::newRow("frame field") << "frames" << QJsonValue(QJsonArray { QJsonObject { { QStringLiteral("t"), 1 } } })
+                                 << "frames[0].loop_lag_ms: missing";
+    QTest::newRow("event") << "events" << QJsonValue(QJsonArray { QJsonObject {} }) << "events[0].t: missing";
+    QTest::newRow("elapsed") << "elapsed_s" << QJsonValue(QStringLiteral("3")) << "elapsed_s: expected a number";
+}
+
+void TestServe::badHellos()
+{
+    QFETCH(QString, key);
+    QFETCH(QJsonValue, value);
+    QFETCH(QString, expected);
+    LiveHello h;
+    h.classes = { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c") };
+    h.frames.push_back(fullFrame());
+    QJsonObject o = liveHelloJson(h, {});
+    if (value.isUndefined())
+        o.remove(key);
+    else
+        o.insert(key, value);
+    LiveHello back;
+    QString why;
+    QVERIFY(!parseLiveHello(o, &back, &why));
+    QVERIFY2(why.startsWith(expected), qPrintable(why));
+}
+
+void TestServe::ackAndEnd()
+{
+    const QJsonObject ack = liveAckJson(false, QStringLiteral("workers: missing"), QStringLiteral("resize"), 4);
+    QCOMPARE(ack.value(QStringLiteral("type")).toString(), QStringLiteral("ack"));
+    QCOMPARE(ack.value(QStringLiteral("ok")).toBool(true), false);
+    QCOMPARE(ack.value(QStringLiteral("error")).toString(), QStringLiteral("workers: missing"));
+    QCOMPARE(ack.value(QStringLiteral("command")).toString(), QStringLiteral("resize"));
+    QCOMPARE(ack.value(QStringLiteral("id")).toInt(), 4);
+    QVERIFY(!liveAckJson(true, {}, QStringLiteral("stop"), QJsonValue(QJsonValue::Undefined))
+                 .contains(QStringLiteral("id")));
+    const QJsonObject end = liveEndJson(QStringLiteral("stopped"), 4.5);
+    QCOMPARE(
+        sortedKeys(end), sorted({ QStringLiteral("type"), QStringLiteral("reason"), QStringLiteral("elapsed_s") }));
+    QCOMPARE(end.value(QStringLiteral("type")).toString(), QStringLiteral("end"));
+    QVERIFY(!hybridscopeVersion().isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestServe)
+#include "tst_serve.moc"
