@@ -68,6 +68,13 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("hybridscope"));
     if (subcommand)
         return *hs::runCli(args);
+    if (args.contains(QStringLiteral("--attach"))) {
+        // Following a served run is the window's job; there is nothing to run here.
+        std::fprintf(stderr,
+            "hybridscope: --attach needs the GUI and a display (DISPLAY or WAYLAND_DISPLAY); "
+            "without one, read the served run's /metrics (docs/serve.md)\n");
+        return 2;
+    }
     // No display (or no GUI built): the main job is a headless run that writes a report.
     // `hybridscope [SCENARIO] [run options]`: only a first argument that is not an option names the
     // scenario; later words are option values (`--duration 2s`).

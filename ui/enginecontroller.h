@@ -4,11 +4,15 @@
 #include "domains/domain.h"
 #include "results/runresult.h"
 #include "scenario/scenario.h"
+#include "serve/liveprotocol.h"
 
 #include <QObject>
 #include <QString>
 
+#include <QJsonValue>
+
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -17,6 +21,8 @@ class QThread;
 namespace hs {
 
 class Engine;
+class RemoteRun;
+struct AttachTarget;
 
 /**
  * Owns the Engine of the GUI on a dedicated control thread, so that the GUI thread never calls
@@ -31,6 +37,19 @@ class Engine;
  *     c.resize(DomainKind::Threads, 16);
  *     c.setAutoscale(DomainKind::Threads, AutoscaleConfig { AutoscalePolicy::Gradient, 1, 32 });
  *     c.cancelNow();                 // engineReleased() once its threads are gone
+ *
+ * Attached (DESIGN §14, docs/serve.md): attach() follows a run served by another hybridscope
+ * (`run … --serve`) through a RemoteRun instead of an engine of its own. The same signals come,
+ * so the window drives a remote run as it does a local one: remoteScenario() and started() on the
+ * hello, its recent frames and events replayed, then every frame and event; the commands go as
+ * messages and refused ones (their acks) come back as the same failure signals; the run's end is
+ * finished() and engineReleased(). A remote run has no RunResult here (hasResult() stays false:
+ * what was received is all there is) and no phases (they need the engine's histograms).
+ * cancelNow() and discard() detach: the remote run goes on.
+ *
+ *     c.attach(*AttachTarget::parse(QStringLiteral("127.0.0.1:9400"), &error));
+ *     c.resize(DomainKind::Threads, 8);   // {"type":"resize",...}; a refusal: domainCommandFailed()
+ *     c.detach();
  */
 class EngineController : public QObject {
     Q_OBJECT
@@ -58,6 +77,23 @@ public:
     void reassign(const QString &key, DomainKind d);
     /// Switches GIL emulation on or off in the running engine (stages that start afterwards follow it).
     void setGil(bool enabled);
+
+    /// Follows the run served at `target` (see the class comment). False (nothing happens) while
+    /// an engine or another remote run is attached.
+    bool attach(const AttachTarget &target);
+    /// Lets go of the attached run (it goes on); engineReleased() follows.
+    void detach();
+    /// Attached to a remote run now (connecting, live or reconnecting).
+    bool isRemote() const { return m_remote != nullptr && m_state != State::Idle; }
+    /// The connection is up (attached and a hello received on the current connection).
+    bool isConnected() const;
+    /// "host:port" of the remote run attached now or last.
+    QString remoteAddress() const { return m_remoteAddress; }
+    /// Why the last remote run ended ("finished", "stopped", "cancelled"); empty while it goes.
+    QString remoteEndReason() const { return m_remoteEnd; }
+    /// Of the attached run: frames the server dropped for this window, messages skipped as malformed.
+    quint64 remoteDroppedFrames() const;
+    int remoteMalformed() const;
 
     State state() const { return m_state; }
     /// An engine exists (starting, running, or finishing and not yet destroyed).
@@ -89,9 +125,35 @@ Q_SIGNALS:
     /// The engine is destroyed and its threads joined: a new run may start.
     void engineReleased();
 
+    /// Attached: the run's scenario (its current configuration, lesson included; `yaml` is its
+    /// text), before started() of a new run (`newRun`), and again on each reconnect (the
+    /// configuration may have changed meanwhile: other windows attached to it).
+    void remoteScenario(const hs::Scenario &scenario, const QByteArray &yaml, bool newRun);
+    /// Attached: the connection is up (`text` empty) or down, `text` saying why and when the next
+    /// attempt is. After a run has started, a failure that retrying cannot mend comes here with
+    /// `up` false and `final` true, then engineReleased().
+    void remoteConnection(bool up, const QString &text, bool final);
+    /// Attached: something for the status bar (a malformed message skipped, a refused command
+    /// that names no domain).
+    void remoteNotice(const QString &text);
+
 private:
     class Worker;
     void post(std::function<void(Worker &)> fn);
+    /// Attached: a command to the remote engine, what to tell when it is refused.
+    struct PendingCommand {
+        LiveCommand::Type type;
+        DomainKind domain = DomainKind::Threads;
+        QString key;
+        AutoscaleConfig autoscale;
+    };
+    void sendRemote(LiveCommand command);
+    void onRemoteHello(const LiveHello &hello, bool newRun);
+    void onRemoteAck(const QJsonValue &id, bool ok, const QString &command, const QString &error);
+    /// A command refused (by the server, or unsent: not connected), as a local refusal is told.
+    void remoteRefused(const PendingCommand &c, const QString &error);
+    void endRemote();
+
     /// Stops (or cancels) an engine whose start-up is still under way; thread-safe.
     void interruptStart(bool cancel);
 
@@ -105,6 +167,12 @@ private:
     Engine *m_starting = nullptr;
     RunResult m_result;
     bool m_hasResult = false;
+
+    RemoteRun *m_remote = nullptr;
+    QString m_remoteAddress;
+    QString m_remoteEnd;
+    std::map<qint64, PendingCommand> m_pending; ///< by id, until acknowledged
+    std::map<QString, DomainKind> m_remoteRoutes; ///< CLASS.STAGE -> the route the remote engine has
 };
 
 } // namespace hs

@@ -1,7 +1,9 @@
 #include "guimain.h"
 
+#include "attachdialog.h"
 #include "domainstyle.h"
 #include "mainwindow.h"
+#include "remoterun.h"
 
 #include <QApplication>
 #include <QSocketNotifier>
@@ -9,6 +11,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,20 +62,47 @@ int guiMain(int argc, char **argv)
     QString scenario;
     bool runNow = false;
     bool verbose = false;
+    std::optional<QString> attach;
+    std::optional<QString> tokenFile;
     const QStringList args = QApplication::arguments().mid(1);
-    for (const QString &a : args) {
+    const auto usage = [](const QString &why) {
+        std::fprintf(stderr,
+            "hybridscope: %s\n"
+            "usage: hybridscope [SCENARIO] [--run] [--verbose]               (the GUI)\n"
+            "       hybridscope --attach HOST:PORT [--token-file F] [--verbose] (the GUI, following a served run)\n"
+            "       hybridscope help                                         (the command-line tools)\n",
+            qPrintable(why));
+        return 2;
+    };
+    for (qsizetype i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
         if (a == QLatin1String("--run"))
             runNow = true;
         else if (a == QLatin1String("--verbose") || a == QLatin1String("-v"))
             verbose = true;
-        else if (a.startsWith(QLatin1Char('-')) || !scenario.isEmpty()) {
-            std::fprintf(stderr, "hybridscope: unexpected argument %s\n"
-                                 "usage: hybridscope [SCENARIO] [--run] [--verbose]   (the GUI)\n"
-                                 "       hybridscope help                             (the command-line tools)\n",
-                         qPrintable(a));
-            return 2;
-        } else
+        else if (a == QLatin1String("--attach") || a == QLatin1String("--token-file")) {
+            if (i + 1 >= args.size())
+                return usage(QStringLiteral("%1 needs a value").arg(a));
+            (a == QLatin1String("--attach") ? attach : tokenFile) = args[++i];
+        } else if (a.startsWith(QLatin1Char('-')) || !scenario.isEmpty())
+            return usage(QStringLiteral("unexpected argument %1").arg(a));
+        else
             scenario = a;
+    }
+    QString token;
+    if (attach) {
+        if (!scenario.isEmpty() || runNow)
+            return usage(QStringLiteral("--attach follows a served run: it takes no SCENARIO and no --run"));
+        QString error;
+        if (!AttachTarget::parse(*attach, &error))
+            return usage(QStringLiteral("--attach: %1").arg(error));
+        if (tokenFile) {
+            token = AttachDialog::readTokenFile(*tokenFile, &error);
+            if (token.isEmpty())
+                return usage(QStringLiteral("--token-file: %1").arg(error));
+        }
+    } else if (tokenFile) {
+        return usage(QStringLiteral("--token-file goes with --attach"));
     }
 
     MainWindow window;
@@ -92,9 +122,13 @@ int guiMain(int argc, char **argv)
         });
     }
     window.show();
-    const bool loaded = scenario.isEmpty() ? window.openLastScenario() : window.openScenario(scenario);
-    if (runNow && loaded)
-        QTimer::singleShot(0, &window, &MainWindow::run);
+    if (attach) {
+        window.attach(*attach, token); // checked above; a connection that fails says so in the window
+    } else {
+        const bool loaded = scenario.isEmpty() ? window.openLastScenario() : window.openScenario(scenario);
+        if (runNow && loaded)
+            QTimer::singleShot(0, &window, &MainWindow::run);
+    }
     const int rc = app.exec();
     return rc;
 }

@@ -66,7 +66,13 @@ void scenarioSection(H &b, const QJsonObject &run)
         { tr("Source"), HtmlReport::sourceHtml(str(sc, "source")) },
         { simulated.isEmpty() ? tr("Ran for") : tr("Virtual time"), H::esc(seconds(dbl(run, "duration_s"))) },
     };
-    if (run.value(QStringLiteral("snapshot")).toBool())
+    const QString attached = str(run, "attached");
+    if (!attached.isEmpty())
+        rows.append({ tr("Attached"),
+            H::esc(tr("the frames received from the run served at %1, which runs on that machine: counts and plots "
+                      "as received; latency and wait percentiles of the whole run are in its own report there")
+                       .arg(attached)) });
+    else if (run.value(QStringLiteral("snapshot")).toBool())
         rows.append({ tr("Snapshot"),
             H::esc(tr("taken while the run was still going: counts and plots up to this moment; latency "
                       "and wait percentiles of the whole run are only known when it ends")) });
@@ -78,6 +84,12 @@ void environmentSection(H &b, const QJsonObject &run)
 {
     const QJsonObject e = obj(run, "environment");
     b.heading(2, QStringLiteral("environment"), tr("Environment"));
+    if (e.isEmpty()) { // an attached run: the machine it ran on did not say
+        b.paragraph(H::esc(str(run, "attached").isEmpty()
+                ? tr("Not recorded.")
+                : tr("Not known here: the run ran on the machine that served it (%1).").arg(str(run, "attached"))));
+        return;
+    }
     b.keyValues({ { tr("CPU"), H::esc(str(e, "cpu")) }, { tr("Cores"), H::count(cnt(e, "cores")) },
         { tr("OS"), H::esc(str(e, "os")) }, { tr("Kernel"), H::esc(str(e, "kernel")) },
         { tr("Qt"), H::esc(str(e, "qt")) }, { tr("oneTBB"), H::esc(str(e, "tbb")) } });

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "attachdialog.h"
 #include "lessonpanel.h"
 #include "scenario/lesson.h"
 
@@ -68,6 +69,7 @@ namespace hs {
 
 namespace {
 const QString kBuiltinPrefix = QStringLiteral(":/scenarios/");
+const QString kRemotePrefix = QStringLiteral("ws://");
 
 QString clock(double s)
 {
@@ -100,6 +102,13 @@ MainWindow::MainWindow(QWidget *parent)
     auto *v = new QVBoxLayout(central);
     v->setContentsMargins(4, 0, 4, 4);
     v->setSpacing(4);
+    // An attached run's lost connection: above everything, where it cannot be missed.
+    m_remoteBanner = new QLabel(central);
+    m_remoteBanner->setObjectName(QStringLiteral("remoteBanner"));
+    m_remoteBanner->setTextFormat(Qt::PlainText); // the text may quote the server
+    m_remoteBanner->setWordWrap(true);
+    m_remoteBanner->hide();
+    v->addWidget(m_remoteBanner);
     m_scenarioPanel = new ScenarioPanel(central);
     v->addWidget(m_scenarioPanel);
     // The class table sits under the plots, where the eye already is; the splitter lets a user
@@ -145,6 +154,13 @@ MainWindow::MainWindow(QWidget *parent)
                                              "border-radius: 3px; padding: 0px 6px; }"));
     m_simBadge->hide();
     statusBar()->addPermanentWidget(m_simBadge);
+    m_remoteLabel = new QLabel(this);
+    m_remoteLabel->setObjectName(QStringLiteral("remoteLabel"));
+    m_remoteLabel->setTextFormat(Qt::PlainText);
+    m_remoteLabel->setStyleSheet(QStringLiteral("QLabel { background: #d0ebff; color: #1c3d5a; font-weight: bold; "
+                                                "border-radius: 3px; padding: 0px 6px; }"));
+    m_remoteLabel->hide();
+    statusBar()->addPermanentWidget(m_remoteLabel);
     statusBar()->addPermanentWidget(m_totals);
     statusBar()->addPermanentWidget(m_conservation);
     statusBar()->addPermanentWidget(m_guiLag);
@@ -257,6 +273,15 @@ void MainWindow::buildActions()
     m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)); // SaveAs is empty on some platforms
     m_saveAsAction->setToolTip(tr("Write the scenario with the current pool sizes, backpressure, routes, GIL "
                                   "and duration as a scenario file"));
+    file->addSeparator();
+    m_attachAction = file->addAction(tr("&Attach…"), this, &MainWindow::attachDialog);
+    m_attachAction->setObjectName(QStringLiteral("attachAction"));
+    m_attachAction->setToolTip(tr("Follow a run served by hybridscope run … --serve (here or on another machine) "
+                                  "with the same plots and controls"));
+    m_detachAction = file->addAction(tr("&Detach"), this, &MainWindow::detach);
+    m_detachAction->setObjectName(QStringLiteral("detachAction"));
+    m_detachAction->setToolTip(tr("Let go of the attached run: it goes on where it runs; the window keeps what "
+                                  "it received"));
     file->addSeparator();
     m_exporter = new ReportExporter(
         m_controller, [this] { return m_working; }, this);
@@ -642,18 +667,39 @@ void MainWindow::connectController()
     connect(m_controller, &EngineController::started, this, [this] {
         m_runClock.start();
         m_clockTimer.start();
-        statusBar()->showMessage(tr("Running “%1”").arg(m_working.name), 3000);
+        if (m_controller->isRemote())
+            statusBar()->showMessage(
+                tr("Attached to “%1” on %2: its controls here act on it; File ▸ Detach lets go of it")
+                    .arg(m_working.name, m_remoteAddress),
+                8000);
+        else
+            statusBar()->showMessage(tr("Running “%1”").arg(m_working.name), 3000);
         if (m_verbose)
             std::fprintf(stderr, "hybridscope: run started: %s\n", qPrintable(m_working.name));
         updateActions();
     });
     connect(m_controller, &EngineController::startFailed, this, [this](const QString &error) {
         m_clockTimer.stop();
+        const bool remote = m_remote == Remote::Connecting;
+        if (remote) {
+            setRemote(Remote::None);
+            statusBar()->showMessage(tr("Could not attach: %1").arg(error), 15000);
+        }
         updateClock();
         auto *box = new QMessageBox(QMessageBox::Warning, tr("Hybridscope"),
-            tr("The run could not start:\n%1").arg(error), QMessageBox::Ok, this);
+            remote ? tr("Could not attach to %1:\n%2").arg(m_remoteAddress, error)
+                   : tr("The run could not start:\n%1").arg(error),
+            QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("startFailedBox"));
+        box->setTextFormat(Qt::PlainText);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
+    });
+    connect(m_controller, &EngineController::remoteScenario, this, &MainWindow::onRemoteScenario);
+    connect(m_controller, &EngineController::remoteConnection, this, &MainWindow::onRemoteConnection);
+    connect(m_controller, &EngineController::remoteNotice, this, [this](const QString &text) {
+        statusBar()->showMessage(text, 8000);
+        updateRemoteLabel();
     });
     connect(m_controller, &EngineController::frameReady, this, &MainWindow::onFrame);
     connect(m_controller, &EngineController::eventAdded, this, &MainWindow::onEvent);
@@ -708,9 +754,11 @@ bool MainWindow::openScenario(const QString &nameOrPath)
         statusBar()->showMessage(tr("%1 has errors; nothing was loaded").arg(QFileInfo(path).fileName()), 5000);
         return false;
     }
+    const bool detaching = m_controller->isRemote();
     if (m_controller->hasEngine()) {
         m_restartPending = false;
-        m_controller->discard(); // the run belongs to the scenario being replaced
+        m_attachPending.reset();
+        m_controller->discard(); // the run belongs to the scenario being replaced (an attached one goes on)
     }
     if (m_sim->isActive()) {
         m_sim->discard();
@@ -718,7 +766,10 @@ bool MainWindow::openScenario(const QString &nameOrPath)
         setControlsEditable(true);
     }
     m_scenarioPanel->clearErrors();
+    leaveRemote();
     applyScenario(*r.scenario, path);
+    if (detaching)
+        statusBar()->showMessage(tr("Detached from %1 (its run goes on there)").arg(m_remoteAddress), 5000);
     const bool builtin = path.startsWith(kBuiltinPrefix);
     QSettings().setValue(QStringLiteral("scenario/last"),
         builtin ? QFileInfo(path).completeBaseName() : QFileInfo(path).absoluteFilePath());
@@ -747,8 +798,8 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     m_lessonPanel->setLesson(scenario.lesson);
     // The dock is for lessons; a scenario without one leaves its room to the plots (View shows it).
     m_lessonDock->setVisible(scenario.lesson.has_value());
-    if (scenario.lesson && scenario.lesson->needsParallelCpu)
-        probeParallelCpu();
+    if (scenario.lesson && scenario.lesson->needsParallelCpu && !path.startsWith(kRemotePrefix))
+        probeParallelCpu(); // a remote run's cores are not this machine's
     m_scenarioPanel->showScenario(scenario, originText(path));
     m_scenarioPanel->showWarnings(resourceWarnings(scenario));
     for (DomainKind d : kAllDomains) // "changed from the file" compares with these
@@ -790,6 +841,12 @@ void MainWindow::resetLesson()
 {
     if (!m_hasScenario)
         return;
+    if (m_controller->isRemote()) {
+        statusBar()->showMessage(tr("The lesson starts over with a new run, and an attached run cannot restart from "
+                                    "here: restart it where it runs"),
+            8000);
+        return;
+    }
     m_stepAppliedAt.clear();
     resetControls();
     m_lessonPanel->clearApplied();
@@ -887,6 +944,10 @@ void MainWindow::restartFromFile()
 {
     if (!m_hasScenario || m_sim->isActive())
         return;
+    if (m_controller->isRemote()) {
+        statusBar()->showMessage(tr("An attached run cannot restart from here: restart it where it runs"), 8000);
+        return;
+    }
     resetControls();
     m_lessonPanel->clearApplied();
     restart();
@@ -960,7 +1021,7 @@ void MainWindow::applyLessonStep(int index)
     std::vector<Override> sets;
     std::vector<RouteOverride> routes;
     lessonOverrides(*m_loaded.lesson, index + 1, &sets, &routes);
-    const ParseResult target = ScenarioParser::parseFile(m_scenarioPath, sets, routes);
+    const ParseResult target = reparse(sets, routes);
     if (!target.ok()) {
         statusBar()->showMessage(
             tr("Step %1 cannot be applied: %2").arg(index + 1).arg(target.errors.front().toString()), 8000);
@@ -1012,6 +1073,13 @@ void MainWindow::applyLessonStep(int index)
             m_stepAppliedAt[index] = m_lastFrameT;
         return;
     } else {
+        if (m_controller->isRemote()) {
+            statusBar()->showMessage(tr("Step %1 changes what a running engine cannot change, so it restarts the run, "
+                                        "and an attached run cannot restart from here: apply it where it runs")
+                                         .arg(index + 1),
+                10000);
+            return;
+        }
         // A setting the engine cannot change while running: the next run starts with it.
         m_working = *target.scenario;
         showWorkingConfig();
@@ -1061,6 +1129,8 @@ void MainWindow::showWorkingConfig()
 
 QString MainWindow::originText(const QString &path)
 {
+    if (path.startsWith(kRemotePrefix))
+        return tr("attached: the run served at %1").arg(path);
     if (path.startsWith(kBuiltinPrefix))
         return tr("built-in “%1”").arg(QFileInfo(path).completeBaseName());
     return QDir::toNativeSeparators(QFileInfo(path).absoluteFilePath());
@@ -1089,6 +1159,7 @@ void MainWindow::run()
     }
     if (m_sim->isActive())
         return; // a replay holds the views: Stop skips to its end
+    leaveRemote();
     prepareRunViews();
     setSimulationMark({}); // a run on the engine: measured
     // Settings changed since loading (a lesson step, the cards) may have gone beyond the machine.
@@ -1164,6 +1235,7 @@ void MainWindow::simulate()
         statusBar()->showMessage(tr("Cannot simulate: %1").arg(profileError), 15000);
         return;
     }
+    leaveRemote();
     prepareRunViews();
     m_classTable->classModel()->setScenario(m_working); // as a run's start does
     m_phaseTable->clear();
@@ -1218,15 +1290,26 @@ void MainWindow::setSimulationMark(const QString &mark, const QString &tip)
     m_simBadge->setVisible(!mark.isEmpty());
     if (mark.isEmpty())
         m_lessonPanel->setSimulationNote({});
-    if (m_hasScenario)
-        setWindowTitle(mark.isEmpty() ? tr("%1 — Hybridscope").arg(m_working.name)
-                                      : tr("%1 — %2 — Hybridscope").arg(m_working.name, mark));
+    updateTitle();
 }
 
-void MainWindow::setControlsEditable(bool editable)
+void MainWindow::updateTitle()
 {
-    const QString why = editable
-        ? QString()
+    const QString remote = remoteMark();
+    if (!m_hasScenario) {
+        setWindowTitle(remote.isEmpty() ? tr("Hybridscope") : tr("%1 — Hybridscope").arg(remote));
+        return;
+    }
+    const QString mark = !m_simMark.isEmpty() ? m_simMark : remote;
+    setWindowTitle(mark.isEmpty() ? tr("%1 — Hybridscope").arg(m_working.name)
+                                  : tr("%1 — %2 — Hybridscope").arg(m_working.name, mark));
+}
+
+void MainWindow::setControlsEditable(bool editable, const QString &reason)
+{
+    const QString why = editable ? QString()
+        : !reason.isEmpty()
+        ? reason
         : tr("The simulated run is a replay: nothing in it can change now. Change the controls after it (or Stop "
              "it) and Simulate or Run again.");
     for (DomainCard *card : m_cards)
@@ -1273,6 +1356,25 @@ void MainWindow::stop()
     }
     if (!m_controller->hasEngine())
         return;
+    if (m_controller->isRemote()) {
+        // The protocol stops a remote run gracefully; it has no cancel, and Detach lets go of it.
+        if (m_controller->state() == EngineController::State::Starting) {
+            m_controller->requestStop(); // only the attempt to attach
+            setRemote(Remote::None);
+            statusBar()->showMessage(tr("Attaching to %1 cancelled").arg(m_remoteAddress), 5000);
+        } else if (m_controller->state() == EngineController::State::Stopping) {
+            statusBar()->showMessage(
+                tr("The run on %1 is finishing what is in flight; File ▸ Detach lets go of it").arg(m_remoteAddress),
+                5000);
+        } else {
+            m_controller->requestStop();
+            statusBar()->showMessage(
+                tr("Stop sent to %1: arrivals stop there and what is in flight finishes").arg(m_remoteAddress), 5000);
+        }
+        updateClock();
+        updateActions();
+        return;
+    }
     if (m_controller->state() == EngineController::State::Stopping) {
         m_controller->cancelNow();
         statusBar()->showMessage(tr("Cancelling what is left…"), 3000);
@@ -1288,6 +1390,10 @@ void MainWindow::restart()
 {
     if (!m_hasScenario || m_tuneView->isBusy() || m_sim->isActive())
         return;
+    if (m_controller->isRemote()) {
+        statusBar()->showMessage(tr("An attached run cannot restart from here: restart it where it runs"), 8000);
+        return;
+    }
     statusBar()->showMessage(
         tr("Restarting with the current controls (Run ▸ Restart from File uses the file's)"), 5000);
     if (m_controller->hasEngine()) {
@@ -1315,6 +1421,8 @@ void MainWindow::openDialog()
 void MainWindow::onFrame(const Frame &frame)
 {
     m_lastFrameT = frame.t;
+    if (m_remote != Remote::None)
+        updateRemoteLabel(); // the counts of dropped frames and skipped messages
     // The first frames tell which domains the engine runs: the others are shown unavailable.
     std::array<bool, kDomainCount> running {};
     for (DomainKind d : kAllDomains)
@@ -1396,6 +1504,23 @@ void MainWindow::showFinishedRun(const RunResult &r)
 
 void MainWindow::onFinished()
 {
+    if (m_remote != Remote::None) {
+        // What was received is all there is of a remote run: its figures are the exporter's snapshot.
+        const RunResult r = m_exporter->currentRun();
+        showFinishedRun(r);
+        // The last frame may precede the last ends: tasks still in flight then are not a broken count.
+        const std::uint64_t ended = r.completed() + r.failed() + r.rejected() + r.cancelled();
+        showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), ended == r.submitted(),
+            ended <= r.submitted());
+        setRemote(Remote::Ended);
+        statusBar()->showMessage(tr("The run on %1 ended (%2) after %3 s; the window keeps what it received "
+                                    "(File ▸ Export writes it)")
+                                     .arg(m_remoteAddress, m_controller->remoteEndReason())
+                                     .arg(r.durationS, 0, 'f', 1),
+            10000);
+        updateClock();
+        return;
+    }
     const RunResult &r = m_controller->lastResult();
     showFinishedRun(r);
     statusBar()->showMessage(tr("Finished after %1 s").arg(r.durationS, 0, 'f', 1), 5000);
@@ -1415,6 +1540,12 @@ void MainWindow::onReleased()
     updateActions();
     if (m_closePending) {
         close();
+        return;
+    }
+    if (m_attachPending) {
+        const AttachTarget target = *m_attachPending;
+        m_attachPending.reset();
+        startAttach(target);
         return;
     }
     if (m_restartPending) {
@@ -1478,10 +1609,15 @@ void MainWindow::updateClock()
     case EngineController::State::Idle:
         text = m_finishedAfter >= 0 ? tr("finished after %1").arg(clock(m_finishedAfter)) : tr("not running");
         break;
-    case EngineController::State::Starting: text = tr("starting…"); break;
-    case EngineController::State::Running: text = tr("▶ %1%2").arg(clock(m_runClock.elapsed() / 1000.0), total); break;
-    case EngineController::State::Stopping: text = tr("stopping %1").arg(clock(m_runClock.elapsed() / 1000.0)); break;
+    case EngineController::State::Starting: text = m_remote != Remote::None ? tr("attaching…") : tr("starting…"); break;
+    case EngineController::State::Running:
+        text = m_remote == Remote::Lost ? tr("⇄ lost at %1").arg(clock(m_lastFrameT))
+                                        : tr("▶ %1%2").arg(clock(runClockS()), total);
+        break;
+    case EngineController::State::Stopping: text = tr("stopping %1").arg(clock(runClockS())); break;
     }
+    if (m_controller->state() == EngineController::State::Idle && m_remote == Remote::Detached)
+        text = tr("detached at %1").arg(clock(m_lastFrameT));
     m_clock->setText(text);
 }
 
@@ -1496,9 +1632,18 @@ void MainWindow::updateActions()
     m_simulateAction->setEnabled(m_hasScenario && !engine && !tuning && !replay);
     m_pauseAction->setEnabled(replay);
     m_stopAction->setEnabled(engine || replay);
-    m_restartAction->setEnabled(m_hasScenario && !tuning && !replay);
+    // An attached run is restarted where it runs; Stop stops it there (gracefully), Detach lets go.
+    const bool remote = m_controller->isRemote();
+    m_restartAction->setEnabled(m_hasScenario && !tuning && !replay && !remote);
     m_revertAction->setEnabled(m_hasScenario && !engine && !tuning && !replay);
-    m_restartFileAction->setEnabled(m_hasScenario && !tuning && !replay);
+    m_restartFileAction->setEnabled(m_hasScenario && !tuning && !replay && !remote);
+    m_attachAction->setEnabled(!tuning);
+    m_detachAction->setEnabled(remote);
+    m_stopAction->setToolTip(remote
+            ? tr("Stop the attached run where it runs: arrivals stop and what is in flight finishes (Ctrl+., "
+                 "Shift+F5). File ▸ Detach lets go of it without stopping it")
+            : tr("Stop arrivals and let what is in flight finish (Ctrl+., Shift+F5); a second Stop cancels what is "
+                 "left. In a simulated replay: skip to its end"));
     m_gilAction->setEnabled(!replay);
     m_openAction->setEnabled(!tuning);
     m_builtins->setEnabled(!tuning);
@@ -1612,6 +1757,9 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (m_controller->isRemote())
+        m_controller->detach(); // closing lets go of an attached run; it goes on where it runs
+    m_attachPending.reset();
     if (m_tuneView->isBusy() && !m_forceClose) {
         // Stop the point in progress now; the window closes when the sweep has returned.
         if (!m_closePending) {
@@ -1655,6 +1803,213 @@ void MainWindow::dropEvent(QDropEvent *event)
         return;
     event->acceptProposedAction();
     openScenario(urls.first().toLocalFile());
+}
+
+double MainWindow::runClockS() const
+{
+    return m_remote != Remote::None ? m_lastFrameT : m_runClock.elapsed() / 1000.0;
+}
+
+ParseResult MainWindow::reparse(const std::vector<Override> &sets, const std::vector<RouteOverride> &routes) const
+{
+    if (m_scenarioPath.startsWith(kRemotePrefix))
+        return ScenarioParser::parseText(m_loadedYaml, m_scenarioPath, sets, routes);
+    return ScenarioParser::parseFile(m_scenarioPath, sets, routes);
+}
+
+void MainWindow::attachDialog()
+{
+    AttachDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QString error;
+    if (!attach(dialog.address(), dialog.token(), &error))
+        QMessageBox::warning(this, tr("Attach"), tr("Could not attach: %1").arg(error));
+}
+
+bool MainWindow::attach(const QString &address, const QString &token, QString *error)
+{
+    QString why;
+    std::optional<AttachTarget> target = AttachTarget::parse(address, &why);
+    if (target && m_tuneView->isBusy())
+        why = tr("a sweep is running: cancel it (Tune panel) before attaching");
+    if (!target || !why.isEmpty()) {
+        statusBar()->showMessage(tr("Attach: %1").arg(why), 10000);
+        if (error)
+            *error = why;
+        return false;
+    }
+    target->token = token;
+    if (m_sim->isActive()) {
+        m_sim->discard();
+        m_clockTimer.stop();
+        setControlsEditable(true);
+        setSimulationMark({});
+    }
+    if (m_controller->hasEngine()) {
+        // This window's run (or another attached one) goes first; attach once it is gone.
+        m_attachPending = target;
+        m_restartPending = false;
+        m_controller->discard();
+        statusBar()->showMessage(tr("Stopping this window's run before attaching to %1…").arg(target->address()), 5000);
+        return true;
+    }
+    startAttach(*target);
+    return true;
+}
+
+void MainWindow::startAttach(const AttachTarget &target)
+{
+    if (!m_controller->attach(target))
+        return;
+    m_remoteAddress = target.address();
+    setRemote(Remote::Connecting);
+    statusBar()->showMessage(tr("Attaching to %1…").arg(m_remoteAddress), 5000);
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::detach()
+{
+    if (!m_controller->isRemote())
+        return;
+    const bool connecting = m_controller->state() == EngineController::State::Starting;
+    m_controller->detach();
+    setControlsEditable(true);
+    setRemote(connecting ? Remote::None : Remote::Detached);
+    statusBar()->showMessage(connecting ? tr("Attaching to %1 cancelled").arg(m_remoteAddress)
+                                        : tr("Detached from %1: its run goes on there; the window keeps what it "
+                                             "received (File ▸ Export writes it)")
+                                              .arg(m_remoteAddress),
+        8000);
+    m_clockTimer.stop();
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::onRemoteScenario(const Scenario &scenario, const QByteArray &yaml, bool newRun)
+{
+    if (!newRun) {
+        // After a reconnect: the configuration as the remote engine has it now (other windows
+        // attached to the run may have changed it meanwhile). Lesson steps build on it.
+        m_loadedYaml = yaml;
+        m_working = scenario;
+        showWorkingConfig();
+        return;
+    }
+    if (m_sim->isActive()) {
+        m_sim->discard();
+        setControlsEditable(true);
+    }
+    m_scenarioPanel->clearErrors();
+    m_loadedYaml = yaml;
+    applyScenario(scenario, kRemotePrefix + m_remoteAddress + QStringLiteral("/live"));
+    prepareRunViews();
+    {
+        const QSignalBlocker block(m_builtins);
+        m_builtins->setCurrentIndex(-1);
+    }
+    // What a remote run cannot show here, said where it would be.
+    m_phaseTable->setNote(tr("Phases are measured on the engine's histograms, which an attached run does not send: "
+                             "they are in the report of the run where it runs (hybridscope run … --json/--report)."));
+    m_lessonPanel->setSimulationNote(
+        tr("Attached to a run on %1: steps that change pools, backpressure, routes or the GIL apply to it live; a "
+           "step that needs a restart is applied where it runs. The claims are judged on the run's phases, which "
+           "the remote engine does not send, so none is judged here.")
+            .arg(m_remoteAddress));
+    setRemote(Remote::Live);
+}
+
+void MainWindow::onRemoteConnection(bool up, const QString &text, bool final)
+{
+    if (m_remote == Remote::None)
+        return;
+    if (up) {
+        const bool was = m_remote == Remote::Lost;
+        m_remoteBanner->hide();
+        setControlsEditable(true);
+        setRemote(Remote::Live);
+        if (was)
+            statusBar()->showMessage(tr("Reconnected to %1").arg(m_remoteAddress), 5000);
+        updateActions();
+        return;
+    }
+    m_remoteBanner->setText(final ? tr("⚠ %1. The window keeps what it received; File ▸ Attach tries again.").arg(text)
+                                  : tr("⚠ Connection to the run on %1 lost: %2").arg(m_remoteAddress, text));
+    m_remoteBanner->setStyleSheet(final
+            ? QStringLiteral("QLabel { background: #ffe3e3; color: #862e2e; border: 1px solid #e03131; "
+                             "border-radius: 3px; padding: 4px 8px; font-weight: bold; }")
+            : QStringLiteral("QLabel { background: #fff3bf; color: #5c4400; border: 1px solid #f59f00; "
+                             "border-radius: 3px; padding: 4px 8px; font-weight: bold; }"));
+    m_remoteBanner->show();
+    statusBar()->showMessage(final ? text : tr("Connection to %1 lost; reconnecting…").arg(m_remoteAddress), 10000);
+    if (final) {
+        m_clockTimer.stop();
+        setControlsEditable(true); // for a run of this window, as after any run
+        setRemote(Remote::Failed);
+    } else {
+        setControlsEditable(false,
+            tr("Not connected to the run on %1: changes can be made once the connection is back").arg(m_remoteAddress));
+        setRemote(Remote::Lost);
+    }
+    updateClock();
+    updateActions();
+}
+
+void MainWindow::leaveRemote()
+{
+    if (m_remote == Remote::None && m_remoteBanner->isHidden())
+        return;
+    m_remoteBanner->hide();
+    m_phaseTable->setNote({});
+    setRemote(Remote::None);
+}
+
+void MainWindow::setRemote(Remote state)
+{
+    m_remote = state;
+    updateTitle();
+    updateRemoteLabel();
+}
+
+QString MainWindow::remoteMark() const
+{
+    switch (m_remote) {
+    case Remote::None: return {};
+    case Remote::Connecting: return tr("attaching to %1…").arg(m_remoteAddress);
+    case Remote::Live: return tr("attached to %1").arg(m_remoteAddress);
+    case Remote::Lost: return tr("attached to %1, connection lost").arg(m_remoteAddress);
+    case Remote::Ended: return tr("received from %1, run ended").arg(m_remoteAddress);
+    case Remote::Detached: return tr("detached from %1").arg(m_remoteAddress);
+    case Remote::Failed: return tr("received from %1, connection given up").arg(m_remoteAddress);
+    }
+    return {};
+}
+
+void MainWindow::updateRemoteLabel()
+{
+    if (m_remote == Remote::None) {
+        m_remoteLabel->hide();
+        return;
+    }
+    QString text
+        = (m_remote == Remote::Live || m_remote == Remote::Lost ? QStringLiteral("⇄ ") : QString()) + remoteMark();
+    const quint64 dropped = m_controller->remoteDroppedFrames();
+    const int malformed = m_controller->remoteMalformed();
+    if (dropped > 0)
+        text += tr(" · %1 frames dropped").arg(dropped);
+    if (malformed > 0)
+        text += tr(" · %1 malformed skipped").arg(malformed);
+    if (m_remoteLabel->text() != text) // frames come 20 times a second: relayout only on change
+        m_remoteLabel->setText(text);
+    m_remoteLabel->setToolTip(
+        tr("The run shown runs on %1 (ws://%1/live), not on this machine: its plots, cards and tables show the "
+           "frames received from it, and the controls act on its engine.\nFrames the server dropped for this "
+           "window (it was slow to read): %2. Malformed messages skipped: %3.")
+            .arg(m_remoteAddress)
+            .arg(dropped)
+            .arg(malformed));
+    m_remoteLabel->show();
 }
 
 } // namespace hs

@@ -3,8 +3,10 @@
 #include "core/frame.h"
 #include "domains/domain.h"
 #include "livefindings.h"
+#include "remoterun.h"
 #include "results/runresult.h"
 #include "scenario/scenario.h"
+#include "scenario/scenarioparser.h"
 #include "tuning/sweepplan.h"
 
 #include <QElapsedTimer>
@@ -14,6 +16,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -49,6 +52,14 @@ class TuneView;
  * nothing here waits on it. Simulate plays a simulation of the scenario (SimPlayer) into the same
  * views instead, marked SIMULATED on the title, the status bar and every plot until a real run. Closing mid-run cancels
  * the run and closes once the engine has shut down (bounded by kCloseBoundMs).
+ *
+ * Attached (File ▸ Attach…, `hybridscope --attach HOST:PORT`): the window follows a run served by
+ * another hybridscope (docs/serve.md) through the EngineController's remote mode, as it does a run
+ * of its own: the run's scenario is loaded as the current one, the plots, cards, tables, findings
+ * and events follow it, and the controls and live lesson steps act on the remote engine. The
+ * title and status bar name the address; what cannot apply to a remote run (Run, Restart,
+ * Simulate, steps that restart) is disabled or says why; a lost connection shows a banner and is
+ * retried until Detach, which (as closing) lets go without stopping the remote run.
  *
  *     MainWindow w;
  *     w.openScenario(QStringLiteral("default"));
@@ -109,6 +120,14 @@ public:
     QAction *exportAction() const { return m_exportAction; }
     QAction *simulateAction() const { return m_simulateAction; }
     QAction *pauseAction() const { return m_pauseAction; }
+    QAction *attachAction() const { return m_attachAction; }
+    QAction *detachAction() const { return m_detachAction; }
+    /// The line above the plots while an attached run's connection is down (or was given up).
+    QLabel *remoteBanner() const { return m_remoteBanner; }
+    /// The status bar's "attached to HOST:PORT" (hidden for a run of this window).
+    QLabel *remoteLabel() const { return m_remoteLabel; }
+    /// "attached to 127.0.0.1:9400", "detached from …", …; empty for a run of this window.
+    QString remoteMark() const;
     /// Simulate mode's cores (1..SimPlayer::kMaxCores; this machine's by default) and playback speed.
     QLineEdit *coresEdit() const { return m_coresEdit; }
     QComboBox *speedCombo() const { return m_speedCombo; }
@@ -124,7 +143,16 @@ public:
     QString conservationText() const;
     QString clockText() const;
 
+    /// Follows the run served at `address` (HOST:PORT, see AttachTarget::parse) with `token` (empty:
+    /// none). A run of this window is cancelled first. False with *error for a bad address; a
+    /// connection that fails says so later (a message box, as a run that cannot start).
+    bool attach(const QString &address, const QString &token, QString *error = nullptr);
+
 public Q_SLOTS:
+    /// File ▸ Attach…: asks for the address and token, then attach().
+    void attachDialog();
+    /// File ▸ Detach: lets go of the attached run, which goes on; the window keeps what it received.
+    void detach();
     void run();
     /// Simulate mode: the scenario with the current controls simulated in virtual time on the
     /// cores field's cores (off the GUI thread), then played back into the plots, cards, class
@@ -202,10 +230,29 @@ private:
     /// The live views emptied for a new run of m_working (a run or a simulation).
     void prepareRunViews();
     /// The cards and routing table take edits (between runs, and during a real one) or not (a replay).
-    void setControlsEditable(bool editable);
+    /// (a replay, or `reason`: an attached run's connection is down).
+    void setControlsEditable(bool editable, const QString &reason = {});
+    /// Seconds into the run shown: the remote run's own time for an attached one.
+    double runClockS() const;
     void showTotals(std::uint64_t submitted, std::uint64_t completed, std::uint64_t failed, std::uint64_t rejected,
         std::uint64_t cancelled, bool finished, bool conserved);
     static QString originText(const QString &path);
+
+    /// Where the window stands with a remote run (none: a run of its own, or nothing).
+    enum class Remote { None, Connecting, Live, Lost, Ended, Detached, Failed };
+    void startAttach(const AttachTarget &target);
+    /// The controller's hello: a new run's scenario loaded as the current one, or after a reconnect
+    /// the remote engine's configuration shown in the controls.
+    void onRemoteScenario(const Scenario &scenario, const QByteArray &yaml, bool newRun);
+    void onRemoteConnection(bool up, const QString &text, bool final);
+    /// Back to a window of its own (a scenario opened, a run or simulation started here).
+    void leaveRemote();
+    void setRemote(Remote state);
+    void updateTitle();
+    void updateRemoteLabel();
+    /// The loaded scenario again with `sets` and `routes` (lesson steps): from its file, or from
+    /// the text an attached run sent.
+    ParseResult reparse(const std::vector<Override> &sets, const std::vector<RouteOverride> &routes) const;
 
     EngineController *m_controller = nullptr;
     LagMonitor *m_lag = nullptr;
@@ -238,6 +285,14 @@ private:
     QAction *m_exportAction = nullptr;
     QAction *m_simulateAction = nullptr;
     QAction *m_pauseAction = nullptr;
+    QAction *m_attachAction = nullptr;
+    QAction *m_detachAction = nullptr;
+    QLabel *m_remoteBanner = nullptr;
+    QLabel *m_remoteLabel = nullptr;
+    Remote m_remote = Remote::None;
+    QString m_remoteAddress; ///< host:port of the run attached now or last
+    QByteArray m_loadedYaml; ///< an attached run's scenario text (m_scenarioPath is its ws:// URL)
+    std::optional<AttachTarget> m_attachPending; ///< attach once this window's engine is gone
     QLineEdit *m_coresEdit = nullptr;
     QComboBox *m_speedCombo = nullptr;
     QLabel *m_simBadge = nullptr;

@@ -183,8 +183,7 @@ PhaseTable::PhaseTable(QWidget *parent)
     , m_compare(new QPushButton(tr("Compare two phases…")))
     , m_note(new QLabel)
 {
-    m_note->setText(tr("A new phase starts at every live change; each row holds the figures of one "
-                       "configuration, measured after it settled."));
+    m_note->setText(defaultNote());
     m_note->setWordWrap(true);
     m_view->setModel(m_model);
     m_view->verticalHeader()->hide();
@@ -239,6 +238,22 @@ void PhaseTable::setPhases(const std::vector<PhaseResult> &phases)
 void PhaseTable::clear()
 {
     m_model->clear();
+}
+
+QString PhaseTable::defaultNote()
+{
+    return tr("A new phase starts at every live change; each row holds the figures of one configuration, measured "
+              "after it settled.");
+}
+
+void PhaseTable::setNote(const QString &note)
+{
+    m_note->setText(note.isEmpty() ? defaultNote() : note);
+}
+
+QString PhaseTable::noteText() const
+{
+    return m_note->text();
 }
 
 } // namespace hs

@@ -62,6 +62,9 @@ public:
     QPushButton *compareButton() const { return m_compare; }
     /// The selected rows when they are two settled phases, earlier first.
     std::optional<std::pair<int, int>> selectedPair() const;
+    /// The line above the table (empty: the usual one, on what a phase is), e.g. why a run has none.
+    void setNote(const QString &note);
+    QString noteText() const;
 
 public Q_SLOTS:
     void setPhases(const std::vector<hs::PhaseResult> &phases);
@@ -72,6 +75,7 @@ Q_SIGNALS:
     void compareRequested(int a, int b);
 
 private:
+    static QString defaultNote();
     void updateCompare();
 
     PhaseTableModel *m_model;

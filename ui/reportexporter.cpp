@@ -174,6 +174,7 @@ ReportExporter::ReportExporter(EngineController *controller, std::function<Scena
 {
     connect(controller, &EngineController::started, this, [this] {
         m_runScenario = m_scenario();
+        m_remote = m_controller->isRemote() ? m_controller->remoteAddress() : QString();
         m_frames.clear();
         m_events.clear();
         m_phases.clear();
@@ -227,24 +228,33 @@ bool ReportExporter::exportTo(
     // Collect: the run's figures (a copy: the GUI may start another run meanwhile) and its JSON.
     const RunResult run = currentRun();
     const bool isSnapshot = !m_simulated && !(m_finished && m_controller->hasResult());
+    // An attached run's figures are the frames received; its machine is not this one.
+    const QString attached
+        = m_simulated || m_remote.isEmpty() ? QString() : QStringLiteral("ws://%1/live").arg(m_remote);
     QByteArray bytes;
     QJsonObject json;
     if (format == Format::Trace) {
         // The spans are collected when the engine shuts down: a run still going has none yet.
         if (m_simulated || isSnapshot || !run.trace) {
             *error = m_simulated ? tr("a simulated run has no trace: its stages ran in virtual time, not on the engine")
-                : isSnapshot     ? tr("the trace is available once the run has finished; stop it first")
-                                 : tr("this run recorded no trace");
+                : !attached.isEmpty()
+                ? tr("an attached run's trace is recorded where it runs (hybridscope run … --trace F.json there)")
+                : isSnapshot ? tr("the trace is available once the run has finished; stop it first")
+                             : tr("this run recorded no trace");
             return false;
         }
         bytes = offGuiThread<QByteArray>([run] { return chromeTraceJson(run); });
     } else if (format == Format::Csv) {
         bytes = offGuiThread<QByteArray>([run] { return runToCsv(run).toUtf8(); });
     } else {
-        json = offGuiThread<QJsonObject>([run, isSnapshot] {
+        json = offGuiThread<QJsonObject>([run, isSnapshot, attached] {
             QJsonObject o = runToJson(run); // a simulated run marks itself (mode, simulation)
             if (isSnapshot)
                 o[QStringLiteral("snapshot")] = true;
+            if (!attached.isEmpty()) {
+                o[QStringLiteral("attached")] = attached;
+                o.remove(QStringLiteral("environment")); // this machine's, not the one the run is on
+            }
             return o;
         });
         if (format == Format::Json)

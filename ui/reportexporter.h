@@ -28,7 +28,9 @@ class EngineController;
  * status bar says where the file went. A progress dialog follows the steps (collect, render each plot,
  * write) and can cancel; serialization and the file write run on a worker thread, plot rendering
  * stays on the GUI thread, one plot per step so the window keeps responding. Files are written
- * atomically; a cancelled or failed export leaves no file.
+ * atomically; a cancelled or failed export leaves no file. An attached run (EngineController::attach)
+ * is exported as what was received, a snapshot of its frames also after its end, with
+ * "attached": "ws://HOST:PORT/live" and without this machine's "environment" (docs/serve.md).
  *
  *     auto *exporter = new ReportExporter(controller, [this] { return scenario(); }, window);
  *     connect(exportAction, &QAction::triggered, exporter, &ReportExporter::exportDialog);
@@ -92,6 +94,7 @@ private:
     bool m_finished = false;
     bool m_simulated = false;
     RunResult m_simRun;
+    QString m_remote; ///< host:port of an attached run; empty for a run of this window
 };
 
 } // namespace hs
