@@ -27,8 +27,11 @@ namespace hs {
 
 namespace {
 
-// A client's frames wait (newest only) while more than this is still to be written to it.
-constexpr qint64 kClientBufferBytes = 256 * 1024;
+// A client's frames wait (newest only) while more than this is still to be written to it (about
+// 1.5 s of frames of a few classes), and the kernel holds at most kClientSocketBuffer more: a client
+// that falls behind gets recent frames when it reads again, not a backlog of old ones.
+constexpr qint64 kClientBufferBytes = 64 * 1024;
+constexpr int kClientSocketBuffer = 128 * 1024;
 // A client this far behind (events and acks are never dropped) is closed: it is not reading.
 constexpr qint64 kClientHardLimitBytes = 16 * 1024 * 1024;
 constexpr std::size_t kClientMaxQueued = 10000;
@@ -428,6 +431,7 @@ private:
         s->disconnect(this);
         connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater); // also when the handshake fails
         s->setReadBufferSize(0);
+        s->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, kClientSocketBuffer);
         m_ws->handleConnection(s);
         Q_EMIT s->readyRead();
     }
