@@ -18,6 +18,7 @@
 #include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
 #include "scenario/units.h"
+#include "serve/server.h"
 
 #ifdef HS_WITH_GUI
 #include "reportwriter.h"
@@ -30,10 +31,12 @@
 #include <QSet>
 #include <QTimer>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -65,6 +68,12 @@ const char *kUsage = R"(usage:
       --trace FILE        write a Chrome trace (open it in ui.perfetto.dev): a span per stage
       --strict            exit 1 when a class misses its P99 SLA
       --quiet             no progress line while running
+      --serve [ADDR:]PORT serve the run while it lasts: Prometheus metrics on /metrics and the
+                          live view on /live (a WebSocket the GUI attaches to); ADDR defaults to
+                          127.0.0.1, PORT 0 picks a free port; --duration 0 runs until Ctrl+C
+      --token-file F      require "Authorization: Bearer TOKEN" on both endpoints, TOKEN being
+                          the first line of F (private to you: chmod 600); needed for an ADDR
+                          that is not loopback (docs/serve.md: or use ssh -L)
   hybridscope sweep SCENARIO --vary PATH=VALUES [--vary ...] [options]
                                         run the scenario once per point and compare (a grid
                                         with two --vary); P99 with 95 % intervals, knee, USL fit,
@@ -138,6 +147,7 @@ struct RunArgs {
     std::vector<RouteOverride> routes;
     std::vector<ScheduledChange> changes;
     QString json, csv, report, trace;
+    QString serve, tokenFile;
     double drain = 5.0;
     bool strict = false;
     bool quiet = false;
@@ -363,7 +373,8 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
 {
     // A flag that takes one value: given twice, which one was meant? Refuse rather than keep the last.
     static const QSet<QString> kSingle { QStringLiteral("--duration"), QStringLiteral("--drain"),
-        QStringLiteral("--json"), QStringLiteral("--csv"), QStringLiteral("--report"), QStringLiteral("--trace") };
+        QStringLiteral("--json"), QStringLiteral("--csv"), QStringLiteral("--report"), QStringLiteral("--trace"),
+        QStringLiteral("--serve"), QStringLiteral("--token-file") };
     QHash<QString, QString> seen; // flag → its value
     for (int i = 0; i < args.size(); ++i) {
         if (!kSingle.contains(args[i]))
@@ -438,6 +449,12 @@ bool parseRunArgs(const QStringList &args, RunArgs *ra)
                 return false;
         } else if (a == QLatin1String("--trace")) {
             if (!value(&ra->trace))
+                return false;
+        } else if (a == QLatin1String("--serve")) {
+            if (!value(&ra->serve))
+                return false;
+        } else if (a == QLatin1String("--token-file")) {
+            if (!value(&ra->tokenFile))
                 return false;
         } else if (a == QLatin1String("--drain")) {
             if (!value(&v))
@@ -583,6 +600,32 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         err(reportError);
         return kExitBadInput;
     }
+    std::optional<ServeOptions> serve;
+    if (!ra.tokenFile.isEmpty() && ra.serve.isEmpty()) {
+        err(QStringLiteral(
+            "hybridscope run: --token-file protects what --serve serves; give --serve [ADDR:]PORT too\n"));
+        return kExitBadInput;
+    }
+    if (!ra.serve.isEmpty()) {
+        ServeOptions so;
+        QString why;
+        if (!parseServeAddress(ra.serve, &so, &why)) {
+            err(QStringLiteral("hybridscope run: --serve %1: %2\n").arg(ra.serve, why));
+            return kExitBadInput;
+        }
+        if (!ra.tokenFile.isEmpty() && !readTokenFile(ra.tokenFile, &so.token, &why)) {
+            err(QStringLiteral("hybridscope run: --token-file %1: %2\n").arg(ra.tokenFile, why));
+            return kExitBadInput;
+        }
+        if (!isLoopbackAddress(so.address) && so.token.isEmpty()) {
+            err(QStringLiteral("hybridscope run: --serve %1: %2 is not a loopback address, and without --token-file "
+                               "anyone who can reach it could read the run and stop it; give --token-file F, or serve "
+                               "on 127.0.0.1 and reach it with ssh -L (docs/serve.md)\n")
+                    .arg(ra.serve, so.address));
+            return kExitBadInput;
+        }
+        serve = so;
+    }
     const ParseResult pr = ScenarioParser::parseFile(resolveScenarioPath(ra.scenario), ra.sets, ra.routes);
     if (!pr.ok()) {
         printErrors(pr.errors);
@@ -615,8 +658,8 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         }
     }
     if (s.duration <= 0) {
-        err(QStringLiteral("hybridscope run: %1 has no duration; it would run until stopped (Ctrl+C stops it)\n")
-                .arg(ra.scenario));
+        err(QStringLiteral("hybridscope run: %1 has no duration; it runs until stopped (Ctrl+C stops it%2)\n")
+                .arg(ra.scenario, serve ? QStringLiteral(", and so does a /live stop") : QString()));
     }
 
     for (const QString &w : resourceWarnings(s))
@@ -626,10 +669,23 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
     engineOptions.trace = !ra.trace.isEmpty(); // spans cost a little per stage: only when asked for
     Engine engine(s, engineOptions);
     QObject::connect(&engine, &Engine::finished, qApp, &QCoreApplication::quit);
+    // Before start(), so that it sees every frame; bound before start(), so that a port in use
+    // fails before the run does.
+    std::unique_ptr<Server> server;
+    if (serve) {
+        server = std::make_unique<Server>(engine, *serve);
+        QString why;
+        if (!server->listen(&why)) {
+            err(QStringLiteral("hybridscope run: --serve %1: %2\n").arg(ra.serve, why));
+            return kExitBadInput;
+        }
+    }
 
     // SIGINT/SIGTERM: the first stops gracefully, the second cancels at once; also during start().
+    std::atomic<int> signalCount { 0 };
     std::optional<SignalWatcher> signalWatch;
-    signalWatch.emplace("run", [&engine](int count) {
+    signalWatch.emplace("run", [&engine, &signalCount](int count) {
+        signalCount = count;
         if (count == 1) {
             err(QStringLiteral("\nstopping: draining in-flight tasks (again to cancel them now)\n"));
             engine.requestStop();
@@ -667,6 +723,10 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         err(QStringLiteral("hybridscope run: cannot start: %1\n").arg(error));
         return kExitBadInput;
     }
+    if (server) {
+        server->attach();
+        err(QStringLiteral("hybridscope: serving %1 (/metrics, /live)\n").arg(server->url()));
+    }
     // Live changes at their times, through the path the GUI and lesson steps use.
     std::vector<std::unique_ptr<QTimer>> changeTimers;
     for (const ScheduledChange &c : ra.changes) {
@@ -691,6 +751,14 @@ int runHeadless(const QString &scenarioArg, const QStringList &options)
         err(QStringLiteral("\n"));
 
     const RunResult r = engine.result();
+    if (server) {
+        // Every /live client hears how the run ended before the process goes (bounded, 2 s).
+        const QString reason = signalCount >= 2           ? QStringLiteral("cancelled")
+            : signalCount == 1 || server->stopRequested() ? QStringLiteral("stopped")
+                                                          : QStringLiteral("finished");
+        server->finish(reason, r.durationS);
+        server.reset();
+    }
     out(runSummary(r));
     bool wrote = true;
     if (!ra.json.isEmpty()) {

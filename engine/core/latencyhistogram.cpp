@@ -72,6 +72,22 @@ double HistogramSnapshot::scv() const
     return m > 0 ? variance() / (m * m) : 0.0;
 }
 
+std::vector<std::uint64_t> HistogramSnapshot::countsAtOrBelow(const std::vector<std::int64_t> &boundsNs) const
+{
+    std::vector<std::uint64_t> out(boundsNs.size(), 0);
+    std::size_t b = 0;
+    std::uint64_t seen = 0;
+    for (const Bin &bin : m_bins) {
+        const double v = HistogramLayout::bucketRepresentative(bin.index);
+        while (b < boundsNs.size() && double(boundsNs[b]) < v)
+            out[b++] = seen;
+        seen += bin.count;
+    }
+    for (; b < boundsNs.size(); ++b)
+        out[b] = seen;
+    return out;
+}
+
 void HistogramSnapshot::merge(const HistogramSnapshot &other)
 {
     if (other.isEmpty())

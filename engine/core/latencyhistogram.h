@@ -86,6 +86,11 @@ public:
     /// How many recorded values were above 1 h and were clamped to it.
     std::uint64_t overflowCount() const { return m_overflow; }
 
+    /// For each bound (ns, ascending), how many values are at or below it, each bucket counted
+    /// by its representative value (so a value within 0.39 % of a bound may count on either side):
+    /// the cumulative counts of a coarser histogram, e.g. Prometheus buckets.
+    std::vector<std::uint64_t> countsAtOrBelow(const std::vector<std::int64_t> &boundsNs) const;
+
     void merge(const HistogramSnapshot &other);
     /// What was recorded after `earlier`, a previous snapshot of the same histogram. Buckets that
     /// shrank (a reset in between) count as empty. min/max are exact when the extreme changed after

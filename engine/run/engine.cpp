@@ -1240,6 +1240,24 @@ std::vector<PhaseResult> Engine::phases() const
     return d->phasesUntil(nowNs());
 }
 
+RunCumulative Engine::cumulative() const
+{
+    if (!d->t0)
+        return {};
+    std::int64_t end = 0;
+    {
+        std::lock_guard lk(d->framesMutex);
+        end = d->endedNs;
+    }
+    return d->cumulative(end ? end : nowNs());
+}
+
+std::shared_ptr<const Scenario> Engine::currentConfig() const
+{
+    std::lock_guard lk(d->phaseMutex);
+    return d->liveConfig ? d->liveConfig : std::make_shared<const Scenario>(d->scenario);
+}
+
 std::vector<Frame> Engine::frames() const
 {
     std::lock_guard lk(d->framesMutex);

@@ -2,6 +2,7 @@
 
 #include "core/frame.h"
 #include "domains/domain.h"
+#include "results/phases.h"
 #include "results/runresult.h"
 #include "scenario/scenario.h"
 
@@ -86,6 +87,13 @@ public:
     RunResult result() const;
     /// The phases so far (results/phases.h): closed ones, and the open one up to now.
     std::vector<PhaseResult> phases() const;
+    /// Every counter and histogram since the start (results/phases.h), frozen at the end of the
+    /// run: what a /metrics scrape reads. Snapshots only (no frames copied, nothing diagnosed), so
+    /// it is cheap; any thread, once start() has returned. Empty before the start.
+    RunCumulative cumulative() const;
+    /// The configuration in effect now: the scenario with every live change so far applied (the
+    /// open phase's). Any thread.
+    std::shared_ptr<const Scenario> currentConfig() const;
 
 Q_SIGNALS:
     void frameReady(const hs::Frame &frame);

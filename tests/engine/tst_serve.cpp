@@ -1,13 +1,21 @@
 // The /live protocol's messages (engine/serve/liveprotocol.h): frames and hellos survive a trip
 // through JSON text unchanged, every command parses to what it says, and malformed input is refused
 // with an error naming the field.
+#include "serve/httphead.h"
 #include "serve/liveprotocol.h"
+#include "serve/metrics.h"
+#include "serve/serveoptions.h"
 
+#include "core/latencyhistogram.h"
+
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
+#include <random>
 
 using namespace hs;
 
@@ -146,6 +154,21 @@ private Q_SLOTS:
     void badHellos_data();
     void badHellos();
     void ackAndEnd();
+
+    // The server's parts (hs_serve)
+    void bucketBounds();
+    void negotiation_data();
+    void negotiation();
+    void textExposition();
+    void openMetricsExposition();
+    void quantileResolution_data();
+    void quantileResolution();
+    void requestHeads_data();
+    void requestHeads();
+    void serveAddresses_data();
+    void serveAddresses();
+    void tokenFiles();
+    void bearer();
 };
 
 void TestServe::frameRoundTrip()
@@ -652,6 +675,402 @@ void TestServe::ackAndEnd()
         sortedKeys(end), sorted({ QStringLiteral("type"), QStringLiteral("reason"), QStringLiteral("elapsed_s") }));
     QCOMPARE(end.value(QStringLiteral("type")).toString(), QStringLiteral("end"));
     QVERIFY(!hybridscopeVersion().isEmpty());
+}
+
+void TestServe::bucketBounds()
+{
+    const auto &b = metricsBucketBoundsNs();
+    QCOMPARE(b.size(), std::size_t(71));
+    QCOMPARE(b.front(), std::int64_t(10'000)); // 10 µs
+    QCOMPARE(b.back(), std::int64_t(100'000'000'000)); // 100 s
+    QVERIFY(std::is_sorted(b.begin(), b.end()));
+    QCOMPARE(metricsBucketRatio(), 1.28); // 1.6 / 1.25 and 3.2 / 2.5
+    QCOMPARE(metricsLe(10'000), QByteArray("0.00001"));
+    QCOMPARE(metricsLe(12'500), QByteArray("0.0000125"));
+    QCOMPARE(metricsLe(1'000'000'000), QByteArray("1.0"));
+    QCOMPARE(metricsLe(6'300'000'000), QByteArray("6.3"));
+    QCOMPARE(metricsLe(100'000'000'000), QByteArray("100.0"));
+}
+
+void TestServe::negotiation_data()
+{
+    QTest::addColumn<QByteArray>("accept");
+    QTest::addColumn<bool>("openMetrics");
+    // What Prometheus 2.42 sends.
+    QTest::newRow("prometheus") << QByteArray("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                                              "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+                                << true;
+    QTest::newRow("none") << QByteArray() << false;
+    QTest::newRow("curl") << QByteArray("*/*") << false;
+    QTest::newRow("text") << QByteArray("text/plain; version=0.0.4") << false;
+    QTest::newRow("om bare") << QByteArray("application/openmetrics-text") << true;
+    QTest::newRow("om 0.0.1 only") << QByteArray("application/openmetrics-text; version=0.0.1") << false;
+    QTest::newRow("om ranked lower") << QByteArray("application/openmetrics-text;q=0.2, text/plain") << false;
+    QTest::newRow("om q=0") << QByteArray("application/openmetrics-text;q=0") << false;
+    QTest::newRow("garbage") << QByteArray(";;,,;q=x") << false;
+}
+
+void TestServe::negotiation()
+{
+    QFETCH(QByteArray, accept);
+    QFETCH(bool, openMetrics);
+    QCOMPARE(negotiateMetricsFormat(accept) == MetricsFormat::OpenMetrics, openMetrics);
+    QCOMPARE(metricsContentType(negotiateMetricsFormat(accept)),
+        openMetrics ? QByteArray("application/openmetrics-text; version=1.0.0; charset=utf-8")
+                    : QByteArray("text/plain; version=0.0.4; charset=utf-8"));
+}
+
+namespace {
+
+HistogramSnapshot histogramOf(const std::vector<std::int64_t> &valuesNs)
+{
+    LatencyHistogram h;
+    for (std::int64_t v : valuesNs)
+        h.record(v);
+    return h.snapshot();
+}
+
+MetricsInput sampleInput()
+{
+    MetricsInput in;
+    in.version = QStringLiteral("0.1.0");
+    in.classes = { QStringLiteral("api"), QStringLiteral("we\"ird\\name") };
+    ClassResult a;
+    a.name = in.classes[0];
+    a.submitted = 10;
+    a.completed = 7;
+    a.failed = 1;
+    a.rejected = 1;
+    a.cancelled = 0;
+    a.latency = histogramOf({ 5'000, 19'900, 900'000, 1'500'000, 1'900'000, 3'000'000, 200'000'000'000 });
+    a.gilWait = histogramOf({ 1'000'000, 500'000 });
+    ClassResult b;
+    b.name = in.classes[1];
+    in.totals.classes = { a, b };
+    for (DomainKind d : kAllDomains)
+        in.totals.domains[std::size_t(d)].kind = d;
+    in.totals.domains[std::size_t(DomainKind::Threads)].used = true;
+    in.totals.domains[std::size_t(DomainKind::Threads)].totals.wait = histogramOf({ 100'000, 200'000 });
+    in.totals.domains[std::size_t(DomainKind::Threads)].totals.crashes = 2;
+    in.totals.domains[std::size_t(DomainKind::Loop)].used = true;
+    in.totals.loopLag = histogramOf({ 40'000, 60'000 });
+    Frame f;
+    f.domains[std::size_t(DomainKind::Threads)].workers = 8;
+    f.domains[std::size_t(DomainKind::Threads)].busy = 3;
+    f.domains[std::size_t(DomainKind::Threads)].queue = 5;
+    in.frame = f;
+    in.liveClients = 2;
+    in.liveFramesDropped = 9;
+    return in;
+}
+
+// The value of the one sample line named exactly `series` (name and labels); NaN when absent.
+double sampleValue(const QByteArray &text, const QByteArray &series)
+{
+    for (const QByteArray &line : text.split('\n'))
+        if (line.startsWith(QByteArray(series + ' ')))
+            return line.mid(series.size() + 1).toDouble();
+    return std::nan("");
+}
+
+} // namespace
+
+void TestServe::textExposition()
+{
+    const QByteArray t = formatMetrics(sampleInput(), MetricsFormat::Text004);
+    QVERIFY(!t.contains("# EOF"));
+    // Every family has HELP and TYPE, with the names of DESIGN §14.
+    const std::pair<const char *, const char *> families[]
+        = { { "hybridscope_build_info", "gauge" }, { "hybridscope_tasks_total", "counter" },
+              { "hybridscope_task_latency_seconds", "histogram" }, { "hybridscope_stage_wait_seconds", "histogram" },
+              { "hybridscope_domain_queue_depth", "gauge" }, { "hybridscope_domain_workers", "gauge" },
+              { "hybridscope_domain_busy_workers", "gauge" }, { "hybridscope_loop_lag_seconds", "histogram" },
+              { "hybridscope_worker_crashes_total", "counter" }, { "hybridscope_gil_wait_seconds_total", "counter" } };
+    for (const auto &[name, type] : families) {
+        QVERIFY2(t.contains(QByteArray(QByteArray("# HELP ") + name + ' ')), name);
+        QVERIFY2(t.contains(QByteArray(QByteArray("# TYPE ") + name + ' ' + type + '\n')), name);
+    }
+    QCOMPARE(sampleValue(t, R"(hybridscope_build_info{version="0.1.0"})"), 1.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_tasks_total{class="api",outcome="completed"})"), 7.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_tasks_total{class="api",outcome="rejected"})"), 1.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_tasks_submitted_total{class="api"})"), 10.0);
+    // Label values escaped.
+    const QByteArray escaped = "hybridscope_tasks_total{class=\"we\\\"ird\\\\name\",outcome=\"failed\"}";
+    QCOMPARE(sampleValue(t, escaped), 0.0);
+    // Cumulative buckets, +Inf = count, sum in seconds; 200 s lands above the last bound.
+    const auto bucket = [&](const char *le) {
+        return sampleValue(t, QByteArray(R"(hybridscope_task_latency_seconds_bucket{class="api",le=")") + le + "\"}");
+    };
+    QCOMPARE(bucket("0.00001"), 1.0); // 5 µs
+    QCOMPARE(bucket("0.00002"), 2.0); // 19.9 µs (a value within 0.4 % of a bound may count on either side)
+    QCOMPARE(bucket("0.001"), 3.0);
+    QCOMPARE(bucket("0.0016"), 4.0);
+    QCOMPARE(bucket("0.002"), 5.0);
+    QCOMPARE(bucket("0.0032"), 6.0);
+    QCOMPARE(bucket("100.0"), 6.0);
+    QCOMPARE(bucket("+Inf"), 7.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_task_latency_seconds_count{class="api"})"), 7.0);
+    QVERIFY(std::abs(sampleValue(t, R"(hybridscope_task_latency_seconds_sum{class="api"})") - 200.0073249) < 1e-6);
+    double previous = 0;
+    for (const auto b : metricsBucketBoundsNs()) {
+        const double v = bucket(metricsLe(b).constData());
+        QVERIFY(v >= previous);
+        previous = v;
+    }
+    QCOMPARE(sampleValue(t, R"(hybridscope_stage_wait_seconds_count{domain="threads"})"), 2.0);
+    QVERIFY(!t.contains(R"(domain="tbb")")); // domains not in use are not exported
+    QCOMPARE(sampleValue(t, R"(hybridscope_domain_workers{domain="threads"})"), 8.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_domain_busy_workers{domain="threads"})"), 3.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_domain_queue_depth{domain="threads"})"), 5.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_worker_crashes_total{domain="threads"})"), 2.0);
+    QCOMPARE(sampleValue(t, "hybridscope_loop_lag_seconds_count"), 2.0);
+    QCOMPARE(sampleValue(t, "hybridscope_gil_wait_seconds_total"), 0.0015);
+    QCOMPARE(sampleValue(t, "hybridscope_live_clients"), 2.0);
+    QCOMPARE(sampleValue(t, "hybridscope_live_frames_dropped_total"), 9.0);
+    // Before the first frame there are no gauges, and nothing else breaks.
+    MetricsInput early = sampleInput();
+    early.frame.reset();
+    QVERIFY(!formatMetrics(early, MetricsFormat::Text004).contains("hybridscope_domain_workers"));
+}
+
+void TestServe::openMetricsExposition()
+{
+    const QByteArray t = formatMetrics(sampleInput(), MetricsFormat::OpenMetrics);
+    QVERIFY(t.endsWith("\n# EOF\n"));
+    // Counter families are named without _total, their samples with it; info for build_info.
+    QVERIFY(t.contains("# TYPE hybridscope_tasks counter\n"));
+    QVERIFY(t.contains("# TYPE hybridscope_worker_crashes counter\n"));
+    QVERIFY(t.contains("# TYPE hybridscope_gil_wait_seconds counter\n# UNIT hybridscope_gil_wait_seconds seconds\n"));
+    QVERIFY(t.contains("# TYPE hybridscope_build info\n"));
+    QVERIFY(t.contains(
+        "# TYPE hybridscope_task_latency_seconds histogram\n# UNIT hybridscope_task_latency_seconds seconds\n"));
+    QCOMPARE(sampleValue(t, R"(hybridscope_tasks_total{class="api",outcome="completed"})"), 7.0);
+    QCOMPARE(sampleValue(t, R"(hybridscope_build_info{version="0.1.0"})"), 1.0);
+    QVERIFY(!t.contains("_total counter"));
+    // The same samples as the text format, but for the metadata lines and the end.
+    const auto samples = [](const QByteArray &x) {
+        QList<QByteArray> out;
+        for (const QByteArray &line : x.split('\n'))
+            if (!line.startsWith('#') && !line.isEmpty())
+                out << line;
+        return out;
+    };
+    QCOMPARE(samples(t), samples(formatMetrics(sampleInput(), MetricsFormat::Text004)));
+}
+
+// What histogram_quantile makes of the exported buckets (linear interpolation inside the bucket
+// where the rank falls) lies within one bucket ratio of the exact quantile: the resolution that
+// docs/serve.md states and tst_serve_cli allows against a real Prometheus.
+void TestServe::quantileResolution_data()
+{
+    QTest::addColumn<double>("medianMs");
+    QTest::addColumn<double>("sigma");
+    QTest::newRow("fast, narrow") << 0.05 << 0.2;
+    QTest::newRow("ms, wide") << 2.0 << 1.0;
+    QTest::newRow("slow") << 700.0 << 0.5;
+}
+
+void TestServe::quantileResolution()
+{
+    QFETCH(double, medianMs);
+    QFETCH(double, sigma);
+    std::mt19937_64 rng(42);
+    std::lognormal_distribution<double> dist(std::log(medianMs * 1e6), sigma);
+    std::vector<std::int64_t> values;
+    for (int i = 0; i < 20000; ++i)
+        values.push_back(std::int64_t(dist(rng)));
+    const HistogramSnapshot h = histogramOf(values);
+    const auto &bounds = metricsBucketBoundsNs();
+    const std::vector<std::uint64_t> cum = h.countsAtOrBelow(bounds);
+    for (const double q : { 0.5, 0.9, 0.99, 0.999 }) {
+        const double rank = q * double(h.count());
+        std::size_t i = 0;
+        while (i < cum.size() && double(cum[i]) < rank)
+            ++i;
+        QVERIFY(i < cum.size());
+        const double lo = i == 0 ? 0.0 : double(bounds[i - 1]);
+        const double below = i == 0 ? 0.0 : double(cum[i - 1]);
+        const double estimate = lo + (double(bounds[i]) - lo) * (rank - below) / (double(cum[i]) - below);
+        const double exact = h.percentile(q);
+        const double ratio = std::max(estimate / exact, exact / estimate);
+        QVERIFY2(ratio <= metricsBucketRatio() * 1.004,
+            qPrintable(QStringLiteral("q %1: %2 vs %3").arg(q).arg(estimate).arg(exact)));
+    }
+}
+
+void TestServe::requestHeads_data()
+{
+    QTest::addColumn<QByteArray>("data");
+    QTest::addColumn<int>("result"); // HttpHeadResult
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<bool>("keepAlive");
+    QTest::addColumn<bool>("webSocket");
+    const int ok = int(HttpHeadResult::Ok), bad = int(HttpHeadResult::Bad), more = int(HttpHeadResult::Incomplete),
+              big = int(HttpHeadResult::TooLarge);
+    QTest::newRow("get") << QByteArray("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9400\r\nAccept: */*\r\n\r\n") << ok
+                         << QByteArray("/metrics") << true << false;
+    QTest::newRow("query") << QByteArray("GET /metrics?x=1 HTTP/1.1\r\n\r\n") << ok << QByteArray("/metrics") << true
+                           << false;
+    QTest::newRow("absolute") << QByteArray("GET http://h:1/live HTTP/1.1\r\n\r\n") << ok << QByteArray("/live") << true
+                              << false;
+    QTest::newRow("close") << QByteArray("GET / HTTP/1.1\r\nConnection: close\r\n\r\n") << ok << QByteArray("/")
+                           << false << false;
+    QTest::newRow("1.0") << QByteArray("GET / HTTP/1.0\r\n\r\n") << ok << QByteArray("/") << false << false;
+    QTest::newRow("1.0 keep-alive") << QByteArray("GET / HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n") << ok
+                                    << QByteArray("/") << true << false;
+    QTest::newRow("websocket") << QByteArray(
+        "GET /live HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
+        "Sec-WebSocket-Key: x\r\n\r\n")
+                               << ok << QByteArray("/live") << true << true;
+    QTest::newRow("partial") << QByteArray("GET /metrics HTTP/1.1\r\nHost: x\r\n") << more << QByteArray() << false
+                             << false;
+    QTest::newRow("empty") << QByteArray() << more << QByteArray() << false << false;
+    QTest::newRow("huge") << QByteArray("GET / HTTP/1.1\r\nX: ") + QByteArray(20000, 'a') << big << QByteArray()
+                          << false << false;
+    QTest::newRow("huge complete") << QByteArray("GET / HTTP/1.1\r\nX: ") + QByteArray(20000, 'a') + "\r\n\r\n"
+                                   << big << QByteArray() << false << false;
+    QByteArray many = "GET / HTTP/1.1\r\n";
+    for (int i = 0; i < 70; ++i)
+        many += "X-" + QByteArray::number(i) + ": 1\r\n";
+    QTest::newRow("many headers") << many + "\r\n" << big << QByteArray() << false << false;
+    QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: x\r\n\r\n") << bad << QByteArray() << false << false;
+    QTest::newRow("version") << QByteArray("GET / HTTP/2.0\r\n\r\n") << bad << QByteArray() << false << false;
+    QTest::newRow("no target") << QByteArray("GET HTTP/1.1\r\n\r\n") << bad << QByteArray() << false << false;
+    QTest::newRow("relative target") << QByteArray("GET metrics HTTP/1.1\r\n\r\n") << bad << QByteArray() << false
+                                     << false;
+    QTest::newRow("header without colon")
+        << QByteArray("GET / HTTP/1.1\r\nHost\r\n\r\n") << bad << QByteArray() << false << false;
+    QTest::newRow("folded header") << QByteArray("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n") << bad << QByteArray() << false
+                                   << false;
+    QTest::newRow("control char") << QByteArray("GET / HTTP/1.1\r\nA: b\x01\r\n\r\n") << bad << QByteArray() << false
+                                  << false;
+    QTest::newRow("binary") << QByteArray("\x16\x03\x01\x02\x00\r\n\r\n", 9) << bad << QByteArray() << false << false;
+}
+
+void TestServe::requestHeads()
+{
+    QFETCH(QByteArray, data);
+    QFETCH(int, result);
+    QFETCH(QByteArray, path);
+    QFETCH(bool, keepAlive);
+    QFETCH(bool, webSocket);
+    HttpRequestHead head;
+    qsizetype n = 0;
+    QString why;
+    QCOMPARE(int(parseHttpRequestHead(data, &head, &n, &why)), result);
+    if (result == int(HttpHeadResult::Ok)) {
+        QCOMPARE(head.path, path);
+        QCOMPARE(head.keepAlive(), keepAlive);
+        QCOMPARE(head.wantsWebSocket(), webSocket);
+        QCOMPARE(n, data.indexOf("\r\n\r\n") + 4);
+    } else if (result != int(HttpHeadResult::Incomplete)) {
+        QVERIFY(!why.isEmpty());
+    }
+}
+
+void TestServe::serveAddresses_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("address"); // empty: refused
+    QTest::addColumn<int>("port");
+    QTest::addColumn<bool>("loopback");
+    QTest::newRow("port") << "9400"
+                          << "127.0.0.1" << 9400 << true;
+    QTest::newRow("any port") << "0"
+                              << "127.0.0.1" << 0 << true;
+    QTest::newRow("v4") << "127.0.0.1:9400"
+                        << "127.0.0.1" << 9400 << true;
+    QTest::newRow("localhost") << "localhost:1"
+                               << "127.0.0.1" << 1 << true;
+    QTest::newRow("all") << "0.0.0.0:9400"
+                         << "0.0.0.0" << 9400 << false;
+    QTest::newRow("lan") << "192.168.1.5:80"
+                         << "192.168.1.5" << 80 << false;
+    QTest::newRow("v6 loopback") << "[::1]:9400"
+                                 << "::1" << 9400 << true;
+    QTest::newRow("v6 any") << "[::]:9400"
+                            << "::" << 9400 << false;
+    QTest::newRow("v6 without brackets") << "::1:9400"
+                                         << "" << 0 << false;
+    QTest::newRow("port too big") << "65536"
+                                  << "" << 0 << false;
+    QTest::newRow("negative") << "-1"
+                              << "" << 0 << false;
+    QTest::newRow("word") << "http"
+                          << "" << 0 << false;
+    QTest::newRow("host name") << "example.com:80"
+                               << "" << 0 << false;
+    QTest::newRow("no port") << "127.0.0.1:"
+                             << "" << 0 << false;
+    QTest::newRow("no host") << ":9400"
+                             << "" << 0 << false;
+    QTest::newRow("bracket no port") << "[::1]"
+                                     << "" << 0 << false;
+    QTest::newRow("empty") << ""
+                           << "" << 0 << false;
+}
+
+void TestServe::serveAddresses()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, address);
+    QFETCH(int, port);
+    QFETCH(bool, loopback);
+    ServeOptions o;
+    QString why;
+    const bool ok = parseServeAddress(text, &o, &why);
+    QCOMPARE(ok, !address.isEmpty());
+    if (!ok) {
+        QVERIFY2(why.contains(QLatin1String("expected [ADDR:]PORT")), qPrintable(why));
+        return;
+    }
+    QCOMPARE(o.address, address);
+    QCOMPARE(int(o.port), port);
+    QCOMPARE(isLoopbackAddress(o.address), loopback);
+}
+
+void TestServe::tokenFiles()
+{
+    QTemporaryDir dir;
+    const auto write = [&](const char *name, const QByteArray &text, QFile::Permissions perms) {
+        const QString path = dir.filePath(QLatin1String(name));
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size())
+            return QString();
+        f.close();
+        QFile::setPermissions(path, perms);
+        return path;
+    };
+    const QFile::Permissions mine = QFile::ReadOwner | QFile::WriteOwner;
+    QByteArray token;
+    QString why;
+    QVERIFY(readTokenFile(write("ok", "  0123456789abcdef0123  \nsecond line\n", mine), &token, &why));
+    QCOMPARE(token, QByteArray("0123456789abcdef0123"));
+    QVERIFY(!readTokenFile(
+        write("world", "0123456789abcdef0123\n", mine | QFile::ReadOther | QFile::ReadGroup), &token, &why));
+    QVERIFY2(why.contains(QLatin1String("chmod 600")), qPrintable(why));
+    QVERIFY(!readTokenFile(write("empty", "\n0123456789abcdef0123\n", mine), &token, &why));
+    QVERIFY2(why.contains(QLatin1String("first line is empty")), qPrintable(why));
+    QVERIFY(!readTokenFile(write("short", "abc\n", mine), &token, &why));
+    QVERIFY2(why.contains(QLatin1String("at least 16")), qPrintable(why));
+    QVERIFY(!readTokenFile(write("space", "0123456789 abcdef0123\n", mine), &token, &why));
+    QVERIFY2(why.contains(QLatin1String("visible ASCII")), qPrintable(why));
+    QVERIFY(!readTokenFile(write("big", QByteArray(5000, 'a'), mine), &token, &why));
+    QVERIFY(!readTokenFile(dir.filePath(QStringLiteral("missing")), &token, &why));
+    QVERIFY(!readTokenFile(dir.path(), &token, &why));
+}
+
+void TestServe::bearer()
+{
+    const QByteArray token = "0123456789abcdef0123";
+    QVERIFY(bearerMatches("Bearer 0123456789abcdef0123", token));
+    QVERIFY(bearerMatches("bearer   0123456789abcdef0123 ", token));
+    QVERIFY(!bearerMatches("Bearer 0123456789abcdef0124", token));
+    QVERIFY(!bearerMatches("Bearer 0123456789abcdef012", token));
+    QVERIFY(!bearerMatches("Basic 0123456789abcdef0123", token));
+    QVERIFY(!bearerMatches("0123456789abcdef0123", token));
+    QVERIFY(!bearerMatches("", token));
+    QVERIFY(!bearerMatches("Bearer ", QByteArray()));
 }
 
 QTEST_GUILESS_MAIN(TestServe)
