@@ -1,10 +1,10 @@
 #include "attachdialog.h"
 
 #include "remoterun.h"
+#include "serve/serveoptions.h"
 
 #include <QDialogButtonBox>
 #include <QDir>
-#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -18,7 +18,6 @@ namespace hs {
 
 namespace {
 const QString kAddressKey = QStringLiteral("attach/address");
-constexpr qint64 kMaxTokenBytes = 4096;
 } // namespace
 
 AttachDialog::AttachDialog(QWidget *parent)
@@ -102,28 +101,14 @@ QString AttachDialog::errorText() const
 
 QString AttachDialog::readTokenFile(const QString &path, QString *error)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = tr("token file %1: %2").arg(QDir::toNativeSeparators(path), f.errorString());
+    // The server's own reading (serve/serveoptions.h), so that one file serves both ends.
+    QByteArray token;
+    QString why;
+    if (!hs::readTokenFile(path, &token, &why)) {
+        *error = tr("token file %1: %2").arg(QDir::toNativeSeparators(path), why);
         return {};
     }
-    const QByteArray bytes = f.read(kMaxTokenBytes + 1);
-    if (bytes.size() > kMaxTokenBytes) {
-        *error = tr("token file %1: longer than %2 bytes; is it the token?")
-                     .arg(QDir::toNativeSeparators(path))
-                     .arg(kMaxTokenBytes);
-        return {};
-    }
-    const QString token = QString::fromUtf8(bytes).trimmed();
-    if (token.isEmpty()) {
-        *error = tr("token file %1 is empty").arg(QDir::toNativeSeparators(path));
-        return {};
-    }
-    if (token.contains(QLatin1Char('\n')) || token.contains(QLatin1Char('\r'))) {
-        *error = tr("token file %1 has more than one line; the token is one line").arg(QDir::toNativeSeparators(path));
-        return {};
-    }
-    return token;
+    return QString::fromLatin1(token);
 }
 
 void AttachDialog::accept()

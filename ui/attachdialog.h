@@ -30,8 +30,8 @@ public:
     /// What is wrong with the address (empty while it is fine).
     QString errorText() const;
 
-    /// Reads a token file as the server does: its text, surrounding white space removed; empty
-    /// with *error naming the file and what is wrong.
+    /// Reads a token file as the server does (serve/serveoptions.h: its first line, private to its
+    /// owner); empty with *error naming the file and what is wrong.
     static QString readTokenFile(const QString &path, QString *error);
 
 public Q_SLOTS:

@@ -18,6 +18,7 @@
 #include "testutil.h"
 
 #include <QAction>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
@@ -295,12 +296,14 @@ private Q_SLOTS:
 
     void tokenFile()
     {
+        // As the server reads it: the first line of a file private to its owner.
         QString error;
-        const QString good = test::writeFile(m_dir, QStringLiteral("token"), "  s3cret-token\n");
-        QCOMPARE(AttachDialog::readTokenFile(good, &error), QStringLiteral("s3cret-token"));
-        const QString empty = test::writeFile(m_dir, QStringLiteral("empty"), "\n");
-        QVERIFY(AttachDialog::readTokenFile(empty, &error).isEmpty());
-        QVERIFY2(error.contains(QStringLiteral("empty")), qPrintable(error));
+        const QString good = test::writeFile(m_dir, QStringLiteral("token"), "  s3cret-token-0123456789\nrest\n");
+        QVERIFY(QFile::setPermissions(good, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QCOMPARE(AttachDialog::readTokenFile(good, &error), QStringLiteral("s3cret-token-0123456789"));
+        QVERIFY(QFile::setPermissions(good, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        QVERIFY(AttachDialog::readTokenFile(good, &error).isEmpty());
+        QVERIFY2(error.contains(QStringLiteral("chmod 600")), qPrintable(error));
         QVERIFY(AttachDialog::readTokenFile(m_dir.filePath(QStringLiteral("missing")), &error).isEmpty());
         QVERIFY2(error.contains(QStringLiteral("missing")), qPrintable(error));
 
@@ -647,10 +650,13 @@ classes:
     stages:
       - { name: fetch, work: block, time: 2ms, domain: threads }
 )");
+        const QString tokenFile
+            = test::writeFile(m_dir, QStringLiteral("served.token"), "attach-test-token-0123456789\n");
+        QVERIFY(QFile::setPermissions(tokenFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
         QProcess server;
         server.setProgram(test::appPath());
         server.setArguments({ QStringLiteral("run"), yaml, QStringLiteral("--serve"), QStringLiteral("127.0.0.1:0"),
-            QStringLiteral("--duration"), QStringLiteral("5s") });
+            QStringLiteral("--token-file"), tokenFile, QStringLiteral("--duration"), QStringLiteral("5s") });
         QByteArray err;
         QString address;
         connect(&server, &QProcess::readyReadStandardError, this, [&] {
@@ -672,7 +678,17 @@ classes:
             ++frames;
             resized = resized || f.domains[std::size_t(DomainKind::Threads)].workers == 5;
         });
-        QVERIFY(w.attach(address, {}));
+        // A wrong token: the server's 401, named; the right one (read as the server reads it) attaches.
+        QSignalSpy failed(w.controller(), &EngineController::startFailed);
+        QVERIFY(w.attach(address, QStringLiteral("not-the-token-0123456789")));
+        QVERIFY(failed.wait(kRunBoundMs));
+        QVERIFY2(failed.at(0).at(0).toString().contains(QStringLiteral("HTTP 401")),
+            qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY(!w.controller()->hasEngine());
+        QString error;
+        const QString token = AttachDialog::readTokenFile(tokenFile, &error);
+        QVERIFY2(!token.isEmpty(), qPrintable(error));
+        QVERIFY(w.attach(address, token));
         QTRY_VERIFY2_WITH_TIMEOUT(frames > 5, err.constData(), kRunBoundMs);
         QCOMPARE(w.scenario().name, QStringLiteral("Served pool"));
         QVERIFY(w.controller()->isConnected());
