@@ -89,6 +89,8 @@ public:
     QString figuresText() const;
     /// Shows this domain's part of the live theory overlay (measured / predicted, or why not).
     void setTheory(const LiveTheory &theory);
+    /// No theory for this run, and `why` (an attached run: its phases are not sent).
+    void setNoTheory(const QString &why) { clearTheory(why); }
     /// Text of the theory section, for tests ("theory M/M/c (Erlang C): measured/predicted: util %
     /// 64/64, P(wait) ..." or the reason no model applies); empty when hidden (an unused domain).
     QString theoryText() const;

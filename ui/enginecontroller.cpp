@@ -9,6 +9,19 @@
 
 namespace hs {
 
+namespace {
+// "a reason" -> "A reason." (one that ends in a question or a stop keeps it).
+QString asSentence(const QString &text)
+{
+    if (text.isEmpty())
+        return text;
+    QString s = text.at(0).toUpper() + text.mid(1);
+    if (!s.endsWith(QLatin1Char('.')) && !s.endsWith(QLatin1Char('?')) && !s.endsWith(QLatin1Char('!')))
+        s += QLatin1Char('.');
+    return s;
+}
+} // namespace
+
 // Lives on the control thread; only code posted there touches `engine`.
 class EngineController::Worker : public QObject {
 public:
@@ -385,8 +398,8 @@ bool EngineController::attach(const AttachTarget &target)
         // Commands not answered: whether they were applied shows in the next hello's configuration.
         m_pending.clear();
         Q_EMIT remoteConnection(false,
-            tr("%1. Retrying in %2 s… (File ▸ Detach lets go; the remote run goes on)")
-                .arg(why)
+            tr("%1 Retrying in %2 s… (File ▸ Detach lets go; the remote run goes on)")
+                .arg(asSentence(why))
                 .arg(retryInMs / 1000.0),
             false);
     });

@@ -1508,6 +1508,7 @@ void MainWindow::onFinished()
         // What was received is all there is of a remote run: its figures are the exporter's snapshot.
         const RunResult r = m_exporter->currentRun();
         showFinishedRun(r);
+        showRemoteNotes(); // the finished run's (empty) phases cleared them
         // The last frame may precede the last ends: tasks still in flight then are not a broken count.
         const std::uint64_t ended = r.completed() + r.failed() + r.rejected() + r.cancelled();
         showTotals(r.submitted(), r.completed(), r.failed(), r.rejected(), r.cancelled(), ended == r.submitted(),
@@ -1863,6 +1864,7 @@ void MainWindow::startAttach(const AttachTarget &target)
     if (!m_controller->attach(target))
         return;
     m_remoteAddress = target.address();
+    m_remoteBanner->hide(); // an earlier attach's, given up
     setRemote(Remote::Connecting);
     statusBar()->showMessage(tr("Attaching to %1…").arg(m_remoteAddress), 5000);
     updateClock();
@@ -1909,15 +1911,23 @@ void MainWindow::onRemoteScenario(const Scenario &scenario, const QByteArray &ya
         const QSignalBlocker block(m_builtins);
         m_builtins->setCurrentIndex(-1);
     }
-    // What a remote run cannot show here, said where it would be.
+    showRemoteNotes();
+    setRemote(Remote::Live);
+}
+
+void MainWindow::showRemoteNotes()
+{
+    // What a remote run cannot show here, said where it would be: phases, the theory beside the
+    // cards and the lesson's claims all need the engine's histograms, which /live does not carry.
     m_phaseTable->setNote(tr("Phases are measured on the engine's histograms, which an attached run does not send: "
                              "they are in the report of the run where it runs (hybridscope run … --json/--report)."));
+    for (DomainCard *card : m_cards)
+        card->setNoTheory(tr("not for an attached run: it needs the engine's histograms"));
     m_lessonPanel->setSimulationNote(
         tr("Attached to a run on %1: steps that change pools, backpressure, routes or the GIL apply to it live; a "
            "step that needs a restart is applied where it runs. The claims are judged on the run's phases, which "
            "the remote engine does not send, so none is judged here.")
             .arg(m_remoteAddress));
-    setRemote(Remote::Live);
 }
 
 void MainWindow::onRemoteConnection(bool up, const QString &text, bool final)
@@ -1934,8 +1944,13 @@ void MainWindow::onRemoteConnection(bool up, const QString &text, bool final)
         updateActions();
         return;
     }
-    m_remoteBanner->setText(final ? tr("⚠ %1. The window keeps what it received; File ▸ Attach tries again.").arg(text)
-                                  : tr("⚠ Connection to the run on %1 lost: %2").arg(m_remoteAddress, text));
+    QString reason = text;
+    if (!reason.isEmpty() && !reason.endsWith(QLatin1Char('.')) && !reason.endsWith(QLatin1Char('?')))
+        reason += QLatin1Char('.');
+    m_remoteBanner->setText(final ? tr("⚠ Gave up on the run on %1: %2 The window keeps what it received; File ▸ "
+                                       "Attach tries again.")
+                                        .arg(m_remoteAddress, reason)
+                                  : tr("⚠ Connection to the run on %1 lost. %2").arg(m_remoteAddress, reason));
     m_remoteBanner->setStyleSheet(final
             ? QStringLiteral("QLabel { background: #ffe3e3; color: #862e2e; border: 1px solid #e03131; "
                              "border-radius: 3px; padding: 4px 8px; font-weight: bold; }")
@@ -1997,9 +2012,9 @@ void MainWindow::updateRemoteLabel()
     const quint64 dropped = m_controller->remoteDroppedFrames();
     const int malformed = m_controller->remoteMalformed();
     if (dropped > 0)
-        text += tr(" · %1 frames dropped").arg(dropped);
+        text += tr(" · frames dropped: %1").arg(dropped);
     if (malformed > 0)
-        text += tr(" · %1 malformed skipped").arg(malformed);
+        text += tr(" · malformed: %1").arg(malformed);
     if (m_remoteLabel->text() != text) // frames come 20 times a second: relayout only on change
         m_remoteLabel->setText(text);
     m_remoteLabel->setToolTip(

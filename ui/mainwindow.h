@@ -245,6 +245,8 @@ private:
     /// the remote engine's configuration shown in the controls.
     void onRemoteScenario(const Scenario &scenario, const QByteArray &yaml, bool newRun);
     void onRemoteConnection(bool up, const QString &text, bool final);
+    /// The phase table, the cards' theory and the lesson panel say what an attached run lacks.
+    void showRemoteNotes();
     /// Back to a window of its own (a scenario opened, a run or simulation started here).
     void leaveRemote();
     void setRemote(Remote state);

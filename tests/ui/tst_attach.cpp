@@ -584,6 +584,9 @@ private Q_SLOTS:
         QCOMPARE(live.commands[0].value(QLatin1String("type")).toString(), QStringLiteral("resize"));
         QCOMPARE(live.commands[0].value(QLatin1String("workers")).toInt(), 5);
         live.pushFrame(0.55, 5);
+        live.broadcast(QStringLiteral("[]"));
+        QTRY_VERIFY2_WITH_TIMEOUT(w.remoteLabel()->text().contains(QStringLiteral("malformed: 1")),
+            qPrintable(w.remoteLabel()->text()), kBoundMs);
 
         // Lost: a banner, the title, the controls locked; back: all as before, no frame twice.
         live.dropClients();
@@ -633,8 +636,21 @@ private Q_SLOTS:
         QVERIFY(w.attach(live.address(), {}));
         QVERIFY(started.wait(kBoundMs));
         QCOMPARE(live.hellos, 2);
+
+        // Something retrying cannot mend (the server restarted in another version): given up, said.
+        live.protocol = 2;
+        live.dropClients();
+        QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->hasEngine(), kBoundMs);
+        QVERIFY(w.remoteBanner()->isVisible());
+        QVERIFY2(w.remoteBanner()->text().contains(QStringLiteral("protocol 2")), qPrintable(w.remoteBanner()->text()));
+        QVERIFY2(w.windowTitle().contains(QStringLiteral("given up")), qPrintable(w.windowTitle()));
+        live.protocol = kLiveProtocol;
+        QVERIFY(w.attach(live.address(), {}));
+        QVERIFY(started.wait(kBoundMs));
+        QVERIFY(w.remoteBanner()->isHidden());
+        const int before = live.disconnects;
         w.close();
-        QTRY_COMPARE_WITH_TIMEOUT(live.disconnects, 2, kBoundMs);
+        QTRY_COMPARE_WITH_TIMEOUT(live.disconnects, before + 1, kBoundMs);
         QVERIFY(live.commands.isEmpty()); // neither detach nor close stops the run
     }
 
