@@ -17,6 +17,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -177,6 +178,7 @@ private Q_SLOTS:
     void tokenFiles();
     void bearer();
     void servedEngineInProcess();
+    void slowClientLosesFramesNotTheEngine();
 };
 
 void TestServe::frameRoundTrip()
@@ -1136,6 +1138,58 @@ void TestServe::servedEngineInProcess()
     QCOMPARE(messages.back().value(QStringLiteral("type")).toString(), QStringLiteral("end"));
     QVERIFY(engine.result().conserved());
     QCOMPARE(server.stats().framesDropped, std::uint64_t(0));
+}
+
+// A client that stops reading loses frames (counted), while a reading client beside it and the
+// engine's own 20 Hz frames go on as before. 100 classes make frames of about 30 KB, so the
+// buffers in between (64 KiB in the server, its socket's, the client's) fill within a second.
+void TestServe::slowClientLosesFramesNotTheEngine()
+{
+    QByteArray yaml = "name: wide\nseed: 1\nduration: 2s\ndomains:\n  threads: { workers: 4 }\nclasses:\n";
+    for (int i = 0; i < 100; ++i)
+        yaml += "  - name: c" + QByteArray::number(i)
+            + "\n    arrival: { process: poisson, rate: 5/s }\n    stages:\n"
+              "      - { name: s, work: block, time: 1ms, domain: threads }\n";
+    const ParseResult parsed = ScenarioParser::parseText(yaml, QStringLiteral("<wide>"));
+    QVERIFY(parsed.ok());
+    Engine engine(*parsed.scenario, EngineOptions { 1.0 });
+    Server server(engine, ServeOptions {});
+    QString why;
+    QVERIFY2(server.listen(&why), qPrintable(why));
+    QVERIFY2(engine.start(&why), qPrintable(why));
+    server.attach();
+    QSignalSpy finished(&engine, &Engine::finished);
+
+    QWebSocket reader;
+    int frames = 0, droppedSeen = 0;
+    connect(&reader, &QWebSocket::textMessageReceived, this, [&](const QString &t) {
+        const QJsonObject o = QJsonDocument::fromJson(t.toUtf8()).object();
+        if (o.value(QStringLiteral("type")).toString() == QLatin1String("frame")) {
+            ++frames;
+            droppedSeen = std::max(droppedSeen, o.value(QStringLiteral("dropped")).toInt());
+        }
+    });
+    reader.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/live").arg(server.port())));
+    // The slow one: a handshake by hand, then it reads at most 4 KiB and never more.
+    QTcpSocket slow;
+    slow.setReadBufferSize(4096);
+    slow.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(slow.waitForConnected(10000));
+    slow.write("GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QVERIFY(finished.wait(20000));
+    QVERIFY2(server.stats().framesDropped > 0, "the slow client lost no frame: its buffers never filled");
+    qInfo("frames dropped for the slow client: %llu of %d",
+        static_cast<unsigned long long>(server.stats().framesDropped), frames);
+    QCOMPARE(droppedSeen, 0);
+    const RunResult r = engine.result();
+    // The engine kept its grid: a frame every 50 ms (and the final one), whatever the slow client did.
+    QVERIFY2(std::abs(double(r.frames.size()) - r.durationS * 20) <= 3, qPrintable(QString::number(r.frames.size())));
+    QVERIFY2(std::abs(frames - int(r.frames.size())) <= 3,
+        qPrintable(QStringLiteral("%1 of %2").arg(frames).arg(r.frames.size())));
+    QVERIFY(r.conserved());
+    slow.abort();
+    server.finish(QStringLiteral("finished"), r.durationS);
 }
 
 QTEST_GUILESS_MAIN(TestServe)
