@@ -12,7 +12,7 @@ shift || true
 build=${HS_BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-packages=(g++ cmake ninja-build pkg-config qt6-base-dev libqcustomplot-dev libtbb-dev libyaml-cpp-dev libgl1-mesa-dev)
+packages=(g++ cmake ninja-build pkg-config qt6-base-dev qt6-websockets-dev libqcustomplot-dev libtbb-dev libyaml-cpp-dev libgl1-mesa-dev)
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -50,8 +50,9 @@ case "$mode" in
     ;;
   test)
     # poppler-utils: the report test renders PDF pages with pdftoppm. clang and its runtime
-    # (libclang-rt-14-dev: ASan, UBSan, libFuzzer) build the fuzz targets.
-    install_missing "${packages[@]}" poppler-utils clang libclang-rt-14-dev
+    # (libclang-rt-14-dev: ASan, UBSan, libFuzzer) build the fuzz targets. prometheus (with
+    # promtool): tst_serve_cli checks /metrics with promtool and scrapes a served run with it.
+    install_missing "${packages[@]}" poppler-utils clang libclang-rt-14-dev prometheus
     # Three trees, each with every warning an error:
     #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
     #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz

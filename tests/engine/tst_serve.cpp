@@ -7,12 +7,20 @@
 #include "serve/serveoptions.h"
 
 #include "core/latencyhistogram.h"
+#include "run/engine.h"
+#include "scenario/scenarioparser.h"
+#include "serve/server.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWebSocket>
 
 #include <cmath>
 #include <random>
@@ -169,6 +177,8 @@ private Q_SLOTS:
     void serveAddresses();
     void tokenFiles();
     void bearer();
+    void servedEngineInProcess();
+    void slowClientLosesFramesNotTheEngine();
 };
 
 void TestServe::frameRoundTrip()
@@ -1071,6 +1081,115 @@ void TestServe::bearer()
     QVERIFY(!bearerMatches("0123456789abcdef0123", token));
     QVERIFY(!bearerMatches("", token));
     QVERIFY(!bearerMatches("Bearer ", QByteArray()));
+}
+
+// The server's threads with the engine's, in one process (the sanitizer trees run this): a /live
+// client gets the hello and frames, resizes a pool, a scrape reads the run, and the end comes.
+void TestServe::servedEngineInProcess()
+{
+    const ParseResult parsed
+        = ScenarioParser::parseText("name: inproc\nseed: 1\nduration: 1500ms\n"
+                                    "domains:\n  threads: { workers: 2 }\n"
+                                    "classes:\n  - name: io\n"
+                                    "    arrival: { process: poisson, rate: 200/s }\n"
+                                    "    stages:\n"
+                                    "      - { name: call, work: block, time: 1ms, domain: threads }\n",
+            QStringLiteral("<inproc>"));
+    QVERIFY(parsed.ok());
+    Engine engine(*parsed.scenario, EngineOptions { 1.0 });
+    Server server(engine, ServeOptions {});
+    QString why;
+    QVERIFY2(server.listen(&why), qPrintable(why));
+    QVERIFY(server.port() != 0);
+    QVERIFY2(engine.start(&why), qPrintable(why));
+    server.attach();
+    QSignalSpy finished(&engine, &Engine::finished);
+
+    QWebSocket ws;
+    std::vector<QJsonObject> messages;
+    bool closed = false;
+    connect(&ws, &QWebSocket::textMessageReceived, this,
+        [&](const QString &t) { messages.push_back(QJsonDocument::fromJson(t.toUtf8()).object()); });
+    connect(&ws, &QWebSocket::disconnected, this, [&] { closed = true; });
+    ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/live").arg(server.port())));
+    QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 3, 10000); // hello and frames
+    QCOMPARE(messages.front().value(QStringLiteral("type")).toString(), QStringLiteral("hello"));
+    ws.sendTextMessage(QStringLiteral(R"({"type":"resize","domain":"threads","workers":3,"id":1})"));
+    const auto ack = [&]() -> QJsonObject {
+        for (const QJsonObject &m : messages)
+            if (m.value(QStringLiteral("type")).toString() == QLatin1String("ack"))
+                return m;
+        return {};
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(!ack().isEmpty(), 10000);
+    QVERIFY2(ack().value(QStringLiteral("ok")).toBool(), qPrintable(ack().value(QStringLiteral("error")).toString()));
+
+    QNetworkAccessManager nam;
+    QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(server.url() + QStringLiteral("/metrics"))));
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    QVERIFY(done.wait(10000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QVERIFY(reply->readAll().contains("hybridscope_tasks_total{class=\"io\",outcome=\"completed\"}"));
+    reply->deleteLater();
+
+    QVERIFY(finished.wait(15000));
+    server.finish(QStringLiteral("finished"), engine.elapsed());
+    QTRY_VERIFY_WITH_TIMEOUT(closed, 5000);
+    QCOMPARE(messages.back().value(QStringLiteral("type")).toString(), QStringLiteral("end"));
+    QVERIFY(engine.result().conserved());
+    QCOMPARE(server.stats().framesDropped, std::uint64_t(0));
+}
+
+// A client that stops reading loses frames (counted), while a reading client beside it and the
+// engine's own 20 Hz frames go on as before. 100 classes make frames of about 30 KB, so the
+// buffers in between (64 KiB in the server, its socket's, the client's) fill within a second.
+void TestServe::slowClientLosesFramesNotTheEngine()
+{
+    QByteArray yaml = "name: wide\nseed: 1\nduration: 2s\ndomains:\n  threads: { workers: 4 }\nclasses:\n";
+    for (int i = 0; i < 100; ++i)
+        yaml += "  - name: c" + QByteArray::number(i)
+            + "\n    arrival: { process: poisson, rate: 5/s }\n    stages:\n"
+              "      - { name: s, work: block, time: 1ms, domain: threads }\n";
+    const ParseResult parsed = ScenarioParser::parseText(yaml, QStringLiteral("<wide>"));
+    QVERIFY(parsed.ok());
+    Engine engine(*parsed.scenario, EngineOptions { 1.0 });
+    Server server(engine, ServeOptions {});
+    QString why;
+    QVERIFY2(server.listen(&why), qPrintable(why));
+    QVERIFY2(engine.start(&why), qPrintable(why));
+    server.attach();
+    QSignalSpy finished(&engine, &Engine::finished);
+
+    QWebSocket reader;
+    int frames = 0, droppedSeen = 0;
+    connect(&reader, &QWebSocket::textMessageReceived, this, [&](const QString &t) {
+        const QJsonObject o = QJsonDocument::fromJson(t.toUtf8()).object();
+        if (o.value(QStringLiteral("type")).toString() == QLatin1String("frame")) {
+            ++frames;
+            droppedSeen = std::max(droppedSeen, o.value(QStringLiteral("dropped")).toInt());
+        }
+    });
+    reader.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/live").arg(server.port())));
+    // The slow one: a handshake by hand, then it reads at most 4 KiB and never more.
+    QTcpSocket slow;
+    slow.setReadBufferSize(4096);
+    slow.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(slow.waitForConnected(10000));
+    slow.write("GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QVERIFY(finished.wait(20000));
+    QVERIFY2(server.stats().framesDropped > 0, "the slow client lost no frame: its buffers never filled");
+    qInfo("frames dropped for the slow client: %llu of %d",
+        static_cast<unsigned long long>(server.stats().framesDropped), frames);
+    QCOMPARE(droppedSeen, 0);
+    const RunResult r = engine.result();
+    // The engine kept its grid: a frame every 50 ms (and the final one), whatever the slow client did.
+    QVERIFY2(std::abs(double(r.frames.size()) - r.durationS * 20) <= 3, qPrintable(QString::number(r.frames.size())));
+    QVERIFY2(std::abs(frames - int(r.frames.size())) <= 3,
+        qPrintable(QStringLiteral("%1 of %2").arg(frames).arg(r.frames.size())));
+    QVERIFY(r.conserved());
+    slow.abort();
+    server.finish(QStringLiteral("finished"), r.durationS);
 }
 
 QTEST_GUILESS_MAIN(TestServe)
