@@ -157,6 +157,8 @@ void RemoteRun::connectSocket()
     auto *s = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     m_socket = s;
     m_helloOnSocket = false;
+    m_droppedBefore += m_dropped; // the server counts per connection
+    m_dropped = 0;
     m_socketConnected = false;
     s->setMaxAllowedIncomingMessageSize(kMaxMessageBytes);
     connect(s, &QWebSocket::textMessageReceived, this, [this, s](const QString &text) {
@@ -365,6 +367,7 @@ void RemoteRun::onHello(const QJsonObject &o)
     const bool newRun = !m_helloSeen || hello.name != m_name || int(hello.classes.size()) != m_classCount
         || hello.elapsedS + 1.0 < m_lastT;
     if (newRun) {
+        m_droppedBefore = 0; // of another run
         m_name = hello.name;
         m_classCount = int(hello.classes.size());
         m_lastT = -1;

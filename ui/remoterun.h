@@ -73,8 +73,8 @@ public:
     const AttachTarget &target() const { return m_target; }
     /// Messages skipped because they were malformed (not JSON, an unknown type, a bad frame...).
     int malformedCount() const { return m_malformed; }
-    /// Frames the server dropped for this client (its latest-wins queue), as it last said.
-    quint64 droppedFrames() const { return m_dropped; }
+    /// Frames the server dropped for this client (its latest-wins queue), over every connection.
+    quint64 droppedFrames() const { return m_droppedBefore + m_dropped; }
     /// Connections made after the first one.
     int reconnects() const { return m_reconnects; }
     /// The run time of the newest frame relayed; < 0 before the first.
@@ -126,7 +126,8 @@ private:
     double m_lastT = -1;
     std::size_t m_eventCount = 0;
     int m_malformed = 0;
-    quint64 m_dropped = 0;
+    quint64 m_dropped = 0; ///< as the server last said, on the current connection
+    quint64 m_droppedBefore = 0; ///< on the connections before it
     int m_reconnects = 0;
     qint64 m_nextId = 1;
 };
