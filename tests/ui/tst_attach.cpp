@@ -612,6 +612,12 @@ private Q_SLOTS:
         QCOMPARE(report.value(QLatin1String("frames")).toArray().size(), 12);
         const QString html = m_dir.filePath(QStringLiteral("attached.html"));
         QVERIFY2(w.exporter()->exportTo(html, ReportExporter::Format::Html, &error), qPrintable(error));
+        QFile page(html);
+        QVERIFY(page.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(page.readAll());
+        QVERIFY(text.contains(QStringLiteral("ws://%1/live").arg(address)));
+        QVERIFY(text.contains(QStringLiteral("in flight"))); // the last frame's tasks still going, not a bug
+        QVERIFY(!text.contains(QStringLiteral("violated")));
         QVERIFY2(w.exporter()->exportTo(m_dir.filePath(QStringLiteral("t.json")), ReportExporter::Format::Trace, &error)
                 == false,
             "an attached run has no trace here");
