@@ -1,5 +1,6 @@
 #include "serve/server.h"
 
+#include "core/tsanhandoff.h"
 #include "results/report.h"
 #include "run/engine.h"
 #include "scenario/scenariowriter.h"
@@ -21,7 +22,10 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <utility>
+#include <variant>
 
 namespace hs {
 
@@ -44,6 +48,23 @@ constexpr int kIdleTimeoutMs = 60000; // a kept-alive connection with no request
 constexpr int kEndBoundMs = 2000;
 // Larger messages close the connection (1009) in QtWebSockets; up to it they get an error ack.
 constexpr quint64 kMaxIncomingMessageBytes = 1024 * 1024;
+
+// Runs `fn` on `core`'s thread and waits for it. The wait is a QSemaphore inside Qt, whose ordering
+// ThreadSanitizer cannot see: the hand-over both ways is announced to it (core/tsanhandoff.h).
+template<typename Fn> void runBlocking(QObject *core, Fn &&fn)
+{
+    int token = 0;
+    tsanHandOff(&token);
+    QMetaObject::invokeMethod(
+        core,
+        [&] {
+            tsanTakeOver(&token);
+            fn();
+            tsanHandOff(&token);
+        },
+        Qt::BlockingQueuedConnection);
+    tsanTakeOver(&token);
+}
 
 QString compactJson(const QJsonObject &o)
 {
@@ -83,6 +104,40 @@ bool isLiteralHost(const QByteArray &hostHeader)
 
 } // namespace
 
+/**
+ * Frames and events on their way from the engine's threads to the server's. The engine's signals
+ * reach it through direct connections (a copy under a mutex, in the emitting thread, as a queued
+ * connection would make) and the server's thread is woken once per batch; it takes them in order.
+ * A std::mutex, unlike Qt's event queue, is a hand-over ThreadSanitizer can see.
+ */
+struct ServeMailbox {
+    std::mutex mutex;
+    std::deque<std::variant<Frame, RunEvent>> items;
+    QObject *core = nullptr; ///< null once the server is going: nothing more is posted
+    bool posted = false; ///< a wake-up is on its way
+
+    template<typename T> void put(const T &item)
+    {
+        std::lock_guard lk(mutex);
+        if (!core)
+            return;
+        items.emplace_back(item);
+        // Bounded: a server thread that cannot keep up (it never should) loses the oldest frames.
+        while (items.size() > 4 * std::size_t(kLiveHelloFrames))
+            items.pop_front();
+        if (!posted) {
+            posted = true;
+            QMetaObject::invokeMethod(core, "takeMail", Qt::QueuedConnection);
+        }
+    }
+    std::deque<std::variant<Frame, RunEvent>> take()
+    {
+        std::lock_guard lk(mutex);
+        posted = false;
+        return std::exchange(items, {});
+    }
+};
+
 /// The server's state on its own thread (hs-serve): sockets, clients, the frames kept for hellos.
 class ServeCore : public QObject {
     Q_OBJECT
@@ -96,11 +151,12 @@ public:
         std::atomic<bool> stopRequested { false };
     };
 
-    ServeCore(Engine *engine, ServeOptions options, QObject *relay, Shared *shared)
+    ServeCore(Engine *engine, ServeOptions options, QObject *relay, Shared *shared, std::shared_ptr<ServeMailbox> mail)
         : m_engine(engine)
         , m_options(std::move(options))
         , m_relay(relay)
         , m_shared(shared)
+        , m_mail(std::move(mail))
     { }
 
     bool listen(QString *error)
@@ -122,6 +178,16 @@ public:
     }
     quint16 port() const { return m_port; }
     void attach() { m_attached = true; }
+
+    Q_INVOKABLE void takeMail()
+    {
+        for (auto &item : m_mail->take()) {
+            if (const Frame *f = std::get_if<Frame>(&item))
+                onFrame(*f);
+            else
+                onEvent(std::get<RunEvent>(item));
+        }
+    }
 
     void onFrame(const hs::Frame &f)
     {
@@ -539,6 +605,7 @@ private:
     ServeOptions m_options;
     QObject *m_relay;
     Shared *m_shared;
+    std::shared_ptr<ServeMailbox> m_mail;
     QTcpServer *m_tcp = nullptr;
     QWebSocketServer *m_ws = nullptr;
     quint16 m_port = 0;
@@ -560,6 +627,8 @@ struct Server::Impl {
     ServeOptions options;
     QThread thread;
     ServeCore::Shared shared;
+    std::shared_ptr<ServeMailbox> mail = std::make_shared<ServeMailbox>();
+    QMetaObject::Connection frames, events;
     std::unique_ptr<QObject> relay; // on the engine's thread: where commands run
     ServeCore *core = nullptr;
     quint16 port = 0;
@@ -576,20 +645,29 @@ Server::Server(Engine &engine, ServeOptions options)
 {
     d->relay = std::make_unique<QObject>();
     d->relay->moveToThread(engine.thread());
-    d->core = new ServeCore(&engine, d->options, d->relay.get(), &d->shared);
+    d->core = new ServeCore(&engine, d->options, d->relay.get(), &d->shared, d->mail);
     d->core->moveToThread(&d->thread);
-    QObject::connect(&engine, &Engine::frameReady, d->core, &ServeCore::onFrame, Qt::QueuedConnection);
-    QObject::connect(&engine, &Engine::eventAdded, d->core, &ServeCore::onEvent, Qt::QueuedConnection);
+    d->mail->core = d->core;
+    d->frames = QObject::connect(&engine, &Engine::frameReady, [mail = d->mail](const Frame &f) { mail->put(f); });
+    d->events = QObject::connect(&engine, &Engine::eventAdded, [mail = d->mail](const RunEvent &e) { mail->put(e); });
     d->thread.setObjectName(QStringLiteral("hs-serve"));
+    // Emitted on the thread as it ends (a direct call): what it did is handed to the destructor.
+    QObject::connect(&d->thread, &QThread::finished, [core = d->core] { tsanHandOff(core); });
     d->thread.start();
 }
 
 Server::~Server()
 {
-    QMetaObject::invokeMethod(
-        d->core, [core = d->core] { core->shutdown(); }, Qt::BlockingQueuedConnection);
+    QObject::disconnect(d->frames);
+    QObject::disconnect(d->events);
+    {
+        std::lock_guard lk(d->mail->mutex);
+        d->mail->core = nullptr;
+    }
+    runBlocking(d->core, [core = d->core] { core->shutdown(); });
     d->thread.quit();
     d->thread.wait();
+    tsanTakeOver(d->core); // announced when the thread finished (Qt's wait is invisible to TSan)
     d->relay.reset(); // commands not yet run are dropped with it
     delete d->core;
 }
@@ -597,13 +675,10 @@ Server::~Server()
 bool Server::listen(QString *error)
 {
     bool ok = false;
-    QMetaObject::invokeMethod(
-        d->core,
-        [&] {
-            ok = d->core->listen(error);
-            d->port = d->core->port();
-        },
-        Qt::BlockingQueuedConnection);
+    runBlocking(d->core, [&] {
+        ok = d->core->listen(error);
+        d->port = d->core->port();
+    });
     return ok;
 }
 

@@ -24,9 +24,10 @@ struct ServeStats {
  * `hybridscope run --serve` (DESIGN §14, docs/serve.md): serves `GET /metrics` (Prometheus) and
  * `/live` (a WebSocket of frames, events and commands, serve/liveprotocol.h) on a thread of its
  * own, `hs-serve`, with its own event loop. It reads what the engine publishes (frames and events
- * through the engine's queued signals, counters and histograms with Engine::cumulative() at
- * scrape time) and never touches the engine's hot path; a client's commands run on the engine's
- * thread through the engine's own command functions, and their results come back as acks.
+ * from the engine's signals, copied into a mailbox its thread empties; counters and histograms
+ * with Engine::cumulative() at scrape time) and never touches the engine's hot path; a client's
+ * commands run on the engine's thread through the engine's own command functions, and their
+ * results come back as acks.
  *
  *     Engine engine(scenario);
  *     Server server(engine, options);     // before start(): sees every frame and event

@@ -33,12 +33,12 @@
 
 namespace {
 
-// Two classes of blocking stages on a pool far from saturation (0.65 busy workers of 8, then 12):
+// Two classes of blocking stages on a pool far from saturation (0.9 busy workers of 8, then 12):
 // the latency distribution is the stage's own and does not change with the resize, so a window of it
 // and the run's last phase sample one population.
 const char *kScenario = "name: served\n"
                         "seed: 5\n"
-                        "duration: 12s\n"
+                        "duration: 8s\n"
                         "domains:\n"
                         "  threads: { workers: 8 }\n"
                         "classes:\n"
@@ -47,7 +47,7 @@ const char *kScenario = "name: served\n"
                         "    stages:\n"
                         "      - { name: fetch, work: block, time: \"uniform(1ms, 3ms)\", domain: threads }\n"
                         "  - name: batch\n"
-                        "    arrival: { process: constant, rate: 50/s }\n"
+                        "    arrival: { process: constant, rate: 100/s }\n"
                         "    stages:\n"
                         "      - { name: crunch, work: block, time: \"uniform(4ms, 6ms)\", domain: threads }\n";
 
@@ -317,7 +317,7 @@ void TestServeCli::helloThenResize()
     QCOMPARE(hello.value(QStringLiteral("type")).toString(), QStringLiteral("hello"));
     QCOMPARE(hello.value(QStringLiteral("protocol")).toInt(), 1);
     QCOMPARE(hello.value(QStringLiteral("name")).toString(), QStringLiteral("served"));
-    QCOMPARE(hello.value(QStringLiteral("duration_s")).toDouble(), 12.0);
+    QCOMPARE(hello.value(QStringLiteral("duration_s")).toDouble(), 8.0);
     QCOMPARE(hello.value(QStringLiteral("classes")).toArray(),
         (QJsonArray { QStringLiteral("api"), QStringLiteral("batch") }));
     QVERIFY(hello.value(QStringLiteral("scenario")).toString().contains(QLatin1String("uniform(1ms, 3ms)")));
@@ -408,7 +408,7 @@ void TestServeCli::promtoolAcceptsMetrics()
 // Near the end of the run, Prometheus's P99 over the last 10 s at its last scrape, per class.
 void TestServeCli::prometheusScrapes()
 {
-    QTRY_VERIFY_WITH_TIMEOUT(m_client.lastFrameT() >= 11.3, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_client.lastFrameT() >= 7.3, 15000);
     const QJsonObject stamp = promQuery(QStringLiteral("timestamp(hybridscope_build_info)"), 0);
     const QJsonArray result = stamp[QStringLiteral("data")][QStringLiteral("result")].toArray();
     QVERIFY2(result.size() == 1, QJsonDocument(stamp).toJson().constData());
@@ -444,7 +444,7 @@ void TestServeCli::runEndsAndAgrees()
     QCOMPARE(totals[QStringLiteral("submitted")].toInteger(),
         totals[QStringLiteral("completed")].toInteger() + totals[QStringLiteral("failed")].toInteger()
             + totals[QStringLiteral("rejected")].toInteger() + totals[QStringLiteral("cancelled")].toInteger());
-    QVERIFY(totals[QStringLiteral("submitted")].toInteger() > 2000);
+    QVERIFY(totals[QStringLiteral("submitted")].toInteger() > 1000);
     // Prometheus's P99 against the run's own, from the phase after the resize (the window of the
     // query lies in it but for its first second or so). histogram_quantile interpolates inside the
     // exported bucket where the P99's rank falls, and so does the exact P99 (its bucket counted by
