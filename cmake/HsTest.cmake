@@ -12,6 +12,11 @@ function(hs_add_test name)
   # the build's optimization. Unoptimized, the three trees of the test command compile their
   # tests in well under the time (the 30-minute budget of CI on 2 cores).
   target_compile_options(${name} PRIVATE -O0)
+  if(T_LABEL STREQUAL "ui")
+    hs_test_pch(${name} ui)
+  else()
+    hs_test_pch(${name} engine)
+  endif()
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES
     TIMEOUT ${T_TIMEOUT}

@@ -8,8 +8,7 @@
 namespace hs {
 
 Generator::Generator(const Scenario &s, Submit submit)
-    : m_scenario(s)
-    , m_submit(std::move(submit))
+    : m_submit(std::move(submit))
 {
     for (int i = 0; i < int(s.classes.size()); ++i)
         m_schedules.emplace_back(s, i);

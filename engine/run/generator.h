@@ -48,7 +48,6 @@ private:
     void run();
     void scheduleNextLocked(int cls);
 
-    const Scenario &m_scenario;
     Submit m_submit;
     std::vector<ArrivalSchedule> m_schedules;
     std::int64_t m_t0 = 0;
