@@ -53,6 +53,8 @@ using cli::out;
 
 const char *kUsage = R"(usage:
   hybridscope [SCENARIO] [--run]        open the GUI (the built-in default scenario when none)
+  hybridscope --attach HOST:PORT [--token-file F]
+                                        open the GUI on a run served with --serve (docs/serve.md)
   hybridscope run SCENARIO [options]    run headless and print a summary
       --duration D        override the scenario's duration (e.g. 10s)
       --set PATH=VALUE    override a value (e.g. domains.threads.workers=16); repeatable

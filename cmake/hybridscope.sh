@@ -57,7 +57,7 @@ case "$mode" in
     #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
     #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz
     #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 8 s, two at a time:
-    #     five targets, and the whole test command must stay under 30 minutes on 2 cores; fuzz
+    #     six targets, and the whole test command must stay under 30 minutes on 2 cores; fuzz
     #     longer by hand);
     #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests that run threads.
     # The sanitized trees build only what their tests need, and skip tst_lessons, whose claims are
