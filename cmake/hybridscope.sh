@@ -51,12 +51,13 @@ case "$mode" in
   test)
     # poppler-utils: the report test renders PDF pages with pdftoppm. clang and its runtime
     # (libclang-rt-14-dev: ASan, UBSan, libFuzzer) build the fuzz targets. prometheus (with
-    # promtool): tst_serve_cli checks /metrics with promtool and scrapes a served run with it.
-    install_missing "${packages[@]}" poppler-utils clang libclang-rt-14-dev prometheus
+    # promtool): tst_serve_cli checks /metrics with promtool and scrapes a served run with it. lld: the linker (CMakeLists.txt).
+    install_missing "${packages[@]}" poppler-utils clang libclang-rt-14-dev lld prometheus
     # Three trees, each with every warning an error:
-    #  1. $build: the whole program and every test (engine, integration, GUI, fuzz replays);
+    #  1. $build: the whole program and every test (engine, integration, GUI) but the fuzz
+    #     replays, which tree 2 runs under ASan+UBSan;
     #  2. $build-fuzz: clang with ASan+UBSan and libFuzzer coverage: the engine tests, the fuzz
-    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 8 s, two at a time:
+    #     replays, and each fuzz target fuzzed for HS_FUZZ_SECONDS (default 5 s, two at a time:
     #     six targets, and the whole test command must stay under 30 minutes on 2 cores; fuzz
     #     longer by hand);
     #  3. $build-tsan: gcc with ThreadSanitizer: the engine tests that run threads.
@@ -72,7 +73,7 @@ case "$mode" in
     # and tst_procs under TSan too:
     # tst_diagnostics (rules are functions of frames), tst_procs_worker (the worker's protocol),
     # tst_sweeprunner (sweep points are engine runs).
-    configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON
+    configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON -DHS_FUZZ_REPLAYS=OFF
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
     # sanitized_tree DIR LABELS EXCLUDE: configure with the cmake arguments in $cfg, build the
@@ -96,7 +97,7 @@ case "$mode" in
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     cfg=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1"
-         -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-8}")
+         -DHS_SANITIZER=asan -DHS_FUZZ=ON -DHS_FUZZ_SECONDS="${HS_FUZZ_SECONDS:-5}")
     # The queueing-theory and tuning-math tests (pure functions of numbers), the arrival
     # schedules' statistics and the simulator's closed forms (long single-threaded sampling; the
     # schedules run under ASan in every engine test, the simulator in tst_lessons_sim: every
