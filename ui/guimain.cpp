@@ -18,7 +18,7 @@
 namespace hs {
 
 namespace {
-int g_signalFds[2] = {-1, -1};
+int g_signalFds[2] = { -1, -1 };
 
 void onSignal(int)
 {

@@ -519,8 +519,9 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     {
         Scaler &sc = scalers[std::size_t(dk)];
         sc.cfg = cfg;
-        sc.ctl = cfg.enabled() ? makeAutoscaleController(
-                      cfg, dk, workers, tightestSlaIn(scenario, dk, [this](int c, int st) { return router.route(c, st); })) : nullptr;
+        sc.ctl = cfg.enabled() ? makeAutoscaleController(cfg, dk, workers,
+                     tightestSlaIn(scenario, dk, [this](int c, int st) { return router.route(c, st); }))
+                               : nullptr;
         sc.nextNs = 0;
         if (cfg.enabled()) {
             if (!sc.everOn)

@@ -285,9 +285,8 @@ public:
             const AutoscaleConfig &a = d.cfg.autoscale;
             if (d.kind == DomainKind::Loop || !a.enabled())
                 continue;
-            const double target = tightestSlaIn(s, d.kind, [&s](int c, int st) {
-                return s.classes[std::size_t(c)].stages[std::size_t(st)].domain;
-            });
+            const double target = tightestSlaIn(
+                s, d.kind, [&s](int c, int st) { return s.classes[std::size_t(c)].stages[std::size_t(st)].domain; });
             Scaler &sc = m_scalers[std::size_t(d.kind)];
             sc.ctl = makeAutoscaleController(a, d.kind, d.workers, target);
             sc.workersMin = sc.workersMax = d.workers;
