@@ -43,11 +43,33 @@ struct ClassFrame {
     std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
     double p50Ms = 0; ///< end-to-end latency P50 over the sliding 1 s window
     double p99Ms = 0; ///< end-to-end latency P99 over the sliding 1 s window
+    /// DESIGN §15: latency from the actual dispatch (naive, what a closed-loop tester reports),
+    /// P99 over the sliding 1 s window, beside p99Ms from the intended time.
+    double naiveP99Ms = 0;
     double throughput = 0; ///< completions per second over the sliding window
     double gilWaitP99Ms = 0; ///< P99 of a cpu stage's GIL wait over the sliding 1 s window (GIL emulation)
     double procsIpcMs = 0; ///< procs stages so far: serialization + transfer, both ways
     double procsServiceMs = 0; ///< procs stages so far: service time (transfer included)
     std::uint64_t procsStages = 0; ///< procs stages so far that returned from their worker
+};
+
+/// One shared resource's figures in a frame (DESIGN §15): the lock of that name and/or the shared
+/// counter of that name. Frame::locks follows RunResult::locks / the engine's lockNames() order.
+struct LockFrame {
+    std::uint64_t acquisitions = 0; ///< so far
+    std::uint64_t contended = 0; ///< so far: acquisitions that found the lock held
+    std::uint64_t timeouts = 0; ///< so far: waits past the timeout (the stage failed)
+    std::uint64_t recovered = 0; ///< so far: process locks taken over from a worker that died holding them
+    int waiting = 0; ///< stages waiting for it now
+    double waitP99Ms = 0; ///< wait P99 over the sliding 1 s window (an uncontended acquisition waits 0)
+    std::uint64_t updatesExpected = 0; ///< so far: read–modify–writes done on the counter of this name
+    std::uint64_t updatesSeen = 0; ///< the counter's value now (expected − seen: lost updates)
+    /// Since the previous frame: the key that waited longest for the lock (count: µs waited), the
+    /// key holding it meanwhile (count: µs), and their domains (DomainKind as int, -1: unknown).
+    KeyCount topWaiter;
+    KeyCount topHolder;
+    int waiterDomain = -1;
+    int holderDomain = -1;
 };
 
 /// A sample of every metric, taken 20 times a second; a run keeps every frame.
@@ -63,6 +85,11 @@ struct Frame {
     int loopBlockClass = -1;
     int loopBlockStage = -1;
     double loopBlockMs = 0;
+    /// Time the loop thread spent in stage code since the previous frame, and the keys that spent
+    /// most of it (count: µs): what loop lag is blamed on when no single stage held the loop long.
+    double loopBusyMs = 0;
+    std::array<KeyCount, kTopKeys> loopBusyTop {};
+    std::vector<LockFrame> locks; ///< DESIGN §15, one per lock/counter name (RunResult::locks order)
 };
 
 /// A change made while running (resize, reassignment, policy), kept so plots can mark it.

@@ -28,6 +28,9 @@ struct ClassResult {
     HistogramSnapshot hop; ///< stage-to-stage hop cost, queueing excluded
     HistogramSnapshot ipc; ///< procs stages: serialization + transfer time, both ways
     HistogramSnapshot gilWait; ///< cpu stages under the GIL (loop, threads, procs): time waiting for it
+    /// DESIGN §15 `latency_naive_ms`: completion minus the time the task was actually dispatched
+    /// (what a closed-loop load tester reports); `latency` is from the intended time.
+    HistogramSnapshot latencyNaive;
     std::optional<double> slaP99Ms;
     QMap<QString, std::uint64_t> failureReasons; ///< reason -> count (failed, rejected, cancelled)
     bool slaMet() const;
@@ -35,6 +38,33 @@ struct ClassResult {
 
 /// An autoscaled domain's figures (DESIGN §13): the policy at the end of the run (the last one
 /// that was on, if it was turned off), the controller's resizes and the range of sizes it had.
+/// Who waited for a lock, and who held it meanwhile (DESIGN §15, the lock_contention finding).
+struct LockWaitEdge {
+    int waiterClass = -1, waiterStage = -1;
+    DomainKind waiterDomain = DomainKind::Threads;
+    int holderClass = -1, holderStage = -1; ///< -1: not known (a thread-scope copy in a worker)
+    std::optional<DomainKind> holderDomain;
+    std::uint64_t waits = 0; ///< contended acquisitions
+    double waitMs = 0; ///< total time waited
+};
+
+/// One shared resource of a run (DESIGN §15 JSON `locks`): the lock of that name and/or the shared
+/// counter of that name, in the order of their first use in the scenario.
+struct LockResult {
+    QString name;
+    std::optional<LockScope> scope; ///< none: only a counter of that name (updated without a lock named so)
+    std::uint64_t acquisitions = 0;
+    std::uint64_t contended = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t recovered = 0; ///< process locks recovered after their holder died (EOWNERDEAD)
+    HistogramSnapshot wait; ///< every acquisition's wait (0 when uncontended) and timed-out waits
+    bool counter = false; ///< some stage has `update:` with this name
+    std::uint64_t updatesExpected = 0;
+    std::uint64_t updatesSeen = 0;
+    std::uint64_t lostUpdates() const { return updatesExpected > updatesSeen ? updatesExpected - updatesSeen : 0; }
+    std::vector<LockWaitEdge> edges; ///< most waited first
+};
+
 struct AutoscaleResult {
     AutoscalePolicy policy = AutoscalePolicy::Off;
     int resizes = 0;
@@ -96,6 +126,7 @@ struct RunResult {
     bool gilUsed = false; ///< GIL emulation was on at some point of the run
     bool gilEnabled = false; ///< ... and at its end
     GilStats gil; ///< the engine's GIL (loop and threads; worker processes have their own)
+    std::vector<LockResult> locks; ///< DESIGN §15, empty when no stage takes a lock or updates a counter
     /// The stage spans for the trace export (writeChromeTrace); set once the run finished, null
     /// before or when EngineOptions::trace was off.
     std::shared_ptr<const TraceLog> trace;

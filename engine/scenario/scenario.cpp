@@ -15,6 +15,19 @@ QString kernelName(CpuKernel k)
     return {};
 }
 
+QString lockScopeName(LockScope s)
+{
+    return s == LockScope::Process ? QStringLiteral("process") : QStringLiteral("thread");
+}
+
+std::optional<LockScope> lockScopeFromName(const QString &name)
+{
+    for (LockScope s : { LockScope::Thread, LockScope::Process })
+        if (lockScopeName(s) == name)
+            return s;
+    return std::nullopt;
+}
+
 QString onFullName(OnFull p)
 {
     switch (p) {

@@ -87,6 +87,22 @@ private:
     double sampleUncapped(std::mt19937_64 &rng) const;
 };
 
+/// DESIGN §15: a `thread` lock is a mutex of the engine process (each worker process has its own
+/// copy, so it does not guard stages there); a `process` lock is a robust process-shared mutex in
+/// shared memory that every process uses.
+enum class LockScope { Thread, Process };
+QString lockScopeName(LockScope s);
+std::optional<LockScope> lockScopeFromName(const QString &name);
+
+/// One lock a stage holds while it works (DESIGN §15 `lock: { name, scope, timeout }`).
+struct LockUse {
+    QString name;
+    LockScope scope = LockScope::Thread;
+    double timeout = 0; ///< seconds a wait may last before the stage fails ("lock timeout: possible deadlock")
+    SourceLoc loc;
+    bool operator==(const LockUse &o) const { return name == o.name && scope == o.scope && timeout == o.timeout; }
+};
+
 /// One step of a task class's pipeline (DESIGN §3).
 struct Stage {
     QString name;
@@ -101,6 +117,11 @@ struct Stage {
     double fail = 0; ///< probability that the stage raises
     double crash = 0; ///< probability that a procs worker aborts mid-stage
     DomainKind domain = DomainKind::Threads; ///< starting route
+    /// DESIGN §15: locks taken in this order and held until the stage's work ends.
+    std::vector<LockUse> locks;
+    /// DESIGN §15: the shared counter this stage increments with a read–modify–write while it
+    /// holds its locks; empty: none.
+    QString update;
     SourceLoc loc;
 };
 
