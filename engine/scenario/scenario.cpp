@@ -28,6 +28,22 @@ std::optional<LockScope> lockScopeFromName(const QString &name)
     return std::nullopt;
 }
 
+QStringList sharedResourceNames(const Scenario &s)
+{
+    QStringList names;
+    const auto add = [&](const QString &n) {
+        if (!n.isEmpty() && !names.contains(n))
+            names << n;
+    };
+    for (const TaskClass &c : s.classes)
+        for (const Stage &st : c.stages) {
+            for (const LockUse &l : st.locks)
+                add(l.name);
+            add(st.update);
+        }
+    return names;
+}
+
 QString onFullName(OnFull p)
 {
     switch (p) {

@@ -103,6 +103,12 @@ struct LockUse {
     bool operator==(const LockUse &o) const { return name == o.name && scope == o.scope && timeout == o.timeout; }
 };
 
+struct Scenario;
+/// DESIGN §15: the names of the scenario's locks and shared counters (one entry per name), in the
+/// order of their first use (classes, then stages, locks before the update). Frame::locks and
+/// RunResult::locks follow this order.
+QStringList sharedResourceNames(const Scenario &s);
+
 /// One step of a task class's pipeline (DESIGN §3).
 struct Stage {
     QString name;
