@@ -7,6 +7,7 @@
 #include <QSocketNotifier>
 #include <QThread>
 
+#include <algorithm>
 #include <limits>
 
 #include <sys/timerfd.h>
@@ -134,6 +135,50 @@ KeyCount LoopDomain::takeFrameBlock(std::int64_t now)
     return worst;
 }
 
+void LoopDomain::creditBusy(std::uint32_t key, std::int64_t from, std::int64_t to)
+{
+    std::lock_guard lk(m_busyMu);
+    creditBusyLocked(key, from, to);
+}
+
+void LoopDomain::creditBusyLocked(std::uint32_t key, std::int64_t from, std::int64_t to)
+{
+    from = std::max(from, m_busyTakenNs);
+    if (to <= from)
+        return;
+    for (auto &[k, ns] : m_busyByKey)
+        if (k == key) {
+            ns += to - from;
+            return;
+        }
+    m_busyByKey.emplace_back(key, to - from);
+}
+
+LoopDomain::FrameBusy LoopDomain::takeFrameBusy(std::int64_t now)
+{
+    std::vector<std::pair<std::uint32_t, std::int64_t>> byKey;
+    {
+        std::lock_guard lk(m_busyMu);
+        const std::int64_t since = m_holdingSinceNs.load(std::memory_order_acquire);
+        if (since > 0) {
+            // The stage holding the loop now: its time so far, counted here and not again at its end.
+            const std::uint32_t key = m_holdingKey.load(std::memory_order_relaxed);
+            creditBusyLocked(key, since, now);
+        }
+        m_busyTakenNs = std::max(m_busyTakenNs, now);
+        byKey.swap(m_busyByKey);
+    }
+    FrameBusy out;
+    std::sort(byKey.begin(), byKey.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
+    std::int64_t total = 0;
+    for (const auto &[k, ns] : byKey)
+        total += ns;
+    out.busyMs = nsToMs(double(total));
+    for (std::size_t i = 0; i < byKey.size() && i < kTopKeys; ++i)
+        out.top[i] = unpackKey(byKey[i].first, byKey[i].second / 1000);
+    return out;
+}
+
 void LoopDomain::launch(StageJob)
 {
     qFatal("loop stages are queued and posted, never launched");
@@ -173,6 +218,7 @@ void LoopDomain::runOne()
         return;
     }
     setBusy(true, start);
+    const std::uint32_t key = job->task ? packKey(job->task->cls, job->stage) : 0;
     if (job->work == WorkKind::Async || job->work == WorkKind::Net) {
         host().enterStage(*job);
         const std::uint64_t id = m_nextOp++;
@@ -188,16 +234,22 @@ void LoopDomain::runOne()
             addTimer(deadline, [this, id] {
                 finishOp(id, WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") });
             });
-        setBusy(false, nowNs());
+        const std::int64_t entered = nowNs();
+        creditBusy(key, start, entered);
+        setBusy(false, entered);
         return;
     }
     // cpu, block, disk: the loop thread itself does the work, and everything waits.
-    const std::uint32_t key = job->task ? packKey(job->task->cls, job->stage) : 0;
     m_holdingKey.store(key, std::memory_order_relaxed);
     m_holdingSinceNs.store(start, std::memory_order_release);
     const WorkResult result = host().runStage(*job, controlFor(*job));
     const std::int64_t end = nowNs();
-    m_holdingSinceNs.store(0, std::memory_order_release);
+    {
+        // Credit the hold and end it in one step, so takeFrameBusy counts its time exactly once.
+        std::lock_guard lk(m_busyMu);
+        creditBusyLocked(key, start, end);
+        m_holdingSinceNs.store(0, std::memory_order_release);
+    }
     const std::uint64_t held = (std::uint64_t(std::max<std::int64_t>(1, (end - start) / 1000)) << 32) | key;
     std::uint64_t prev = m_frameBlock.load(std::memory_order_relaxed);
     while (held > prev && !m_frameBlock.compare_exchange_weak(prev, held, std::memory_order_relaxed)) { }
@@ -221,6 +273,8 @@ void LoopDomain::finishOp(std::uint64_t id, const WorkResult &workResult)
     setBusy(true, t);
     const WorkResult result = host().exitStage(op.job, workResult);
     const std::int64_t end = nowNs();
+    if (op.job.task)
+        creditBusy(packKey(op.job.task->cls, op.job.stage), t, end);
     setBusy(false, end);
     endStage(std::move(op.job), result, op.startNs, end, true);
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <vector>
 
@@ -41,6 +42,13 @@ public:
     /// The stage that held the loop thread longest since the previous call (cpu, block, disk run
     /// on it), including one running right now; cls -1 when none ran. count is in microseconds.
     KeyCount takeFrameBlock(std::int64_t nowNs);
+    /// Time the loop thread spent in stage code since the previous call (a stage running right now
+    /// counts with its time so far, and only once), and the keys that spent most of it (count: µs).
+    struct FrameBusy {
+        double busyMs = 0;
+        std::array<KeyCount, kTopKeys> top {};
+    };
+    FrameBusy takeFrameBusy(std::int64_t nowNs);
     HistogramSnapshot lag() const { return m_lagHist.snapshot(); }
 
 protected:
@@ -98,6 +106,13 @@ private:
     std::atomic<std::uint64_t> m_frameBlock { 0 };
     std::atomic<std::uint32_t> m_holdingKey { 0 };
     std::atomic<std::int64_t> m_holdingSinceNs { 0 };
+    // Stage time on the loop thread by key since the last takeFrameBusy (the loop thread adds, the
+    // sampler takes); time before m_busyTakenNs was already counted in an earlier frame.
+    void creditBusy(std::uint32_t key, std::int64_t fromNs, std::int64_t toNs);
+    void creditBusyLocked(std::uint32_t key, std::int64_t fromNs, std::int64_t toNs);
+    std::mutex m_busyMu;
+    std::vector<std::pair<std::uint32_t, std::int64_t>> m_busyByKey;
+    std::int64_t m_busyTakenNs = 0;
     bool m_stopped = false;
 };
 

@@ -49,6 +49,10 @@ void Diagnoser::reset(const Scenario &scenario, int cores)
     m_lastCrashes.fill(0);
     m_lastDone.fill(0);
     m_prevBlock = {};
+    m_loopBusy.clear();
+    m_prevFrameT = -1;
+    m_loopBusyPeak = 0;
+    m_loopBusyKeys.clear();
     m_oversubPeak.fill(0);
     m_oversubWorkers.fill(0);
 }

@@ -76,6 +76,10 @@ public:
     static constexpr double kGilWaiters = 0.5;
     /// loop_lag: a stage is blamed when it held the loop at least this share of the threshold.
     static constexpr double kBlameShare = 0.5;
+    /// loop_lag: when no single stage held the loop that long, the stages are blamed by their share
+    /// of the loop's time over the last second, provided the loop was busy at least this share of it;
+    /// below it the lateness is the machine's (the loop thread was not scheduled).
+    static constexpr double kLoopBusyShare = 0.5;
     /// little: L and λW (per domain, whole run) further apart than this share of the larger...
     static constexpr double kLittleMismatch = 0.10;
     /// ...on a domain that started at least this many stages...
@@ -163,6 +167,18 @@ private:
     std::vector<std::deque<Sample>> m_ipc;
     std::array<std::uint64_t, kDomainCount> m_lastRejected {}, m_lastCrashes {}, m_lastDone {};
     KeyCount m_prevBlock; ///< the previous frame's longest loop hold (count: µs)
+    struct LoopBusy {
+        double t = 0;
+        double spanMs = 0; ///< since the previous frame
+        double busyMs = 0;
+        std::array<KeyCount, kTopKeys> top {};
+    };
+    std::deque<LoopBusy> m_loopBusy; ///< the last second of frames: the loop's time in stage code
+    double m_prevFrameT = -1;
+    /// The open loop_lag episode: the highest share of the loop's time over a second, in total and
+    /// per key, while the lag was above the threshold.
+    double m_loopBusyPeak = 0;
+    std::map<std::pair<int, int>, double> m_loopBusyKeys;
     std::array<double, kDomainCount> m_oversubPeak {}; ///< per-domain cpu stages at the worst second
     std::array<int, kDomainCount> m_oversubWorkers {};
 };

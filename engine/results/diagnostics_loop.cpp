@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace hs {
 
@@ -57,7 +58,10 @@ void Diagnoser::gilContention(const Frame &f, bool &changed)
                       .arg(cls >= 0 ? keyName(cls, stage) : QStringLiteral("the CPU-bound stages"));
 }
 
-// loop_lag: the heartbeat late by more than starvation.threshold: a blocking call held the loop.
+// loop_lag: the heartbeat late by more than starvation.threshold: the loop thread was held. One
+// long cpu/block/disk stage is blamed by its hold; many short ones by their share of the loop's time
+// over the last second (a loop 92 % busy with 4 ms stages is late without any single long hold);
+// lateness while the loop was mostly idle is the machine's (the thread was not scheduled).
 void Diagnoser::loopLag(const Frame &f, bool &changed)
 {
     // The hold and the lateness it causes may land in adjacent frames: blame the longer of the two.
@@ -67,30 +71,86 @@ void Diagnoser::loopLag(const Frame &f, bool &changed)
     if (previous.cls >= 0 && previous.count > blame.count)
         blame = previous;
     const bool blamed = blame.cls >= 0 && blame.count >= kBlameShare * m_thresholdMs * 1e3;
-    Finding *out = step(m_loop, f.loopLagMs > m_thresholdMs, f.t, f.t, 0, kMergeGapS,
-        proto("loop_lag", Severity::Warning, DomainKind::Loop), [&](Track &t) {
+
+    // The loop's time in stage code over the last second, by key.
+    LoopBusy b;
+    b.t = f.t;
+    b.spanMs = m_prevFrameT >= 0 ? std::max(0.0, (f.t - m_prevFrameT) * 1e3) : 0.0;
+    b.busyMs = f.loopBusyMs;
+    b.top = f.loopBusyTop;
+    m_prevFrameT = f.t;
+    m_loopBusy.push_back(b);
+    while (!m_loopBusy.empty() && m_loopBusy.front().t <= f.t - kSustainedS)
+        m_loopBusy.pop_front();
+    double spanMs = 0;
+    double busyMs = 0;
+    std::map<std::pair<int, int>, double> byKey;
+    for (const LoopBusy &x : m_loopBusy) {
+        spanMs += x.spanMs;
+        busyMs += x.busyMs;
+        for (const KeyCount &k : x.top)
+            if (k.cls >= 0)
+                byKey[{ k.cls, k.stage }] += k.count / 1e3;
+    }
+    const double busyShare = spanMs > 0 ? std::min(1.0, busyMs / spanMs) : 0.0;
+
+    const bool cond = f.loopLagMs > m_thresholdMs;
+    if (cond && (m_loop.index < 0 || f.t - m_loop.lastTrue > kMergeGapS)) {
+        // A new episode (as step() decides): no busy culprits of the previous one.
+        m_loopBusyPeak = 0;
+        m_loopBusyKeys.clear();
+    }
+    Finding *out = step(
+        m_loop, cond, f.t, f.t, 0, kMergeGapS, proto("loop_lag", Severity::Warning, DomainKind::Loop), [&](Track &t) {
             t.peak = std::max(t.peak, f.loopLagMs);
             if (blamed) {
                 double &w = t.keys[{ blame.cls, blame.stage }];
                 w = std::max(w, blame.count / 1e3);
             }
+            if (busyShare >= kLoopBusyShare) {
+                m_loopBusyPeak = std::max(m_loopBusyPeak, busyShare);
+                for (const auto &[key, ms] : byKey) {
+                    double &share = m_loopBusyKeys[key];
+                    share = std::max(share, spanMs > 0 ? ms / spanMs : 0.0);
+                }
+            }
         });
     if (!out)
         return;
     changed = true;
-    const auto [cls, stage] = topKey(m_loop);
-    if (out->className.isEmpty() && cls >= 0)
-        out->className = m_scenario.classes[std::size_t(cls)].name;
+    auto [cls, stage] = topKey(m_loop);
+    // The stages that filled a busy loop, largest share first (empty when it was not busy).
+    std::vector<std::pair<double, std::pair<int, int>>> shares;
+    for (const auto &[key, share] : m_loopBusyKeys)
+        shares.emplace_back(share, key);
+    std::sort(shares.begin(), shares.end(), std::greater<>());
+    QStringList busyWho;
+    for (const auto &[share, key] : shares)
+        if (busyWho.size() < 3 && share >= 0.05)
+            busyWho << QStringLiteral("%1 %2 %").arg(keyName(key.first, key.second), num(share * 100));
+    const QString busy = QStringLiteral("stage code kept the loop busy %1 % of a second (%2)")
+                             .arg(num(m_loopBusyPeak * 100), busyWho.join(QStringLiteral(", ")));
     QString held;
     if (cls >= 0) {
         QStringList who;
         for (const auto &[key, ms] : m_loop.keys)
             who << QStringLiteral("%1 (%2 ms)").arg(keyName(key.first, key.second), num(ms));
         held = QStringLiteral(": held by ") + who.join(QStringLiteral(", "));
+        if (!shares.empty())
+            held += QStringLiteral("; ") + busy;
+    } else if (!shares.empty()) {
+        // No long hold, but a busy loop: each beat waited behind the stages queued before it.
+        cls = shares.front().second.first;
+        stage = shares.front().second.second;
+        held = QStringLiteral(": no single stage held it that long, but ") + busy
+            + QStringLiteral(", so each beat waited behind the stages queued before it");
     } else {
-        held = QStringLiteral(": no stage held the loop that long (the loop thread itself was delayed; a loaded "
-                              "machine?)");
+        held = QStringLiteral(": the loop was not busy with stages (under %1 % of the last second), so the loop "
+                              "thread itself was delayed: a loaded machine?")
+                   .arg(num(kLoopBusyShare * 100));
     }
+    if (out->className.isEmpty() && cls >= 0)
+        out->className = m_scenario.classes[std::size_t(cls)].name;
     // Lateness no stage explains is the machine's (the loop thread was not scheduled): worth
     // knowing, nothing to move.
     out->severity = cls >= 0 ? Severity::Warning : Severity::Info;

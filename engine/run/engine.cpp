@@ -377,6 +377,9 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             f.loopBlockClass = block.cls;
             f.loopBlockStage = block.stage;
             f.loopBlockMs = double(block.count) / 1e3;
+            const LoopDomain::FrameBusy busy = loop->takeFrameBusy(now);
+            f.loopBusyMs = busy.busyMs;
+            f.loopBusyTop = busy.top;
         }
         f.gil = gilOn.load(std::memory_order_relaxed);
         f.gilWaiting = gil.waiting();

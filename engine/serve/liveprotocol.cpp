@@ -76,6 +76,9 @@ public:
         return false;
     }
     bool has(const QString &key) const { return m_o.contains(key); }
+    /// Fields added after protocol 1 was first published (issue 18): absent, they keep their
+    /// defaults (a server of an earlier build), present, they are checked like the others.
+    template<typename Read> bool optional(const QString &key, Read read) { return !has(key) || read(); }
 
     // The value at `key`, or a "missing" error.
     bool value(const QString &key, QJsonValue *v)
@@ -259,6 +262,56 @@ QJsonObject domainFrameJson(const DomainFrame &d)
     };
 }
 
+QJsonObject keyCountJson(const KeyCount &k)
+{
+    return QJsonObject { { QStringLiteral("class"), k.cls }, { QStringLiteral("stage"), k.stage },
+        { QStringLiteral("count"), k.count } };
+}
+
+bool keyCountFromJson(Reader &r, const QString &key, KeyCount *kc)
+{
+    QJsonObject o;
+    if (!r.object(key, &o))
+        return false;
+    Reader kr = r.child(o, key);
+    if (!kr.toInt(QStringLiteral("class"), &kc->cls, -1) || !kr.toInt(QStringLiteral("stage"), &kc->stage, -1)
+        || !kr.toInt(QStringLiteral("count"), &kc->count, 0))
+        return r.failedBelow();
+    return true;
+}
+
+QJsonObject lockFrameJson(const LockFrame &l)
+{
+    return QJsonObject {
+        { QStringLiteral("acquisitions"), double(l.acquisitions) },
+        { QStringLiteral("contended"), double(l.contended) },
+        { QStringLiteral("timeouts"), double(l.timeouts) },
+        { QStringLiteral("recovered"), double(l.recovered) },
+        { QStringLiteral("waiting"), l.waiting },
+        { QStringLiteral("wait_p99_ms"), l.waitP99Ms },
+        { QStringLiteral("updates_expected"), double(l.updatesExpected) },
+        { QStringLiteral("updates_seen"), double(l.updatesSeen) },
+        { QStringLiteral("top_waiter"), keyCountJson(l.topWaiter) },
+        { QStringLiteral("top_holder"), keyCountJson(l.topHolder) },
+        { QStringLiteral("waiter_domain"), l.waiterDomain },
+        { QStringLiteral("holder_domain"), l.holderDomain },
+    };
+}
+
+bool lockFrameFromJson(Reader &r, LockFrame *l)
+{
+    return r.count(QStringLiteral("acquisitions"), &l->acquisitions)
+        && r.count(QStringLiteral("contended"), &l->contended) && r.count(QStringLiteral("timeouts"), &l->timeouts)
+        && r.count(QStringLiteral("recovered"), &l->recovered) && r.toInt(QStringLiteral("waiting"), &l->waiting, 0)
+        && r.nonNegative(QStringLiteral("wait_p99_ms"), &l->waitP99Ms)
+        && r.count(QStringLiteral("updates_expected"), &l->updatesExpected)
+        && r.count(QStringLiteral("updates_seen"), &l->updatesSeen)
+        && keyCountFromJson(r, QStringLiteral("top_waiter"), &l->topWaiter)
+        && keyCountFromJson(r, QStringLiteral("top_holder"), &l->topHolder)
+        && r.toInt(QStringLiteral("waiter_domain"), &l->waiterDomain, -1, kDomainCount - 1)
+        && r.toInt(QStringLiteral("holder_domain"), &l->holderDomain, -1, kDomainCount - 1);
+}
+
 QJsonObject classFrameJson(const ClassFrame &c)
 {
     return QJsonObject {
@@ -269,6 +322,7 @@ QJsonObject classFrameJson(const ClassFrame &c)
         { QStringLiteral("cancelled"), double(c.cancelled) },
         { QStringLiteral("p50_ms"), c.p50Ms },
         { QStringLiteral("p99_ms"), c.p99Ms },
+        { QStringLiteral("naive_p99_ms"), c.naiveP99Ms },
         { QStringLiteral("throughput"), c.throughput },
         { QStringLiteral("gil_wait_p99_ms"), c.gilWaitP99Ms },
         { QStringLiteral("procs_ipc_ms"), c.procsIpcMs },
@@ -305,6 +359,8 @@ bool classFrameFromJson(Reader &r, ClassFrame *c)
         && r.count(QStringLiteral("failed"), &c->failed) && r.count(QStringLiteral("rejected"), &c->rejected)
         && r.count(QStringLiteral("cancelled"), &c->cancelled) && r.nonNegative(QStringLiteral("p50_ms"), &c->p50Ms)
         && r.nonNegative(QStringLiteral("p99_ms"), &c->p99Ms)
+        && r.optional(QStringLiteral("naive_p99_ms"),
+            [&] { return r.nonNegative(QStringLiteral("naive_p99_ms"), &c->naiveP99Ms); })
         && r.nonNegative(QStringLiteral("throughput"), &c->throughput)
         && r.nonNegative(QStringLiteral("gil_wait_p99_ms"), &c->gilWaitP99Ms)
         && r.nonNegative(QStringLiteral("procs_ipc_ms"), &c->procsIpcMs)
@@ -383,6 +439,9 @@ QJsonObject liveFrameJson(const Frame &f)
     QJsonArray classes;
     for (const ClassFrame &c : f.classes)
         classes.append(classFrameJson(c));
+    QJsonArray locks;
+    for (const LockFrame &l : f.locks)
+        locks.append(lockFrameJson(l));
     return QJsonObject {
         { QStringLiteral("t"), f.t },
         { QStringLiteral("loop_lag_ms"), f.loopLagMs },
@@ -391,8 +450,12 @@ QJsonObject liveFrameJson(const Frame &f)
         { QStringLiteral("loop_block"),
             QJsonObject { { QStringLiteral("class"), f.loopBlockClass }, { QStringLiteral("stage"), f.loopBlockStage },
                 { QStringLiteral("ms"), f.loopBlockMs } } },
+        { QStringLiteral("loop_busy"),
+            QJsonObject {
+                { QStringLiteral("ms"), f.loopBusyMs }, { QStringLiteral("top"), keyCountsJson(f.loopBusyTop) } } },
         { QStringLiteral("domains"), domains },
         { QStringLiteral("classes"), classes },
+        { QStringLiteral("locks"), locks },
     };
 }
 
@@ -411,6 +474,31 @@ bool liveFrameFromJson(const QJsonObject &o, Frame *frame, QString *error)
             return b.toInt(QStringLiteral("class"), &f.loopBlockClass, -1)
                 && b.toInt(QStringLiteral("stage"), &f.loopBlockStage, -1)
                 && b.nonNegative(QStringLiteral("ms"), &f.loopBlockMs);
+        }))
+        return false;
+    if (!r.optional(QStringLiteral("loop_busy"), [&] {
+            QJsonObject busy;
+            return r.object(QStringLiteral("loop_busy"), &busy)
+                && nested(r, QStringLiteral("loop_busy"), busy, [&](Reader &b) {
+                       return b.nonNegative(QStringLiteral("ms"), &f.loopBusyMs)
+                           && keyCountsFromJson(b, QStringLiteral("top"), &f.loopBusyTop);
+                   });
+        }))
+        return false;
+    if (!r.optional(QStringLiteral("locks"), [&] {
+            QJsonArray locks;
+            if (!r.array(QStringLiteral("locks"), &locks))
+                return false;
+            f.locks.resize(std::size_t(locks.size()));
+            for (qsizetype i = 0; i < locks.size(); ++i) {
+                const QString at = QStringLiteral("locks[%1]").arg(i);
+                if (!locks[i].isObject())
+                    return r.fail(at, QStringLiteral("expected an object, got ") + kindOf(locks[i]));
+                const QJsonObject one = locks[i].toObject();
+                if (!nested(r, at, one, [&](Reader &x) { return lockFrameFromJson(x, &f.locks[std::size_t(i)]); }))
+                    return false;
+            }
+            return true;
         }))
         return false;
     for (auto it = domains.constBegin(); it != domains.constEnd(); ++it)

@@ -50,8 +50,22 @@ QString frameDifference(const Frame &a, const Frame &b)
 {
     if (a.t != b.t || a.loopLagMs != b.loopLagMs || a.gil != b.gil || a.gilWaiting != b.gilWaiting
         || a.loopBlockClass != b.loopBlockClass || a.loopBlockStage != b.loopBlockStage
-        || a.loopBlockMs != b.loopBlockMs)
+        || a.loopBlockMs != b.loopBlockMs || a.loopBusyMs != b.loopBusyMs || !sameKeys(a.loopBusyTop, b.loopBusyTop))
         return QStringLiteral("top-level fields");
+    if (a.locks.size() != b.locks.size())
+        return QStringLiteral("lock count");
+    for (std::size_t i = 0; i < a.locks.size(); ++i) {
+        const LockFrame &x = a.locks[i], &y = b.locks[i];
+        const auto same = [](const KeyCount &p, const KeyCount &q) {
+            return p.cls == q.cls && p.stage == q.stage && p.count == q.count;
+        };
+        if (x.acquisitions != y.acquisitions || x.contended != y.contended || x.timeouts != y.timeouts
+            || x.recovered != y.recovered || x.waiting != y.waiting || x.waitP99Ms != y.waitP99Ms
+            || x.updatesExpected != y.updatesExpected || x.updatesSeen != y.updatesSeen
+            || !same(x.topWaiter, y.topWaiter) || !same(x.topHolder, y.topHolder) || x.waiterDomain != y.waiterDomain
+            || x.holderDomain != y.holderDomain)
+            return QStringLiteral("lock %1").arg(i);
+    }
     for (std::size_t i = 0; i < a.domains.size(); ++i) {
         const DomainFrame &x = a.domains[i], &y = b.domains[i];
         if (x.queue != y.queue || x.inflight != y.inflight || x.busy != y.busy || x.workers != y.workers
@@ -68,7 +82,7 @@ QString frameDifference(const Frame &a, const Frame &b)
         if (x.submitted != y.submitted || x.completed != y.completed || x.failed != y.failed || x.rejected != y.rejected
             || x.cancelled != y.cancelled || x.p50Ms != y.p50Ms || x.p99Ms != y.p99Ms || x.throughput != y.throughput
             || x.gilWaitP99Ms != y.gilWaitP99Ms || x.procsIpcMs != y.procsIpcMs || x.procsServiceMs != y.procsServiceMs
-            || x.procsStages != y.procsStages)
+            || x.procsStages != y.procsStages || x.naiveP99Ms != y.naiveP99Ms)
             return QStringLiteral("class %1").arg(i);
     }
     return {};
@@ -86,6 +100,24 @@ Frame fullFrame(int salt = 0)
     f.loopBlockClass = 1;
     f.loopBlockStage = 2;
     f.loopBlockMs = 7.123456789012345;
+    f.loopBusyMs = 46.0 / 3.0;
+    f.loopBusyTop = { KeyCount { 0, 0, 40000 }, KeyCount { 2, 1, 333 }, KeyCount {} };
+    for (int l = 0; l < 2; ++l) {
+        LockFrame lf;
+        lf.acquisitions = 9007199254740991ULL - std::uint64_t(l);
+        lf.contended = 77 + std::uint64_t(l);
+        lf.timeouts = std::uint64_t(l);
+        lf.recovered = 1;
+        lf.waiting = 2 + l;
+        lf.waitP99Ms = 1.0 / 7.0 + l;
+        lf.updatesExpected = 1000 + std::uint64_t(l);
+        lf.updatesSeen = 990;
+        lf.topWaiter = l ? KeyCount {} : KeyCount { 1, 0, 1200 };
+        lf.topHolder = KeyCount { 0, 1, 3400 };
+        lf.waiterDomain = l ? -1 : 1;
+        lf.holderDomain = 3;
+        f.locks.push_back(lf);
+    }
     int k = 1;
     for (DomainFrame &d : f.domains) {
         d.queue = 10 * k;
@@ -116,6 +148,7 @@ Frame fullFrame(int salt = 0)
         cf.cancelled = 3 + c;
         cf.p50Ms = 2.0 / 7.0 + c;
         cf.p99Ms = 1e-300 + c;
+        cf.naiveP99Ms = 1e-7 / 3 + c;
         cf.throughput = 99.999999999 * (c + 1);
         cf.gilWaitP99Ms = 0.000123 * c;
         cf.procsIpcMs = 1e12 + c;
@@ -195,15 +228,44 @@ void TestServe::frameRoundTrip()
     msg.insert(QStringLiteral("dropped"), 4);
     QVERIFY2(liveFrameFromJson(viaText(msg), &back, &why), qPrintable(why));
     QCOMPARE(frameDifference(Frame {}, back), QString());
+    // A server of an earlier build sends no loop_busy, locks or naive_p99_ms: the frame still reads,
+    // with those at their defaults.
+    QJsonObject old = liveFrameJson(f);
+    old.remove(QStringLiteral("loop_busy"));
+    old.remove(QStringLiteral("locks"));
+    QJsonArray classes = old.value(QStringLiteral("classes")).toArray();
+    for (qsizetype i = 0; i < classes.size(); ++i) {
+        QJsonObject c = classes[i].toObject();
+        c.remove(QStringLiteral("naive_p99_ms"));
+        classes[i] = c;
+    }
+    old.insert(QStringLiteral("classes"), classes);
+    QVERIFY2(liveFrameFromJson(viaText(old), &back, &why), qPrintable(why));
+    Frame expected = f;
+    expected.loopBusyMs = 0;
+    expected.loopBusyTop = {};
+    expected.locks.clear();
+    for (ClassFrame &c : expected.classes)
+        c.naiveP99Ms = 0;
+    QCOMPARE(frameDifference(expected, back), QString());
 }
 
 void TestServe::frameKeys()
 {
     const QJsonObject o = liveFrameJson(fullFrame());
     QCOMPARE(sortedKeys(o),
-        sorted(
-            { QStringLiteral("t"), QStringLiteral("loop_lag_ms"), QStringLiteral("gil"), QStringLiteral("gil_waiting"),
-                QStringLiteral("loop_block"), QStringLiteral("domains"), QStringLiteral("classes") }));
+        sorted({ QStringLiteral("t"), QStringLiteral("loop_lag_ms"), QStringLiteral("gil"),
+            QStringLiteral("gil_waiting"), QStringLiteral("loop_block"), QStringLiteral("loop_busy"),
+            QStringLiteral("domains"), QStringLiteral("classes"), QStringLiteral("locks") }));
+    QCOMPARE(sortedKeys(o.value(QStringLiteral("loop_busy")).toObject()),
+        sorted({ QStringLiteral("ms"), QStringLiteral("top") }));
+    const QJsonArray locks = o.value(QStringLiteral("locks")).toArray();
+    QCOMPARE(locks.size(), 2);
+    QCOMPARE(sortedKeys(locks[0].toObject()),
+        sorted({ QStringLiteral("acquisitions"), QStringLiteral("contended"), QStringLiteral("timeouts"),
+            QStringLiteral("recovered"), QStringLiteral("waiting"), QStringLiteral("wait_p99_ms"),
+            QStringLiteral("updates_expected"), QStringLiteral("updates_seen"), QStringLiteral("top_waiter"),
+            QStringLiteral("top_holder"), QStringLiteral("waiter_domain"), QStringLiteral("holder_domain") }));
     QCOMPARE(sortedKeys(o.value(QStringLiteral("loop_block")).toObject()),
         sorted({ QStringLiteral("class"), QStringLiteral("stage"), QStringLiteral("ms") }));
     const QJsonObject domains = o.value(QStringLiteral("domains")).toObject();
@@ -225,8 +287,8 @@ void TestServe::frameKeys()
     QCOMPARE(sortedKeys(classes[0].toObject()),
         sorted({ QStringLiteral("submitted"), QStringLiteral("completed"), QStringLiteral("failed"),
             QStringLiteral("rejected"), QStringLiteral("cancelled"), QStringLiteral("p50_ms"), QStringLiteral("p99_ms"),
-            QStringLiteral("throughput"), QStringLiteral("gil_wait_p99_ms"), QStringLiteral("procs_ipc_ms"),
-            QStringLiteral("procs_service_ms"), QStringLiteral("procs_stages") }));
+            QStringLiteral("naive_p99_ms"), QStringLiteral("throughput"), QStringLiteral("gil_wait_p99_ms"),
+            QStringLiteral("procs_ipc_ms"), QStringLiteral("procs_service_ms"), QStringLiteral("procs_stages") }));
 }
 
 // Each row edits a good frame's JSON at a path and expects the error to name that path.
@@ -240,6 +302,18 @@ void TestServe::badFrames_data()
     QTest::newRow("t string") << "t" << QJsonValue(QStringLiteral("1")) << "t: expected a number, got a string";
     QTest::newRow("t negative") << "t" << QJsonValue(-1) << "t: expected a number >= 0";
     QTest::newRow("gil number") << "gil" << QJsonValue(1) << "gil: expected true or false";
+    // Issue 18's fields: optional when absent, checked when present.
+    QTest::newRow("loop_busy not an object") << "loop_busy" << QJsonValue(3) << "loop_busy: expected an object";
+    QTest::newRow("loop_busy.ms negative")
+        << "loop_busy.ms" << QJsonValue(-1) << "loop_busy.ms: expected a number >= 0";
+    QTest::newRow("loop_busy.top short") << "loop_busy.top" << QJsonValue(QJsonArray {}) << "loop_busy.top: expected 3";
+    QTest::newRow("locks not an array") << "locks" << QJsonValue(QStringLiteral("x")) << "locks: expected an array";
+    QTest::newRow("lock waiting negative") << "locks[0].waiting" << QJsonValue(-2) << "locks[0].waiting: expected";
+    QTest::newRow("lock domain 4") << "locks[1].holder_domain" << QJsonValue(4)
+                                   << "locks[1].holder_domain: expected a whole number from -1 to 3";
+    QTest::newRow("lock top_waiter missing") << "locks[0].top_waiter" << gone << "locks[0].top_waiter: missing";
+    QTest::newRow("naive_p99_ms string") << "classes[1].naive_p99_ms" << QJsonValue(QStringLiteral("2"))
+                                         << "classes[1].naive_p99_ms: expected a number";
     QTest::newRow("loop_block missing") << "loop_block" << gone << "loop_block: missing";
     QTest::newRow("loop_block.ms null") << "loop_block.ms" << QJsonValue(QJsonValue::Null)
                                         << "loop_block.ms: expected a number, got null";
