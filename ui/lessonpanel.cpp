@@ -60,6 +60,7 @@ void LessonPanel::clearContent()
     m_title = nullptr;
     m_parallelNote = nullptr;
     m_simNote = nullptr;
+    m_pendingNote.clear();
     m_reset = nullptr;
     m_needsParallelCpu = false;
     m_parallelWarning = false;
@@ -81,6 +82,14 @@ void LessonPanel::setSimulationNote(const QString &note)
         return; // no lesson: nothing to judge
     m_simNote->setText(note);
     m_simNote->setVisible(!note.isEmpty());
+}
+
+void LessonPanel::setPendingNote(const QString &note)
+{
+    m_pendingNote = note;
+    for (int i = 0; i < int(m_steps.size()); ++i)
+        for (int c = 0; c < int(m_steps[std::size_t(i)].claims.size()); ++c)
+            renderClaim(i, c);
 }
 
 void LessonPanel::setStepsLocked(const QString &why)
@@ -244,7 +253,7 @@ void LessonPanel::renderClaim(int step, int claim)
     case ClaimState::State::Pending:
         mark = QStringLiteral("○");
         colour = QLatin1String(kPendingColour);
-        note = v.applied ? tr("measuring…") : QString();
+        note = !v.applied ? QString() : m_pendingNote.isEmpty() ? tr("measuring…") : m_pendingNote;
         break;
     case ClaimState::State::NotYet:
         mark = QStringLiteral("…");

@@ -78,6 +78,9 @@ public:
     /// are judged on measured runs only. Kept until the next setLesson() or an empty note.
     void setSimulationNote(const QString &note);
     QString simulationNoteText() const;
+    /// What an applied step's unjudged claims say instead of "measuring…" (e.g. "not judged
+    /// (attached)"); empty: "measuring…". Kept until the next setLesson().
+    void setPendingNote(const QString &note);
     /// Locks the step buttons and Reset (a simulated replay cannot change), `why` on their hover;
     /// an empty `why` unlocks them.
     void setStepsLocked(const QString &why);
@@ -117,6 +120,7 @@ private:
     QLabel *m_title = nullptr;
     QLabel *m_parallelNote = nullptr;
     QLabel *m_simNote = nullptr;
+    QString m_pendingNote;
     QString m_lockedWhy;
     QString m_resetTip;
     QPushButton *m_reset = nullptr;

@@ -1928,6 +1928,7 @@ void MainWindow::showRemoteNotes()
            "step that needs a restart is applied where it runs. The claims are judged on the run's phases, which "
            "the remote engine does not send, so none is judged here.")
             .arg(m_remoteAddress));
+    m_lessonPanel->setPendingNote(tr("not judged (attached)"));
 }
 
 void MainWindow::onRemoteConnection(bool up, const QString &text, bool final)

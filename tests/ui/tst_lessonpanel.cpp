@@ -192,6 +192,26 @@ private Q_SLOTS:
         QCOMPARE(w.scenario().domain(DomainKind::Threads).queue, 100);
         QCOMPARE(w.scenario().domain(DomainKind::Threads).onFull, OnFull::Block);
     }
+
+    void pendingClaimsSayWhyTheyAreNotJudged()
+    {
+        // An applied step's claims read "measuring…" while a local run measures them; for an
+        // attached run, whose phases never arrive, they say so instead. A new lesson starts over.
+        LessonPanel panel;
+        const ParseResult pr = ScenarioParser::parseFile(builtinScenarioPath(QStringLiteral("blocking-loop")));
+        QVERIFY(pr.ok());
+        panel.setLesson(pr.scenario->lesson);
+        panel.markApplied(0, 3.5);
+        QVERIFY2(panel.claimLabel(0, 0)->text().contains(QStringLiteral("measuring…")),
+            qPrintable(panel.claimLabel(0, 0)->text()));
+        panel.setPendingNote(QStringLiteral("not judged (attached)"));
+        QVERIFY2(panel.claimLabel(0, 0)->text().contains(QStringLiteral("not judged (attached)")),
+            qPrintable(panel.claimLabel(0, 0)->text()));
+        QVERIFY(!panel.claimLabel(0, 0)->text().contains(QStringLiteral("measuring…")));
+        panel.setLesson(pr.scenario->lesson);
+        panel.markApplied(0, 3.5);
+        QVERIFY(panel.claimLabel(0, 0)->text().contains(QStringLiteral("measuring…")));
+    }
 };
 
 QTEST_MAIN(TestLessonPanel)
