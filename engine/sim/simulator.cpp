@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -368,6 +370,11 @@ private:
     int m_loopHandOvers = 0; // hand-overs from the loop blocked by a full domain (on_full: block)
     double m_frameBlockMs = 0;
     int m_frameBlockClass = -1, m_frameBlockStage = -1;
+    // The loop thread's time in stage code since the previous frame, by (class, stage), as the
+    // engine's frame has it (Frame::loopBusyMs, loopBusyTop); time before m_busyFromS is counted.
+    std::map<std::pair<int, int>, double> m_frameBusy;
+    double m_busyFromS = 0;
+    void creditLoopBusy(const Job &j);
 };
 
 double Sim::stageCost(const Stage &st, const StagePlan &p, DomainKind d) const
@@ -612,6 +619,15 @@ void Sim::stageDone(std::int64_t id)
     finishJob(id, p.fail, QStringLiteral("stage raised (fail)"));
 }
 
+void Sim::creditLoopBusy(const Job &j)
+{
+    const double from = std::max(j.started, m_busyFromS);
+    if (m_now > from)
+        m_frameBusy[{ m_tasks[std::size_t(j.task)].cls, j.stage }] += m_now - from;
+    // Counted up to now: a later credit of the same hold (its end, the next frame) starts here.
+    m_busyFromS = std::max(m_busyFromS, m_now);
+}
+
 void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
 {
     Job &j = m_jobs[std::size_t(id)];
@@ -627,6 +643,7 @@ void Sim::finishJob(std::int64_t id, bool failed, const QString &reason)
         m_classes[std::size_t(m_tasks[std::size_t(j.task)].cls)].gilWait.record(
             ns(std::max(0.0, m_now - j.started - j.gilHeld)));
     if (id == m_loopHolder) {
+        creditLoopBusy(j);
         // The heartbeat due first while the stage held the loop ran when it let go; the ones due
         // after it in that time were one missed tick.
         m_loopHolder = -1;
@@ -976,6 +993,7 @@ void Sim::frame()
             m_frameLag = std::max(m_frameLag, m_now - m_nextHeartbeat);
     } else {
         const Job &j = m_jobs[std::size_t(m_loopHolder)];
+        creditLoopBusy(j);
         const double held = m_now - j.started;
         if (held * 1e3 > m_frameBlockMs) {
             m_frameBlockMs = held * 1e3;
@@ -989,6 +1007,19 @@ void Sim::frame()
     f.loopBlockClass = m_frameBlockClass;
     f.loopBlockStage = m_frameBlockStage;
     f.loopBlockMs = m_frameBlockMs;
+    {
+        std::vector<std::pair<double, std::pair<int, int>>> busy;
+        for (const auto &[key, secs] : m_frameBusy) {
+            busy.emplace_back(secs, key);
+            f.loopBusyMs += secs * 1e3;
+        }
+        std::sort(busy.begin(), busy.end(), std::greater<>());
+        for (std::size_t i = 0; i < busy.size() && i < kTopKeys; ++i)
+            f.loopBusyTop[i] = KeyCount { busy[i].second.first, busy[i].second.second,
+                int(std::min(busy[i].first * 1e6, double(std::numeric_limits<int>::max()))) };
+        m_frameBusy.clear();
+        m_busyFromS = m_now;
+    }
     m_frameLag = 0;
     m_frameBlockMs = 0;
     m_frameBlockClass = m_frameBlockStage = -1;
