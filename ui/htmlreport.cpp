@@ -1,5 +1,7 @@
 #include "htmlreport.h"
 
+#include "results/lockreport.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
@@ -449,6 +451,75 @@ void domainsSection(H &b, const QJsonObject &run)
     theorySubsection(b, domains, names);
 }
 
+// DESIGN §15: locks and shared counters; no section at all for a run without them.
+void locksSection(H &b, const QJsonObject &run)
+{
+    const QJsonObject locks = obj(run, "locks");
+    if (locks.isEmpty())
+        return;
+    b.heading(2, QStringLiteral("locks"), tr("Locks and shared counters"));
+    b.tableBegin({ tr("Name"), tr("Scope"), tr("Acquired"), tr("Contended"), tr("Wait P50 ms"), tr("Wait P99 ms"),
+                     tr("Timeouts"), tr("Recovered"), tr("Updates expected"), tr("Seen"), tr("Lost") },
+        2, QStringLiteral("wide"));
+    QStringList lost, edges, timeouts;
+    for (auto it = locks.begin(); it != locks.end(); ++it) {
+        const QJsonObject l = it.value().toObject();
+        const QString scope = str(l, "scope");
+        const bool isLock = !scope.isEmpty();
+        const bool counter = l.value(QStringLiteral("counter")).toBool();
+        const qint64 acq = cnt(l, "acquisitions"), cont = cnt(l, "contended");
+        const qint64 expected = cnt(l, "updates_expected"), seen = cnt(l, "updates_seen");
+        const qint64 lostN = l.contains(QStringLiteral("lost_updates")) ? cnt(l, "lost_updates")
+                                                                        : std::max<qint64>(0, expected - seen);
+        const QJsonObject w = obj(l, "wait_ms");
+        const QString dash = QStringLiteral("—");
+        const QString contended = !isLock ? dash
+            : acq > 0 ? H::esc(QStringLiteral("%1 (%2)").arg(H::count(cont), H::percent(double(cont) / double(acq))))
+                      : H::count(cont);
+        b.row({ H::esc(it.key()), isLock ? H::esc(scope) : H::esc(tr("counter only")), isLock ? H::count(acq) : dash,
+                  contended, isLock ? H::ms(dbl(w, "p50")) : dash, isLock ? H::ms(dbl(w, "p99")) : dash,
+                  isLock ? (cnt(l, "timeouts") > 0
+                          ? QStringLiteral("<span class=\"bad\">%1</span>").arg(H::count(cnt(l, "timeouts")))
+                          : H::count(0))
+                         : dash,
+                  isLock ? H::count(cnt(l, "recovered")) : dash, counter ? H::count(expected) : dash,
+                  counter ? H::count(seen) : dash,
+                  !counter        ? dash
+                      : lostN > 0 ? QStringLiteral("<span class=\"bad\">%1 LOST</span>").arg(H::count(lostN))
+                                  : QStringLiteral("<span class=\"ok\">0</span>") },
+            lostN > 0 ? QStringLiteral("lost") : QString());
+        if (counter && lostN > 0)
+            lost << tr("%1: %2 of %3 updates lost (%4) — %5.")
+                        .arg(it.key(), H::count(lostN), H::count(expected),
+                            H::percent(double(lostN) / double(std::max<qint64>(expected, 1))),
+                            lostUpdatesExplanation(scope));
+        if (cnt(l, "timeouts") > 0)
+            timeouts << tr("%1: %2 waits passed the lock's timeout (the stage failed: possible deadlock).")
+                            .arg(it.key(), H::count(cnt(l, "timeouts")));
+        const QJsonArray e = l.value(QStringLiteral("edges")).toArray();
+        for (int i = 0; i < e.size() && i < 3; ++i) // the three that cost most per lock
+            edges << lockEdgeText(it.key(), e.at(i).toObject());
+    }
+    b.tableEnd();
+    for (const QString &t : lost)
+        b.paragraph(QStringLiteral("<strong>%1</strong>").arg(H::esc(t)), QStringLiteral("bad"));
+    for (const QString &t : timeouts)
+        b.paragraph(H::esc(t), QStringLiteral("bad"));
+    if (!edges.isEmpty()) {
+        b.heading(3, {}, tr("Who waited on whom"));
+        b.raw(QStringLiteral("<ul>\n"));
+        for (const QString &t : edges)
+            b.raw(QStringLiteral("<li>%1</li>\n").arg(H::esc(t)));
+        b.raw(QStringLiteral("</ul>\n"));
+    }
+    b.paragraph(H::esc(tr("Contended: acquisitions that found the lock held. Wait: from asking for the lock to "
+                          "holding it (0 when free). Recovered: process locks taken over from a worker that died "
+                          "holding them. Lost = expected − seen: read–modify–writes of the counter that another "
+                          "update overwrote, silent corruption made visible. A thread-scope lock is a mutex of the "
+                          "engine process and does not guard stages in worker processes (DESIGN §15).")),
+        QStringLiteral("muted"));
+}
+
 void plotsSection(H &b, const std::vector<ReportPlot> &plots)
 {
     if (b.medium() == ReportMedium::Print)
@@ -619,6 +690,7 @@ ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlo
     totalsSection(b, run);
     classesSection(b, run, classOrder(run));
     domainsSection(b, run);
+    locksSection(b, run);
     findingsSection(b, run);
     plotsSection(b, plots);
     return b.finish();
