@@ -417,9 +417,8 @@ void locksSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides 
         3, QStringLiteral("wide"));
     const QString dash = QStringLiteral("—");
     const auto scope = [&dash](const QJsonObject &l) {
-        return l.isEmpty()                                ? dash
-            : l.value(QStringLiteral("scope")).isString() ? H::esc(l.value(QStringLiteral("scope")).toString())
-                                                          : tr("counter only");
+        const QString s = l.value(QStringLiteral("scope")).toString();
+        return l.isEmpty() ? dash : s.isEmpty() || s == QLatin1String("none") ? tr("counter only") : H::esc(s);
     };
     const auto contended = [&dash](const QJsonObject &l) {
         const qint64 acq = l.value(QStringLiteral("acquisitions")).toInteger();

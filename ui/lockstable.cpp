@@ -47,14 +47,14 @@ LocksTable::LocksTable(QWidget *parent)
     const QFontMetrics fm = fontMetrics();
     for (int c = LocksTableModel::ScopeColumn; c < LocksTableModel::ColumnCount; ++c) {
         const QString widest = c == LocksTableModel::ScopeColumn ? QStringLiteral("process")
-            : c == LocksTableModel::ContendedColumn              ? QStringLiteral("9,999,999 (100 %)")
+            : c == LocksTableModel::ContendedColumn              ? QStringLiteral("999,999 (99 %)")
             : c == LocksTableModel::WaitP99Column                ? QStringLiteral("9,999.9 ms")
-            : c == LocksTableModel::LostColumn                   ? tr("9,999,999 LOST")
+            : c == LocksTableModel::LostColumn                   ? tr("999,999 LOST")
                                                                  : QStringLiteral("9,999,999");
         const QString header = m_model->headerData(c, Qt::Horizontal).toString();
-        h->resizeSection(c, std::max(fm.horizontalAdvance(widest), fm.horizontalAdvance(header)) + 18);
+        h->resizeSection(c, std::max(fm.horizontalAdvance(widest), fm.horizontalAdvance(header)) + 12);
     }
-    h->setMinimumSectionSize(fm.horizontalAdvance(tr("Lock / counter")) + 18);
+    h->setMinimumSectionSize(fm.horizontalAdvance(tr("Lock / counter")) + 12);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &LocksTable::updateCaption);
     connect(m_model, &QAbstractItemModel::modelReset, this, &LocksTable::updateCaption);
     setToolTip(tr("Locks and shared counters (DESIGN §15): acquisitions, contention and waits so far, and "

@@ -87,7 +87,7 @@ void LocksTableModel::apply(const Frame &frame)
     }
     ++m_updates;
     if (n > 0)
-        Q_EMIT dataChanged(index(0, AcquiredColumn), index(int(n) - 1, ColumnCount - 1));
+        Q_EMIT dataChanged(index(0, ExpectedColumn), index(int(n) - 1, ColumnCount - 1));
 }
 
 bool LocksTableModel::anyLost() const
@@ -201,7 +201,7 @@ QVariant LocksTableModel::headerData(int section, Qt::Orientation orientation, i
         case WaitP99Column: return tr("Wait P99");
         case TimeoutsColumn: return tr("Timeouts");
         case RecoveredColumn: return tr("Recovered");
-        case ExpectedColumn: return tr("Updates");
+        case ExpectedColumn: return tr("Expected");
         case SeenColumn: return tr("Seen");
         case LostColumn: return tr("Lost");
         default: return {};

@@ -13,9 +13,9 @@ namespace hs {
 
 /**
  * The live figures of a run's locks and shared counters (DESIGN §15), one row per name of
- * sharedResourceNames(scenario), fed from Frame::locks (same order): scope, acquisitions, the
- * contended share, stages waiting now, wait P99 over the last second, timeouts, recovered, and
- * for a counter the updates expected, seen and lost (lost in red). Like ClassTableModel, frames
+ * sharedResourceNames(scenario), fed from Frame::locks (same order): scope, for a counter the
+ * updates expected, seen and lost (lost in red), then acquisitions, the contended share, stages
+ * waiting now, wait P99 over the last second, timeouts and recovered. Like ClassTableModel, frames
  * are coalesced to at most one update every kRefreshMs. A scenario without locks has no rows.
  *
  *     LocksTableModel m;
@@ -28,15 +28,16 @@ public:
     enum Column {
         NameColumn,
         ScopeColumn,
+        // The counter first: lost updates are the one figure nobody may miss.
+        ExpectedColumn,
+        SeenColumn,
+        LostColumn,
         AcquiredColumn,
         ContendedColumn,
         WaitingColumn,
         WaitP99Column,
         TimeoutsColumn,
         RecoveredColumn,
-        ExpectedColumn,
-        SeenColumn,
-        LostColumn,
         ColumnCount
     };
     static constexpr int kRefreshMs = 50;

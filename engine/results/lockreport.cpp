@@ -77,13 +77,8 @@ QString lockEdgeText(const RunResult &r, const QString &lock, const LockWaitEdge
 
 QString lockEdgeText(const QString &lock, const QJsonObject &e)
 {
-    const auto key = [&e](const char *cls, const char *stage) {
-        const QString c = e.value(QLatin1String(cls)).toString();
-        const QString s = e.value(QLatin1String(stage)).toString();
-        return c.isEmpty() ? QString() : s.isEmpty() ? c : c + QLatin1Char('.') + s;
-    };
-    return edgeText(key("waiter_class", "waiter_stage"), e.value(QLatin1String("waiter_domain")).toString(),
-        key("holder_class", "holder_stage"), e.value(QLatin1String("holder_domain")).toString(), lock,
+    return edgeText(e.value(QLatin1String("waiter")).toString(), e.value(QLatin1String("waiter_domain")).toString(),
+        e.value(QLatin1String("holder")).toString(), e.value(QLatin1String("holder_domain")).toString(), lock,
         e.value(QLatin1String("wait_ms")).toDouble(), e.value(QLatin1String("waits")).toInteger());
 }
 
@@ -165,12 +160,17 @@ QString locksCsv(const RunResult &r)
     return out;
 }
 
-QJsonObject locksJson(const RunResult &r)
+QJsonObject lockResultsJson(const RunResult &r)
 {
+    const auto keyName = [&r](int cls, int stage) {
+        return cls < 0 || std::size_t(cls) >= r.scenario.classes.size()
+            ? QJsonValue()
+            : QJsonValue(lockKeyName(r.scenario, cls, stage));
+    };
     QJsonObject locks;
     for (const LockResult &l : r.locks) {
         QJsonObject o;
-        o[QStringLiteral("scope")] = l.scope ? QJsonValue(lockScopeName(*l.scope)) : QJsonValue();
+        o[QStringLiteral("scope")] = l.scope ? lockScopeName(*l.scope) : QStringLiteral("none");
         o[QStringLiteral("acquisitions")] = qint64(l.acquisitions);
         o[QStringLiteral("contended")] = qint64(l.contended);
         o[QStringLiteral("timeouts")] = qint64(l.timeouts);
@@ -186,30 +186,14 @@ QJsonObject locksJson(const RunResult &r)
         o[QStringLiteral("updates_seen")] = qint64(l.updatesSeen);
         o[QStringLiteral("lost_updates")] = qint64(l.lostUpdates());
         QJsonArray edges;
-        for (const LockWaitEdge &e : l.edges) {
-            const auto stageName = [&r](int c, int st) {
-                if (c < 0 || std::size_t(c) >= r.scenario.classes.size())
-                    return QString();
-                const auto &stages = r.scenario.classes[std::size_t(c)].stages;
-                return st >= 0 && std::size_t(st) < stages.size() ? stages[std::size_t(st)].name : QString();
-            };
-            const auto className = [&r](int c) {
-                return c >= 0 && std::size_t(c) < r.scenario.classes.size() ? r.scenario.classes[std::size_t(c)].name
-                                                                            : QString();
-            };
-            QJsonObject eo { { QStringLiteral("waiter_class"), className(e.waiterClass) },
-                { QStringLiteral("waiter_stage"), stageName(e.waiterClass, e.waiterStage) },
+        for (const LockWaitEdge &e : l.edges)
+            edges.append(QJsonObject { { QStringLiteral("waiter"), keyName(e.waiterClass, e.waiterStage) },
                 { QStringLiteral("waiter_domain"), domainName(e.waiterDomain) },
-                { QStringLiteral("waits"), qint64(e.waits) }, { QStringLiteral("wait_ms"), round3(e.waitMs) } };
-            if (e.holderClass >= 0) {
-                eo[QStringLiteral("holder_class")] = className(e.holderClass);
-                eo[QStringLiteral("holder_stage")] = stageName(e.holderClass, e.holderStage);
-            }
-            if (e.holderDomain)
-                eo[QStringLiteral("holder_domain")] = domainName(*e.holderDomain);
-            edges.append(eo);
-        }
-        o[QStringLiteral("edges")] = edges;
+                { QStringLiteral("holder"), keyName(e.holderClass, e.holderStage) },
+                { QStringLiteral("holder_domain"),
+                    e.holderDomain ? QJsonValue(domainName(*e.holderDomain)) : QJsonValue() },
+                { QStringLiteral("waits"), qint64(e.waits) }, { QStringLiteral("wait_ms"), round3(e.waitMs) } });
+        o[QStringLiteral("waits_on")] = edges;
         locks[l.name] = o;
     }
     return locks;

@@ -19,7 +19,8 @@ namespace hs {
 
 /// "api.post on threads waited 1.2 s in total (34 waits) for ledger held by batch.post on procs".
 QString lockEdgeText(const RunResult &r, const QString &lock, const LockWaitEdge &e);
-/// The same from a JSON `locks.NAME.edges[i]` entry (class and stage by name).
+/// The same from a JSON `locks.NAME.waits_on[i]` entry ({waiter, waiter_domain, holder, holder_domain,
+/// waits, wait_ms}; holder null when not known).
 QString lockEdgeText(const QString &lock, const QJsonObject &edge);
 /// "CLASS.STAGE" of a key of the run's scenario ("?" when out of range).
 QString lockKeyName(const Scenario &s, int cls, int stage);
@@ -33,8 +34,10 @@ QString lockSummary(const RunResult &r);
 /// `t,lock,scope,acquisitions,contended,timeouts,recovered,waiting,wait_p99_ms,updates_expected,
 /// updates_seen,lost_updates,mode`, one row per frame and name (docs/metrics.md).
 QString locksCsv(const RunResult &r);
-/// `locks` as the reports read it (docs/metrics.md): {NAME: {scope, acquisitions, contended,
-/// timeouts, recovered, wait_ms, counter, updates_expected, updates_seen, lost_updates, edges}}.
-QJsonObject locksJson(const RunResult &r);
+/// `locks` in the shape runToJson writes and the reports read (DESIGN §15, docs/metrics.md):
+/// {NAME: {scope (thread, process, none), acquisitions, contended, timeouts, recovered, wait_ms,
+/// counter, updates_expected, updates_seen, lost_updates, waits_on}}. For tests and renderers of a
+/// RunResult whose JSON lacks the key.
+QJsonObject lockResultsJson(const RunResult &r);
 
 } // namespace hs

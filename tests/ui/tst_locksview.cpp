@@ -145,7 +145,7 @@ QJsonObject lockJson(const RunResult &r)
 {
     QJsonObject json = runToJson(r);
     if (!json.contains(QStringLiteral("locks")))
-        json[QStringLiteral("locks")] = locksJson(r);
+        json[QStringLiteral("locks")] = lockResultsJson(r);
     return json;
 }
 
