@@ -44,17 +44,21 @@ LocksTable::LocksTable(QWidget *parent)
     // Figures change 20 times a second: fixed widths for the widest figure, so nothing jitters.
     h->setSectionResizeMode(QHeaderView::Fixed);
     h->setSectionResizeMode(LocksTableModel::NameColumn, QHeaderView::Stretch);
-    const QFontMetrics fm = fontMetrics();
-    for (int c = LocksTableModel::ScopeColumn; c < LocksTableModel::ColumnCount; ++c) {
-        const QString widest = c == LocksTableModel::ScopeColumn ? QStringLiteral("process")
-            : c == LocksTableModel::ContendedColumn              ? QStringLiteral("999,999 (99 %)")
-            : c == LocksTableModel::WaitP99Column                ? QStringLiteral("9,999.9 ms")
-            : c == LocksTableModel::LostColumn                   ? tr("999,999 LOST")
-                                                                 : QStringLiteral("9,999,999");
-        const QString header = m_model->headerData(c, Qt::Horizontal).toString();
-        h->resizeSection(c, std::max(fm.horizontalAdvance(widest), fm.horizontalAdvance(header)) + 12);
-    }
-    h->setMinimumSectionSize(fm.horizontalAdvance(tr("Lock / counter")) + 12);
+    // A model reset gives every section the default width again: fit them after each.
+    const auto fit = [this, h] {
+        const QFontMetrics fm = fontMetrics();
+        for (int c = LocksTableModel::ScopeColumn; c < LocksTableModel::ColumnCount; ++c) {
+            const QString widest = c == LocksTableModel::ScopeColumn ? QStringLiteral("process")
+                : c == LocksTableModel::ContendedColumn              ? QStringLiteral("99,999 (99 %)")
+                : c == LocksTableModel::WaitP99Column                ? QStringLiteral("9,999.9 ms")
+                : c == LocksTableModel::LostColumn                   ? tr("99,999 LOST")
+                                                                     : QStringLiteral("999,999");
+            const QString header = m_model->headerData(c, Qt::Horizontal).toString();
+            h->resizeSection(c, std::max(fm.horizontalAdvance(widest), fm.horizontalAdvance(header)) + 12);
+        }
+    };
+    connect(m_model, &QAbstractItemModel::modelReset, this, fit);
+    fit();
     connect(m_model, &QAbstractItemModel::dataChanged, this, &LocksTable::updateCaption);
     connect(m_model, &QAbstractItemModel::modelReset, this, &LocksTable::updateCaption);
     setToolTip(tr("Locks and shared counters (DESIGN §15): acquisitions, contention and waits so far, and "
@@ -79,8 +83,7 @@ void LocksTable::updateCaption()
         return;
     m_caption->setProperty("lost", lost);
     if (lost) {
-        m_caption->setText(tr("Locks — UPDATES ARE BEING LOST: a thread-scope lock does not guard stages in "
-                              "worker processes (procs)"));
+        m_caption->setText(tr("Locks — UPDATES LOST: a thread-scope lock does not guard worker processes"));
         m_caption->setStyleSheet(QStringLiteral("color: #e03131; font-weight: bold;"));
     } else {
         m_caption->setText(tr("Locks and shared counters"));

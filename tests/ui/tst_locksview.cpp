@@ -12,6 +12,7 @@
 #include "htmlreport.h"
 #include "lockstable.h"
 #include "lockstablemodel.h"
+#include "mainwindow.h"
 #include "pdfreport.h"
 #include "results/lockreport.h"
 #include "results/report.h"
@@ -21,7 +22,10 @@
 #include <QColor>
 #include <QDir>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTest>
 #include <QVBoxLayout>
@@ -176,6 +180,14 @@ void shoot(const QString &name, const QByteArray &bytes)
 class TestLocksView : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName(QStringLiteral("HybridscopeTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_locksview"));
+        QSettings().clear();
+    }
+
     void summaryBlock()
     {
         const QString s = runSummary(lockRun());
@@ -254,6 +266,9 @@ private Q_SLOTS:
         table.setScenario(lockScenario());
         QVERIFY(!table.isHidden());
         QCOMPARE(m.rowCount(), 2);
+        // Columns fitted to their figures after the reset, not left at the default width.
+        const QHeaderView *h = table.view()->horizontalHeader();
+        QVERIFY(h->sectionSize(LocksTableModel::ScopeColumn) < h->defaultSectionSize());
         QCOMPARE(cell(m, 0, LocksTableModel::NameColumn), QStringLiteral("ledger"));
         QCOMPARE(cell(m, 1, LocksTableModel::ScopeColumn), QStringLiteral("process"));
         QCOMPARE(cell(m, 0, LocksTableModel::LostColumn), QStringLiteral("–")); // no frame yet
@@ -278,7 +293,7 @@ private Q_SLOTS:
         QCOMPARE(cell(m, 1, LocksTableModel::RecoveredColumn), QStringLiteral("1"));
         QCOMPARE(cell(m, 1, LocksTableModel::LostColumn), QStringLiteral("–")); // not a counter
         QVERIFY(m.anyLost());
-        QVERIFY(table.caption()->text().contains(QStringLiteral("LOST")));
+        QVERIFY(table.caption()->text().contains(QStringLiteral("UPDATES LOST")));
 
         if (!qEnvironmentVariableIsEmpty("HS_LOCKS_SHOTS")) {
             QWidget w;
@@ -307,6 +322,38 @@ private Q_SLOTS:
         QCOMPARE(m.rowCount(), 0);
         m.addFrame(frameAt(0.15, {}));
         m.flush();
+    }
+
+    // The main window's panel: hidden for a scenario without locks, shown and fed through the
+    // window's own frame path (a finished tune point's frames go where a run's go), hidden again.
+    void mainWindowPanel()
+    {
+        MainWindow w;
+        QVERIFY(w.openScenario(QStringLiteral("default")));
+        auto *locks = w.findChild<LocksTable *>(QStringLiteral("locksTable"));
+        QVERIFY(locks);
+        QVERIFY(locks->isHidden());
+        const RunResult r = lockRun();
+        w.showTunePointRun(r.scenario, r.frames, 0, QStringLiteral("locks"));
+        QVERIFY(!locks->isHidden());
+        locks->locksModel()->flush();
+        const LocksTableModel &m = *locks->locksModel();
+        QCOMPARE(m.rowCount(), 2);
+        QCOMPARE(cell(m, 0, LocksTableModel::LostColumn), QStringLiteral("3 LOST")); // 20 expected, 17 seen
+        QCOMPARE(cell(m, 1, LocksTableModel::WaitingColumn), QStringLiteral("2"));
+        if (!qEnvironmentVariableIsEmpty("HS_LOCKS_SHOTS")) {
+            w.resize(1600, 1000);
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(300); // let the queued splitter fit and the plots draw (pictures only)
+            QByteArray png;
+            QBuffer buf(&png);
+            buf.open(QIODevice::WriteOnly);
+            w.grab().save(&buf, "PNG");
+            shoot(QStringLiteral("window.png"), png);
+        }
+        QVERIFY(w.openScenario(QStringLiteral("default")));
+        QVERIFY(locks->isHidden());
     }
 };
 
