@@ -112,16 +112,18 @@ QString lockSummary(const RunResult &r)
               << pad(QStringLiteral("%1 (%2)").arg(l.contended).arg(share(l.contended, l.acquisitions)), 16)
               << pad(l.wait.isEmpty() ? QStringLiteral("-") : num(ms(l.wait.percentile(0.5)), 2), 10)
               << pad(l.wait.isEmpty() ? QStringLiteral("-") : num(ms(l.wait.percentile(0.99)), 2), 9)
-              << pad(QString::number(l.timeouts), 10) << pad(QString::number(l.recovered), 11);
+              << pad(QString::number(l.timeouts), 10)
+              << pad(*l.scope == LockScope::Process ? QString::number(l.recovered) : QStringLiteral("-"), 11);
         else
             s << pad(QStringLiteral("-"), -8) << "  (a counter only: no lock of this name)";
         s << '\n';
         if (l.counter) {
             s << "              counter: updates expected " << l.updatesExpected << ", seen " << l.updatesSeen;
             if (l.lostUpdates() > 0)
-                s << ", LOST " << l.lostUpdates() << "  <<< LOST UPDATES ("
+                s << ", LOST " << l.lostUpdates() << " ("
                   << num(100.0 * double(l.lostUpdates()) / double(std::max<std::uint64_t>(l.updatesExpected, 1)), 1)
-                  << " %): " << lostUpdatesExplanation(l.scope ? lockScopeName(*l.scope) : QString()) << '\n';
+                  << " %)  <<< LOST UPDATES\n              why: "
+                  << lostUpdatesExplanation(l.scope ? lockScopeName(*l.scope) : QString()) << '\n';
             else
                 s << ", lost 0\n";
         }
