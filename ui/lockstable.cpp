@@ -61,6 +61,7 @@ LocksTable::LocksTable(QWidget *parent)
     fit();
     connect(m_model, &QAbstractItemModel::dataChanged, this, &LocksTable::updateCaption);
     connect(m_model, &QAbstractItemModel::modelReset, this, &LocksTable::updateCaption);
+    connect(m_model, &LocksTableModel::framesLackLocksChanged, this, &LocksTable::updateVisibility);
     setToolTip(tr("Locks and shared counters (DESIGN §15): acquisitions, contention and waits so far, and "
                   "for a counter the updates made, the value seen and the updates lost"));
     updateCaption();
@@ -70,7 +71,16 @@ LocksTable::LocksTable(QWidget *parent)
 void LocksTable::setScenario(const Scenario &scenario)
 {
     m_model->setScenario(scenario);
-    setVisible(m_model->rowCount() > 0);
+    updateVisibility();
+}
+
+void LocksTable::updateVisibility()
+{
+    // Shown for a scenario with locks, unless its frames come from a source without lock figures.
+    const bool show = m_model->rowCount() > 0 && !m_model->framesLackLocks();
+    if (show == !isHidden())
+        return;
+    setVisible(show);
     updateGeometry();
     Q_EMIT heightWanted();
 }

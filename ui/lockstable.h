@@ -13,7 +13,8 @@ struct Scenario;
 /**
  * The locks panel under the class table (DESIGN §15): a caption that warns when updates are being
  * lost, and the live table of LocksTableModel. It hides itself while the scenario has no locks or
- * counters, so runs without them look as before.
+ * counters, and while its frames carry no lock figures (a simulated replay, an attached run whose
+ * server does not send them), so runs without them look as before.
  *
  *     auto *locks = new LocksTable(parent);
  *     locks->setScenario(scenario);                       // shown only if it has locks
@@ -38,6 +39,7 @@ Q_SIGNALS:
 
 private:
     void updateCaption();
+    void updateVisibility();
     LocksTableModel *m_model;
     QTableView *m_view;
     QLabel *m_caption;

@@ -53,7 +53,11 @@ void LocksTableModel::setScenario(const Scenario &scenario)
     m_refresh.stop();
     m_framesReceived = 0;
     m_updates = 0;
+    const bool lacked = m_framesLackLocks;
+    m_framesLackLocks = false;
     endResetModel();
+    if (lacked)
+        Q_EMIT framesLackLocksChanged(false);
 }
 
 void LocksTableModel::addFrame(const Frame &frame)
@@ -62,6 +66,10 @@ void LocksTableModel::addFrame(const Frame &frame)
     ++m_framesReceived;
     if (m_rows.empty())
         return; // no locks: nothing to show, nothing to copy 20 times a second
+    if (const bool lack = frame.locks.empty(); lack != m_framesLackLocks) {
+        m_framesLackLocks = lack;
+        Q_EMIT framesLackLocksChanged(lack);
+    }
     m_pending = frame;
     m_hasPending = true;
     if (!m_refresh.isActive())

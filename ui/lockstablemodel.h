@@ -53,6 +53,9 @@ public:
     int updates() const { return m_updates; }
     /// Some row has lost updates (what the view's caption warns about).
     bool anyLost() const;
+    /// The last frame carried no lock figures although the scenario has locks: its source (a
+    /// simulated replay, an attached run) does not measure them, so there is nothing to show.
+    bool framesLackLocks() const { return m_framesLackLocks; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -61,6 +64,10 @@ public:
 
 public Q_SLOTS:
     void addFrame(const hs::Frame &frame);
+
+Q_SIGNALS:
+    /// framesLackLocks() changed.
+    void framesLackLocksChanged(bool lack);
 
 private:
     struct Row {
@@ -84,6 +91,7 @@ private:
     bool m_hasPending = false;
     int m_framesReceived = 0;
     int m_updates = 0;
+    bool m_framesLackLocks = false;
 };
 
 } // namespace hs

@@ -207,7 +207,7 @@ private Q_SLOTS:
             qPrintable(s));
         RunResult plain = lockRun();
         plain.locks.clear();
-        QVERIFY(!runSummary(plain).contains(QStringLiteral("lock")));
+        QVERIFY(!runSummary(plain).contains(QStringLiteral("locks and shared counters")));
     }
 
     void csvTable()
@@ -222,7 +222,7 @@ private Q_SLOTS:
         QCOMPARE(lines[header + 4], QStringLiteral("0.100,journal,process,10,8,0,0,2,3.000,0,0,0,engine"));
         RunResult plain = lockRun();
         plain.locks.clear();
-        QVERIFY(!runToCsv(plain).contains(QStringLiteral("lock")));
+        QVERIFY(!runToCsv(plain).contains(QStringLiteral("t,lock,")));
     }
 
     void htmlSection()
@@ -276,12 +276,14 @@ private Q_SLOTS:
         QCOMPARE(cell(m, 0, LocksTableModel::NameColumn), QStringLiteral("ledger"));
         QCOMPARE(cell(m, 1, LocksTableModel::ScopeColumn), QStringLiteral("process"));
         QCOMPARE(cell(m, 0, LocksTableModel::LostColumn), QStringLiteral("–")); // no frame yet
-        // A frame without lock figures (a replay, an attached run) changes nothing.
+        // A frame without lock figures (a simulated replay, an attached run): nothing to show, hidden.
         m.addFrame(frameAt(0.05, {}));
         m.flush();
         QCOMPARE(cell(m, 0, LocksTableModel::AcquiredColumn), QStringLiteral("–"));
+        QVERIFY(table.isHidden());
         m.addFrame(frameAt(0.10, { lockFrame(200, 20, 1, 2.5, 200, 188), lockFrame(100, 80, 3, 3, 0, 0, 2, 1) }));
         m.flush();
+        QVERIFY(!table.isHidden()); // frames with lock figures: shown again
         QCOMPARE(cell(m, 0, LocksTableModel::AcquiredColumn), QStringLiteral("200"));
         QCOMPARE(cell(m, 0, LocksTableModel::ContendedColumn), QStringLiteral("20 (10 %)"));
         QCOMPARE(cell(m, 0, LocksTableModel::ExpectedColumn), QStringLiteral("200"));
