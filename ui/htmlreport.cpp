@@ -679,6 +679,10 @@ QString HtmlReport::workText(const QJsonObject &st)
         parts << tr("fail %1").arg(dbl(st, "fail"));
     if (st.contains(QStringLiteral("crash")))
         parts << tr("crash %1").arg(dbl(st, "crash"));
+    for (const QJsonValue &v : st.value(QStringLiteral("lock")).toArray()) // DESIGN §15
+        parts << tr("lock %1 (%2)").arg(str(v.toObject(), "name"), str(v.toObject(), "scope"));
+    if (st.contains(QStringLiteral("update")))
+        parts << tr("update %1").arg(str(st, "update"));
     return parts.join(QStringLiteral(", "));
 }
 

@@ -43,10 +43,16 @@ LocksTable::LocksTable(QWidget *parent)
     h->setSectionsClickable(false);
     // Figures change 20 times a second: fixed widths for the widest figure, so nothing jitters.
     h->setSectionResizeMode(QHeaderView::Fixed);
-    h->setSectionResizeMode(LocksTableModel::NameColumn, QHeaderView::Stretch);
+    // The name keeps its width (a narrow window scrolls sideways rather than eliding "ledger");
+    // the last column takes what is left.
+    h->setStretchLastSection(true);
     // A model reset gives every section the default width again: fit them after each.
     const auto fit = [this, h] {
         const QFontMetrics fm = fontMetrics();
+        int names = fm.horizontalAdvance(m_model->headerData(LocksTableModel::NameColumn, Qt::Horizontal).toString());
+        for (int r = 0; r < m_model->rowCount(); ++r)
+            names = std::max(names, fm.horizontalAdvance(m_model->index(r, 0).data().toString()));
+        h->resizeSection(LocksTableModel::NameColumn, std::min(names, 240) + 12);
         for (int c = LocksTableModel::ScopeColumn; c < LocksTableModel::ColumnCount; ++c) {
             const QString widest = c == LocksTableModel::ScopeColumn ? QStringLiteral("process")
                 : c == LocksTableModel::ContendedColumn              ? QStringLiteral("99,999 (99 %)")

@@ -201,7 +201,7 @@ QVariant LocksTableModel::headerData(int section, Qt::Orientation orientation, i
         return QAbstractTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole) {
         switch (section) {
-        case NameColumn: return tr("Lock / counter");
+        case NameColumn: return tr("Name");
         case ScopeColumn: return tr("Scope");
         case AcquiredColumn: return tr("Acquired");
         case ContendedColumn: return tr("Contended");
@@ -217,6 +217,7 @@ QVariant LocksTableModel::headerData(int section, Qt::Orientation orientation, i
     }
     if (role == Qt::ToolTipRole) {
         switch (section) {
+        case NameColumn: return tr("A lock, a shared counter, or both under one name");
         case ScopeColumn:
             return tr("thread: a mutex of the engine process (worker processes have their own copy); process: a "
                       "process-shared mutex every process uses");

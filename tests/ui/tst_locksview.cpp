@@ -23,6 +23,7 @@
 #include <QDir>
 #include <QFile>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QLabel>
 #include <QSettings>
 #include <QStandardPaths>
@@ -242,6 +243,18 @@ private Q_SLOTS:
             shoot(QStringLiteral("locks.pdf"),
                 PdfReport::render(HtmlReport::build(lockJson(r), {}, ReportMedium::Print), QStringLiteral("locks")));
 
+        // The configuration's stage text names its lock and counter.
+        const QJsonObject stageJson { { QStringLiteral("work"), QStringLiteral("block") },
+            { QStringLiteral("time"), QStringLiteral("1ms") },
+            { QStringLiteral("lock"),
+                QJsonArray { QJsonObject { { QStringLiteral("name"), QStringLiteral("ledger") },
+                    { QStringLiteral("scope"), QStringLiteral("thread") } } } },
+            { QStringLiteral("update"), QStringLiteral("ledger") } };
+        const QString work = HtmlReport::workText(stageJson);
+        QVERIFY2(
+            work.contains(QStringLiteral("lock ledger (thread)")) && work.contains(QStringLiteral("update ledger")),
+            qPrintable(work));
+
         RunResult plain = r;
         plain.locks.clear();
         const QString none = HtmlReport::build(runToJson(plain), {}, ReportMedium::Browser).html;
@@ -273,6 +286,8 @@ private Q_SLOTS:
         // Columns fitted to their figures after the reset, not left at the default width.
         const QHeaderView *h = table.view()->horizontalHeader();
         QVERIFY(h->sectionSize(LocksTableModel::ScopeColumn) < h->defaultSectionSize());
+        QVERIFY(h->sectionSize(LocksTableModel::NameColumn)
+            > table.fontMetrics().horizontalAdvance(QStringLiteral("journal")));
         QCOMPARE(cell(m, 0, LocksTableModel::NameColumn), QStringLiteral("ledger"));
         QCOMPARE(cell(m, 1, LocksTableModel::ScopeColumn), QStringLiteral("process"));
         QCOMPARE(cell(m, 0, LocksTableModel::LostColumn), QStringLiteral("–")); // no frame yet
