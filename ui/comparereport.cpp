@@ -22,6 +22,11 @@ struct Sides {
     bool phases = false;
 };
 
+qint64 acqOf(const QJsonObject &l)
+{
+    return l.value(QStringLiteral("acquisitions")).toInteger();
+}
+
 QString numberText(double v)
 {
     return QString::number(v, 'g', 10);
@@ -396,6 +401,53 @@ void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Side
     h.tableEnd();
 }
 
+// DESIGN §15: one row per lock or counter of either run; phases have no lock figures of their own.
+void locksSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
+{
+    const QJsonObject la = obj(a, "locks"), lb = obj(b, "locks");
+    if (sides.phases || (la.isEmpty() && lb.isEmpty()))
+        return;
+    h.heading(2, QStringLiteral("locks-delta"), tr("Locks and shared counters"));
+    QStringList names = la.keys();
+    for (const QString &n : lb.keys())
+        if (!names.contains(n))
+            names << n;
+    h.tableBegin({ tr("Name"), tr("Scope A"), tr("Scope B"), tr("Contended A"), tr("Contended B"), tr("Wait P99 A"),
+                     tr("Wait P99 B"), tr("Timeouts A"), tr("Timeouts B"), tr("Lost A"), tr("Lost B") },
+        3, QStringLiteral("wide"));
+    const QString dash = QStringLiteral("—");
+    const auto scope = [&dash](const QJsonObject &l) {
+        const QString s = l.value(QStringLiteral("scope")).toString();
+        return l.isEmpty() ? dash : s.isEmpty() || s == QLatin1String("none") ? tr("counter only") : H::esc(s);
+    };
+    const auto contended = [&dash](const QJsonObject &l) {
+        const qint64 acq = l.value(QStringLiteral("acquisitions")).toInteger();
+        const qint64 c = l.value(QStringLiteral("contended")).toInteger();
+        return l.isEmpty() || acq == 0
+            ? dash
+            : H::esc(QStringLiteral("%1 (%2)").arg(H::count(c), H::percent(double(c) / double(acq))));
+    };
+    const auto wait = [&dash](const QJsonObject &l) {
+        return l.isEmpty() || acqOf(l) == 0 ? dash : H::ms(obj(l, "wait_ms").value(QStringLiteral("p99")).toDouble());
+    };
+    const auto timeouts = [&dash](const QJsonObject &l) {
+        return l.isEmpty() ? dash : H::count(l.value(QStringLiteral("timeouts")).toInteger());
+    };
+    const auto lost = [&dash](const QJsonObject &l) {
+        if (l.isEmpty() || !l.value(QStringLiteral("counter")).toBool())
+            return dash;
+        const qint64 n = l.value(QStringLiteral("lost_updates")).toInteger();
+        return n > 0 ? QStringLiteral("<span class=\"bad\">%1 LOST</span>").arg(H::count(n))
+                     : QStringLiteral("<span class=\"ok\">0</span>");
+    };
+    for (const QString &n : names) {
+        const QJsonObject x = la.value(n).toObject(), y = lb.value(n).toObject();
+        h.row({ H::esc(n), scope(x), scope(y), contended(x), contended(y), wait(x), wait(y), timeouts(x), timeouts(y),
+            lost(x), lost(y) });
+    }
+    h.tableEnd();
+}
+
 void findingsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
     h.heading(2, QStringLiteral("findings"), tr("Findings"));
@@ -482,6 +534,7 @@ ReportHtml buildReport(const QJsonObject &a, const QJsonObject &b, const std::ve
     configSection(h, a, b, sides);
     classesSection(h, a, b, sides);
     domainsSection(h, a, b, sides);
+    locksSection(h, a, b, sides);
     findingsSection(h, a, b, sides);
     if (medium == ReportMedium::Print)
         h.raw(QStringLiteral("<div style=\"page-break-before: always\"></div>\n"));

@@ -19,6 +19,7 @@ th, td { border: 1px solid #ced4da; padding: 3px 7px; text-align: right; vertica
 th { background: #f1f3f5; }
 .l { text-align: left; }
 tr.changed td { background: #fff3bf; }
+tr.lost td { background: #ffe3e3; }
 .marker { color: #c92a2a; font-weight: bold; white-space: nowrap; }
 .ok { color: #2b8a3e; font-weight: bold; }
 .bad { color: #c92a2a; font-weight: bold; }
@@ -52,6 +53,7 @@ h2 { font-size: 11.5pt; margin-top: 14px; color: #1c3d6e; }
 h3 { font-size: 9.5pt; }
 th { background-color: #e9ecef; font-weight: bold; }
 .changed { background-color: #fff3bf; }
+.lost { background-color: #ffe3e3; }
 .marker { color: #c92a2a; font-weight: bold; }
 .ok { color: #2b8a3e; font-weight: bold; }
 .bad { color: #c92a2a; font-weight: bold; }
@@ -165,6 +167,8 @@ void HtmlBuilder::row(const QStringList &cells, const QString &rowClass)
         QString attrs = cellAttributes(i, false);
         if (!rowClass.isEmpty() && m_medium == ReportMedium::Print && rowClass == QLatin1String("changed"))
             attrs += QStringLiteral(" bgcolor=\"#fff3bf\"");
+        else if (m_medium == ReportMedium::Print && rowClass == QLatin1String("lost")) // lost updates (§15)
+            attrs += QStringLiteral(" bgcolor=\"#ffe3e3\"");
         m_html += QStringLiteral("<td") + attrs + QLatin1Char('>') + cells[i] + QStringLiteral("</td>");
     }
     m_html += QStringLiteral("</tr>\n");

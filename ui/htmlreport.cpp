@@ -1,8 +1,12 @@
 #include "htmlreport.h"
 
+#include "results/lockreport.h"
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
+
+#include <algorithm>
 
 namespace hs {
 
@@ -449,6 +453,113 @@ void domainsSection(H &b, const QJsonObject &run)
     theorySubsection(b, domains, names);
 }
 
+// The names of `locks` in the order of their first use in the configuration (as the engine
+// orders them), then any the configuration does not mention.
+QStringList lockOrder(const QJsonObject &run, const QJsonObject &locks)
+{
+    QStringList names;
+    const auto add = [&](const QString &n) {
+        if (locks.contains(n) && !names.contains(n))
+            names << n;
+    };
+    for (const QJsonValue &c : obj(run, "config").value(QStringLiteral("classes")).toArray())
+        for (const QJsonValue &st : c.toObject().value(QStringLiteral("stages")).toArray()) {
+            for (const QJsonValue &l : st.toObject().value(QStringLiteral("lock")).toArray())
+                add(l.toObject().value(QStringLiteral("name")).toString());
+            add(st.toObject().value(QStringLiteral("update")).toString());
+        }
+    for (const QString &n : locks.keys())
+        add(n);
+    return names;
+}
+
+// DESIGN §15: locks and shared counters; no section at all for a run without them.
+void locksSection(H &b, const QJsonObject &run)
+{
+    const QJsonObject locks = obj(run, "locks");
+    if (locks.isEmpty())
+        return;
+    b.heading(2, QStringLiteral("locks"), tr("Locks and shared counters"));
+    const QStringList names = lockOrder(run, locks);
+    const auto scopeOf = [&locks](const QString &n) {
+        const QString s = str(locks.value(n).toObject(), "scope");
+        return s == QLatin1String("none") ? QString() : s; // none: a counter only
+    };
+    QStringList counters, lockNames;
+    for (const QString &n : names) {
+        if (!scopeOf(n).isEmpty())
+            lockNames << n;
+        if (locks.value(n).toObject().value(QStringLiteral("counter")).toBool())
+            counters << n;
+    }
+    // Counters first: lost updates are silent corruption, the one figure nobody may miss.
+    QStringList lost;
+    if (!counters.isEmpty()) {
+        b.heading(3, {}, tr("Shared counters"));
+        b.tableBegin({ tr("Counter"), tr("Guarded by"), tr("Updates expected"), tr("Seen"), tr("Lost") }, 2);
+        for (const QString &n : counters) {
+            const QJsonObject l = locks.value(n).toObject();
+            const qint64 expected = cnt(l, "updates_expected"), seen = cnt(l, "updates_seen");
+            const qint64 lostN = l.contains(QStringLiteral("lost_updates")) ? cnt(l, "lost_updates")
+                                                                            : std::max<qint64>(0, expected - seen);
+            const QString scope = scopeOf(n);
+            b.row({ H::esc(n), scope.isEmpty() ? H::esc(tr("no lock of this name")) : H::esc(tr("%1 lock").arg(scope)),
+                      H::count(expected), H::count(seen),
+                      lostN > 0 ? QStringLiteral("<span class=\"bad\">%1 LOST</span>").arg(H::count(lostN))
+                                : QStringLiteral("<span class=\"ok\">0</span>") },
+                lostN > 0 ? QStringLiteral("lost") : QString());
+            if (lostN > 0)
+                lost << tr("%1: %2 of %3 updates lost (%4) — %5.")
+                            .arg(n, H::count(lostN), H::count(expected),
+                                H::percent(double(lostN) / double(std::max<qint64>(expected, 1))),
+                                lostUpdatesExplanation(scope));
+        }
+        b.tableEnd();
+        for (const QString &t : lost)
+            b.paragraph(QStringLiteral("<strong>%1</strong>").arg(H::esc(t)), QStringLiteral("bad"));
+    }
+    QStringList edges, timeouts;
+    if (!lockNames.isEmpty()) {
+        b.heading(3, {}, tr("Locks"));
+        b.tableBegin({ tr("Lock"), tr("Scope"), tr("Acquired"), tr("Contended"), tr("Wait P50 ms"), tr("Wait P99 ms"),
+                         tr("Timeouts"), tr("Recovered") },
+            2);
+        for (const QString &n : lockNames) {
+            const QJsonObject l = locks.value(n).toObject();
+            const qint64 acq = cnt(l, "acquisitions"), cont = cnt(l, "contended"), to = cnt(l, "timeouts");
+            const QJsonObject w = obj(l, "wait_ms");
+            b.row({ H::esc(n), H::esc(scopeOf(n)), H::count(acq),
+                H::esc(acq > 0 ? QStringLiteral("%1 (%2)").arg(H::count(cont), H::percent(double(cont) / double(acq)))
+                               : H::count(cont)),
+                H::ms(dbl(w, "p50")), H::ms(dbl(w, "p99")),
+                to > 0 ? QStringLiteral("<span class=\"bad\">%1</span>").arg(H::count(to)) : H::count(0),
+                scopeOf(n) == QLatin1String("process") ? H::count(cnt(l, "recovered")) : QStringLiteral("—") });
+            if (to > 0)
+                timeouts << tr("%1: %2 waits passed the lock's timeout (the stage failed: possible deadlock).")
+                                .arg(n, H::count(to));
+            const QJsonArray e = l.value(QStringLiteral("waits_on")).toArray();
+            for (int i = 0; i < e.size() && i < 3; ++i) // the three that cost most per lock
+                edges << lockEdgeText(n, e.at(i).toObject());
+        }
+        b.tableEnd();
+        for (const QString &t : timeouts)
+            b.paragraph(H::esc(t), QStringLiteral("bad"));
+    }
+    if (!edges.isEmpty()) {
+        b.heading(3, {}, tr("Who waited on whom"));
+        b.raw(QStringLiteral("<ul>\n"));
+        for (const QString &t : edges)
+            b.raw(QStringLiteral("<li>%1</li>\n").arg(H::esc(t)));
+        b.raw(QStringLiteral("</ul>\n"));
+    }
+    b.paragraph(H::esc(tr("Lost = expected − seen: read–modify–writes of a counter that another update overwrote, "
+                          "silent corruption made visible. Contended: acquisitions that found the lock held. Wait: "
+                          "from asking for the lock to holding it (0 when free). Recovered: process locks taken "
+                          "over from a worker that died holding them. A thread-scope lock is a mutex of the engine "
+                          "process and does not guard stages in worker processes (DESIGN §15).")),
+        QStringLiteral("muted"));
+}
+
 void plotsSection(H &b, const std::vector<ReportPlot> &plots)
 {
     if (b.medium() == ReportMedium::Print)
@@ -568,6 +679,10 @@ QString HtmlReport::workText(const QJsonObject &st)
         parts << tr("fail %1").arg(dbl(st, "fail"));
     if (st.contains(QStringLiteral("crash")))
         parts << tr("crash %1").arg(dbl(st, "crash"));
+    for (const QJsonValue &v : st.value(QStringLiteral("lock")).toArray()) // DESIGN §15
+        parts << tr("lock %1 (%2)").arg(str(v.toObject(), "name"), str(v.toObject(), "scope"));
+    if (st.contains(QStringLiteral("update")))
+        parts << tr("update %1").arg(str(st, "update"));
     return parts.join(QStringLiteral(", "));
 }
 
@@ -619,6 +734,7 @@ ReportHtml HtmlReport::build(const QJsonObject &run, const std::vector<ReportPlo
     totalsSection(b, run);
     classesSection(b, run, classOrder(run));
     domainsSection(b, run);
+    locksSection(b, run);
     findingsSection(b, run);
     plotsSection(b, plots);
     return b.finish();

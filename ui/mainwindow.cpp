@@ -17,6 +17,8 @@
 #include "lessonpanel.h"
 #include "liveplot.h"
 #include "liveplots.h"
+#include "lockstable.h"
+#include "lockstablemodel.h"
 #include "phasetable.h"
 #include "reportexporter.h"
 #include "results/phases.h"
@@ -119,18 +121,25 @@ MainWindow::MainWindow(QWidget *parent)
     m_plots = new LivePlots(split);
     m_classTable = new ClassTable(split);
     connect(m_classTable, &ClassTable::heightWanted, this, &MainWindow::fitClassTable, Qt::QueuedConnection);
+    // DESIGN §15: the locks panel under the class table, shown only for a scenario with locks.
+    m_locks = new LocksTable(split);
+    connect(m_locks, &LocksTable::heightWanted, this, &MainWindow::fitClassTable, Qt::QueuedConnection);
     split->addWidget(m_plots);
     split->addWidget(m_classTable);
+    split->addWidget(m_locks);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 0);
+    split->setStretchFactor(2, 0);
     v->addWidget(split, 1);
     setCentralWidget(central);
 
     buildActions();
     buildDocks();
     connectController();
-    connect(
-        m_controller, &EngineController::started, this, [this] { m_classTable->classModel()->setScenario(m_working); });
+    connect(m_controller, &EngineController::started, this, [this] {
+        m_classTable->classModel()->setScenario(m_working);
+        m_locks->setScenario(m_working);
+    });
     connect(m_controller, &EngineController::frameReady, m_classTable->classModel(), &ClassTableModel::addFrame);
 
     // Fixed sizes: these labels change with every frame, and a label whose size may change asks
@@ -814,6 +823,7 @@ void MainWindow::applyScenario(const Scenario &scenario, const QString &path)
     }
     m_plots->setScenario(scenario);
     m_classTable->classModel()->setScenario(scenario);
+    m_locks->setScenario(scenario);
     m_tuneView->setScenario(scenario);
     m_findings->clear();
     m_phaseTable->clear();
@@ -1238,6 +1248,7 @@ void MainWindow::simulate()
     leaveRemote();
     prepareRunViews();
     m_classTable->classModel()->setScenario(m_working); // as a run's start does
+    m_locks->setScenario(m_working);
     m_phaseTable->clear();
     m_stepAppliedAt.clear(); // claims are judged on measured runs only
     SimOptions options;
@@ -1420,6 +1431,7 @@ void MainWindow::openDialog()
 
 void MainWindow::onFrame(const Frame &frame)
 {
+    m_locks->locksModel()->addFrame(frame); // every source of frames comes through here
     m_lastFrameT = frame.t;
     if (m_remote != Remote::None)
         updateRemoteLabel(); // the counts of dropped frames and skipped messages
@@ -1462,6 +1474,7 @@ void MainWindow::followTunePoint(const Scenario &scenario)
     m_plots->setScenario(scenario);
     m_live.reset(scenario);
     m_classTable->classModel()->setScenario(scenario);
+    m_locks->setScenario(scenario);
     m_findings->setFindings({}, FindingsPanel::Stage::Live);
     m_running.fill(false);
     m_lastFrameT = 0;
@@ -1733,10 +1746,12 @@ void MainWindow::fitClassTable()
     if (!split)
         return;
     const int total = split->height() - split->handleWidth();
+    // The locks panel (DESIGN §15), when shown, takes its rows' height first.
+    const int locks = m_locks->isVisibleTo(this) ? m_locks->sizeHint().height() : 0;
     const int low = m_classTable->minimumSizeHint().height();
     const int table = std::clamp(
-        m_classTable->sizeHint().height(), low, std::max(low, total - m_plots->minimumSizeHint().height()));
-    split->setSizes({ total - table, table });
+        m_classTable->sizeHint().height(), low, std::max(low, total - locks - m_plots->minimumSizeHint().height()));
+    split->setSizes({ std::max(0, total - table - locks), table, locks });
 }
 
 void MainWindow::restoreSettings()

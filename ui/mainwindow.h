@@ -29,6 +29,7 @@ class QMenu;
 namespace hs {
 
 class ClassTable;
+class LocksTable;
 class DomainCard;
 class DurationField;
 class EngineController;
@@ -260,6 +261,7 @@ private:
     LagMonitor *m_lag = nullptr;
     ScenarioPanel *m_scenarioPanel = nullptr;
     LivePlots *m_plots = nullptr;
+    LocksTable *m_locks = nullptr;
     ClassTable *m_classTable = nullptr;
     DurationField *m_duration = nullptr;
     QAction *m_saveAsAction = nullptr;

@@ -2,6 +2,7 @@
 
 #include "core/safefile.h"
 #include "results/domaintheory.h"
+#include "results/lockreport.h"
 #include "results/phases.h"
 
 #include <QFile>
@@ -429,7 +430,8 @@ QString runToCsv(const RunResult &r)
               << ',' << df.starved << ',' << QString::number(df.utilization, 'f', 3) << ','
               << QString::number(f.loopLagMs, 'f', 3) << ',' << mode << '\n';
         }
-    return out;
+    s.flush();
+    return out + locksCsv(r); // DESIGN §15: a second table, only when the run has locks or counters
 }
 
 namespace {
@@ -504,6 +506,7 @@ QString runSummary(const RunResult &r)
         s << "GIL (switch interval " << num(r.scenario.gilSwitchInterval * 1e3, 1) << " ms): " << r.gil.acquisitions
           << " acquisitions, " << r.gil.contended << " waited, " << r.gil.forcedSwitches << " forced switches, "
           << num(ms(double(r.gil.waitNs)), 1) << " ms waiting in total\n";
+    s << lockSummary(r); // DESIGN §15; nothing without locks or counters
     if (r.phases.size() > 1) {
         // One line per phase and class: the figures of each configuration on its own.
         s << "\nphases (figures after each change settled; P99 with its 95 % interval):\n";
