@@ -173,7 +173,7 @@ void LoopDomain::runOne()
         return;
     }
     setBusy(true, start);
-    if (job->work == WorkKind::Async || job->work == WorkKind::Net) {
+    if ((job->work == WorkKind::Async || job->work == WorkKind::Net) && !host().takesLocks(*job)) {
         host().enterStage(*job);
         const std::uint64_t id = m_nextOp++;
         const std::int64_t deadline = job->deadlineNs;
