@@ -240,10 +240,13 @@ void Validator::readLessonCheck(const YNode &n, const QString &where, const Scen
             namedPart(names, QStringLiteral("class"));
         } else if (head == QLatin1String("domains")) {
             namedPart(domainNames(), QStringLiteral("domain"));
+        } else if (head == QLatin1String("locks")) { // DESIGN §15
+            namedPart(sharedResourceNames(s), QStringLiteral("lock or counter"));
         } else if (head != QLatin1String("loop") && head != QLatin1String("totals")) {
             error(*n.value(QStringLiteral("metric")),
                 where + QStringLiteral(".metric: ") + quoted(c.metric)
-                    + QStringLiteral(": expected a JSON report path starting with classes, domains, loop or totals"));
+                    + QStringLiteral(": expected a JSON report path starting with classes, domains, locks, loop or "
+                                     "totals"));
         }
     }
     const auto cond = [&](const char *key, std::optional<Condition> &out) {
