@@ -218,8 +218,10 @@ WorkResult SharedLocks::run(const std::vector<LockRequest> &locks, int update, L
                     rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
                     if (rc == 0 || rc == EOWNERDEAD)
                         break;
-                    if (const std::uint64_t h = holder->load(std::memory_order_relaxed))
-                        w.holder = h;
+                    // Who held it when this stage arrived blocked it; a later holder only when
+                    // that one was not known (it was between owners).
+                    if (!w.holder)
+                        w.holder = holder->load(std::memory_order_relaxed);
                     if (rc != ETIMEDOUT) {
                         result = WorkResult { WorkStatus::Failed,
                             QStringLiteral("lock: %1").arg(QString::fromLocal8Bit(std::strerror(rc))) };

@@ -59,7 +59,7 @@ void Diagnoser::lockContention(const Frame &f, bool &changed)
         const auto waiter = top(lt.waiters);
         const auto holder = top(lt.holders);
         const QString name = m_lockNames[qsizetype(i)];
-        if (out->className.isEmpty() && waiter[0] >= 0)
+        if (waiter[0] >= 0) // the finding follows the episode's top waiter
             out->className = m_scenario.classes[std::size_t(waiter[0])].name;
         if (waiter[2] >= 0 && waiter[2] < kDomainCount)
             out->domain = DomainKind(waiter[2]);
