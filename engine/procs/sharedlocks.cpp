@@ -214,8 +214,14 @@ WorkResult SharedLocks::run(const std::vector<LockRequest> &locks, int update, L
                         until = std::min(until, lockDeadline);
                     if (ctl.deadlineNs > 0)
                         until = std::min(until, ctl.deadlineNs);
-                    const timespec ts = toTimespec(until);
-                    rc = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
+                    // One slice of the wait. pthread_mutex_timedlock takes a CLOCK_REALTIME instant
+                    // (sanitizers intercept it, unlike clocklock); a clock step can only lengthen or
+                    // shorten this one slice: the deadlines above are on CLOCK_MONOTONIC.
+                    timespec real;
+                    clock_gettime(CLOCK_REALTIME, &real);
+                    const timespec ts = toTimespec(std::int64_t(real.tv_sec) * 1'000'000'000 + real.tv_nsec
+                        + std::max<std::int64_t>(0, until - now));
+                    rc = pthread_mutex_timedlock(m, &ts);
                     if (rc == 0 || rc == EOWNERDEAD)
                         break;
                     // Who held it when this stage arrived blocked it; a later holder only when
