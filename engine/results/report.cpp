@@ -247,6 +247,19 @@ QJsonObject runToJson(const RunResult &r)
             fo[QStringLiteral("gil")] = f.gil;
             fo[QStringLiteral("gil_waiting")] = f.gilWaiting;
         }
+        if (!f.locks.empty() && f.locks.size() == r.locks.size()) { // DESIGN §15, docs/locks.md
+            QJsonObject locks;
+            for (std::size_t i = 0; i < f.locks.size(); ++i) {
+                const LockFrame &lf = f.locks[i];
+                locks[r.locks[i].name] = QJsonObject { { QStringLiteral("acquisitions"), qint64(lf.acquisitions) },
+                    { QStringLiteral("contended"), qint64(lf.contended) },
+                    { QStringLiteral("timeouts"), qint64(lf.timeouts) }, { QStringLiteral("waiting"), lf.waiting },
+                    { QStringLiteral("wait_p99_ms"), round3(lf.waitP99Ms) },
+                    { QStringLiteral("lost_updates"),
+                        qint64(lf.updatesExpected > lf.updatesSeen ? lf.updatesExpected - lf.updatesSeen : 0) } };
+            }
+            fo[QStringLiteral("locks")] = locks;
+        }
         frames.append(fo);
     }
     root[QStringLiteral("frames")] = frames;

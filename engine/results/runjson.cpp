@@ -834,6 +834,13 @@ void checkRun(Checker &c, const QJsonObject &run)
                 c.rate(cl, "throughput");
                 c.ms(cl, "gil_wait_p99_ms");
             });
+        // DESIGN §15, docs/locks.md: per lock or counter name.
+        c.objectsOf(f, "locks", L::kMaxStages, QStringLiteral("locks"), [&](const QString &, const QJsonObject &l) {
+            for (const char *k : { "acquisitions", "contended", "timeouts", "lost_updates" })
+                c.count(l, k);
+            c.smallCount(l, "waiting");
+            c.ms(l, "wait_p99_ms");
+        });
     });
 }
 

@@ -10,6 +10,7 @@
 #include "scenario/scenarioparser.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -251,7 +252,29 @@ void TestLocks::jsonRoundTrip()
     e.waitMs = 12.5;
     l.edges.push_back(e);
     r.locks.push_back(l);
+    Frame frame;
+    frame.t = 0.05;
+    frame.classes.resize(r.scenario.classes.size());
+    LockFrame lf;
+    lf.acquisitions = 10;
+    lf.contended = 4;
+    lf.waiting = 2;
+    lf.waitP99Ms = 3.5;
+    lf.updatesExpected = 10;
+    lf.updatesSeen = 9;
+    frame.locks.push_back(lf);
+    r.frames.push_back(frame);
     QJsonObject json = runToJson(r);
+    const QJsonObject framed = json.value(QStringLiteral("frames"))
+                                   .toArray()
+                                   .first()
+                                   .toObject()
+                                   .value(QStringLiteral("locks"))
+                                   .toObject()
+                                   .value(QStringLiteral("ledger"))
+                                   .toObject();
+    QCOMPARE(framed.value(QStringLiteral("waiting")).toInt(), 2);
+    QCOMPARE(framed.value(QStringLiteral("lost_updates")).toInt(), 1);
     const QJsonObject lj = json.value(QStringLiteral("locks")).toObject().value(QStringLiteral("ledger")).toObject();
     QCOMPARE(lj.value(QStringLiteral("scope")).toString(), QStringLiteral("process"));
     QCOMPARE(lj.value(QStringLiteral("lost_updates")).toInt(), 1);
