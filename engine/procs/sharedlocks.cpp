@@ -18,7 +18,7 @@ constexpr std::uint32_t kMagic = 0x4b434c48; // "HLCK"
 constexpr std::int64_t kSliceNs = 2'000'000; // a wait checks cancel and deadlines this often
 
 struct Header {
-    std::uint32_t magic;
+    std::atomic<std::uint32_t> magic; // set last (release): the slots are initialised
     std::uint32_t count;
 };
 
@@ -116,10 +116,9 @@ std::unique_ptr<SharedLocks> SharedLocks::create(int count, QString *error)
         sl->waiting.store(0, std::memory_order_relaxed);
         s->m_local.push_back(std::make_unique<Local>());
     }
-    auto *h = reinterpret_cast<Header *>(s->m_seg->data());
+    auto *h = new (s->m_seg->data()) Header;
     h->count = std::uint32_t(count);
-    std::atomic_thread_fence(std::memory_order_release);
-    h->magic = kMagic;
+    h->magic.store(kMagic, std::memory_order_release);
     return s;
 }
 
@@ -130,7 +129,7 @@ std::unique_ptr<SharedLocks> SharedLocks::open(const QByteArray &name, QString *
     if (!s->m_seg || !s->m_seg->mapAtLeast(sizeof(Header), error))
         return nullptr;
     const auto *h = reinterpret_cast<const Header *>(s->m_seg->data());
-    if (h->magic != kMagic || h->count > 100000) {
+    if (h->magic.load(std::memory_order_acquire) != kMagic || h->count > 100000) {
         if (error)
             *error = QStringLiteral("locks: %1 is not a lock segment").arg(QString::fromUtf8(name));
         return nullptr;
