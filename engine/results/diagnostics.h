@@ -94,7 +94,7 @@ public:
     /// ...with at least this many acquisitions in that second...
     static constexpr std::uint64_t kLockMinAcquisitions = 20;
     /// ...and a wait P99 (1 s window) of at least this share of starvation.threshold.
-    static constexpr double kLockWaitShare = 0.05;
+    static constexpr double kLockWaitShare = 0.02;
 
     /// Starts over for a run of `scenario`; `cores` <= 0 means QThread::idealThreadCount().
     void reset(const Scenario &scenario, int cores = 0);
