@@ -145,7 +145,10 @@ int runSimulate(const QStringList &args)
               .arg(total.events)
               .arg(total.wallS, 0, 'f', 3)
               .arg(total.eventsPerS() / 1e6, 0, 'f', 2)
-        + (extrapolation.isEmpty() ? QString() : extrapolation + QLatin1Char('\n'));
+        + (extrapolation.isEmpty() ? QString() : extrapolation + QLatin1Char('\n'))
+        + (simulationLockNote(base).isEmpty()
+                ? QString()
+                : QStringLiteral("NOTE: ") + simulationLockNote(base) + QLatin1Char('\n'));
     QString summary = runSummary(r);
     const int ran = summary.indexOf(QLatin1String("\nran "));
     if (ran >= 0) {

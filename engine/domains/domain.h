@@ -45,6 +45,13 @@ public:
     /// enterStage moves the payload in; exitStage produces the payload out and injects faults.
     virtual void enterStage(StageJob &job) = 0;
     virtual WorkResult exitStage(StageJob &job, const WorkResult &workResult) = 0;
+    /// DESIGN §15: a stage that takes a lock or updates a shared counter; on the loop its work then
+    /// runs blocking (a lock wait cannot be awaited).
+    virtual bool takesLocks(const StageJob &job) const
+    {
+        (void)job;
+        return false;
+    }
     /// Port of the built-in latency server (net stages).
     virtual std::uint16_t netPort() const = 0;
     /// Called exactly once per admitted stage that started, from the thread that ended it.

@@ -219,7 +219,7 @@ void LoopDomain::runOne()
     }
     setBusy(true, start);
     const std::uint32_t key = job->task ? packKey(job->task->cls, job->stage) : 0;
-    if (job->work == WorkKind::Async || job->work == WorkKind::Net) {
+    if ((job->work == WorkKind::Async || job->work == WorkKind::Net) && !host().takesLocks(*job)) {
         host().enterStage(*job);
         const std::uint64_t id = m_nextOp++;
         const std::int64_t deadline = job->deadlineNs;

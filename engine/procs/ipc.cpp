@@ -307,6 +307,14 @@ QByteArray encodeStage(const StageRequest &m)
     w.u64(m.shmSize);
     w.text(m.tempDir);
     w.i64(m.gilSwitchNs);
+    w.u16(std::uint16_t(m.locks.size()));
+    for (const StageLock &l : m.locks) {
+        w.u64(l.index);
+        w.u8(l.scope == LockScope::Process ? 2 : 1);
+        w.i64(l.timeoutNs);
+    }
+    w.i64(m.update);
+    w.u64(m.selfKey);
     return w.take();
 }
 
@@ -337,6 +345,25 @@ FrameError decodeStage(const unsigned char *p, std::size_t len, StageRequest *ou
     m.shmSize = r.u64();
     m.tempDir = r.text();
     m.gilSwitchNs = r.i64();
+    const std::uint16_t nLocks = r.u16();
+    if (nLocks > kMaxStageLocks)
+        r.fail(FrameError::BadValue);
+    for (std::uint16_t i = 0; i < nLocks && i < kMaxStageLocks; ++i) {
+        StageLock l;
+        const std::uint64_t index = r.u64();
+        const std::uint8_t scope = r.u8();
+        l.timeoutNs = r.i64();
+        if (index > 0xffff || (scope != 1 && scope != 2) || l.timeoutNs < 0 || l.timeoutNs > kMaxTimeNs)
+            r.fail(FrameError::BadValue);
+        l.index = std::uint32_t(index & 0xffff);
+        l.scope = scope == 2 ? LockScope::Process : LockScope::Thread;
+        m.locks.push_back(l);
+    }
+    const std::int64_t update = r.i64();
+    if (update < -1 || update > 0xffff)
+        r.fail(FrameError::BadValue);
+    m.update = std::int32_t(std::clamp<std::int64_t>(update, -1, 0xffff));
+    m.selfKey = r.u64();
     if (m.gilSwitchNs < 1 || m.gilSwitchNs > kMaxTimeNs)
         r.fail(FrameError::BadValue);
     if (m.timeNs < 0 || m.timeNs > kMaxTimeNs || m.bytes < 0 || std::uint64_t(m.bytes) > kMaxPayloadBytes
@@ -362,6 +389,14 @@ QByteArray encodeReply(const StageReply &m)
     w.u64(m.outChecksum);
     w.text(m.reason);
     w.i64(m.gilWaitNs);
+    w.u16(std::uint16_t(m.lockWaits.size()));
+    for (const StageLockWait &l : m.lockWaits) {
+        w.u64(l.index);
+        w.i64(l.waitNs);
+        w.u8(std::uint8_t((l.contended ? 1 : 0) | (l.acquired ? 2 : 0) | (l.timedOut ? 4 : 0) | (l.recovered ? 8 : 0)));
+        w.u64(l.holder);
+    }
+    w.u8(m.updated ? 1 : 0);
     return w.take();
 }
 
@@ -378,6 +413,28 @@ FrameError decodeReply(const unsigned char *p, std::size_t len, StageReply *out)
     m.outChecksum = r.u64();
     m.reason = r.text();
     m.gilWaitNs = r.i64();
+    const std::uint16_t nWaits = r.u16();
+    if (nWaits > kMaxStageLocks)
+        r.fail(FrameError::BadValue);
+    for (std::uint16_t i = 0; i < nWaits && i < kMaxStageLocks; ++i) {
+        StageLockWait l;
+        const std::uint64_t index = r.u64();
+        l.waitNs = r.i64();
+        const std::uint8_t flags = r.u8();
+        l.holder = r.u64();
+        if (index > 0xffff || l.waitNs < 0 || l.waitNs > kMaxTimeNs || (flags & ~0x0f))
+            r.fail(FrameError::BadValue);
+        l.index = std::uint32_t(index & 0xffff);
+        l.contended = flags & 1;
+        l.acquired = flags & 2;
+        l.timedOut = flags & 4;
+        l.recovered = flags & 8;
+        m.lockWaits.push_back(l);
+    }
+    const std::uint8_t updated = r.u8();
+    if (updated > 1)
+        r.fail(FrameError::BadValue);
+    m.updated = updated == 1;
     if (m.workStartNs < 0 || m.workEndNs < m.workStartNs || m.payloadOut > kMaxPayloadBytes || m.gilWaitNs < 0
         || m.gilWaitNs > m.workEndNs - m.workStartNs)
         r.fail(FrameError::BadValue);

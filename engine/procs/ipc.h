@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace hs::ipc {
 
@@ -29,7 +30,7 @@ namespace hs::ipc {
  *         ... protocol error: nothing was allocated
  */
 inline constexpr std::uint32_t kMagic = 0x46575348; // bytes 'H' 'S' 'W' 'F'
-inline constexpr std::uint16_t kVersion = 2; // 2: GIL emulation fields
+inline constexpr std::uint16_t kVersion = 3; // 2: GIL emulation fields; 3: locks and shared counters
 inline constexpr std::size_t kHeaderSize = 16;
 /// Message fields of any frame: small, so a receiver may hold a fixed buffer of this size.
 inline constexpr std::uint32_t kMaxMetaBytes = 64 * 1024;
@@ -65,6 +66,29 @@ void encodeHeader(unsigned char *out, const FrameHeader &h);
 /// the claimed sizes are still filled in (for messages), but must not be acted on.
 FrameError decodeHeader(const unsigned char *in, FrameHeader *out, std::uint64_t maxPayload);
 
+/// Most locks one stage may take (the scenario format has no limit; a frame does).
+inline constexpr std::size_t kMaxStageLocks = 64;
+
+/// A lock a stage takes in the worker (DESIGN §15): the resource index in the run's lock segment.
+struct StageLock {
+    std::uint32_t index = 0;
+    LockScope scope = LockScope::Thread;
+    std::int64_t timeoutNs = 0;
+    bool operator==(const StageLock &) const = default;
+};
+
+/// How the worker's wait for one lock went (the engine keeps the figures).
+struct StageLockWait {
+    std::uint32_t index = 0;
+    std::int64_t waitNs = 0;
+    bool contended = false;
+    bool acquired = false;
+    bool timedOut = false;
+    bool recovered = false;
+    std::uint64_t holder = 0; ///< LockKey::pack() of the holder seen, 0: unknown
+    bool operator==(const StageLockWait &) const = default;
+};
+
 /// Worker → engine, once, when the worker is ready to take stages.
 struct Hello {
     std::uint32_t pid = 0;
@@ -91,6 +115,9 @@ struct StageRequest {
     QByteArray tempDir; ///< UTF-8, for disk work
     bool gil = false; ///< cpu work holds the worker's own GIL
     std::int64_t gilSwitchNs = 5'000'000; ///< its switch interval
+    std::vector<StageLock> locks; ///< taken in order around the work (the worker's lock segment)
+    std::int32_t update = -1; ///< the shared counter to increment, -1: none
+    std::uint64_t selfKey = 0; ///< LockKey::pack() of this stage, recorded as the locks' holder
 };
 
 /// Worker → engine: how the stage ended. The payload out follows inline (copy) or is at offset 0
@@ -104,6 +131,8 @@ struct StageReply {
     std::uint64_t outChecksum = 0;
     QByteArray reason; ///< UTF-8
     std::int64_t gilWaitNs = 0; ///< time the stage waited for the worker's GIL
+    std::vector<StageLockWait> lockWaits; ///< one per lock tried, in order
+    bool updated = false; ///< the shared counter's read–modify–write was completed
 };
 
 QByteArray encodeHello(const Hello &m);

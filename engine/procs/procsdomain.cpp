@@ -512,6 +512,10 @@ WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
     req.tempDir = m_opts.tempDir.toUtf8();
     req.gil = rs.gil;
     req.gilSwitchNs = std::max<std::int64_t>(1, secondsToNs(rs.gilSwitchInterval));
+    for (const LockRequest &l : rs.locks)
+        req.locks.push_back(ipc::StageLock { std::uint32_t(l.index), l.scope, l.timeoutNs });
+    req.update = rs.update;
+    req.selfKey = rs.self.pack();
     const WorkControl wc = controlFor(job);
     CallResult r = s.proc.call(req, rs.payloadIn, CallControl { s.wakeFd, wc.cancel, wc.deadlineNs });
     switch (r.status) {
@@ -520,6 +524,15 @@ WorkResult ProcsDomain::runRemote(Slot &s, StageJob &job)
         if (req.gil && req.work == WorkKind::Cpu)
             m_remote.recordGilWait(job, r.reply.gilWaitNs);
         WorkResult w { r.reply.status, QString::fromUtf8(r.reply.reason) };
+        if (!req.locks.empty() || req.update >= 0) {
+            LockedRun run;
+            for (const ipc::StageLockWait &l : r.reply.lockWaits)
+                run.waits.push_back(
+                    LockWait { int(l.index), l.waitNs, l.contended, l.acquired, l.timedOut, l.recovered, l.holder });
+            run.updated = r.reply.updated;
+            if (QString why = m_remote.recordLocks(job, run); !why.isEmpty())
+                w.reason = why;
+        }
         return m_remote.exitRemoteStage(job, w, std::move(r.payloadOut));
     }
     case CallStatus::TimedOut: return WorkResult { WorkStatus::TimedOut, QStringLiteral("timeout") };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domains/domain.h"
+#include "procs/sharedlocks.h"
 
 #include <QStringList>
 
@@ -27,6 +28,11 @@ struct RemoteStage {
     QByteArray payloadIn; ///< exactly payload_in bytes, not copied: moving them across is the serialization
     bool gil = false; ///< cpu work holds the worker process's own GIL
     double gilSwitchInterval = 0.005; ///< seconds
+    /// DESIGN §15: locks taken in order around the work, the counter to update (-1: none), and
+    /// this stage's key (recorded as the holder in the run's lock segment).
+    std::vector<LockRequest> locks;
+    int update = -1;
+    LockKey self;
 };
 
 /**
@@ -54,6 +60,15 @@ public:
     {
         (void)job;
         (void)waitNs;
+    }
+    /// DESIGN §15: how the stage's lock waits in the worker went and whether its counter update
+    /// completed. Returns the reason to report instead of the worker's (a lock timeout, with
+    /// names the worker does not know), or an empty string.
+    virtual QString recordLocks(const StageJob &job, const LockedRun &run)
+    {
+        (void)job;
+        (void)run;
+        return {};
     }
 };
 

@@ -4,6 +4,7 @@
 #include "domains/gil.h"
 #include "domains/work.h"
 #include "procs/ipc.h"
+#include "procs/sharedlocks.h"
 #include "procs/shmsegment.h"
 
 #include <cerrno>
@@ -46,6 +47,7 @@ struct Options {
     int fd = 3;
     long parent = 0;
     QByteArray shmName;
+    QByteArray locksName; ///< the run's lock segment (DESIGN §15), --locks
     CrashMode crash = CrashMode::Abort;
     GarbageMode garbage = GarbageMode::None;
     bool ignoreSigterm = false;
@@ -63,13 +65,15 @@ bool parseArgs(int argc, char **argv, Options *o)
     for (int i = 1; i < argc; ++i) {
         const QByteArray a = argv[i];
         auto value = [&](const char *prefix) { return a.mid(qsizetype(std::strlen(prefix))); };
-        if ((a == "--fd" || a == "--parent" || a == "--shm") && i + 1 < argc) {
+        if ((a == "--fd" || a == "--parent" || a == "--shm" || a == "--locks") && i + 1 < argc) {
             const QByteArray v = argv[++i];
             bool ok = true;
             if (a == "--fd")
                 o->fd = v.toInt(&ok);
             else if (a == "--parent")
                 o->parent = v.toLong(&ok);
+            else if (a == "--locks")
+                o->locksName = v;
             else
                 o->shmName = v;
             if (!ok)
@@ -203,6 +207,36 @@ WorkResult runWork(const ipc::StageRequest &req, double seconds, std::int64_t *g
     return {};
 }
 
+// DESIGN §15: the stage's work under its locks (and its counter update), in the run's lock segment.
+// This process's `thread` locks are its own copies: they guard nothing outside this worker.
+WorkResult runLocked(
+    SharedLocks &locks, const ipc::StageRequest &req, double seconds, ipc::StageReply *reply, CrashMode crashMode)
+{
+    std::vector<LockRequest> wanted;
+    for (const ipc::StageLock &l : req.locks)
+        wanted.push_back(LockRequest { int(l.index), l.scope, l.timeoutNs });
+    LockedRun done;
+    const bool splittable = req.work == WorkKind::Cpu || req.work == WorkKind::Block || req.work == WorkKind::Async;
+    const WorkResult r = locks.run(
+        wanted, req.update, LockKey::unpack(req.selfKey), WorkControl {},
+        [&](int part, int parts) {
+            if (req.crash) {
+                // Mid-task, holding the first lock: half of the first part, then die.
+                runWork(req, seconds / parts / 2, nullptr);
+                crashNow(crashMode);
+            }
+            if (splittable)
+                return runWork(req, seconds / parts, part == 0 ? &reply->gilWaitNs : nullptr);
+            return part == parts - 1 ? runWork(req, seconds, &reply->gilWaitNs) : WorkResult {};
+        },
+        &done);
+    for (const LockWait &w : done.waits)
+        reply->lockWaits.push_back(ipc::StageLockWait {
+            std::uint32_t(w.index), w.waitNs, w.contended, w.acquired, w.timedOut, w.recovered, w.holder });
+    reply->updated = done.updated;
+    return r;
+}
+
 // A buffer that grows without zero-filling (a payload is overwritten right away).
 class Buffer {
 public:
@@ -270,6 +304,16 @@ int workerMain(int argc, char **argv)
         QString error;
         shm = ShmSegment::open(opt.shmName, &error);
         if (!shm) {
+            std::fprintf(stderr, "hybridscope-worker: %s\n", qPrintable(error));
+            return exitWith(WorkerExitCode::SharedMemory);
+        }
+    }
+
+    std::unique_ptr<SharedLocks> locks;
+    if (!opt.locksName.isEmpty()) {
+        QString error;
+        locks = SharedLocks::open(opt.locksName, &error);
+        if (!locks) {
             std::fprintf(stderr, "hybridscope-worker: %s\n", qPrintable(error));
             return exitWith(WorkerExitCode::SharedMemory);
         }
@@ -345,7 +389,21 @@ int workerMain(int argc, char **argv)
             continue; // the engine kills a worker that sends garbage; until then, keep reading
         }
 
-        if (reply.status == WorkStatus::Ok) {
+        const bool usesLocks = !req.locks.empty() || req.update >= 0;
+        if (usesLocks && (!locks || req.update >= locks->count())) {
+            reply.status = WorkStatus::Failed;
+            reply.reason = "locks: the worker has no lock segment for this stage";
+        }
+        for (const ipc::StageLock &l : req.locks)
+            if (locks && int(l.index) >= locks->count()) {
+                reply.status = WorkStatus::Failed;
+                reply.reason = "locks: lock index out of range";
+            }
+        if (reply.status == WorkStatus::Ok && usesLocks) {
+            const WorkResult r = runLocked(*locks, req, double(req.timeNs) / 1e9, &reply, opt.crash);
+            reply.status = r.status;
+            reply.reason = r.reason.toUtf8();
+        } else if (reply.status == WorkStatus::Ok) {
             const double seconds = double(req.timeNs) / 1e9;
             if (req.crash) {
                 // Mid-task: half the work, then die.

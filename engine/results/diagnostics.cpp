@@ -53,6 +53,9 @@ void Diagnoser::reset(const Scenario &scenario, int cores)
     m_prevFrameT = -1;
     m_loopBusyPeak = 0;
     m_loopBusyKeys.clear();
+    m_lockNames = sharedResourceNames(scenario);
+    m_locks.clear();
+    m_locks.resize(std::size_t(m_lockNames.size()));
     m_oversubPeak.fill(0);
     m_oversubWorkers.fill(0);
 }
@@ -68,6 +71,8 @@ template<class Fn> void Diagnoser::forEachTrack(Fn fn)
     for (auto *group : { &m_sla, &m_serial })
         for (Track &t : *group)
             fn(t);
+    for (LockTrack &l : m_locks)
+        fn(l.track);
 }
 
 Finding *Diagnoser::at(const Track &t)
@@ -204,6 +209,7 @@ bool Diagnoser::addFrame(const Frame &f)
     loopLag(f, changed);
     oversubscription(f, changed);
     gilContention(f, changed);
+    lockContention(f, changed);
     for (std::size_t c = 0; c < m_scenario.classes.size() && c < f.classes.size(); ++c)
         classRules(f, c, changed);
     return changed;
@@ -279,6 +285,7 @@ void Diagnoser::finish(const RunResult &r)
     }
 
     little(r, end, detached);
+    lockTotals(r, end, detached);
     annotatePhases(r);
 
     // serialization: the whole run's share, for runs too short or too uneven for the live window.

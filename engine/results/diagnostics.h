@@ -4,6 +4,7 @@
 #include "scenario/scenario.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <array>
 #include <deque>
@@ -37,8 +38,8 @@ struct Finding {
  * than the rule's merge gap continues it); the oldest are dropped beyond kMaxFindings.
  *
  * Rules (lower_snake names): queue_depth, loop_lag, oversubscription, serialization,
- * unbounded_queue, sla, worker_crash, rejected, gil_contention, little — thresholds are the
- * constants below.
+ * unbounded_queue, sla, worker_crash, rejected, gil_contention, little, lock_contention,
+ * lost_updates, lock_timeout — thresholds are the constants below.
  *
  *     Diagnoser d;
  *     d.reset(scenario);                 // cores: QThread::idealThreadCount()
@@ -91,6 +92,14 @@ public:
     /// cancelled while queued adds to L but has no wait).
     static constexpr double kLittleMaxUnstarted = 0.01;
 
+    /// lock_contention (DESIGN §15): over a sustained second, at least this share of a lock's
+    /// acquisitions found it held...
+    static constexpr double kLockContendedShare = 0.25;
+    /// ...with at least this many acquisitions in that second...
+    static constexpr std::uint64_t kLockMinAcquisitions = 20;
+    /// ...and a wait P99 (1 s window) of at least this share of starvation.threshold.
+    static constexpr double kLockWaitShare = 0.02;
+
     /// Starts over for a run of `scenario`; `cores` <= 0 means QThread::idealThreadCount().
     void reset(const Scenario &scenario, int cores = 0);
     /// Evaluates the rules on one more frame; true when the findings changed.
@@ -136,6 +145,10 @@ private:
     void oversubscription(const Frame &f, bool &changed);
     void gilContention(const Frame &f, bool &changed);
     void classRules(const Frame &f, std::size_t c, bool &changed);
+    /// DESIGN §15 (diagnostics_locks.cpp): lock_contention per frame; lost_updates and
+    /// lock_timeout over the run's totals.
+    void lockContention(const Frame &f, bool &changed);
+    void lockTotals(const RunResult &r, double end, Track &detached);
     /// finish(): the SLA per phase when live changes split the run (results/phases.h).
     void slaByPhase(const RunResult &r, std::size_t classIndex, double end, Track &detached);
     /// finish(): Little's law L = λW on each domain's measured figures.
@@ -161,6 +174,15 @@ private:
     std::deque<Sample> m_gilWaiters; ///< a: threads waiting for the GIL, per frame, over 1 s
     std::array<Track, kDomainCount> m_queue, m_unbounded, m_rejected, m_crash;
     std::vector<Track> m_sla, m_serial;
+    /// lock_contention, per shared resource: a: acquisitions, b: contended (cumulative), per frame;
+    /// who waited and who held, by (class, stage, domain) -> µs waited.
+    struct LockTrack {
+        Track track;
+        std::deque<Sample> ring;
+        std::map<std::array<int, 3>, double> waiters, holders;
+    };
+    std::vector<LockTrack> m_locks;
+    QStringList m_lockNames;
 
     std::array<std::deque<Sample>, kDomainCount> m_queueTrend;
     std::deque<Sample> m_cpu;

@@ -14,11 +14,6 @@ double ms(double ns)
     return ns / 1e6;
 }
 
-double round3(double v)
-{
-    return std::round(v * 1000.0) / 1000.0;
-}
-
 QString num(double v, int prec)
 {
     return QString::number(v, 'f', prec);
@@ -160,45 +155,6 @@ QString locksCsv(const RunResult &r)
               << lost << ',' << mode << '\n';
         }
     return out;
-}
-
-QJsonObject lockResultsJson(const RunResult &r)
-{
-    const auto keyName = [&r](int cls, int stage) {
-        return cls < 0 || std::size_t(cls) >= r.scenario.classes.size()
-            ? QJsonValue()
-            : QJsonValue(lockKeyName(r.scenario, cls, stage));
-    };
-    QJsonObject locks;
-    for (const LockResult &l : r.locks) {
-        QJsonObject o;
-        o[QStringLiteral("scope")] = l.scope ? lockScopeName(*l.scope) : QStringLiteral("none");
-        o[QStringLiteral("acquisitions")] = qint64(l.acquisitions);
-        o[QStringLiteral("contended")] = qint64(l.contended);
-        o[QStringLiteral("timeouts")] = qint64(l.timeouts);
-        o[QStringLiteral("recovered")] = qint64(l.recovered);
-        o[QStringLiteral("wait_ms")] = QJsonObject { { QStringLiteral("mean"), round3(ms(l.wait.mean())) },
-            { QStringLiteral("p50"), round3(ms(l.wait.percentile(0.5))) },
-            { QStringLiteral("p90"), round3(ms(l.wait.percentile(0.9))) },
-            { QStringLiteral("p99"), round3(ms(l.wait.percentile(0.99))) },
-            { QStringLiteral("p999"), round3(ms(l.wait.percentile(0.999))) },
-            { QStringLiteral("max"), round3(ms(double(l.wait.max()))) } };
-        o[QStringLiteral("counter")] = l.counter;
-        o[QStringLiteral("updates_expected")] = qint64(l.updatesExpected);
-        o[QStringLiteral("updates_seen")] = qint64(l.updatesSeen);
-        o[QStringLiteral("lost_updates")] = qint64(l.lostUpdates());
-        QJsonArray edges;
-        for (const LockWaitEdge &e : l.edges)
-            edges.append(QJsonObject { { QStringLiteral("waiter"), keyName(e.waiterClass, e.waiterStage) },
-                { QStringLiteral("waiter_domain"), domainName(e.waiterDomain) },
-                { QStringLiteral("holder"), keyName(e.holderClass, e.holderStage) },
-                { QStringLiteral("holder_domain"),
-                    e.holderDomain ? QJsonValue(domainName(*e.holderDomain)) : QJsonValue() },
-                { QStringLiteral("waits"), qint64(e.waits) }, { QStringLiteral("wait_ms"), round3(e.waitMs) } });
-        o[QStringLiteral("waits_on")] = edges;
-        locks[l.name] = o;
-    }
-    return locks;
 }
 
 } // namespace hs

@@ -34,10 +34,5 @@ QString lockSummary(const RunResult &r);
 /// `t,lock,scope,acquisitions,contended,timeouts,recovered,waiting,wait_p99_ms,updates_expected,
 /// updates_seen,lost_updates,mode`, one row per frame and name (docs/metrics.md).
 QString locksCsv(const RunResult &r);
-/// `locks` in the shape runToJson writes and the reports read (DESIGN §15, docs/metrics.md):
-/// {NAME: {scope (thread, process, none), acquisitions, contended, timeouts, recovered, wait_ms,
-/// counter, updates_expected, updates_seen, lost_updates, waits_on}}. For tests and renderers of a
-/// RunResult whose JSON lacks the key.
-QJsonObject lockResultsJson(const RunResult &r);
 
 } // namespace hs

@@ -62,6 +62,43 @@ QJsonObject classJson(const ClassResult &c)
     return o;
 }
 
+// DESIGN §15 `locks`: one entry per lock / shared counter name (docs/locks.md).
+QJsonObject locksJson(const RunResult &r)
+{
+    const auto keyName = [&r](int cls, int stage) {
+        if (cls < 0 || std::size_t(cls) >= r.scenario.classes.size() || stage < 0
+            || std::size_t(stage) >= r.scenario.classes[std::size_t(cls)].stages.size())
+            return QJsonValue();
+        const TaskClass &c = r.scenario.classes[std::size_t(cls)];
+        return QJsonValue(c.name + QLatin1Char('.') + c.stages[std::size_t(stage)].name);
+    };
+    QJsonObject locks;
+    for (const LockResult &l : r.locks) {
+        QJsonObject o;
+        o[QStringLiteral("scope")] = l.scope ? lockScopeName(*l.scope) : QStringLiteral("none");
+        o[QStringLiteral("acquisitions")] = qint64(l.acquisitions);
+        o[QStringLiteral("contended")] = qint64(l.contended);
+        o[QStringLiteral("wait_ms")] = stats(l.wait);
+        o[QStringLiteral("timeouts")] = qint64(l.timeouts);
+        o[QStringLiteral("recovered")] = qint64(l.recovered);
+        o[QStringLiteral("counter")] = l.counter;
+        o[QStringLiteral("updates_expected")] = qint64(l.updatesExpected);
+        o[QStringLiteral("updates_seen")] = qint64(l.updatesSeen);
+        o[QStringLiteral("lost_updates")] = qint64(l.lostUpdates());
+        QJsonArray edges;
+        for (const LockWaitEdge &e : l.edges)
+            edges.append(QJsonObject { { QStringLiteral("waiter"), keyName(e.waiterClass, e.waiterStage) },
+                { QStringLiteral("waiter_domain"), domainName(e.waiterDomain) },
+                { QStringLiteral("holder"), keyName(e.holderClass, e.holderStage) },
+                { QStringLiteral("holder_domain"),
+                    e.holderDomain ? QJsonValue(domainName(*e.holderDomain)) : QJsonValue() },
+                { QStringLiteral("waits"), qint64(e.waits) }, { QStringLiteral("wait_ms"), round3(e.waitMs) } });
+        o[QStringLiteral("waits_on")] = edges;
+        locks[l.name] = o;
+    }
+    return locks;
+}
+
 QJsonObject domainJson(const DomainResult &d)
 {
     const DomainTotals &t = d.totals;
@@ -151,6 +188,8 @@ QJsonObject runToJson(const RunResult &r)
               { QStringLiteral("contended"), qint64(r.gil.contended) },
               { QStringLiteral("switches"), qint64(r.gil.forcedSwitches) },
               { QStringLiteral("wait_ms"), round3(ms(double(r.gil.waitNs))) } };
+    if (!r.locks.empty())
+        root[QStringLiteral("locks")] = locksJson(r);
     QJsonObject domains;
     for (const DomainResult &d : r.domains)
         if (d.used) {
@@ -208,6 +247,19 @@ QJsonObject runToJson(const RunResult &r)
         if (r.gilUsed) {
             fo[QStringLiteral("gil")] = f.gil;
             fo[QStringLiteral("gil_waiting")] = f.gilWaiting;
+        }
+        if (!f.locks.empty() && f.locks.size() == r.locks.size()) { // DESIGN §15, docs/locks.md
+            QJsonObject locks;
+            for (std::size_t i = 0; i < f.locks.size(); ++i) {
+                const LockFrame &lf = f.locks[i];
+                locks[r.locks[i].name] = QJsonObject { { QStringLiteral("acquisitions"), qint64(lf.acquisitions) },
+                    { QStringLiteral("contended"), qint64(lf.contended) },
+                    { QStringLiteral("timeouts"), qint64(lf.timeouts) }, { QStringLiteral("waiting"), lf.waiting },
+                    { QStringLiteral("wait_p99_ms"), round3(lf.waitP99Ms) },
+                    { QStringLiteral("lost_updates"),
+                        qint64(lf.updatesExpected > lf.updatesSeen ? lf.updatesExpected - lf.updatesSeen : 0) } };
+            }
+            fo[QStringLiteral("locks")] = locks;
         }
         frames.append(fo);
     }
@@ -348,6 +400,16 @@ QJsonObject stageJson(const Stage &st)
         o[QStringLiteral("fail")] = st.fail;
     if (st.crash > 0)
         o[QStringLiteral("crash")] = st.crash;
+    if (!st.locks.empty()) { // DESIGN §15
+        QJsonArray locks;
+        for (const LockUse &l : st.locks)
+            locks.append(
+                QJsonObject { { QStringLiteral("name"), l.name }, { QStringLiteral("scope"), lockScopeName(l.scope) },
+                    { QStringLiteral("timeout_ms"), durationMs(l.timeout) } });
+        o[QStringLiteral("lock")] = locks;
+    }
+    if (!st.update.isEmpty())
+        o[QStringLiteral("update")] = st.update;
     return o;
 }
 } // namespace

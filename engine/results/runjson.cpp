@@ -565,6 +565,12 @@ void checkConfig(Checker &c, const QJsonObject &run)
             c.ms(st, "timeout_ms");
             c.number(st, "fail", 0, 1);
             c.number(st, "crash", 0, 1);
+            c.string(st, "update");
+            c.arrayOf(st, "lock", 64, QStringLiteral("locks"), [&](int, const QJsonObject &l) {
+                c.string(l, "name", true);
+                c.string(l, "scope");
+                c.ms(l, "timeout_ms");
+            });
         });
     });
 }
@@ -631,6 +637,34 @@ void checkRun(Checker &c, const QJsonObject &run)
             c.count(gil, k);
         c.ms(gil, "wait_ms");
     }
+    // DESIGN §15 (docs/locks.md): absent when the run took no lock and updated no counter.
+    c.objectsOf(run, "locks", L::kMaxStages, QStringLiteral("locks"), [&](const QString &, const QJsonObject &l) {
+        const QJsonValue scope = c.get(l, "scope", QJsonValue::String, true);
+        if (scope.isString() && scope.toString() != QLatin1String("thread")
+            && scope.toString() != QLatin1String("process") && scope.toString() != QLatin1String("none")) {
+            Checker::Enter e(c, QStringLiteral("scope"));
+            c.fail(QStringLiteral("\"%1\"; expected thread, process or none").arg(scope.toString().left(60)));
+        }
+        for (const char *k : { "acquisitions", "contended", "timeouts", "recovered", "updates_expected", "updates_seen",
+                 "lost_updates" })
+            c.count(l, k);
+        c.boolean(l, "counter");
+        c.stats(l, "wait_ms");
+        c.arrayOf(
+            l, "waits_on", L::kMaxStages * L::kMaxStages, QStringLiteral("edges"), [&](int, const QJsonObject &e) {
+                c.string(e, "waiter");
+                c.string(e, "holder");
+                for (const char *k : { "waiter_domain", "holder_domain" }) {
+                    const QJsonValue d = c.get(e, k, QJsonValue::String, false, true);
+                    if (d.isString()) {
+                        Checker::Enter in(c, QLatin1String(k));
+                        c.knownDomain(d.toString());
+                    }
+                }
+                c.count(e, "waits");
+                c.ms(e, "wait_ms");
+            });
+    });
     c.objectsOf(
         run, "domains", 4, QStringLiteral("domains"),
         [&](const QString &name, const QJsonObject &d) {
@@ -800,6 +834,13 @@ void checkRun(Checker &c, const QJsonObject &run)
                 c.rate(cl, "throughput");
                 c.ms(cl, "gil_wait_p99_ms");
             });
+        // DESIGN §15, docs/locks.md: per lock or counter name.
+        c.objectsOf(f, "locks", L::kMaxStages, QStringLiteral("locks"), [&](const QString &, const QJsonObject &l) {
+            for (const char *k : { "acquisitions", "contended", "timeouts", "lost_updates" })
+                c.count(l, k);
+            c.smallCount(l, "waiting");
+            c.ms(l, "wait_p99_ms");
+        });
     });
 }
 

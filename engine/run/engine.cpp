@@ -13,6 +13,7 @@
 #include "procs/procsdomain.h"
 #include "results/phases.h"
 #include "run/generator.h"
+#include "run/lockbook.h"
 #include "run/router.h"
 
 #include <QDir>
@@ -78,6 +79,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
             c = std::make_unique<ClassStats>();
         if (options.trace)
             tracer = std::make_unique<TraceRecorder>();
+        lockBook = std::make_unique<LockBook>(scenario);
     }
 
     // --- StageHost -------------------------------------------------------------------
@@ -120,32 +122,58 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         enterStage(job);
         const Stage &st = scenario.classes[std::size_t(job.task->cls)].stages[std::size_t(job.stage)];
         const StagePlan &p = job.task->plan[std::size_t(job.stage)];
-        WorkResult r;
-        switch (job.work) {
-        case WorkKind::Cpu: {
-            // DESIGN §3: cpu work on loop and threads holds the one GIL; tbb models native code.
-            const Domain *dom = currentDomain();
-            if (!gilOn.load(std::memory_order_relaxed) || !dom
-                || (dom->kind() != DomainKind::Loop && dom->kind() != DomainKind::Threads)) {
-                r = runCpu(st.kernel, p.time, ctl);
-                break;
+        const auto doWork = [&](double seconds) {
+            switch (job.work) {
+            case WorkKind::Cpu: {
+                // DESIGN §3: cpu work on loop and threads holds the one GIL; tbb models native code.
+                const Domain *dom = currentDomain();
+                if (!gilOn.load(std::memory_order_relaxed) || !dom
+                    || (dom->kind() != DomainKind::Loop && dom->kind() != DomainKind::Threads))
+                    return runCpu(st.kernel, seconds, ctl);
+                std::int64_t waited = 0;
+                WorkControl underGil = ctl;
+                underGil.gil = &gil;
+                underGil.gilWaitNs = &waited;
+                const WorkResult r = runCpu(st.kernel, seconds, underGil);
+                classes[std::size_t(job.task->cls)]->gilWait.record(waited);
+                return r;
             }
-            std::int64_t waited = 0;
-            WorkControl underGil = ctl;
-            underGil.gil = &gil;
-            underGil.gilWaitNs = &waited;
-            r = runCpu(st.kernel, p.time, underGil);
-            classes[std::size_t(job.task->cls)]->gilWait.record(waited);
-            break;
-        }
-        case WorkKind::Block:
-        case WorkKind::Async: // off the loop, an await degrades to a blocking wait
-            r = runBlock(p.time, ctl);
-            break;
-        case WorkKind::Net: r = runNetBlocking(server.port(), p.time, p.bytes, ctl); break;
-        case WorkKind::Disk: r = runDisk(tempDir.path(), p.bytes, st.fsync, ctl); break;
-        }
-        return exitStage(job, r);
+            case WorkKind::Block:
+            case WorkKind::Async: // off the loop, an await degrades to a blocking wait
+                return runBlock(seconds, ctl);
+            case WorkKind::Net: return runNetBlocking(server.port(), seconds, p.bytes, ctl);
+            case WorkKind::Disk: return runDisk(tempDir.path(), p.bytes, st.fsync, ctl);
+            }
+            return WorkResult {};
+        };
+        if (!lockBook->takesLocks(job.task->cls, job.stage))
+            return exitStage(job, doWork(p.time));
+        return exitStage(job, runLocked(job, ctl, p.time, doWork));
+    }
+
+    // DESIGN §15: the work under the stage's locks (and its counter update), split in one part per
+    // lock for work that can be split; net and disk work runs whole once every lock is held.
+    WorkResult runLocked(
+        StageJob &job, const WorkControl &ctl, double seconds, const std::function<WorkResult(double)> &doWork)
+    {
+        const Domain *dom = currentDomain();
+        const DomainKind dk = dom ? dom->kind() : router.route(job.task->cls, job.stage);
+        const bool splittable = job.work == WorkKind::Cpu || job.work == WorkKind::Block || job.work == WorkKind::Async;
+        return lockBook->run(job.task->cls, job.stage, dk, ctl, [&](int part, int parts) {
+            if (splittable)
+                return doWork(seconds / parts);
+            return part == parts - 1 ? doWork(seconds) : WorkResult {};
+        });
+    }
+
+    bool takesLocks(const StageJob &job) const override
+    {
+        return job.task && lockBook->takesLocks(job.task->cls, job.stage);
+    }
+
+    QString recordLocks(const StageJob &job, const LockedRun &run) override
+    {
+        return lockBook->record(job.task->cls, job.stage, DomainKind::Procs, run);
     }
 
     std::uint16_t netPort() const override { return server.port(); }
@@ -166,6 +194,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         r.payloadOut = p.payloadOut;
         r.gil = gilOn.load(std::memory_order_relaxed); // the worker's own GIL, with the same interval
         r.gilSwitchInterval = scenario.gilSwitchInterval;
+        lockBook->remotePlan(t.cls, job.stage, DomainKind::Procs, &r.locks, &r.update, &r.self);
         r.outFill = std::uint8_t((t.id + std::uint64_t(job.stage)) & 0xff); // as exitStage makes it
         // No local copy: serializing the bytes to the worker is how they move into this domain.
         if (p.payloadIn > 0)
@@ -383,6 +412,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         }
         f.gil = gilOn.load(std::memory_order_relaxed);
         f.gilWaiting = gil.waiting();
+        f.locks = lockBook->sample(now);
         return f;
     }
 
@@ -503,6 +533,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         for (auto &dom : domains)
             if (dom)
                 dom->stop();
+        lockBook->finish(); // no process uses the lock segment any more: its name goes
         if (tracer) {
             auto log = tracer->collect(t0);
             std::lock_guard lk(framesMutex);
@@ -831,6 +862,7 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
     Router router;
     std::vector<std::unique_ptr<ClassStats>> classes;
     std::unique_ptr<TraceRecorder> tracer; // null when options.trace is off; outlives the domains
+    std::unique_ptr<LockBook> lockBook; // DESIGN §15: the run's locks and shared counters
     std::array<std::unique_ptr<Domain>, kDomainCount> domains;
     LoopDomain *loop = nullptr;
     std::unique_ptr<Generator> generator;
@@ -950,6 +982,10 @@ bool Engine::start(QString *error)
         return false;
     if (!d->server.start(error))
         return false;
+    if (!d->lockBook->start(error)) {
+        d->server.stop();
+        return false;
+    }
     const std::int64_t threshold = secondsToNs(s.starvationThreshold);
     auto loop = std::make_unique<LoopDomain>(*d, s.domain(DomainKind::Loop), threshold, secondsToNs(s.heartbeat));
     d->loop = loop.get();
@@ -961,6 +997,8 @@ bool Engine::start(QString *error)
         ProcsOptions po;
         po.workerPath = d->options.workerPath.isEmpty() ? ProcsDomain::defaultWorkerPath() : d->options.workerPath;
         po.workerArgs = d->options.workerArgs;
+        if (d->lockBook->used()) // DESIGN §15: the workers map the run's lock segment
+            po.workerArgs << QStringLiteral("--locks") << QString::fromUtf8(d->lockBook->segmentName());
         po.tempDir = d->tempDir.path();
         po.verifyPayloads = d->options.verifyPayloads;
         // Worker processes start with the run when it uses them; otherwise at the first stage routed there.
@@ -1330,6 +1368,7 @@ RunResult Engine::result() const
     r.gilUsed = d->gilUsed.load();
     r.gilEnabled = d->gilOn.load();
     r.gil = d->gil.stats();
+    r.locks = d->lockBook->results();
     {
         std::lock_guard lk(d->phaseMutex);
         r.phases = d->phasesUntil(end);

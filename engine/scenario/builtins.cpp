@@ -33,8 +33,8 @@ QStringList builtinLessonNames()
 {
     static const QStringList kTeachingOrder = { QStringLiteral("blocking-loop"), QStringLiteral("littles-law"),
         QStringLiteral("oversubscription"), QStringLiteral("serialization"), QStringLiteral("backpressure"),
-        QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"), QStringLiteral("bursts"),
-        QStringLiteral("tuning") };
+        QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("mixed-primitives"),
+        QStringLiteral("crash-isolation"), QStringLiteral("bursts"), QStringLiteral("tuning") };
     QStringList ordered, rest;
     for (const QString &name : builtinScenarioNames()) {
         const ParseResult r = ScenarioParser::parseFile(builtinScenarioPath(name));

@@ -101,6 +101,11 @@ const QHash<QString, Rule> &rules()
         t.insert(s + QStringLiteral("fail"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
         t.insert(s + QStringLiteral("crash"), Rule { Leaf::Probability, 0, 1, false, {}, {} });
         t.insert(s + QStringLiteral("domain"), choice(domainNames()));
+        // DESIGN §15: locks held while the stage works, and the shared counter it updates.
+        t.insert(s + QStringLiteral("lock.name"), Rule { Leaf::Name, 0, 0, false, {}, {} });
+        t.insert(s + QStringLiteral("lock.scope"), choice({ QStringLiteral("thread"), QStringLiteral("process") }));
+        t.insert(s + QStringLiteral("lock.timeout"), duration(0, true, kHour));
+        t.insert(s + QStringLiteral("update"), Rule { Leaf::Name, 0, 0, false, {}, {} });
 
         for (const char *k : { "title", "goal", "watch", "expected", "why" })
             t.insert(QStringLiteral("lesson.") + QLatin1String(k), Rule { Leaf::Text, 0, 0, false, {}, {} });

@@ -19,6 +19,9 @@ inline constexpr double kMaxRate = 1e6;
 inline constexpr double kMinRate = 1.0 / (24 * kHour);
 // The engine's clock counts whole nanoseconds: a positive duration below 1 ns would become 0.
 inline constexpr double kMinPositiveDuration = 1e-9;
+/// DESIGN §15: a lock wait without a `timeout` gives up after this long, so a deadlock never
+/// hangs a run (docs/scenarios.md).
+inline constexpr double kDefaultLockTimeout = 2.0;
 inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 enum class Leaf {

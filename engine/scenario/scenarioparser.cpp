@@ -424,6 +424,9 @@ QString ScenarioParser::checkField(const QString &path, const QString &value)
         segs[1] = QStringLiteral("*");
     if (segs.size() >= 4 && segs[0] == QLatin1String("classes") && segs[2] == QLatin1String("stages"))
         segs[3] = QStringLiteral("*");
+    // A list of locks is addressed by the lock's name: classes.C.stages.S.lock.NAME.scope.
+    if (segs.size() == 7 && segs[2] == QLatin1String("stages") && segs[4] == QLatin1String("lock"))
+        segs.removeAt(5);
     const QString generic = segs.join(QLatin1Char('.'));
     const auto it = rules().constFind(generic);
     if (it == rules().cend()) {

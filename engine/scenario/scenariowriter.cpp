@@ -154,6 +154,18 @@ QString stageText(const Stage &st)
         p << pair("fail", formatProbability(st.fail));
     if (st.crash > 0)
         p << pair("crash", formatProbability(st.crash));
+    if (!st.locks.empty()) {
+        // DESIGN §15: one lock as a mapping, several as a list (the order they are taken in).
+        QStringList locks;
+        for (const LockUse &l : st.locks)
+            locks << flow({ pair("name", ScenarioWriter::scalar(l.name)), pair("scope", lockScopeName(l.scope)),
+                pair("timeout", durationText(l.timeout)) });
+        p << pair("lock",
+            locks.size() == 1 ? locks.front()
+                              : QStringLiteral("[") + locks.join(QStringLiteral(", ")) + QStringLiteral("]"));
+    }
+    if (!st.update.isEmpty())
+        p << pair("update", ScenarioWriter::scalar(st.update));
     p << pair("domain", domainName(st.domain));
     return flow(p);
 }

@@ -90,6 +90,7 @@ Scenario Validator::validate(const YNode &root, bool withLesson)
     QHash<QString, const YNode *> classNames;
     for (std::size_t i = 0; i < classes->items.size(); ++i)
         readClass(*classes->items[i], int(i), s, classNames);
+    checkLockScopes(s);
     if (const YNode *lesson = root.value(QStringLiteral("lesson")); lesson && withLesson)
         readLesson(*lesson, s);
     return s;
@@ -239,10 +240,13 @@ void Validator::readLessonCheck(const YNode &n, const QString &where, const Scen
             namedPart(names, QStringLiteral("class"));
         } else if (head == QLatin1String("domains")) {
             namedPart(domainNames(), QStringLiteral("domain"));
+        } else if (head == QLatin1String("locks")) { // DESIGN §15
+            namedPart(sharedResourceNames(s), QStringLiteral("lock or counter"));
         } else if (head != QLatin1String("loop") && head != QLatin1String("totals")) {
             error(*n.value(QStringLiteral("metric")),
                 where + QStringLiteral(".metric: ") + quoted(c.metric)
-                    + QStringLiteral(": expected a JSON report path starting with classes, domains, loop or totals"));
+                    + QStringLiteral(": expected a JSON report path starting with classes, domains, locks, loop or "
+                                     "totals"));
         }
     }
     const auto cond = [&](const char *key, std::optional<Condition> &out) {
@@ -511,7 +515,7 @@ void Validator::readStage(
         { QStringLiteral("name"), QStringLiteral("work"), QStringLiteral("time"), QStringLiteral("bytes"),
             QStringLiteral("kernel"), QStringLiteral("fsync"), QStringLiteral("payload_in"),
             QStringLiteral("payload_out"), QStringLiteral("timeout"), QStringLiteral("fail"), QStringLiteral("crash"),
-            QStringLiteral("domain") },
+            QStringLiteral("domain"), QStringLiteral("lock"), QStringLiteral("update") },
         QStringLiteral("a stage"));
     const QString p = QStringLiteral("classes.*.stages.*.");
 
@@ -596,7 +600,95 @@ void Validator::readStage(
         st.fail = v->number;
     if (auto v = field(n, QStringLiteral("crash"), p + QStringLiteral("crash")))
         st.crash = v->number;
+    readLocks(n, label, st);
+    if (auto v = field(n, QStringLiteral("update"), p + QStringLiteral("update")))
+        st.update = v->text;
     c.stages.push_back(std::move(st));
+}
+
+} // namespace hs::parsing
+
+namespace hs::parsing {
+
+// DESIGN §15: `lock:` is one { name, scope, timeout } or a list of them, taken in that order.
+void Validator::readLocks(const YNode &n, const QString &label, Stage &st)
+{
+    const YNode *lock = n.value(QStringLiteral("lock"));
+    if (!lock)
+        return;
+    const QString p = QStringLiteral("classes.*.stages.*.lock.");
+    const QString example = QStringLiteral("like { name: ledger, scope: process, timeout: 2s }");
+    std::vector<const YNode *> items;
+    if (lock->type == YNode::Type::Map) {
+        items.push_back(lock);
+    } else if (lock->type == YNode::Type::Sequence && !lock->items.empty()) {
+        for (const auto &item : lock->items)
+            items.push_back(item.get());
+    } else {
+        error(*lock,
+            label + QStringLiteral(": lock: expected a mapping ") + example + QStringLiteral(" or a list of them; got ")
+                + (lock->type == YNode::Type::Sequence ? QStringLiteral("an empty list") : nodeKind(*lock)));
+        return;
+    }
+    for (const YNode *item : items) {
+        if (item->type != YNode::Type::Map) {
+            error(*item,
+                label + QStringLiteral(": lock: expected a mapping ") + example + QStringLiteral("; got ")
+                    + nodeKind(*item));
+            continue;
+        }
+        checkKeys(*item, { QStringLiteral("name"), QStringLiteral("scope"), QStringLiteral("timeout") },
+            QStringLiteral("a lock"));
+        LockUse use;
+        use.loc = { item->line, item->column };
+        use.timeout = kDefaultLockTimeout;
+        require(*item, QStringLiteral("name"), label + QStringLiteral(": lock"), QStringLiteral("name: ledger"));
+        require(*item, QStringLiteral("scope"), label + QStringLiteral(": lock"),
+            QStringLiteral("scope: thread (or process)"));
+        bool ok = true;
+        if (auto v = field(*item, QStringLiteral("name"), p + QStringLiteral("name")))
+            use.name = v->text;
+        else
+            ok = false;
+        if (auto v = field(*item, QStringLiteral("scope"), p + QStringLiteral("scope")))
+            use.scope = lockScopeFromName(v->text).value_or(LockScope::Thread);
+        else
+            ok = false;
+        if (auto v = field(*item, QStringLiteral("timeout"), p + QStringLiteral("timeout")))
+            use.timeout = v->number;
+        if (!ok)
+            continue;
+        const auto twice
+            = std::find_if(st.locks.begin(), st.locks.end(), [&](const LockUse &l) { return l.name == use.name; });
+        if (twice != st.locks.end()) {
+            error(*item->value(QStringLiteral("name")),
+                label + QStringLiteral(": lock ") + quoted(use.name)
+                    + QStringLiteral(" is listed twice; a stage takes each lock once"));
+            continue;
+        }
+        st.locks.push_back(use);
+    }
+}
+
+// A lock name means one lock: thread scope in one stage and process scope in another would be two.
+void Validator::checkLockScopes(const Scenario &s)
+{
+    QHash<QString, std::pair<LockScope, QString>> first;
+    for (const TaskClass &c : s.classes)
+        for (const Stage &st : c.stages)
+            for (const LockUse &l : st.locks) {
+                const QString where = c.name + QLatin1Char('.') + st.name;
+                const auto it = first.constFind(l.name);
+                if (it == first.cend()) {
+                    first.insert(l.name, { l.scope, where });
+                } else if (it->first != l.scope) {
+                    error(l.loc.line, l.loc.column, 0,
+                        QStringLiteral("lock ") + quoted(l.name) + QStringLiteral(" has scope ")
+                            + lockScopeName(l.scope) + QStringLiteral(" here but ") + lockScopeName(it->first)
+                            + QStringLiteral(" in ") + it->second
+                            + QStringLiteral("; a lock name has one scope (use another name for another lock)"));
+                }
+            }
 }
 
 } // namespace hs::parsing

@@ -359,6 +359,8 @@ private:
     void readLessonCheck(const YNode &n, const QString &where, const Scenario &s, LessonStep &step);
     void readClass(const YNode &n, int index, Scenario &s, QHash<QString, const YNode *> &classNames);
     void readArrival(const YNode &n, const QString &className, Arrival &a);
+    void readLocks(const YNode &n, const QString &label, Stage &st);
+    void checkLockScopes(const Scenario &s);
     void readStage(
         const YNode &n, int index, const QString &className, TaskClass &c, QHash<QString, const YNode *> &stageNames);
 };

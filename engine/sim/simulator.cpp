@@ -1312,9 +1312,23 @@ QString extrapolationText(const std::vector<Extrapolation> &e)
     return QStringLiteral("EXTRAPOLATION: beyond twice the calibration's range: ") + parts.join(QStringLiteral("; "));
 }
 
+QString simulationLockNote(const Scenario &scenario)
+{
+    QStringList keys;
+    for (const TaskClass &c : scenario.classes)
+        for (const Stage &st : c.stages)
+            if (!st.locks.empty() || !st.update.isEmpty())
+                keys << c.name + QLatin1Char('.') + st.name;
+    if (keys.isEmpty())
+        return {};
+    return QStringLiteral("the simulator does not model locks or shared counters: %1 ran as if they took no lock "
+                          "(no lock waits, no lost updates); run it on the engine to see them")
+        .arg(keys.join(QStringLiteral(", ")));
+}
+
 QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, const SimStats &stats, int reps)
 {
-    return QJsonObject {
+    QJsonObject o {
         { QStringLiteral("cores"), simCores(options) },
         { QStringLiteral("reps"), reps },
         { QStringLiteral("events"), qint64(stats.events) },
@@ -1323,6 +1337,9 @@ QJsonObject simulationJson(const Scenario &scenario, const SimOptions &options, 
         { QStringLiteral("calibration"), options.costs.source },
         { QStringLiteral("extrapolation"), extrapolationJson(simulationExtrapolations(scenario, options)) },
     };
+    if (const QString note = simulationLockNote(scenario); !note.isEmpty())
+        o[QStringLiteral("locks_ignored")] = note; // DESIGN §15: not modelled, said so
+    return o;
 }
 
 } // namespace hs

@@ -111,6 +111,10 @@ QJsonArray extrapolationJson(const std::vector<Extrapolation> &e);
 /// "EXTRAPOLATION: cores 64 (measured up to 2), ..."; empty when there are none.
 QString extrapolationText(const std::vector<Extrapolation> &e);
 
+/// DESIGN §15: the simulator does not model locks or shared counters; this says so, naming the
+/// stages that take one (empty when none does). In `simulation.locks_ignored` and on stderr.
+QString simulationLockNote(const Scenario &scenario);
+
 /// `simulation` of the run JSON (DESIGN §12): {cores, reps, events, events_per_s, wall_s,
 /// calibration, extrapolation}; `extrapolation` is simulationExtrapolations of `scenario`.
 /// simulate() puts it (reps 1) in RunResult::simulation; `simulate --reps` writes its own.

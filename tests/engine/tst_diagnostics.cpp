@@ -557,7 +557,8 @@ void TestDiagnostics::rulesOnRealRuns_data()
     const QStringList allRules { QStringLiteral("queue_depth"), QStringLiteral("unbounded_queue"),
         QStringLiteral("rejected"), QStringLiteral("loop_lag"), QStringLiteral("oversubscription"),
         QStringLiteral("serialization"), QStringLiteral("sla"), QStringLiteral("worker_crash"),
-        QStringLiteral("gil_contention"), QStringLiteral("little") };
+        QStringLiteral("gil_contention"), QStringLiteral("little"), QStringLiteral("lock_contention"),
+        QStringLiteral("lost_updates"), QStringLiteral("lock_timeout") };
 
     // Blocking waits on a one-slot tbb arena at 3× its capacity, no backpressure.
     QTest::newRow("misrouted blocking class")
@@ -607,7 +608,7 @@ classes:
   - name: io
     arrival: { process: constant, rate: 20/s }
     stages:
-      - { name: wait, work: block, time: 10ms, domain: threads }
+      - { name: wait, work: block, time: 10ms, domain: threads, update: n, lock: { name: n, scope: process } }
   - name: calc
     arrival: { process: constant, rate: 20/s }
     stages:
@@ -617,6 +618,58 @@ classes:
     stages:
       - { name: wait, work: async, time: 1ms, domain: loop }
 )") << 2 << QStringList() << allRules;
+
+    // DESIGN §15, one run for two rules: a process lock `hot` that batch.post holds 8 ms at a time on
+    // procs while teller.post on threads queues for it (lock_contention names both and their
+    // domains), and a counter `ledger` updated from threads and procs under a thread lock, which
+    // guards only the engine's threads (lost_updates).
+    QTest::newRow("lock contention and lost updates")
+        << QByteArray(R"(
+name: locks
+duration: 2s
+seed: 5
+domains:
+  threads: { workers: 4 }
+  procs: { workers: 2 }
+classes:
+  - name: teller
+    arrival: { process: poisson, rate: 100/s }
+    stages:
+      - { name: post, work: block, time: 2ms, domain: threads, lock: { name: hot, scope: process } }
+      - { name: count, work: block, time: 4ms, domain: threads, update: ledger, lock: { name: ledger, scope: thread } }
+  - name: batch
+    arrival: { process: poisson, rate: 40/s }
+    stages:
+      - { name: post, work: block, time: 8ms, domain: procs, lock: { name: hot, scope: process } }
+      - { name: count, work: block, time: 4ms, domain: procs, update: ledger, lock: { name: ledger, scope: thread } }
+)") << 2
+        << QStringList { QStringLiteral(
+                             "lock_contention|threads|teller|teller.post on threads waits on batch.post on procs"),
+               QStringLiteral("lost_updates||teller|a thread lock does not guard worker processes") }
+        << QStringList { QStringLiteral("lock_timeout"), QStringLiteral("worker_crash"),
+               QStringLiteral("unbounded_queue") };
+
+    // Two classes take two locks in opposite order: a real deadlock, broken by the lock timeout.
+    QTest::newRow("opposite-order deadlock")
+        << QByteArray(R"(
+name: deadlock
+duration: 1s
+seed: 3
+domains:
+  threads: { workers: 4 }
+classes:
+  - name: ab
+    arrival: { process: constant, rate: 20/s }
+    stages:
+      - { name: move, work: block, time: 20ms, domain: threads,
+          lock: [ { name: a, scope: thread, timeout: 200ms }, { name: b, scope: thread, timeout: 200ms } ] }
+  - name: ba
+    arrival: { process: constant, rate: 20/s }
+    stages:
+      - { name: move, work: block, time: 20ms, domain: threads,
+          lock: [ { name: b, scope: thread, timeout: 200ms }, { name: a, scope: thread, timeout: 200ms } ] }
+)") << 2 << QStringList { QStringLiteral("lock_timeout|||possible deadlock") }
+        << QStringList { QStringLiteral("lost_updates"), QStringLiteral("worker_crash") };
 
     // A 300 ms blocking call on the loop, a few times a second, next to a timer class.
     const char *blockingLoop = R"(

@@ -130,7 +130,7 @@ void TestLessons::parseErrors_data()
         << 14 << QStringLiteral("no class named \"b\"");
     QTest::newRow("metric root") << head
             + "    - { title: c, route: a.s=tbb, check: [ { metric: frames.x, after: \"> 1\" } ] }\n"
-                                 << 14 << QStringLiteral("starting with classes, domains, loop or totals");
+                                 << 14 << QStringLiteral("starting with classes, domains, locks, loop or totals");
     QTest::newRow("empty check") << head
             + "    - { title: c, route: a.s=tbb, check: [ { metric: loop.lag_ms.p99 } ] }\n"
                                  << 14 << QStringLiteral("a check needs before, after or ratio");
@@ -204,7 +204,7 @@ void TestLessons::libraryCoversTheTopics()
     const QStringList required { QStringLiteral("blocking-loop"), QStringLiteral("littles-law"),
         QStringLiteral("oversubscription"), QStringLiteral("serialization"), QStringLiteral("backpressure"),
         QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"), QStringLiteral("bursts"),
-        QStringLiteral("tuning") };
+        QStringLiteral("tuning"), QStringLiteral("mixed-primitives") };
     QStringList have;
     for (const BuiltinLesson &l : builtinLessons()) {
         have << l.name;

@@ -78,6 +78,16 @@ void TestLessonsSim::lesson()
         bool ok = true;
         QStringList texts;
         for (const LessonCheck &c : step.checks) {
+            if (c.metric.startsWith(QLatin1String("locks."))) {
+                // DESIGN §15: the simulator does not model locks, and its report says so.
+                QVERIFY(reports[std::size_t(i) + 1]
+                            .value(QStringLiteral("simulation"))
+                            .toObject()
+                            .value(QStringLiteral("locks_ignored"))
+                            .isString());
+                texts << c.metric + QStringLiteral(": not simulated (locks are not modelled)");
+                continue;
+            }
             const CheckOutcome o = evaluateCheck(c, reports[std::size_t(i)], reports[std::size_t(i) + 1]);
             ok = ok && o.ok;
             texts << o.text;

@@ -71,8 +71,17 @@ StageRequest sampleStage()
     m.tempDir = QByteArrayLiteral("/tmp/hybridscope-xyz");
     m.gil = true;
     m.gilSwitchNs = 3'000'000;
+    m.locks.push_back(StageLock { 2, LockScope::Process, 1'500'000'000 });
+    m.update = 2;
+    m.selfKey = 0x8000000100000203ULL;
     return m;
 }
+
+// The stage's fields after the GIL interval: lock count, one lock (index, scope, timeout),
+// update, self key.
+constexpr int kStageLockTail = 2 + 17 + 8 + 8;
+// The reply's after the GIL wait: count, one wait (index, wait, flags, holder), updated.
+constexpr int kReplyLockTail = 2 + 25 + 1;
 
 StageReply sampleReply()
 {
@@ -85,6 +94,8 @@ StageReply sampleReply()
     m.outChecksum = 42;
     m.reason = QByteArrayLiteral("disk: No space left on device");
     m.gilWaitNs = 400;
+    m.lockWaits.push_back(StageLockWait { 2, 300, true, true, false, true, 0x8000000000000102ULL });
+    m.updated = true;
     return m;
 }
 
@@ -210,6 +221,9 @@ void TestProcsIpc::stageRoundTrip()
     QCOMPARE(out.tempDir, in.tempDir);
     QCOMPARE(out.gil, in.gil);
     QCOMPARE(out.gilSwitchNs, in.gilSwitchNs);
+    QCOMPARE(out.locks, in.locks);
+    QCOMPARE(out.update, in.update);
+    QCOMPARE(out.selfKey, in.selfKey);
 
     // Every work kind and kernel survives the trip.
     for (WorkKind w : { WorkKind::Cpu, WorkKind::Block, WorkKind::Async, WorkKind::Net, WorkKind::Disk })
@@ -248,10 +262,20 @@ void TestProcsIpc::stageRejects_data()
     longText += QByteArray(4097, 'a');
     QTest::newRow("text over 4096 bytes") << longText << FrameError::BadValue;
     QTest::newRow("empty") << QByteArray() << FrameError::Truncated;
-    // The GIL's switch interval is the last field: at least 1 ns, at most an hour.
-    QTest::newRow("GIL interval 0") << patched(good, int(good.size()) - 8, u64le(0)) << FrameError::BadValue;
+    // The GIL's switch interval comes before the locks: at least 1 ns, at most an hour.
+    const int gilAt = int(good.size()) - kStageLockTail - 8;
+    QTest::newRow("GIL interval 0") << patched(good, gilAt, u64le(0)) << FrameError::BadValue;
     QTest::newRow("GIL interval over an hour")
-        << patched(good, int(good.size()) - 8, u64le(3601ULL * 1'000'000'000ULL)) << FrameError::BadValue;
+        << patched(good, gilAt, u64le(3601ULL * 1'000'000'000ULL)) << FrameError::BadValue;
+    // Locks (DESIGN §15): at most 64, an index below 65536, scope 1 or 2, a timeout within an hour,
+    // an update of -1 (none) or an index.
+    const int locksAt = int(good.size()) - kStageLockTail;
+    QTest::newRow("65 locks") << patched(good, locksAt, QByteArray("\x41\x00", 2)) << FrameError::BadValue;
+    QTest::newRow("lock index too large") << patched(good, locksAt + 2, u64le(0x10000)) << FrameError::BadValue;
+    QTest::newRow("lock scope 3") << patched(good, locksAt + 10, QByteArray(1, '\x03')) << FrameError::BadValue;
+    QTest::newRow("lock timeout negative")
+        << patched(good, locksAt + 11, u64le(std::uint64_t(-1))) << FrameError::BadValue;
+    QTest::newRow("update -2") << patched(good, locksAt + 19, u64le(std::uint64_t(-2))) << FrameError::BadValue;
 }
 
 void TestProcsIpc::stageRejects()
@@ -288,6 +312,8 @@ void TestProcsIpc::replyRoundTrip()
     QCOMPARE(out.outChecksum, in.outChecksum);
     QCOMPARE(out.reason, in.reason);
     QCOMPARE(out.gilWaitNs, in.gilWaitNs);
+    QCOMPARE(out.lockWaits, in.lockWaits);
+    QCOMPARE(out.updated, in.updated);
     for (qsizetype n = 0; n < meta.size(); ++n)
         QCOMPARE(decodeReply(bytes(meta), std::size_t(n), &out), FrameError::Truncated);
 }
@@ -304,11 +330,16 @@ void TestProcsIpc::replyRejects_data()
     QTest::newRow("negative start") << patched(good, 9, u64le(std::uint64_t(-1))) << FrameError::BadValue;
     QTest::newRow("payload over 1 GiB") << patched(good, 25, u64le(kMaxPayloadBytes + 1)) << FrameError::BadValue;
     QTest::newRow("trailing") << good + QByteArray(3, 'z') << FrameError::TrailingBytes;
-    // The GIL wait is the last field and lies within the work's span.
-    QTest::newRow("negative GIL wait") << patched(good, int(good.size()) - 8, u64le(std::uint64_t(-1)))
-                                       << FrameError::BadValue;
-    QTest::newRow("GIL wait beyond the work")
-        << patched(good, int(good.size()) - 8, u64le(1501)) << FrameError::BadValue;
+    // The GIL wait comes before the lock waits and lies within the work's span.
+    const int gilAt = int(good.size()) - kReplyLockTail - 8;
+    QTest::newRow("negative GIL wait") << patched(good, gilAt, u64le(std::uint64_t(-1))) << FrameError::BadValue;
+    QTest::newRow("GIL wait beyond the work") << patched(good, gilAt, u64le(1501)) << FrameError::BadValue;
+    const int waitsAt = int(good.size()) - kReplyLockTail;
+    QTest::newRow("65 lock waits") << patched(good, waitsAt, QByteArray("\x41\x00", 2)) << FrameError::BadValue;
+    QTest::newRow("negative lock wait") << patched(good, waitsAt + 10, u64le(std::uint64_t(-1)))
+                                        << FrameError::BadValue;
+    QTest::newRow("unknown lock flag") << patched(good, waitsAt + 18, QByteArray(1, '\x10')) << FrameError::BadValue;
+    QTest::newRow("updated 2") << patched(good, int(good.size()) - 1, QByteArray(1, '\x02')) << FrameError::BadValue;
 }
 
 void TestProcsIpc::replyRejects()

@@ -171,6 +171,7 @@ private Q_SLOTS:
     void oversizedInput();
     void mutatedInputNeverCrashes();
 
+    void lockScopeOverride();
     void overridesGood_data();
     void overridesGood();
     void overridesBad_data();
@@ -485,6 +486,12 @@ void TestScenarioParser::goodCases_data()
     QTest::newRow("document markers") << QByteArray("---\n") + withTop("...\n");
     QTest::newRow("crlf line ends") << withTop("seed: 3\n").replace("\n", "\r\n");
     QTest::newRow("utf-8 bom") << QByteArray("\xef\xbb\xbf") + withTop("");
+    QTest::newRow("lock and update") << withStage(
+        "{ name: s, work: block, time: 1ms, domain: procs, update: ledger, lock: { name: ledger, scope: process } }");
+    QTest::newRow("two locks in order") << withStage("{ name: s, work: cpu, time: 1ms, domain: threads, "
+                                                     "lock: [ { name: a, scope: thread, timeout: 50ms }, "
+                                                     "{ name: b, scope: thread } ] }");
+    QTest::newRow("update without a lock") << withStage("{ name: s, work: cpu, time: 1ms, domain: loop, update: n }");
 }
 
 void TestScenarioParser::goodCases()
@@ -660,6 +667,36 @@ void TestScenarioParser::badCases_data()
         "think: expected a duration");
     row("key of another process", withArrival("{ process: poisson, rate: 1/s, clients: 4 }"), 4, "clients",
         "\"clients\" does not apply to poisson arrivals; poisson takes rate");
+    // Locks and counters (DESIGN §15).
+    row("lock scope unknown",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l, scope: galaxy } }"), 6, "galaxy",
+        "scope: expected thread or process; got \"galaxy\"");
+    row("lock timeout zero",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l, scope: thread, timeout: 0 } }"),
+        6, "0 }", "timeout: must be above 0s");
+    row("lock timeout without unit",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l, scope: thread, timeout: 5 } }"),
+        6, "5 }", "a duration needs a unit");
+    row("lock name empty",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: '', scope: thread } }"), 6, "''",
+        "name: \"\" is not a valid name");
+    row("lock without scope", withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l } }"), 6,
+        "{ name: l", "missing \"scope\"");
+    row("lock listed twice",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: [ { name: l, scope: thread }, { name: l, "
+                  "scope: thread } ] }"),
+        6, "l, scope: thread } ]", "lock \"l\" is listed twice");
+    row("lock with two scopes",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l, scope: thread } }\n"
+                  "      - { name: t, work: cpu, time: 1ms, domain: procs, lock: { name: l, scope: process } }"),
+        7, "{ name: l", "has scope process here but thread in c.s");
+    row("lock is a scalar", withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: ledger }"), 6, "ledger",
+        "lock: expected a mapping like { name: ledger");
+    row("lock unknown key",
+        withStage("{ name: s, work: cpu, time: 1ms, domain: threads, lock: { name: l, scope: thread, wait: 1s } }"), 6,
+        "wait", "unknown key \"wait\" in a lock");
+    row("update bad name", withStage("{ name: s, work: cpu, time: 1ms, domain: threads, update: 'a b' }"), 6, "'a b'",
+        "is not a valid name");
     // Stages.
     row("stage is a scalar", withStage("fetch"), 6, "fetch", "expected a stage mapping");
     row("stage unknown key", withStage("{ name: s, work: cpu, time: 1ms, domain: threads, colour: red }"), 6, "colour",
@@ -1510,6 +1547,32 @@ void TestScenarioParser::lessonStopsAtTheFirstFailingStep()
     QVERIFY2(own.errors[0].message.contains(QStringLiteral("lesson.steps[1] (meta): set lesson.title=x: a step "
                                                            "changes the scenario, not the lesson")),
         qPrintable(allErrors(own)));
+}
+
+// DESIGN §15: --set and lesson steps address a lock's scope by its stage (a list of locks by name).
+void TestScenarioParser::lockScopeOverride()
+{
+    const QByteArray yaml = withStage("{ name: s, work: cpu, time: 1ms, domain: threads, "
+                                      "lock: [ { name: a, scope: thread }, { name: b, scope: thread } ] }")
+        + "  - name: d\n    arrival: { rate: 1/s }\n    stages:\n      - { name: s, work: cpu, time: 1ms, domain: "
+          "procs, lock: { name: a, scope: thread } }\n";
+    const ParseResult r = ScenarioParser::parseText(yaml, kSource,
+        { { QStringLiteral("classes.c.stages.s.lock.a.scope"), QStringLiteral("process") },
+            { QStringLiteral("classes.d.stages.s.lock.scope"), QStringLiteral("process") } });
+    QVERIFY2(r.ok(), qPrintable(allErrors(r)));
+    QCOMPARE(r.scenario->classes[0].stages[0].locks[0].scope, hs::LockScope::Process);
+    QCOMPARE(r.scenario->classes[0].stages[0].locks[1].scope, hs::LockScope::Thread);
+    QCOMPARE(r.scenario->classes[1].stages[0].locks[0].scope, hs::LockScope::Process);
+    QCOMPARE(r.scenario->classes[1].stages[0].locks[0].timeout, 2.0); // the default timeout
+    // Only one of two uses changed: one name, two scopes, an error naming the --set.
+    const ParseResult half = ScenarioParser::parseText(
+        yaml, kSource, { { QStringLiteral("classes.d.stages.s.lock.scope"), QStringLiteral("process") } });
+    QVERIFY(!half.ok());
+    QVERIFY2(allErrors(half).contains(QLatin1String("has scope")), qPrintable(allErrors(half)));
+    QCOMPARE(ScenarioParser::checkField(QStringLiteral("classes.c.stages.s.lock.a.scope"), QStringLiteral("galaxy")),
+        QStringLiteral("scope: expected thread or process; got \"galaxy\""));
+    QVERIFY(
+        ScenarioParser::checkField(QStringLiteral("classes.c.stages.s.lock.timeout"), QStringLiteral("1s")).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestScenarioParser)

@@ -90,6 +90,14 @@ QString firstDifference(const Scenario &a, const Scenario &b)
             num(q + QStringLiteral("fail"), s.fail, t.fail);
             num(q + QStringLiteral("crash"), s.crash, t.crash);
             text(q + QStringLiteral("domain"), domainName(s.domain), domainName(t.domain));
+            text(q + QStringLiteral("update"), s.update, t.update);
+            num(q + QStringLiteral("lock (count)"), double(s.locks.size()), double(t.locks.size()));
+            for (std::size_t k = 0; k < s.locks.size() && k < t.locks.size(); ++k) {
+                const QString l = q + QStringLiteral("lock.") + QString::number(k) + QLatin1Char('.');
+                text(l + QStringLiteral("name"), s.locks[k].name, t.locks[k].name);
+                text(l + QStringLiteral("scope"), lockScopeName(s.locks[k].scope), lockScopeName(t.locks[k].scope));
+                num(l + QStringLiteral("timeout"), s.locks[k].timeout, t.locks[k].timeout);
+            }
         }
     }
     num(QStringLiteral("lesson (present)"), a.lesson.has_value(), b.lesson.has_value());
@@ -199,6 +207,10 @@ private Q_SLOTS:
         tbb.workers = 3;
         s.domain(DomainKind::Procs).transfer = Transfer::Shm;
         s.classes.front().stages.front().domain = DomainKind::Tbb;
+        // DESIGN §15: a list of locks, in order, and a counter.
+        s.classes.front().stages.front().locks = { LockUse { QStringLiteral("a"), LockScope::Process, 0.25, {} },
+            LockUse { QStringLiteral("b"), LockScope::Process, 2.0, {} } };
+        s.classes.front().stages.front().update = QStringLiteral("ledger");
         bool ok = false;
         const Scenario again = parseOrFail(ScenarioWriter::toYaml(s), QStringLiteral("edited.yaml"), &ok);
         QVERIFY(ok);

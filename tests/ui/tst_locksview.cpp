@@ -147,12 +147,11 @@ RunResult lockRun()
     return r;
 }
 
-// The run's JSON with `locks`: from runToJson once it writes them, else as the reports read them.
+// The run's JSON, `locks` included (the reports read them back from it).
 QJsonObject lockJson(const RunResult &r)
 {
     QJsonObject json = runToJson(r);
-    if (!json.contains(QStringLiteral("locks")))
-        json[QStringLiteral("locks")] = lockResultsJson(r);
+    Q_ASSERT(json.contains(QStringLiteral("locks")));
     return json;
 }
 

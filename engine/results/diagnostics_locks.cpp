@@ -1,0 +1,176 @@
+// DESIGN §15: the rules about locks and shared counters (lock_contention, lost_updates,
+// lock_timeout).
+
+#include "results/diagnostics_p.h"
+#include "results/runresult.h"
+
+#include <algorithm>
+#include <set>
+
+namespace hs {
+
+using namespace diagnostics_detail;
+
+namespace {
+QString onDomain(int d)
+{
+    return d >= 0 && d < kDomainCount ? QStringLiteral(" on ") + domainName(DomainKind(d)) : QString();
+}
+} // namespace
+
+void Diagnoser::lockContention(const Frame &f, bool &changed)
+{
+    for (std::size_t i = 0; i < m_locks.size() && i < f.locks.size(); ++i) {
+        LockTrack &lt = m_locks[i];
+        const LockFrame &lf = f.locks[i];
+        Sample s;
+        s.t = f.t;
+        s.a = double(lf.acquisitions);
+        s.b = double(lf.contended);
+        keep(lt.ring, s, kSustainedS);
+        const Sample &first = lt.ring.front();
+        const double acquired = s.a - first.a;
+        const double contended = s.b - first.b;
+        const double share = acquired > 0 ? contended / acquired : 0;
+        const double minWaitMs = kLockWaitShare * m_thresholdMs;
+        const bool cond = lt.ring.size() >= 5 && f.t - first.t >= 0.9 * kSustainedS
+            && acquired >= double(kLockMinAcquisitions) && share >= kLockContendedShare && lf.waitP99Ms >= minWaitMs;
+        if (!cond && lt.track.index < 0 && lt.track.since < 0) {
+            lt.waiters.clear();
+            lt.holders.clear();
+        }
+        Finding *out = step(lt.track, cond, f.t, first.t, 0, kMergeGapS,
+            proto("lock_contention", Severity::Warning, std::nullopt), [&](Track &t) {
+                t.peak = std::max(t.peak, share);
+                t.count = std::max(t.count, lf.waitP99Ms);
+                if (lf.topWaiter.cls >= 0)
+                    lt.waiters[{ lf.topWaiter.cls, lf.topWaiter.stage, lf.waiterDomain }] += lf.topWaiter.count;
+                if (lf.topHolder.cls >= 0)
+                    lt.holders[{ lf.topHolder.cls, lf.topHolder.stage, lf.holderDomain }] += lf.topHolder.count;
+            });
+        if (!out)
+            continue;
+        changed = true;
+        const auto top = [](const std::map<std::array<int, 3>, double> &m) {
+            const auto best = std::max_element(
+                m.begin(), m.end(), [](const auto &a, const auto &b) { return a.second < b.second; });
+            return best == m.end() ? std::array<int, 3> { -1, -1, -1 } : best->first;
+        };
+        const auto waiter = top(lt.waiters);
+        const auto holder = top(lt.holders);
+        const QString name = m_lockNames[qsizetype(i)];
+        if (waiter[0] >= 0) // the finding follows the episode's top waiter
+            out->className = m_scenario.classes[std::size_t(waiter[0])].name;
+        if (waiter[2] >= 0 && waiter[2] < kDomainCount)
+            out->domain = DomainKind(waiter[2]);
+        QString who;
+        if (waiter[0] >= 0)
+            who = QStringLiteral("; %1%2 waits on %3")
+                      .arg(keyName(waiter[0], waiter[1]), onDomain(waiter[2]),
+                          holder[0] >= 0 ? keyName(holder[0], holder[1]) + onDomain(holder[2])
+                                         : QStringLiteral("its holder"));
+        out->message = QStringLiteral("lock '%1': %2 % of acquisitions found it held, wait P99 %3 ms (over 1 s)%4")
+                           .arg(name, num(100 * lt.track.peak), num(lt.track.count, 1), who);
+        const bool acrossProcs = waiter[2] >= 0 && holder[2] >= 0 && waiter[2] != holder[2]
+            && (waiter[2] == int(DomainKind::Procs) || holder[2] == int(DomainKind::Procs));
+        out->advice = QStringLiteral("shorten the critical section (hold '%1' for less of the stage); ").arg(name)
+            + (acrossProcs ? QStringLiteral("a process lock shared across domains serializes the procs workers "
+                                            "with the others, so they add waiting, not throughput; ")
+                           : QString())
+            + QStringLiteral("or give the shared state one owner: route every stage that updates it to one "
+                             "single-worker domain (message passing) instead of locking it");
+    }
+}
+
+void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
+{
+    for (const LockResult &l : r.locks) {
+        // lost_updates: the counter lost read–modify–writes (silent corruption, made visible).
+        if (l.counter && l.lostUpdates() > 0) {
+            std::set<DomainKind> domains;
+            QStringList updaters;
+            bool threadLockOnly = false;
+            bool unguarded = false;
+            for (const TaskClass &c : r.scenario.classes)
+                for (const Stage &st : c.stages) {
+                    if (st.update != l.name)
+                        continue;
+                    domains.insert(st.domain);
+                    updaters << c.name + QLatin1Char('.') + st.name + QStringLiteral(" on ") + domainName(st.domain);
+                    const bool guarded = std::any_of(st.locks.begin(), st.locks.end(),
+                        [](const LockUse &u) { return u.scope == LockScope::Process; });
+                    if (!guarded && st.locks.empty())
+                        unguarded = true;
+                    else if (!guarded)
+                        threadLockOnly = true;
+                }
+            QStringList domainList;
+            for (DomainKind d : domains)
+                domainList << domainName(d);
+            push(proto("lost_updates", Severity::Error, std::nullopt), detached);
+            Finding *f = at(detached);
+            f->fromS = 0;
+            f->toS = end;
+            f->message = QStringLiteral("counter '%1': %2 updates done, %3 seen: %4 lost (silent corruption); updated "
+                                        "from %5 by %6")
+                             .arg(l.name)
+                             .arg(l.updatesExpected)
+                             .arg(l.updatesSeen)
+                             .arg(l.lostUpdates())
+                             .arg(domainList.join(QStringLiteral(", ")), updaters.join(QStringLiteral(", ")));
+            QString advice;
+            if (threadLockOnly && domains.count(DomainKind::Procs))
+                advice = QStringLiteral("a thread lock does not guard worker processes (each has its own copy): use "
+                                        "scope: process for the lock around '%1', or route every update to one owner")
+                             .arg(l.name);
+            else if (unguarded)
+                advice = QStringLiteral("the update of '%1' is not guarded: take a lock (scope: process when procs "
+                                        "updates it) around it, or route every update to one owner")
+                             .arg(l.name);
+            else
+                advice = QStringLiteral("guard every update of '%1' with one lock of scope process, or route every "
+                                        "update to one owner")
+                             .arg(l.name);
+            f->advice = advice;
+            if (!updaters.isEmpty()) {
+                for (const TaskClass &c : r.scenario.classes)
+                    for (const Stage &st : c.stages)
+                        if (st.update == l.name && f->className.isEmpty())
+                            f->className = c.name;
+            }
+        }
+        // lock_timeout: waits past the timeout failed their stage (a possible deadlock).
+        if (l.timeouts > 0) {
+            QString example;
+            QString victim;
+            std::uint64_t most = 0;
+            for (const ClassResult &c : r.classes) {
+                std::uint64_t n = 0;
+                for (auto it = c.failureReasons.cbegin(); it != c.failureReasons.cend(); ++it)
+                    if (it.key().startsWith(QLatin1String("lock timeout"))
+                        && it.key().contains(QLatin1Char('\'') + l.name + QLatin1Char('\''))) {
+                        n += it.value();
+                        if (example.isEmpty())
+                            example = it.key();
+                    }
+                if (n > most) {
+                    most = n;
+                    victim = c.name;
+                }
+            }
+            push(proto("lock_timeout", Severity::Error, std::nullopt, victim), detached);
+            Finding *f = at(detached);
+            f->fromS = 0;
+            f->toS = end;
+            f->message = QStringLiteral("lock '%1': %2 waits timed out, each failed its stage (possible deadlock)%3")
+                             .arg(l.name)
+                             .arg(l.timeouts)
+                             .arg(example.isEmpty() ? QString() : QStringLiteral("; e.g. ") + example);
+            f->advice = QStringLiteral("stages that take several locks must take them in one global order (two "
+                                       "classes taking two locks in opposite order deadlock); or hold one lock "
+                                       "at a time, or give the state one owner");
+        }
+    }
+}
+
+} // namespace hs
