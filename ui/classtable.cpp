@@ -65,8 +65,9 @@ ClassTable::ClassTable(QWidget *parent)
     connect(m_model, &QAbstractItemModel::modelReset, this, fitAll);
     fitAll();
     setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-    setToolTip(tr("Per class, over the last second (sliding window): throughput, P50 and P99 latency, and "
-                  "whether the P99 meets the class's SLA; rejected and failed tasks since the run started"));
+    setToolTip(tr("Per class, over the last second (sliding window): throughput, P50 and P99 latency, the "
+                  "naive P99 (from when each task was actually sent), and whether the P99 meets the class's SLA; "
+                  "rejected and failed tasks since the run started"));
 }
 
 bool ClassTable::scrollsSideways() const

@@ -153,6 +153,7 @@ QVariant ClassTableModel::value(const Row &row, int column) const
     case ThroughputColumn: return row.hasFigures ? QVariant(w.throughput) : QVariant();
     case P50Column: return latency ? QVariant(w.p50Ms) : QVariant();
     case P99Column: return latency ? QVariant(w.p99Ms) : QVariant();
+    case NaiveP99Column: return latency ? QVariant(w.naiveP99Ms) : QVariant();
     case SlaColumn: {
         const auto met = slaMet(row);
         return met ? QVariant(*met ? 1 : 0) : QVariant();
@@ -180,6 +181,7 @@ QString ClassTableModel::text(const Row &row, int column) const
     case PhaseThroughputColumn: return tr("%1/s").arg(rateText(v.toDouble()));
     case P50Column:
     case P99Column:
+    case NaiveP99Column:
     case PhaseP50Column:
     case PhaseP99Column: return tr("%1 ms").arg(msText(v.toDouble()));
     case SlaColumn:
@@ -252,6 +254,7 @@ QVariant ClassTableModel::headerData(int section, Qt::Orientation orientation, i
         case ThroughputColumn: return tr("Throughput");
         case P50Column: return tr("P50");
         case P99Column: return tr("P99");
+        case NaiveP99Column: return tr("P99 naive");
         case SlaColumn: return tr("SLA");
         case RejectedColumn: return tr("Rejected");
         case FailedColumn: return tr("Failed");
@@ -268,7 +271,14 @@ QVariant ClassTableModel::headerData(int section, Qt::Orientation orientation, i
         switch (section) {
         case ThroughputColumn: return tr("Completions per second over the last second");
         case P50Column: return tr("Median end-to-end latency over the last second");
-        case P99Column: return tr("99th percentile of end-to-end latency over the last second");
+        case P99Column:
+            return tr("99th percentile of end-to-end latency over the last second, from each task's intended "
+                      "arrival time");
+        case NaiveP99Column:
+            return tr("The same P99 from when each task was actually sent, as a closed-loop load tester reports "
+                      "it. While the service stalls, such a tester sends nothing (it waits for a response), so "
+                      "the requests it held back never count as slow: coordinated omission. Far below P99 means "
+                      "stalls this figure hides");
         case SlaColumn: return tr("Whether the last second's P99 is within the class's SLA");
         case RejectedColumn: return tr("Tasks refused by backpressure since the run started");
         case FailedColumn: return tr("Tasks that failed (error, timeout, crash) since the run started");

@@ -35,6 +35,7 @@ public:
         ThroughputColumn,
         P50Column,
         P99Column,
+        NaiveP99Column, ///< DESIGN §15: P99 from the actual dispatch, beside the corrected P99
         SlaColumn,
         RejectedColumn,
         FailedColumn,

@@ -191,7 +191,8 @@ void phasesSection(H &b, const QJsonObject &run, const QStringList &classes)
     b.paragraph(H::esc(tr("A phase starts at every live change. Its figures are measured after it settled (1 s, "
                           "and until the backlog of the previous configuration drained), so each row describes one "
                           "configuration. P99 with its 95 % interval; ✓ the interval lies under the SLA, ✗ above "
-                          "it, ? it straddles the SLA or is too wide to tell.")),
+                          "it, ? it straddles the SLA or is too wide to tell; naive: the P99 from when each task was "
+                          "actually sent (see Classes).")),
         QStringLiteral("muted"));
     QStringList headers { tr("#"), tr("Time (s)"), tr("Change"), tr("Settled after") };
     for (const QString &c : classes)
@@ -225,6 +226,9 @@ void phasesSection(H &b, const QJsonObject &run, const QStringList &classes)
                 : verdict == QLatin1String("missed")    ? QStringLiteral(" ✗")
                 : verdict == QLatin1String("uncertain") ? QStringLiteral(" ?")
                                                         : QString();
+            // DESIGN §15: the naive P99 beside it (a report of an older run has none).
+            if (k.value(QStringLiteral("naive_p99_ms")).isDouble())
+                cell += tr(", naive %1").arg(msValue(k.value(QStringLiteral("naive_p99_ms"))));
             cells << H::esc(cell) << H::esc(H::number(dbl(k, "throughput"), 1) + QStringLiteral("/s"));
         }
         QStringList doms;
@@ -288,8 +292,8 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
             H::count(cnt(c, "rejected")), H::count(cnt(c, "cancelled")), H::number(dbl(c, "throughput")) });
     }
     b.tableEnd();
-    b.tableBegin({ tr("Class"), tr("P50 ms"), tr("P90 ms"), tr("P99 ms"), tr("P99.9 ms"), tr("Max ms"),
-        tr("SLA P99 ms"), tr("SLA") });
+    b.tableBegin({ tr("Class"), tr("P50 ms"), tr("P90 ms"), tr("P99 ms"), tr("P99 naive ms"), tr("P99.9 ms"),
+        tr("Max ms"), tr("SLA P99 ms"), tr("SLA") });
     for (const QString &name : order) {
         const QJsonObject c = classes.value(name).toObject();
         const QJsonObject l = obj(c, "latency_ms");
@@ -297,10 +301,19 @@ void classesSection(H &b, const QJsonObject &run, const QStringList &order)
         const QString sla = !hasSla                       ? QStringLiteral("—")
             : c.value(QStringLiteral("sla_met")).toBool() ? QStringLiteral("<span class=\"ok\">met</span>")
                                                           : QStringLiteral("<span class=\"bad\">missed</span>");
-        b.row({ H::esc(name), H::ms(dbl(l, "p50")), H::ms(dbl(l, "p90")), H::ms(dbl(l, "p99")), H::ms(dbl(l, "p999")),
-            H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"), sla });
+        // DESIGN §15: from the actual dispatch; a report of an older run has no such figure.
+        const QString naive = c.value(QStringLiteral("latency_naive_ms")).isObject()
+            ? H::ms(dbl(obj(c, "latency_naive_ms"), "p99"))
+            : QStringLiteral("—");
+        b.row({ H::esc(name), H::ms(dbl(l, "p50")), H::ms(dbl(l, "p90")), H::ms(dbl(l, "p99")), naive,
+            H::ms(dbl(l, "p999")), H::ms(dbl(l, "max")), hasSla ? H::ms(dbl(c, "sla_p99_ms")) : QStringLiteral("—"),
+            sla });
     }
     b.tableEnd();
+    b.paragraph(H::esc(tr("Latency counts from each task's intended arrival time. P99 naive counts from when it "
+                          "was actually sent, as a closed-loop load tester does: far below P99, it hides stalls "
+                          "during which the tester held its requests back (coordinated omission).")),
+        QStringLiteral("muted"));
     // Where the time goes besides waiting and working: hops between stages, the procs transfer,
     // and (with the GIL emulated) the wait for the GIL.
     const QJsonObject gil = obj(run, "gil");
@@ -653,8 +666,11 @@ QString HtmlReport::arrivalText(const QJsonObject &a)
         return tr("ramp %1 → %2 over %3")
             .arg(rate(dbl(a, "from")), rate(dbl(a, "to")),
                 dbl(a, "over_s") > 0 ? seconds(dbl(a, "over_s")) : tr("the run"));
-    if (p == QLatin1String("closed"))
-        return tr("closed, %1 clients, think %2").arg(cnt(a, "clients")).arg(str(a, "think"));
+    if (p == QLatin1String("closed")) {
+        const QString text = tr("closed, %1 clients, think %2").arg(cnt(a, "clients")).arg(str(a, "think"));
+        // DESIGN §15: a closed class with a rate has its requests intended at that rate.
+        return dbl(a, "rate") > 0 ? tr("%1, intended at %2").arg(text, rate(dbl(a, "rate"))) : text;
+    }
     return p + QLatin1Char(' ') + rate(dbl(a, "rate"));
 }
 

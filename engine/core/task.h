@@ -30,6 +30,10 @@ struct Task {
     int cls = 0;
     int client = -1; ///< closed-loop client index, or -1
     std::int64_t intendedNs = 0; ///< intended arrival: latency is measured from here
+    /// When its first stage was admitted to a domain (DESIGN §15): the naive latency is measured
+    /// from here. Later than intendedNs when the generator was held (on_full: block) or a closed
+    /// client with a `rate` was still waiting for its previous response. Set by Domain::submit.
+    std::int64_t dispatchedNs = 0;
     std::int64_t lastEndNs = 0; ///< end of the previous stage (hop cost)
     std::vector<StagePlan> plan;
     QByteArray payload; ///< bytes carried to the next stage

@@ -153,6 +153,8 @@ Admission Domain::submit(StageJob job)
             const std::int64_t now = nowNs();
             integrateLocked(now);
             job.enqueuedNs = now;
+            if (job.stage == 0 && job.task) // naive latency (DESIGN §15): from the actual dispatch
+                job.task->dispatchedNs = now;
             job.deadlineNs = job.timeoutNs ? now + job.timeoutNs : 0;
             ++m_admitted;
             const bool free = freeNow;

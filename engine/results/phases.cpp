@@ -46,6 +46,7 @@ PhaseResult phaseFigures(
         c.cancelled = minus(b.cancelled, a.cancelled);
         c.throughput = span > 0 ? double(c.completed) / span : 0.0;
         c.latency = b.latency.since(a.latency);
+        c.latencyNaive = b.latencyNaive.since(a.latencyNaive);
         c.hop = b.hop.since(a.hop);
         c.ipc = b.ipc.since(a.ipc);
         c.gilWait = b.gilWait.since(a.gilWait);

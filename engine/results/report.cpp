@@ -50,6 +50,7 @@ QJsonObject classJson(const ClassResult &c)
     o[QStringLiteral("cancelled")] = qint64(c.cancelled);
     o[QStringLiteral("throughput")] = round3(c.throughput);
     o[QStringLiteral("latency_ms")] = stats(c.latency);
+    o[QStringLiteral("latency_naive_ms")] = stats(c.latencyNaive); // DESIGN §15: from the dispatch
     o[QStringLiteral("hop_ms")] = stats(c.hop);
     o[QStringLiteral("ipc_ms")] = stats(c.ipc);
     o[QStringLiteral("gil_wait_ms")] = stats(c.gilWait);
@@ -237,6 +238,7 @@ QJsonObject runToJson(const RunResult &r)
             QJsonObject co { { QStringLiteral("completed"), qint64(f.classes[i].completed) },
                 { QStringLiteral("p50_ms"), round3(f.classes[i].p50Ms) },
                 { QStringLiteral("p99_ms"), round3(f.classes[i].p99Ms) },
+                { QStringLiteral("naive_p99_ms"), round3(f.classes[i].naiveP99Ms) },
                 { QStringLiteral("throughput"), round3(f.classes[i].throughput) } };
             if (r.gilUsed)
                 co[QStringLiteral("gil_wait_p99_ms")] = round3(f.classes[i].gilWaitP99Ms);
@@ -300,6 +302,8 @@ QJsonObject phaseJson(const PhaseResult &p)
             const bool any = !c.latency.isEmpty();
             co[QStringLiteral("p50_ms")] = any ? QJsonValue(round3(ms(c.latency.percentile(0.5)))) : QJsonValue();
             co[QStringLiteral("p99_ms")] = any ? QJsonValue(round3(ms(c.latency.percentile(0.99)))) : QJsonValue();
+            co[QStringLiteral("naive_p99_ms")]
+                = any ? QJsonValue(round3(ms(c.latencyNaive.percentile(0.99)))) : QJsonValue();
             const auto ci = quantileInterval(c.latency, 0.99);
             co[QStringLiteral("p99_ci_ms")] = ci
                 ? QJsonArray { round3(ms(ci->lo)), ci->hi ? QJsonValue(round3(ms(*ci->hi))) : QJsonValue() }
@@ -371,6 +375,8 @@ QJsonObject arrivalJson(const Arrival &a)
     case ArrivalProcess::Closed:
         o[QStringLiteral("clients")] = a.clients;
         o[QStringLiteral("think")] = a.think.toString(QStringLiteral("s"));
+        if (a.rate > 0)
+            o[QStringLiteral("rate")] = a.rate;
         break;
     }
     return o;
@@ -519,6 +525,7 @@ QString runSummary(const RunResult &r)
     s << pad(QStringLiteral("CLASS"), -14) << pad(QStringLiteral("SUBMIT"), 8) << pad(QStringLiteral("DONE"), 8)
       << pad(QStringLiteral("FAIL"), 6) << pad(QStringLiteral("REJ"), 6) << pad(QStringLiteral("CANC"), 6)
       << pad(QStringLiteral("THRU/s"), 9) << pad(QStringLiteral("P50 ms"), 9) << pad(QStringLiteral("P99 ms"), 9)
+      << pad(QStringLiteral("NAIVE p99"), 10) // DESIGN §15: from the dispatch, as a closed-loop tester sees it
       << pad(QStringLiteral("P99.9 ms"), 10) << pad(QStringLiteral("HOP ms"), 8);
     if (r.gilUsed)
         s << pad(QStringLiteral("GIL p99"), 9);
@@ -528,7 +535,8 @@ QString runSummary(const RunResult &r)
           << pad(QString::number(c.failed), 6) << pad(QString::number(c.rejected), 6)
           << pad(QString::number(c.cancelled), 6) << pad(num(c.throughput), 9)
           << pad(num(ms(c.latency.percentile(0.5)), 2), 9) << pad(num(ms(c.latency.percentile(0.99)), 2), 9)
-          << pad(num(ms(c.latency.percentile(0.999)), 2), 10) << pad(num(ms(c.hop.mean()), 3), 8);
+          << pad(num(ms(c.latencyNaive.percentile(0.99)), 2), 10) << pad(num(ms(c.latency.percentile(0.999)), 2), 10)
+          << pad(num(ms(c.hop.mean()), 3), 8);
         if (r.gilUsed)
             s << pad(c.gilWait.isEmpty() ? QStringLiteral("-") : num(ms(c.gilWait.percentile(0.99)), 2), 9);
         s << "  ";
@@ -591,6 +599,7 @@ QString runSummary(const RunResult &r)
                 if (ci)
                     s << " [" << num(ms(ci->lo), 2) << ", " << (ci->hi ? num(ms(*ci->hi), 2) : QStringLiteral("?"))
                       << "]";
+                s << "  naive " << num(ms(c.latencyNaive.percentile(0.99)), 2) << " ms"; // DESIGN §15
                 const QString verdict = slaVerdict(c);
                 if (verdict != QLatin1String("none"))
                     s << "  SLA " << num(*c.slaP99Ms, 0) << " ms " << verdict;

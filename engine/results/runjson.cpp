@@ -606,7 +606,7 @@ void checkRun(Checker &c, const QJsonObject &run)
             for (const char *k : { "submitted", "completed", "failed", "rejected", "cancelled" })
                 c.count(cl, k);
             c.rate(cl, "throughput");
-            for (const char *k : { "latency_ms", "hop_ms", "ipc_ms", "gil_wait_ms" })
+            for (const char *k : { "latency_ms", "latency_naive_ms", "hop_ms", "ipc_ms", "gil_wait_ms" })
                 c.stats(cl, k);
             c.ms(cl, "sla_p99_ms");
             c.boolean(cl, "sla_met");
@@ -764,7 +764,7 @@ void checkRun(Checker &c, const QJsonObject &run)
                 c.rate(k, "throughput");
                 for (const char *n : { "completed", "failed", "rejected", "samples" })
                     c.count(k, n);
-                for (const char *n : { "p50_ms", "p99_ms", "sla_p99_ms" })
+                for (const char *n : { "p50_ms", "p99_ms", "naive_p99_ms", "sla_p99_ms" })
                     c.ms(k, n);
                 c.boolean(k, "sla_met");
                 c.string(k, "sla_verdict");
@@ -831,6 +831,7 @@ void checkRun(Checker &c, const QJsonObject &run)
             f, "classes", L::kMaxClasses, QStringLiteral("classes"), [&](const QString &, const QJsonObject &cl) {
                 c.count(cl, "completed");
                 c.ms(cl, "p99_ms");
+                c.ms(cl, "naive_p99_ms");
                 c.rate(cl, "throughput");
                 c.ms(cl, "gil_wait_p99_ms");
             });

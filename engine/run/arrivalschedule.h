@@ -26,6 +26,15 @@ public:
     double next();
     /// Think time of a closed-loop client, seconds.
     double thinkTime() { return m_arrival.think.sample(m_arrivalRng); }
+    /// Closed class with a `rate`: seconds between one client's intended requests (clients/rate);
+    /// 0 without a rate (a request is intended when it is sent).
+    double closedPeriod() const
+    {
+        return isClosed() && m_arrival.rate > 0 ? double(m_arrival.clients) / m_arrival.rate : 0.0;
+    }
+    /// Closed class with a `rate`: client k's first intended request, seconds from the start (the
+    /// clients spread evenly over one period, so the class's requests are intended at `rate`).
+    double closedFirst(int client) const { return closedPeriod() > 0 ? double(client) / m_arrival.rate : 0.0; }
     /// Stage sizes and faults of the next task of this class.
     std::vector<StagePlan> planTask();
     /// The same into `plan`, reusing its storage (the simulator's hot path).

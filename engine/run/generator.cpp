@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -12,6 +13,7 @@ Generator::Generator(const Scenario &s, Submit submit)
 {
     for (int i = 0; i < int(s.classes.size()); ++i)
         m_schedules.emplace_back(s, i);
+    m_lastIntended.resize(m_schedules.size());
 }
 
 Generator::~Generator()
@@ -28,8 +30,14 @@ void Generator::start(std::int64_t t0Ns, std::int64_t endNs)
         std::lock_guard lk(m_mu);
         for (int c = 0; c < int(m_schedules.size()); ++c) {
             if (m_schedules[std::size_t(c)].isClosed()) {
-                for (int k = 0; k < m_schedules[std::size_t(c)].clients(); ++k)
-                    m_events.push(Event { m_t0, c, k });
+                const ArrivalSchedule &a = m_schedules[std::size_t(c)];
+                if (a.closedPeriod() > 0)
+                    m_lastIntended[std::size_t(c)].assign(std::size_t(a.clients()), 0);
+                for (int k = 0; k < a.clients(); ++k) {
+                    const std::int64_t t = m_t0 + secondsToNs(a.closedFirst(k));
+                    if (!m_end || t < m_end)
+                        m_events.push(Event { t, c, k, t });
+                }
             } else {
                 scheduleNextLocked(c);
             }
@@ -78,7 +86,7 @@ void Generator::scheduleNextLocked(int cls)
     const std::int64_t t = m_t0 + secondsToNs(offset);
     if (m_end && t >= m_end)
         return;
-    m_events.push(Event { t, cls, -1 });
+    m_events.push(Event { t, cls, -1, t });
 }
 
 void Generator::run()
@@ -87,10 +95,18 @@ void Generator::run()
     std::unique_lock lk(m_mu);
     while (!m_stop) {
         for (const Event &e : m_returning) {
-            const double think = m_schedules[std::size_t(e.cls)].thinkTime();
-            const std::int64_t t = e.t + secondsToNs(think);
+            ArrivalSchedule &a = m_schedules[std::size_t(e.cls)];
+            const double think = a.thinkTime();
+            std::int64_t t = e.t + secondsToNs(think);
+            std::int64_t intended = t;
+            if (const double period = a.closedPeriod(); period > 0) {
+                // wrk2's model: intended one period after the client's previous intended request,
+                // sent once the previous response (and think) is in.
+                intended = m_lastIntended[std::size_t(e.cls)][std::size_t(e.client)] + secondsToNs(period);
+                t = std::max(t, intended);
+            }
             if (!m_end || t < m_end)
-                m_events.push(Event { t, e.cls, e.client });
+                m_events.push(Event { t, e.cls, e.client, intended });
         }
         m_returning.clear();
         if (m_events.empty()) {
@@ -117,7 +133,9 @@ void Generator::run()
         task->id = m_nextId++;
         task->cls = e.cls;
         task->client = e.client;
-        task->intendedNs = e.t;
+        task->intendedNs = e.intended;
+        if (e.client >= 0 && !m_lastIntended[std::size_t(e.cls)].empty())
+            m_lastIntended[std::size_t(e.cls)][std::size_t(e.client)] = e.intended;
         task->plan = m_schedules[std::size_t(e.cls)].planTask();
         if (e.client < 0)
             scheduleNextLocked(e.cls);

@@ -40,9 +40,10 @@ public:
 
 private:
     struct Event {
-        std::int64_t t;
+        std::int64_t t; ///< when it is sent
         int cls;
         int client;
+        std::int64_t intended = 0; ///< closed clients with a rate: its intended time (else t)
         bool operator>(const Event &o) const { return t > o.t; }
     };
     void run();
@@ -58,6 +59,7 @@ private:
     std::condition_variable m_cv;
     std::priority_queue<Event, std::vector<Event>, std::greater<>> m_events;
     std::vector<Event> m_returning; // closed clients back from a task, think time not yet drawn
+    std::vector<std::vector<std::int64_t>> m_lastIntended; // closed classes with a rate: per client
     bool m_stop = false;
     bool m_holding = false; // between creating a task and handing it over
     std::thread m_thread;

@@ -133,7 +133,7 @@ struct Stage {
 
 struct Arrival {
     ArrivalProcess process = ArrivalProcess::Poisson;
-    double rate = 0; ///< per second (poisson, constant, burst)
+    double rate = 0; ///< per second (poisson, constant, burst; closed: optional, see below)
     double on = 0; ///< burst: seconds on
     double off = 0; ///< burst: seconds off
     double from = 0; ///< ramp: start rate per second
@@ -141,6 +141,9 @@ struct Arrival {
     double over = 0; ///< ramp: seconds to go from `from` to `to` (0: the run's duration)
     int clients = 0; ///< closed: number of clients
     Distribution think; ///< closed: think time between a completion and the next request
+    // closed: `rate` above 0 (DESIGN §15, wrk2's model): each client's requests are *intended*
+    // one every clients/rate seconds; a client still waits for its previous response (and think),
+    // and the latency counts from the intended time. 0: intended when sent (completion + think).
 };
 
 struct TaskClass {

@@ -128,6 +128,8 @@ QString arrivalText(const Arrival &a)
         p << pair("clients", QString::number(a.clients));
         if (!a.think.isZero())
             p << pair("think", distText(a.think, Quantity::Duration));
+        if (a.rate > 0) // wrk2's model (DESIGN §15)
+            p << pair("rate", formatRate(a.rate));
         break;
     }
     return flow(p);

@@ -443,7 +443,8 @@ void Validator::readArrival(const YNode &n, const QString &className, Arrival &a
             { ArrivalProcess::Ramp, { QStringLiteral("from"), QStringLiteral("to") }, { QStringLiteral("over") },
                 QStringLiteral("{ process: ramp, from: 10/s, to: 500/s, over: 30s }") } },
         { QStringLiteral("closed"),
-            { ArrivalProcess::Closed, { QStringLiteral("clients") }, { QStringLiteral("think") },
+            { ArrivalProcess::Closed, { QStringLiteral("clients") },
+                { QStringLiteral("think"), QStringLiteral("rate") },
                 QStringLiteral("{ process: closed, clients: 50, think: exp(100ms) }") } },
     };
     const Shape shape = shapes.value(process);

@@ -50,7 +50,7 @@ struct Mark {
     double t = 0;
     struct Cls {
         std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
-        HistogramSnapshot latency, hop, ipc, gilWait;
+        HistogramSnapshot latency, hop, ipc, gilWait, latencyNaive;
     };
     struct Dom {
         double busy = 0, queue = 0, capacity = 0;
@@ -74,6 +74,7 @@ struct SimTask {
     int cls = 0;
     int client = -1;
     double intended = 0;
+    double dispatched = 0; // its first stage admitted to a domain (naive latency, DESIGN §15)
     double lastEnd = 0;
     int stage = 0;
     std::vector<StagePlan> plan;
@@ -150,8 +151,10 @@ struct SimDomain {
 struct ClassState {
     std::uint64_t submitted = 0, completed = 0, failed = 0, rejected = 0, cancelled = 0;
     LatencyHistogram latency, hop, ipc, gilWait;
+    LatencyHistogram latencyNaive; // from the dispatch (DESIGN §15)
     QMap<QString, std::uint64_t> reasons;
-    SlidingWindow window;
+    SlidingWindow window, naiveWindow;
+    std::vector<double> nextIntended; // closed with a rate: each client's next intended request
     std::deque<double> doneTimes;
 };
 
@@ -302,7 +305,7 @@ private:
     {
         m_events.push(Event { t, m_seq++, kind, a, b });
     }
-    void arrival(int cls, int client);
+    void arrival(int cls, int client, double intended);
     void submit(std::int64_t task, bool fromGenerator);
     void admit(std::int64_t task, SimDomain &d);
     void startNext(SimDomain &d);
@@ -395,7 +398,7 @@ double Sim::stageCost(const Stage &st, const StagePlan &p, DomainKind d) const
     return t;
 }
 
-void Sim::arrival(int cls, int client)
+void Sim::arrival(int cls, int client, double intended)
 {
     ArrivalSchedule &a = *m_schedules[std::size_t(cls)];
     if (!m_arrivalsOpen)
@@ -411,7 +414,12 @@ void Sim::arrival(int cls, int client)
     SimTask &t = m_tasks[std::size_t(id)];
     t.cls = cls;
     t.client = client;
-    t.intended = m_now;
+    // An open arrival held behind a blocked generator keeps its intended time, as in the engine; a
+    // closed client with a rate may be sent after its intended time (its previous response was late).
+    if (client >= 0 && a.closedPeriod() > 0)
+        intended = m_classes[std::size_t(cls)].nextIntended[std::size_t(client)];
+    t.intended = std::min(intended, m_now);
+    t.dispatched = m_now;
     t.lastEnd = m_now;
     t.stage = 0;
     t.ended = false;
@@ -500,6 +508,8 @@ void Sim::admit(std::int64_t task, SimDomain &d)
     j.domain = d.kind;
     j.work = st.work;
     j.enqueued = m_now;
+    if (t.stage == 0)
+        t.dispatched = m_now;
     j.deadline = st.timeout > 0 ? m_now + st.timeout : 0;
     j.gil = m_s.gilEnabled && st.work == WorkKind::Cpu && (d.kind == DomainKind::Loop || d.kind == DomainKind::Threads);
     j.work_ = st.work == WorkKind::Cpu ? p.time : stageCost(st, p, d.kind);
@@ -704,7 +714,7 @@ void Sim::unblock(SimDomain &d)
     while (!m_generatorHeld && !m_heldArrivals.empty()) {
         const Event e = m_heldArrivals.front();
         m_heldArrivals.pop_front();
-        arrival(int(e.a), int(e.b));
+        arrival(int(e.a), int(e.b), e.t);
     }
 }
 
@@ -720,6 +730,7 @@ void Sim::endTask(std::int64_t task, Outcome o, const QString &reason)
     case Outcome::Completed:
         ++c.completed;
         c.latency.record(ns(m_now - t.intended));
+        c.latencyNaive.record(ns(m_now - t.dispatched));
         c.doneTimes.push_back(m_now);
         break;
     case Outcome::Failed: ++c.failed; break;
@@ -729,7 +740,13 @@ void Sim::endTask(std::int64_t task, Outcome o, const QString &reason)
     if (!reason.isEmpty())
         ++c.reasons[reason];
     if (t.client >= 0 && m_arrivalsOpen) {
-        const double next = m_now + m_schedules[std::size_t(t.cls)]->thinkTime();
+        double next = m_now + m_schedules[std::size_t(t.cls)]->thinkTime();
+        if (const double period = m_schedules[std::size_t(t.cls)]->closedPeriod(); period > 0) {
+            // wrk2's model (DESIGN §15): intended one period after the previous intended request.
+            double &intended = c.nextIntended[std::size_t(t.client)];
+            intended = t.intended + period;
+            next = std::max(next, intended);
+        }
         if (next < m_s.duration)
             push(next, Ev::Arrival, t.cls, t.client);
     }
@@ -784,8 +801,9 @@ Mark Sim::mark()
     Mark m;
     m.t = m_now;
     for (const ClassState &c : m_classes)
-        m.classes.push_back(Mark::Cls { c.submitted, c.completed, c.failed, c.rejected, c.cancelled,
-            c.latency.snapshot(), c.hop.snapshot(), c.ipc.snapshot(), c.gilWait.snapshot() });
+        m.classes.push_back(
+            Mark::Cls { c.submitted, c.completed, c.failed, c.rejected, c.cancelled, c.latency.snapshot(),
+                c.hop.snapshot(), c.ipc.snapshot(), c.gilWait.snapshot(), c.latencyNaive.snapshot() });
     for (const SimDomain &d : m_domains)
         m.domains[std::size_t(d.kind)]
             = Mark::Dom { d.busyIntegral, d.queueIntegral, d.capacityIntegral, d.admitted, d.waitedCount, d.completed,
@@ -814,6 +832,7 @@ PhaseResult Sim::phaseBetween(const Mark &a, const Mark &b) const
         c.cancelled = y.cancelled - x.cancelled;
         c.throughput = double(c.completed) / span;
         c.latency = y.latency.since(x.latency);
+        c.latencyNaive = y.latencyNaive.since(x.latencyNaive);
         c.hop = y.hop.since(x.hop);
         c.ipc = y.ipc.since(x.ipc);
         c.gilWait = y.gilWait.since(x.gilWait);
@@ -979,6 +998,8 @@ void Sim::frame()
         const HistogramSnapshot w = c.window.window();
         cf.p50Ms = w.percentile(0.5) / 1e6;
         cf.p99Ms = w.percentile(0.99) / 1e6;
+        c.naiveWindow.tick(ns(m_now), c.latencyNaive.snapshot());
+        cf.naiveP99Ms = c.naiveWindow.window().percentile(0.99) / 1e6;
         while (!c.doneTimes.empty() && c.doneTimes.front() < m_now - 1.0)
             c.doneTimes.pop_front();
         cf.throughput = double(c.doneTimes.size());
@@ -1034,8 +1055,15 @@ RunResult Sim::run(SimStats *stats)
     for (int c = 0; c < int(m_schedules.size()); ++c) {
         ArrivalSchedule &a = *m_schedules[std::size_t(c)];
         if (a.isClosed()) {
-            for (int k = 0; k < a.clients(); ++k)
-                push(0.0, Ev::Arrival, c, k);
+            if (a.closedPeriod() > 0)
+                m_classes[std::size_t(c)].nextIntended.assign(std::size_t(a.clients()), 0.0);
+            for (int k = 0; k < a.clients(); ++k) {
+                const double first = a.closedFirst(k);
+                if (a.closedPeriod() > 0)
+                    m_classes[std::size_t(c)].nextIntended[std::size_t(k)] = first;
+                if (first < m_s.duration)
+                    push(first, Ev::Arrival, c, k);
+            }
         } else {
             const double first = a.next();
             if (first < m_s.duration)
@@ -1061,7 +1089,7 @@ RunResult Sim::run(SimStats *stats)
             if (m_generatorHeld && e.b < 0)
                 m_heldArrivals.push_back(e);
             else
-                arrival(int(e.a), int(e.b));
+                arrival(int(e.a), int(e.b), e.t);
             break;
         case Ev::Submit:
             if (!m_tasks[std::size_t(e.a)].ended)
@@ -1183,6 +1211,7 @@ RunResult Sim::run(SimStats *stats)
         cr.cancelled = c.cancelled;
         cr.throughput = r.durationS > 0 ? double(cr.completed) / r.durationS : 0.0;
         cr.latency = c.latency.snapshot();
+        cr.latencyNaive = c.latencyNaive.snapshot();
         cr.hop = c.hop.snapshot();
         cr.ipc = c.ipc.snapshot();
         cr.gilWait = c.gilWait.snapshot();
@@ -1261,7 +1290,7 @@ std::vector<Extrapolation> simulationExtrapolations(const Scenario &scenario, co
         case ArrivalProcess::Constant:
         case ArrivalProcess::Burst: rate = a.rate; break;
         case ArrivalProcess::Ramp: rate = std::max(a.from, a.to); break;
-        case ArrivalProcess::Closed: break; // as fast as its stages allow: no rate of its own
+        case ArrivalProcess::Closed: rate = a.rate; break; // 0 without a rate: as fast as its stages allow
         }
         check(QStringLiteral("arrival rate of %1 (/s)").arg(c.name), rate, m.maxRatePerS);
         for (const Stage &st : c.stages) {

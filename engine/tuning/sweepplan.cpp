@@ -339,7 +339,10 @@ bool scaleLoad(Scenario &scenario, double factor, QString *error)
         case ArrivalProcess::Ramp:
             ok = (a.from == 0 || check("from", formatRate(a.from))) && (a.to == 0 || check("to", formatRate(a.to)));
             break;
-        case ArrivalProcess::Closed: ok = check("clients", QString::number(a.clients)); break;
+        case ArrivalProcess::Closed:
+            // With a rate (DESIGN §15) both scale: each client's period clients/rate stays the same.
+            ok = check("clients", QString::number(a.clients)) && (a.rate == 0 || check("rate", formatRate(a.rate)));
+            break;
         }
         if (!ok)
             return false;

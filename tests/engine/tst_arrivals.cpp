@@ -1,5 +1,6 @@
 #include "enginetest.h"
 #include "run/arrivalschedule.h"
+#include "sim/simulator.h"
 
 #include <QTest>
 
@@ -86,6 +87,7 @@ private slots:
     void rampMatchesFromAndTo_data();
     void rampMatchesFromAndTo();
     void rampToZeroStops();
+    void closedWithRate();
 };
 
 void TestArrivals::sameSeedSameSchedule_data()
@@ -319,6 +321,63 @@ void TestArrivals::rampToZeroStops()
     const double expected = 400.0 / 2 * 50;
     const double tolerance = kSigmas * std::sqrt(expected);
     QVERIFY2(std::abs(double(n) - expected) <= tolerance, qPrintable(countText(n, expected, tolerance)));
+}
+
+void TestArrivals::closedWithRate()
+{
+    // DESIGN §15, wrk2's model: 4 clients at 200/s each intend a request every 20 ms, the clients
+    // 5 ms apart; without a rate no schedule of intended times.
+    const auto s = test::scenarioFromYaml(scenarioYaml("{ process: closed, clients: 4, rate: 200/s }", 3));
+    const auto plain = test::scenarioFromYaml(scenarioYaml("{ process: closed, clients: 4 }", 3));
+    QVERIFY(s && plain);
+    const ArrivalSchedule a(*s, 0), b(*plain, 0);
+    QCOMPARE(a.closedPeriod(), 0.02);
+    QCOMPARE(a.closedFirst(0), 0.0);
+    QCOMPARE(a.closedFirst(3), 0.015);
+    QCOMPARE(b.closedPeriod(), 0.0);
+    QCOMPARE(b.closedFirst(3), 0.0);
+
+    // In virtual time (deterministic, milliseconds to run): 1 client at 100/s calling a 1 ms
+    // stage on a 1-worker pool that a second class takes for 300 ms at 0 s and 2 s. The client
+    // keeps its rate (it catches up after each stall); each stall holds ~30 intended requests
+    // (~10 % of 400): the corrected P99 is most of the 300 ms, the naive one the 1 ms call.
+    const QByteArray yaml = "name: stalls\n"
+                            "duration: 4s\n"
+                            "seed: 1\n"
+                            "domains:\n"
+                            "  threads: { workers: 1 }\n"
+                            "classes:\n"
+                            "  - name: tester\n"
+                            "    arrival: $arrival\n"
+                            "    stages:\n"
+                            "      - { name: call, work: block, time: 1ms, domain: threads }\n"
+                            "  - name: stall\n"
+                            "    arrival: { process: constant, rate: 0.5/s }\n"
+                            "    stages:\n"
+                            "      - { name: slow, work: block, time: 300ms, domain: threads }\n";
+    const auto run = [&](const char *arrival) {
+        const auto sc = test::scenarioFromYaml(QByteArray(yaml).replace("$arrival", arrival));
+        return sc ? simulate(*sc, SimOptions {}) : RunResult {};
+    };
+    const RunResult withRate = run("{ process: closed, clients: 1, rate: 100/s }");
+    QVERIFY(!withRate.classes.empty());
+    const ClassResult &t = withRate.classes.at(0);
+    const QString figures = QStringLiteral("%1 done; P99 %2 ms, naive %3 ms")
+                                .arg(t.completed)
+                                .arg(t.latency.percentile(0.99) / 1e6)
+                                .arg(t.latencyNaive.percentile(0.99) / 1e6);
+    QVERIFY2(t.completed >= 395 && t.completed <= 401, qPrintable(figures));
+    QVERIFY2(t.latency.percentile(0.99) > 200e6, qPrintable(figures));
+    QVERIFY2(t.latencyNaive.percentile(0.99) < 5e6, qPrintable(figures));
+
+    // Without a rate the next request is intended when it is sent: the figures are the same, and
+    // the stall shows in neither P99 (the client sends 2 requests during 600 ms of stalls).
+    const RunResult noRate = run("{ process: closed, clients: 1 }");
+    QVERIFY(!noRate.classes.empty());
+    const ClassResult &u = noRate.classes.at(0);
+    for (double q : { 0.5, 0.99, 1.0 })
+        QCOMPARE(u.latencyNaive.percentile(q), u.latency.percentile(q));
+    QVERIFY(u.latency.percentile(0.99) < 5e6);
 }
 
 QTEST_GUILESS_MAIN(TestArrivals)

@@ -204,7 +204,9 @@ void TestLessons::libraryCoversTheTopics()
     const QStringList required { QStringLiteral("blocking-loop"), QStringLiteral("littles-law"),
         QStringLiteral("oversubscription"), QStringLiteral("serialization"), QStringLiteral("backpressure"),
         QStringLiteral("pipeline"), QStringLiteral("gil"), QStringLiteral("crash-isolation"), QStringLiteral("bursts"),
-        QStringLiteral("tuning"), QStringLiteral("mixed-primitives") };
+        QStringLiteral("tuning") };
+    // DESIGN §15 (issue 18): the fifth pitfall and coordinated omission.
+    const QStringList requiredSince18 { QStringLiteral("mixed-primitives"), QStringLiteral("coordinated-omission") };
     QStringList have;
     for (const BuiltinLesson &l : builtinLessons()) {
         have << l.name;
@@ -217,7 +219,7 @@ void TestLessons::libraryCoversTheTopics()
                 qPrintable(
                     l.name + QStringLiteral(": step \"") + s.title + QStringLiteral("\" has no check or expect")));
     }
-    for (const QString &r : required)
+    for (const QString &r : required + requiredSince18)
         QVERIFY2(have.contains(r), qPrintable(QStringLiteral("no lesson in built-in ") + r));
 }
 

@@ -349,6 +349,9 @@ void TestScenarioParser::arrivals_data()
                             << 0.0 << 0.0 << 0.0 << 0.0 << 0.0 << 50 << 0.1;
     QTest::newRow("closed without think") << QByteArray("{ process: closed, clients: 1 }") << A::Closed << 0.0 << 0.0
                                           << 0.0 << 0.0 << 0.0 << 0.0 << 1 << 0.0;
+    // DESIGN §15: a closed class with a target rate (wrk2's model).
+    QTest::newRow("closed with rate") << QByteArray("{ process: closed, clients: 2, rate: 200/s }") << A::Closed
+                                      << 200.0 << 0.0 << 0.0 << 0.0 << 0.0 << 0.0 << 2 << 0.0;
     QTest::newRow("rate at the limit") << QByteArray("{ process: poisson, rate: 1/us }") << A::Poisson << 1e6 << 0.0
                                        << 0.0 << 0.0 << 0.0 << 0.0 << 0 << 0.0;
 }
@@ -665,6 +668,9 @@ void TestScenarioParser::badCases_data()
     row("closed zero clients", withArrival("{ process: closed, clients: 0 }"), 4, "0 }", "out of range");
     row("closed bad think", withArrival("{ process: closed, clients: 4, think: often }"), 4, "often",
         "think: expected a duration");
+    row("closed zero rate", withArrival("{ process: closed, clients: 4, rate: 0/s }"), 4, "0/s", "rate:");
+    row("closed key of another process", withArrival("{ process: closed, clients: 4, on: 1s }"), 4, "on",
+        "\"on\" does not apply to closed arrivals; closed takes clients, think, rate");
     row("key of another process", withArrival("{ process: poisson, rate: 1/s, clients: 4 }"), 4, "clients",
         "\"clients\" does not apply to poisson arrivals; poisson takes rate");
     // Locks and counters (DESIGN §15).

@@ -229,12 +229,19 @@ classes:
   - name: c
     arrival: { process: ramp, from: 10/s, to: 50/s }
     stages: [ { name: s, work: block, time: 1ms, domain: threads } ]
+  - name: d
+    arrival: { process: closed, clients: 2, rate: 200/s }
+    stages: [ { name: s, work: block, time: 1ms, domain: threads } ]
 )";
     const auto r = hs::ScenarioParser::parseText(yaml, QStringLiteral("t.yaml"));
     QVERIFY(r.ok());
     hs::Scenario s = *r.scenario;
     QString why;
     QVERIFY2(hs::scaleLoad(s, 1.5, &why), qPrintable(why));
+    // A closed class with a rate (DESIGN §15): both scale, so each client's period stays ~10 ms.
+    QCOMPARE(s.classes[3].arrival.rate, 300.0);
+    QCOMPARE(s.classes[3].arrival.clients, 3);
+    QCOMPARE(s.classes[1].arrival.rate, 0.0); // without a rate it stays without one
     QCOMPARE(s.classes[0].arrival.rate, 150.0);
     QCOMPARE(s.classes[1].arrival.clients, 5); // 4.5 rounds up
     QCOMPARE(s.classes[2].arrival.from, 15.0);

@@ -48,6 +48,7 @@ ClassFrame classFrame(double thru, double p50, double p99, std::uint64_t rejecte
     c.throughput = thru;
     c.p50Ms = p50;
     c.p99Ms = p99;
+    c.naiveP99Ms = p99 / 10; // a closed-loop tester's figure, far below (coordinated omission)
     c.rejected = rejected;
     c.failed = failed;
     c.completed = 100;
@@ -97,6 +98,12 @@ private Q_SLOTS:
         QCOMPARE(cell(m, 0, ClassTableModel::P50Column), QStringLiteral("3.25 ms"));
         QCOMPARE(cell(m, 0, ClassTableModel::P99Column), QStringLiteral("45.0 ms"));
         QCOMPARE(m.data(m.index(0, ClassTableModel::P99Column), ClassTableModel::ValueRole).toDouble(), 45.0);
+        // The naive P99 beside it (DESIGN §15), its header explaining the difference.
+        QCOMPARE(cell(m, 0, ClassTableModel::NaiveP99Column), QStringLiteral("4.50 ms"));
+        QCOMPARE(m.data(m.index(0, ClassTableModel::NaiveP99Column), ClassTableModel::ValueRole).toDouble(), 4.5);
+        QVERIFY(m.headerData(ClassTableModel::NaiveP99Column, Qt::Horizontal, Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("coordinated omission")));
         QCOMPARE(cell(m, 0, ClassTableModel::SlaColumn), QStringLiteral("✗ missed"));
         QCOMPARE(m.data(m.index(0, ClassTableModel::SlaColumn), ClassTableModel::ValueRole).toInt(), 0);
         QVERIFY(cell(m, 0, ClassTableModel::SlaColumn, Qt::ToolTipRole).contains(QStringLiteral("40")));
@@ -110,6 +117,7 @@ private Q_SLOTS:
         QCOMPARE(cell(m, 2, ClassTableModel::ThroughputColumn), QStringLiteral("0.0/s"));
         QCOMPARE(cell(m, 2, ClassTableModel::P50Column), QStringLiteral("–"));
         QCOMPARE(cell(m, 2, ClassTableModel::P99Column), QStringLiteral("–"));
+        QCOMPARE(cell(m, 2, ClassTableModel::NaiveP99Column), QStringLiteral("–"));
         QCOMPARE(cell(m, 2, ClassTableModel::SlaColumn), QStringLiteral("–"));
         QCOMPARE(cell(m, 2, ClassTableModel::FailedColumn), QStringLiteral("1"));
 
