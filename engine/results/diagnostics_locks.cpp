@@ -85,6 +85,39 @@ void Diagnoser::lockContention(const Frame &f, bool &changed)
 void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
 {
     for (const LockResult &l : r.locks) {
+        // lock_contention, seen live frame by frame, gets the whole run's who-waits-on-whom: the
+        // edges that waited longest, the ones across domains first among equals.
+        if (!l.edges.empty()) {
+            std::vector<LockWaitEdge> edges = l.edges;
+            std::stable_sort(edges.begin(), edges.end(),
+                [](const LockWaitEdge &a, const LockWaitEdge &b) { return a.waitMs > b.waitMs; });
+            QStringList parts;
+            bool acrossProcs = false;
+            for (const LockWaitEdge &e : edges) {
+                if (parts.size() == 3)
+                    break;
+                const QString holder = e.holderClass >= 0
+                    ? keyName(e.holderClass, e.holderStage) + onDomain(e.holderDomain ? int(*e.holderDomain) : -1)
+                    : QStringLiteral("a holder not known here (a thread lock's copy in a worker)");
+                parts << QStringLiteral("%1%2 on %3 (%4 ms in %5 waits)")
+                             .arg(keyName(e.waiterClass, e.waiterStage), onDomain(int(e.waiterDomain)), holder,
+                                 num(e.waitMs, 0))
+                             .arg(e.waits);
+                acrossProcs = acrossProcs
+                    || (e.holderDomain && *e.holderDomain != e.waiterDomain
+                        && (e.waiterDomain == DomainKind::Procs || *e.holderDomain == DomainKind::Procs));
+            }
+            const QString prefix = QStringLiteral("lock '%1':").arg(l.name);
+            for (Finding &f : m_findings)
+                if (f.rule == QLatin1String("lock_contention") && f.message.startsWith(prefix)) {
+                    f.message
+                        += QStringLiteral("; over the run, who waited on whom: ") + parts.join(QStringLiteral(", "));
+                    if (acrossProcs && !f.advice.contains(QLatin1String("serializes the procs workers")))
+                        f.advice.replace(QStringLiteral("; or give"),
+                            QStringLiteral("; a process lock shared across domains serializes the procs workers "
+                                           "with the others, so they add waiting, not throughput; or give"));
+                }
+        }
         // lost_updates: the counter lost read–modify–writes (silent corruption, made visible).
         if (l.counter && l.lostUpdates() > 0) {
             std::set<DomainKind> domains;

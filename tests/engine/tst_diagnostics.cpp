@@ -643,8 +643,7 @@ classes:
       - { name: post, work: block, time: 8ms, domain: procs, lock: { name: hot, scope: process } }
       - { name: count, work: block, time: 4ms, domain: procs, update: ledger, lock: { name: ledger, scope: thread } }
 )") << 2
-        << QStringList { QStringLiteral(
-                             "lock_contention|threads|teller|teller.post on threads waits on batch.post on procs"),
+        << QStringList { QStringLiteral("lock_contention|threads|teller|teller.post on threads on batch.post on procs"),
                QStringLiteral("lost_updates||teller|a thread lock does not guard worker processes") }
         << QStringList { QStringLiteral("lock_timeout"), QStringLiteral("worker_crash"),
                QStringLiteral("unbounded_queue") };
@@ -833,7 +832,14 @@ void TestDiagnostics::rulesOnRealRuns()
     for (const QString &e : expected) {
         const QStringList p = e.split(QLatin1Char('|'));
         QCOMPARE(p.size(), 4);
+        // A rule may fire more than once (one lock_contention per lock): the expected one is
+        // the finding of that rule whose text matches, else the first of the rule.
         const Finding *f = find(findings, p[0]);
+        for (const Finding &x : findings)
+            if (x.rule == p[0] && QString(x.message + x.advice).contains(p[3])) {
+                f = &x;
+                break;
+            }
         QVERIFY2(f, qPrintable(QStringLiteral("%1 did not fire:\n%2").arg(p[0], all)));
         if (!p[1].isEmpty())
             QVERIFY2(f->domain && domainName(*f->domain) == p[1], qPrintable(all));
