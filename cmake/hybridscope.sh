@@ -72,7 +72,11 @@ case "$mode" in
     # ASan+UBSan already cover, and the tests whose threads are the engine's own, run by tst_engine
     # and tst_procs under TSan too:
     # tst_diagnostics (rules are functions of frames), tst_procs_worker (the worker's protocol),
-    # tst_sweeprunner (sweep points are engine runs).
+    # tst_sweeprunner (sweep points are engine runs). tst_procs (a minute of mostly waiting for
+    # timeouts and deaths) runs in the other two trees; under TSan the procs domain's threads run in
+    # tst_locks (procs stages under process locks, a worker killed holding one and restarted),
+    # tst_autoscale_engine (procs resized live), tst_gil and tst_serve; its error paths (timeout
+    # escalation, bad replies, failed launches) run under ASan+UBSan.
     configure_and_build -DBUILD_TESTING=ON -DHS_WERROR=ON -DHS_FUZZ_REPLAYS=OFF
     (cd "$build" && ctest --output-on-failure --timeout 600 -j 1)
 
@@ -108,7 +112,7 @@ case "$mode" in
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=7 suppressions=$PWD/cmake/tsan.supp"
     cfg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "${debug_flags[@]}" -DHS_SANITIZER=tsan)
     sanitized_tree "$build-tsan" engine \
-      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_lessons_sim|tst_calibration|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|tst_autoscale|tst_bakeoff|fuzz_replay_.*)$'
+      '^(tst_lessons|tst_queueing|tst_arrivals|tst_units|tst_procs_ipc|tst_theory|tst_tunesearch|tst_sweepplan|tst_sweepanalysis|tst_scenarioedit|tst_simulator|tst_lessons_sim|tst_calibration|tst_scenarioparser|tst_scenariowriter|tst_lessonformat|tst_diagnostics|tst_procs_worker|tst_sweeprunner|tst_autoscale|tst_bakeoff|tst_procs|fuzz_replay_.*)$'
     ;;
   *)
     echo "usage: bash cmake/hybridscope.sh run [SCENARIO] | test" >&2
