@@ -153,45 +153,67 @@ void TestSimTwin::twin()
     QVERIFY2(pr.ok(), qPrintable(pr.ok() ? QString() : pr.errors.front().toString()));
     const Scenario &scenario = *pr.scenario;
 
-    hs::test::EngineRun run(scenario);
-    QVERIFY2(run.start(), qPrintable(run.error()));
-    QVERIFY(run.waitFinished(int(seconds * 1000) + 30000));
-    const RunResult engine = run.engine().result();
-    QVERIFY2(engine.conserved() && engine.doubleEnds == 0, qPrintable(hs::test::countsText(engine)));
-
     SimOptions options;
     options.costs = m_costs;
-
     const RunResult sim = simulate(scenario, options);
     QVERIFY2(sim.conserved() && sim.doubleEnds == 0, "conservation in simulation");
-    const QJsonObject measured = runToJson(engine), simulated = runToJson(sim);
+    const QJsonObject simulated = runToJson(sim);
 
+    // One engine run, compared figure by figure; the misses beyond tolerance (known gaps aside).
     QStringList misses;
-    for (const Figure &f : figuresOf(measured)) {
-        const double m = num(measured, f.what), s = num(simulated, f.what);
-        QVERIFY2(std::isfinite(m) && std::isfinite(s), qPrintable(f.what));
-        const double error = m > 0 ? (s - m) / m : (s == 0 ? 0.0 : 1.0);
-        m_table << QStringLiteral("| %1 | %2 | %3 | %4 | %5 %%6 |")
-                       .arg(name, f.what)
-                       .arg(m, 0, 'g', 4)
-                       .arg(s, 0, 'g', 4)
-                       .arg(error * 100, 0, 'f', 1)
-                       .arg(knownGap(name, f.what) && std::abs(error) > f.tolerance ? QStringLiteral(" (known gap)")
-                                                                                    : QString());
-        const KnownGap *gap = knownGap(name, f.what);
-        if (gap && std::abs(error) > f.tolerance)
-            qInfo().noquote() << QStringLiteral("%1 %2: known model gap, %3 %: %4")
-                                     .arg(name, f.what)
-                                     .arg(error * 100, 0, 'f', 1)
-                                     .arg(QLatin1String(gap->why));
-        else if (std::abs(error) > f.tolerance)
-            misses << QStringLiteral("%1: measured %2, simulated %3 (%4 %, tolerance ±%5 %)")
-                          .arg(f.what)
-                          .arg(m)
-                          .arg(s)
-                          .arg(error * 100, 0, 'f', 1)
-                          .arg(f.tolerance * 100);
+    QStringList rows;
+    const auto measureAndCompare = [&]() -> bool {
+        misses.clear();
+        rows.clear();
+        hs::test::EngineRun run(scenario);
+        if (!run.start() || !run.waitFinished(int(seconds * 1000) + 30000)) {
+            misses << QStringLiteral("the engine run did not start or finish: ") + run.error();
+            return false;
+        }
+        const RunResult engine = run.engine().result();
+        if (!engine.conserved() || engine.doubleEnds != 0) {
+            misses << hs::test::countsText(engine);
+            return false;
+        }
+        const QJsonObject measured = runToJson(engine);
+        for (const Figure &f : figuresOf(measured)) {
+            const double m = num(measured, f.what), s = num(simulated, f.what);
+            if (!std::isfinite(m) || !std::isfinite(s)) {
+                misses << f.what + QStringLiteral(": not a number");
+                continue;
+            }
+            const double error = m > 0 ? (s - m) / m : (s == 0 ? 0.0 : 1.0);
+            const KnownGap *gap = knownGap(name, f.what);
+            rows << QStringLiteral("| %1 | %2 | %3 | %4 | %5 %%6 |")
+                        .arg(name, f.what)
+                        .arg(m, 0, 'g', 4)
+                        .arg(s, 0, 'g', 4)
+                        .arg(error * 100, 0, 'f', 1)
+                        .arg(gap && std::abs(error) > f.tolerance ? QStringLiteral(" (known gap)") : QString());
+            if (gap && std::abs(error) > f.tolerance)
+                qInfo().noquote() << QStringLiteral("%1 %2: known model gap, %3 %: %4")
+                                         .arg(name, f.what)
+                                         .arg(error * 100, 0, 'f', 1)
+                                         .arg(QLatin1String(gap->why));
+            else if (std::abs(error) > f.tolerance)
+                misses << QStringLiteral("%1: measured %2, simulated %3 (%4 %, tolerance ±%5 %)")
+                              .arg(f.what)
+                              .arg(m)
+                              .arg(s)
+                              .arg(error * 100, 0, 'f', 1)
+                              .arg(f.tolerance * 100);
+        }
+        return misses.isEmpty();
+    };
+    if (!measureAndCompare()) {
+        // A shared machine can stall a whole run (every figure of it late at once), as tst_lessons
+        // allows for: measure the engine once more before failing. A model that is wrong misses
+        // both times; the first attempt's misses are printed either way.
+        qWarning().noquote() << name << "missed once, measuring the engine again:\n  "
+                             << misses.join(QStringLiteral("\n  "));
+        measureAndCompare();
     }
+    m_table << rows;
     QVERIFY2(misses.isEmpty(), qPrintable(name + QStringLiteral(":\n  ") + misses.join(QStringLiteral("\n  "))));
 }
 
