@@ -377,10 +377,12 @@ void TestGil::contention()
         QVERIFY2(log.maxWaitNs <= (threads - 1) * kInterval + 150 * kMs,
             qPrintable(QStringLiteral("a wait of %1 ms").arg(log.maxWaitNs / 1e6)));
         // Waiting blocks: the CPU a thread used beyond its units and a lone thread's bookkeeping (twice
-        // it: the machine's load varies) is small next to its wait. A spinning waiter would burn it all.
+        // it: the machine's load varies) is small next to its wait. A spinning waiter would burn it all
+        // (100 % of the wait); a blocking one used up to 13 % of it in the ASan tree on a VM whose
+        // host took CPU away in episodes (a wake-up costs more there): the bound is a quarter.
         const std::int64_t overhead = log.cpuTotalNs - log.cpuUnitsNs;
         const auto bookkeeping = std::int64_t(2 * bookkeepingPerUnit * double(log.units.size()));
-        QVERIFY2(overhead <= bookkeeping + 3 * kMs + log.waitedNs / 20,
+        QVERIFY2(overhead <= bookkeeping + 3 * kMs + log.waitedNs / 4,
             qPrintable(QStringLiteral("%1 ms of CPU outside the work (bookkeeping %2 ms) while waiting %3 ms")
                            .arg(overhead / 1e6)
                            .arg(bookkeeping / 1e6)
