@@ -98,7 +98,8 @@ void ClassTableModel::apply(const Frame &frame)
         Q_EMIT dataChanged(index(0, ThroughputColumn), index(int(n) - 1, FailedColumn));
 }
 
-void ClassTableModel::setPhaseFigures(const QString &description, const std::vector<std::optional<PhaseFigures>> &figures)
+void ClassTableModel::setPhaseFigures(
+    const QString &description, const std::vector<std::optional<PhaseFigures>> &figures)
 {
     Q_ASSERT(thread() == QThread::currentThread());
     if (!m_phaseColumns) {
@@ -163,8 +164,7 @@ QVariant ClassTableModel::value(const Row &row, int column) const
     case PhaseThroughputColumn: return row.phase ? QVariant(row.phase->throughput) : QVariant();
     case PhaseP50Column: return row.phase ? QVariant(row.phase->p50Ms) : QVariant();
     case PhaseP99Column: return row.phase ? QVariant(row.phase->p99Ms) : QVariant();
-    case PhaseSlaColumn:
-        return row.phase && row.phase->slaMet ? QVariant(*row.phase->slaMet ? 1 : 0) : QVariant();
+    case PhaseSlaColumn: return row.phase && row.phase->slaMet ? QVariant(*row.phase->slaMet ? 1 : 0) : QVariant();
     default: return {};
     }
 }

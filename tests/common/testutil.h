@@ -14,6 +14,20 @@
 
 namespace hs::test {
 
+/// Built with ASan or TSan (gcc defines __SANITIZE_*, clang answers __has_feature): such a build
+/// runs several times slower, which a few tests' timing bounds and run lengths allow for.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 /// Root of the source tree (scenarios/, tests/data/), from the environment ctest sets.
 QString sourceDir();
 /// Path of the hybridscope executable under test.

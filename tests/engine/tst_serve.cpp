@@ -11,6 +11,7 @@
 #include "scenario/scenarioparser.h"
 #include "serve/server.h"
 
+#include "testutil.h"
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -19,6 +20,7 @@
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+
 #include <QTest>
 #include <QWebSocket>
 
@@ -31,17 +33,7 @@ Q_DECLARE_METATYPE(hs::LiveCommand)
 
 namespace {
 // The share of the 20 Hz frame grid slowClientLosesFramesNotTheEngine requires (see there).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr double kGridShare = 0.6;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr double kGridShare = 0.6;
-#else
-constexpr double kGridShare = 0.85;
-#endif
-#else
-constexpr double kGridShare = 0.85;
-#endif
+constexpr double kGridShare = hs::test::kSanitized ? 0.6 : 0.85;
 } // namespace
 
 namespace {

@@ -11,6 +11,8 @@
 #include "scenario/scenarioparser.h"
 #include "sim/simulator.h"
 
+#include "testutil.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -83,17 +85,7 @@ constexpr int kReps = 10;
 // Under a sanitizer (the test command's ASan+UBSan tree) the same checks on shorter runs: what
 // that tree looks for is memory and undefined behaviour, and the intervals come from the
 // replications' spread, so they stay honest (wider) at any length.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr double kScale = 0.2;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr double kScale = 0.2;
-#else
-constexpr double kScale = 1.0;
-#endif
-#else
-constexpr double kScale = 1.0;
-#endif
+constexpr double kScale = hs::test::kSanitized ? 0.2 : 1.0;
 
 } // namespace
 
