@@ -450,41 +450,59 @@ std::optional<CalibrationProfile> calibrate(const CalibrationOptions &options, Q
     }
 
     // 2. A procs stage's transfer against its payload, for copy and for shm: one worker, so no
-    //    two calls overlap, at a rate that leaves it idle most of the time.
+    //    two calls overlap, at a rate that leaves it idle most of the time. A slope whose interval
+    //    still takes in 0 (a stalled machine widens the large payloads' spread) is measured once
+    //    more and the two runs pooled, so the per-byte cost is resolved when the machine allows.
     for (const Transfer transfer : { Transfer::Copy, Transfer::Shm }) {
         const QString name = transfer == Transfer::Copy ? QStringLiteral("copy") : QStringLiteral("shm");
-        if (!step(QStringLiteral("procs transfer: %1 (%2 s on the engine)").arg(name).arg(plan.ipcS)))
-            return std::nullopt;
-        QByteArray y = QStringLiteral("name: calibration %1\nduration: %2s\nseed: 2\n"
-                                      "domains:\n  procs: { workers: 1, transfer: %1 }\nclasses:\n")
-                           .arg(name)
-                           .arg(plan.ipcS + kWarmupS)
-                           .toUtf8();
-        for (std::int64_t b : plan.payloads)
-            y += QStringLiteral("  - name: p%1\n    arrival: { process: poisson, rate: %2/s }\n"
-                                "    stages: [ { name: s, work: cpu, time: 1us, payload_in: %1, payload_out: %1, "
-                                "domain: procs } ]\n")
-                     .arg(b)
-                     .arg(plan.ipcRate)
-                     .toUtf8();
-        const std::optional<PhaseResult> r = runOnEngine(y, error);
-        if (!r)
-            return std::nullopt;
-        std::vector<SizePoint> &pts = transfer == Transfer::Copy ? p.copy : p.shm;
-        for (std::int64_t b : plan.payloads) {
-            const ClassResult *c = classNamed(*r, QStringLiteral("p%1").arg(b));
-            if (!c || c->ipc.count() < 2) {
-                *error
-                    = QStringLiteral("calibration: procs %1 with %2 bytes ran fewer than two stages").arg(name).arg(b);
+        std::vector<HistogramSnapshot> pooled(plan.payloads.size());
+        std::optional<LineFit> f;
+        std::vector<SizePoint> pts;
+        for (int attempt = 0; attempt < 2 && !(f && f->slopeLo > 0); ++attempt) {
+            const QString what = attempt == 0
+                ? QStringLiteral("procs transfer: %1 (%2 s on the engine)").arg(name).arg(plan.ipcS)
+                : QStringLiteral("procs transfer: %1 again, its per-byte cost was not resolved (%2 s on the engine)")
+                      .arg(name)
+                      .arg(plan.ipcS);
+            if (!step(what))
+                return std::nullopt;
+            QByteArray y = QStringLiteral("name: calibration %1\nduration: %2s\nseed: %3\n"
+                                          "domains:\n  procs: { workers: 1, transfer: %1 }\nclasses:\n")
+                               .arg(name)
+                               .arg(plan.ipcS + kWarmupS)
+                               .arg(2 + 10 * attempt)
+                               .toUtf8();
+            for (std::int64_t b : plan.payloads)
+                y += QStringLiteral("  - name: p%1\n    arrival: { process: poisson, rate: %2/s }\n"
+                                    "    stages: [ { name: s, work: cpu, time: 1us, payload_in: %1, payload_out: %1, "
+                                    "domain: procs } ]\n")
+                         .arg(b)
+                         .arg(plan.ipcRate)
+                         .toUtf8();
+            const std::optional<PhaseResult> r = runOnEngine(y, error);
+            if (!r)
+                return std::nullopt;
+            pts.clear();
+            for (std::size_t i = 0; i < plan.payloads.size(); ++i) {
+                const std::int64_t b = plan.payloads[i];
+                const ClassResult *c = classNamed(*r, QStringLiteral("p%1").arg(b));
+                if (c)
+                    pooled[i].merge(c->ipc);
+                if (pooled[i].count() < 2) {
+                    *error = QStringLiteral("calibration: procs %1 with %2 bytes ran fewer than two stages")
+                                 .arg(name)
+                                 .arg(b);
+                    return std::nullopt;
+                }
+                pts.push_back({ 2.0 * double(b), ofSnapshot(pooled[i]) });
+            }
+            f = LineFit::fit(pts);
+            if (!f) {
+                *error = QStringLiteral("calibration: the %1 points do not fit a line").arg(name);
                 return std::nullopt;
             }
-            pts.push_back({ 2.0 * double(b), ofSnapshot(c->ipc) });
         }
-        const std::optional<LineFit> f = LineFit::fit(pts);
-        if (!f) {
-            *error = QStringLiteral("calibration: the %1 points do not fit a line").arg(name);
-            return std::nullopt;
-        }
+        (transfer == Transfer::Copy ? p.copy : p.shm) = pts;
         (transfer == Transfer::Copy ? p.copyFit : p.shmFit) = *f;
     }
     p.costs.procsCallS = std::max(0.0, (p.copyFit.intercept + p.shmFit.intercept) / 2);
