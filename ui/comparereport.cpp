@@ -361,6 +361,47 @@ void classesSection(H &h, const QJsonObject &a, const QJsonObject &b, const Side
     h.tableEnd();
 }
 
+// DESIGN §15: the naive P99 (from dispatch, what a closed-loop load tester reports) beside the
+// corrected one, per class, when either side carries it (runs before issue 18 do not). The
+// "hidden" factor corrected / naive is how much a tester that waits for each reply would miss.
+void naiveSection(H &h, const QJsonObject &a, const QJsonObject &b)
+{
+    const QJsonObject ca = obj(a, "classes"), cb = obj(b, "classes");
+    const auto naiveOf = [](const QJsonObject &c) { return obj(c, "latency_naive_ms").value(QStringLiteral("p99")); };
+    QStringList names;
+    for (const QJsonObject *side : { &ca, &cb })
+        for (auto it = side->begin(); it != side->end(); ++it)
+            if (naiveOf(it.value().toObject()).isDouble() && !names.contains(it.key()))
+                names << it.key();
+    if (names.isEmpty())
+        return;
+    h.heading(2, QStringLiteral("naive-delta"), tr("Coordinated omission: naive and corrected P99"));
+    h.paragraph(H::esc(tr("Naive P99 counts from when each task was dispatched, as a load tester that waits for "
+                          "each reply reports it; the corrected P99 counts from when it was meant to arrive. "
+                          "Hidden is corrected ÷ naive: how much the naive figure leaves out.")),
+        QStringLiteral("muted"));
+    h.tableBegin({ tr("Class"), tr("Naive A"), tr("Naive B"), tr("Δ %"), tr("Corrected A"), tr("Corrected B"),
+                     tr("Hidden A"), tr("Hidden B") },
+        1, QStringLiteral("wide"));
+    const QString dash = QStringLiteral("—");
+    for (const QString &n : names) {
+        const QJsonObject x = ca.value(n).toObject(), y = cb.value(n).toObject();
+        const QJsonValue na = naiveOf(x), nb = naiveOf(y);
+        const QJsonValue pa = obj(x, "latency_ms").value(QStringLiteral("p99"));
+        const QJsonValue pb = obj(y, "latency_ms").value(QStringLiteral("p99"));
+        const auto hidden = [&](const QJsonValue &corrected, const QJsonValue &naive) {
+            if (!corrected.isDouble() || !naive.isDouble() || !(naive.toDouble() > 0))
+                return dash;
+            return QStringLiteral("×%1").arg(corrected.toDouble() / naive.toDouble(), 0, 'f', 1);
+        };
+        h.row({ H::esc(n), na.isDouble() ? H::ms(na.toDouble()) : dash, nb.isDouble() ? H::ms(nb.toDouble()) : dash,
+            na.isDouble() && nb.isDouble() ? deltaPercent(na.toDouble(), nb.toDouble()) : dash,
+            pa.isDouble() ? H::ms(pa.toDouble()) : dash, pb.isDouble() ? H::ms(pb.toDouble()) : dash, hidden(pa, na),
+            hidden(pb, nb) });
+    }
+    h.tableEnd();
+}
+
 void domainsSection(H &h, const QJsonObject &a, const QJsonObject &b, const Sides &sides)
 {
     h.heading(2, QStringLiteral("domains-delta"), tr("Domains"));
@@ -533,6 +574,7 @@ ReportHtml buildReport(const QJsonObject &a, const QJsonObject &b, const std::ve
     runsSection(h, a, b, sides);
     configSection(h, a, b, sides);
     classesSection(h, a, b, sides);
+    naiveSection(h, a, b);
     domainsSection(h, a, b, sides);
     locksSection(h, a, b, sides);
     findingsSection(h, a, b, sides);
@@ -629,12 +671,17 @@ std::optional<QJsonObject> ComparisonReport::phaseAsRun(const QJsonObject &run, 
             latency[QStringLiteral("p50")] = c.value(QStringLiteral("p50_ms"));
         if (c.value(QStringLiteral("p99_ms")).isDouble())
             latency[QStringLiteral("p99")] = c.value(QStringLiteral("p99_ms"));
+        QJsonObject naive;
+        if (c.value(QStringLiteral("naive_p99_ms")).isDouble())
+            naive[QStringLiteral("p99")] = c.value(QStringLiteral("naive_p99_ms"));
         QJsonObject k;
         for (const char *key : { "throughput", "completed", "failed", "rejected", "samples", "p99_ci_ms", "sla_p99_ms",
                  "sla_met", "sla_verdict" })
             if (c.contains(QLatin1String(key)))
                 k[QLatin1String(key)] = c.value(QLatin1String(key));
         k[QStringLiteral("latency_ms")] = latency;
+        if (!naive.isEmpty())
+            k[QStringLiteral("latency_naive_ms")] = naive;
         classes[it.key()] = k;
     }
     out[QStringLiteral("classes")] = classes;

@@ -278,8 +278,16 @@ bool ProcsDomain::retiring(Slot &s)
 
 void ProcsDomain::publishPid(Slot &s)
 {
-    std::lock_guard lk(m_mu);
-    s.pid = s.proc.isRunning() ? s.proc.pid() : -1;
+    pid_t gone = -1;
+    {
+        std::lock_guard lk(m_mu);
+        const pid_t now = s.proc.isRunning() ? s.proc.pid() : -1;
+        if (s.pid > 0 && s.pid != now)
+            gone = s.pid; // reaped, or replaced by a new process
+        s.pid = now;
+    }
+    if (gone > 0)
+        m_remote.workerGone(gone);
 }
 
 void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
@@ -330,15 +338,18 @@ void ProcsDomain::ownerLoop(Slot &s, bool spawnNow)
     }
     if (s.proc.isRunning())
         s.proc.terminate();
+    pid_t gone = -1;
     {
         std::lock_guard lk(m_mu);
         s.exited = true;
         s.idle = false;
-        s.pid = -1;
+        gone = std::exchange(s.pid, -1);
         // A stage handed to this owner while it was deciding to leave goes to another one.
         if (!m_ready.empty())
             dispatchLocked();
     }
+    if (gone > 0)
+        m_remote.workerGone(gone);
     setCurrentDomain(nullptr);
 }
 

@@ -70,6 +70,9 @@ public:
         (void)run;
         return {};
     }
+    /// A worker process has ended (lost, timed out and killed, retired or stopped): whatever it
+    /// left counted in shared state as its own (DESIGN §15: lock waits) no longer counts.
+    virtual void workerGone(pid_t pid) { (void)pid; }
 };
 
 struct ProcsOptions {

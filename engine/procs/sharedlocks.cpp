@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace hs {
 
@@ -31,12 +32,21 @@ timespec toTimespec(std::int64_t ns)
 }
 } // namespace
 
+// How many stages of one process wait for a resource now. A process counts in its own entry so
+// that the engine can take back what a worker killed mid-wait never took back (forgetProcess).
+struct WaitEntry {
+    std::atomic<std::int32_t> pid; // 0: free
+    std::atomic<std::int32_t> count;
+};
+constexpr int kWaitEntries = 64;
+
 // One resource in the segment: written by every process that maps it.
 struct SharedLocks::Slot {
     pthread_mutex_t mutex; // the `process` lock: robust, process-shared
     std::atomic<std::uint64_t> holder; // LockKey of the process lock's holder
     std::atomic<std::uint64_t> counter; // the shared counter `update:` increments
-    std::atomic<std::int32_t> waiting; // stages of any process waiting for this name's lock now
+    std::atomic<std::int32_t> waiting; // waiting stages of processes that found no free entry
+    WaitEntry waiters[kWaitEntries];
 };
 
 // This process's own `thread` lock of one name.
@@ -90,6 +100,7 @@ void SharedLocks::unlinkName()
 std::unique_ptr<SharedLocks> SharedLocks::create(int count, QString *error)
 {
     std::unique_ptr<SharedLocks> s(new SharedLocks);
+    s->m_pid = std::int32_t(::getpid());
     s->m_seg = ShmSegment::create(error);
     if (!s->m_seg)
         return nullptr;
@@ -114,6 +125,10 @@ std::unique_ptr<SharedLocks> SharedLocks::create(int count, QString *error)
         sl->holder.store(0, std::memory_order_relaxed);
         sl->counter.store(0, std::memory_order_relaxed);
         sl->waiting.store(0, std::memory_order_relaxed);
+        for (WaitEntry &e : sl->waiters) {
+            e.pid.store(0, std::memory_order_relaxed);
+            e.count.store(0, std::memory_order_relaxed);
+        }
         s->m_local.push_back(std::make_unique<Local>());
     }
     auto *h = new (s->m_seg->data()) Header;
@@ -125,6 +140,7 @@ std::unique_ptr<SharedLocks> SharedLocks::create(int count, QString *error)
 std::unique_ptr<SharedLocks> SharedLocks::open(const QByteArray &name, QString *error)
 {
     std::unique_ptr<SharedLocks> s(new SharedLocks);
+    s->m_pid = std::int32_t(::getpid());
     s->m_seg = ShmSegment::open(name, error);
     if (!s->m_seg || !s->m_seg->mapAtLeast(sizeof(Header), error))
         return nullptr;
@@ -150,7 +166,37 @@ std::uint64_t SharedLocks::counter(int index) const
 
 int SharedLocks::waiting(int index) const
 {
-    return index >= 0 && index < m_count ? slot(index)->waiting.load(std::memory_order_relaxed) : 0;
+    if (index < 0 || index >= m_count)
+        return 0;
+    const Slot *sl = slot(index);
+    int n = sl->waiting.load(std::memory_order_relaxed);
+    for (const WaitEntry &e : sl->waiters)
+        n += e.count.load(std::memory_order_relaxed);
+    return n;
+}
+
+std::atomic<std::int32_t> *SharedLocks::waitCounter(Slot *sl) const
+{
+    for (WaitEntry &e : sl->waiters) {
+        std::int32_t pid = e.pid.load(std::memory_order_acquire);
+        if (pid == 0 && e.pid.compare_exchange_strong(pid, m_pid, std::memory_order_acq_rel))
+            return &e.count;
+        if (pid == m_pid) // ours already, or another thread of this process just took it
+            return &e.count;
+    }
+    return &sl->waiting;
+}
+
+void SharedLocks::forgetProcess(std::int32_t pid)
+{
+    if (pid <= 0 || pid == m_pid)
+        return;
+    for (int i = 0; i < m_count; ++i)
+        for (WaitEntry &e : slot(i)->waiters)
+            if (e.pid.load(std::memory_order_acquire) == pid) {
+                e.count.store(0, std::memory_order_relaxed);
+                e.pid.store(0, std::memory_order_release);
+            }
 }
 
 WorkResult SharedLocks::run(const std::vector<LockRequest> &locks, int update, LockKey self, const WorkControl &ctl,
@@ -190,7 +236,8 @@ WorkResult SharedLocks::run(const std::vector<LockRequest> &locks, int update, L
             if (rc == EBUSY) {
                 w.contended = true;
                 w.holder = holder->load(std::memory_order_relaxed);
-                sl->waiting.fetch_add(1, std::memory_order_relaxed);
+                std::atomic<std::int32_t> *waitingNow = waitCounter(sl);
+                waitingNow->fetch_add(1, std::memory_order_relaxed);
                 const std::int64_t start = nowNs();
                 const std::int64_t lockDeadline = lr.timeoutNs > 0 ? start + lr.timeoutNs : 0;
                 for (;;) {
@@ -233,7 +280,7 @@ WorkResult SharedLocks::run(const std::vector<LockRequest> &locks, int update, L
                         break;
                     }
                 }
-                sl->waiting.fetch_sub(1, std::memory_order_relaxed);
+                waitingNow->fetch_sub(1, std::memory_order_relaxed);
                 w.waitNs = nowNs() - start;
             }
             if (rc == EOWNERDEAD) {

@@ -75,7 +75,11 @@ public:
     void unlinkName();
 
     std::uint64_t counter(int index) const;
+    /// Stages of every process that wait for the resource now.
     int waiting(int index) const;
+    /// A process that mapped the segment has ended (a worker killed mid-wait never took its
+    /// waits back): its waits no longer count. The engine calls it for each worker it reaps.
+    void forgetProcess(std::int32_t pid);
 
     /**
      * Runs a stage's work under `locks`, taken in order: with n locks the work is split in n
@@ -93,7 +97,10 @@ private:
     struct Slot;
     struct Local;
     Slot *slot(int index) const;
+    /// This process's count of waiters of `sl` (a shared overflow count when every entry is taken).
+    std::atomic<std::int32_t> *waitCounter(Slot *sl) const;
     std::unique_ptr<ShmSegment> m_seg;
+    std::int32_t m_pid = 0;
     std::vector<std::unique_ptr<Local>> m_local;
     int m_count = 0;
 };

@@ -71,8 +71,11 @@ template<class Fn> void Diagnoser::forEachTrack(Fn fn)
     for (auto *group : { &m_sla, &m_serial })
         for (Track &t : *group)
             fn(t);
-    for (LockTrack &l : m_locks)
+    for (LockTrack &l : m_locks) {
         fn(l.track);
+        fn(l.lost);
+        fn(l.timedOut);
+    }
 }
 
 Finding *Diagnoser::at(const Track &t)
@@ -210,6 +213,7 @@ bool Diagnoser::addFrame(const Frame &f)
     oversubscription(f, changed);
     gilContention(f, changed);
     lockContention(f, changed);
+    lockEvents(f, changed);
     for (std::size_t c = 0; c < m_scenario.classes.size() && c < f.classes.size(); ++c)
         classRules(f, c, changed);
     return changed;

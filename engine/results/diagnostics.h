@@ -145,10 +145,13 @@ private:
     void oversubscription(const Frame &f, bool &changed);
     void gilContention(const Frame &f, bool &changed);
     void classRules(const Frame &f, std::size_t c, bool &changed);
-    /// DESIGN §15 (diagnostics_locks.cpp): lock_contention per frame; lost_updates and
-    /// lock_timeout over the run's totals.
+    /// DESIGN §15 (diagnostics_locks.cpp): lock_contention, lost_updates and lock_timeout per
+    /// frame; at the end, the whole run's who-waited-on-whom, counts and an example reason.
     void lockContention(const Frame &f, bool &changed);
+    void lockEvents(const Frame &f, bool &changed);
     void lockTotals(const RunResult &r, double end, Track &detached);
+    void describeLostUpdates(Finding &f, const QString &name, std::uint64_t done, std::uint64_t seen) const;
+    void describeLockTimeouts(Finding &f, const QString &name, std::uint64_t timeouts, const QString &example) const;
     /// finish(): the SLA per phase when live changes split the run (results/phases.h).
     void slaByPhase(const RunResult &r, std::size_t classIndex, double end, Track &detached);
     /// finish(): Little's law L = λW on each domain's measured figures.
@@ -178,6 +181,9 @@ private:
     /// who waited and who held, by (class, stage, domain) -> µs waited.
     struct LockTrack {
         Track track;
+        Track lost; ///< lost_updates, live: the counter seen below the updates done
+        Track timedOut; ///< lock_timeout, live: waits past the timeout
+        std::uint64_t lastTimeouts = 0;
         std::deque<Sample> ring;
         std::map<std::array<int, 3>, double> waiters, holders;
     };

@@ -118,61 +118,21 @@ void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
                                            "with the others, so they add waiting, not throughput; or give"));
                 }
         }
-        // lost_updates: the counter lost read–modify–writes (silent corruption, made visible).
+        const auto track = std::find(m_lockNames.begin(), m_lockNames.end(), l.name);
+        LockTrack *lt = track == m_lockNames.end() ? nullptr : &m_locks[std::size_t(track - m_lockNames.begin())];
+        // lost_updates: the totals are authoritative (the last updates may come after the last frame).
         if (l.counter && l.lostUpdates() > 0) {
-            std::set<DomainKind> domains;
-            QStringList updaters;
-            bool threadLockOnly = false;
-            bool unguarded = false;
-            for (const TaskClass &c : r.scenario.classes)
-                for (const Stage &st : c.stages) {
-                    if (st.update != l.name)
-                        continue;
-                    domains.insert(st.domain);
-                    updaters << c.name + QLatin1Char('.') + st.name + QStringLiteral(" on ") + domainName(st.domain);
-                    const bool guarded = std::any_of(st.locks.begin(), st.locks.end(),
-                        [](const LockUse &u) { return u.scope == LockScope::Process; });
-                    if (!guarded && st.locks.empty())
-                        unguarded = true;
-                    else if (!guarded)
-                        threadLockOnly = true;
-                }
-            QStringList domainList;
-            for (DomainKind d : domains)
-                domainList << domainName(d);
-            push(proto("lost_updates", Severity::Error, std::nullopt), detached);
-            Finding *f = at(detached);
-            f->fromS = 0;
-            f->toS = end;
-            f->message = QStringLiteral("counter '%1': %2 updates done, %3 seen: %4 lost (silent corruption); updated "
-                                        "from %5 by %6")
-                             .arg(l.name)
-                             .arg(l.updatesExpected)
-                             .arg(l.updatesSeen)
-                             .arg(l.lostUpdates())
-                             .arg(domainList.join(QStringLiteral(", ")), updaters.join(QStringLiteral(", ")));
-            QString advice;
-            if (threadLockOnly && domains.count(DomainKind::Procs))
-                advice = QStringLiteral("a thread lock does not guard worker processes (each has its own copy): use "
-                                        "scope: process for the lock around '%1', or route every update to one owner")
-                             .arg(l.name);
-            else if (unguarded)
-                advice = QStringLiteral("the update of '%1' is not guarded: take a lock (scope: process when procs "
-                                        "updates it) around it, or route every update to one owner")
-                             .arg(l.name);
-            else
-                advice = QStringLiteral("guard every update of '%1' with one lock of scope process, or route every "
-                                        "update to one owner")
-                             .arg(l.name);
-            f->advice = advice;
-            if (!updaters.isEmpty()) {
-                for (const TaskClass &c : r.scenario.classes)
-                    for (const Stage &st : c.stages)
-                        if (st.update == l.name && f->className.isEmpty())
-                            f->className = c.name;
+            Track &t = lt ? lt->lost : detached;
+            if (!lt || !at(t)) {
+                push(proto("lost_updates", Severity::Error, std::nullopt), t);
+                at(t)->fromS = 0;
             }
+            Finding *f = at(t);
+            f->toS = end;
+            describeLostUpdates(*f, l.name, l.updatesExpected, l.updatesSeen);
         }
-        // lock_timeout: waits past the timeout failed their stage (a possible deadlock).
+        // lock_timeout: waits past the timeout failed their stage (a possible deadlock). The
+        // failure reasons give an example and the class that lost most stages to it.
         if (l.timeouts > 0) {
             QString example;
             QString victim;
@@ -191,19 +151,104 @@ void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
                     victim = c.name;
                 }
             }
-            push(proto("lock_timeout", Severity::Error, std::nullopt, victim), detached);
-            Finding *f = at(detached);
-            f->fromS = 0;
+            Track &t = lt ? lt->timedOut : detached;
+            if (!lt || !at(t)) {
+                push(proto("lock_timeout", Severity::Error, std::nullopt), t);
+                at(t)->fromS = 0;
+            }
+            Finding *f = at(t);
             f->toS = end;
-            f->message = QStringLiteral("lock '%1': %2 waits timed out, each failed its stage (possible deadlock)%3")
-                             .arg(l.name)
-                             .arg(l.timeouts)
-                             .arg(example.isEmpty() ? QString() : QStringLiteral("; e.g. ") + example);
-            f->advice = QStringLiteral("stages that take several locks must take them in one global order (two "
-                                       "classes taking two locks in opposite order deadlock); or hold one lock "
-                                       "at a time, or give the state one owner");
+            if (!victim.isEmpty())
+                f->className = victim;
+            describeLockTimeouts(*f, l.name, l.timeouts, example);
         }
     }
+}
+
+// Live: the counter seen below the updates done can only be updates lost (sample() reads the
+// count before the counter, and an update is written before it is counted), and a lock timeout
+// is a stage that already failed. Both open at the frame that first shows them and stay open.
+void Diagnoser::lockEvents(const Frame &f, bool &changed)
+{
+    for (std::size_t i = 0; i < m_locks.size() && i < f.locks.size(); ++i) {
+        LockTrack &lt = m_locks[i];
+        const LockFrame &lf = f.locks[i];
+        const QString name = m_lockNames[qsizetype(i)];
+        const bool lost = lf.updatesExpected > lf.updatesSeen;
+        if (Finding *out = step(lt.lost, lost, f.t, f.t, 0, kNever,
+                proto("lost_updates", Severity::Error, std::nullopt), [](Track &) {})) {
+            const QString before = out->message;
+            describeLostUpdates(*out, name, lf.updatesExpected, lf.updatesSeen);
+            changed = changed || out->message != before;
+        }
+        const std::uint64_t newTimeouts = lf.timeouts > lt.lastTimeouts ? lf.timeouts - lt.lastTimeouts : 0;
+        lt.lastTimeouts = std::max(lt.lastTimeouts, lf.timeouts);
+        if (Finding *out = step(lt.timedOut, newTimeouts > 0, f.t, f.t, 0, kNever,
+                proto("lock_timeout", Severity::Error, std::nullopt), [](Track &) {})) {
+            changed = true;
+            // The stage that waited longest meanwhile is the likeliest victim.
+            if (lf.topWaiter.cls >= 0 && std::size_t(lf.topWaiter.cls) < m_scenario.classes.size())
+                out->className = m_scenario.classes[std::size_t(lf.topWaiter.cls)].name;
+            describeLockTimeouts(*out, name, lf.timeouts, QString());
+        }
+    }
+}
+
+void Diagnoser::describeLostUpdates(Finding &f, const QString &name, std::uint64_t done, std::uint64_t seen) const
+{
+    std::set<DomainKind> domains;
+    QStringList updaters;
+    bool threadLockOnly = false;
+    bool unguarded = false;
+    for (const TaskClass &c : m_scenario.classes)
+        for (const Stage &st : c.stages) {
+            if (st.update != name)
+                continue;
+            domains.insert(st.domain);
+            updaters << c.name + QLatin1Char('.') + st.name + QStringLiteral(" on ") + domainName(st.domain);
+            if (f.className.isEmpty())
+                f.className = c.name;
+            const bool guarded = std::any_of(
+                st.locks.begin(), st.locks.end(), [](const LockUse &u) { return u.scope == LockScope::Process; });
+            if (!guarded && st.locks.empty())
+                unguarded = true;
+            else if (!guarded)
+                threadLockOnly = true;
+        }
+    QStringList domainList;
+    for (DomainKind d : domains)
+        domainList << domainName(d);
+    f.message = QStringLiteral("counter '%1': %2 updates done, %3 seen: %4 lost (silent corruption); updated from %5 "
+                               "by %6")
+                    .arg(name)
+                    .arg(done)
+                    .arg(seen)
+                    .arg(done - std::min(done, seen))
+                    .arg(domainList.join(QStringLiteral(", ")), updaters.join(QStringLiteral(", ")));
+    if (threadLockOnly && domains.count(DomainKind::Procs))
+        f.advice = QStringLiteral("a thread lock does not guard worker processes (each has its own copy): use "
+                                  "scope: process for the lock around '%1', or route every update to one owner")
+                       .arg(name);
+    else if (unguarded)
+        f.advice = QStringLiteral("the update of '%1' is not guarded: take a lock (scope: process when procs "
+                                  "updates it) around it, or route every update to one owner")
+                       .arg(name);
+    else
+        f.advice = QStringLiteral("guard every update of '%1' with one lock of scope process, or route every "
+                                  "update to one owner")
+                       .arg(name);
+}
+
+void Diagnoser::describeLockTimeouts(
+    Finding &f, const QString &name, std::uint64_t timeouts, const QString &example) const
+{
+    f.message = QStringLiteral("lock '%1': %2 waits timed out, each failed its stage (possible deadlock)%3")
+                    .arg(name)
+                    .arg(timeouts)
+                    .arg(example.isEmpty() ? QString() : QStringLiteral("; e.g. ") + example);
+    f.advice = QStringLiteral("stages that take several locks must take them in one global order (two classes "
+                              "taking two locks in opposite order deadlock); or hold one lock at a time, or give "
+                              "the state one owner");
 }
 
 } // namespace hs

@@ -179,6 +179,8 @@ struct Engine::Impl final : StageHost, RemoteStageHost {
         return lockBook->record(job.task->cls, job.stage, DomainKind::Procs, run);
     }
 
+    void workerGone(pid_t pid) override { lockBook->forgetProcess(pid); }
+
     std::uint16_t netPort() const override { return server.port(); }
 
     // --- RemoteStageHost (procs) ---------------------------------------------------------

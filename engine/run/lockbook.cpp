@@ -54,6 +54,12 @@ void LockBook::finish()
         m_shared->unlinkName();
 }
 
+void LockBook::forgetProcess(pid_t pid)
+{
+    if (m_shared)
+        m_shared->forgetProcess(std::int32_t(pid));
+}
+
 QByteArray LockBook::segmentName() const
 {
     return m_shared ? m_shared->name() : QByteArray();
@@ -135,7 +141,9 @@ QString LockBook::record(int cls, int stage, DomainKind dk, const LockedRun &run
     if (run.updated) {
         const int u = m_update[std::size_t(cls)][std::size_t(stage)];
         if (u >= 0)
-            m_res[std::size_t(u)]->updates.fetch_add(1, std::memory_order_relaxed);
+            // Release: a frame that counts this update also sees the counter's write before it
+            // (sample() reads the count first), so "seen below done" is only ever lost updates.
+            m_res[std::size_t(u)]->updates.fetch_add(1, std::memory_order_release);
     }
     return reason;
 }
@@ -150,7 +158,7 @@ std::vector<LockFrame> LockBook::sample(std::int64_t now)
         f.contended = r.contended.load(std::memory_order_relaxed);
         f.timeouts = r.timeouts.load(std::memory_order_relaxed);
         f.recovered = r.recovered.load(std::memory_order_relaxed);
-        f.updatesExpected = r.updates.load(std::memory_order_relaxed);
+        f.updatesExpected = r.updates.load(std::memory_order_acquire); // before the counter: see record()
         f.updatesSeen = m_shared ? m_shared->counter(int(i)) : 0;
         f.waiting = m_shared ? m_shared->waiting(int(i)) : 0;
         r.window.tick(now, r.wait.snapshot());

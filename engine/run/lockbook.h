@@ -18,6 +18,8 @@
 #include <mutex>
 #include <vector>
 
+#include <sys/types.h>
+
 namespace hs {
 
 class LockBook {
@@ -40,6 +42,8 @@ public:
     /// What a worker needs to take the stage's locks.
     void remotePlan(
         int cls, int stage, DomainKind dk, std::vector<LockRequest> *locks, int *update, LockKey *self) const;
+    /// A worker process ended: its lock waits no longer count as waiting (one killed mid-wait).
+    void forgetProcess(pid_t pid);
     /// Records a worker's lock waits; returns the reason a lock timeout reports (else empty).
     QString record(int cls, int stage, DomainKind dk, const LockedRun &run);
 

@@ -159,6 +159,7 @@ QJsonObject sweepPointToJson(const SweepPointResult &p)
         }
         j[QStringLiteral("sla_p99_ms")] = optMs(c.slaP99Ms);
         j[QStringLiteral("sla_met")] = c.slaMet;
+        j[QStringLiteral("naive_p99_ms")] = optMs(c.naiveP99Ms); // DESIGN §15
         classes[c.name] = j;
     }
     o[QStringLiteral("classes")] = classes;
@@ -305,7 +306,7 @@ QString sweepToCsv(const SweepResult &r)
     for (const VaryAxis &a : r.axes)
         s << csv(a.path) << ',';
     s << "class,throughput,samples,p50_ms,p99_ms,p99_ci_lo_ms,p99_ci_hi_ms,sla_p99_ms,sla_met,conserved,reps,"
-         "findings";
+         "findings,naive_p99_ms";
     // A policy bake-off: the varied pool's cost, and relative to the fixed baseline.
     const std::optional<DomainKind> bakeoff = r.bakeoffDomain();
     if (bakeoff)
@@ -318,7 +319,7 @@ QString sweepToCsv(const SweepResult &r)
             s << csv(c.name) << ',' << round3(c.throughput) << ',' << c.samples << ',' << csvNum(c.p50Ms) << ','
               << csvNum(c.p99Ms) << ',' << csvNum(c.ciLoMs) << ',' << csvNum(c.ciHiMs) << ',' << csvNum(c.slaP99Ms)
               << ',' << (c.slaMet ? "true" : "false") << ',' << (p.conserved ? "true" : "false") << ',' << p.reps << ','
-              << csv(p.findings.join(QLatin1Char(' ')));
+              << csv(p.findings.join(QLatin1Char(' '))) << ',' << csvNum(c.naiveP99Ms);
             if (bakeoff) {
                 const SweepDomainFigures *d = domainAt(p, *bakeoff);
                 s << ',' << csvNum(d ? std::optional<double>(d->workerSeconds) : std::nullopt) << ','

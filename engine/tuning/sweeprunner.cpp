@@ -237,7 +237,7 @@ SweepPointResult pointFigures(const Scenario &scenario, const std::vector<PhaseR
         c.name = scenario.classes[i].name;
         if (auto sla = scenario.slaFor(int(i)))
             c.slaP99Ms = *sla * 1e3;
-        HistogramSnapshot all;
+        HistogramSnapshot all, naive;
         std::vector<double> tput;
         for (const PhaseResult &ph : measured) {
             const ClassResult &cr = ph.classes[i];
@@ -246,11 +246,14 @@ SweepPointResult pointFigures(const Scenario &scenario, const std::vector<PhaseR
             c.lost += cr.rejected + cr.failed;
             c.rejected += cr.rejected;
             all.merge(cr.latency);
+            naive.merge(cr.latencyNaive);
             if (!cr.latency.isEmpty())
                 c.repP99Ms.push_back(cr.latency.percentile(0.99) / 1e6);
         }
         c.throughput = mean(tput);
         c.samples = all.count();
+        if (!naive.isEmpty())
+            c.naiveP99Ms = naive.percentile(0.99) / 1e6;
         if (!all.isEmpty()) {
             c.p50Ms = all.percentile(0.5) / 1e6;
             if (c.repP99Ms.size() >= 2) {

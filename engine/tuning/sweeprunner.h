@@ -35,6 +35,9 @@ struct SweepClassFigures {
     std::vector<double> repP99Ms; ///< each rep's P99 (reps that completed a task)
     std::optional<double> slaP99Ms;
     bool slaMet = false; ///< an SLA, and the interval's upper end under it
+    /// DESIGN §15: the P99 from dispatch (what a closed-loop load tester reports), of all reps'
+    /// naive latencies together; none without samples.
+    std::optional<double> naiveP99Ms;
 };
 
 /// One domain at one sweep point (DESIGN §10 `points[].domains`), with the theory's prediction.

@@ -431,6 +431,96 @@ private Q_SLOTS:
         QCOMPARE(d.findings().back().toS, (spikes - 1) * 1.5 + 0.25);
     }
 
+    // DESIGN §15, live: a counter seen below the updates done opens lost_updates at that frame (an
+    // update in flight, seen before it is counted, does not), and a lock wait that timed out opens
+    // lock_timeout at once; each stays one finding as the counts grow, and finish() completes them
+    // with the run's totals rather than adding a second one.
+    void lockEventsAreFoundLive()
+    {
+        const auto s = test::scenarioFromYaml(R"(
+name: ledger
+domains: { threads: { workers: 2 }, procs: { workers: 2 } }
+classes:
+  - name: teller
+    arrival: { process: constant, rate: 10/s }
+    stages: [ { name: post, work: block, time: 1ms, domain: threads, update: ledger, lock: { name: ledger, scope: thread } } ]
+  - name: batch
+    arrival: { process: constant, rate: 10/s }
+    stages: [ { name: post, work: block, time: 1ms, domain: procs, update: ledger, lock: { name: ledger, scope: thread } } ]
+)");
+        QVERIFY(s);
+        Diagnoser d;
+        d.reset(*s, 4);
+        const auto lockFrame = [](std::uint64_t done, std::uint64_t seen, std::uint64_t timeouts) {
+            LockFrame l;
+            l.acquisitions = done;
+            l.updatesExpected = done;
+            l.updatesSeen = seen;
+            l.timeouts = timeouts;
+            l.topWaiter = KeyCount { 1, 0, 2000 };
+            l.waiterDomain = int(DomainKind::Procs);
+            return l;
+        };
+        RunResult r;
+        r.scenario = *s;
+        for (int i = 0; i < 40; ++i) {
+            Frame f = frameAt(i);
+            // In flight until frame 10 (seen ahead of done), lost from frame 10, one timeout at 30.
+            const std::uint64_t done = std::uint64_t(10 * i);
+            const std::uint64_t seen = i < 10 ? done + 2 : done - std::uint64_t(i - 9);
+            f.locks.push_back(lockFrame(done, seen, i >= 30 ? 1 : 0));
+            const bool changed = d.addFrame(f);
+            if (i == 9)
+                QVERIFY2(d.findings().empty(), qPrintable(describe(d.findings())));
+            if (i == 10) {
+                QVERIFY(changed);
+                const Finding *lost = find(d.findings(), QStringLiteral("lost_updates"));
+                QVERIFY2(lost, qPrintable(describe(d.findings())));
+                QCOMPARE(lost->fromS, 0.5);
+                QVERIFY2(lost->message.contains(QLatin1String("100 updates done, 99 seen: 1 lost")),
+                    qPrintable(lost->message));
+                QVERIFY2(lost->advice.contains(QLatin1String("a thread lock does not guard worker processes")),
+                    qPrintable(lost->advice));
+                QCOMPARE(lost->className, QStringLiteral("teller"));
+            }
+            if (i == 30) {
+                const Finding *timeout = find(d.findings(), QStringLiteral("lock_timeout"));
+                QVERIFY2(timeout, qPrintable(describe(d.findings())));
+                QCOMPARE(timeout->fromS, 1.5);
+                QCOMPARE(timeout->className, QStringLiteral("batch")); // the top waiter meanwhile
+            }
+            r.frames.push_back(f);
+        }
+        QCOMPARE(d.findings().size(), std::size_t(2));
+        QVERIFY2(find(d.findings(), QStringLiteral("lost_updates"))->message.contains(QLatin1String("30 lost")),
+            qPrintable(describe(d.findings())));
+
+        // The totals: a few more updates lost after the last frame, and the timeout's reason.
+        r.durationS = 2.0;
+        r.classes.resize(2);
+        r.classes[0].name = QStringLiteral("teller");
+        r.classes[1].name = QStringLiteral("batch");
+        r.classes[1].failureReasons[QStringLiteral("lock timeout: possible deadlock: waited 2000 ms for lock 'ledger' "
+                                                   "(held by teller.post on threads)")]
+            = 1;
+        LockResult l;
+        l.name = QStringLiteral("ledger");
+        l.counter = true;
+        l.updatesExpected = 400;
+        l.updatesSeen = 365;
+        l.timeouts = 1;
+        r.locks.push_back(l);
+        d.finish(r);
+        QCOMPARE(spans(d.findings()),
+            (QStringList { QStringLiteral("lost_updates 0.50-2.00"), QStringLiteral("lock_timeout 1.50-2.00") }));
+        QVERIFY2(find(d.findings(), QStringLiteral("lost_updates"))->message.contains(QLatin1String("35 lost")),
+            qPrintable(describe(d.findings())));
+        const Finding *timeout = find(d.findings(), QStringLiteral("lock_timeout"));
+        QVERIFY2(timeout->message.contains(QLatin1String("e.g. lock timeout: possible deadlock: waited 2000 ms")),
+            qPrintable(timeout->message));
+        QCOMPARE(timeout->className, QStringLiteral("batch"));
+    }
+
     void diagnoseFinishAddsTheTotals()
     {
         RunResult r;

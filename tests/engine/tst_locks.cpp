@@ -13,8 +13,15 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScopeGuard>
 #include <QTest>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace hs;
@@ -99,12 +106,81 @@ class TestLocks : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void cleanup() { QVERIFY2(leftoverSegments().isEmpty(), qPrintable(leftoverSegments().join(u' '))); }
+    void waitsOfAKilledProcessAreForgotten(); // first: it forks, before any run starts threads
     void threadLockLosesUpdatesAcrossProcs();
     void processLockLosesNothing();
     void workerKilledHoldingLockIsRecovered();
+    void workerKilledWaitingIsNotCountedWaiting();
     void oppositeOrderDeadlockIsReported();
     void jsonRoundTrip();
 };
+
+// A process killed while it waits for a lock never takes its wait back; once the engine reaps it
+// (forgetProcess), "waiting now" no longer counts it. A real second process: a fork that maps the
+// segment by name as a worker does and waits for the process lock this test holds.
+void TestLocks::waitsOfAKilledProcessAreForgotten()
+{
+    QString error;
+    const std::unique_ptr<SharedLocks> locks = SharedLocks::create(1, &error);
+    QVERIFY2(locks, qPrintable(error));
+    const std::vector<LockRequest> lock { LockRequest { 0, LockScope::Process, 20'000'000'000 } };
+    std::mutex m;
+    std::condition_variable cv;
+    bool holding = false, release = false;
+    std::thread holder([&] {
+        locks->run(
+            lock, -1, LockKey { 0, 0, int(DomainKind::Threads) }, {},
+            [&](int, int) {
+                std::unique_lock lk(m);
+                holding = true;
+                cv.notify_all();
+                cv.wait(lk, [&] { return release; });
+                return WorkResult {};
+            },
+            nullptr);
+    });
+    pid_t child = -1;
+    const auto cleanUp = qScopeGuard([&] {
+        if (child > 0) { // a failed check left it running
+            ::kill(child, SIGKILL);
+            ::waitpid(child, nullptr, 0);
+        }
+        {
+            std::lock_guard lk(m);
+            release = true;
+        }
+        cv.notify_all();
+        holder.join();
+    });
+    {
+        std::unique_lock lk(m);
+        QVERIFY(cv.wait_for(lk, std::chrono::seconds(10), [&] { return holding; }));
+    }
+    const QByteArray name = locks->name();
+    child = ::fork();
+    if (child == 0) {
+        QString why;
+        const std::unique_ptr<SharedLocks> mine = SharedLocks::open(name, &why);
+        if (mine) // waits here until killed
+            mine->run(
+                lock, -1, LockKey { 1, 0, int(DomainKind::Procs) }, {}, [](int, int) { return WorkResult {}; },
+                nullptr);
+        ::_exit(3);
+    }
+    QVERIFY(child > 0);
+    // The child counts itself as waiting within a bound (it only has to map the segment).
+    QTRY_COMPARE_WITH_TIMEOUT(locks->waiting(0), 1, 10000);
+    QCOMPARE(::kill(child, SIGKILL), 0);
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    const pid_t dead = std::exchange(child, -1);
+    QVERIFY(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    QCOMPARE(locks->waiting(0), 1); // the dead process's wait is still counted...
+    locks->forgetProcess(std::int32_t(dead));
+    QCOMPARE(locks->waiting(0), 0); // ...until the process is forgotten
+    locks->forgetProcess(std::int32_t(::getpid())); // this process's own waits are never dropped
+    locks->unlinkName();
+}
 
 // The pitfall, for real: the thread lock serializes the engine's threads, but each worker process
 // has its own copy, so procs writers race with each other and with threads.
@@ -180,6 +256,44 @@ void TestLocks::workerKilledHoldingLockIsRecovered()
     QVERIFY2(l->acquisitions > atRecovery + 10, qPrintable(lockText(*l)));
     // A crashed holder never wrote its update: nothing is lost beyond what it never did.
     QCOMPARE(l->updatesSeen, l->updatesExpected);
+}
+
+// A procs stage whose own timeout passes while it waits for a lock: the engine terminates its
+// worker mid-wait (the engine enforces a procs deadline by killing the process). Once the run has
+// drained nobody waits, and the last frame says so: the killed workers' waits were forgotten.
+void TestLocks::workerKilledWaitingIsNotCountedWaiting()
+{
+    const auto r = runScenario("name: stuck\nduration: 1.2s\nseed: 5\n"
+                               "domains: { threads: { workers: 1 }, procs: { workers: 2 } }\n"
+                               "classes:\n"
+                               "  - name: hog\n"
+                               "    arrival: { process: constant, rate: 4/s }\n"
+                               "    stages:\n"
+                               "      - { name: hold, work: block, time: 200ms, domain: threads,\n"
+                               "          lock: { name: l, scope: process } }\n"
+                               "  - name: remote\n"
+                               "    arrival: { process: constant, rate: 20/s }\n"
+                               "    stages:\n"
+                               "      - { name: post, work: block, time: 1ms, domain: procs, timeout: 60ms,\n"
+                               "          lock: { name: l, scope: process } }\n");
+    QVERIFY(r);
+    QVERIFY2(r->conserved(), qPrintable(test::countsText(*r)));
+    QCOMPARE(r->doubleEnds, std::uint64_t(0));
+    // Stages timed out waiting, so workers were killed mid-wait...
+    std::uint64_t timedOut = 0;
+    for (const ClassResult &c : r->classes)
+        if (c.name == QLatin1String("remote"))
+            timedOut = c.failureReasons.value(QStringLiteral("timeout"));
+    QVERIFY2(timedOut >= 3, qPrintable(test::countsText(*r)));
+    QVERIFY(r->domains[std::size_t(DomainKind::Procs)].totals.restarts >= 1);
+    // ...and while it ran the frames saw them waiting, but none is left waiting at the end.
+    int most = 0;
+    for (const Frame &f : r->frames)
+        if (!f.locks.empty())
+            most = std::max(most, f.locks.front().waiting);
+    QVERIFY(most >= 1);
+    QVERIFY(!r->frames.empty() && !r->frames.back().locks.empty());
+    QCOMPARE(r->frames.back().locks.front().waiting, 0);
 }
 
 // a then b against b then a: each class holds its first lock for 10 ms, then wants the other's.

@@ -126,6 +126,12 @@ private Q_SLOTS:
                 // Met only when the interval's upper end is under the SLA.
                 const double sla = c.value(QStringLiteral("sla_p99_ms")).toDouble();
                 QCOMPARE(c.value(QStringLiteral("sla_met")).toBool(), !ci[1].isNull() && ci[1].toDouble() < sla);
+                // DESIGN §15: the naive P99 (from dispatch) is never above the one from the intended
+                // time when both are of the same pooled sample (one rep: order statistics).
+                const QJsonValue naive = c.value(QStringLiteral("naive_p99_ms"));
+                QVERIFY2(naive.isDouble() && naive.toDouble() > 0, qPrintable(where + name));
+                if (c.value(QStringLiteral("p99_ci_method")).toString() == QLatin1String("order statistics"))
+                    QVERIFY2(naive.toDouble() <= p99, qPrintable(where + name));
                 if (name == QLatin1String("io"))
                     ioP99.push_back(p99);
             }
@@ -169,6 +175,7 @@ private Q_SLOTS:
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 1 + 3 * 2); // the header, then a row per point and class
         QVERIFY(lines[0].startsWith(QStringLiteral("domains.threads.workers,class,throughput,")));
+        QVERIFY2(lines[0].endsWith(QStringLiteral(",findings,naive_p99_ms")), qPrintable(lines[0]));
         QVERIFY2(lines[1].startsWith(QStringLiteral("1,io,")) && lines[2].startsWith(QStringLiteral("1,calc,")),
             qPrintable(lines.join(QLatin1Char('\n'))));
         QVERIFY(lines[5].startsWith(QStringLiteral("4,io,")));

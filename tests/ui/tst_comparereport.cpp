@@ -5,6 +5,7 @@
 // resource path.
 
 #include "comparereport.h"
+#include "core/latencyhistogram.h"
 #include "results/report.h"
 #include "results/runresult.h"
 #include "scenario/builtins.h"
@@ -64,6 +65,32 @@ ConfigSection configSection(const QString &html)
         }
     }
     out.wellFormed = !xml.hasError();
+    return out;
+}
+// A snapshot of n values: `share` of them at `highNs`, the rest at `lowNs`.
+HistogramSnapshot twoLevels(int n, double share, std::int64_t lowNs, std::int64_t highNs)
+{
+    LatencyHistogram h;
+    for (int i = 0; i < n; ++i)
+        h.record(i < int(n * share) ? highNs : lowNs);
+    return h.snapshot();
+}
+
+// The text of the table under the section `id` (empty when there is none), cells separated by |.
+QString sectionTable(const QString &html, const QString &id)
+{
+    QXmlStreamReader xml(html);
+    bool inSection = false;
+    QString out;
+    while (!xml.atEnd()) {
+        xml.readNext();
+        if (xml.isStartElement() && xml.name() == QLatin1String("h2"))
+            inSection = xml.attributes().value(QStringLiteral("id")) == id;
+        else if (inSection && xml.isStartElement() && xml.name() == QLatin1String("tr"))
+            out += QLatin1Char('\n');
+        else if (inSection && xml.isCharacters() && !xml.isWhitespace())
+            out += xml.text() + QLatin1Char('|');
+    }
     return out;
 }
 } // namespace
@@ -230,6 +257,45 @@ private Q_SLOTS:
         const QString both = ComparisonReport::build(run, run, {}, ReportMedium::Browser).html;
         QVERIFY(both.contains(QStringLiteral("Run A: the configuration in effect per phase")));
         QVERIFY(both.contains(QStringLiteral("<code>gil.enabled</code>")));
+    }
+
+    // DESIGN §15: the naive P99 beside the corrected one, both runs, and the factor the naive one
+    // hides; a run without naive figures (older JSON) leaves the section out rather than showing 0.
+    void naiveBesideCorrected()
+    {
+        RunResult a;
+        a.scenario = builtin(QStringLiteral("default"));
+        a.durationS = 2;
+        ClassResult c;
+        c.name = QStringLiteral("tester");
+        c.submitted = c.completed = 1000;
+        c.latency = twoLevels(1000, 0.05, 1'000'000, 300'000'000); // P99 300 ms: stalls counted
+        c.latencyNaive = twoLevels(1000, 0.0, 1'000'000, 1'000'000); // P99 1 ms: stalls hidden
+        a.classes.push_back(c);
+        RunResult b = a;
+        b.classes[0].latency = twoLevels(1000, 0.0, 2'000'000, 2'000'000);
+        b.classes[0].latencyNaive = twoLevels(1000, 0.0, 2'000'000, 2'000'000);
+        const QString html = ComparisonReport::build(runToJson(a), runToJson(b), {}, ReportMedium::Browser).html;
+        const QString table = sectionTable(html, QStringLiteral("naive-delta"));
+        QVERIFY2(table.contains(QStringLiteral("tester|")), qPrintable(table));
+        // Hidden: 300 / 1 for A (the histogram's buckets are within 0.4 %), 1 for B.
+        QVERIFY2(table.contains(QStringLiteral("×300.")) || table.contains(QStringLiteral("×299.")), qPrintable(table));
+        QVERIFY2(table.contains(QStringLiteral("×1.0")), qPrintable(table));
+        QVERIFY2(table.contains(QStringLiteral("+100.")) || table.contains(QStringLiteral("+99.")), qPrintable(table));
+
+        QJsonObject older = runToJson(a);
+        QJsonObject classes = older.value(QStringLiteral("classes")).toObject();
+        QJsonObject tester = classes.value(QStringLiteral("tester")).toObject();
+        tester.remove(QStringLiteral("latency_naive_ms"));
+        classes[QStringLiteral("tester")] = tester;
+        older[QStringLiteral("classes")] = classes;
+        const QString without = ComparisonReport::build(older, older, {}, ReportMedium::Browser).html;
+        QVERIFY(!without.contains(QStringLiteral("naive-delta")));
+        // One side with it: the other side's cells are dashes, not zeros.
+        const QString oneSide
+            = sectionTable(ComparisonReport::build(older, runToJson(b), {}, ReportMedium::Browser).html,
+                QStringLiteral("naive-delta"));
+        QVERIFY2(oneSide.contains(QStringLiteral("tester|—|")), qPrintable(oneSide));
     }
 };
 
