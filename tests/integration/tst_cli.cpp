@@ -225,11 +225,27 @@ private Q_SLOTS:
 
         QFile c(csv);
         QVERIFY(c.open(QIODevice::ReadOnly));
-        const QList<QByteArray> lines = c.readAll().trimmed().split('\n');
+        const QList<QByteArray> all = c.readAll().trimmed().split('\n');
+        const qsizetype blank = all.indexOf(QByteArray());
+        QVERIFY(blank > 0);
+        const QList<QByteArray> lines = all.mid(0, blank), classLines = all.mid(blank + 1);
         QVERIFY(lines.first().startsWith("t,domain,queue,inflight,busy,workers,done,p99_ms,starved"));
         const auto domainCount = o[QStringLiteral("domains")].toObject().size();
         QVERIFY(domainCount >= 3);
         QCOMPARE(lines.size() - 1, frames.size() * domainCount); // a row per frame and running domain
+        // Then a row per frame and class, with the naive P99 (DESIGN §15) beside the corrected one.
+        QVERIFY(classLines.first().startsWith("t,class,"));
+        const auto classCount = o[QStringLiteral("classes")].toObject().size();
+        QCOMPARE(classLines.size() - 1, frames.size() * classCount);
+        const QList<QByteArray> header = classLines.first().split(',');
+        const qsizetype p99 = header.indexOf("p99_ms"), naive = header.indexOf("naive_p99_ms");
+        QVERIFY(p99 > 0 && naive > 0);
+        for (qsizetype i = 1; i < classLines.size(); ++i) {
+            const QList<QByteArray> cells = classLines[i].split(',');
+            QCOMPARE(cells.size(), header.size());
+            bool ok = false;
+            QVERIFY2(cells[naive].toDouble(&ok) >= 0 && ok, classLines[i].constData());
+        }
     }
 
     void runWritesTrace()

@@ -57,15 +57,24 @@ private Q_SLOTS:
         QVERIFY(p99[0].toDouble() <= p99[1].toDouble());
         QVERIFY(p99[0].toDouble() > 0);
         QVERIFY(!o.value(QStringLiteral("frames")).toArray().isEmpty());
-        // The CSV: a row per frame and domain, every one saying it was simulated.
+        // The CSV: a row per frame and domain, then after a blank line a row per frame and class,
+        // every one saying it was simulated.
         QFile cf(csv);
         QVERIFY(cf.open(QIODevice::ReadOnly));
-        const QList<QByteArray> rows = cf.readAll().trimmed().split('\n');
+        const QList<QByteArray> tables = cf.readAll().trimmed().split('\n').join('\n').split('\n');
+        const qsizetype blank = tables.indexOf(QByteArray());
+        QVERIFY(blank > 0);
+        const QList<QByteArray> rows = tables.mid(0, blank), classRows = tables.mid(blank + 1);
         QVERIFY(rows.first().endsWith(",loop_lag_ms,mode"));
-        QCOMPARE(rows.size() - 1,
-            o.value(QStringLiteral("frames")).toArray().size() * o.value(QStringLiteral("domains")).toObject().size());
-        for (qsizetype i = 1; i < rows.size(); ++i)
-            QVERIFY2(rows[i].endsWith(",simulated"), rows[i].constData());
+        const qsizetype frames = o.value(QStringLiteral("frames")).toArray().size();
+        QCOMPARE(rows.size() - 1, frames * o.value(QStringLiteral("domains")).toObject().size());
+        QCOMPARE(classRows.first(),
+            QByteArray("t,class,submitted,completed,failed,rejected,cancelled,throughput,p50_ms,"
+                       "p99_ms,naive_p99_ms,mode"));
+        QCOMPARE(classRows.size() - 1, frames * o.value(QStringLiteral("classes")).toObject().size());
+        for (const QList<QByteArray> &table : { rows, classRows })
+            for (qsizetype i = 1; i < table.size(); ++i)
+                QVERIFY2(table[i].endsWith(",simulated"), table[i].constData());
         QFile f(html);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray page = f.readAll();
