@@ -32,11 +32,6 @@ using namespace hs;
 Q_DECLARE_METATYPE(hs::LiveCommand)
 
 namespace {
-// The share of the 20 Hz frame grid slowClientLosesFramesNotTheEngine requires (see there).
-constexpr double kGridShare = hs::test::kSanitized ? 0.6 : 0.85;
-} // namespace
-
-namespace {
 
 // Through the wire: compact JSON text and back, as the server writes and a client reads.
 QJsonObject viaText(const QJsonObject &o)
@@ -1222,12 +1217,12 @@ void TestServe::servedEngineInProcess()
 }
 
 // A client that stops reading loses frames (counted), while a reading client beside it and the
-// engine's own 20 Hz frames go on as before. 50 classes make frames of about 16 KB, so the
+// engine's own 20 Hz frames go on as before. 100 classes make frames of about 32 KB, so the
 // buffers in between (64 KiB in the server, its socket's, the client's) fill within a second.
 void TestServe::slowClientLosesFramesNotTheEngine()
 {
     QByteArray yaml = "name: wide\nseed: 1\nduration: 2s\ndomains:\n  threads: { workers: 4 }\nclasses:\n";
-    for (int i = 0; i < 50; ++i)
+    for (int i = 0; i < 100; ++i)
         yaml += "  - name: c" + QByteArray::number(i)
             + "\n    arrival: { process: poisson, rate: 5/s }\n    stages:\n"
               "      - { name: s, work: block, time: 1ms, domain: threads }\n";
@@ -1266,11 +1261,12 @@ void TestServe::slowClientLosesFramesNotTheEngine()
     const RunResult r = engine.result();
     // The engine kept its grid: a frame every 50 ms (and the final one), whatever the slow client
     // did. A machine whose two cores are busy misses a tick now and then; a monitor held up by the
-    // slow client would lose most of them. Under a sanitizer every frame's sampling, encoding and
-    // the reader's parsing cost several times more on the same two cores: ASan's runs kept 35-36
-    // of 43 ticks (0.81-0.84) after issue 18 added three figures to every class and frame.
+    // slow client would lose most of them. (Under ASan, the monitor itself once lost a fifth of
+    // the grid here: each frame read every bucket of three histograms per class; a snapshot now
+    // reads only the buckets between its extremes, and ASan and TSan keep every tick.)
     const double grid = r.durationS * 20;
-    QVERIFY2(double(r.frames.size()) >= kGridShare * grid && double(r.frames.size()) <= grid + 3,
+    qInfo("frames kept: %zu of the grid's %.0f (%.2f)", r.frames.size(), grid, double(r.frames.size()) / grid);
+    QVERIFY2(double(r.frames.size()) >= 0.85 * grid && double(r.frames.size()) <= grid + 3,
         qPrintable(QStringLiteral("%1 frames in %2 s").arg(r.frames.size()).arg(r.durationS)));
     QVERIFY2(std::abs(frames - int(r.frames.size())) <= 3,
         qPrintable(QStringLiteral("%1 of %2").arg(frames).arg(r.frames.size())));
