@@ -189,10 +189,13 @@ void LessonPanel::setLesson(const std::optional<Lesson> &lesson)
         auto *detail = new QLabel;
         detail->setWordWrap(true);
         detail->setTextFormat(Qt::RichText);
-        detail->setText(
-            QStringLiteral("<span style='font-family:monospace'>%1</span>%2<br><i>%3</i>")
-                .arg(changes.join(QStringLiteral(", ")).toHtmlEscaped(),
-                    isLiveStep(s) ? QString() : tr(" (restarts the run)").toHtmlEscaped(), s.expect.toHtmlEscaped()));
+        // The settings are long dotted paths (classes.teller.stages.post.lock.scope): breakable
+        // after each dot, like a claim's metric, so a narrow panel wraps them instead of clipping.
+        QString settings = changes.join(QStringLiteral(", ")).toHtmlEscaped();
+        settings.replace(QLatin1Char('.'), QStringLiteral(".\u200b"));
+        detail->setText(QStringLiteral("<span style='font-family:monospace'>%1</span>%2<br><i>%3</i>")
+                            .arg(settings, isLiveStep(s) ? QString() : tr(" (restarts the run)").toHtmlEscaped(),
+                                s.expect.toHtmlEscaped()));
         m_content->addWidget(detail);
         StepView view;
         view.when = s.when;

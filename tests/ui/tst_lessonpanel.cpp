@@ -15,6 +15,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -191,6 +192,25 @@ private Q_SLOTS:
         w.lessonPanel()->stepButton(1)->click();
         QCOMPARE(w.scenario().domain(DomainKind::Threads).queue, 100);
         QCOMPARE(w.scenario().domain(DomainKind::Threads).onFull, OnFull::Block);
+    }
+
+    // Every built-in lesson fits a narrow panel: nothing in it (a long dotted setting such as
+    // classes.teller.stages.post.lock.scope, a claim's metric) is wider than 260 px unbroken, so
+    // the text wraps instead of running out of the dock, which has no horizontal scroll bar.
+    void everyLessonFitsANarrowPanel()
+    {
+        for (const QString &name : builtinLessonNames()) {
+            const ParseResult pr = ScenarioParser::parseFile(builtinScenarioPath(name));
+            QVERIFY2(pr.ok() && pr.scenario->lesson, qPrintable(name));
+            LessonPanel panel;
+            panel.setLesson(pr.scenario->lesson);
+            for (int step = 0; step < int(pr.scenario->lesson->steps.size()); ++step)
+                panel.markApplied(step, 1.0 + step); // every step's claims shown
+            const QScrollArea *scroll = panel.findChild<QScrollArea *>();
+            QVERIFY(scroll && scroll->widget());
+            const int widest = scroll->widget()->minimumSizeHint().width();
+            QVERIFY2(widest <= 260, qPrintable(QStringLiteral("%1: %2 px").arg(name).arg(widest)));
+        }
     }
 
     void pendingClaimsSayWhyTheyAreNotJudged()
