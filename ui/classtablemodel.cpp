@@ -38,11 +38,8 @@ QColor slaColor(bool met)
 
 ClassTableModel::ClassTableModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-    m_refresh.setSingleShot(true);
-    m_refresh.setInterval(kRefreshMs);
-    connect(&m_refresh, &QTimer::timeout, this, &ClassTableModel::flush);
-}
+    , m_throttle(kRefreshMs, [this](const Frame &f) { apply(f); })
+{ }
 
 void ClassTableModel::setScenario(const Scenario &scenario)
 {
@@ -56,8 +53,7 @@ void ClassTableModel::setScenario(const Scenario &scenario)
             r.slaMs = *sla * 1e3;
         m_rows.push_back(r);
     }
-    m_hasPending = false;
-    m_refresh.stop();
+    m_throttle.drop();
     m_phaseColumns = false;
     m_phaseDescription.clear();
     m_framesReceived = 0;
@@ -70,19 +66,12 @@ void ClassTableModel::addFrame(const Frame &frame)
 {
     Q_ASSERT(thread() == QThread::currentThread());
     ++m_framesReceived;
-    m_pending = frame;
-    m_hasPending = true;
-    if (!m_refresh.isActive())
-        m_refresh.start();
+    m_throttle.offer(frame);
 }
 
 void ClassTableModel::flush()
 {
-    m_refresh.stop();
-    if (!m_hasPending)
-        return;
-    m_hasPending = false;
-    apply(m_pending);
+    m_throttle.flush();
 }
 
 void ClassTableModel::apply(const Frame &frame)

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "core/frame.h"
+#include "framethrottle.h"
 #include "scenario/scenario.h"
 
 #include <QAbstractTableModel>
-#include <QTimer>
 
 #include <optional>
 #include <vector>
@@ -105,11 +105,9 @@ private:
     static bool hasLatency(const ClassFrame &f) { return f.p99Ms > 0 || f.throughput > 0; }
 
     std::vector<Row> m_rows;
-    Frame m_pending;
-    bool m_hasPending = false;
+    FrameThrottle m_throttle; ///< frames to apply(), at most one per kRefreshMs
     bool m_phaseColumns = false;
     QString m_phaseDescription;
-    QTimer m_refresh;
     int m_framesReceived = 0;
     int m_updates = 0;
     double m_shownT = -1;

@@ -25,11 +25,8 @@ const QColor kLost(0xe0, 0x31, 0x31);
 
 LocksTableModel::LocksTableModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-    m_refresh.setSingleShot(true);
-    m_refresh.setInterval(kRefreshMs);
-    connect(&m_refresh, &QTimer::timeout, this, &LocksTableModel::flush);
-}
+    , m_throttle(kRefreshMs, [this](const Frame &f) { apply(f); })
+{ }
 
 void LocksTableModel::setScenario(const Scenario &scenario)
 {
@@ -49,8 +46,7 @@ void LocksTableModel::setScenario(const Scenario &scenario)
             }
         m_rows.push_back(r);
     }
-    m_hasPending = false;
-    m_refresh.stop();
+    m_throttle.drop();
     m_framesReceived = 0;
     m_updates = 0;
     const bool lacked = m_framesLackLocks;
@@ -70,19 +66,12 @@ void LocksTableModel::addFrame(const Frame &frame)
         m_framesLackLocks = lack;
         Q_EMIT framesLackLocksChanged(lack);
     }
-    m_pending = frame;
-    m_hasPending = true;
-    if (!m_refresh.isActive())
-        m_refresh.start();
+    m_throttle.offer(frame);
 }
 
 void LocksTableModel::flush()
 {
-    m_refresh.stop();
-    if (!m_hasPending)
-        return;
-    m_hasPending = false;
-    apply(m_pending);
+    m_throttle.flush();
 }
 
 void LocksTableModel::apply(const Frame &frame)

@@ -1,10 +1,10 @@
 #pragma once
 
 #include "core/frame.h"
+#include "framethrottle.h"
 #include "scenario/scenario.h"
 
 #include <QAbstractTableModel>
-#include <QTimer>
 
 #include <optional>
 #include <vector>
@@ -86,9 +86,7 @@ private:
     QString text(const Row &row, int column) const;
 
     std::vector<Row> m_rows;
-    QTimer m_refresh;
-    Frame m_pending;
-    bool m_hasPending = false;
+    FrameThrottle m_throttle; ///< frames to apply(), at most one per kRefreshMs
     int m_framesReceived = 0;
     int m_updates = 0;
     bool m_framesLackLocks = false;

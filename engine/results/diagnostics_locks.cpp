@@ -120,17 +120,20 @@ void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
         }
         const auto track = std::find(m_lockNames.begin(), m_lockNames.end(), l.name);
         LockTrack *lt = track == m_lockNames.end() ? nullptr : &m_locks[std::size_t(track - m_lockNames.begin())];
-        // lost_updates: the totals are authoritative (the last updates may come after the last frame).
-        if (l.counter && l.lostUpdates() > 0) {
-            Track &t = lt ? lt->lost : detached;
+        // The finding the frames opened, completed with the totals; or a new one over the run.
+        const auto liveOrNew = [&](Track LockTrack::*live, const char *rule) {
+            Track &t = lt ? lt->*live : detached;
             if (!lt || !at(t)) {
-                push(proto("lost_updates", Severity::Error, std::nullopt), t);
+                push(proto(rule, Severity::Error, std::nullopt), t);
                 at(t)->fromS = 0;
             }
             Finding *f = at(t);
             f->toS = end;
-            describeLostUpdates(*f, l.name, l.updatesExpected, l.updatesSeen);
-        }
+            return f;
+        };
+        // lost_updates: the totals are authoritative (the last updates may come after the last frame).
+        if (l.counter && l.lostUpdates() > 0)
+            describeLostUpdates(*liveOrNew(&LockTrack::lost, "lost_updates"), l.name, l.updatesExpected, l.updatesSeen);
         // lock_timeout: waits past the timeout failed their stage (a possible deadlock). The
         // failure reasons give an example and the class that lost most stages to it.
         if (l.timeouts > 0) {
@@ -151,13 +154,7 @@ void Diagnoser::lockTotals(const RunResult &r, double end, Track &detached)
                     victim = c.name;
                 }
             }
-            Track &t = lt ? lt->timedOut : detached;
-            if (!lt || !at(t)) {
-                push(proto("lock_timeout", Severity::Error, std::nullopt), t);
-                at(t)->fromS = 0;
-            }
-            Finding *f = at(t);
-            f->toS = end;
+            Finding *f = liveOrNew(&LockTrack::timedOut, "lock_timeout");
             if (!victim.isEmpty())
                 f->className = victim;
             describeLockTimeouts(*f, l.name, l.timeouts, example);
