@@ -553,26 +553,40 @@ std::optional<CalibrationProfile> calibrate(const CalibrationOptions &options, Q
                 *why = QStringLiteral("calibration: disk %1 bytes: %2").arg(b).arg(w.reason);
             return w.status == WorkStatus::Ok;
         };
-        const auto netPoints = timedBySize(plan.netSizes, plan.ioSamples, net, error);
-        const auto diskPoints = timedBySize(
-            plan.diskSizes, plan.ioSamples, [&](std::int64_t b, QString *why) { return disk(b, false, why); }, error);
-        if (!netPoints || !diskPoints)
+        // Each size in turn, then the line; a slope whose interval still takes in 0 (a burst of
+        // load on a short calibration) is measured once more with twice the samples.
+        const auto bySize = [&](const QString &what, const std::vector<std::int64_t> &sizes, const auto &f,
+                                std::vector<SizePoint> *points, LineFit *fit) {
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                if (attempt == 1 && !step(QStringLiteral("%1 again, its per-byte cost was not resolved").arg(what)))
+                    return false;
+                const auto measured = timedBySize(sizes, plan.ioSamples * (attempt + 1), f, error);
+                if (!measured)
+                    return false;
+                const std::optional<LineFit> line = LineFit::fit(*measured);
+                if (!line) {
+                    *error = QStringLiteral("calibration: the %1 points do not fit a line").arg(what);
+                    return false;
+                }
+                *points = *measured;
+                *fit = *line;
+                if (line->slopeLo > 0)
+                    break;
+            }
+            return true;
+        };
+        if (!bySize(QStringLiteral("net"), plan.netSizes, net, &p.net, &p.netFit)
+            || !bySize(
+                QStringLiteral("disk"), plan.diskSizes,
+                [&](std::int64_t b, QString *why) { return disk(b, false, why); }, &p.disk, &p.diskFit))
             return std::nullopt;
-        p.net = *netPoints;
-        p.disk = *diskPoints;
         const auto synced = timedBySize(
             { plan.diskSizes.front() }, plan.fsyncSamples,
             [&](std::int64_t b, QString *why) { return disk(b, true, why); }, error);
         if (!synced)
             return std::nullopt;
         p.fsync = difference(synced->front().s, p.disk.front().s);
-        const std::optional<LineFit> nf = LineFit::fit(p.net), df = LineFit::fit(p.disk);
-        if (!nf || !df) {
-            *error = QStringLiteral("calibration: the net or disk points do not fit a line");
-            return std::nullopt;
-        }
-        p.netFit = *nf;
-        p.diskFit = *df;
+        const LineFit *nf = &p.netFit, *df = &p.diskFit;
         p.costs.netS = std::max(0.0, nf->intercept);
         p.costs.netPerByteS = std::max(0.0, nf->slope);
         p.costs.diskS = std::max(0.0, df->intercept);

@@ -103,4 +103,28 @@ QStringList shmSegmentsOf(qint64 owner)
         .entryList({ QStringLiteral("hybridscope-%1-*").arg(owner) }, QDir::Files | QDir::System);
 }
 
+CpuTimes cpuTimes()
+{
+    // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+    QFile f(QStringLiteral("/proc/stat"));
+    CpuTimes t;
+    if (!f.open(QIODevice::ReadOnly))
+        return t;
+    const QList<QByteArray> fields = f.readLine().simplified().split(' ');
+    if (fields.size() < 9 || fields[0] != "cpu")
+        return t;
+    for (qsizetype i = 1; i <= 8; ++i) // guest time is already counted in user and nice
+        t.total += fields[i].toULongLong();
+    t.steal = fields[8].toULongLong();
+    t.valid = true;
+    return t;
+}
+
+double stealShare(const CpuTimes &from, const CpuTimes &to)
+{
+    if (!from.valid || !to.valid || to.total <= from.total || to.steal < from.steal)
+        return 0;
+    return double(to.steal - from.steal) / double(to.total - from.total);
+}
+
 } // namespace hs::test

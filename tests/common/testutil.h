@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -56,5 +57,15 @@ AppRun runApp(const QStringList &args, int timeoutMs = 60000, const std::functio
 std::vector<pid_t> childPids(pid_t parent);
 /// Shared-memory segments in /dev/shm named for the engine process `owner` (hybridscope-<pid>-*).
 QStringList shmSegmentsOf(qint64 owner);
+
+/// The machine's CPU time so far (/proc/stat's `cpu` line, in ticks): all of it, and the part
+/// the hypervisor gave to other guests (steal). Two readings give the share stolen between them.
+struct CpuTimes {
+    std::uint64_t total = 0, steal = 0;
+    bool valid = false; ///< /proc/stat was read
+};
+CpuTimes cpuTimes();
+/// The share of the machine's CPU time stolen between two readings (0 when unknown).
+double stealShare(const CpuTimes &from, const CpuTimes &to);
 
 } // namespace hs::test

