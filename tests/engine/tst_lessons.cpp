@@ -8,9 +8,12 @@
 #include "scenario/builtins.h"
 #include "scenario/lesson.h"
 #include "scenario/scenarioparser.h"
+#include "testutil.h"
 
 #include <QJsonObject>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace hs;
 using hs::test::EngineRun;
@@ -238,11 +241,20 @@ void TestLessons::builtinLesson()
     const Lesson lesson = *pr.scenario->lesson;
 
     QString error;
-    std::vector<QJsonObject> reports { runWithSteps(name, lesson, 0, &error) };
+    // Each run with the share of the machine's CPU the host stole meanwhile (/proc/stat).
+    std::vector<double> stolen;
+    const auto measured = [&](int steps) {
+        const hs::test::CpuTimes cpu0 = hs::test::cpuTimes();
+        QJsonObject report = runWithSteps(name, lesson, steps, &error);
+        stolen.resize(std::max(stolen.size(), std::size_t(steps) + 1));
+        stolen[std::size_t(steps)] = hs::test::stealShare(cpu0, hs::test::cpuTimes());
+        return report;
+    };
+    std::vector<QJsonObject> reports { measured(0) };
     QVERIFY2(error.isEmpty(), qPrintable(error));
     for (int i = 0; i < int(lesson.steps.size()); ++i) {
         const LessonStep &step = lesson.steps[std::size_t(i)];
-        reports.push_back(runWithSteps(name, lesson, i + 1, &error));
+        reports.push_back(measured(i + 1));
         QVERIFY2(error.isEmpty(), qPrintable(error));
         const auto evaluate = [&](QStringList *texts) {
             bool ok = true;
@@ -253,19 +265,37 @@ void TestLessons::builtinLesson()
             }
             return ok;
         };
+        // The host stole more than this share of the CPU during one of the step's two runs: they
+        // ran on less machine than the lesson assumes (tst_simtwin reads it the same way).
+        constexpr double kStealLimit = 0.03;
+        const auto disturbed
+            = [&] { return std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]) > kStealLimit; };
         QStringList texts;
         bool ok = evaluate(&texts);
-        if (!ok) {
-            // A shared CI machine can stall a whole run; measure this step once more, both sides, before failing.
-            qWarning().noquote() << name << "step" << i + 1 << "failed once, measuring again:\n  "
-                                 << texts.join(QStringLiteral("\n  "));
-            reports[std::size_t(i)] = runWithSteps(name, lesson, i, &error);
+        // A shared CI machine can stall a whole run; measure this step once more, both sides, before
+        // failing, and once more again when the host was stealing the CPU during that second try.
+        for (int retry = 0; !ok && (retry == 0 || (retry == 1 && disturbed())); ++retry) {
+            qWarning().noquote()
+                << name << "step" << i + 1 << "failed"
+                << (disturbed()
+                           ? QStringLiteral("while the host stole %1 % of the CPU;")
+                                 .arg(100 * std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]), 0, 'f', 1)
+                           : QStringLiteral("once;"))
+                << "measuring again:\n  " << texts.join(QStringLiteral("\n  "));
+            reports[std::size_t(i)] = measured(i);
             QVERIFY2(error.isEmpty(), qPrintable(error));
-            reports[std::size_t(i) + 1] = runWithSteps(name, lesson, i + 1, &error);
+            reports[std::size_t(i) + 1] = measured(i + 1);
             QVERIFY2(error.isEmpty(), qPrintable(error));
             texts.clear();
             ok = evaluate(&texts);
         }
+        if (!ok && disturbed())
+            QSKIP(qPrintable(QStringLiteral("%1 step %2: the host stole %3 % of the CPU during its last measurement, "
+                                            "which cannot judge it: %4")
+                                 .arg(name)
+                                 .arg(i + 1)
+                                 .arg(100 * std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]), 0, 'f', 1)
+                                 .arg(texts.join(QStringLiteral("; ")))));
         if (!ok && lesson.needsParallelCpu) {
             // Its claim needs two cores computing at once; a machine that gives less right now
             // cannot show it (the GUI warns the same way). Say so, with the figure, instead of failing.
