@@ -646,13 +646,15 @@ void TestEngine::naiveLatencyHidesStalls()
     // sent it (its own wake-up, and a client catching up after a slow call): on an idle machine
     // tens of µs, but on this 2-core machine at load 2-7 a constant 200/s open class on the loop
     // showed the same gap as calm (mean 0.2-1.0 ms, P99 1.4-2.5 times the naive P99 over ten
-    // runs). So: the rule that flags the tester does not flag calm, and the mean gap (the mean
-    // lateness) is a small part of the tester's (~45 ms: 120 of 400 requests ~150 ms late).
+    // runs). The mean gap (the mean lateness) is a small part of the tester's (~45 ms: 120 of 400
+    // requests ~150 ms late). calm's P99 is not compared with its naive one: a generator the host
+    // stalls is a stall like any other, which the corrected figure rightly counts; a TSan run
+    // while the host stole 10-20 % of the CPU gave calm 52.8 against 8.3 ms naive, while its mean
+    // gap stayed 4.0 ms against the tester's 112.
     const double calmGap = ms(calm.latency.mean() - calm.latencyNaive.mean());
     const double testerGap = ms(tester.latency.mean() - tester.latencyNaive.mean());
     const QString gaps = figures + QStringLiteral("; mean gap calm %1 ms, tester %2 ms").arg(calmGap).arg(testerGap);
     qInfo().noquote() << gaps;
-    QVERIFY2(p99(calm.latency) < 5 * p99(calm.latencyNaive), qPrintable(gaps));
     QVERIFY2(testerGap > 20 && calmGap < 0.25 * testerGap, qPrintable(gaps));
     // A task is never dispatched before its intended time: per task naive <= corrected, so every
     // percentile of the naive histogram is at most the corrected one (same bins, exact).
