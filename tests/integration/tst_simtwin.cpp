@@ -134,9 +134,27 @@ void TestSimTwin::initTestCase()
 {
     // The machine's costs, measured now on this machine (calibrate --quick, about 7 s), as a user
     // would before trusting the simulator here; the simulated cores are its effective cores.
+    // A calibration the host disturbed (it stole more than kStealLimit of the CPU meanwhile)
+    // measures every wake-up as slow, and a model built on it is pessimistic however quiet the
+    // runs it is compared with (one CI run calibrated during 9 % steal and its model put tuning's
+    // tbb wait 40 % above a quiet engine run): calibrate again, up to three times, and keep the
+    // least disturbed.
     QString error;
-    const std::optional<CalibrationProfile> profile = calibrate(CalibrationOptions { true, {} }, &error);
-    QVERIFY2(profile, qPrintable(error));
+    std::optional<CalibrationProfile> profile;
+    double leastStolen = 2;
+    for (int attempt = 0; attempt < 3 && leastStolen > kStealLimit; ++attempt) {
+        const hs::test::CpuTimes cpu0 = hs::test::cpuTimes();
+        std::optional<CalibrationProfile> p = calibrate(CalibrationOptions { true, {} }, &error);
+        QVERIFY2(p, qPrintable(error));
+        const double stolen = hs::test::stealShare(cpu0, hs::test::cpuTimes());
+        qInfo().noquote() << QStringLiteral("calibration %1: the host stole %2 % of the CPU during it")
+                                 .arg(attempt + 1)
+                                 .arg(stolen * 100, 0, 'f', 1);
+        if (stolen < leastStolen) {
+            leastStolen = stolen;
+            profile = std::move(p);
+        }
+    }
     m_costs = profile->costs;
     qInfo().noquote() << calibrationSummary(*profile);
     m_table << QStringLiteral("| scenario | figure | measured | simulated | error | cores |")
