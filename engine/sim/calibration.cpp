@@ -586,11 +586,10 @@ std::optional<CalibrationProfile> calibrate(const CalibrationOptions &options, Q
         if (!synced)
             return std::nullopt;
         p.fsync = difference(synced->front().s, p.disk.front().s);
-        const LineFit *nf = &p.netFit, *df = &p.diskFit;
-        p.costs.netS = std::max(0.0, nf->intercept);
-        p.costs.netPerByteS = std::max(0.0, nf->slope);
-        p.costs.diskS = std::max(0.0, df->intercept);
-        p.costs.diskPerByteS = std::max(0.0, df->slope);
+        p.costs.netS = std::max(0.0, p.netFit.intercept);
+        p.costs.netPerByteS = std::max(0.0, p.netFit.slope);
+        p.costs.diskS = std::max(0.0, p.diskFit.intercept);
+        p.costs.diskPerByteS = std::max(0.0, p.diskFit.slope);
         p.costs.fsyncS = std::max(0.0, p.fsync.mean);
     }
 

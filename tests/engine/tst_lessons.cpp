@@ -268,20 +268,18 @@ void TestLessons::builtinLesson()
         // The host stole more than this share of the CPU during one of the step's two runs: they
         // ran on less machine than the lesson assumes (tst_simtwin reads it the same way).
         constexpr double kStealLimit = 0.03;
-        const auto disturbed
-            = [&] { return std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]) > kStealLimit; };
+        const auto stolenInStep = [&] { return std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]); };
+        const auto disturbed = [&] { return stolenInStep() > kStealLimit; };
         QStringList texts;
         bool ok = evaluate(&texts);
         // A shared CI machine can stall a whole run; measure this step once more, both sides, before
         // failing, and once more again when the host was stealing the CPU during that second try.
         for (int retry = 0; !ok && (retry == 0 || (retry == 1 && disturbed())); ++retry) {
-            qWarning().noquote()
-                << name << "step" << i + 1 << "failed"
-                << (disturbed()
-                           ? QStringLiteral("while the host stole %1 % of the CPU;")
-                                 .arg(100 * std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]), 0, 'f', 1)
-                           : QStringLiteral("once;"))
-                << "measuring again:\n  " << texts.join(QStringLiteral("\n  "));
+            qWarning().noquote() << name << "step" << i + 1 << "failed"
+                                 << (disturbed() ? QStringLiteral("while the host stole %1 % of the CPU;")
+                                                       .arg(100 * stolenInStep(), 0, 'f', 1)
+                                                 : QStringLiteral("once;"))
+                                 << "measuring again:\n  " << texts.join(QStringLiteral("\n  "));
             reports[std::size_t(i)] = measured(i);
             QVERIFY2(error.isEmpty(), qPrintable(error));
             reports[std::size_t(i) + 1] = measured(i + 1);
@@ -294,7 +292,7 @@ void TestLessons::builtinLesson()
                                             "which cannot judge it: %4")
                                  .arg(name)
                                  .arg(i + 1)
-                                 .arg(100 * std::max(stolen[std::size_t(i)], stolen[std::size_t(i) + 1]), 0, 'f', 1)
+                                 .arg(100 * stolenInStep(), 0, 'f', 1)
                                  .arg(texts.join(QStringLiteral("; ")))));
         if (!ok && lesson.needsParallelCpu) {
             // Its claim needs two cores computing at once; a machine that gives less right now
